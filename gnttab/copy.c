@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GNTTABOP_copy and the per-context grant cache.
+ *
+ * Xen keeps two copy buffers (source, dest) across the ops of one call and
+ * reuses them when consecutive ops name the same ref or frame (spec 8.3).
+ * The cache here generalises that: a small direct-mapped table of pinned
+ * entries, one half for reads (hstr pins, frame holds) and one for writes
+ * (hstw pins), so an op's source and destination never evict each other.
+ * A cached entry holds exactly one pin of its kind, taken with every check
+ * Xen makes on acquisition; a hit re-checks only what can change while a pin
+ * is held (the granter dying). Xen-exact contexts drop every pin before the
+ * call returns; persistent ones keep them until gntdp_gnttab_ctx_expire().
+ * The DOMID_SELF/frame-mode rule and the domain lookups run on every op.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define CACHE_FRAME (1ull << 63) /* key flag: a frame-mode hold, not a grant pin */
+
+static inline struct cache_entry *
+cache_slot(struct gntdp_gnttab_ctx *ctx, const struct domain *rd, uint64_t key, bool write)
+{
+	uint64_t h = key ^ ((uintptr_t)rd >> 6);
+
+	return &ctx->cache[(h & ctx->cache_mask) + (write ? ctx->cache_mask + 1 : 0)];
+}
+
+static void
+cache_entry_release(struct gntdp_gnttab_ctx *ctx, struct cache_entry *e)
+{
+	if (e->key & CACHE_FRAME)
+		page_put(e->page);
+	else
+		unpin(e->rd, (gntdp_grant_ref_t)e->key, e->write ? PIN_HSTW_INC : PIN_HSTR_INC);
+	e->rd = NULL;
+	ctx->st.cache_releases++;
+}
+
+void
+cache_release_all(struct gntdp_gnttab_ctx *ctx)
+{
+	gntdp_gnttab_ctx_expire(ctx, UINT64_MAX);
+}
+
+unsigned int
+gntdp_gnttab_ctx_expire(struct gntdp_gnttab_ctx *ctx, uint64_t older_than)
+{
+	uint32_t *link = &ctx->used_head;
+	unsigned int n = 0;
+
+	while (*link != 0) {
+		struct cache_entry *e = &ctx->cache[*link - 1];
+
+		if (e->rd != NULL && (older_than == UINT64_MAX || e->last_use < older_than)) {
+			cache_entry_release(ctx, e);
+			n++;
+		}
+		if (e->rd == NULL) { /* unlink empty slots */
+			e->in_list = false;
+			*link = e->next_used;
+		} else {
+			link = &e->next_used;
+		}
+	}
+	return n;
+}
+
+/* Acquire a grant for copy: spec 8.1 steps 2a-2f. Caller's pin goes into *pg's entry. */
+static int16_t
+acquire_gref(struct domain *ld, struct domain *rd, gntdp_grant_ref_t ref, bool write,
+	     struct page **pg)
+{
+	struct active_entry *act;
+	uint32_t inc = write ? PIN_HSTW_INC : PIN_HSTR_INC;
+	int16_t rc = GNTDP_GNTST_OKAY;
+
+	if (unlikely(ref >= nr_entries(rd))) /* 2a */
+		return GNTDP_GNTST_BAD_GNTREF;
+	act = &rd->active[ref];
+	spin_lock(&act->lock);
+	if (act->pin != 0 && (act->domid != ld->domid || (act->pin & PIN_OVERFLOW_MASK(inc)) != 0)) {
+		rc = GNTDP_GNTST_GENERAL_ERROR; /* 2b */
+		goto out;
+	}
+	if (act->pin == 0) {
+		rc = pin_set_status(rd, ref, act, !write, false, ld->domid); /* 2c */
+		if (rc == GNTDP_GNTST_OKAY)
+			rc = pin_first(rd, ref, act, ld->domid); /* 2d */
+	} else if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed))) {
+		rc = GNTDP_GNTST_BAD_DOMAIN; /* 2e */
+	} else if (write && (act->pin & (PIN_HSTW_MASK | PIN_DEVW_MASK)) == 0) {
+		rc = pin_set_status(rd, ref, act, false, false, ld->domid); /* 2c, first writer */
+		/* 2f (XSA-500): the frame the entry names now must be the pinned one. */
+		if (rc == GNTDP_GNTST_OKAY &&
+		    p2m_ram_page(rd, __atomic_load_n(&rd->shared[ref].frame, __ATOMIC_RELAXED)) !=
+			    act->page) {
+			pin_reduce_status(rd, ref, act, true);
+			rc = GNTDP_GNTST_GENERAL_ERROR;
+		}
+	}
+	if (rc == GNTDP_GNTST_OKAY) {
+		act->pin += inc;
+		*pg = act->page;
+	}
+out:
+	spin_unlock(&act->lock);
+	return rc;
+}
+
+/* Frame mode: a gfn of the caller's own RAM (2h). */
+static int16_t
+acquire_frame(struct domain *ld, uint64_t gfn, struct page **pg)
+{
+	struct page *p = p2m_ram_page(ld, gfn);
+
+	if (unlikely(p == NULL || !page_get(p, ld)))
+		return GNTDP_GNTST_BAD_PAGE;
+	*pg = p;
+	return GNTDP_GNTST_OKAY;
+}
+
+/* One side of a copy through the cache. @rd is the granter, or ld for frame mode. */
+static inline int16_t
+cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd, bool gref,
+	      uint64_t key, bool write, struct page **pg)
+{
+	struct cache_entry *e;
+	int16_t rc;
+
+	if (!gref)
+		key |= CACHE_FRAME;
+	e = cache_slot(ctx, rd, key, write);
+	if (likely(e->rd == rd && e->key == key && e->caller_uid == ld->uid)) {
+		/* 2e: a held pin keeps the frame; only the granter's death matters. */
+		if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed)))
+			return GNTDP_GNTST_BAD_DOMAIN;
+		ctx->st.cache_hits++;
+		e->last_use = ctx->now;
+		*pg = e->page;
+		return GNTDP_GNTST_OKAY;
+	}
+	rc = gref ? acquire_gref(ld, rd, (gntdp_grant_ref_t)key, write, pg)
+		  : acquire_frame(ld, key & ~CACHE_FRAME, pg);
+	if (unlikely(rc != GNTDP_GNTST_OKAY))
+		return rc;
+	ctx->st.cache_misses++;
+	if (e->rd != NULL)
+		cache_entry_release(ctx, e);
+	e->rd = rd;
+	e->key = key;
+	e->caller_uid = ld->uid;
+	e->write = write;
+	e->page = *pg;
+	e->last_use = ctx->now;
+	if (!e->in_list) {
+		e->in_list = true;
+		e->next_used = ctx->used_head;
+		ctx->used_head = (uint32_t)(e - ctx->cache) + 1;
+	}
+	return GNTDP_GNTST_OKAY;
+}
+
+/* Domain step (1a-1d): evaluated for every op, never cached. */
+static inline int16_t
+copy_domain(struct domain *ld, const struct gntdp_gnttab_copy_ptr *p, bool gref, struct domain **d)
+{
+	if (!gref && p->domid != GNTDP_DOMID_SELF)
+		return GNTDP_GNTST_PERMISSION_DENIED;
+	*d = p->domid == GNTDP_DOMID_SELF ? ld : dom_lookup(ld->gt, p->domid);
+	return *d != NULL ? GNTDP_GNTST_OKAY : GNTDP_GNTST_BAD_DOMAIN;
+}
+
+void
+op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_copy *op)
+{
+	/* Snapshot the guest-written op once (no double fetch). */
+	const struct gntdp_gnttab_copy_ptr src = op->source, dst = op->dest;
+	const uint32_t len = op->len;
+	const bool sgref = (op->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0;
+	const bool dgref = (op->flags & GNTDP_GNTCOPY_DEST_GREF) != 0;
+	struct domain *sd, *dd;
+	struct page *spg, *dpg;
+	int16_t rc;
+
+	if (len == 0) { /* 0: since Xen 4.19 nothing else is looked at */
+		op->status = GNTDP_GNTST_OKAY;
+		return;
+	}
+	rc = copy_domain(ld, &src, sgref, &sd);
+	if (likely(rc == GNTDP_GNTST_OKAY))
+		rc = copy_domain(ld, &dst, dgref, &dd);
+	if (likely(rc == GNTDP_GNTST_OKAY))
+		rc = cache_acquire(ctx, ld, sd, sgref, sgref ? src.u.ref : src.u.gmfn, false, &spg);
+	if (likely(rc == GNTDP_GNTST_OKAY))
+		rc = cache_acquire(ctx, ld, dd, dgref, dgref ? dst.u.ref : dst.u.gmfn, true, &dpg);
+	if (unlikely(rc != GNTDP_GNTST_OKAY)) {
+		op->status = rc;
+		return;
+	}
+	/* 4: page crossing is only judged once both sides are acquired. */
+	if (unlikely((uint32_t)src.offset + len > GNTDP_PAGE_SIZE ||
+		     (uint32_t)dst.offset + len > GNTDP_PAGE_SIZE)) {
+		op->status = GNTDP_GNTST_BAD_COPY_ARG;
+		return;
+	}
+	if (ctx->copy != NULL)
+		ctx->copy(dpg->va + dst.offset, spg->va + src.offset, len);
+	else
+		memmove(dpg->va + dst.offset, spg->va + src.offset, len);
+	ctx->st.copy_bytes += len;
+	op->status = GNTDP_GNTST_OKAY;
+}

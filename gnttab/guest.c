@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest side of the shared-entry protocol (seed header rules; spec 3.3 and
+ * 10.2): what a guest kernel does on its own grant table. Every update of
+ * {flags, domid} is one 32-bit atomic, the same unit gntdp's cmpxchg uses.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+int
+gntdp_guest_table(struct gntdp_gnttab *gt, gntdp_domid_t domid,
+		  struct gntdp_grant_entry_v1 **entries, uint32_t *nr)
+{
+	struct domain *d = dom_lookup(gt, domid);
+
+	if (d == NULL)
+		return -ESRCH;
+	*entries = d->shared;
+	*nr = nr_entries(d);
+	return 0;
+}
+
+/* Publish: frame first, then {flags, domid} with release (the seed's wmb). */
+static int
+publish(struct gntdp_grant_entry_v1 *e, uint16_t flags, gntdp_domid_t domid, uint32_t frame)
+{
+	uint32_t *word = entry_word(e);
+	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	if (WORD_FLAGS(old) != 0)
+		return -EBUSY;
+	__atomic_store_n(&e->frame, frame, __ATOMIC_RELAXED);
+	/* Pairs with the acquire load in pin_set_status / transfer_commit. */
+	if (!__atomic_compare_exchange_n(word, &old, ((uint32_t)domid << 16) | flags, false,
+					 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return -EBUSY;
+	return 0;
+}
+
+int
+gntdp_guest_grant_access(struct gntdp_grant_entry_v1 *e, gntdp_domid_t grantee, uint32_t frame,
+			 bool readonly)
+{
+	return publish(e, (uint16_t)(GNTDP_GTF_PERMIT_ACCESS | (readonly ? GNTDP_GTF_READONLY : 0)),
+		       grantee, frame);
+}
+
+int
+gntdp_guest_end_access(struct gntdp_grant_entry_v1 *e)
+{
+	uint32_t *word = entry_word(e);
+	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	do {
+		if (WORD_FLAGS(old) & (GNTDP_GTF_READING | GNTDP_GTF_WRITING))
+			return -EBUSY;
+		/* seq_cst pairs with gntdp's cmpxchg in pin_set_status: exactly one wins.
+		 * Success means gntdp can no longer start using the entry; the acquire
+		 * half orders our reuse of the frame after gntdp's last access (whose
+		 * release is the flag clear in pin_reduce_status). */
+	} while (!__atomic_compare_exchange_n(word, &old, old & 0xffff0000u, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE));
+	return 0;
+}
+
+int
+gntdp_guest_set_readonly(struct gntdp_grant_entry_v1 *e)
+{
+	uint32_t *word = entry_word(e);
+	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	do {
+		if ((WORD_FLAGS(old) & GNTDP_GTF_TYPE_MASK) != GNTDP_GTF_PERMIT_ACCESS)
+			return -EINVAL;
+		if (WORD_FLAGS(old) & GNTDP_GTF_WRITING)
+			return -EBUSY;
+	} while (!__atomic_compare_exchange_n(word, &old, old | GNTDP_GTF_READONLY, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE));
+	return 0;
+}
+
+void
+gntdp_guest_set_writable(struct gntdp_grant_entry_v1 *e)
+{
+	__atomic_fetch_and(entry_word(e), ~(uint32_t)GNTDP_GTF_READONLY, __ATOMIC_SEQ_CST);
+}
+
+int
+gntdp_guest_grant_transfer(struct gntdp_grant_entry_v1 *e, gntdp_domid_t grantee, uint32_t frame)
+{
+	return publish(e, GNTDP_GTF_ACCEPT_TRANSFER, grantee, frame);
+}
+
+int
+gntdp_guest_end_transfer(struct gntdp_grant_entry_v1 *e, uint32_t *frame)
+{
+	uint32_t *word = entry_word(e);
+	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	for (;;) {
+		if ((WORD_FLAGS(old) & GNTDP_GTF_TYPE_MASK) != GNTDP_GTF_ACCEPT_TRANSFER)
+			return -EINVAL;
+		if (WORD_FLAGS(old) & GNTDP_GTF_TRANSFER_COMMITTED)
+			break;
+		/* Not committed: withdraw the offer, unless gntdp commits first. */
+		if (__atomic_compare_exchange_n(word, &old, old & 0xffff0000u, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+			return -ENOENT;
+	}
+	/* Committed: gntdp completes in bounded time; the frame is written before. */
+	while (!(WORD_FLAGS(old) & GNTDP_GTF_TRANSFER_COMPLETED)) {
+		cpu_relax();
+		old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	}
+	*frame = __atomic_load_n(&e->frame, __ATOMIC_RELAXED);
+	__atomic_store_n(word, old & 0xffff0000u, __ATOMIC_RELEASE);
+	return 0;
+}

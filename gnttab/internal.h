@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal state of the grant-table core, shared by the files of gnttab/.
+ * Not installed. Locking and memory ordering: docs/concurrency.md.
+ */
+#ifndef GNTTAB_INTERNAL_H
+#define GNTTAB_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gntdp/gnttab.h>
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define NR_DOMIDS GNTDP_DOMID_FIRST_RESERVED
+#define ENTRIES_PER_FRAME ((uint32_t)GNTDP_GRANT_ENTRIES_PER_FRAME_V1)
+
+/* Xen's pin layout: four 8-bit counters in one u32 (spec section 2.2). */
+#define PIN_HSTW_INC 0x00000001u
+#define PIN_HSTR_INC 0x00000100u
+#define PIN_DEVW_INC 0x00010000u
+#define PIN_DEVR_INC 0x01000000u
+#define PIN_HSTW_MASK 0x000000ffu
+#define PIN_HSTR_MASK 0x0000ff00u
+#define PIN_DEVW_MASK 0x00ff0000u
+#define PIN_DEVR_MASK 0xff000000u
+/* Top bit of each counter an increment touches: set means 128 users already. */
+#define PIN_OVERFLOW_MASK(inc) ((inc) * 0x80u)
+
+/* The cmpxchg loop on a shared entry gives up after this many lost races. */
+#define SET_STATUS_TRIES 5
+
+struct domain;
+struct segment;
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* A spinlock byte. Uncontended cost is one xchg; held only for a few loads and stores. */
+typedef atomic_uchar spinlock_t;
+
+static inline void
+spin_lock(spinlock_t *l)
+{
+	while (atomic_exchange_explicit(l, 1, memory_order_acquire) != 0) {
+		while (atomic_load_explicit(l, memory_order_relaxed) != 0)
+			cpu_relax();
+	}
+}
+
+static inline void
+spin_unlock(spinlock_t *l)
+{
+	atomic_store_explicit(l, 0, memory_order_release);
+}
+
+/*
+ * One 4 KiB machine frame. refs: 1 while some domain owns it (the
+ * allocation reference), +1 per active entry whose pin holds it, +1 per
+ * frame-mode copy hold. PAGE_LOCKED marks a page being stolen by transfer.
+ * When refs reaches 0 the frame is dead and its segment may be released.
+ */
+#define PAGE_LOCKED 0x80000000u
+struct page {
+	uint8_t *va;
+	uint64_t iova;
+	_Atomic(struct domain *) owner;
+	atomic_uint refs;
+	uint32_t mfn;
+	struct segment *seg;
+};
+
+/* One provider allocation: a run of frames with consecutive mfns. */
+struct segment {
+	struct gntdp_gnttab *gt;
+	void *va;
+	uint32_t nb_frames;
+	uint32_t base_mfn;
+	atomic_uint live; /* pages with refs > 0, plus 1 while the creator holds it */
+	struct page pages[];
+};
+
+/*
+ * Physmap slot: a struct page pointer with the type in the low 3 bits
+ * (struct page is 8-byte aligned). Written with CAS, read with acquire.
+ */
+enum p2m_type {
+	P2M_EMPTY = 0,
+	P2M_RAM = 1,      /* a page this domain owns */
+	P2M_GRANT_RO = 2, /* a foreign frame host-mapped read-only */
+	P2M_GRANT_RW = 3, /* a foreign frame host-mapped writable */
+	P2M_RESERVED = 4, /* slot claimed by a transfer in progress */
+};
+#define P2M_TYPE_MASK ((uintptr_t)7)
+
+static inline enum p2m_type
+p2m_type(uintptr_t v)
+{
+	return (enum p2m_type)(v & P2M_TYPE_MASK);
+}
+
+static inline struct page *
+p2m_page(uintptr_t v)
+{
+	return (struct page *)(v & ~P2M_TYPE_MASK);
+}
+
+/* Xen's active entry: per granted ref, protected by its own lock. 16 bytes. */
+struct active_entry {
+	spinlock_t lock;
+	uint8_t rsvd;
+	gntdp_domid_t domid; /* grantee holding the pins */
+	uint32_t pin;
+	struct page *page; /* frame resolved at first pin */
+};
+
+/* Maptrack entry: one mapping handle of a mapping domain. 16 bytes. */
+struct maptrack {
+	atomic_uint flags; /* GNTMAP_host_map/device_map/readonly; 0 = free. Written last. */
+	gntdp_grant_ref_t ref; /* when free: next free handle */
+	struct domain *rd;     /* granter (kept alive by the pin) */
+};
+
+#define MT_FREE_END UINT32_MAX
+
+struct domain {
+	struct gntdp_gnttab *gt;
+	uint64_t uid; /* unique for the world's lifetime: cache key */
+	gntdp_domid_t domid;
+	bool privileged;
+	atomic_bool dying;
+	/* 1 while linked in the domain table, +1 per own active entry with pin != 0 */
+	atomic_uint refs;
+	atomic_uint owned_pages;
+
+	/* physmap */
+	uint32_t nr_frames;
+	uint32_t p2m_size;
+	_Atomic(uintptr_t) *p2m;
+	struct segment *ram;
+
+	/* grant table (this domain as granter) */
+	spinlock_t gt_lock; /* serialises growth */
+	atomic_uint nr_grant_frames;
+	uint32_t max_grant_frames;
+	struct segment *gt_seg; /* max_grant_frames frames, contiguous */
+	struct gntdp_grant_entry_v1 *shared;
+	struct active_entry *active; /* max_grant_frames * 512 */
+
+	/* maptrack (this domain as mapper) */
+	spinlock_t mt_lock;
+	atomic_uint mt_limit; /* handles allocated so far, in frames of 256 */
+	uint32_t mt_max_frames;
+	uint32_t mt_free; /* head of the free list, MT_FREE_END if empty */
+	atomic_uint mt_live;
+	struct maptrack **mt_frames;
+};
+
+/* Grant cache entry of a context (see copy.c). */
+struct cache_entry {
+	struct domain *rd;   /* granter, or the caller for frame mode; NULL = empty */
+	uint64_t caller_uid; /* grantee the pin was taken for */
+	uint64_t key;        /* ref, or gfn | CACHE_FRAME */
+	uint64_t last_use;
+	struct page *page;
+	uint32_t next_used; /* index+1 of the next occupied slot; 0 ends */
+	bool write;
+	bool in_list;
+};
+
+struct gntdp_gnttab_ctx {
+	struct gntdp_gnttab *gt;
+	atomic_ulong qs; /* odd while inside a batch */
+	unsigned int slot;
+	gntdp_copy_fn copy;
+	uint64_t now;
+	bool persistent;
+	unsigned int cache_mask; /* nb_entries/2 - 1: half for reads, half for writes */
+	uint32_t used_head;      /* list of occupied cache slots (index+1) */
+	struct cache_entry *cache;
+	struct gntdp_gnttab_ctx_stats st;
+};
+
+struct gntdp_gnttab {
+	struct gntdp_mem_ops mem;
+	void (*log)(void *arg, enum gntdp_log_level level, const char *line);
+	void *log_arg;
+	unsigned int max_ctx;
+	_Atomic(struct gntdp_gnttab_ctx *) *ctxs;
+	atomic_uint next_mfn;
+	atomic_ulong next_uid;
+	_Atomic(struct domain *) doms[NR_DOMIDS];
+};
+
+/* world.c */
+void gt_log(struct gntdp_gnttab *gt, enum gntdp_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct segment *seg_alloc(struct gntdp_gnttab *gt, uint32_t nb_frames, int socket);
+void seg_put(struct segment *seg);
+void page_put(struct page *pg);
+bool page_get(struct page *pg, const struct domain *owner);
+void qsbr_wait(struct gntdp_gnttab *gt);
+
+static inline struct domain *
+dom_lookup(struct gntdp_gnttab *gt, gntdp_domid_t domid)
+{
+	if (unlikely(domid >= NR_DOMIDS))
+		return NULL;
+	/* Pairs with the release store in domain_create and the unlink in domain_destroy. */
+	return atomic_load_explicit(&gt->doms[domid], memory_order_acquire);
+}
+
+/* domain.c */
+void dom_put(struct domain *d);
+static inline uint32_t
+nr_entries(struct domain *d)
+{
+	/* Pairs with the release store that publishes a grown table (table.c). */
+	return atomic_load_explicit(&d->nr_grant_frames, memory_order_acquire) * ENTRIES_PER_FRAME;
+}
+
+/* Resolve a granter's gfn to a RAM page it owns; NULL if none (bad_page). */
+struct page *p2m_ram_page(struct domain *d, uint64_t gfn);
+
+/* map.c / copy.c shared pin logic (entry.c lives in map.c) */
+int16_t pin_set_status(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act,
+		       bool readonly, bool mapflag, gntdp_domid_t ldomid);
+void pin_reduce_status(struct domain *rd, gntdp_grant_ref_t ref, const struct active_entry *act,
+		       bool was_write);
+int16_t pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act,
+		  gntdp_domid_t ldomid);
+void unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc);
+
+/* ops */
+void op_map(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_map_grant_ref *op);
+void op_unmap(struct gntdp_gnttab_ctx *ctx, struct domain *ld,
+	      struct gntdp_gnttab_unmap_grant_ref *op);
+void op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_copy *op);
+void op_setup_table(struct domain *ld, struct gntdp_gnttab_setup_table *op);
+void op_query_size(struct domain *ld, struct gntdp_gnttab_query_size *op);
+void op_dump_table(struct domain *ld, struct gntdp_gnttab_dump_table *op);
+void op_transfer(struct domain *ld, struct gntdp_gnttab_transfer *op);
+void cache_release_all(struct gntdp_gnttab_ctx *ctx);
+void maptrack_release_all(struct domain *d);
+
+/* 32-bit view of a v1 entry's {flags, domid}: flags in the low half (little-endian). */
+static inline uint32_t *
+entry_word(struct gntdp_grant_entry_v1 *e)
+{
+	return (uint32_t *)(void *)e;
+}
+
+#define WORD_FLAGS(w) ((uint16_t)((w)&0xffffu))
+#define WORD_DOMID(w) ((gntdp_domid_t)((w) >> 16))
+
+#endif /* GNTTAB_INTERNAL_H */

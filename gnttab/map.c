@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pins on active entries (shared by map and copy), GNTTABOP_map_grant_ref,
+ * GNTTABOP_unmap_grant_ref and the maptrack handle allocator.
+ *
+ * Check order and statuses follow spec sections 5 and 6 step by step; the
+ * step numbers in comments refer to the tables there.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* ---- Shared-entry status flags (spec 5.2) ------------------------------ */
+
+/*
+ * Set GTF_reading (and GTF_writing unless @readonly) on a v1 entry with
+ * compare-and-exchange on the {flags, domid} word. Until the entry is pinned
+ * its type and grantee are checked in the same snapshot the exchange commits
+ * (map also refuses GTF_sub_page). A guest racing us gets SET_STATUS_TRIES
+ * attempts, then general_error. Caller holds act->lock.
+ */
+int16_t
+pin_set_status(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, bool readonly,
+	       bool mapflag, gntdp_domid_t ldomid)
+{
+	uint32_t *word = entry_word(&rd->shared[ref]);
+	uint32_t mask = GNTDP_GTF_TYPE_MASK | (mapflag ? GNTDP_GTF_SUB_PAGE : 0);
+	/* Pairs with the guest's release store of flags in grant_access. */
+	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	for (int tries = 0;; tries++) {
+		uint16_t flags = WORD_FLAGS(old);
+		uint32_t new_word;
+
+		if (act->pin == 0 &&
+		    ((flags & mask) != GNTDP_GTF_PERMIT_ACCESS || WORD_DOMID(old) != ldomid))
+			return GNTDP_GNTST_GENERAL_ERROR;
+		new_word = old | GNTDP_GTF_READING;
+		if (!readonly) {
+			if (flags & GNTDP_GTF_READONLY)
+				return GNTDP_GNTST_GENERAL_ERROR;
+			new_word |= GNTDP_GTF_WRITING;
+		}
+		/* seq_cst: the guest's end-access cmpxchg and ours are totally ordered. */
+		if (__atomic_compare_exchange_n(word, &old, new_word, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_ACQUIRE))
+			return GNTDP_GNTST_OKAY;
+		if (tries == SET_STATUS_TRIES - 1)
+			return GNTDP_GNTST_GENERAL_ERROR;
+	}
+}
+
+/*
+ * After a pin change: clear GTF_writing when no writable pin (host or
+ * device, XSA-230) remains and the released use was writable; clear
+ * GTF_reading when no pin remains. Caller holds act->lock.
+ */
+void
+pin_reduce_status(struct domain *rd, gntdp_grant_ref_t ref, const struct active_entry *act,
+		  bool was_write)
+{
+	uint32_t clear = 0;
+
+	if (was_write && (act->pin & (PIN_HSTW_MASK | PIN_DEVW_MASK)) == 0)
+		clear |= GNTDP_GTF_WRITING;
+	if (act->pin == 0)
+		clear |= GNTDP_GTF_READING;
+	if (clear != 0)
+		/* Release: our last access to the frame happens before the guest
+		 * can see the entry idle and end access. */
+		__atomic_fetch_and(entry_word(&rd->shared[ref]), ~clear, __ATOMIC_RELEASE);
+}
+
+/*
+ * First pin of an entry: resolve its frame in the granter's physmap (the
+ * frame is read once, after our flags are committed) and take a page
+ * reference. On failure the status flags set by pin_set_status are rolled
+ * back. Caller holds act->lock and has act->pin == 0.
+ */
+int16_t
+pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, gntdp_domid_t ldomid)
+{
+	uint32_t gfn = __atomic_load_n(&rd->shared[ref].frame, __ATOMIC_RELAXED);
+	struct page *pg = p2m_ram_page(rd, gfn);
+
+	if (pg == NULL || !page_get(pg, rd)) {
+		pin_reduce_status(rd, ref, act, true);
+		return GNTDP_GNTST_BAD_PAGE;
+	}
+	act->page = pg;
+	act->domid = ldomid;
+	atomic_fetch_add_explicit(&rd->refs, 1, memory_order_relaxed);
+	return GNTDP_GNTST_OKAY;
+}
+
+/* Drop @inc from an entry's pin, clear flags, release the frame on the last one. */
+void
+unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc)
+{
+	struct active_entry *act = &rd->active[ref];
+	struct page *pg = NULL;
+	bool write = (inc & (PIN_HSTW_MASK | PIN_DEVW_MASK)) != 0;
+
+	spin_lock(&act->lock);
+	act->pin -= inc;
+	pin_reduce_status(rd, ref, act, write);
+	if (act->pin == 0) {
+		pg = act->page;
+		act->page = NULL;
+	}
+	spin_unlock(&act->lock);
+	if (pg != NULL) {
+		page_put(pg);
+		dom_put(rd); /* may free a dead granter: outside its lock */
+	}
+}
+
+/* ---- Maptrack ----------------------------------------------------------- */
+
+static inline struct maptrack *
+mt_entry(struct domain *d, uint32_t handle)
+{
+	return &d->mt_frames[handle / GNTDP_MAPTRACK_PER_FRAME][handle % GNTDP_MAPTRACK_PER_FRAME];
+}
+
+/* Allocate a handle: free list first, then a new frame of 256 if below the limit. */
+static uint32_t
+mt_get(struct domain *d)
+{
+	uint32_t h;
+
+	spin_lock(&d->mt_lock);
+	h = d->mt_free;
+	if (h != MT_FREE_END) {
+		d->mt_free = __atomic_load_n(&mt_entry(d, h)->ref, __ATOMIC_RELAXED);
+	} else {
+		uint32_t limit = atomic_load_explicit(&d->mt_limit, memory_order_relaxed);
+		uint32_t f = limit / GNTDP_MAPTRACK_PER_FRAME;
+		struct maptrack *frame;
+
+		if (f >= d->mt_max_frames ||
+		    (frame = calloc(GNTDP_MAPTRACK_PER_FRAME, sizeof(*frame))) == NULL) {
+			spin_unlock(&d->mt_lock);
+			return MT_FREE_END;
+		}
+		/* Chain handles limit+1 .. limit+255 as the free list, hand out limit. */
+		for (uint32_t i = 1; i < GNTDP_MAPTRACK_PER_FRAME; i++)
+			frame[i].ref = i + 1 < GNTDP_MAPTRACK_PER_FRAME ? limit + i + 1 : MT_FREE_END;
+		d->mt_frames[f] = frame;
+		d->mt_free = limit + 1;
+		h = limit;
+		/* Pairs with the acquire in unmap: the frame pointer is visible first. */
+		atomic_store_explicit(&d->mt_limit, limit + GNTDP_MAPTRACK_PER_FRAME,
+				      memory_order_release);
+	}
+	spin_unlock(&d->mt_lock);
+	return h;
+}
+
+static void
+mt_put(struct domain *d, uint32_t h)
+{
+	spin_lock(&d->mt_lock);
+	__atomic_store_n(&mt_entry(d, h)->ref, d->mt_free, __ATOMIC_RELAXED);
+	d->mt_free = h;
+	spin_unlock(&d->mt_lock);
+}
+
+/* ---- GNTTABOP_map_grant_ref -------------------------------------------- */
+
+static uint32_t
+map_pin_inc(uint32_t flags)
+{
+	uint32_t inc = 0;
+
+	if (flags & GNTDP_GNTMAP_DEVICE_MAP)
+		inc += (flags & GNTDP_GNTMAP_READONLY) ? PIN_DEVR_INC : PIN_DEVW_INC;
+	if (flags & GNTDP_GNTMAP_HOST_MAP)
+		inc += (flags & GNTDP_GNTMAP_READONLY) ? PIN_HSTR_INC : PIN_HSTW_INC;
+	return inc;
+}
+
+/* Steps 7-10: validate and pin the entry. Returns a status; on okay *pg is the frame. */
+static int16_t
+map_pin(struct domain *ld, struct domain *rd, gntdp_grant_ref_t ref, uint32_t flags, uint32_t inc,
+	struct page **pg)
+{
+	struct active_entry *act = &rd->active[ref];
+	bool readonly = (flags & GNTDP_GNTMAP_READONLY) != 0;
+	int16_t rc = GNTDP_GNTST_OKAY;
+
+	spin_lock(&act->lock);
+	if (act->pin != 0 && (act->domid != ld->domid || (act->pin & PIN_OVERFLOW_MASK(inc)) != 0)) {
+		rc = GNTDP_GNTST_GENERAL_ERROR;
+		goto out;
+	}
+	if (act->pin == 0 || (!readonly && (act->pin & (PIN_HSTW_MASK | PIN_DEVW_MASK)) == 0)) {
+		rc = pin_set_status(rd, ref, act, readonly, true, ld->domid);
+		if (rc != GNTDP_GNTST_OKAY)
+			goto out;
+		if (act->pin == 0) {
+			rc = pin_first(rd, ref, act, ld->domid);
+			if (rc != GNTDP_GNTST_OKAY)
+				goto out;
+		}
+	}
+	act->pin += inc;
+	*pg = act->page;
+out:
+	spin_unlock(&act->lock);
+	return rc;
+}
+
+void
+op_map(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_map_grant_ref *op)
+{
+	/* Read guest-written fields once. */
+	const uint32_t flags = op->flags;
+	const gntdp_grant_ref_t ref = op->ref;
+	const uint64_t gfn = op->host_addr >> GNTDP_PAGE_SHIFT;
+	uint32_t inc = map_pin_inc(flags);
+	struct domain *rd;
+	struct page *pg = NULL;
+	struct maptrack *mt;
+	uint32_t handle;
+	int16_t rc;
+
+	(void)ctx;
+	if (unlikely(inc == 0)) { /* 1: neither host nor device */
+		op->status = GNTDP_GNTST_BAD_GNTREF;
+		return;
+	}
+	if (unlikely(flags & (GNTDP_GNTMAP_APPLICATION_MAP | GNTDP_GNTMAP_CONTAINS_PTE))) {
+		op->status = GNTDP_GNTST_GENERAL_ERROR; /* 2: no PTE semantics here */
+		return;
+	}
+	rd = dom_lookup(ld->gt, op->dom); /* 3: DOMID_SELF is not translated */
+	if (unlikely(rd == NULL)) {
+		op->status = GNTDP_GNTST_BAD_DOMAIN;
+		return;
+	}
+	handle = mt_get(ld); /* 5 */
+	if (unlikely(handle == MT_FREE_END)) {
+		op->status = GNTDP_GNTST_NO_SPACE;
+		return;
+	}
+	if (unlikely(ref >= nr_entries(rd))) { /* 6 */
+		rc = GNTDP_GNTST_BAD_GNTREF;
+		goto free_handle;
+	}
+	rc = map_pin(ld, rd, ref, flags, inc, &pg); /* 7-10 */
+	if (unlikely(rc != GNTDP_GNTST_OKAY))
+		goto free_handle;
+	if (flags & GNTDP_GNTMAP_HOST_MAP) { /* 13: insert into the caller's physmap */
+		uintptr_t expect = 0;
+		uintptr_t v = (uintptr_t)pg |
+			      ((flags & GNTDP_GNTMAP_READONLY) ? P2M_GRANT_RO : P2M_GRANT_RW);
+
+		if (unlikely((flags & ~(uint32_t)(GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY |
+						  GNTDP_GNTMAP_DEVICE_MAP)) != 0 ||
+			     gfn >= ld->p2m_size ||
+			     !atomic_compare_exchange_strong_explicit(&ld->p2m[gfn], &expect, v,
+									 memory_order_release,
+									 memory_order_relaxed))) {
+			unpin(rd, ref, inc);
+			rc = GNTDP_GNTST_GENERAL_ERROR;
+			goto free_handle;
+		}
+	}
+	mt = mt_entry(ld, handle);
+	__atomic_store_n(&mt->ref, ref, __ATOMIC_RELAXED);
+	__atomic_store_n(&mt->rd, rd, __ATOMIC_RELAXED);
+	/* Written last: an in-use entry is always complete (XSA-218). */
+	atomic_store_explicit(&mt->flags, flags & (GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_DEVICE_MAP |
+						   GNTDP_GNTMAP_READONLY),
+			      memory_order_release);
+	atomic_fetch_add_explicit(&ld->mt_live, 1, memory_order_relaxed);
+	op->handle = handle;
+	op->dev_bus_addr = pg->iova;
+	op->status = GNTDP_GNTST_OKAY;
+	return;
+
+free_handle:
+	mt_put(ld, handle);
+	op->status = rc;
+}
+
+/* ---- GNTTABOP_unmap_grant_ref ------------------------------------------ */
+
+/* Remove the host mapping of @pg at @gfn; false if the slot doesn't hold it. */
+static bool
+host_unmap(struct domain *ld, uint64_t gfn, struct page *pg, bool readonly)
+{
+	uintptr_t expect = (uintptr_t)pg | (readonly ? P2M_GRANT_RO : P2M_GRANT_RW);
+
+	if (gfn >= ld->p2m_size)
+		return false;
+	return atomic_compare_exchange_strong_explicit(&ld->p2m[gfn], &expect, 0,
+						       memory_order_acq_rel, memory_order_relaxed);
+}
+
+static int16_t
+unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_bus_addr,
+	  uint32_t *drop_inc, struct domain **rd_out, gntdp_grant_ref_t *ref_out)
+{
+	struct maptrack *mt;
+	struct active_entry *act;
+	struct domain *rd;
+	gntdp_grant_ref_t ref;
+	uint32_t flags, keep, inc = 0;
+	bool ro;
+
+	/* 1-2: pairs with the release store of mt_limit in mt_get. */
+	if (handle >= atomic_load_explicit(&ld->mt_limit, memory_order_acquire))
+		return GNTDP_GNTST_BAD_HANDLE;
+	mt = mt_entry(ld, handle);
+	flags = atomic_load_explicit(&mt->flags, memory_order_acquire);
+	if (flags == 0)
+		return GNTDP_GNTST_BAD_HANDLE;
+	rd = __atomic_load_n(&mt->rd, __ATOMIC_RELAXED);
+	ref = __atomic_load_n(&mt->ref, __ATOMIC_RELAXED);
+	act = &rd->active[ref];
+	spin_lock(&act->lock);
+	/*
+	 * 6: re-check under the entry lock. A racing unmap of the same handle
+	 * either freed it (flags 0, or reissued for another ref) or removed the
+	 * other part: then act on what is left (XSA-218: freed exactly once).
+	 */
+	flags = atomic_load_explicit(&mt->flags, memory_order_relaxed);
+	if (flags == 0 || __atomic_load_n(&mt->rd, __ATOMIC_RELAXED) != rd ||
+	    __atomic_load_n(&mt->ref, __ATOMIC_RELAXED) != ref) {
+		spin_unlock(&act->lock);
+		return GNTDP_GNTST_BAD_HANDLE;
+	}
+	ro = (flags & GNTDP_GNTMAP_READONLY) != 0;
+	/* 7: full 64-bit compare (XSA-224). */
+	if (dev_bus_addr != 0 && (flags & GNTDP_GNTMAP_DEVICE_MAP) && dev_bus_addr != act->page->iova) {
+		spin_unlock(&act->lock);
+		return GNTDP_GNTST_BAD_DEV_ADDR;
+	}
+	keep = flags;
+	if (host_addr != 0 && (flags & GNTDP_GNTMAP_HOST_MAP)) { /* 8 */
+		if (!host_unmap(ld, host_addr >> GNTDP_PAGE_SHIFT, act->page, ro)) {
+			spin_unlock(&act->lock);
+			return GNTDP_GNTST_GENERAL_ERROR;
+		}
+		keep &= ~GNTDP_GNTMAP_HOST_MAP;
+		inc += ro ? PIN_HSTR_INC : PIN_HSTW_INC;
+	}
+	if (dev_bus_addr != 0 && (flags & GNTDP_GNTMAP_DEVICE_MAP)) {
+		keep &= ~GNTDP_GNTMAP_DEVICE_MAP;
+		inc += ro ? PIN_DEVR_INC : PIN_DEVW_INC;
+	}
+	/* 9: clear the parts removed; free the handle when nothing remains. */
+	if ((keep & (GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_DEVICE_MAP)) == 0)
+		keep = 0;
+	atomic_store_explicit(&mt->flags, keep, memory_order_release);
+	spin_unlock(&act->lock);
+	*drop_inc = inc;
+	*rd_out = rd;
+	*ref_out = ref;
+	if (keep == 0 && inc != 0) {
+		atomic_fetch_sub_explicit(&ld->mt_live, 1, memory_order_relaxed);
+		mt_put(ld, handle);
+	}
+	return GNTDP_GNTST_OKAY;
+}
+
+void
+op_unmap(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_unmap_grant_ref *op)
+{
+	uint32_t inc = 0;
+	struct domain *rd = NULL;
+	gntdp_grant_ref_t ref = 0;
+
+	(void)ctx;
+	op->status = unmap_one(ld, op->handle, op->host_addr, op->dev_bus_addr, &inc, &rd, &ref);
+	/* Phase 2 ("complete"): drop the pins of what was removed. */
+	if (inc != 0)
+		unpin(rd, ref, inc);
+}
+
+/* Domain teardown: release every mapping @d still holds (bounded by its handles). */
+void
+maptrack_release_all(struct domain *d)
+{
+	uint32_t limit = atomic_load(&d->mt_limit);
+
+	for (uint32_t h = 0; h < limit; h++) {
+		struct maptrack *mt = mt_entry(d, h);
+		uint32_t flags = atomic_load(&mt->flags);
+		uint32_t inc;
+		bool ro;
+
+		if (flags == 0)
+			continue;
+		ro = (flags & GNTDP_GNTMAP_READONLY) != 0;
+		inc = 0;
+		if (flags & GNTDP_GNTMAP_HOST_MAP)
+			inc += ro ? PIN_HSTR_INC : PIN_HSTW_INC;
+		if (flags & GNTDP_GNTMAP_DEVICE_MAP)
+			inc += ro ? PIN_DEVR_INC : PIN_DEVW_INC;
+		atomic_store(&mt->flags, 0);
+		unpin(mt->rd, mt->ref, inc);
+	}
+	atomic_store(&d->mt_live, 0);
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The batch entry point: whole-call checks (spec 4.1), then the per-op loop
+ * (4.2). Ops run strictly in order, each writes its own status, and no
+ * failure stops the batch.
+ */
+#include <errno.h>
+#include <limits.h>
+
+#include "internal.h"
+
+static const char *const gntst_msgs[GNTDP_GNTST_COUNT] = GNTDP_GNTTABOP_ERROR_MSGS;
+static const char *const gntst_names[GNTDP_GNTST_COUNT] = {
+	"GNTST_okay",		 "GNTST_general_error", "GNTST_bad_domain",
+	"GNTST_bad_gntref",	 "GNTST_bad_handle",	"GNTST_bad_virt_addr",
+	"GNTST_bad_dev_addr",	 "GNTST_no_device_space", "GNTST_permission_denied",
+	"GNTST_bad_page",	 "GNTST_bad_copy_arg",	"GNTST_address_too_big",
+	"GNTST_eagain",		 "GNTST_no_space",
+};
+
+const char *
+gntdp_gntst_str(int16_t status)
+{
+	return status <= 0 && status > -GNTDP_GNTST_COUNT ? gntst_msgs[-status] : "unknown status";
+}
+
+const char *
+gntdp_gntst_name(int16_t status)
+{
+	return status <= 0 && status > -GNTDP_GNTST_COUNT ? gntst_names[-status] : "GNTST_?";
+}
+
+static inline void
+count_status(struct gntdp_gnttab_ctx *ctx, int16_t status)
+{
+	ctx->st.status[(uint16_t)-status % GNTDP_GNTST_COUNT]++;
+}
+
+/* One loop per array command: the op function sees one struct at a time. */
+#define OP_LOOP(type, fn)                                                                          \
+	do {                                                                                       \
+		type *a = ops;                                                                     \
+		for (unsigned int i = 0; i < count; i++) {                                         \
+			fn;                                                                        \
+			count_status(ctx, a[i].status);                                            \
+		}                                                                                  \
+	} while (0)
+
+static int
+whole_call_check(unsigned int cmd, const void *ops, unsigned int count)
+{
+	if (count > INT_MAX || (cmd >> 12) != 0)
+		return -EINVAL;
+	switch (cmd) {
+	case GNTDP_GNTTABOP_SETUP_TABLE:
+	case GNTDP_GNTTABOP_QUERY_SIZE:
+	case GNTDP_GNTTABOP_DUMP_TABLE:
+		if (count != 1)
+			return -EINVAL;
+		break;
+	case GNTDP_GNTTABOP_MAP_GRANT_REF:
+	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
+	case GNTDP_GNTTABOP_TRANSFER:
+	case GNTDP_GNTTABOP_COPY:
+		break;
+	default:
+		return -ENOSYS;
+	}
+	if (ops == NULL && count != 0)
+		return -EINVAL;
+	if (cmd == GNTDP_GNTTABOP_SETUP_TABLE) {
+		const struct gntdp_gnttab_setup_table *st = ops;
+
+		if (st->frame_list == NULL && st->nr_frames != 0)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static void
+run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, void *ops,
+	unsigned int count)
+{
+	switch (cmd) {
+	case GNTDP_GNTTABOP_MAP_GRANT_REF:
+		OP_LOOP(struct gntdp_gnttab_map_grant_ref, op_map(ctx, ld, &a[i]));
+		break;
+	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
+		OP_LOOP(struct gntdp_gnttab_unmap_grant_ref, op_unmap(ctx, ld, &a[i]));
+		break;
+	case GNTDP_GNTTABOP_SETUP_TABLE:
+		OP_LOOP(struct gntdp_gnttab_setup_table, op_setup_table(ld, &a[i]));
+		break;
+	case GNTDP_GNTTABOP_DUMP_TABLE:
+		OP_LOOP(struct gntdp_gnttab_dump_table, op_dump_table(ld, &a[i]));
+		break;
+	case GNTDP_GNTTABOP_TRANSFER:
+		OP_LOOP(struct gntdp_gnttab_transfer, op_transfer(ld, &a[i]));
+		break;
+	case GNTDP_GNTTABOP_COPY:
+		OP_LOOP(struct gntdp_gnttab_copy, op_copy(ctx, ld, &a[i]));
+		if (!ctx->persistent)
+			cache_release_all(ctx); /* Xen drops its copy buffers at the end */
+		break;
+	case GNTDP_GNTTABOP_QUERY_SIZE:
+		OP_LOOP(struct gntdp_gnttab_query_size, op_query_size(ld, &a[i]));
+		break;
+	default:
+		break;
+	}
+}
+
+int
+gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
+		unsigned int count)
+{
+	struct domain *ld;
+	unsigned long qs;
+	int rc = whole_call_check(cmd, ops, count);
+
+	if (rc != 0)
+		return rc;
+	/* Enter: odd qs, then a full fence before any lookup (pairs with qsbr_wait). */
+	qs = atomic_load_explicit(&ctx->qs, memory_order_relaxed);
+	atomic_store_explicit(&ctx->qs, qs + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	ld = dom_lookup(ctx->gt, caller);
+	if (unlikely(ld == NULL)) {
+		rc = -ESRCH;
+	} else {
+		ctx->st.calls++;
+		ctx->st.ops[cmd] += count;
+		run_ops(ctx, ld, cmd, ops, count);
+	}
+	/* Leave: even qs; release orders every access of this batch before it. */
+	atomic_store_explicit(&ctx->qs, qs + 2, memory_order_release);
+	return rc;
+}

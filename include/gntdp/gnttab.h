@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file
+ * gntdp grant-table core: domains, their frames, grant tables, active
+ * entries, maptrack, and every GNTTABOP op of the seed interface with Xen's
+ * check order and status codes.
+ *
+ * The core is pure C11 (no DPDK, no threads of its own, no I/O except the
+ * optional log callback). Memory comes from an injected provider
+ * (struct gntdp_mem_ops); the data plane plugs in hugepage memzones.
+ *
+ * Objects:
+ *  - struct gntdp_gnttab: one "hypervisor": the domain table and the
+ *    contexts that execute ops. Control-plane calls (create/destroy of
+ *    domains and contexts) may run on any thread but not concurrently with
+ *    each other.
+ *  - struct gntdp_gnttab_ctx: an execution context, the equivalent of a
+ *    physical CPU running hypercalls. Owned by one thread at a time. Any
+ *    number of contexts may execute ops concurrently on the same domains;
+ *    shared state is protected as docs/concurrency.md describes.
+ *  - Guest side (gntdp_guest_*): what a guest kernel does on its own grant
+ *    table (grant, end access, read-only toggles, accept transfer). Callable
+ *    from any thread, concurrently with ops, as a real guest would.
+ *
+ * Semantics deviations from Xen (by design, all documented in
+ * docs/semantics.md): domains are "translated" for host_map (the frame is
+ * inserted into the caller's physmap at host_addr >> 12) but may use
+ * device_map (dev_bus_addr is the frame's I/O address); transfer is
+ * available (Xen: PV only) and takes a gfn of the caller; dump_table is
+ * implemented (Xen: -ENOSYS) and writes to the log callback.
+ */
+#ifndef GNTDP_GNTTAB_H
+#define GNTDP_GNTTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gntdp/xen_grant_table.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct gntdp_gnttab;
+struct gntdp_gnttab_ctx;
+
+/* ---- Memory provider ----------------------------------------------------- */
+
+/**
+ * Where frames come from. One allocation backs a domain's RAM or its grant
+ * table: @p nb_frames 4 KiB frames, contiguous in virtual memory, 4 KiB
+ * aligned, zero-filled.
+ */
+struct gntdp_mem_ops {
+	/**
+	 * Allocate. @p socket is a NUMA node hint (-1: any). Returns the base
+	 * address or NULL.
+	 */
+	void *(*alloc)(void *arg, size_t nb_frames, int socket);
+	/** Release an allocation made by alloc (same base and count). */
+	void (*free)(void *arg, void *va, size_t nb_frames);
+	/**
+	 * I/O (bus) address of the frame at @p va, reported as dev_bus_addr by
+	 * device maps. Called once per frame at allocation, never per op.
+	 * NULL means IOVA = VA.
+	 */
+	uint64_t (*virt2iova)(void *arg, const void *va);
+	/** Passed to every callback. */
+	void *arg;
+};
+
+/** The built-in provider: aligned_alloc + memset, IOVA = VA. */
+extern const struct gntdp_mem_ops gntdp_mem_ops_heap;
+
+/* ---- World --------------------------------------------------------------- */
+
+/** Log severities passed to the log callback. */
+enum gntdp_log_level {
+	GNTDP_LOG_ERR = 3,
+	GNTDP_LOG_WARNING = 4,
+	GNTDP_LOG_INFO = 6,
+	GNTDP_LOG_DEBUG = 7,
+};
+
+/** Options for gntdp_gnttab_create(). Fill with gntdp_gnttab_conf_init(). */
+struct gntdp_gnttab_conf {
+	/** Frame memory. Default: &gntdp_mem_ops_heap. */
+	const struct gntdp_mem_ops *mem;
+	/** Most contexts that may exist at once. Default 64. */
+	unsigned int max_ctx;
+	/**
+	 * Where dump_table output and rare diagnostics go, one line per call
+	 * (no trailing newline). Default: stderr. Never called per op except by
+	 * dump_table.
+	 */
+	void (*log)(void *arg, enum gntdp_log_level level, const char *line);
+	void *log_arg;
+};
+
+/** Fill @p conf with defaults. */
+void gntdp_gnttab_conf_init(struct gntdp_gnttab_conf *conf);
+
+/**
+ * Create a world with no domains.
+ * @return 0, -EINVAL (bad conf), -ENOMEM.
+ */
+int gntdp_gnttab_create(const struct gntdp_gnttab_conf *conf, struct gntdp_gnttab **out);
+
+/**
+ * Destroy a world: every domain (as gntdp_domain_destroy) and its memory.
+ * All contexts must have been destroyed. NULL is a no-op.
+ */
+void gntdp_gnttab_destroy(struct gntdp_gnttab *gt);
+
+/* ---- Domains ------------------------------------------------------------- */
+
+/** Default and hard limits. */
+#define GNTDP_DEFAULT_MAX_GRANT_FRAMES 64
+#define GNTDP_DEFAULT_MAX_MAPTRACK_FRAMES 1024
+#define GNTDP_MAPTRACK_PER_FRAME 256
+#define GNTDP_MAX_GRANT_FRAMES_LIMIT 4096
+#define GNTDP_MAX_MAPTRACK_FRAMES_LIMIT 65536
+
+/** Options for gntdp_domain_create(). Fill with gntdp_domain_conf_init(). */
+struct gntdp_domain_conf {
+	gntdp_domid_t domid;  /**< below DOMID_FIRST_RESERVED */
+	bool privileged;      /**< control domain: may name other domains in setup/query/dump */
+	uint32_t nr_frames;   /**< RAM frames, at gfn 0 .. nr_frames-1. Default 256 */
+	/**
+	 * Size of the physmap (gfn space), >= nr_frames. Gfns above the RAM
+	 * receive host mappings and transferred pages. 0 = nr_frames + 65536.
+	 */
+	uint32_t p2m_size;
+	/** Grant-table frame limit (512 v1 entries each). Default 64. The table starts at 1 frame. */
+	uint32_t max_grant_frames;
+	/** Maptrack frame limit (256 handles each). Default 1024; 0 = this domain can never map. */
+	uint32_t max_maptrack_frames;
+	int socket; /**< NUMA hint for the memory provider, -1 = any */
+};
+
+/** Fill @p conf with defaults (domid 0). */
+void gntdp_domain_conf_init(struct gntdp_domain_conf *conf);
+
+/**
+ * Create a domain: allocate its RAM and its grant table (1 frame populated).
+ * @return 0, -EINVAL (bad domid or limits), -EEXIST (domid in use),
+ *         -ENOMEM.
+ */
+int gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *conf);
+
+/**
+ * Destroy a domain with Xen's teardown semantics. The domid disappears at
+ * once (new ops naming it get bad_domain; ops it would issue get -ESRCH).
+ * The call waits until no context is inside a batch that may still use it,
+ * then releases every mapping the domain holds on other domains' grants
+ * (their pins drop and GTF_reading/writing clear), and frees its memory. If
+ * other domains still map its grants, its grant table and those frames
+ * stay alive until the last such mapping is unmapped; those unmaps succeed.
+ * Must not be called from inside a batch. Cost is bounded by the number of
+ * live mappings (XSA-380 test: 100,000).
+ * @return 0, -ESRCH (no such domain).
+ */
+int gntdp_domain_destroy(struct gntdp_gnttab *gt, gntdp_domid_t domid);
+
+/**
+ * Address of the frame at @p gfn in @p domid's physmap: its own RAM, a
+ * page transferred to it, or a grant host-mapped there.
+ * @return the frame, or NULL (no domain, gfn out of range or empty).
+ * Not for hot paths: for tests, demos and emulated guests.
+ */
+void *gntdp_domain_frame(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn);
+
+/** Counters describing one domain's grant usage (gntdp_domain_info). */
+struct gntdp_domain_info {
+	uint32_t nr_frames;           /**< RAM frames */
+	uint32_t nr_grant_frames;     /**< current grant-table size */
+	uint32_t max_grant_frames;
+	uint32_t maptrack_limit;      /**< handles allocated so far */
+	uint32_t max_maptrack_handles;
+	uint32_t live_mappings;       /**< handles in use */
+	uint32_t pinned_entries;      /**< own entries with a non-zero pin */
+	uint32_t owned_pages;         /**< pages this domain owns (RAM + received - given) */
+	bool dying;
+};
+
+/**
+ * Read @p domid's counters.
+ * @return 0 or -ESRCH.
+ */
+int gntdp_domain_info(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_domain_info *out);
+
+/* ---- Execution contexts and the batch entry point ------------------------ */
+
+/**
+ * Copy function used for GNTTABOP_copy payloads. Must copy exactly @p n
+ * bytes (1..4096); the ranges never cross a frame. The default is memmove.
+ * The data plane installs its vector kernels.
+ */
+typedef void (*gntdp_copy_fn)(void *dst, const void *src, size_t n);
+
+/** Statistics of one context (summed on read by the data plane). */
+struct gntdp_gnttab_ctx_stats {
+	uint64_t calls;                       /**< batch entry point calls */
+	uint64_t ops[13];                     /**< ops processed, by cmd */
+	uint64_t status[GNTDP_GNTST_COUNT];   /**< ops by -status */
+	uint64_t copy_bytes;                  /**< payload bytes copied */
+	uint64_t cache_hits;                  /**< grant acquisitions served from the cache */
+	uint64_t cache_misses;                /**< grant acquisitions that pinned an entry */
+	uint64_t cache_releases;              /**< cached pins released */
+};
+
+/** How a context's grant cache keeps pins between batches. */
+struct gntdp_gnttab_cache_conf {
+	/**
+	 * false (default, exactly Xen): every pin taken for a copy is released
+	 * before the batch call returns, like Xen's copy buffers.
+	 * true: pins stay cached across calls until gntdp_gnttab_ctx_expire()
+	 * drops them; the caller states and enforces the bound.
+	 */
+	bool persistent;
+	/** Entries in the cache, a power of two, 2..4096. Default 64. */
+	unsigned int nb_entries;
+};
+
+/**
+ * Create an execution context.
+ * @param cache NULL for the default (Xen-exact, release at end of call).
+ * @return 0, -EINVAL, -ENOSPC (max_ctx reached), -ENOMEM.
+ */
+int gntdp_gnttab_ctx_create(struct gntdp_gnttab *gt, const struct gntdp_gnttab_cache_conf *cache,
+			    struct gntdp_gnttab_ctx **out);
+
+/** Release cached pins and free the context. NULL is a no-op. */
+void gntdp_gnttab_ctx_destroy(struct gntdp_gnttab_ctx *ctx);
+
+/** Install the copy function (NULL restores memmove). Owner thread only. */
+void gntdp_gnttab_ctx_set_copy(struct gntdp_gnttab_ctx *ctx, gntdp_copy_fn fn);
+
+/**
+ * Set the context's clock, in caller-chosen ticks, used to age cached pins.
+ * Call once per burst. Owner thread only.
+ */
+void gntdp_gnttab_ctx_set_now(struct gntdp_gnttab_ctx *ctx, uint64_t now);
+
+/**
+ * Release every cached pin last used before @p older_than (ticks of
+ * gntdp_gnttab_ctx_set_now; UINT64_MAX releases all). Owner thread only.
+ * @return the number of pins released.
+ */
+unsigned int gntdp_gnttab_ctx_expire(struct gntdp_gnttab_ctx *ctx, uint64_t older_than);
+
+/**
+ * Announce a quiescent point: the context holds no reference it obtained
+ * from a domain lookup. Domain destruction waits for it (or for the
+ * context to be outside a batch). Persistent caches should call it once
+ * per poll loop iteration after gntdp_gnttab_ctx_expire(); plain batch
+ * calls already count as quiescent between calls.
+ */
+void gntdp_gnttab_ctx_quiescent(struct gntdp_gnttab_ctx *ctx);
+
+/** Copy out the context's counters. Owner thread, or any thread for an approximate read. */
+void gntdp_gnttab_ctx_stats(const struct gntdp_gnttab_ctx *ctx, struct gntdp_gnttab_ctx_stats *out);
+
+/**
+ * The hypercall: execute @p count ops of command @p cmd for domain
+ * @p caller, in array order. Each op gets its status (and outputs) as Xen
+ * writes them back; a failing op never stops the batch.
+ *
+ * Commands executed: map_grant_ref, unmap_grant_ref, setup_table,
+ * dump_table, transfer, copy, query_size. Others return -ENOSYS.
+ *
+ * @param ops array of the command's argument struct (e.g.
+ *        struct gntdp_gnttab_copy[count]).
+ * @return 0 (look at each status), or a whole-call error with nothing done:
+ *         -EINVAL (count > INT_MAX; cmd with bits >= 12 set; count != 1 for
+ *         setup_table/query_size/dump_table; ops NULL with count > 0),
+ *         -ENOSYS (unknown or unimplemented cmd), -ESRCH (caller is not a
+ *         live domain), -EFAULT (setup_table frame_list NULL with
+ *         nr_frames > 0).
+ */
+int gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
+		    unsigned int count);
+
+/** Message for a GNTST_* status (Xen's text), "unknown status" when out of range. */
+const char *gntdp_gntst_str(int16_t status);
+
+/** Name of a GNTST_* status ("GNTST_bad_domain"), "GNTST_?" when out of range. */
+const char *gntdp_gntst_name(int16_t status);
+
+/* ---- Guest side ---------------------------------------------------------- */
+
+/**
+ * A domain's shared v1 entries as the guest sees them (its grant frames).
+ * The array may grow (setup_table), never moves or shrinks while the
+ * domain lives; @p nr_entries is the current count.
+ * @return 0 or -ESRCH.
+ */
+int gntdp_guest_table(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_grant_entry_v1 **entries,
+		      uint32_t *nr_entries);
+
+/**
+ * Grant @p grantee access to @p frame: write domid, frame, release barrier,
+ * then flags = permit_access (| readonly). The entry must be unused.
+ * @return 0, -EBUSY (entry not invalid: in use or still granted).
+ */
+int gntdp_guest_grant_access(struct gntdp_grant_entry_v1 *e, gntdp_domid_t grantee, uint32_t frame,
+			     bool readonly);
+
+/**
+ * End access: succeeds only while neither GTF_reading nor GTF_writing is
+ * set (compare-and-exchange flags to 0, re-examined on a race). After 0,
+ * gntdp never touches the frame through this entry again.
+ * @return 0, -EBUSY (in use: reading or writing set).
+ */
+int gntdp_guest_end_access(struct gntdp_grant_entry_v1 *e);
+
+/**
+ * Make a permit_access entry read-only: CAS setting GTF_readonly while
+ * GTF_writing is clear.
+ * @return 0, -EBUSY (writing set), -EINVAL (not a permit_access entry).
+ */
+int gntdp_guest_set_readonly(struct gntdp_grant_entry_v1 *e);
+
+/** Make it writable again: atomic clear of GTF_readonly. */
+void gntdp_guest_set_writable(struct gntdp_grant_entry_v1 *e);
+
+/**
+ * Offer to accept a page from @p grantee into slot gfn @p frame
+ * (flags = accept_transfer, after domid and frame).
+ * @return 0, -EBUSY (entry not invalid).
+ */
+int gntdp_guest_grant_transfer(struct gntdp_grant_entry_v1 *e, gntdp_domid_t grantee, uint32_t frame);
+
+/**
+ * End an accept_transfer entry. If no transfer committed, the entry is
+ * cleared and -ENOENT returned. If one committed, wait (spin) for
+ * GTF_transfer_completed, read @p frame (the gfn where the page now
+ * sits), clear the entry and return 0.
+ * @return 0, -ENOENT, -EINVAL (not an accept_transfer entry).
+ */
+int gntdp_guest_end_transfer(struct gntdp_grant_entry_v1 *e, uint32_t *frame);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GNTDP_GNTTAB_H */
