@@ -30,6 +30,10 @@ cache_slot(struct gntdp_gnttab_ctx *ctx, const struct domain *rd, uint64_t key, 
 static void
 cache_entry_release(struct gntdp_gnttab_ctx *ctx, struct cache_entry *e)
 {
+	if (ctx->last[0].e == e)
+		ctx->last[0].tag = 0;
+	if (ctx->last[1].e == e)
+		ctx->last[1].tag = 0;
 	if (e->key & CACHE_FRAME)
 		page_put(e->page);
 	else
@@ -122,27 +126,25 @@ acquire_frame(struct domain *ld, uint64_t gfn, struct page **pg)
 }
 
 /* One side of a copy through the cache. @rd is the granter, or ld for frame mode. */
-static inline int16_t
-cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd, bool gref,
-	      uint64_t key, bool write, struct page **pg)
+static int16_t
+cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd, uint64_t key,
+	      bool write, struct cache_entry **out)
 {
-	struct cache_entry *e;
+	struct cache_entry *e = cache_slot(ctx, rd, key, write);
+	struct page *pg;
 	int16_t rc;
 
-	if (!gref)
-		key |= CACHE_FRAME;
-	e = cache_slot(ctx, rd, key, write);
-	if (likely(e->rd == rd && e->key == key && e->caller_uid == ld->uid)) {
+	if (e->rd == rd && e->key == key && e->caller_uid == ld->uid) {
 		/* 2e: a held pin keeps the frame; only the granter's death matters. */
 		if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed)))
 			return GNTDP_GNTST_BAD_DOMAIN;
 		ctx->st.cache_hits++;
 		e->last_use = ctx->now;
-		*pg = e->page;
+		*out = e;
 		return GNTDP_GNTST_OKAY;
 	}
-	rc = gref ? acquire_gref(ld, rd, (gntdp_grant_ref_t)key, write, pg)
-		  : acquire_frame(ld, key & ~CACHE_FRAME, pg);
+	rc = (key & CACHE_FRAME) ? acquire_frame(ld, key & ~CACHE_FRAME, &pg)
+				 : acquire_gref(ld, rd, (gntdp_grant_ref_t)key, write, &pg);
 	if (unlikely(rc != GNTDP_GNTST_OKAY))
 		return rc;
 	ctx->st.cache_misses++;
@@ -152,24 +154,63 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	e->key = key;
 	e->caller_uid = ld->uid;
 	e->write = write;
-	e->page = *pg;
+	e->page = pg;
 	e->last_use = ctx->now;
 	if (!e->in_list) {
 		e->in_list = true;
 		e->next_used = ctx->used_head;
 		ctx->used_head = (uint32_t)(e - ctx->cache) + 1;
 	}
+	*out = e;
 	return GNTDP_GNTST_OKAY;
 }
 
-/* Domain step (1a-1d): evaluated for every op, never cached. */
+/* Whether the op names exactly the side the previous op named (see struct last_side). */
+static inline bool
+last_hit(const struct last_side *last, uint64_t key, uint32_t tag, const struct domain *ld)
+{
+	return last->tag == tag && last->key == key && last->e->caller_uid == ld->uid;
+}
+
+/* Domain step for one side (1a-1b or 1c-1d). */
 static inline int16_t
-copy_domain(struct domain *ld, const struct gntdp_gnttab_copy_ptr *p, bool gref, struct domain **d)
+side_domain(struct domain *ld, const struct gntdp_gnttab_copy_ptr *p, bool gref, struct domain **d)
 {
 	if (!gref && p->domid != GNTDP_DOMID_SELF)
 		return GNTDP_GNTST_PERMISSION_DENIED;
 	*d = p->domid == GNTDP_DOMID_SELF ? ld : dom_lookup(ld->gt, p->domid);
-	return *d != NULL ? GNTDP_GNTST_OKAY : GNTDP_GNTST_BAD_DOMAIN;
+	return likely(*d != NULL) ? GNTDP_GNTST_OKAY : GNTDP_GNTST_BAD_DOMAIN;
+}
+
+/* Buffer step for one side (2 or 3): reuse the previous op's, or go through the cache. */
+static inline int16_t
+side_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *d, bool hit,
+	     uint64_t key, uint32_t tag, unsigned int dir, struct page **pg)
+{
+	struct last_side *last = &ctx->last[dir];
+	struct cache_entry *e;
+	int16_t rc;
+
+	if (likely(hit)) {
+		e = last->e;
+		/* 2e: the held pin keeps the frame; only the granter's death matters. */
+		if (unlikely(atomic_load_explicit(&e->rd->dying, memory_order_relaxed)))
+			return GNTDP_GNTST_BAD_DOMAIN;
+		ctx->st.cache_hits++;
+		e->last_use = ctx->now;
+		*pg = e->page;
+		return GNTDP_GNTST_OKAY;
+	}
+	if ((key & CACHE_FRAME) && key >= (CACHE_FRAME | ld->p2m_size))
+		return GNTDP_GNTST_BAD_PAGE; /* 2h, also keeps a gmfn with bit 63 from aliasing */
+	rc = cache_acquire(ctx, ld, d, key, dir == 1, &e);
+	if (unlikely(rc != GNTDP_GNTST_OKAY))
+		return rc;
+	last->key = key;
+	last->tag = tag;
+	last->e = e;
+	*pg = e->page;
+	return GNTDP_GNTST_OKAY;
 }
 
 void
@@ -180,21 +221,35 @@ op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_cop
 	const uint32_t len = op->len;
 	const bool sgref = (op->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0;
 	const bool dgref = (op->flags & GNTDP_GNTCOPY_DEST_GREF) != 0;
-	struct domain *sd, *dd;
+	const uint64_t skey = sgref ? src.u.ref : (src.u.gmfn | CACHE_FRAME);
+	const uint64_t dkey = dgref ? dst.u.ref : (dst.u.gmfn | CACHE_FRAME);
+	const uint32_t stag = src.domid | (uint32_t)sgref << 16 | 1u << 17;
+	const uint32_t dtag = dst.domid | (uint32_t)dgref << 16 | 1u << 17;
+	struct domain *sd = NULL, *dd = NULL;
 	struct page *spg, *dpg;
-	int16_t rc;
+	bool shit, dhit;
+	int16_t rc = GNTDP_GNTST_OKAY;
 
 	if (len == 0) { /* 0: since Xen 4.19 nothing else is looked at */
 		op->status = GNTDP_GNTST_OKAY;
 		return;
 	}
-	rc = copy_domain(ld, &src, sgref, &sd);
+	/*
+	 * 1: the domain step. A side identical to the previous op's passed it
+	 * then and its outcome depends only on those values (Xen skips it for
+	 * consecutive ops with the same domids too).
+	 */
+	shit = last_hit(&ctx->last[0], skey, stag, ld);
+	dhit = last_hit(&ctx->last[1], dkey, dtag, ld);
+	if (!shit)
+		rc = side_domain(ld, &src, sgref, &sd);
+	if (!dhit && likely(rc == GNTDP_GNTST_OKAY))
+		rc = side_domain(ld, &dst, dgref, &dd);
+	/* 2, 3: source buffer, then destination buffer. */
 	if (likely(rc == GNTDP_GNTST_OKAY))
-		rc = copy_domain(ld, &dst, dgref, &dd);
+		rc = side_acquire(ctx, ld, sd, shit, skey, stag, 0, &spg);
 	if (likely(rc == GNTDP_GNTST_OKAY))
-		rc = cache_acquire(ctx, ld, sd, sgref, sgref ? src.u.ref : src.u.gmfn, false, &spg);
-	if (likely(rc == GNTDP_GNTST_OKAY))
-		rc = cache_acquire(ctx, ld, dd, dgref, dgref ? dst.u.ref : dst.u.gmfn, true, &dpg);
+		rc = side_acquire(ctx, ld, dd, dhit, dkey, dtag, 1, &dpg);
 	if (unlikely(rc != GNTDP_GNTST_OKAY)) {
 		op->status = rc;
 		return;

@@ -176,6 +176,17 @@ struct cache_entry {
 	bool in_list;
 };
 
+/*
+ * The previous op's source or destination, as Xen's copy buffers remember
+ * it: an op naming exactly the same side (domid, ref or gfn, mode) reuses
+ * the cache entry without a lookup. Cleared when that entry is released.
+ */
+struct last_side {
+	uint64_t key;  /* ref, or gfn | CACHE_FRAME */
+	uint32_t tag;  /* domid | gref << 16 | 1 << 17 (valid) */
+	struct cache_entry *e;
+};
+
 struct gntdp_gnttab_ctx {
 	struct gntdp_gnttab *gt;
 	atomic_ulong qs; /* odd while inside a batch */
@@ -186,6 +197,7 @@ struct gntdp_gnttab_ctx {
 	unsigned int cache_mask; /* nb_entries/2 - 1: half for reads, half for writes */
 	uint32_t used_head;      /* list of occupied cache slots (index+1) */
 	struct cache_entry *cache;
+	struct last_side last[2]; /* [0] source, [1] destination */
 	struct gntdp_gnttab_ctx_stats st;
 };
 
