@@ -39,7 +39,7 @@ cache_entry_release(struct gntdp_gnttab_ctx *ctx, struct cache_entry *e)
 	else
 		unpin(e->rd, (gntdp_grant_ref_t)e->key, e->write ? PIN_HSTW_INC : PIN_HSTR_INC);
 	e->rd = NULL;
-	ctx->st.cache_releases++;
+	STAT_ADD(ctx, cache_releases, 1);
 }
 
 void
@@ -138,7 +138,7 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 		/* 2e: a held pin keeps the frame; only the granter's death matters. */
 		if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed)))
 			return GNTDP_GNTST_BAD_DOMAIN;
-		ctx->st.cache_hits++;
+		STAT_ADD(ctx, cache_hits, 1);
 		e->last_use = ctx->now;
 		*out = e;
 		return GNTDP_GNTST_OKAY;
@@ -147,7 +147,7 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 				 : acquire_gref(ld, rd, (gntdp_grant_ref_t)key, write, &pg);
 	if (unlikely(rc != GNTDP_GNTST_OKAY))
 		return rc;
-	ctx->st.cache_misses++;
+	STAT_ADD(ctx, cache_misses, 1);
 	if (e->rd != NULL)
 		cache_entry_release(ctx, e);
 	e->rd = rd;
@@ -196,7 +196,7 @@ side_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *d, 
 		/* 2e: the held pin keeps the frame; only the granter's death matters. */
 		if (unlikely(atomic_load_explicit(&e->rd->dying, memory_order_relaxed)))
 			return GNTDP_GNTST_BAD_DOMAIN;
-		ctx->st.cache_hits++;
+		STAT_ADD(ctx, cache_hits, 1);
 		e->last_use = ctx->now;
 		*pg = e->page;
 		return GNTDP_GNTST_OKAY;
@@ -264,6 +264,6 @@ op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_cop
 		ctx->copy(dpg->va + dst.offset, spg->va + src.offset, len);
 	else
 		memmove(dpg->va + dst.offset, spg->va + src.offset, len);
-	ctx->st.copy_bytes += len;
+	STAT_ADD(ctx, copy_bytes, len);
 	op->status = GNTDP_GNTST_OKAY;
 }

@@ -15,6 +15,13 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* Per-context counters; meson -Dstats=false compiles them out (GNTDP_STATS=0). */
+#if !defined(GNTDP_STATS) || GNTDP_STATS
+#define STAT_ADD(ctx, field, n) ((ctx)->st.field += (n))
+#else
+#define STAT_ADD(ctx, field, n) ((void)(ctx), (void)(n))
+#endif
+
 #define NR_DOMIDS GNTDP_DOMID_FIRST_RESERVED
 #define ENTRIES_PER_FRAME ((uint32_t)GNTDP_GRANT_ENTRIES_PER_FRAME_V1)
 

@@ -33,7 +33,8 @@ gntdp_gntst_name(int16_t status)
 static inline void
 count_status(struct gntdp_gnttab_ctx *ctx, int16_t status)
 {
-	ctx->st.status[(uint16_t)-status % GNTDP_GNTST_COUNT]++;
+	STAT_ADD(ctx, status[(uint16_t)-status % GNTDP_GNTST_COUNT], 1);
+	(void)status;
 }
 
 /* One loop per array command: the op function sees one struct at a time. */
@@ -128,8 +129,8 @@ gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int
 	if (unlikely(ld == NULL)) {
 		rc = -ESRCH;
 	} else {
-		ctx->st.calls++;
-		ctx->st.ops[cmd] += count;
+		STAT_ADD(ctx, calls, 1);
+		STAT_ADD(ctx, ops[cmd], count);
 		run_ops(ctx, ld, cmd, ops, count);
 	}
 	/* Leave: even qs; release orders every access of this batch before it. */
