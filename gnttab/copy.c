@@ -57,7 +57,7 @@ gntdp_gnttab_ctx_expire(struct gntdp_gnttab_ctx *ctx, uint64_t older_than)
 	while (*link != 0) {
 		struct cache_entry *e = &ctx->cache[*link - 1];
 
-		if (e->rd != NULL && (older_than == UINT64_MAX || e->last_use < older_than)) {
+		if (e->rd != NULL && (older_than == UINT64_MAX || e->taken < older_than)) {
 			cache_entry_release(ctx, e);
 			n++;
 		}
@@ -139,7 +139,6 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 		if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed)))
 			return GNTDP_GNTST_BAD_DOMAIN;
 		STAT_ADD(ctx, cache_hits, 1);
-		e->last_use = ctx->now;
 		*out = e;
 		return GNTDP_GNTST_OKAY;
 	}
@@ -155,7 +154,7 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	e->caller_uid = ld->uid;
 	e->write = write;
 	e->page = pg;
-	e->last_use = ctx->now;
+	e->taken = ctx->now;
 	if (!e->in_list) {
 		e->in_list = true;
 		e->next_used = ctx->used_head;
@@ -197,7 +196,6 @@ side_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *d, 
 		if (unlikely(atomic_load_explicit(&e->rd->dying, memory_order_relaxed)))
 			return GNTDP_GNTST_BAD_DOMAIN;
 		STAT_ADD(ctx, cache_hits, 1);
-		e->last_use = ctx->now;
 		*pg = e->page;
 		return GNTDP_GNTST_OKAY;
 	}

@@ -17,7 +17,10 @@
 
 /* Per-context counters; meson -Dstats=false compiles them out (GNTDP_STATS=0). */
 #if !defined(GNTDP_STATS) || GNTDP_STATS
-#define STAT_ADD(ctx, field, n) ((ctx)->st.field += (n))
+/* Owner-only writes, readable from other threads: relaxed load and store, no RMW. */
+#define STAT_ADD(ctx, field, n)                                                                    \
+	__atomic_store_n(&(ctx)->st.field, __atomic_load_n(&(ctx)->st.field, __ATOMIC_RELAXED) + (n), \
+			 __ATOMIC_RELAXED)
 #else
 #define STAT_ADD(ctx, field, n) ((void)(ctx), (void)(n))
 #endif
@@ -176,7 +179,7 @@ struct cache_entry {
 	struct domain *rd;   /* granter, or the caller for frame mode; NULL = empty */
 	uint64_t caller_uid; /* grantee the pin was taken for */
 	uint64_t key;        /* ref, or gfn | CACHE_FRAME */
-	uint64_t last_use;
+	uint64_t taken; /* ctx->now when the pin was taken: expiry counts from here */
 	struct page *page;
 	uint32_t next_used; /* index+1 of the next occupied slot; 0 ends */
 	bool write;

@@ -261,10 +261,18 @@ gntdp_gnttab_ctx_quiescent(struct gntdp_gnttab_ctx *ctx)
 	(void)ctx;
 }
 
+_Static_assert(sizeof(struct gntdp_gnttab_ctx_stats) % sizeof(uint64_t) == 0,
+	       "ctx stats are read as an array of u64");
+
 void
 gntdp_gnttab_ctx_stats(const struct gntdp_gnttab_ctx *ctx, struct gntdp_gnttab_ctx_stats *out)
 {
-	*out = ctx->st;
+	/* Field by field with relaxed loads: pairs with STAT_ADD on the owner thread. */
+	const uint64_t *from = (const uint64_t *)(const void *)&ctx->st;
+	uint64_t *to = (uint64_t *)(void *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }
 
 /*

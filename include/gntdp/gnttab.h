@@ -216,7 +216,8 @@ struct gntdp_gnttab_cache_conf {
 	 * false (default, exactly Xen): every pin taken for a copy is released
 	 * before the batch call returns, like Xen's copy buffers.
 	 * true: pins stay cached across calls until gntdp_gnttab_ctx_expire()
-	 * drops them; the caller states and enforces the bound.
+	 * drops them; the caller states and enforces the bound (counted from
+	 * when each pin was taken).
 	 */
 	bool persistent;
 	/** Entries in the cache, a power of two, 2..4096. Default 64. */
@@ -244,8 +245,12 @@ void gntdp_gnttab_ctx_set_copy(struct gntdp_gnttab_ctx *ctx, gntdp_copy_fn fn);
 void gntdp_gnttab_ctx_set_now(struct gntdp_gnttab_ctx *ctx, uint64_t now);
 
 /**
- * Release every cached pin last used before @p older_than (ticks of
- * gntdp_gnttab_ctx_set_now; UINT64_MAX releases all). Owner thread only.
+ * Release every cached pin taken before @p older_than (ticks of
+ * gntdp_gnttab_ctx_set_now; UINT64_MAX releases all). Expiry counts from
+ * when the pin was taken, not from its last use, so a grant in continuous
+ * use is still released (and re-validated on its next use) once per hold
+ * period: a guest's end access succeeds within the bound even under load.
+ * Owner thread only.
  * @return the number of pins released.
  */
 unsigned int gntdp_gnttab_ctx_expire(struct gntdp_gnttab_ctx *ctx, uint64_t older_than);
@@ -259,7 +264,11 @@ unsigned int gntdp_gnttab_ctx_expire(struct gntdp_gnttab_ctx *ctx, uint64_t olde
  */
 void gntdp_gnttab_ctx_quiescent(struct gntdp_gnttab_ctx *ctx);
 
-/** Copy out the context's counters. Owner thread, or any thread for an approximate read. */
+/**
+ * Copy out the context's counters. Any thread: each counter is read
+ * atomically (relaxed), the set is not a consistent snapshot while the
+ * owner runs.
+ */
 void gntdp_gnttab_ctx_stats(const struct gntdp_gnttab_ctx *ctx, struct gntdp_gnttab_ctx_stats *out);
 
 /**
