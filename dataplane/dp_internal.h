@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal state of the data plane, shared by the files of dataplane/.
+ * Not installed. Ownership (STYLE.md §3.5 rule 2):
+ *  - struct worker: hot fields and stats written only by the worker's lcore
+ *    (or by gntdp_dp_poll's caller while stopped); other threads only read
+ *    the stats, with relaxed atomic loads.
+ *  - struct gntdp_dp_queue: one cache line per writer (client producer,
+ *    client consumer, worker), so counters never false-share.
+ *  - struct gntdp_dp: control-plane fields, written by the main thread while
+ *    the workers are stopped; `stop` is the only field written while they run.
+ */
+#ifndef DP_INTERNAL_H
+#define DP_INTERNAL_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_ring.h>
+
+#include <gntdp/dataplane.h>
+
+extern int dp_logtype;
+#define DP_LOG(level, ...) rte_log(RTE_LOG_##level, dp_logtype, "gntdp.dp: " __VA_ARGS__)
+
+/* Indices of a worker's counters; see struct gntdp_dp_stats for meanings. */
+enum dp_stat {
+	ST_OPS,
+	ST_BY_CMD,
+	ST_STATUS = ST_BY_CMD + GNTDP_DP_NB_CMDS,
+	ST_CALL_ERRORS = ST_STATUS + GNTDP_GNTST_COUNT,
+	ST_BATCHES,
+	ST_EXPIRED,
+	ST_BUSY_POLLS,
+	ST_IDLE_POLLS,
+	ST_RING_FULL,
+	ST_COUNT
+};
+
+/*
+ * A counter with one writer. The writer does a relaxed load + store (a
+ * plain add on x86, no locked instruction); readers do relaxed loads, so
+ * they see a value that was true at some point and never a torn one.
+ */
+typedef _Atomic uint64_t counter_t;
+
+static inline void
+counter_add(counter_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+static inline uint64_t
+counter_read(const counter_t *c)
+{
+	return atomic_load_explicit((counter_t *)(uintptr_t)c, memory_order_relaxed);
+}
+
+struct gntdp_dp_queue {
+	/* Read-mostly: set at creation. */
+	struct rte_ring *req; /* client -> worker, SP/SC, elements of struct gntdp_dp_req */
+	struct rte_ring *cpl; /* worker -> client, SP/SC, elements of struct gntdp_dp_cpl */
+	struct gntdp_dp *dp;
+	gntdp_domid_t domid;
+	unsigned int qid;
+	unsigned int worker;
+
+	/* Written by the submitting client thread. */
+	alignas(64) counter_t submitted;
+	/* Written by the completing client thread. */
+	alignas(64) counter_t reaped;
+	/* Written by the serving worker. */
+	alignas(64) counter_t completed;
+	counter_t ring_full;
+};
+
+struct worker {
+	/* Hot, read by the loop every iteration. */
+	struct gntdp_gnttab_ctx *ctx;
+	struct gntdp_dp_queue **queues; /* the queues this worker serves */
+	unsigned int nb_queues;
+	unsigned int burst;
+	uint64_t hold_cycles;
+	bool persistent;
+	const _Atomic bool *stop;
+
+	/* Cold. */
+	unsigned int idx;
+	unsigned int lcore_id;
+	int socket;
+
+	/* Written only by the owner; summed by readers. */
+	alignas(64) counter_t stats[ST_COUNT];
+
+	/* Per-burst scratch, owned by the loop (no allocation per request). */
+	alignas(64) struct gntdp_dp_req reqs[GNTDP_DP_MAX_BURST];
+	alignas(64) struct gntdp_dp_cpl cpls[GNTDP_DP_MAX_BURST];
+	/* Contiguous op structs of one run of a command; 48 bytes is the largest op. */
+	alignas(64) uint8_t ops[GNTDP_DP_MAX_BURST * 48];
+};
+
+struct gntdp_dp {
+	struct gntdp_gnttab *gt;
+	struct gntdp_dp_conf conf;
+	unsigned int inst; /* process-wide instance number, for unique ring names */
+	unsigned int nb_workers;
+	struct worker *workers[GNTDP_DP_MAX_WORKERS];
+	/* Release store after queues[] is filled, acquire load by readers on other threads. */
+	_Atomic unsigned int nb_queues;
+	struct gntdp_dp_queue *queues[GNTDP_DP_MAX_QUEUES];
+	gntdp_copy_fn copy_fn;
+	const char *copy_name;
+	_Atomic bool running;
+	/* Workers poll it; the main thread sets it to leave the loops. */
+	_Atomic bool stop;
+};
+
+/* worker.c */
+int worker_main(void *arg);
+unsigned int worker_iter(struct worker *w);
+
+/* telemetry.c */
+void dp_telemetry_register(void);
+void dp_telemetry_attach(struct gntdp_dp *dp);
+void dp_telemetry_detach(struct gntdp_dp *dp);
+
+/* dp.c: counters of one worker, with the context's cache and byte counters. */
+void dp_worker_stats(const struct worker *w, struct gntdp_dp_stats *out);
+void dp_stats_add(struct gntdp_dp_stats *sum, const struct gntdp_dp_stats *s);
+
+#endif /* DP_INTERNAL_H */

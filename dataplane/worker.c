@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker poll loop: per iteration, age the grant cache, then take one
+ * burst from each queue the worker serves, execute it through the core in
+ * runs of one command, and publish all of its completions with one enqueue.
+ *
+ * Exactly-once: a request leaves its ring only in queue_poll(), which takes
+ * no more than the free space of the queue's completion ring. The worker is
+ * that ring's only producer, so the space cannot shrink before the enqueue
+ * at the end of the burst, and the bulk enqueue cannot fail: every consumed
+ * request gets exactly one completion, and an undrained completion ring
+ * stops consumption instead of dropping anything.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_debug.h>
+#include <rte_ring_elem.h>
+
+#include "dp_internal.h"
+
+/* Commands that the core only accepts one at a time (count must be 1). */
+#define SINGLE_CMDS                                                                               \
+	((1u << GNTDP_GNTTABOP_SETUP_TABLE) | (1u << GNTDP_GNTTABOP_DUMP_TABLE) |                 \
+	 (1u << GNTDP_GNTTABOP_QUERY_SIZE))
+/* Commands the data plane carries (all the core executes). */
+#define CARRIED_CMDS                                                                              \
+	(SINGLE_CMDS | (1u << GNTDP_GNTTABOP_MAP_GRANT_REF) |                                     \
+	 (1u << GNTDP_GNTTABOP_UNMAP_GRANT_REF) | (1u << GNTDP_GNTTABOP_TRANSFER) |               \
+	 (1u << GNTDP_GNTTABOP_COPY))
+
+static_assert(sizeof(((struct gntdp_dp_req *)0)->op) == 48, "scratch sized for 48-byte ops");
+
+/* Why a whole-call error becomes one status per request (documented in dataplane.h). */
+static int16_t
+call_error_status(int rc)
+{
+	return rc == -ESRCH ? GNTDP_GNTST_BAD_DOMAIN : GNTDP_GNTST_GENERAL_ERROR;
+}
+
+static bool
+req_valid(const struct gntdp_dp_req *r, int *rc)
+{
+	uint64_t rsvd = 0;
+
+	memcpy(&rsvd, r->rsvd, sizeof(r->rsvd));
+	if (unlikely(rsvd != 0)) {
+		*rc = -EINVAL;
+		return false;
+	}
+	if (unlikely(r->cmd >= 32 || !((CARRIED_CMDS >> r->cmd) & 1u))) {
+		*rc = -ENOSYS;
+		return false;
+	}
+	return true;
+}
+
+/* Length of the run of requests with the same cmd starting at @p i. */
+static unsigned int
+run_length(const struct gntdp_dp_req *reqs, unsigned int i, unsigned int n)
+{
+	uint8_t cmd = reqs[i].cmd;
+	unsigned int j = i + 1;
+	int rc;
+
+	if ((SINGLE_CMDS >> cmd) & 1u)
+		return 1;
+	while (j < n && reqs[j].cmd == cmd && req_valid(&reqs[j], &rc))
+		j++;
+	return j - i;
+}
+
+/*
+ * Gather the op structs of a run into the contiguous scratch array, as the
+ * core's batch entry point takes them. One loop per type so each copy has a
+ * constant size.
+ */
+#define GATHER(w, reqs, i, cnt, type, member)                                                     \
+	do {                                                                                       \
+		type *o_ = (type *)(void *)(w)->ops;                                               \
+		for (unsigned int k_ = 0; k_ < (cnt); k_++)                                        \
+			o_[k_] = (reqs)[(i) + k_].op.member;                                       \
+	} while (0)
+
+static void
+gather(struct worker *w, const struct gntdp_dp_req *reqs, unsigned int i, unsigned int cnt)
+{
+	switch (reqs[i].cmd) {
+	case GNTDP_GNTTABOP_COPY:
+		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_copy, copy);
+		break;
+	case GNTDP_GNTTABOP_MAP_GRANT_REF:
+		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_map_grant_ref, map);
+		break;
+	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
+		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_unmap_grant_ref, unmap);
+		break;
+	case GNTDP_GNTTABOP_TRANSFER:
+		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_transfer, transfer);
+		break;
+	case GNTDP_GNTTABOP_SETUP_TABLE:
+		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_setup_table, setup_table);
+		break;
+	case GNTDP_GNTTABOP_DUMP_TABLE:
+		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_dump_table, dump_table);
+		break;
+	case GNTDP_GNTTABOP_QUERY_SIZE:
+		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_query_size, query_size);
+		break;
+	default:
+		RTE_ASSERT(0);
+	}
+}
+
+/* Write the statuses (and outputs) the core left in the scratch array into the completions. */
+static void
+scatter(struct worker *w, uint8_t cmd, struct gntdp_dp_cpl *cpl, unsigned int cnt)
+{
+	unsigned int k;
+
+	switch (cmd) {
+	case GNTDP_GNTTABOP_COPY: {
+		const struct gntdp_gnttab_copy *o = (const void *)w->ops;
+
+		for (k = 0; k < cnt; k++)
+			cpl[k].status = o[k].status;
+		break;
+	}
+	case GNTDP_GNTTABOP_MAP_GRANT_REF: {
+		const struct gntdp_gnttab_map_grant_ref *o = (const void *)w->ops;
+
+		for (k = 0; k < cnt; k++) {
+			cpl[k].status = o[k].status;
+			if (o[k].status == GNTDP_GNTST_OKAY) {
+				cpl[k].out.map.handle = o[k].handle;
+				cpl[k].out.map.dev_bus_addr = o[k].dev_bus_addr;
+			}
+		}
+		break;
+	}
+	case GNTDP_GNTTABOP_UNMAP_GRANT_REF: {
+		const struct gntdp_gnttab_unmap_grant_ref *o = (const void *)w->ops;
+
+		for (k = 0; k < cnt; k++)
+			cpl[k].status = o[k].status;
+		break;
+	}
+	case GNTDP_GNTTABOP_TRANSFER: {
+		const struct gntdp_gnttab_transfer *o = (const void *)w->ops;
+
+		for (k = 0; k < cnt; k++)
+			cpl[k].status = o[k].status;
+		break;
+	}
+	case GNTDP_GNTTABOP_SETUP_TABLE: {
+		const struct gntdp_gnttab_setup_table *o = (const void *)w->ops;
+
+		cpl[0].status = o->status;
+		break;
+	}
+	case GNTDP_GNTTABOP_DUMP_TABLE: {
+		const struct gntdp_gnttab_dump_table *o = (const void *)w->ops;
+
+		cpl[0].status = o->status;
+		break;
+	}
+	case GNTDP_GNTTABOP_QUERY_SIZE: {
+		const struct gntdp_gnttab_query_size *o = (const void *)w->ops;
+
+		cpl[0].status = o->status;
+		if (o->status == GNTDP_GNTST_OKAY) {
+			cpl[0].out.query_size.nr_frames = o->nr_frames;
+			cpl[0].out.query_size.max_nr_frames = o->max_nr_frames;
+		}
+		break;
+	}
+	default:
+		RTE_ASSERT(0);
+	}
+}
+
+/* Execute one run of @p cnt requests with the same valid cmd; fill their completions. */
+static void
+exec_run(struct worker *w, const struct gntdp_dp_queue *q, const struct gntdp_dp_req *reqs,
+	 unsigned int i, unsigned int cnt)
+{
+	struct gntdp_dp_cpl *cpl = &w->cpls[i];
+	uint8_t cmd = reqs[i].cmd;
+	unsigned int k;
+	int rc;
+
+	gather(w, reqs, i, cnt);
+	rc = gntdp_gnttab_op(w->ctx, q->domid, cmd, w->ops, cnt);
+	counter_add(&w->stats[ST_BATCHES], 1);
+	if (likely(rc == 0)) {
+		scatter(w, cmd, cpl, cnt);
+		return;
+	}
+	/* The core refused the whole call and did nothing: one status each, so none is lost. */
+	for (k = 0; k < cnt; k++) {
+		cpl[k].status = call_error_status(rc);
+		cpl[k].rc = rc;
+	}
+	counter_add(&w->stats[ST_CALL_ERRORS], cnt);
+}
+
+/* Execute a burst of @p n requests in ring order; w->cpls[0..n) receive the completions. */
+static void
+exec_burst(struct worker *w, const struct gntdp_dp_queue *q, unsigned int n)
+{
+	const struct gntdp_dp_req *reqs = w->reqs;
+	struct gntdp_dp_cpl *cpls = w->cpls;
+	unsigned int i, cnt, k;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		memset(&cpls[i], 0, sizeof(cpls[i]));
+		cpls[i].user_data = reqs[i].user_data;
+		cpls[i].cmd = reqs[i].cmd;
+	}
+	for (i = 0; i < n; i += cnt) {
+		if (unlikely(!req_valid(&reqs[i], &rc))) {
+			cpls[i].status = GNTDP_GNTST_GENERAL_ERROR;
+			cpls[i].rc = rc;
+			counter_add(&w->stats[ST_CALL_ERRORS], 1);
+			cnt = 1;
+			continue;
+		}
+		cnt = run_length(reqs, i, n);
+		exec_run(w, q, reqs, i, cnt);
+	}
+	/* Per-completion counters: status codes are 0..-13 once the core is done. */
+	for (k = 0; k < n; k++) {
+		int16_t st = cpls[k].status;
+
+		if (likely(st <= 0 && st > -GNTDP_GNTST_COUNT))
+			counter_add(&w->stats[ST_STATUS + (unsigned int)-st], 1);
+		if (likely(cpls[k].cmd < GNTDP_DP_NB_CMDS))
+			counter_add(&w->stats[ST_BY_CMD + cpls[k].cmd], 1);
+	}
+	counter_add(&w->stats[ST_OPS], n);
+}
+
+/*
+ * One burst from @p q. Takes min(burst, free completion slots) requests, so
+ * that the completions of everything taken fit (file comment).
+ */
+static unsigned int
+queue_poll(struct worker *w, struct gntdp_dp_queue *q)
+{
+	unsigned int space, want, n, left, done;
+
+	space = rte_ring_free_count(q->cpl);
+	want = RTE_MIN(w->burst, space);
+	n = rte_ring_sc_dequeue_burst_elem(q->req, w->reqs, sizeof(struct gntdp_dp_req), want,
+					   &left);
+	/* Back-pressure: requests wait that the completion ring has no room for. */
+	if (unlikely(want < w->burst && left > 0)) {
+		counter_add(&q->ring_full, 1);
+		counter_add(&w->stats[ST_RING_FULL], 1);
+	}
+	if (n == 0)
+		return 0;
+	exec_burst(w, q, n);
+	done = rte_ring_sp_enqueue_bulk_elem(q->cpl, w->cpls, sizeof(struct gntdp_dp_cpl), n,
+					     NULL);
+	/* Cannot fail: we are the only producer and checked the space above. */
+	RTE_VERIFY(done == n);
+	counter_add(&q->completed, n);
+	return n;
+}
+
+unsigned int
+worker_iter(struct worker *w)
+{
+	uint64_t now = rte_rdtsc();
+	unsigned int i, done = 0;
+
+	gntdp_gnttab_ctx_set_now(w->ctx, now);
+	/*
+	 * Age the cache every iteration, busy or idle: this is what bounds how
+	 * long a cached pin lives after it was taken (docs/cache.md).
+	 */
+	if (w->persistent && now > w->hold_cycles)
+		counter_add(&w->stats[ST_EXPIRED],
+			    gntdp_gnttab_ctx_expire(w->ctx, now - w->hold_cycles));
+	gntdp_gnttab_ctx_quiescent(w->ctx);
+
+	for (i = 0; i < w->nb_queues; i++)
+		done += queue_poll(w, w->queues[i]);
+
+	counter_add(&w->stats[done ? ST_BUSY_POLLS : ST_IDLE_POLLS], 1);
+	return done;
+}
+
+int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	DP_LOG(DEBUG, "worker %u on lcore %u: %u queues\n", w->idx, w->lcore_id, w->nb_queues);
+	/* Acquire pairs with the release store in gntdp_dp_stop(). */
+	while (!atomic_load_explicit(w->stop, memory_order_acquire))
+		worker_iter(w);
+	return 0;
+}

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file
+ * gntdp data plane: runs the grant-table core (gntdp/gnttab.h) on DPDK
+ * poll-mode lcores behind request/completion rings.
+ *
+ * Roles:
+ *  - The application sets up EAL (gntdp_dp_eal_init()), creates a world
+ *    whose frames come from gntdp_dp_mem_ops() (hugepage memzones), creates
+ *    its domains through gntdp/gnttab.h, then creates a data plane
+ *    (gntdp_dp_create()), one queue per client queue
+ *    (gntdp_dp_queue_create()), and starts the workers (gntdp_dp_start()).
+ *  - A client is a domain issuing grant-table ops. Each of its queues is a
+ *    pair of single-producer/single-consumer rings: requests
+ *    (struct gntdp_dp_req, 64 bytes) go in with gntdp_dp_submit_burst(),
+ *    completions (struct gntdp_dp_cpl, 32 bytes) come back with
+ *    gntdp_dp_complete_burst(). Every request accepted by submit gets
+ *    exactly one completion carrying its user_data.
+ *  - A worker is an EAL lcore running a poll loop. Queue i (creation order)
+ *    is served by worker i % nb_workers. Each worker owns one execution
+ *    context of the core (struct gntdp_gnttab_ctx) and, when caching is on,
+ *    that context's persistent grant cache (docs/cache.md).
+ *
+ * Back-pressure: a worker never consumes more requests from a queue than
+ * there is free space in that queue's completion ring. A client that does
+ * not drain completions stops the consumption of its own requests; nothing
+ * is dropped or duplicated, and other queues are unaffected.
+ *
+ * Threading: control-plane calls (create, queue_create, start, stop,
+ * destroy) are made from one thread at a time, normally the EAL main lcore,
+ * and never concurrently with gntdp/gnttab.h control-plane calls on the same
+ * world. Each queue has one submitting thread and one completing thread at
+ * a time (they may be the same). Statistics and info getters may be called
+ * from any thread at any time; they return approximate snapshots.
+ *
+ * This header includes no DPDK header; the DPDK types stay inside
+ * dataplane/.
+ */
+#ifndef GNTDP_DATAPLANE_H
+#define GNTDP_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gntdp/gnttab.h>
+#include <gntdp/xen_grant_table.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A data plane instance: workers, queues, stats. Opaque. */
+struct gntdp_dp;
+/** One client queue: a request ring and a completion ring. Opaque. */
+struct gntdp_dp_queue;
+
+/* ---- Limits and defaults ------------------------------------------------- */
+
+/** Most worker lcores one data plane drives (RTE_MAX_LCORE of Debian's DPDK). */
+#define GNTDP_DP_MAX_WORKERS 128
+/** Most queues one data plane serves. */
+#define GNTDP_DP_MAX_QUEUES 1024
+/** Largest burst a worker takes from one queue in one poll. */
+#define GNTDP_DP_MAX_BURST 256
+/** Largest ring (requests or completions), in elements. */
+#define GNTDP_DP_MAX_RING_SIZE 65536
+/** Default request ring size (elements). */
+#define GNTDP_DP_DEFAULT_REQ_RING 1024
+/** Default completion ring size (elements). */
+#define GNTDP_DP_DEFAULT_CPL_RING 1024
+/** Default burst. */
+#define GNTDP_DP_DEFAULT_BURST 32
+/** Default pin hold bound of the per-worker grant cache, in microseconds. */
+#define GNTDP_DP_DEFAULT_HOLD_US 100
+/** Default grant cache entries per worker. */
+#define GNTDP_DP_DEFAULT_CACHE_ENTRIES 64
+/** Number of command slots in per-command counters (GNTTABOP 0..12). */
+#define GNTDP_DP_NB_CMDS 13
+
+/* ---- EAL setup ----------------------------------------------------------- */
+
+/** How gntdp_dp_eal_init() chooses the memory mode. */
+enum gntdp_dp_huge {
+	/**
+	 * Hugepages when a hugetlbfs mount with free pages exists, otherwise
+	 * --no-huge with one warning line. Environment GNTDP_NO_HUGE=1 forces
+	 * --no-huge.
+	 */
+	GNTDP_DP_HUGE_AUTO = 0,
+	/** Hugepages; EAL init fails if none are available. */
+	GNTDP_DP_HUGE_ON,
+	/** Always --no-huge (4 KiB anonymous memory). */
+	GNTDP_DP_HUGE_OFF,
+};
+
+/** Options for gntdp_dp_eal_init(). Fill with gntdp_dp_eal_conf_init(). */
+struct gntdp_dp_eal_conf {
+	/** Memory mode. Default GNTDP_DP_HUGE_AUTO. */
+	enum gntdp_dp_huge huge;
+	/**
+	 * Memory (MiB) given to EAL as -m when gntdp adds --no-huge itself and
+	 * the command line has no -m/--socket-mem. Default 1024.
+	 */
+	unsigned int no_huge_mb;
+	/**
+	 * Install SIGINT/SIGTERM handlers that set the flag read by
+	 * gntdp_dp_stop_requested(). Default true.
+	 */
+	bool signals;
+};
+
+/** Fill @p conf with defaults. */
+void gntdp_dp_eal_conf_init(struct gntdp_dp_eal_conf *conf);
+
+/**
+ * Initialise DPDK's EAL (rte_eal_init) with @p argv, adding
+ * "--no-huge -m <no_huge_mb>" when the memory mode asks for it (see
+ * enum gntdp_dp_huge; an explicit --no-huge on the command line is kept as
+ * is). When gntdp falls back to --no-huge by itself it prints exactly one
+ * warning line on stderr. Registers the data plane's telemetry commands.
+ *
+ * Use it exactly like rte_eal_init: on success, `argc -= ret; argv += ret;`
+ * leaves argv[0] = program name followed by the application arguments
+ * (after "--").
+ *
+ * Call once per process, from the main thread.
+ * @param conf NULL for defaults.
+ * @return the number of arguments consumed (>= 0), or -EINVAL (bad
+ *         arguments or conf), -ENOMEM, -EALREADY (EAL already initialised),
+ *         -ENODEV / -EACCES / -EPERM or another negative errno converted
+ *         from rte_errno when EAL cannot start (for instance no hugepages
+ *         with GNTDP_DP_HUGE_ON, or no permission on /var/run/dpdk).
+ */
+int gntdp_dp_eal_init(const struct gntdp_dp_eal_conf *conf, int argc, char **argv);
+
+/**
+ * Whether EAL runs on hugepages (false after --no-huge).
+ * Only after a successful gntdp_dp_eal_init(). Any thread.
+ */
+bool gntdp_dp_eal_hugepages(void);
+
+/**
+ * Whether SIGINT or SIGTERM arrived since gntdp_dp_eal_init() (with
+ * conf.signals). Async-signal-safe flag, readable from any thread. The
+ * application polls it and then calls gntdp_dp_stop().
+ */
+bool gntdp_dp_stop_requested(void);
+
+/** Set the flag gntdp_dp_stop_requested() reads, as a signal would. Any thread. */
+void gntdp_dp_request_stop(void);
+
+/**
+ * Release EAL resources (rte_eal_cleanup). Call last, after every data
+ * plane and world is destroyed. Main thread only.
+ * @return 0, or a negative errno from rte_eal_cleanup.
+ */
+int gntdp_dp_eal_cleanup(void);
+
+/* ---- Memory provider ----------------------------------------------------- */
+
+/**
+ * A memory provider for gntdp_gnttab_conf.mem backed by DPDK memzones:
+ * hugepages normally, 4 KiB anonymous memory under --no-huge. Every
+ * allocation is one uniquely named, 4 KiB aligned memzone; the I/O address
+ * of each frame comes from the memseg that holds it (rte_mem_virt2memseg).
+ *
+ * The provider is stateless apart from a process-wide name counter, so the
+ * returned struct may be copied; gntdp_gnttab_conf.mem must point to a copy
+ * that outlives the world.
+ *
+ * Only after gntdp_dp_eal_init(). Its callbacks may be called from any
+ * thread (memzone reservation is thread-safe in DPDK).
+ * @param socket NUMA node used when a domain's socket hint is -1; -1 here
+ *        means the socket of the calling lcore (rte_socket_id()), and if
+ *        that has no memory, any socket.
+ */
+struct gntdp_mem_ops gntdp_dp_mem_ops(int socket);
+
+/* ---- Data plane configuration -------------------------------------------- */
+
+/** Options for gntdp_dp_create(). Fill with gntdp_dp_conf_init(). */
+struct gntdp_dp_conf {
+	/**
+	 * EAL lcore ids of the workers, nb_workers entries. nb_workers 0
+	 * (default) means every EAL worker lcore (all lcores but the main
+	 * one). Each must be an enabled EAL lcore other than the main lcore,
+	 * listed once.
+	 */
+	unsigned int worker_lcores[GNTDP_DP_MAX_WORKERS];
+	/** Number of entries used in worker_lcores; 0 = every EAL worker lcore. */
+	unsigned int nb_workers;
+	/** Request ring size per queue, power of two, 2..GNTDP_DP_MAX_RING_SIZE. Default 1024. */
+	unsigned int req_ring_size;
+	/**
+	 * Completion ring size per queue, power of two, 2..GNTDP_DP_MAX_RING_SIZE.
+	 * Default 1024. Rings hold exactly this many elements (RING_F_EXACT_SZ).
+	 */
+	unsigned int cpl_ring_size;
+	/** Most requests a worker takes from one queue per poll, 1..GNTDP_DP_MAX_BURST (32). */
+	unsigned int burst;
+	/**
+	 * Per-worker grant cache (persistent pins, docs/cache.md). Default true.
+	 * false: every pin is released before the batch returns (Xen-exact).
+	 */
+	bool cache;
+	/** Cache entries per worker, power of two, 2..4096. Default 64. */
+	unsigned int cache_entries;
+	/**
+	 * Pin hold bound, microseconds, 0..1,000,000: a pin the cache keeps is
+	 * released at most hold_us plus one poll-loop iteration after it was
+	 * taken, however often it is used meanwhile, busy or idle
+	 * (docs/cache.md). 0 releases every pin at the end of
+	 * each burst, exactly as Xen does. Default 100.
+	 */
+	uint32_t hold_us;
+	/**
+	 * Copy kernel for GNTTABOP_copy payloads: NULL or "auto" (default)
+	 * picks the widest kernel the CPU and EAL's --force-max-simd-bitwidth
+	 * allow; otherwise a name gntdp_dp_copy_name() can report (for example
+	 * "memmove"). Unknown names make gntdp_dp_create() fail with -EINVAL.
+	 */
+	const char *copy;
+};
+
+/** Fill @p conf with defaults. */
+void gntdp_dp_conf_init(struct gntdp_dp_conf *conf);
+
+/* ---- Lifecycle ----------------------------------------------------------- */
+
+/**
+ * Create a data plane over world @p gt: one execution context per worker
+ * (gntdp_gnttab_ctx_create, persistent cache when conf->cache and
+ * conf->hold_us > 0), the selected copy kernel installed in each, and the
+ * per-worker stats blocks. No queue exists yet and no lcore is launched.
+ * The data plane becomes the one the telemetry commands report on.
+ *
+ * Only after gntdp_dp_eal_init(); main thread.
+ * @param conf NULL for defaults.
+ * @return 0, -EINVAL (bad conf: sizes not powers of two or out of range,
+ *         an lcore that is not an enabled worker lcore or listed twice, no
+ *         worker lcore at all, unknown copy kernel), -ENOSPC (the world
+ *         cannot take that many contexts), -ENOMEM.
+ */
+int gntdp_dp_create(struct gntdp_gnttab *gt, const struct gntdp_dp_conf *conf,
+		    struct gntdp_dp **out);
+
+/**
+ * Stop the workers if running, destroy the contexts (releasing every cached
+ * pin) and the queues' rings. Outstanding completions are lost; requests
+ * still in rings are not executed. Must be called before
+ * gntdp_gnttab_destroy() of the world. NULL is a no-op. Main thread.
+ */
+void gntdp_dp_destroy(struct gntdp_dp *dp);
+
+/**
+ * Create queue number gntdp_dp_queue_count() for client domain @p domid
+ * (the caller passed to every op of this queue). Its rings live on the
+ * NUMA socket of the worker that will serve it. Only while stopped (before
+ * gntdp_dp_start() or after gntdp_dp_stop()). Main thread.
+ * The queue lives until gntdp_dp_destroy().
+ * @return 0, -EINVAL (domid >= DOMID_FIRST_RESERVED), -EBUSY (workers
+ *         running), -ENOSPC (GNTDP_DP_MAX_QUEUES reached), -ENOMEM.
+ *         The domain need not exist yet: ops on a queue whose domain does
+ *         not exist complete with GNTST_bad_domain.
+ */
+int gntdp_dp_queue_create(struct gntdp_dp *dp, gntdp_domid_t domid, struct gntdp_dp_queue **out);
+
+/** Number of queues created so far. Any thread. */
+unsigned int gntdp_dp_queue_count(const struct gntdp_dp *dp);
+
+/**
+ * Queue @p qid (0 .. gntdp_dp_queue_count()-1).
+ * @return the queue, or NULL when out of range. Any thread.
+ */
+struct gntdp_dp_queue *gntdp_dp_queue_get(struct gntdp_dp *dp, unsigned int qid);
+
+/**
+ * Launch the poll loop on every worker lcore (rte_eal_remote_launch).
+ * Main thread.
+ * @return 0, -EALREADY (already running), -EBUSY (a worker lcore is busy
+ *         with another job; the workers launched so far are stopped again).
+ */
+int gntdp_dp_start(struct gntdp_dp *dp);
+
+/**
+ * Ask the workers to leave their loops and wait for them
+ * (rte_eal_wait_lcore). A worker finishes the burst it is executing, so
+ * every request it consumed has its completion enqueued. Then every pin
+ * the workers' caches hold is released (stopped workers no longer age
+ * them). Idempotent. Main thread.
+ */
+void gntdp_dp_stop(struct gntdp_dp *dp);
+
+/** Whether the workers are running. Any thread. */
+bool gntdp_dp_running(const struct gntdp_dp *dp);
+
+/**
+ * Run one poll-loop iteration of worker @p worker on the calling thread,
+ * exactly as its lcore would (clock, expire, quiescent, one burst per
+ * queue). For tests and for applications that drive the loop themselves.
+ * Only while stopped; the caller then owns that worker's context.
+ * @return the number of requests completed (0 = an idle poll), or -EBUSY
+ *         (workers running), -EINVAL (worker out of range).
+ */
+int gntdp_dp_poll(struct gntdp_dp *dp, unsigned int worker);
+
+/**
+ * Release every pin the workers' caches hold (gntdp_gnttab_ctx_expire with
+ * UINT64_MAX). Only while stopped. Main thread.
+ * @return the number of pins released, or -EBUSY (workers running).
+ */
+int gntdp_dp_flush_cache(struct gntdp_dp *dp);
+
+/**
+ * Name of the copy kernel the workers use (for example "avx512",
+ * "memmove"). Any thread.
+ */
+const char *gntdp_dp_copy_name(const struct gntdp_dp *dp);
+
+/* ---- Wire format of the rings -------------------------------------------- */
+
+/**
+ * One request (64 bytes, one cache line). The client fills user_data, cmd
+ * and the op struct of cmd; the status and output fields of the op are
+ * ignored (results come back in struct gntdp_dp_cpl).
+ *
+ * Commands accepted: GNTDP_GNTTABOP_MAP_GRANT_REF, _UNMAP_GRANT_REF,
+ * _SETUP_TABLE, _DUMP_TABLE, _TRANSFER, _COPY, _QUERY_SIZE. Consecutive
+ * requests with the same cmd in one burst execute as one batch call of the
+ * core (setup_table, dump_table and query_size one by one, as the core
+ * requires count 1), in ring order.
+ *
+ * setup_table's frame_list is a pointer in this process: the data plane
+ * serves in-process clients only.
+ */
+struct gntdp_dp_req {
+	/** Opaque to gntdp, returned in the completion. */
+	uint64_t user_data;
+	/** GNTDP_GNTTABOP_* command. */
+	uint8_t cmd;
+	/** Must be zero (non-zero: completion with GNTST_general_error, rc -EINVAL). */
+	uint8_t rsvd[7];
+	/** Arguments, the member matching cmd. */
+	union {
+		struct gntdp_gnttab_map_grant_ref map;         /**< cmd 0 */
+		struct gntdp_gnttab_unmap_grant_ref unmap;     /**< cmd 1 */
+		struct gntdp_gnttab_setup_table setup_table;   /**< cmd 2 */
+		struct gntdp_gnttab_dump_table dump_table;     /**< cmd 3 */
+		struct gntdp_gnttab_transfer transfer;         /**< cmd 4 */
+		struct gntdp_gnttab_copy copy;                 /**< cmd 5 */
+		struct gntdp_gnttab_query_size query_size;     /**< cmd 6 */
+		uint8_t raw[48];                               /**< size pin */
+	} op;
+};
+
+/**
+ * One completion (32 bytes, two per cache line), written once per
+ * consumed request.
+ */
+struct gntdp_dp_cpl {
+	/** The request's user_data. */
+	uint64_t user_data;
+	/**
+	 * GNTST_* status of the op, as the core wrote it back. When the core
+	 * refused the whole call (rc != 0): GNTST_bad_domain for -ESRCH (the
+	 * queue's domain is not a live domain), GNTST_general_error for every
+	 * other error.
+	 */
+	int16_t status;
+	/** The request's cmd. */
+	uint8_t cmd;
+	/** Zero. */
+	uint8_t rsvd;
+	/**
+	 * 0 when the op ran; otherwise the negative errno that refused it:
+	 * a whole-call error of gntdp_gnttab_op (-ESRCH, -EINVAL, -EFAULT,
+	 * -ENOSYS), -ENOSYS for a cmd the data plane does not carry, -EINVAL
+	 * for non-zero reserved bytes.
+	 */
+	int32_t rc;
+	/** Outputs of the op (zero for commands without outputs). */
+	union {
+		/** map_grant_ref, on success. */
+		struct {
+			gntdp_grant_handle_t handle; /**< mapping handle */
+			uint32_t rsvd;               /**< zero */
+			uint64_t dev_bus_addr;       /**< I/O address of the frame */
+		} map;
+		/** query_size, on success. */
+		struct {
+			uint32_t nr_frames;     /**< current grant frames */
+			uint32_t max_nr_frames; /**< limit */
+			uint64_t rsvd;          /**< zero */
+		} query_size;
+		uint64_t raw[2]; /**< size pin */
+	} out;
+};
+
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_dp_req) == 64, "gntdp_dp_req is one cache line");
+GNTDP_ABI_ASSERT(offsetof(struct gntdp_dp_req, op) == 16, "gntdp_dp_req.op offset");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_dp_cpl) == 32, "gntdp_dp_cpl is half a cache line");
+GNTDP_ABI_ASSERT(offsetof(struct gntdp_dp_cpl, out) == 16, "gntdp_dp_cpl.out offset");
+
+/* ---- Client side --------------------------------------------------------- */
+
+/**
+ * Enqueue up to @p n requests (copied into the ring, in order).
+ * Only the queue's producer thread; never blocks.
+ * @return the number enqueued, 0..n (fewer when the request ring is full).
+ *         Each enqueued request will get exactly one completion.
+ */
+unsigned int gntdp_dp_submit_burst(struct gntdp_dp_queue *q, const struct gntdp_dp_req *reqs,
+				   unsigned int n);
+
+/**
+ * Dequeue up to @p n completions, in the order the requests were
+ * submitted. Only the queue's consumer thread; never blocks.
+ * @return the number dequeued, 0..n.
+ */
+unsigned int gntdp_dp_complete_burst(struct gntdp_dp_queue *q, struct gntdp_dp_cpl *cpls,
+				     unsigned int n);
+
+/** The queue's index (0-based, creation order). Any thread. */
+unsigned int gntdp_dp_queue_id(const struct gntdp_dp_queue *q);
+
+/** The client domain of the queue. Any thread. */
+gntdp_domid_t gntdp_dp_queue_domid(const struct gntdp_dp_queue *q);
+
+/* ---- Statistics ---------------------------------------------------------- */
+
+/**
+ * Counters of one worker, or their sum over all workers. Workers count in
+ * their own cache-line aligned block; getters sum on read, so values are
+ * monotonic but not a consistent snapshot across fields while running.
+ */
+struct gntdp_dp_stats {
+	uint64_t ops;                        /**< completions written */
+	uint64_t ops_by_cmd[GNTDP_DP_NB_CMDS]; /**< completions by cmd (other cmds not counted) */
+	uint64_t status[GNTDP_GNTST_COUNT];  /**< completions by -status */
+	uint64_t call_errors;                /**< completions with rc != 0 */
+	uint64_t batches;                    /**< gntdp_gnttab_op calls */
+	uint64_t copy_bytes;                 /**< payload bytes copied (core counter) */
+	uint64_t cache_hits;                 /**< grant acquisitions served by the cache */
+	uint64_t cache_misses;               /**< grant acquisitions that pinned an entry */
+	uint64_t cache_releases;             /**< cached pins released */
+	uint64_t expired;                    /**< pins released by the hold bound */
+	uint64_t busy_polls;                 /**< loop iterations that completed >= 1 request */
+	uint64_t idle_polls;                 /**< loop iterations that completed none */
+	/**
+	 * Polls of a queue where requests waited but the completion ring had
+	 * less free space than the burst could take (back-pressure).
+	 */
+	uint64_t ring_full;
+};
+
+/**
+ * Sum of every worker's counters into @p sum. Any thread.
+ * @return 0, -EINVAL (NULL argument).
+ */
+int gntdp_dp_stats_get(const struct gntdp_dp *dp, struct gntdp_dp_stats *sum);
+
+/** Number of workers. Any thread. */
+unsigned int gntdp_dp_worker_count(const struct gntdp_dp *dp);
+
+/**
+ * Counters of worker @p worker, and its EAL lcore id in @p lcore_id
+ * (may be NULL). Any thread.
+ * @return 0, -EINVAL (worker out of range or NULL @p out).
+ */
+int gntdp_dp_worker_stats_get(const struct gntdp_dp *dp, unsigned int worker,
+			      struct gntdp_dp_stats *out, unsigned int *lcore_id);
+
+/** State of one queue (gntdp_dp_queue_info()). */
+struct gntdp_dp_queue_info {
+	unsigned int qid;           /**< queue index */
+	gntdp_domid_t domid;        /**< client domain */
+	unsigned int worker;        /**< serving worker index */
+	unsigned int lcore_id;      /**< that worker's EAL lcore */
+	uint64_t submitted;         /**< requests accepted by gntdp_dp_submit_burst */
+	uint64_t completed;         /**< completions written by the worker */
+	uint64_t reaped;            /**< completions returned by gntdp_dp_complete_burst */
+	unsigned int req_pending;   /**< requests in the ring now */
+	unsigned int cpl_pending;   /**< completions in the ring now */
+	uint64_t ring_full;         /**< back-pressure events on this queue */
+};
+
+/**
+ * Read @p qid's state. Any thread (approximate while running).
+ * @return 0, -EINVAL (qid out of range or NULL @p out).
+ */
+int gntdp_dp_queue_info(const struct gntdp_dp *dp, unsigned int qid,
+			struct gntdp_dp_queue_info *out);
+
+/**
+ * Telemetry commands, registered by gntdp_dp_eal_init() (or the first
+ * gntdp_dp_create()) and answering for the most recently created data
+ * plane (empty when none exists). Like DPDK's /ethdev/list and
+ * /ethdev/stats,<port>, list commands return ids and a parameter selects
+ * one object:
+ *  - /gntdp/stats: struct gntdp_dp_stats summed over workers, one key per
+ *    field ("ops", "ops_copy", "GNTST_okay" ... "GNTST_no_space",
+ *    "call_errors", "batches", "copy_bytes", "cache_hits", "cache_misses",
+ *    "cache_releases", "expired", "busy_polls", "idle_polls", "ring_full");
+ *  - /gntdp/lcores: array of worker lcore ids;
+ *  - /gntdp/lcore,<lcore_id>: that worker's counters (same keys, plus
+ *    "lcore", "worker", "queues");
+ *  - /gntdp/queues: array of queue ids;
+ *  - /gntdp/queue,<qid>: the fields of struct gntdp_dp_queue_info;
+ *  - /gntdp/conf: the effective configuration.
+ * Query with `dpdk-telemetry.py -f <file-prefix>`.
+ */
+#define GNTDP_DP_TELEMETRY_PREFIX "/gntdp/"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GNTDP_DATAPLANE_H */

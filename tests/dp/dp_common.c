@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the data-plane tests; see dp_common.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dp_common.h"
+
+/* Free default-size hugepages according to /proc/meminfo (0 when unknown). */
+static unsigned long
+free_hugepages(void)
+{
+	char line[256];
+	unsigned long n = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "HugePages_Free:", 15) == 0)
+			n = strtoul(line + 15, NULL, 10);
+	}
+	fclose(f);
+	return n;
+}
+
+int
+dp_test_eal(const char *name, int argc, char **argv)
+{
+	static char prefix[96], lcores[96];
+	struct gntdp_dp_eal_conf ec;
+	char *eargv[16];
+	int eargc = 0, rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s huge|nohuge <lcores>\n", argv[0]);
+		return 1;
+	}
+	gntdp_dp_eal_conf_init(&ec);
+	ec.no_huge_mb = 512;
+	ec.signals = false;
+	if (strcmp(argv[1], "huge") == 0) {
+		if (free_hugepages() < 64) {
+			printf("SKIP: %s needs hugepages and fewer than 64 are free\n", name);
+			return TEST_SKIP;
+		}
+		ec.huge = GNTDP_DP_HUGE_ON;
+	} else if (strcmp(argv[1], "nohuge") == 0) {
+		ec.huge = GNTDP_DP_HUGE_OFF;
+	} else {
+		fprintf(stderr, "unknown variant %s\n", argv[1]);
+		return 1;
+	}
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s_%s", name, argv[1]);
+	if (strncmp(argv[2], "lcores:", 7) == 0)
+		snprintf(lcores, sizeof(lcores), "--lcores=%s", argv[2] + 7);
+	else
+		snprintf(lcores, sizeof(lcores), "-l%s", argv[2]);
+	eargv[eargc++] = argv[0];
+	eargv[eargc++] = prefix;
+	eargv[eargc++] = lcores;
+	eargv[eargc++] = (char *)(uintptr_t)"--no-pci";
+	eargv[eargc++] = (char *)(uintptr_t)"--log-level=lib.*:warning";
+	eargv[eargc] = NULL;
+	rc = gntdp_dp_eal_init(&ec, eargc, eargv);
+	if (rc < 0) {
+		printf("SKIP: %s: EAL init failed (%s): not enough resources for DPDK here\n", name,
+		       strerror(-rc));
+		return TEST_SKIP;
+	}
+	printf("%s: EAL up (%s, lcores %s)\n", name,
+	       gntdp_dp_eal_hugepages() ? "hugepages" : "--no-huge", argv[2]);
+	return 0;
+}
+
+int
+dp_test_world(struct test_world *w)
+{
+	struct gntdp_gnttab_conf gc;
+	struct gntdp_domain_conf dc;
+	const gntdp_domid_t doms[] = { DOM_CLIENT, DOM_GRANTER, DOM_CLIENT2 };
+	unsigned int i;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->mem = gntdp_dp_mem_ops(-1);
+	gntdp_gnttab_conf_init(&gc);
+	gc.mem = &w->mem;
+	rc = gntdp_gnttab_create(&gc, &w->gt);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+		gntdp_domain_conf_init(&dc);
+		dc.domid = doms[i];
+		dc.nr_frames = WORLD_FRAMES;
+		dc.p2m_size = WORLD_FRAMES + 256;
+		rc = gntdp_domain_create(w->gt, &dc);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+dp_test_world_destroy(struct test_world *w)
+{
+	gntdp_gnttab_destroy(w->gt);
+	w->gt = NULL;
+}
+
+struct gntdp_grant_entry_v1 *
+dp_test_entry(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint32_t ref)
+{
+	struct gntdp_grant_entry_v1 *e;
+	uint32_t n;
+
+	if (gntdp_guest_table(gt, domid, &e, &n) != 0 || ref >= n)
+		return NULL;
+	return &e[ref];
+}
+
+int
+dp_test_grant(struct gntdp_gnttab *gt, gntdp_domid_t granter, uint32_t ref, gntdp_domid_t grantee,
+	      uint32_t frame, bool readonly)
+{
+	struct gntdp_grant_entry_v1 *e = dp_test_entry(gt, granter, ref);
+
+	if (e == NULL)
+		return -EINVAL;
+	return gntdp_guest_grant_access(e, grantee, frame, readonly);
+}
+
+void
+dp_req_copy_to_gref(struct gntdp_dp_req *r, uint64_t ud, uint64_t gfn, uint16_t soff,
+		    gntdp_domid_t ddom, uint32_t dref, uint16_t doff, uint16_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->user_data = ud;
+	r->cmd = GNTDP_GNTTABOP_COPY;
+	r->op.copy.source.u.gmfn = gfn;
+	r->op.copy.source.domid = GNTDP_DOMID_SELF;
+	r->op.copy.source.offset = soff;
+	r->op.copy.dest.u.ref = dref;
+	r->op.copy.dest.domid = ddom;
+	r->op.copy.dest.offset = doff;
+	r->op.copy.len = len;
+	r->op.copy.flags = GNTDP_GNTCOPY_DEST_GREF;
+}
+
+void
+dp_req_copy_from_gref(struct gntdp_dp_req *r, uint64_t ud, gntdp_domid_t sdom, uint32_t sref,
+		      uint16_t soff, uint64_t gfn, uint16_t doff, uint16_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->user_data = ud;
+	r->cmd = GNTDP_GNTTABOP_COPY;
+	r->op.copy.source.u.ref = sref;
+	r->op.copy.source.domid = sdom;
+	r->op.copy.source.offset = soff;
+	r->op.copy.dest.u.gmfn = gfn;
+	r->op.copy.dest.domid = GNTDP_DOMID_SELF;
+	r->op.copy.dest.offset = doff;
+	r->op.copy.len = len;
+	r->op.copy.flags = GNTDP_GNTCOPY_SOURCE_GREF;
+}
+
+uint64_t
+dp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+unsigned int
+dp_drain(struct gntdp_dp_queue *q, struct gntdp_dp_cpl *cpls, unsigned int n,
+	 unsigned int timeout_ms)
+{
+	uint64_t end = dp_now_ms() + timeout_ms;
+	unsigned int have = 0;
+
+	while (have < n) {
+		unsigned int k = gntdp_dp_complete_burst(q, cpls + have, n - have);
+
+		have += k;
+		if (k == 0 && dp_now_ms() > end)
+			break;
+	}
+	return have;
+}
+
+int
+dp_test_finish(struct gntdp_dp *dp, struct test_world *w, int rc)
+{
+	gntdp_dp_destroy(dp);
+	if (w != NULL && w->gt != NULL)
+		dp_test_world_destroy(w);
+	gntdp_dp_eal_cleanup();
+	return rc;
+}
