@@ -39,12 +39,53 @@ dom_free(struct domain *d)
 	free(d);
 }
 
-/* Drop a domain reference; the last one frees a dead domain's remains. */
+/*
+ * Drop a domain reference. The last one cannot free the domain at once: a
+ * context inside a batch may still hold a pointer to it read from a
+ * maptrack entry or an active entry (two racing unmaps of one handle of a
+ * dead granter: the winner drops the last pin while the loser is about to
+ * lock the entry). So the domain goes to the graveyard, and control-plane
+ * calls free it after a grace period (graveyard_reclaim). Lock-free push:
+ * callable from any context.
+ */
 void
 dom_put(struct domain *d)
 {
-	if (atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
+	struct domain *head;
+
+	if (atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	head = atomic_load_explicit(&d->gt->graveyard, memory_order_relaxed);
+	do {
+		d->grave_next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&d->gt->graveyard, &head, d,
+							memory_order_release, memory_order_relaxed));
+}
+
+/*
+ * Free every domain in the graveyard once every context that might have
+ * read a pointer to one of them has left its batch. Control plane only.
+ */
+void
+graveyard_reclaim(struct gntdp_gnttab *gt)
+{
+	struct domain *d = atomic_exchange_explicit(&gt->graveyard, NULL, memory_order_acquire);
+
+	if (d == NULL)
+		return;
+	qsbr_wait(gt);
+	while (d != NULL) {
+		struct domain *next = d->grave_next;
+
 		dom_free(d);
+		d = next;
+	}
+}
+
+void
+gntdp_gnttab_reclaim(struct gntdp_gnttab *gt)
+{
+	graveyard_reclaim(gt);
 }
 
 static int
@@ -99,6 +140,7 @@ gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *c)
 
 	if (gt == NULL || c == NULL)
 		return -EINVAL;
+	graveyard_reclaim(gt);
 	rc = conf_check(c, &p2m_size);
 	if (rc != 0)
 		return rc;
@@ -172,6 +214,7 @@ gntdp_domain_destroy(struct gntdp_gnttab *gt, gntdp_domid_t domid)
 	maptrack_release_all(d);
 	p2m_release(d);
 	dom_put(d);
+	graveyard_reclaim(gt);
 	return 0;
 }
 

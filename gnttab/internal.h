@@ -165,6 +165,8 @@ struct domain {
 	struct gntdp_grant_entry_v1 *shared;
 	struct active_entry *active; /* max_grant_frames * 512 */
 
+	struct domain *grave_next; /* graveyard link once refs reached 0 */
+
 	/* maptrack (this domain as mapper) */
 	spinlock_t mt_lock;
 	atomic_uint mt_limit; /* handles allocated so far, in frames of 256 */
@@ -219,6 +221,8 @@ struct gntdp_gnttab {
 	_Atomic(struct gntdp_gnttab_ctx *) *ctxs;
 	atomic_uint next_mfn;
 	atomic_ulong next_uid;
+	/* Dead domains waiting for a grace period before their memory is freed. */
+	_Atomic(struct domain *) graveyard;
 	_Atomic(struct domain *) doms[NR_DOMIDS];
 };
 
@@ -242,6 +246,7 @@ dom_lookup(struct gntdp_gnttab *gt, gntdp_domid_t domid)
 
 /* domain.c */
 void dom_put(struct domain *d);
+void graveyard_reclaim(struct gntdp_gnttab *gt);
 static inline uint32_t
 nr_entries(struct domain *d)
 {

@@ -317,8 +317,17 @@ unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_b
 	flags = atomic_load_explicit(&mt->flags, memory_order_acquire);
 	if (flags == 0)
 		return GNTDP_GNTST_BAD_HANDLE;
+	/*
+	 * rd and ref are two loads: if the handle was freed and reissued in
+	 * between they may not belong together, so bound ref by rd's table
+	 * before indexing (also spec step 5); the re-check under the lock
+	 * below rejects the mismatch. rd stays allocated until this batch ends
+	 * even if its last pin goes meanwhile (graveyard, domain.c).
+	 */
 	rd = __atomic_load_n(&mt->rd, __ATOMIC_RELAXED);
 	ref = __atomic_load_n(&mt->ref, __ATOMIC_RELAXED);
+	if (ref >= nr_entries(rd))
+		return GNTDP_GNTST_BAD_HANDLE;
 	act = &rd->active[ref];
 	spin_lock(&act->lock);
 	/*

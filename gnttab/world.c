@@ -104,6 +104,7 @@ gntdp_gnttab_destroy(struct gntdp_gnttab *gt)
 		if (atomic_load_explicit(&gt->doms[id], memory_order_relaxed) != NULL)
 			gntdp_domain_destroy(gt, (gntdp_domid_t)id);
 	}
+	graveyard_reclaim(gt);
 	free(gt->ctxs);
 	free(gt);
 }

@@ -164,6 +164,17 @@ int gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf 
 int gntdp_domain_destroy(struct gntdp_gnttab *gt, gntdp_domid_t domid);
 
 /**
+ * Free the memory of destroyed domains whose last mapping or cached pin
+ * has gone since. Their memory is kept until a grace period has passed
+ * (every context that was inside a batch has left it), because a racing op
+ * may still hold a pointer to them. gntdp_domain_create(),
+ * gntdp_domain_destroy() and gntdp_gnttab_destroy() reclaim too; call
+ * this from the control thread of a long-running process that destroys
+ * domains rarely. Control plane; never from inside a batch.
+ */
+void gntdp_gnttab_reclaim(struct gntdp_gnttab *gt);
+
+/**
  * Address of the frame at @p gfn in @p domid's physmap: its own RAM, a
  * page transferred to it, or a grant host-mapped there.
  * @return the frame, or NULL (no domain, gfn out of range or empty).
