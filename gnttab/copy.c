@@ -19,12 +19,52 @@
 
 #define CACHE_FRAME (1ull << 63) /* key flag: a frame-mode hold, not a grant pin */
 
+/*
+ * Slot of (granter, key) in the read or the write half. The granter enters
+ * through its uid, not its address, so the layout does not depend on where
+ * malloc put the domains; consecutive refs of one granter take consecutive
+ * slots, and each granter starts at a pseudo-random offset.
+ */
 static inline struct cache_entry *
 cache_slot(struct gntdp_gnttab_ctx *ctx, const struct domain *rd, uint64_t key, bool write)
 {
-	uint64_t h = key ^ ((uintptr_t)rd >> 6);
+	uint64_t h = key + ((rd->uid * 0x9E3779B97F4A7C15ull) >> 32);
 
 	return &ctx->cache[(h & ctx->cache_mask) + (write ? ctx->cache_mask + 1 : 0)];
+}
+
+static inline uint32_t
+cache_index(const struct gntdp_gnttab_ctx *ctx, const struct cache_entry *e)
+{
+	return (uint32_t)(e - ctx->cache) + 1;
+}
+
+static void
+age_unlink(struct gntdp_gnttab_ctx *ctx, struct cache_entry *e)
+{
+	if (e->prev != 0)
+		ctx->cache[e->prev - 1].next = e->next;
+	else
+		ctx->age_head = e->next;
+	if (e->next != 0)
+		ctx->cache[e->next - 1].prev = e->prev;
+	else
+		ctx->age_tail = e->prev;
+}
+
+/* Append at the tail: ctx->now never decreases, so the list stays ordered by taken. */
+static void
+age_append(struct gntdp_gnttab_ctx *ctx, struct cache_entry *e)
+{
+	uint32_t i = cache_index(ctx, e);
+
+	e->prev = ctx->age_tail;
+	e->next = 0;
+	if (ctx->age_tail != 0)
+		ctx->cache[ctx->age_tail - 1].next = i;
+	else
+		ctx->age_head = i;
+	ctx->age_tail = i;
 }
 
 static void
@@ -38,6 +78,7 @@ cache_entry_release(struct gntdp_gnttab_ctx *ctx, struct cache_entry *e)
 		page_put(e->page);
 	else
 		unpin(e->rd, (gntdp_grant_ref_t)e->key, e->write ? PIN_HSTW_INC : PIN_HSTR_INC);
+	age_unlink(ctx, e);
 	e->rd = NULL;
 	STAT_ADD(ctx, cache_releases, 1);
 }
@@ -51,22 +92,16 @@ cache_release_all(struct gntdp_gnttab_ctx *ctx)
 unsigned int
 gntdp_gnttab_ctx_expire(struct gntdp_gnttab_ctx *ctx, uint64_t older_than)
 {
-	uint32_t *link = &ctx->used_head;
 	unsigned int n = 0;
 
-	while (*link != 0) {
-		struct cache_entry *e = &ctx->cache[*link - 1];
+	/* Oldest first: stop at the first pin young enough to keep. */
+	while (ctx->age_head != 0) {
+		struct cache_entry *e = &ctx->cache[ctx->age_head - 1];
 
-		if (e->rd != NULL && (older_than == UINT64_MAX || e->taken < older_than)) {
-			cache_entry_release(ctx, e);
-			n++;
-		}
-		if (e->rd == NULL) { /* unlink empty slots */
-			e->in_list = false;
-			*link = e->next_used;
-		} else {
-			link = &e->next_used;
-		}
+		if (older_than != UINT64_MAX && e->taken >= older_than)
+			break;
+		cache_entry_release(ctx, e);
+		n++;
 	}
 	return n;
 }
@@ -155,11 +190,7 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	e->write = write;
 	e->page = pg;
 	e->taken = ctx->now;
-	if (!e->in_list) {
-		e->in_list = true;
-		e->next_used = ctx->used_head;
-		ctx->used_head = (uint32_t)(e - ctx->cache) + 1;
-	}
+	age_append(ctx, e);
 	*out = e;
 	return GNTDP_GNTST_OKAY;
 }

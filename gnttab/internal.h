@@ -183,9 +183,11 @@ struct cache_entry {
 	uint64_t key;        /* ref, or gfn | CACHE_FRAME */
 	uint64_t taken; /* ctx->now when the pin was taken: expiry counts from here */
 	struct page *page;
-	uint32_t next_used; /* index+1 of the next occupied slot; 0 ends */
+	/* Occupied entries form a list in the order their pins were taken
+	 * (index+1; 0 ends), so expiry pops from the head in O(expired). */
+	uint32_t prev;
+	uint32_t next;
 	bool write;
-	bool in_list;
 };
 
 /*
@@ -207,7 +209,8 @@ struct gntdp_gnttab_ctx {
 	uint64_t now;
 	bool persistent;
 	unsigned int cache_mask; /* nb_entries/2 - 1: half for reads, half for writes */
-	uint32_t used_head;      /* list of occupied cache slots (index+1) */
+	uint32_t age_head;       /* oldest occupied entry (index+1), 0 if none */
+	uint32_t age_tail;       /* newest */
 	struct cache_entry *cache;
 	struct last_side last[2]; /* [0] source, [1] destination */
 	struct gntdp_gnttab_ctx_stats st;

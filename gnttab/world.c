@@ -250,7 +250,9 @@ gntdp_gnttab_ctx_set_copy(struct gntdp_gnttab_ctx *ctx, gntdp_copy_fn fn)
 void
 gntdp_gnttab_ctx_set_now(struct gntdp_gnttab_ctx *ctx, uint64_t now)
 {
-	ctx->now = now;
+	/* Never backwards: the cache's age list is ordered by this clock. */
+	if (now > ctx->now)
+		ctx->now = now;
 }
 
 void

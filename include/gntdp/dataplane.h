@@ -74,7 +74,7 @@ struct gntdp_dp_queue;
 /** Default pin hold bound of the per-worker grant cache, in microseconds. */
 #define GNTDP_DP_DEFAULT_HOLD_US 100
 /** Default grant cache entries per worker. */
-#define GNTDP_DP_DEFAULT_CACHE_ENTRIES 64
+#define GNTDP_DP_DEFAULT_CACHE_ENTRIES 512
 /** Number of command slots in per-command counters (GNTTABOP 0..12). */
 #define GNTDP_DP_NB_CMDS 13
 
@@ -204,7 +204,7 @@ struct gntdp_dp_conf {
 	 * false: every pin is released before the batch returns (Xen-exact).
 	 */
 	bool cache;
-	/** Cache entries per worker, power of two, 2..4096. Default 64. */
+	/** Cache entries per worker (half for reads, half for writes), power of two, 2..4096. Default 512. */
 	unsigned int cache_entries;
 	/**
 	 * Pin hold bound, microseconds, 0..1,000,000: a pin the cache keeps is
