@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Write the seed corpus of fuzz_batch (tests/fuzz/corpus/seed-*).
+
+Each seed is a short scenario in the record format fuzz_batch.c documents:
+  hypercall    [sel] [cmd] [cnt] [cnt x op struct]
+  guest action [sel] [0xf0 + k] [a] [b] [c] [d]
+The world each input starts from (fuzz_batch.c, world_build):
+  dom 0 (privileged): 8 rw->1 gfn1, 9 rw->2 gfn2, 10 self rw gfn3, 11 accept_transfer from 1
+  dom 1: 8 rw->2 gfn1, 9 ro->2 gfn2, 10 accept_transfer from 2 (slot gfn 20), 11 invalid,
+         12 permit|sub_page->2 gfn3, 13 self rw gfn4, 14 rw->0 gfn5, 15 ro->0 gfn6,
+         16 rw->2 gfn 1000 (outside the physmap), 17 rw->2 gfn1, 18 type 3 (v1: invalid),
+         19 rw->2 gfn 40 (empty physmap slot)
+  dom 2: 8 rw->1 gfn1, 9 ro->1 gfn2, 10 accept_transfer from 1 (slot 20), 11 rw->0 gfn3,
+         12 self rw gfn4
+Physmaps: dom 0 and 1 have 16 RAM frames and 64 gfns, dom 2 has 8 and 48.
+
+Usage: gen_corpus.py [outdir]   (default: the corpus/ folder next to this script)
+Files written by libFuzzer runs (other names) are left alone.
+"""
+import os
+import struct
+import sys
+
+SELF = 0x7FF0
+MAP, UNMAP, SETUP, DUMP, TRANSFER, COPY, QUERY = range(7)
+HOST, DEV, RO = 0x2, 0x1, 0x4
+SRC_GREF, DST_GREF = 0x1, 0x2
+PERSIST, NULLOPS = 0x40, 0x80
+
+
+def call(caller, cmd, ops, sel_bits=0, cnt=None, high=False):
+    """A hypercall record; caller is an index into (0, 1, 2, 9, DOMID_SELF)."""
+    n = len(ops) if cnt is None else cnt
+    return bytes([caller | sel_bits, cmd | (0x40 if high else 0), n]) + b"".join(ops)
+
+
+def guest(dom, k, a=0, b=0, c=0, d=0):
+    return bytes([dom, 0xF0 + k, a, b, c, d])
+
+
+def mp(dom, ref, flags, gfn=0, handle=0, dev=0):
+    return struct.pack("<QIIHhIQ", gfn << 12, flags, ref, dom, 0, handle, dev)
+
+
+def ump(handle, gfn=0, dev=0, host_addr=None):
+    ha = (gfn << 12) if host_addr is None else host_addr
+    return struct.pack("<QQIh2x", ha, dev, handle, 0)
+
+
+def cp(src, dst, length, flags):
+    """src/dst: (ref_or_gfn, domid, offset)."""
+    return struct.pack("<QHH4xQHH4xHHh2x", src[0], src[1], src[2], dst[0], dst[1], dst[2],
+                       length, flags, 0)
+
+
+def setup(dom, nr):
+    return struct.pack("<H2xIh6xQ", dom, nr, 0, 0)
+
+
+def query(dom):
+    return struct.pack("<H2xIIh2x", dom, 0, 0, 0)
+
+
+def dump(dom):
+    return struct.pack("<Hh", dom, 0)
+
+
+def xfer(gfn, dom, ref):
+    return struct.pack("<QH2xIh6x", gfn, dom, ref, 0)
+
+
+def seeds():
+    s = {}
+    # Maps: every grant kind, host and device, then unmap (handles 0.. are a guess; a wrong
+    # guess is still a valid input).
+    s["map-rw-unmap"] = call(2, MAP, [mp(1, 8, HOST, 40)]) + call(2, UNMAP, [ump(0, 40)])
+    s["map-ro-dev"] = call(2, MAP, [mp(1, 9, DEV | RO)]) + call(2, UNMAP, [ump(0, 0, 0)])
+    s["map-all-kinds"] = call(2, MAP, [mp(1, r, HOST | DEV, 24 + r) for r in range(8, 20)])
+    s["map-ro-as-rw"] = call(2, MAP, [mp(1, 9, HOST, 41), mp(1, 9, HOST | RO, 42)])
+    s["map-self"] = call(1, MAP, [mp(1, 13, HOST, 50), mp(SELF, 13, HOST, 51)])
+    s["map-noflags"] = call(2, MAP, [mp(1, 8, 0), mp(1, 8, RO), mp(1, 8, 0x10 | HOST, 40)])
+    s["map-badref"] = call(2, MAP, [mp(1, 512, HOST, 40), mp(1, 0xFFFFFFFF, DEV)])
+    s["map-occupied-gfn"] = call(2, MAP, [mp(1, 8, HOST, 3), mp(1, 8, HOST, 40),
+                                          mp(1, 17, HOST, 40)])
+    s["map-dom0-from-1"] = call(0, MAP, [mp(1, 14, HOST, 20), mp(1, 15, DEV | RO)])
+    s["map-many"] = call(2, MAP, [mp(1, 8, DEV | RO) for _ in range(63)])
+    s["map-split-unmap"] = (call(2, MAP, [mp(1, 8, HOST | DEV, 40)]) +
+                            call(2, UNMAP, [ump(0, 40, 0)]) + call(2, UNMAP, [ump(0, 0, 1)]))
+    s["unmap-bogus"] = call(2, UNMAP, [ump(0xFFFFFFFF), ump(0), ump(255, 3, 4096)])
+    s["unmap-zero-addrs"] = call(2, MAP, [mp(1, 8, HOST, 40)]) + call(2, UNMAP, [ump(0)])
+    # Copies.
+    s["copy-gref-to-frame"] = call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 64, SRC_GREF)])
+    s["copy-frame-to-gref"] = call(2, COPY, [cp((1, SELF, 100), (8, 1, 200), 1500, DST_GREF)])
+    s["copy-gref-gref"] = call(2, COPY, [cp((9, 1, 0), (8, 1, 0), 4096, SRC_GREF | DST_GREF)])
+    s["copy-into-ro"] = call(2, COPY, [cp((1, SELF, 0), (9, 1, 0), 8, DST_GREF)])
+    s["copy-crossing"] = call(2, COPY, [cp((8, 1, 4095), (1, SELF, 0), 2, SRC_GREF),
+                                        cp((600, 1, 4095), (1, SELF, 0), 2, SRC_GREF)])
+    s["copy-frame-foreign"] = call(2, COPY, [cp((1, 2, 0), (1, SELF, 0), 8, 0),
+                                             cp((1, 1, 0), (1, SELF, 0), 8, 0),
+                                             cp((1, SELF, 0), (1, 0x7FEF, 0), 8, 0)])
+    s["copy-cache-then-frame"] = call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF),
+                                                cp((8, 1, 0), (1, SELF, 0), 8, 0)])
+    s["copy-len0-garbage"] = call(2, COPY, [cp((0xFFFFFFFF, 0x7FF9, 0xFFFF),
+                                               (0xFFFFFFFF, 0x1234, 0xFFFF), 0, 3)])
+    s["copy-sub-page"] = call(2, COPY, [cp((12, 1, 0), (1, SELF, 0), 64, SRC_GREF)])
+    s["copy-wrong-types"] = call(2, COPY, [cp((r, 1, 0), (1, SELF, 0), 16, SRC_GREF)
+                                           for r in (10, 11, 13, 14, 16, 18, 19)])
+    s["copy-self-grant"] = call(1, COPY, [cp((13, SELF, 0), (2, SELF, 0), 32, SRC_GREF),
+                                          cp((13, 1, 0), (13, SELF, 8), 32,
+                                             SRC_GREF | DST_GREF)])
+    s["copy-batch-same-ref"] = call(2, COPY, [cp((8, 1, 64 * i), (1, SELF, 64 * i), 64,
+                                                 SRC_GREF) for i in range(32)])
+    s["copy-persistent"] = (call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 64, SRC_GREF)],
+                                 sel_bits=PERSIST) +
+                            guest(1, 1, 8) + guest(0, 9, 0) +
+                            call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 64, SRC_GREF)],
+                                 sel_bits=PERSIST) + guest(0, 9, 0xFF) + guest(1, 1, 8))
+    s["copy-map-xsa230"] = (call(2, MAP, [mp(1, 8, DEV)]) +
+                            call(2, COPY, [cp((1, SELF, 0), (8, 1, 0), 16, DST_GREF)]))
+    # Table ops.
+    s["setup-grow"] = (call(1, SETUP, [setup(SELF, 2)]) + call(1, QUERY, [query(SELF)]) +
+                       call(2, MAP, [mp(1, 600, HOST, 40)]))
+    s["setup-other-dom"] = (call(0, SETUP, [setup(2, 1)]) + call(1, SETUP, [setup(2, 1)]) +
+                            call(0, SETUP, [setup(1, 64)]) + call(0, SETUP, [setup(9, 1)]))
+    s["query-dump"] = (call(0, QUERY, [query(1)]) + call(2, QUERY, [query(1)]) +
+                       call(0, DUMP, [dump(1)]) + call(1, DUMP, [dump(SELF)]))
+    s["count-errors"] = (call(1, QUERY, [query(SELF), query(SELF)]) +
+                         call(1, SETUP, [], cnt=0) +
+                         call(1, COPY, [cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF)], cnt=0xFF) +
+                         call(1, COPY, [cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF)], high=True) +
+                         call(1, 9, [b"\0" * 16]) + call(1, 13, [b"\0" * 16]) +
+                         call(1, COPY, [cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF)],
+                              sel_bits=NULLOPS))
+    s["dead-callers"] = (call(3, COPY, [cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                         call(4, MAP, [mp(1, 8, HOST, 40)]))
+    # Transfers.
+    s["transfer-ok"] = (call(2, TRANSFER, [xfer(5, 1, 10)]) + guest(1, 5, 10) +
+                        call(1, COPY, [cp((20, SELF, 0), (2, SELF, 0), 64, 0)]))
+    s["transfer-bad"] = call(2, TRANSFER, [xfer(100, 1, 10), xfer(5, SELF, 10),
+                                           xfer(5, 1, 8), xfer(5, 9, 10), xfer(5, 1, 9999)])
+    s["transfer-mapped-page"] = (call(2, MAP, [mp(1, 8, HOST, 25)]) +
+                                 call(2, TRANSFER, [xfer(25, 1, 10)]) +
+                                 call(1, TRANSFER, [xfer(1, 2, 10)]))
+    # Guest actions racing (sequentially) with ops.
+    s["guest-revoke-regrant"] = (call(2, MAP, [mp(1, 8, HOST, 40)]) + guest(1, 1, 8) +
+                                 call(2, UNMAP, [ump(0, 40)]) + guest(1, 1, 8) +
+                                 guest(1, 0, 8, 2, 7, 1) +
+                                 call(2, COPY, [cp((1, SELF, 0), (8, 1, 0), 8, DST_GREF)]))
+    s["guest-ro-flip"] = (call(2, MAP, [mp(1, 8, HOST | RO, 40)]) + guest(1, 2, 8) +
+                          call(2, MAP, [mp(1, 8, HOST, 41)]) + guest(1, 3, 8) +
+                          call(2, MAP, [mp(1, 8, HOST, 41)]) + guest(1, 2, 8))
+    s["guest-raw-repoint"] = (call(2, MAP, [mp(1, 8, HOST | RO, 40)]) +
+                              guest(1, 6, 8, 0x80 | 2, 9, 0x01) +
+                              call(2, COPY, [cp((1, SELF, 0), (8, 1, 0), 8, DST_GREF)]) +
+                              call(2, MAP, [mp(1, 8, HOST, 41)]))
+    s["guest-raw-transfer-bits"] = (guest(1, 6, 10, 2, 20, 0x0E) + guest(1, 5, 10) +
+                                    call(2, TRANSFER, [xfer(3, 1, 10)]))
+    s["destroy-granter-mapped"] = (call(2, MAP, [mp(1, 8, HOST, 40), mp(1, 9, DEV | RO)]) +
+                                   guest(1, 7) +
+                                   call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                                   call(2, UNMAP, [ump(0, 40)]))
+    s["destroy-mapper"] = (call(2, MAP, [mp(1, 8, HOST, 40), mp(1, 17, DEV)]) + guest(2, 7) +
+                           call(1, COPY, [cp((8, 2, 0), (1, SELF, 0), 8, SRC_GREF)]))
+    s["unmap-all-then-more"] = (call(2, MAP, [mp(1, 8, HOST, 40)]) + guest(0, 8) +
+                                call(2, MAP, [mp(1, 8, HOST, 40)]))
+    return s
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(
+        os.path.abspath(__file__)), "corpus")
+    os.makedirs(out, exist_ok=True)
+    for name, data in sorted(seeds().items()):
+        with open(os.path.join(out, "seed-" + name), "wb") as f:
+            f.write(data)
+    print("wrote %d seeds to %s" % (len(seeds()), out))
+
+
+if __name__ == "__main__":
+    main()
