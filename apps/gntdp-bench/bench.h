@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gntdp-bench internals shared by its translation units: the scenario (what a
+ * config file and the command line describe), the latency histogram, the
+ * per-client results and the helpers each file exports. Nothing here is
+ * public API; the names carry no gntdp_ prefix (STYLE.md §3.2).
+ */
+#ifndef GNTDP_BENCH_H
+#define GNTDP_BENCH_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <gntdp/dataplane.h>
+#include <gntdp/gnttab.h>
+
+#define BENCH_MAX_SIZES 8
+#define BENCH_MAX_LCORES 64
+#define BENCH_MAX_BURST 512
+
+/* Kinds of deliberately invalid requests; each has a status Xen gives. */
+enum invalid_kind {
+	INV_BAD_REF,       /* copy: source ref beyond the granter's table -> bad_gntref */
+	INV_CROSS_PAGE,    /* copy: dest offset + len > 4096 on valid grants -> bad_copy_arg */
+	INV_RO_DEST,       /* copy: dest grant is GTF_readonly -> general_error */
+	INV_FOREIGN_FRAME, /* copy: frame-mode source naming a foreign domid -> permission_denied */
+	INV_LEN0,          /* copy: len 0 with garbage refs and domids -> okay, nothing written */
+	INV_BAD_DOMAIN,    /* copy: dest gref of a domid that does not exist -> bad_domain */
+	INV_MAP_NOFLAGS,   /* map: neither host_map nor device_map -> bad_gntref (sic) */
+	INV_BAD_HANDLE,    /* unmap: handle beyond the maptrack limit -> bad_handle */
+	INV_COUNT,
+};
+
+/* Everything a run is made of. Filled by config.c: defaults, then the INI file, then the CLI. */
+struct scenario {
+	char config_path[PATH_MAX]; /* "" when none */
+
+	/* [run] */
+	double duration_s; /* stop after this long (0: only ops bounds the run) */
+	uint64_t ops;      /* stop after this many requests completed (0: duration only) */
+	bool verify;       /* check statuses, exactly-once and every copied byte */
+	double rate_mops;  /* offered load in M requests/s over all clients (0: unlimited) */
+	double rate_pct;   /* or: this % of the peak a calibration run measures first (0: off) */
+	double calib_s;    /* length of that calibration run */
+	double warmup_s;   /* untimed run before the measurement */
+	bool progress;     /* one line per second on stderr */
+	bool raw_copy;     /* also measure a raw copy of the same frames */
+	uint64_t seed;
+
+	/* [domains] */
+	unsigned int nb_frontends; /* guests that grant their frames */
+	unsigned int nb_backends;  /* driver domains that issue the ops */
+	uint32_t frames;           /* RAM frames of each frontend: half TX, half RX */
+	uint32_t backend_frames;   /* RAM frames of each backend (gref->frame destinations) */
+	uint32_t grant_frames;     /* max grant-table frames per domain */
+	uint32_t maptrack_frames;  /* max maptrack frames per backend */
+
+	/* [workers] */
+	unsigned int nb_workers;
+	unsigned int worker_lcores[BENCH_MAX_LCORES];
+	bool cache; /* persistent per-lcore grant cache */
+	unsigned int cache_entries;
+	unsigned int hold_us; /* pin hold bound of the cache */
+	char copy_kernel[32]; /* "auto" or a kernel name */
+
+	/* [clients] */
+	unsigned int nb_clients; /* 0 in the file means "the main lcore only" */
+	unsigned int client_lcores[BENCH_MAX_LCORES];
+
+	/* [queues] */
+	unsigned int queues_per_backend;
+	unsigned int ring_size; /* request slots per ring, a power of two */
+	unsigned int burst;     /* requests a client posts and a worker takes at once */
+	/*
+	 * Most requests in flight per queue (0: ring_size). Slot i of a queue
+	 * always copies the same TX frame to the same RX frame, so depth is also
+	 * the working set (2 x depth frames per queue) and the grant cache's reach.
+	 */
+	unsigned int depth;
+
+	/* [ops] */
+	unsigned int nb_sizes;
+	uint16_t copy_sizes[BENCH_MAX_SIZES];
+	uint16_t src_offset;
+	uint16_t dst_offset;
+	unsigned int pct_gref_to_gref; /* of the valid copies; the rest are gref->frame */
+	unsigned int pct_map_unmap;    /* of all requests, counted in pairs (map + unmap) */
+	unsigned int pct_invalid;      /* of all requests */
+	uint32_t invalid_mask;         /* bit per enum invalid_kind */
+};
+
+/* ---- config.c ---- */
+void scenario_defaults(struct scenario *sc);
+/* Load an INI file over *sc. Prints "FILE: [section] key = 'value': why" and returns -EINVAL. */
+int scenario_load(struct scenario *sc, const char *path);
+/* Parse the app arguments (after EAL's). Returns 0, 1 (help printed) or -EINVAL. */
+int scenario_parse_args(struct scenario *sc, int argc, char **argv, bool *json);
+/* Cross-field checks after everything is loaded. Returns 0 or -EINVAL (message printed). */
+int scenario_validate(const struct scenario *sc);
+/* Print "FILE: [sec] key = 'val': why" (FILE is "config" without a file); returns -EINVAL. */
+int scenario_bad(const struct scenario *sc, const char *sec, const char *key, const char *val,
+		 const char *why);
+void scenario_print(const struct scenario *sc, FILE *f);
+const char *invalid_kind_name(enum invalid_kind k);
+void usage(const char *prog);
+
+/* ---- histogram (report.c) ---- */
+
+/*
+ * Log-linear latency histogram in TSC cycles: values below 2^HIST_SUB_BITS
+ * are exact, above that each power of two is split into 2^HIST_SUB_BITS
+ * buckets, so the relative error of a percentile is below 1/16 (6.25 %).
+ */
+#define HIST_SUB_BITS 4
+#define HIST_NB_BUCKETS ((64 - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
+
+struct hist {
+	uint64_t count;
+	uint64_t sum;
+	uint64_t max;
+	uint64_t bucket[HIST_NB_BUCKETS];
+};
+
+static inline unsigned int
+hist_index(uint64_t v)
+{
+	if (v < (1u << HIST_SUB_BITS))
+		return (unsigned int)v;
+	unsigned int msb = 63u - (unsigned int)__builtin_clzll(v);
+	unsigned int shift = msb - HIST_SUB_BITS;
+	unsigned int sub = (unsigned int)(v >> shift) & ((1u << HIST_SUB_BITS) - 1);
+
+	return ((shift + 1) << HIST_SUB_BITS) | sub;
+}
+
+static inline void
+hist_add(struct hist *h, uint64_t v)
+{
+	h->bucket[hist_index(v)]++;
+	h->count++;
+	h->sum += v;
+	if (v > h->max)
+		h->max = v;
+}
+
+void hist_merge(struct hist *dst, const struct hist *src);
+/* Upper bound of the bucket holding quantile q (0..1), in the histogram's unit. */
+uint64_t hist_quantile(const struct hist *h, double q);
+
+/* ---- results ---- */
+
+/* What one client measured; summed into the run's totals. */
+struct client_stats {
+	uint64_t posted;     /* requests placed on rings */
+	uint64_t completed;  /* responses consumed */
+	uint64_t copies;     /* valid copies completed */
+	uint64_t copy_bytes; /* payload bytes of valid copies completed */
+	uint64_t maps;
+	uint64_t unmaps;
+	uint64_t invalid;                   /* invalid requests completed */
+	uint64_t status[GNTDP_GNTST_COUNT]; /* responses by -status */
+	uint64_t bad_status;                /* status differed from the expected one */
+	uint64_t bad_bytes;                 /* copies whose destination bytes were wrong */
+	uint64_t dup_or_unknown;            /* responses for a slot not in flight */
+	uint64_t short_submit;              /* submits that took fewer requests than offered */
+	uint64_t loop_cycles;               /* TSC cycles in the client loop */
+	uint64_t busy_cycles;               /* of which in iterations that reaped or posted */
+	uint64_t verified;                  /* completions whose effect was checked (verify on) */
+};
+
+/* The whole run's measurement. */
+struct run_result {
+	double elapsed_s; /* measurement window */
+	uint64_t tsc_hz;
+	struct client_stats win; /* counted in the measurement window */
+	struct client_stats tot; /* the whole run, warmup and drain included */
+	struct hist lat;         /* submit -> completion in the window, TSC cycles */
+	uint64_t cache_hits;     /* data plane counters in the window */
+	uint64_t cache_misses;
+	uint64_t batches;
+	uint64_t busy_polls;  /* worker loop iterations that completed >= 1 request */
+	uint64_t idle_polls;  /* and those that found nothing: the client was the limit */
+	uint64_t ring_full;   /* back-pressure: completions not reaped fast enough */
+	uint64_t lost;        /* posted but never completed */
+	uint64_t src_corrupt; /* source frames whose pattern changed */
+	double peak_mops;     /* calibration run (rate = N%), else 0 */
+	double rate_mops;     /* offered load (0: unlimited) */
+	/* raw copy of the same frames on the worker lcores (0 when not measured) */
+	double raw_gbps; /* best of the kernels below */
+	double raw_mops;
+	double raw_memcpy_gbps;
+	double raw_kernel_gbps; /* the data plane's kernel */
+	double rtt_before_ns;   /* xcore_rtt_ns() before and after the ring run */
+	double rtt_after_ns;
+	char copy_kernel[32];
+	bool hugepages;
+	unsigned int nb_workers;
+	char first_error[192];
+};
+
+/* ---- run-time objects (scenario.c builds them, run.c drives them) ---- */
+
+enum req_kind {
+	RK_COPY_GG, /* gref -> gref: frontend TX to another frontend's RX, as netback */
+	RK_COPY_GF, /* gref -> frame: frontend TX to the backend's own frame */
+	RK_MAP,     /* host_map of a TX grant at a gfn above the backend's RAM */
+	RK_UNMAP,   /* unmap of a completed map, with the handle from its completion */
+	RK_INVALID, /* one of enum invalid_kind */
+};
+
+/* Hot per-slot state: what was posted in this slot, when, and what must come back. */
+struct slot {
+	uint64_t tsc;     /* submit time */
+	int16_t expect;   /* the status Xen gives */
+	uint8_t kind;     /* enum req_kind */
+	uint8_t inv;      /* enum invalid_kind when kind is RK_INVALID */
+	uint16_t len;     /* copy length */
+	uint16_t off;     /* destination offset (copies) */
+	uint32_t gfn_idx; /* map/unmap: index of the host gfn */
+	uint32_t rsvd;
+};
+
+/* Frames a slot works on, fixed at setup: slot i always uses the same ones. */
+struct slot_frames {
+	uint8_t *tx; /* source: a frontend's TX frame (granted read-only) */
+	uint8_t *rx; /* gref->gref destination: a frontend's RX frame (writable) */
+	uint8_t *bf; /* gref->frame destination: a frame of the backend */
+	gntdp_grant_ref_t tx_ref;
+	gntdp_grant_ref_t rx_ref;
+	gntdp_domid_t tx_dom;
+	gntdp_domid_t rx_dom;
+	uint32_t bf_gfn;
+};
+
+struct pending_unmap {
+	gntdp_grant_handle_t handle;
+	uint32_t gfn_idx;
+};
+
+/* Client side of one data-plane queue: one backend domain's request stream. */
+struct cqueue {
+	struct gntdp_dp_queue *q;
+	unsigned int qid;
+	gntdp_domid_t backend;
+	unsigned int depth; /* slots, a power of two */
+	uint64_t head;      /* next sequence number to post */
+	uint64_t tail;      /* next sequence number to complete */
+	uint64_t mix;       /* op-mix position */
+	uint64_t inv_rr;    /* invalid-kind round robin */
+	struct slot *slots;
+	struct slot_frames *fr;
+	struct gntdp_dp_req
+		*tmpl; /* valid copy of slot s: gref->gref at s, gref->frame at depth + s */
+	/* map/unmap: host gfns map_gfn0 + idx, a stack of free ones and a FIFO of live ones */
+	uint64_t map_gfn0;
+	uint32_t *gfn_free;
+	unsigned int nb_gfn_free;
+	struct pending_unmap *unmap_fifo; /* depth entries */
+	uint64_t unmap_head;
+	uint64_t unmap_tail;
+};
+
+enum phase {
+	PH_CALIB,  /* full load, to find the peak for rate = N% */
+	PH_WARMUP, /* untimed */
+	PH_MEASURE,
+	PH_DRAIN, /* no new requests; wait for every completion */
+	PH_DONE,
+};
+
+struct client {
+	struct bench *bench;
+	struct gntdp_dp_req *reqs; /* burst being built (BENCH_MAX_BURST) */
+	struct gntdp_dp_cpl *cpls; /* completions being reaped (BENCH_MAX_BURST) */
+	unsigned int lcore;
+	unsigned int nb_q;
+	struct cqueue **q;
+	double share;           /* this client's fraction of all queues */
+	struct client_stats st; /* whole run (correctness) */
+	struct hist lat;        /* recorded during PH_MEASURE only */
+	char first_error[192];
+	struct client_stats snap0; /* at the start of the measurement */
+	struct client_stats snap1; /* at its end */
+	uint64_t t0, t1;           /* TSC at the measurement's start and end */
+	uint64_t calib_done;       /* completions during calibration */
+	uint64_t calib_tsc;
+	_Atomic uint64_t pub_completed; /* for the progress line */
+	_Atomic uint64_t pub_bytes;
+	_Atomic bool finished;    /* left its loop */
+	_Atomic bool budget_done; /* measurement over for this client ([run] ops or drain) */
+};
+
+struct bench {
+	struct scenario sc;
+	bool json;
+	struct gntdp_mem_ops mem;
+	struct gntdp_gnttab *gt;
+	struct gntdp_dp *dp;
+	unsigned int nb_q;
+	struct cqueue *cq;
+	unsigned int nb_clients;
+	struct client *clients;
+	bool main_is_client;
+	uint64_t tsc_hz;
+	_Atomic int phase;
+	_Atomic(double) rate_mops; /* effective offered load (after calibration) */
+	double peak_mops;          /* calibration result */
+	/* mix tables: 100 entries each, shuffled by the seed */
+	uint8_t class_tab[100]; /* RK_COPY_GG (any valid copy), RK_MAP, RK_INVALID */
+	uint8_t gg_tab[100];    /* 1: gref->gref, 0: gref->frame */
+	bool mapunmap_only;     /* map_unmap = 100: the pairs fast path */
+	bool copies_only;       /* no map/unmap and no invalid share: the template fast path */
+	uint8_t inv_kinds[INV_COUNT];
+	unsigned int nb_inv_kinds;
+	/* controller state */
+	uint64_t ph_start;
+	uint64_t next_tick;
+	uint64_t next_progress;
+	uint64_t last_completed;
+	uint64_t last_bytes;
+	uint64_t last_progress_tsc;
+	uint64_t run_start;
+	struct gntdp_dp_stats dps0, dps1;
+	char copy_name[32];
+};
+
+/* ---- scenario.c ---- */
+/* Resolve lcore defaults against EAL's lcores and check them. 0 or -EINVAL. */
+int scenario_resolve_lcores(struct scenario *sc);
+int bench_setup(struct bench *b);
+void bench_teardown(struct bench *b);
+
+/* ---- run.c ---- */
+int bench_run(struct bench *b, struct run_result *r);
+/* A valid copy of slot frames fr (gg: gref->gref, else gref->frame). */
+void fill_copy(struct gntdp_dp_req *r, const struct slot_frames *fr, bool gg, uint16_t src_off,
+	       uint16_t dst_off, uint16_t len);
+
+/* ---- rawcopy.c ---- */
+/* Time a raw copy of the frames the run used on the worker lcores. */
+int rawcopy_measure(struct bench *b, struct run_result *r);
+/* Cache-line round trip main lcore <-> first worker lcore, ns (workers stopped; 0 on failure). */
+double xcore_rtt_ns(struct bench *b);
+
+/* ---- report.c ---- */
+void report_table(const struct scenario *sc, const struct run_result *r, FILE *f);
+void report_json(const struct scenario *sc, const struct run_result *r, FILE *f);
+void report_progress(double t, uint64_t ops_delta, uint64_t bytes_delta, double dt, FILE *f);
+/* Did the run meet its correctness checks? */
+bool result_ok(const struct scenario *sc, const struct run_result *r);
+
+/* ---- verify.c ---- */
+
+/*
+ * Pattern of a frontend's TX frame: byte o of (domid, gfn) is a function of
+ * all three and of the run's seed, so a byte copied from the wrong frame,
+ * the wrong offset or a stale run never matches by accident.
+ */
+void pattern_fill(uint8_t *frame, gntdp_domid_t domid, uint64_t gfn, uint64_t seed);
+/* Offset of the first byte of frame that differs from its pattern, or -1. */
+int pattern_check(const uint8_t *frame, gntdp_domid_t domid, uint64_t gfn, uint64_t seed);
+int16_t invalid_expected_status(enum invalid_kind k);
+void poison_range(uint8_t *frame, unsigned int off, unsigned int len);
+void verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq,
+		   const struct slot *sl, const struct gntdp_dp_cpl *cpl);
+/* Check every TX frame against its pattern; the number that differ (first one described in err). */
+uint64_t verify_sources(struct bench *b, char *err, size_t errlen);
+
+#define POISON_BYTE 0xA5u
+/* Bytes either side of a copy's destination range that must stay poisoned. */
+#define GUARD_BYTES 16u
+
+#endif /* GNTDP_BENCH_H */

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Results: the latency histogram's percentiles, the human table and the
+ * one-line JSON object with the same numbers plus what a comparison needs to
+ * know about the machine and the build (STYLE.md §3.10).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_version.h>
+
+#include "bench.h"
+
+#ifndef GNTDP_GIT_SHA
+#define GNTDP_GIT_SHA "unknown"
+#endif
+
+#if defined(__clang__)
+#define COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define COMPILER "gcc " __VERSION__
+#else
+#define COMPILER __VERSION__
+#endif
+
+void
+hist_merge(struct hist *dst, const struct hist *src)
+{
+	dst->count += src->count;
+	dst->sum += src->sum;
+	if (src->max > dst->max)
+		dst->max = src->max;
+	for (unsigned int i = 0; i < HIST_NB_BUCKETS; i++)
+		dst->bucket[i] += src->bucket[i];
+}
+
+/* Largest value bucket i holds (the inverse of hist_index). */
+static uint64_t
+bucket_upper(unsigned int i)
+{
+	unsigned int shift, sub;
+
+	if (i < (1u << HIST_SUB_BITS))
+		return i;
+	shift = (i >> HIST_SUB_BITS) - 1;
+	sub = i & ((1u << HIST_SUB_BITS) - 1);
+	return ((((uint64_t)1 << HIST_SUB_BITS) + sub + 1) << shift) - 1;
+}
+
+uint64_t
+hist_quantile(const struct hist *h, double q)
+{
+	/* Conservative: the upper edge of the bucket, never above the largest value seen. */
+	uint64_t rank = (uint64_t)(q * (double)h->count + 0.5), seen = 0;
+
+	if (h->count == 0)
+		return 0;
+	if (rank == 0)
+		rank = 1;
+	for (unsigned int i = 0; i < HIST_NB_BUCKETS; i++) {
+		seen += h->bucket[i];
+		if (seen >= rank) {
+			uint64_t u = bucket_upper(i);
+
+			return u < h->max ? u : h->max;
+		}
+	}
+	return h->max;
+}
+
+bool
+result_ok(const struct scenario *sc, const struct run_result *r)
+{
+	(void)sc;
+	return r->tot.bad_status == 0 && r->tot.bad_bytes == 0 && r->tot.dup_or_unknown == 0 &&
+	       r->lost == 0 && r->src_corrupt == 0 && r->tot.short_submit == 0 &&
+	       r->tot.completed == r->tot.posted;
+}
+
+/* The numbers both outputs print. */
+struct derived {
+	double mops, gbps, ns_op, ns_op_worker, pairs_mops;
+	double p50_us, p99_us, p999_us, max_us, mean_us;
+	double hit_rate, raw_ratio;
+	double busy_pct;        /* worker polls that found work (idle polls are short) */
+	double client_busy_pct; /* client cycles spent reaping or posting */
+};
+
+static double
+cyc_us(const struct run_result *r, uint64_t c)
+{
+	return (double)c * 1e6 / (double)r->tsc_hz;
+}
+
+static void
+derive(const struct run_result *r, struct derived *d)
+{
+	double el = r->elapsed_s > 0 ? r->elapsed_s : 1e-9;
+	uint64_t acq = r->cache_hits + r->cache_misses;
+
+	memset(d, 0, sizeof(*d));
+	d->mops = (double)r->win.completed / el / 1e6;
+	d->gbps = (double)r->win.copy_bytes / el / 1e9;
+	if (r->win.completed > 0) {
+		d->ns_op = el * 1e9 / (double)r->win.completed;
+		d->ns_op_worker = d->ns_op * r->nb_workers;
+	}
+	d->pairs_mops = (double)r->win.unmaps / el / 1e6;
+	d->p50_us = cyc_us(r, hist_quantile(&r->lat, 0.50));
+	d->p99_us = cyc_us(r, hist_quantile(&r->lat, 0.99));
+	d->p999_us = cyc_us(r, hist_quantile(&r->lat, 0.999));
+	d->max_us = cyc_us(r, r->lat.max);
+	d->mean_us = r->lat.count ? cyc_us(r, r->lat.sum) / (double)r->lat.count : 0;
+	d->hit_rate = acq ? (double)r->cache_hits / (double)acq : 0;
+	d->raw_ratio = r->raw_gbps > 0 ? d->gbps / r->raw_gbps : 0;
+	if (r->win.loop_cycles > 0)
+		d->client_busy_pct =
+			100.0 * (double)r->win.busy_cycles / (double)r->win.loop_cycles;
+	if (r->busy_polls + r->idle_polls > 0)
+		d->busy_pct =
+			100.0 * (double)r->busy_polls / (double)(r->busy_polls + r->idle_polls);
+}
+
+void
+report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
+{
+	struct derived d;
+
+	derive(r, &d);
+	fprintf(f, "\n== gntdp-bench results (%s, copy kernel %s, %u worker%s, %s) ==\n",
+		sc->config_path[0] ? sc->config_path : "built-in defaults", r->copy_kernel,
+		r->nb_workers, r->nb_workers == 1 ? "" : "s",
+		r->hugepages ? "hugepages" : "no hugepages");
+	fprintf(f, "  %-22s %" PRIu64 " in %.3f s%s\n", "requests completed", r->win.completed,
+		r->elapsed_s, r->rate_mops > 0 ? " (rate-limited)" : "");
+	if (r->peak_mops > 0)
+		fprintf(f, "  %-22s peak %.2f Mops/s, offered %.2f Mops/s (%.0f %%)\n", "load",
+			r->peak_mops, r->rate_mops, sc->rate_pct);
+	else if (r->rate_mops > 0)
+		fprintf(f, "  %-22s offered %.2f Mops/s\n", "load", r->rate_mops);
+	fprintf(f, "  %-22s %.2f Mops/s  %.2f GB/s  %.1f ns/op (%.1f ns/op per worker)\n",
+		"throughput", d.mops, d.gbps, d.ns_op, d.ns_op_worker);
+	fprintf(f,
+		"  %-22s copies %" PRIu64 ", maps %" PRIu64 ", unmaps %" PRIu64
+		" (%.2f M pairs/s), invalid %" PRIu64 "\n",
+		"ops", r->win.copies, r->win.maps, r->win.unmaps, d.pairs_mops, r->win.invalid);
+	fprintf(f, "  %-22s p50 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us  mean %.2f us\n",
+		"latency submit->cpl", d.p50_us, d.p99_us, d.p999_us, d.max_us, d.mean_us);
+	fprintf(f, "  %-22s %.2f %% (%" PRIu64 " hits, %" PRIu64 " misses, %.1f ops/batch)\n",
+		"grant cache hit rate", 100 * d.hit_rate, r->cache_hits, r->cache_misses,
+		r->batches ? (double)r->win.completed / (double)r->batches : 0);
+	fprintf(f,
+		"  %-22s client %.1f %% busy; worker %.1f %% of polls busy, "
+		"%.1f requests per busy poll, %" PRIu64 " back-pressure events\n",
+		"load", d.client_busy_pct, d.busy_pct,
+		r->busy_polls ? (double)r->win.completed / (double)r->busy_polls : 0, r->ring_full);
+	fprintf(f, "  %-22s %.0f ns before the run, %.0f ns after (main lcore <-> worker)\n",
+		"core-to-core RTT", r->rtt_before_ns, r->rtt_after_ns);
+	if (r->raw_gbps > 0)
+		fprintf(f,
+			"  %-22s %.2f GB/s, %.2f Mcopies/s (memcpy %.2f, %s %.2f GB/s); "
+			"gntdp = %.1f %% of raw\n",
+			"raw copy, same frames", r->raw_gbps, r->raw_mops, r->raw_memcpy_gbps,
+			r->copy_kernel, r->raw_kernel_gbps, 100 * d.raw_ratio);
+	fprintf(f, "  %-22s", "statuses (whole run)");
+	for (int i = 0; i < GNTDP_GNTST_COUNT; i++) {
+		if (r->tot.status[i] != 0)
+			fprintf(f, " %s %" PRIu64, gntdp_gntst_name((int16_t)-i), r->tot.status[i]);
+	}
+	fprintf(f,
+		"\n  %-22s %s: %" PRIu64 " posted, %" PRIu64 " completed, %" PRIu64
+		" effects checked; %" PRIu64 " wrong statuses, %" PRIu64 " wrong bytes, %" PRIu64
+		" lost, %" PRIu64 " duplicate/unknown, %" PRIu64 " corrupt sources\n",
+		"verification", result_ok(sc, r) ? "PASS" : "FAIL", r->tot.posted, r->tot.completed,
+		r->tot.verified, r->tot.bad_status, r->tot.bad_bytes, r->lost,
+		r->tot.dup_or_unknown, r->src_corrupt);
+	if (r->first_error[0] != '\0')
+		fprintf(f, "  %-22s %s\n", "first error", r->first_error);
+}
+
+static void
+cpu_model(char *buf, size_t len)
+{
+	FILE *fp = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	if (fp == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+			colon += 2;
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(buf, len, "%s", colon);
+			break;
+		}
+	}
+	fclose(fp);
+}
+
+/* The CPU frequency policy of cpu0 ("none" where the VM exposes no cpufreq). */
+static void
+read_governor(char *buf, size_t len)
+{
+	FILE *fp = fopen("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "r");
+
+	snprintf(buf, len, "none");
+	if (fp == NULL)
+		return;
+	if (fgets(buf, (int)len, fp) != NULL)
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(fp);
+}
+
+/* JSON string body: the few characters a CPU name or path could need escaped. */
+static void
+json_str(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, "\"%s\":\"", key);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		if ((unsigned char)*v >= 0x20)
+			fputc(*v, f);
+	}
+	fputs("\",", f);
+}
+
+void
+report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
+{
+	struct derived d;
+	char cpu[128], governor[64];
+
+	derive(r, &d);
+	cpu_model(cpu, sizeof(cpu));
+	read_governor(governor, sizeof(governor));
+	fputc('{', f);
+	json_str(f, "config", sc->config_path);
+	json_str(f, "git", GNTDP_GIT_SHA);
+	json_str(f, "cpu", cpu);
+	json_str(f, "dpdk", rte_version());
+	json_str(f, "compiler", COMPILER);
+	json_str(f, "governor", governor);
+	json_str(f, "copy_kernel", r->copy_kernel);
+	fprintf(f,
+		"\"hugepages\":%s,\"workers\":%u,\"clients\":%u,\"burst\":%u,\"depth\":%u,"
+		"\"ring_size\":%u,\"cache\":%s,\"verify\":%s,\"copy_sizes\":[",
+		r->hugepages ? "true" : "false", r->nb_workers, sc->nb_clients, sc->burst,
+		sc->depth, sc->ring_size, sc->cache ? "true" : "false",
+		sc->verify ? "true" : "false");
+	for (unsigned int i = 0; i < sc->nb_sizes; i++)
+		fprintf(f, "%s%u", i ? "," : "", sc->copy_sizes[i]);
+	fprintf(f, "],\"gref_to_gref_pct\":%u,\"map_unmap_pct\":%u,\"invalid_pct\":%u,",
+		sc->pct_gref_to_gref, sc->pct_map_unmap, sc->pct_invalid);
+	fprintf(f,
+		"\"peak_mops\":%.4f,\"rate_mops\":%.4f,\"elapsed_s\":%.4f,\"ops\":%" PRIu64
+		",\"mops\":%.4f,\"gbps\":%.4f,\"ns_per_op\":%.3f,\"ns_per_op_worker\":%.3f,"
+		"\"copies\":%" PRIu64 ",\"maps\":%" PRIu64 ",\"unmaps\":%" PRIu64
+		",\"map_unmap_pairs_mops\":%.4f,\"invalid\":%" PRIu64 ",",
+		r->peak_mops, r->rate_mops, r->elapsed_s, r->win.completed, d.mops, d.gbps, d.ns_op,
+		d.ns_op_worker, r->win.copies, r->win.maps, r->win.unmaps, d.pairs_mops,
+		r->win.invalid);
+	fprintf(f,
+		"\"lat_p50_us\":%.3f,\"lat_p99_us\":%.3f,\"lat_p999_us\":%.3f,"
+		"\"lat_max_us\":%.3f,\"lat_mean_us\":%.3f,\"client_busy_pct\":%.2f,"
+		"\"worker_busy_poll_pct\":%.2f,",
+		d.p50_us, d.p99_us, d.p999_us, d.max_us, d.mean_us, d.client_busy_pct, d.busy_pct);
+	fprintf(f,
+		"\"cache_hits\":%" PRIu64 ",\"cache_misses\":%" PRIu64 ",\"cache_hit_rate\":%.5f,"
+		"\"batches\":%" PRIu64 ",\"busy_polls\":%" PRIu64 ",\"idle_polls\":%" PRIu64
+		",\"ring_full\":%" PRIu64 ",",
+		r->cache_hits, r->cache_misses, d.hit_rate, r->batches, r->busy_polls,
+		r->idle_polls, r->ring_full);
+	fprintf(f,
+		"\"raw_gbps\":%.4f,\"raw_mops\":%.4f,\"raw_memcpy_gbps\":%.4f,"
+		"\"raw_kernel_gbps\":%.4f,\"raw_ratio\":%.4f,\"rtt_before_ns\":%.1f,"
+		"\"rtt_after_ns\":%.1f,",
+		r->raw_gbps, r->raw_mops, r->raw_memcpy_gbps, r->raw_kernel_gbps, d.raw_ratio,
+		r->rtt_before_ns, r->rtt_after_ns);
+	fputs("\"status\":{", f);
+	for (int i = 0, n = 0; i < GNTDP_GNTST_COUNT; i++) {
+		if (r->tot.status[i] != 0)
+			fprintf(f, "%s\"%s\":%" PRIu64, n++ ? "," : "",
+				gntdp_gntst_name((int16_t)-i), r->tot.status[i]);
+	}
+	fprintf(f,
+		"},\"posted\":%" PRIu64 ",\"completed\":%" PRIu64 ",\"verified\":%" PRIu64
+		",\"bad_status\":%" PRIu64 ",\"bad_bytes\":%" PRIu64 ",\"lost\":%" PRIu64
+		",\"dup_or_unknown\":%" PRIu64 ",\"src_corrupt\":%" PRIu64 ",",
+		r->tot.posted, r->tot.completed, r->tot.verified, r->tot.bad_status,
+		r->tot.bad_bytes, r->lost, r->tot.dup_or_unknown, r->src_corrupt);
+	json_str(f, "first_error", r->first_error);
+	fprintf(f, "\"pass\":%s}\n", result_ok(sc, r) ? "true" : "false");
+}

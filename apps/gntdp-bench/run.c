@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The run: client loops that post request bursts to the data plane's rings
+ * as backends would and reap the completions, and the controller that walks
+ * the phases (calibrate, warm up, measure, drain) and prints progress.
+ *
+ * Per queue, request number seq uses slot seq % depth and carries
+ * user_data = qid << 48 | seq. At most depth requests are in flight, so a
+ * slot is never reused before its completion arrives; completions must come
+ * back in submission order (gntdp/dataplane.h), so each one must carry
+ * exactly the next expected user_data: a duplicate, a loss or a reordering
+ * shows up at once as a mismatch.
+ *
+ * Latency is the TSC at the completion burst minus the TSC at the submit
+ * burst of the same request: both ends stamp once per burst, which is when
+ * the requests become visible and when the client sees them done.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "bench.h"
+
+#define USER_DATA(qid, seq) (((uint64_t)(qid) << 48) | ((seq) & ((1ull << 48) - 1)))
+/* How long the drain may take before the remaining requests count as lost. */
+#define DRAIN_TIMEOUT_S 2.0
+/* The controller looks at the clock this often when it shares the main lcore with a client. */
+#define TICK_US 500
+
+/* ---- request generation ---- */
+
+static inline void
+req_init(struct gntdp_dp_req *r, uint64_t ud, uint8_t cmd)
+{
+	memset(r, 0, sizeof(*r));
+	r->user_data = ud;
+	r->cmd = cmd;
+}
+
+void
+fill_copy(struct gntdp_dp_req *r, const struct slot_frames *fr, bool gg, uint16_t src_off,
+	  uint16_t dst_off, uint16_t len)
+{
+	struct gntdp_gnttab_copy *c = &r->op.copy;
+
+	c->source.u.ref = fr->tx_ref;
+	c->source.domid = fr->tx_dom;
+	c->source.offset = src_off;
+	if (gg) {
+		c->dest.u.ref = fr->rx_ref;
+		c->dest.domid = fr->rx_dom;
+		c->flags = GNTDP_GNTCOPY_SOURCE_GREF | GNTDP_GNTCOPY_DEST_GREF;
+	} else {
+		c->dest.u.gmfn = fr->bf_gfn;
+		c->dest.domid = GNTDP_DOMID_SELF;
+		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
+	}
+	c->dest.offset = dst_off;
+	c->len = len;
+}
+
+/* Turn a copy request into the invalid op k; sets the slot's offset and length. */
+static void
+make_invalid_copy(struct gntdp_dp_req *r, struct slot *sl, const struct slot_frames *fr,
+		  enum invalid_kind k)
+{
+	struct gntdp_gnttab_copy *c = &r->op.copy;
+
+	switch (k) {
+	case INV_BAD_REF:
+		c->source.u.ref = 0x7FFFFFF0u; /* beyond any table */
+		break;
+	case INV_CROSS_PAGE:
+		/* Valid grants on both sides; the range ends one byte into the next page. */
+		if (c->len < 2)
+			c->len = 2;
+		c->dest.offset = (uint16_t)(GNTDP_PAGE_SIZE - c->len + 1);
+		break;
+	case INV_RO_DEST:
+		c->dest.u.ref = fr->tx_ref; /* granted read-only */
+		c->dest.domid = fr->tx_dom;
+		break;
+	case INV_FOREIGN_FRAME:
+		c->flags = GNTDP_GNTCOPY_DEST_GREF; /* source by frame number... */
+		c->source.u.gmfn = 0;
+		c->source.domid = fr->tx_dom; /* ...of a foreign domain */
+		break;
+	case INV_LEN0:
+		c->source.u.ref = 0xDEADBEEFu;
+		c->source.domid = 0x7FF5; /* reserved, unused */
+		c->dest.u.ref = 0xFEEDFACEu;
+		c->dest.domid = 0x7FF5;
+		c->len = 0;
+		break;
+	case INV_BAD_DOMAIN:
+		c->dest.domid = 0x7000; /* below DOMID_FIRST_RESERVED, never created */
+		break;
+	default:
+		break;
+	}
+	sl->off = c->dest.offset;
+	sl->len = c->len;
+}
+
+/* Group of a request: unmaps, then maps, then copies, so each burst is at most three batches. */
+enum grp { G_UNMAP, G_MAP, G_COPY };
+
+static inline enum grp
+class_group(uint8_t cls, uint8_t inv)
+{
+	if (cls == RK_MAP)
+		return G_MAP; /* becomes a map or an unmap in emit_mapunmap */
+	if (cls == RK_INVALID)
+		return inv == INV_MAP_NOFLAGS ? G_MAP : inv == INV_BAD_HANDLE ? G_UNMAP : G_COPY;
+	return G_COPY;
+}
+
+/* Fill request and slot for class cls at the queue's head. Returns false if it cannot be posted. */
+static bool
+emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls, uint8_t inv,
+	 bool want_unmap, uint64_t tsc)
+{
+	const struct scenario *sc = &b->sc;
+	uint64_t seq = cq->head;
+	unsigned int s = (unsigned int)(seq & (cq->depth - 1));
+	struct slot *sl = &cq->slots[s];
+	const struct slot_frames *fr = &cq->fr[s];
+
+	sl->tsc = tsc;
+	sl->expect = GNTDP_GNTST_OKAY;
+	if (cls == RK_MAP && want_unmap) {
+		struct pending_unmap *pu = &cq->unmap_fifo[cq->unmap_tail++ & (cq->depth - 1)];
+
+		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
+		r->op.unmap.host_addr = (cq->map_gfn0 + pu->gfn_idx) << GNTDP_PAGE_SHIFT;
+		r->op.unmap.handle = pu->handle;
+		sl->kind = RK_UNMAP;
+		sl->gfn_idx = pu->gfn_idx;
+	} else if (cls == RK_MAP) {
+		uint32_t g = cq->gfn_free[--cq->nb_gfn_free];
+
+		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
+		r->op.map.host_addr = (cq->map_gfn0 + g) << GNTDP_PAGE_SHIFT;
+		r->op.map.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY;
+		r->op.map.ref = cq->fr[g].tx_ref;
+		r->op.map.dom = cq->fr[g].tx_dom;
+		sl->kind = RK_MAP;
+		sl->gfn_idx = g;
+	} else if (cls == RK_INVALID && inv == INV_MAP_NOFLAGS) {
+		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
+		r->op.map.host_addr = (cq->map_gfn0 + s) << GNTDP_PAGE_SHIFT;
+		r->op.map.ref = fr->tx_ref;
+		r->op.map.dom = fr->tx_dom;
+	} else if (cls == RK_INVALID && inv == INV_BAD_HANDLE) {
+		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
+		r->op.unmap.host_addr = (cq->map_gfn0 + s) << GNTDP_PAGE_SHIFT;
+		r->op.unmap.handle = 0xFFFFFFF0u;
+	} else {
+		uint16_t len = sc->copy_sizes[seq % sc->nb_sizes];
+		/* Invalid copies are built on gref->gref so each fails for the intended reason. */
+		bool gg = cls == RK_INVALID || b->gg_tab[seq % 100];
+
+		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_COPY);
+		fill_copy(r, fr, gg, sc->src_offset, sc->dst_offset, len);
+		sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
+		sl->off = sc->dst_offset;
+		sl->len = len;
+		if (cls == RK_INVALID)
+			make_invalid_copy(r, sl, fr, (enum invalid_kind)inv);
+		if (sc->verify)
+			poison_range(sl->kind == RK_COPY_GF && cls != RK_INVALID ? fr->bf : fr->rx,
+				     sl->off, sl->len);
+	}
+	if (cls == RK_INVALID) {
+		sl->kind = RK_INVALID;
+		sl->inv = inv;
+		sl->expect = invalid_expected_status((enum invalid_kind)inv);
+	}
+	cq->head++;
+	return true;
+}
+
+/*
+ * Valid copies only (no map/unmap, no invalid share): the common benchmark
+ * case, so it copies a per-slot template instead of building each request.
+ * Worth about half of the client's cycles per request at 64 B (the client
+ * must stay well under the worker's ~40 ns per request to measure it).
+ */
+static unsigned int
+build_copies(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n,
+	     uint64_t tsc)
+{
+	const struct scenario *sc = &b->sc;
+	unsigned int mask = cq->depth - 1;
+	bool all_gg = sc->pct_gref_to_gref == 100, one_size = sc->nb_sizes == 1;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t seq = cq->head + i;
+		unsigned int s = (unsigned int)(seq & mask);
+		bool gg = all_gg || b->gg_tab[seq % 100];
+		uint16_t len = one_size ? sc->copy_sizes[0] : sc->copy_sizes[seq % sc->nb_sizes];
+		struct slot *sl = &cq->slots[s];
+
+		reqs[i] = cq->tmpl[gg ? s : cq->depth + s];
+		reqs[i].user_data = USER_DATA(cq->qid, seq);
+		reqs[i].op.copy.len = len;
+		sl->tsc = tsc;
+		sl->expect = GNTDP_GNTST_OKAY;
+		sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
+		sl->len = len;
+		sl->off = sc->dst_offset;
+		if (sc->verify)
+			poison_range(gg ? cq->fr[s].rx : cq->fr[s].bf, sl->off, len);
+	}
+	cq->head += n;
+	return n;
+}
+
+static inline void
+req_head(struct gntdp_dp_req *r, uint64_t ud, uint8_t cmd)
+{
+	/* cmd and the seven reserved bytes as one store; the op is written whole by the caller. */
+	uint64_t w = cmd;
+
+	r->user_data = ud;
+	memcpy(&r->cmd, &w, sizeof(w));
+}
+
+/*
+ * Map/unmap pairs only (map_unmap = 100): every completed map's unmap first,
+ * then maps on free host gfns. Like build_copies, a straight-line path: the
+ * client's cycles per request bound this mix, the worker's are few.
+ */
+static unsigned int
+build_mapunmap(struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n, uint64_t tsc)
+{
+	unsigned int mask = cq->depth - 1, out = 0;
+	unsigned int nu = (unsigned int)(cq->unmap_head - cq->unmap_tail), nm;
+
+	nu = nu < n ? nu : n;
+	nm = n - nu < cq->nb_gfn_free ? n - nu : cq->nb_gfn_free;
+	for (unsigned int i = 0; i < nu; i++, out++) {
+		uint64_t seq = cq->head + out;
+		const struct pending_unmap *pu = &cq->unmap_fifo[cq->unmap_tail++ & mask];
+		struct slot *sl = &cq->slots[seq & mask];
+		struct gntdp_dp_req *r = &reqs[out];
+
+		req_head(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
+		r->op.unmap = (struct gntdp_gnttab_unmap_grant_ref){
+			.host_addr = (cq->map_gfn0 + pu->gfn_idx) << GNTDP_PAGE_SHIFT,
+			.handle = pu->handle,
+		};
+		sl->tsc = tsc;
+		sl->expect = GNTDP_GNTST_OKAY;
+		sl->kind = RK_UNMAP;
+		sl->gfn_idx = pu->gfn_idx;
+	}
+	for (unsigned int i = 0; i < nm; i++, out++) {
+		uint64_t seq = cq->head + out;
+		uint32_t g = cq->gfn_free[--cq->nb_gfn_free];
+		struct slot *sl = &cq->slots[seq & mask];
+		struct gntdp_dp_req *r = &reqs[out];
+
+		req_head(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
+		r->op.map = (struct gntdp_gnttab_map_grant_ref){
+			.host_addr = (cq->map_gfn0 + g) << GNTDP_PAGE_SHIFT,
+			.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY,
+			.ref = cq->fr[g].tx_ref,
+			.dom = cq->fr[g].tx_dom,
+		};
+		sl->tsc = tsc;
+		sl->expect = GNTDP_GNTST_OKAY;
+		sl->kind = RK_MAP;
+		sl->gfn_idx = g;
+	}
+	cq->head += out;
+	return out;
+}
+
+/*
+ * Build up to n requests at the queue's head, grouped by command. Map/unmap
+ * class: an unmap when a completed map waits for one, else a map when a host
+ * gfn is free, else nothing (the burst gets shorter).
+ */
+static unsigned int
+build_burst(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n,
+	    uint64_t tsc)
+{
+	uint8_t cls[BENCH_MAX_BURST], inv[BENCH_MAX_BURST];
+	unsigned int out = 0, nb_unmap_ready = (unsigned int)(cq->unmap_head - cq->unmap_tail);
+	unsigned int nb_gfn = cq->nb_gfn_free;
+
+	if (b->copies_only)
+		return build_copies(b, cq, reqs, n, tsc);
+	if (b->mapunmap_only)
+		return build_mapunmap(cq, reqs, n, tsc);
+
+	for (unsigned int i = 0; i < n; i++) {
+		cls[i] = b->class_tab[cq->mix++ % 100];
+		inv[i] = cls[i] == RK_INVALID ? b->inv_kinds[cq->inv_rr++ % b->nb_inv_kinds] : 0;
+		if (cls[i] == RK_MAP) {
+			if (nb_unmap_ready > 0) {
+				nb_unmap_ready--;
+				inv[i] = 1; /* marks "unmap" for the map/unmap class */
+			} else if (nb_gfn > 0) {
+				nb_gfn--;
+			} else {
+				cls[i] = 0xFF; /* nothing to do: skipped */
+			}
+		}
+	}
+	for (unsigned int g = G_UNMAP; g <= G_COPY; g++) {
+		for (unsigned int i = 0; i < n; i++) {
+			bool unmap;
+
+			if (cls[i] == 0xFF)
+				continue;
+			unmap = cls[i] == RK_MAP && inv[i] == 1;
+			if ((cls[i] == RK_MAP ? (unmap ? G_UNMAP : G_MAP)
+					      : class_group(cls[i], inv[i])) != g)
+				continue;
+			emit_one(b, cq, &reqs[out++], cls[i], inv[i], unmap, tsc);
+		}
+	}
+	return out;
+}
+
+/* ---- completion handling ---- */
+
+static void __attribute__((format(printf, 2, 3)))
+record_error(struct client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->first_error[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->first_error, sizeof(c->first_error), fmt, ap);
+	va_end(ap);
+}
+
+static inline void
+complete_one(struct bench *b, struct client *c, struct cqueue *cq, const struct gntdp_dp_cpl *cpl,
+	     uint64_t tsc, bool measuring)
+{
+	uint64_t seq = cq->tail;
+	struct slot *sl = &cq->slots[seq & (cq->depth - 1)];
+	int16_t st = cpl->status;
+
+	if (unlikely(cpl->user_data != USER_DATA(cq->qid, seq))) {
+		c->st.dup_or_unknown++;
+		record_error(c,
+			     "queue %u: completion user_data %#" PRIx64 ", expected seq %" PRIu64,
+			     cq->qid, cpl->user_data, seq);
+		return;
+	}
+	cq->tail++;
+	c->st.completed++;
+	if (likely(st <= 0 && st > -GNTDP_GNTST_COUNT))
+		c->st.status[-st]++;
+	if (unlikely(st != sl->expect)) {
+		c->st.bad_status++;
+		if (c->first_error[0] == '\0')
+			snprintf(c->first_error, sizeof(c->first_error),
+				 "queue %u seq %" PRIu64
+				 " kind %u (%s): status %s (rc %d), expected %s",
+				 cq->qid, seq, sl->kind,
+				 sl->kind == RK_INVALID
+					 ? invalid_kind_name((enum invalid_kind)sl->inv)
+					 : "valid",
+				 gntdp_gntst_name(st), cpl->rc, gntdp_gntst_name(sl->expect));
+	}
+	switch (sl->kind) {
+	case RK_COPY_GG:
+	case RK_COPY_GF:
+		c->st.copies++;
+		c->st.copy_bytes += sl->len;
+		break;
+	case RK_MAP:
+		c->st.maps++;
+		if (st == GNTDP_GNTST_OKAY) {
+			struct pending_unmap *pu =
+				&cq->unmap_fifo[cq->unmap_head++ & (cq->depth - 1)];
+
+			pu->handle = cpl->out.map.handle;
+			pu->gfn_idx = sl->gfn_idx;
+		} else {
+			cq->gfn_free[cq->nb_gfn_free++] = sl->gfn_idx;
+		}
+		break;
+	case RK_UNMAP:
+		c->st.unmaps++;
+		/* A failed unmap may have left the mapping: that gfn is not reused. */
+		if (st == GNTDP_GNTST_OKAY)
+			cq->gfn_free[cq->nb_gfn_free++] = sl->gfn_idx;
+		break;
+	default:
+		c->st.invalid++;
+		break;
+	}
+	if (measuring)
+		hist_add(&c->lat, tsc - sl->tsc);
+	if (b->sc.verify)
+		verify_effect(b, c, cq, seq, sl, cpl);
+}
+
+static unsigned int
+reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
+{
+	struct gntdp_dp_cpl *cpls = c->cpls;
+	unsigned int n = gntdp_dp_complete_burst(cq->q, cpls, BENCH_MAX_BURST);
+	uint64_t tsc;
+
+	if (n == 0)
+		return 0;
+	tsc = rte_rdtsc();
+	for (unsigned int i = 0; i < n; i++)
+		complete_one(b, c, cq, &cpls[i], tsc, measuring);
+	return n;
+}
+
+/* ---- client loop ---- */
+
+struct pacing {
+	double rate_per_tsc; /* requests per TSC cycle, 0 = unlimited */
+	uint64_t t0;
+	uint64_t posted; /* since t0 */
+};
+
+static void
+pacing_reset(struct bench *b, struct client *c, struct pacing *p, uint64_t tsc)
+{
+	double mops = atomic_load(&b->rate_mops);
+
+	p->rate_per_tsc = mops > 0 ? mops * 1e6 * c->share / (double)b->tsc_hz : 0;
+	p->t0 = tsc;
+	p->posted = 0;
+}
+
+/* How many requests the pacing allows now (UINT_MAX when unpaced). */
+static inline unsigned int
+pacing_allow(struct pacing *p, unsigned int depth, uint64_t tsc)
+{
+	double due;
+
+	if (p->rate_per_tsc == 0)
+		return UINT32_MAX;
+	due = (double)(tsc - p->t0) * p->rate_per_tsc - (double)p->posted;
+	/* After a stall do not make up more than one queue's worth at once. */
+	if (due > depth) {
+		p->posted += (uint64_t)(due - depth);
+		due = depth;
+	}
+	return due > 0 ? (unsigned int)due : 0;
+}
+
+static void controller_tick(struct bench *b, uint64_t tsc);
+
+/* React to a phase change seen by client c. */
+static void
+client_phase(struct bench *b, struct client *c, struct pacing *p, int ph, uint64_t tsc)
+{
+	if (ph == PH_WARMUP || ph == PH_MEASURE)
+		pacing_reset(b, c, p, tsc);
+	if (ph == PH_MEASURE) {
+		c->snap0 = c->st;
+		c->t0 = tsc;
+	}
+	if (ph >= PH_DRAIN && !c->budget_done) {
+		c->snap1 = c->st;
+		c->t1 = tsc;
+		c->budget_done = true;
+	}
+}
+
+static int
+client_loop(void *arg)
+{
+	struct client *c = arg;
+	struct bench *b = c->bench;
+	struct gntdp_dp_req *reqs = c->reqs;
+	struct pacing p = {0};
+	unsigned int burst;
+	uint64_t budget = 0, posted_measure = 0;
+	int ph = -1;
+	/* The controller shares the main lcore when the main lcore is a client. */
+	bool tick = rte_lcore_id() == rte_get_main_lcore();
+	uint64_t tsc_end;
+
+	burst = b->sc.burst;
+	if (b->sc.ops > 0)
+		budget = (uint64_t)((double)b->sc.ops * c->share + 0.5);
+	for (;;) {
+		uint64_t tsc = rte_rdtsc();
+		unsigned int did = 0;
+		int now_ph = atomic_load_explicit(&b->phase, memory_order_acquire);
+		bool measuring, posting;
+		unsigned int inflight = 0;
+
+		if (now_ph != ph) {
+			client_phase(b, c, &p, now_ph, tsc);
+			ph = now_ph;
+		}
+		if (ph == PH_DONE)
+			break;
+		measuring = ph == PH_MEASURE && !c->budget_done;
+		posting = ph < PH_DRAIN &&
+			  !(ph == PH_MEASURE && budget > 0 && posted_measure >= budget);
+		for (unsigned int i = 0; i < c->nb_q; i++) {
+			struct cqueue *cq = c->q[i];
+			unsigned int room, allow, n, k;
+
+			did += reap(b, c, cq, measuring);
+			room = cq->depth - (unsigned int)(cq->head - cq->tail);
+			inflight += cq->depth - room;
+			if (!posting || room < burst)
+				continue;
+			allow = pacing_allow(&p, cq->depth, tsc);
+			if (allow < burst)
+				continue;
+			n = burst;
+			if (ph == PH_MEASURE && budget > 0 && budget - posted_measure < n)
+				n = (unsigned int)(budget - posted_measure);
+			n = build_burst(b, cq, reqs, n, tsc);
+			k = gntdp_dp_submit_burst(cq->q, reqs, n);
+			c->st.posted += k;
+			p.posted += k;
+			if (ph == PH_MEASURE)
+				posted_measure += k;
+			if (unlikely(k != n)) {
+				/* depth <= ring size: a short submit breaks the contract. */
+				c->st.short_submit++;
+				record_error(c, "queue %u: submit took %u of %u", cq->qid, k, n);
+				cq->head -= n - k;
+			}
+			inflight += k;
+			did += k;
+		}
+		/*
+		 * Client load: cycles of iterations that reaped or posted, over all
+		 * cycles. Near 100 % the client, not the worker, limits the run.
+		 */
+		tsc_end = rte_rdtsc();
+		c->st.loop_cycles += tsc_end - tsc;
+		if (did != 0)
+			c->st.busy_cycles += tsc_end - tsc;
+		if (ph == PH_MEASURE && budget > 0 && !c->budget_done &&
+		    c->st.completed - c->snap0.completed >= budget) {
+			c->snap1 = c->st;
+			c->t1 = rte_rdtsc();
+			c->budget_done = true;
+		}
+		if (ph == PH_CALIB)
+			c->calib_done = c->st.completed;
+		atomic_store_explicit(&c->pub_completed, c->st.completed, memory_order_relaxed);
+		atomic_store_explicit(&c->pub_bytes, c->st.copy_bytes, memory_order_relaxed);
+		if (ph == PH_DRAIN && inflight == 0)
+			break;
+		if (tick)
+			controller_tick(b, tsc);
+	}
+	atomic_store_explicit(&c->finished, true, memory_order_release);
+	return 0;
+}
+
+/* ---- controller ---- */
+
+static double
+tsc_s(const struct bench *b, uint64_t d)
+{
+	return (double)d / (double)b->tsc_hz;
+}
+
+static uint64_t
+sum_completed(struct bench *b, uint64_t *bytes)
+{
+	uint64_t n = 0, by = 0;
+
+	for (unsigned int j = 0; j < b->nb_clients; j++) {
+		n += atomic_load_explicit(&b->clients[j].pub_completed, memory_order_relaxed);
+		by += atomic_load_explicit(&b->clients[j].pub_bytes, memory_order_relaxed);
+	}
+	if (bytes != NULL)
+		*bytes = by;
+	return n;
+}
+
+static void
+set_phase(struct bench *b, int ph, uint64_t tsc)
+{
+	int old = atomic_load(&b->phase);
+
+	/* Data-plane counters bracket the measurement (approximate snapshots, see dataplane.h). */
+	if (ph == PH_MEASURE)
+		gntdp_dp_stats_get(b->dp, &b->dps0);
+	if (old == PH_MEASURE)
+		gntdp_dp_stats_get(b->dp, &b->dps1);
+	b->ph_start = tsc;
+	/* Release: pairs with the clients' acquire load of phase (rate_mops is written before). */
+	atomic_store_explicit(&b->phase, ph, memory_order_release);
+}
+
+static bool
+all_clients(struct bench *b, bool finished)
+{
+	for (unsigned int j = 0; j < b->nb_clients; j++) {
+		struct client *c = &b->clients[j];
+
+		if (finished ? !atomic_load(&c->finished) : !atomic_load(&c->budget_done))
+			return false;
+	}
+	return true;
+}
+
+static const char *const phase_names[] = {"calibrate", "warmup", "measure", "drain", "done"};
+
+static void
+progress(struct bench *b, int ph, uint64_t tsc)
+{
+	uint64_t bytes, done = sum_completed(b, &bytes);
+	double dt = tsc_s(b, tsc - b->last_progress_tsc);
+
+	if (b->sc.progress && b->last_progress_tsc != 0 && dt > 0)
+		fprintf(stderr, "[%6.1f s] %-9s %8.2f Mops/s %7.2f GB/s  %" PRIu64 " completed\n",
+			tsc_s(b, tsc - b->run_start), phase_names[ph],
+			(double)(done - b->last_completed) / dt / 1e6,
+			(double)(bytes - b->last_bytes) / dt / 1e9, done);
+	b->last_completed = done;
+	b->last_bytes = bytes;
+	b->last_progress_tsc = tsc;
+}
+
+static void
+controller_tick(struct bench *b, uint64_t tsc)
+{
+	const struct scenario *sc = &b->sc;
+	int ph;
+	double el;
+
+	if (tsc < b->next_tick)
+		return;
+	b->next_tick = tsc + b->tsc_hz / (1000000 / TICK_US);
+	ph = atomic_load(&b->phase);
+	el = tsc_s(b, tsc - b->ph_start);
+	if (tsc >= b->next_progress) {
+		progress(b, ph, tsc);
+		b->next_progress = tsc + b->tsc_hz;
+	}
+	if (ph < PH_DRAIN && gntdp_dp_stop_requested()) {
+		set_phase(b, PH_DRAIN, tsc);
+		return;
+	}
+	switch (ph) {
+	case PH_CALIB:
+		if (el >= sc->calib_s) {
+			b->peak_mops = (double)sum_completed(b, NULL) / el / 1e6;
+			atomic_store(&b->rate_mops, b->peak_mops * sc->rate_pct / 100.0);
+			set_phase(b, PH_WARMUP, tsc);
+		}
+		break;
+	case PH_WARMUP:
+		if (el >= sc->warmup_s)
+			set_phase(b, PH_MEASURE, tsc);
+		break;
+	case PH_MEASURE:
+		if ((sc->duration_s > 0 && el >= sc->duration_s) ||
+		    (sc->ops > 0 && all_clients(b, false)))
+			set_phase(b, PH_DRAIN, tsc);
+		break;
+	case PH_DRAIN:
+		if (all_clients(b, true) || el >= DRAIN_TIMEOUT_S)
+			set_phase(b, PH_DONE, tsc);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- results ---- */
+
+static void
+stats_add(struct client_stats *d, const struct client_stats *a, const struct client_stats *s)
+{
+	/* Every field is a uint64_t counter: d += a - s, field by field. */
+	const uint64_t *pa = (const uint64_t *)a, *ps = (const uint64_t *)s;
+	uint64_t *pd = (uint64_t *)d;
+
+	for (size_t i = 0; i < sizeof(*d) / sizeof(uint64_t); i++)
+		pd[i] += pa[i] - (ps != NULL ? ps[i] : 0);
+}
+
+static void
+collect(struct bench *b, struct run_result *r)
+{
+	uint64_t t0 = UINT64_MAX, t1 = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->tsc_hz = b->tsc_hz;
+	for (unsigned int j = 0; j < b->nb_clients; j++) {
+		struct client *c = &b->clients[j];
+
+		stats_add(&r->win, &c->snap1, &c->snap0);
+		stats_add(&r->tot, &c->st, NULL);
+		hist_merge(&r->lat, &c->lat);
+		if (c->t0 != 0 && c->t0 < t0)
+			t0 = c->t0;
+		if (c->t1 > t1)
+			t1 = c->t1;
+		if (r->first_error[0] == '\0' && c->first_error[0] != '\0')
+			snprintf(r->first_error, sizeof(r->first_error), "%s", c->first_error);
+	}
+	r->elapsed_s = t1 > t0 ? tsc_s(b, t1 - t0) : 0;
+	for (unsigned int i = 0; i < b->nb_q; i++)
+		r->lost += b->cq[i].head - b->cq[i].tail;
+	r->cache_hits = b->dps1.cache_hits - b->dps0.cache_hits;
+	r->cache_misses = b->dps1.cache_misses - b->dps0.cache_misses;
+	r->batches = b->dps1.batches - b->dps0.batches;
+	r->busy_polls = b->dps1.busy_polls - b->dps0.busy_polls;
+	r->idle_polls = b->dps1.idle_polls - b->dps0.idle_polls;
+	r->ring_full = b->dps1.ring_full - b->dps0.ring_full;
+	r->peak_mops = b->peak_mops;
+	r->rate_mops = atomic_load(&b->rate_mops);
+	snprintf(r->copy_kernel, sizeof(r->copy_kernel), "%s", b->copy_name);
+	r->hugepages = gntdp_dp_eal_hugepages();
+	r->nb_workers = b->sc.nb_workers;
+	r->src_corrupt = verify_sources(b, r->first_error, sizeof(r->first_error));
+}
+
+int
+bench_run(struct bench *b, struct run_result *r)
+{
+	const struct scenario *sc = &b->sc;
+	unsigned int main_lc = rte_get_main_lcore();
+	struct client *main_client = NULL;
+	double rtt0;
+	uint64_t tsc;
+	int rc, ph;
+
+	b->tsc_hz = rte_get_tsc_hz();
+	atomic_store(&b->rate_mops, sc->rate_mops);
+	rtt0 = xcore_rtt_ns(b);
+	ph = sc->rate_pct > 0 ? PH_CALIB : sc->warmup_s > 0 ? PH_WARMUP : PH_MEASURE;
+	rc = gntdp_dp_start(b->dp);
+	if (rc < 0) {
+		fprintf(stderr, "gntdp_dp_start: %s\n", strerror(-rc));
+		return rc;
+	}
+	tsc = rte_rdtsc();
+	b->run_start = tsc;
+	b->next_progress = tsc + b->tsc_hz;
+	b->last_progress_tsc = tsc;
+	set_phase(b, ph, tsc);
+	for (unsigned int j = 0; j < b->nb_clients; j++) {
+		struct client *c = &b->clients[j];
+
+		if (c->lcore == main_lc) {
+			main_client = c;
+			continue;
+		}
+		rc = rte_eal_remote_launch(client_loop, c, c->lcore);
+		if (rc < 0) {
+			fprintf(stderr, "client lcore %u: launch failed: %s\n", c->lcore,
+				strerror(-rc));
+			atomic_store(&c->finished, true);
+			set_phase(b, PH_DRAIN, tsc);
+		}
+	}
+	if (main_client != NULL)
+		client_loop(main_client);
+	while (atomic_load(&b->phase) != PH_DONE) {
+		controller_tick(b, rte_rdtsc());
+		if (main_client == NULL)
+			rte_delay_us_sleep(TICK_US / 5);
+	}
+	for (unsigned int j = 0; j < b->nb_clients; j++) {
+		if (b->clients[j].lcore != main_lc)
+			rte_eal_wait_lcore(b->clients[j].lcore);
+	}
+	gntdp_dp_stop(b->dp);
+	collect(b, r);
+	r->rtt_before_ns = rtt0;
+	r->rtt_after_ns = xcore_rtt_ns(b);
+	return 0;
+}
