@@ -144,7 +144,7 @@ scenario_defaults(struct scenario *sc)
 	 */
 	sc->cache = true;
 	sc->cache_entries = 256;
-	sc->hold_us = 100;
+	sc->hold_us = GNTDP_DP_DEFAULT_HOLD_US;
 	snprintf(sc->copy_kernel, sizeof(sc->copy_kernel), "auto");
 	sc->calib_s = 1.0;
 	sc->queues_per_backend = 1;

@@ -72,7 +72,7 @@ struct gntdp_dp_queue;
 /** Default burst. */
 #define GNTDP_DP_DEFAULT_BURST 32
 /** Default pin hold bound of the per-worker grant cache, in microseconds. */
-#define GNTDP_DP_DEFAULT_HOLD_US 100
+#define GNTDP_DP_DEFAULT_HOLD_US 1000
 /** Default grant cache entries per worker. */
 #define GNTDP_DP_DEFAULT_CACHE_ENTRIES 512
 /** Number of command slots in per-command counters (GNTTABOP 0..12). */
@@ -211,7 +211,7 @@ struct gntdp_dp_conf {
 	 * released at most hold_us plus one poll-loop iteration after it was
 	 * taken, however often it is used meanwhile, busy or idle
 	 * (docs/cache.md). 0 releases every pin at the end of
-	 * each burst, exactly as Xen does. Default 100.
+	 * each burst, exactly as Xen does. Default 1000 (1 ms).
 	 */
 	uint32_t hold_us;
 	/**

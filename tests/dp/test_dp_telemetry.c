@@ -110,7 +110,7 @@ check_json(int fd, struct gntdp_dp *dp)
 	CHECK(json_u64(json, "completed") == 1 && json_u64(json, "domid") == 77);
 	CHECK(tel_query(fd, "/gntdp/conf", json, sizeof(json)) == 0);
 	printf("/gntdp/conf -> %s\n", json);
-	CHECK(json_u64(json, "hold_us") == 100 && json_u64(json, "workers") == 1);
+	CHECK(json_u64(json, "hold_us") == GNTDP_DP_DEFAULT_HOLD_US && json_u64(json, "workers") == 1);
 	CHECK(tel_query(fd, "/", json, sizeof(json)) == 0);
 	CHECK(strstr(json, "/gntdp/stats") != NULL && strstr(json, "/gntdp/queue") != NULL);
 	return 0;
