@@ -100,8 +100,6 @@ struct worker {
 	/* Per-burst scratch, owned by the loop (no allocation per request). */
 	alignas(64) struct gntdp_dp_req reqs[GNTDP_DP_MAX_BURST];
 	alignas(64) struct gntdp_dp_cpl cpls[GNTDP_DP_MAX_BURST];
-	/* Contiguous op structs of one run of a command; 48 bytes is the largest op. */
-	alignas(64) uint8_t ops[GNTDP_DP_MAX_BURST * 48];
 };
 
 struct gntdp_dp {

@@ -72,109 +72,50 @@ run_length(const struct gntdp_dp_req *reqs, unsigned int i, unsigned int n)
 }
 
 /*
- * Gather the op structs of a run into the contiguous scratch array, as the
- * core's batch entry point takes them. One loop per type so each copy has a
- * constant size.
+ * Write the statuses (and outputs) the core left in the requests' op structs
+ * into the completions. The core ran the ops in place in w->reqs (strided),
+ * so nothing was gathered.
  */
-#define GATHER(w, reqs, i, cnt, type, member)                                                     \
-	do {                                                                                       \
-		type *o_ = (type *)(void *)(w)->ops;                                               \
-		for (unsigned int k_ = 0; k_ < (cnt); k_++)                                        \
-			o_[k_] = (reqs)[(i) + k_].op.member;                                       \
-	} while (0)
-
 static void
-gather(struct worker *w, const struct gntdp_dp_req *reqs, unsigned int i, unsigned int cnt)
-{
-	switch (reqs[i].cmd) {
-	case GNTDP_GNTTABOP_COPY:
-		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_copy, copy);
-		break;
-	case GNTDP_GNTTABOP_MAP_GRANT_REF:
-		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_map_grant_ref, map);
-		break;
-	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
-		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_unmap_grant_ref, unmap);
-		break;
-	case GNTDP_GNTTABOP_TRANSFER:
-		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_transfer, transfer);
-		break;
-	case GNTDP_GNTTABOP_SETUP_TABLE:
-		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_setup_table, setup_table);
-		break;
-	case GNTDP_GNTTABOP_DUMP_TABLE:
-		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_dump_table, dump_table);
-		break;
-	case GNTDP_GNTTABOP_QUERY_SIZE:
-		GATHER(w, reqs, i, cnt, struct gntdp_gnttab_query_size, query_size);
-		break;
-	default:
-		RTE_ASSERT(0);
-	}
-}
-
-/* Write the statuses (and outputs) the core left in the scratch array into the completions. */
-static void
-scatter(struct worker *w, uint8_t cmd, struct gntdp_dp_cpl *cpl, unsigned int cnt)
+scatter(const struct gntdp_dp_req *reqs, uint8_t cmd, struct gntdp_dp_cpl *cpl, unsigned int cnt)
 {
 	unsigned int k;
 
 	switch (cmd) {
-	case GNTDP_GNTTABOP_COPY: {
-		const struct gntdp_gnttab_copy *o = (const void *)w->ops;
-
+	case GNTDP_GNTTABOP_COPY:
 		for (k = 0; k < cnt; k++)
-			cpl[k].status = o[k].status;
+			cpl[k].status = reqs[k].op.copy.status;
 		break;
-	}
-	case GNTDP_GNTTABOP_MAP_GRANT_REF: {
-		const struct gntdp_gnttab_map_grant_ref *o = (const void *)w->ops;
-
+	case GNTDP_GNTTABOP_MAP_GRANT_REF:
 		for (k = 0; k < cnt; k++) {
-			cpl[k].status = o[k].status;
-			if (o[k].status == GNTDP_GNTST_OKAY) {
-				cpl[k].out.map.handle = o[k].handle;
-				cpl[k].out.map.dev_bus_addr = o[k].dev_bus_addr;
+			cpl[k].status = reqs[k].op.map.status;
+			if (reqs[k].op.map.status == GNTDP_GNTST_OKAY) {
+				cpl[k].out.map.handle = reqs[k].op.map.handle;
+				cpl[k].out.map.dev_bus_addr = reqs[k].op.map.dev_bus_addr;
 			}
 		}
 		break;
-	}
-	case GNTDP_GNTTABOP_UNMAP_GRANT_REF: {
-		const struct gntdp_gnttab_unmap_grant_ref *o = (const void *)w->ops;
-
+	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
 		for (k = 0; k < cnt; k++)
-			cpl[k].status = o[k].status;
+			cpl[k].status = reqs[k].op.unmap.status;
 		break;
-	}
-	case GNTDP_GNTTABOP_TRANSFER: {
-		const struct gntdp_gnttab_transfer *o = (const void *)w->ops;
-
+	case GNTDP_GNTTABOP_TRANSFER:
 		for (k = 0; k < cnt; k++)
-			cpl[k].status = o[k].status;
+			cpl[k].status = reqs[k].op.transfer.status;
 		break;
-	}
-	case GNTDP_GNTTABOP_SETUP_TABLE: {
-		const struct gntdp_gnttab_setup_table *o = (const void *)w->ops;
-
-		cpl[0].status = o->status;
+	case GNTDP_GNTTABOP_SETUP_TABLE:
+		cpl[0].status = reqs[0].op.setup_table.status;
 		break;
-	}
-	case GNTDP_GNTTABOP_DUMP_TABLE: {
-		const struct gntdp_gnttab_dump_table *o = (const void *)w->ops;
-
-		cpl[0].status = o->status;
+	case GNTDP_GNTTABOP_DUMP_TABLE:
+		cpl[0].status = reqs[0].op.dump_table.status;
 		break;
-	}
-	case GNTDP_GNTTABOP_QUERY_SIZE: {
-		const struct gntdp_gnttab_query_size *o = (const void *)w->ops;
-
-		cpl[0].status = o->status;
-		if (o->status == GNTDP_GNTST_OKAY) {
-			cpl[0].out.query_size.nr_frames = o->nr_frames;
-			cpl[0].out.query_size.max_nr_frames = o->max_nr_frames;
+	case GNTDP_GNTTABOP_QUERY_SIZE:
+		cpl[0].status = reqs[0].op.query_size.status;
+		if (reqs[0].op.query_size.status == GNTDP_GNTST_OKAY) {
+			cpl[0].out.query_size.nr_frames = reqs[0].op.query_size.nr_frames;
+			cpl[0].out.query_size.max_nr_frames = reqs[0].op.query_size.max_nr_frames;
 		}
 		break;
-	}
 	default:
 		RTE_ASSERT(0);
 	}
@@ -190,11 +131,12 @@ exec_run(struct worker *w, const struct gntdp_dp_queue *q, const struct gntdp_dp
 	unsigned int k;
 	int rc;
 
-	gather(w, reqs, i, cnt);
-	rc = gntdp_gnttab_op(w->ctx, q->domid, cmd, w->ops, cnt);
+	/* The op structs are executed in place in the dequeued requests (w->reqs is the
+	 * worker's private copy of the ring entries, so the core may write them). */
+	rc = gntdp_gnttab_op_strided(w->ctx, q->domid, cmd, &w->reqs[i].op, sizeof(*reqs), cnt);
 	counter_add(&w->stats[ST_BATCHES], 1);
 	if (likely(rc == 0)) {
-		scatter(w, cmd, cpl, cnt);
+		scatter(&reqs[i], cmd, cpl, cnt);
 		return;
 	}
 	/* The core refused the whole call and did nothing: one status each, so none is lost. */

@@ -37,20 +37,61 @@ count_status(struct gntdp_gnttab_ctx *ctx, int16_t status)
 	(void)status;
 }
 
-/* One loop per array command: the op function sees one struct at a time. */
+/* One loop per array command: the op function sees one struct at a time, @stride bytes apart. */
 #define OP_LOOP(type, fn)                                                                          \
 	do {                                                                                       \
-		type *a = ops;                                                                     \
-		for (unsigned int i = 0; i < count; i++) {                                         \
+		char *p_ = ops;                                                                    \
+		for (unsigned int i = 0; i < count; i++, p_ += stride) {                           \
+			type *op_ = (type *)(void *)p_;                                            \
 			fn;                                                                        \
-			count_status(ctx, a[i].status);                                            \
+			count_status(ctx, op_->status);                                            \
 		}                                                                                  \
 	} while (0)
 
+/* Size of cmd's argument struct; 0 for commands gntdp does not execute. */
+static size_t
+op_size(unsigned int cmd)
+{
+	switch (cmd) {
+	case GNTDP_GNTTABOP_MAP_GRANT_REF:
+		return sizeof(struct gntdp_gnttab_map_grant_ref);
+	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
+		return sizeof(struct gntdp_gnttab_unmap_grant_ref);
+	case GNTDP_GNTTABOP_SETUP_TABLE:
+		return sizeof(struct gntdp_gnttab_setup_table);
+	case GNTDP_GNTTABOP_DUMP_TABLE:
+		return sizeof(struct gntdp_gnttab_dump_table);
+	case GNTDP_GNTTABOP_TRANSFER:
+		return sizeof(struct gntdp_gnttab_transfer);
+	case GNTDP_GNTTABOP_COPY:
+		return sizeof(struct gntdp_gnttab_copy);
+	case GNTDP_GNTTABOP_QUERY_SIZE:
+		return sizeof(struct gntdp_gnttab_query_size);
+	default:
+		return 0;
+	}
+}
+
+static size_t
+op_align(unsigned int cmd)
+{
+	switch (cmd) {
+	case GNTDP_GNTTABOP_DUMP_TABLE:
+		return _Alignof(struct gntdp_gnttab_dump_table);
+	case GNTDP_GNTTABOP_QUERY_SIZE:
+		return _Alignof(struct gntdp_gnttab_query_size);
+	default:
+		return 8;
+	}
+}
+
 static int
-whole_call_check(unsigned int cmd, const void *ops, unsigned int count)
+whole_call_check(unsigned int cmd, const void *ops, size_t stride, unsigned int count)
 {
 	if (count > INT_MAX || (cmd >> 12) != 0)
+		return -EINVAL;
+	/* Each struct must be whole and aligned (dump_table 2, query_size 4, others 8). */
+	if (op_size(cmd) != 0 && (stride < op_size(cmd) || stride % op_align(cmd) != 0))
 		return -EINVAL;
 	switch (cmd) {
 	case GNTDP_GNTTABOP_SETUP_TABLE:
@@ -80,31 +121,31 @@ whole_call_check(unsigned int cmd, const void *ops, unsigned int count)
 
 static void
 run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, void *ops,
-	unsigned int count)
+	size_t stride, unsigned int count)
 {
 	switch (cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
-		OP_LOOP(struct gntdp_gnttab_map_grant_ref, op_map(ctx, ld, &a[i]));
+		OP_LOOP(struct gntdp_gnttab_map_grant_ref, op_map(ctx, ld, op_));
 		break;
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
-		OP_LOOP(struct gntdp_gnttab_unmap_grant_ref, op_unmap(ctx, ld, &a[i]));
+		OP_LOOP(struct gntdp_gnttab_unmap_grant_ref, op_unmap(ctx, ld, op_));
 		break;
 	case GNTDP_GNTTABOP_SETUP_TABLE:
-		OP_LOOP(struct gntdp_gnttab_setup_table, op_setup_table(ld, &a[i]));
+		OP_LOOP(struct gntdp_gnttab_setup_table, op_setup_table(ld, op_));
 		break;
 	case GNTDP_GNTTABOP_DUMP_TABLE:
-		OP_LOOP(struct gntdp_gnttab_dump_table, op_dump_table(ld, &a[i]));
+		OP_LOOP(struct gntdp_gnttab_dump_table, op_dump_table(ld, op_));
 		break;
 	case GNTDP_GNTTABOP_TRANSFER:
-		OP_LOOP(struct gntdp_gnttab_transfer, op_transfer(ld, &a[i]));
+		OP_LOOP(struct gntdp_gnttab_transfer, op_transfer(ld, op_));
 		break;
 	case GNTDP_GNTTABOP_COPY:
-		OP_LOOP(struct gntdp_gnttab_copy, op_copy(ctx, ld, &a[i]));
+		OP_LOOP(struct gntdp_gnttab_copy, op_copy(ctx, ld, op_));
 		if (!ctx->persistent)
 			cache_release_all(ctx); /* Xen drops its copy buffers at the end */
 		break;
 	case GNTDP_GNTTABOP_QUERY_SIZE:
-		OP_LOOP(struct gntdp_gnttab_query_size, op_query_size(ld, &a[i]));
+		OP_LOOP(struct gntdp_gnttab_query_size, op_query_size(ld, op_));
 		break;
 	default:
 		break;
@@ -112,12 +153,12 @@ run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, void 
 }
 
 int
-gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
-		unsigned int count)
+gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
+			void *ops, size_t stride, unsigned int count)
 {
 	struct domain *ld;
 	unsigned long qs;
-	int rc = whole_call_check(cmd, ops, count);
+	int rc = whole_call_check(cmd, ops, stride, count);
 
 	if (rc != 0)
 		return rc;
@@ -131,9 +172,16 @@ gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int
 	} else {
 		STAT_ADD(ctx, calls, 1);
 		STAT_ADD(ctx, ops[cmd], count);
-		run_ops(ctx, ld, cmd, ops, count);
+		run_ops(ctx, ld, cmd, ops, stride, count);
 	}
 	/* Leave: even qs; release orders every access of this batch before it. */
 	atomic_store_explicit(&ctx->qs, qs + 2, memory_order_release);
 	return rc;
+}
+
+int
+gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
+		unsigned int count)
+{
+	return gntdp_gnttab_op_strided(ctx, caller, cmd, ops, op_size(cmd), count);
 }

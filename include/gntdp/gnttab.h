@@ -302,6 +302,17 @@ void gntdp_gnttab_ctx_stats(const struct gntdp_gnttab_ctx *ctx, struct gntdp_gnt
 int gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
 		    unsigned int count);
 
+/**
+ * gntdp_gnttab_op() over argument structs that sit @p stride bytes apart,
+ * for example inside larger request records (the data plane passes its
+ * ring entries in place). Same semantics and results.
+ * @param stride at least the size of cmd's argument struct and a multiple of
+ *        its alignment (8; 4 for query_size; 2 for dump_table).
+ * @return as gntdp_gnttab_op(), and -EINVAL for a bad stride.
+ */
+int gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
+			    void *ops, size_t stride, unsigned int count);
+
 /** Message for a GNTST_* status (Xen's text), "unknown status" when out of range. */
 const char *gntdp_gntst_str(int16_t status);
 

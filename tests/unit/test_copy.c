@@ -883,6 +883,44 @@ test_installed_copy_fn(void)
 	return TC_PASS;
 }
 
+/* The strided entry point runs ops embedded in larger records, with the same results. */
+static int
+test_strided_records(void)
+{
+	struct rec {
+		uint64_t tag;
+		struct gntdp_gnttab_copy op;
+		uint64_t tail;
+	} recs[3];
+	struct tw *w = copy_world();
+
+	T_TRUE(w != NULL);
+	for (int i = 0; i < 3; i++) {
+		recs[i].tag = 0x1111111111111111ull * (uint64_t)(i + 1);
+		recs[i].tail = ~recs[i].tag;
+	}
+	recs[0].op = tw_copy_op(tw_ref(DA, 10, 0), tw_gfn(SELF, 30, 0), 100);
+	recs[1].op = tw_copy_op(tw_ref(DA, 10, 4000), tw_gfn(SELF, 31, 0), 100); /* crosses */
+	recs[2].op = tw_copy_op(tw_ref(DA, 11, 0), tw_gfn(SELF, 32, 8), 64);
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, &recs[0].op, sizeof(recs[0]), 3),
+	     0);
+	T_ST(recs[0].op.status, GNTDP_GNTST_OKAY);
+	T_ST(recs[1].op.status, GNTDP_GNTST_BAD_COPY_ARG);
+	T_ST(recs[2].op.status, GNTDP_GNTST_OKAY);
+	T_TRUE(tw_has_pat(w, DB, 30, 0, 100, 0x11, 0));
+	T_TRUE(tw_has_pat(w, DB, 32, 8, 64, 0x22, 0));
+	for (int i = 0; i < 3; i++) {
+		T_EQ(recs[i].tag, 0x1111111111111111ull * (uint64_t)(i + 1));
+		T_EQ(recs[i].tail, ~recs[i].tag);
+	}
+	/* A stride that cuts the struct short or misaligns it refuses the whole call. */
+	recs[0].op.status = TW_UNSET;
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, &recs[0].op, 32, 1), -EINVAL);
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, &recs[0].op, 44, 1), -EINVAL);
+	T_ST(recs[0].op.status, TW_UNSET);
+	return TC_PASS;
+}
+
 static const struct tc_case cases[] = {
 	TC(test_gref_to_frame_full_page),
 	TC(test_frame_to_gref_full_page),
@@ -925,6 +963,7 @@ static const struct tc_case cases[] = {
 	TC(test_batch_every_status_written),
 	TC(test_status_only_written_back),
 	TC(test_flags_clear_after_batch),
+	TC(test_strided_records),
 };
 
 TC_MAIN(cases)
