@@ -48,9 +48,8 @@ count_status(struct gntdp_gnttab_ctx *ctx, int16_t status)
 		}                                                                                  \
 	} while (0)
 
-/* Size of cmd's argument struct; 0 for commands gntdp does not execute. */
-static size_t
-op_size(unsigned int cmd)
+size_t
+gntdp_gnttab_op_size(unsigned int cmd)
 {
 	switch (cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
@@ -88,10 +87,12 @@ op_align(unsigned int cmd)
 static int
 whole_call_check(unsigned int cmd, const void *ops, size_t stride, unsigned int count)
 {
+	size_t size = gntdp_gnttab_op_size(cmd);
+
 	if (count > INT_MAX || (cmd >> 12) != 0)
 		return -EINVAL;
 	/* Each struct must be whole and aligned (dump_table 2, query_size 4, others 8). */
-	if (op_size(cmd) != 0 && (stride < op_size(cmd) || stride % op_align(cmd) != 0))
+	if (size != 0 && (stride < size || stride % op_align(cmd) != 0))
 		return -EINVAL;
 	switch (cmd) {
 	case GNTDP_GNTTABOP_SETUP_TABLE:
@@ -183,5 +184,5 @@ int
 gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
 		unsigned int count)
 {
-	return gntdp_gnttab_op_strided(ctx, caller, cmd, ops, op_size(cmd), count);
+	return gntdp_gnttab_op_strided(ctx, caller, cmd, ops, gntdp_gnttab_op_size(cmd), count);
 }

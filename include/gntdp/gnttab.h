@@ -313,6 +313,12 @@ int gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned
 int gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
 			    void *ops, size_t stride, unsigned int count);
 
+/**
+ * Size of the argument struct of @p cmd (sizeof(struct gntdp_gnttab_copy)
+ * for GNTDP_GNTTABOP_COPY, ...), or 0 for a command gntdp does not execute.
+ */
+size_t gntdp_gnttab_op_size(unsigned int cmd);
+
 /** Message for a GNTST_* status (Xen's text), "unknown status" when out of range. */
 const char *gntdp_gntst_str(int16_t status);
 

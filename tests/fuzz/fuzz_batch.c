@@ -138,27 +138,13 @@ status_allowed(unsigned int cmd, int16_t st)
 	}
 }
 
+/* The struct size, or 16 for commands gntdp does not execute (never read). */
 static size_t
 op_size(unsigned int cmd)
 {
-	switch (cmd) {
-	case GNTDP_GNTTABOP_MAP_GRANT_REF:
-		return sizeof(struct gntdp_gnttab_map_grant_ref);
-	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
-		return sizeof(struct gntdp_gnttab_unmap_grant_ref);
-	case GNTDP_GNTTABOP_SETUP_TABLE:
-		return sizeof(struct gntdp_gnttab_setup_table);
-	case GNTDP_GNTTABOP_DUMP_TABLE:
-		return sizeof(struct gntdp_gnttab_dump_table);
-	case GNTDP_GNTTABOP_TRANSFER:
-		return sizeof(struct gntdp_gnttab_transfer);
-	case GNTDP_GNTTABOP_COPY:
-		return sizeof(struct gntdp_gnttab_copy);
-	case GNTDP_GNTTABOP_QUERY_SIZE:
-		return sizeof(struct gntdp_gnttab_query_size);
-	default:
-		return 16; /* unimplemented commands: never read */
-	}
+	size_t n = gntdp_gnttab_op_size(cmd);
+
+	return n != 0 ? n : 16;
 }
 
 /* Where each command keeps its status, or -1. */
