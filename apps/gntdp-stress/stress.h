@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gntdp-stress: internal interfaces shared by the files of the tool.
+ *
+ * The pieces (docs/stress.md has the full picture):
+ *  - config.c: defaults, the INI file, the command line;
+ *  - mem.c: the frame provider (one mmap per allocation, a registry the
+ *    oracle and the fault handler read), page protection of revoked guest
+ *    frames and the SIGSEGV detector, resident memory;
+ *  - world.c: the world spec (domains, queues, grants) and building one
+ *    world from it, frame patterns, snapshots;
+ *  - exec.c: executing one record (a batch, a guest action, a control
+ *    action) on the plain core or through the data plane, and checking
+ *    statuses against the allowed set;
+ *  - model.c: the layout of the domain zoo and the per-queue client models;
+ *  - gen.c: the batch generator (every op kind, valid and invalid, with the
+ *    statuses the spec allows for it);
+ *  - guest.c: guest agents (grant, revoke, read-only flips, corruption,
+ *    accept-transfer, table growth);
+ *  - seq.c: sequential mode (data plane vs plain core, byte for byte);
+ *  - conc.c: concurrent mode (all queues, all workers, faults, invariants);
+ *  - trace.c: trace files, --replay and --minimize.
+ *
+ * Threading: everything here runs on the main thread except the fault
+ * handler (any thread) and the world's log callback (worker lcores).
+ */
+#ifndef GNTDP_STRESS_H
+#define GNTDP_STRESS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <gntdp/dataplane.h>
+#include <gntdp/gnttab.h>
+
+#define STRESS_MAX_QUEUES 64
+#define STRESS_MAX_DOMS 32
+#define STRESS_MAX_BATCH 4096
+#define STRESS_MAX_WORKERS 8
+/* Frame-list entries the tool gives each setup_table op (every domain has <= 64 grant frames). */
+#define STRESS_FRAME_LIST 64
+#define STRESS_MAX_GRANT_FRAMES 64
+/* setup_table ops per batch at most, so each gets its own frame list. */
+#define STRESS_MAX_SETUP_OPS 16
+
+/* Exit codes. */
+#define EXIT_VIOLATION 1
+#define EXIT_USAGE 2
+
+/* ---- Random numbers: xoshiro256**, seeded through splitmix64 ------------- */
+
+struct rng {
+	uint64_t s[4];
+};
+
+void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
+
+static inline uint64_t
+rng_rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t
+rng_next(struct rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t out = rng_rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rng_rotl(s[3], 45);
+	return out;
+}
+
+/* Uniform in [0, n); 0 when n is 0. */
+static inline uint32_t
+rng_below(struct rng *r, uint32_t n)
+{
+	return n == 0 ? 0 : (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
+}
+
+/* True with probability pct/100. */
+static inline bool
+rng_pct(struct rng *r, uint32_t pct)
+{
+	return rng_below(r, 100) < pct;
+}
+
+/* ---- Configuration ------------------------------------------------------- */
+
+enum stress_mode { MODE_SEQ = 1, MODE_CONC = 2, MODE_BOTH = 3 };
+
+struct stress_conf {
+	char config_path[512];
+	uint64_t seed;
+	enum stress_mode mode;
+	/* [run] */
+	double seq_seconds;   /* sequential phase length */
+	uint32_t seq_records; /* ... or this many records, whichever first (0: time only) */
+	double duration;      /* concurrent phase length */
+	double warmup;        /* seconds before the resident-memory baseline */
+	double drain_every;   /* seconds between drain checks in concurrent mode */
+	double progress;      /* seconds between progress lines (0: none) */
+	double rss_tolerance; /* percent */
+	double rss_slack_mb;  /* absolute slack added to the tolerance */
+	char trace_dir[256];
+	/* [dataplane] */
+	uint32_t workers;
+	bool cache;
+	uint32_t cache_entries;
+	uint32_t hold_us;
+	uint32_t burst;
+	uint32_t ring_size;
+	char copy[32];
+	/* [world] */
+	uint32_t clients;
+	uint32_t stable_refs;
+	uint32_t churn_refs;
+	uint32_t corrupt_refs;
+	uint32_t victim_refs;
+	uint32_t accept_refs;
+	uint32_t local_frames;
+	uint32_t map_gfns;
+	/* [ops] */
+	uint32_t max_batch;
+	uint32_t invalid_pct;
+	uint32_t big_batch_pct; /* % of batches drawn from the large sizes (257..max_batch) */
+	/* [guest] */
+	uint32_t guest_actions; /* guest actions per main-loop turn (concurrent mode) */
+	uint32_t corrupt_pct;   /* % of guest actions that corrupt an entry */
+	bool protect;           /* mprotect revoked / read-only churn frames */
+	/* [faults] */
+	bool f_abandon, f_destroy, f_stall, f_corrupt, f_pressure, f_garbage;
+	double abandon_every;
+	double destroy_every;
+	double stall_every;
+	uint32_t stall_ms_max;
+	/*
+	 * Self-test of the reporting pipeline (--selftest): after 20 records the oracle is
+	 * told that one copy into a read-only grant should succeed, as if the core had
+	 * skipped that check. The run must fail, write a trace, and the trace must replay
+	 * and minimize to that one op. No core change is involved.
+	 */
+	bool selftest;
+};
+
+void conf_defaults(struct stress_conf *c);
+/* Parse an INI file into @p c. Returns 0 or prints "FILE:LINE: reason" and returns -1. */
+int conf_load(struct stress_conf *c, const char *path);
+/* Apply "section.key=value". Returns 0 or -1 (message printed). */
+int conf_set(struct stress_conf *c, const char *assignment, const char *where);
+int conf_check(const struct stress_conf *c);
+void conf_print(const struct stress_conf *c, FILE *out);
+
+/* ---- Status masks -------------------------------------------------------- */
+
+/* Bit -status for GNTST_* (0..13); bits 16.. for the whole-call rc of a completion. */
+#define ST(s) (1u << (unsigned int)(-(s)))
+#define M_OKAY ST(GNTDP_GNTST_OKAY)
+#define M_GENERAL ST(GNTDP_GNTST_GENERAL_ERROR)
+#define M_BAD_DOMAIN ST(GNTDP_GNTST_BAD_DOMAIN)
+#define M_BAD_GNTREF ST(GNTDP_GNTST_BAD_GNTREF)
+#define M_BAD_HANDLE ST(GNTDP_GNTST_BAD_HANDLE)
+#define M_BAD_DEV_ADDR ST(GNTDP_GNTST_BAD_DEV_ADDR)
+#define M_PERM ST(GNTDP_GNTST_PERMISSION_DENIED)
+#define M_BAD_PAGE ST(GNTDP_GNTST_BAD_PAGE)
+#define M_BAD_COPY_ARG ST(GNTDP_GNTST_BAD_COPY_ARG)
+#define M_NO_SPACE ST(GNTDP_GNTST_NO_SPACE)
+#define RC_OK (1u << 16)
+#define RC_ESRCH (1u << 17)
+#define RC_EINVAL (1u << 18)
+#define RC_ENOSYS (1u << 19)
+#define RC_EFAULT (1u << 20)
+#define M_STATUS_ALL 0x3fffu
+/* A dead caller: the whole call is refused with -ESRCH and the status is bad_domain. */
+#define M_DEAD_CALLER (M_BAD_DOMAIN | RC_ESRCH)
+
+/* Statuses spec section 14 allows for a command at all (gntdp never produces eagain). */
+uint32_t spec_mask(uint8_t cmd);
+/* Whether (status, rc) is inside @p mask. */
+bool mask_allows(uint32_t mask, int16_t status, int32_t rc);
+void mask_str(uint32_t mask, char *buf, size_t len);
+
+/* ---- Records: what a trace holds, what both worlds execute ---------------- */
+
+/* Op kinds: what the generator meant an op to be (printed, kept in traces). */
+enum op_kind {
+	K_NONE = 0,
+	/* copy */
+	K_CP_L2S,
+	K_CP_S2L,
+	K_CP_S2S,
+	K_CP_L2L,
+	K_CP_CHURN_SRC,
+	K_CP_CHURN_DST,
+	K_CP_VICTIM,
+	K_CP_CORRUPT,
+	K_CP_BAD_DOMAIN,
+	K_CP_BAD_REF,
+	K_CP_CROSS,
+	K_CP_RO_DEST,
+	K_CP_WRONG_GRANTEE,
+	K_CP_FOREIGN_FRAME,
+	K_CP_LEN0,
+	K_CP_BAD_GMFN,
+	K_CP_INVALID_ENTRY,
+	K_CP_BAD_PAGE,
+	/* map */
+	K_MP_STABLE,
+	K_MP_CHURN,
+	K_MP_VICTIM,
+	K_MP_CORRUPT,
+	K_MP_SAT,
+	K_MP_NOFLAGS,
+	K_MP_BAD_DOMAIN,
+	K_MP_BAD_REF,
+	K_MP_RO_WRITABLE,
+	K_MP_WRONG_GRANTEE,
+	K_MP_APP_MAP,
+	K_MP_GFN_BUSY,
+	K_MP_BAD_PAGE,
+	K_MP_PRESSURE,
+	/* unmap */
+	K_UM_VALID,
+	K_UM_PARTIAL,
+	K_UM_ZERO,
+	K_UM_BAD_HOST,
+	K_UM_BAD_DEV,
+	K_UM_STALE,
+	K_UM_DOUBLE,
+	/* setup_table, query_size, dump_table */
+	K_ST_SELF,
+	K_ST_TOO_BIG,
+	K_ST_OTHER_UNPRIV,
+	K_ST_OTHER_PRIV,
+	K_ST_BAD_DOMAIN,
+	K_ST_NULL_LIST,
+	K_ST_ZERO,
+	K_QS_SELF,
+	K_QS_OTHER_UNPRIV,
+	K_QS_OTHER_PRIV,
+	K_QS_BAD_DOMAIN,
+	K_DT_SELF,
+	K_DT_OTHER_UNPRIV,
+	K_DT_OTHER_PRIV,
+	K_DT_BAD_DOMAIN,
+	K_DT_STALL,
+	/* transfer */
+	K_TR_VALID,
+	K_TR_RETURN,
+	K_TR_BAD_GFN,
+	K_TR_MAPPED_GFN,
+	K_TR_BAD_DOMAIN,
+	K_TR_NOT_OFFERED,
+	K_TR_SELF,
+	/* hostile garbage (raw requests) */
+	K_GARBAGE,
+	K_COUNT
+};
+
+const char *kind_name(uint8_t kind);
+
+/* Per-op metadata kept beside each op (in memory and in traces). */
+struct op_meta {
+	uint8_t kind;
+	uint8_t aux;   /* kind-specific: zone, mapping flags */
+	uint16_t aux2; /* kind-specific: index into the queue's tables */
+	uint32_t mask; /* allowed (status, rc) */
+	uint32_t orec; /* unmap: record of the map that made the handle (+1; 0 = none) */
+	uint32_t oop;  /* unmap: op index in that record */
+};
+
+enum rec_type {
+	REC_BATCH = 1, /* cmd-typed ops of one command */
+	REC_RAW = 2,   /* raw gntdp_dp_req (hostile client) */
+	REC_GUEST = 3, /* a guest action */
+	REC_CTRL = 4,  /* control: domain destroy/create, drain check */
+};
+
+enum guest_act {
+	GA_GRANT = 1, /* a = grantee, b = frame, c = readonly */
+	GA_END,       /* end access */
+	GA_SET_RO,
+	GA_SET_RW,
+	GA_CORRUPT, /* a = {flags,domid} word, b = frame */
+	GA_OFFER,   /* accept transfer: a = grantee, b = slot gfn */
+	GA_END_TRANSFER,
+	GA_FILL, /* write a pattern into frame b (gfn) with generation a */
+};
+
+enum ctrl_act {
+	CA_DESTROY = 1, /* domid */
+	CA_CREATE,      /* domid, a = generation (frame pattern) */
+	CA_DRAIN,       /* unmap everything live, then check the drained invariants */
+};
+
+struct record {
+	uint8_t type;
+	uint8_t cmd;    /* REC_BATCH: the command; REC_GUEST/CTRL: the action */
+	uint16_t qid;   /* REC_BATCH/RAW: queue; REC_GUEST/CTRL: domid */
+	uint32_t count; /* ops */
+	uint32_t ref;   /* REC_GUEST: entry */
+	uint32_t a, b, c;
+	int32_t result; /* REC_GUEST: what world A returned (information only) */
+	void *ops;      /* count ops of op_size(cmd) bytes, or count gntdp_dp_req */
+	struct op_meta *meta;
+};
+
+size_t op_size(uint8_t cmd);
+void record_free(struct record *r);
+
+/* ---- World spec and worlds ----------------------------------------------- */
+
+enum role {
+	ROLE_CLIENT = 1, /* a backend issuing ops, its own queue */
+	ROLE_GUEST,      /* a frontend granting frames (permanent) */
+	ROLE_VCLIENT,    /* a client that is destroyed and recreated, and transfers pages */
+	ROLE_VGRANTER,   /* a granter that is destroyed and recreated */
+	ROLE_HOSTILE,    /* posts garbage; destroyed and recreated */
+	ROLE_PRESSURE,   /* tiny table and maptrack limits */
+	ROLE_STALL,      /* dump_table hook that stalls a worker */
+};
+
+const char *role_name(uint8_t role);
+
+struct dom_spec {
+	gntdp_domid_t domid;
+	uint8_t role;
+	uint8_t privileged;
+	uint32_t nr_frames;
+	uint32_t p2m_size;
+	uint32_t max_grant_frames;
+	uint32_t max_maptrack_frames;
+	uint32_t init_grant_frames;
+};
+
+struct grant_spec {
+	gntdp_domid_t domid; /* granter */
+	uint16_t flags;      /* GTF_* as the guest wrote them */
+	gntdp_domid_t grantee;
+	uint16_t rsvd;
+	uint32_t ref;
+	uint32_t frame;
+};
+
+struct queue_spec {
+	gntdp_domid_t domid;
+	uint8_t role;
+	uint8_t rsvd;
+};
+
+struct world_spec {
+	uint64_t seed; /* frame patterns */
+	uint32_t nb_doms;
+	struct dom_spec doms[STRESS_MAX_DOMS];
+	uint32_t nb_queues;
+	struct queue_spec queues[STRESS_MAX_QUEUES];
+	uint32_t nb_grants;
+	struct grant_spec *grants;
+	/* Refs of the guests' corrupt zone: their flags are random, the drain check skips them. */
+	uint32_t corrupt_lo, corrupt_hi;
+};
+
+const struct dom_spec *spec_dom(const struct world_spec *ws, gntdp_domid_t domid);
+
+/* The frame provider's record of one allocation. */
+struct alloc_slot {
+	_Atomic(uintptr_t) va; /* 0 = free slot */
+	size_t len;
+	uint32_t serial; /* allocation number within its world */
+};
+
+#define STRESS_MAX_ALLOCS 1024
+
+struct world {
+	int id; /* 0: A (data plane), 1: B (plain core), 2: replay */
+	const struct world_spec *spec;
+	struct gntdp_gnttab *gt;
+	struct gntdp_mem_ops mem;
+	struct gntdp_gnttab_ctx *ctx; /* plain context: Xen-exact, memmove */
+	/* provider registry */
+	struct alloc_slot allocs[STRESS_MAX_ALLOCS];
+	atomic_uint nb_live_allocs;
+	atomic_uint next_serial;
+	/* log callback */
+	atomic_ulong log_lines;
+	atomic_ulong dumps;
+	uint32_t gen[STRESS_MAX_DOMS]; /* creations of each spec domain */
+	bool alive[STRESS_MAX_DOMS];
+};
+
+int world_build(struct world *w, int id, const struct world_spec *ws);
+void world_destroy(struct world *w);
+int world_create_dom(struct world *w, gntdp_domid_t domid, uint32_t gen);
+int world_destroy_dom(struct world *w, gntdp_domid_t domid);
+bool world_dom_alive(const struct world *w, gntdp_domid_t domid);
+/* Deterministic frame contents (domain, gfn, generation). */
+void frame_fill(uint8_t *va, uint64_t seed, gntdp_domid_t domid, uint32_t gfn, uint32_t gen);
+/* (serial, offset) of an address inside the world's frame memory; false if not found. */
+bool world_addr_id(struct world *w, uint64_t addr, uint32_t *serial, uint64_t *off);
+struct gntdp_grant_entry_v1 *world_entry(struct world *w, gntdp_domid_t domid, uint32_t ref);
+/* Apply one grant spec (guest side). Returns the guest call's result. */
+int world_apply_grant(struct world *w, const struct grant_spec *g);
+
+/* ---- Memory provider, protection detector, resident memory ---------------- */
+
+struct gntdp_mem_ops mem_ops_for(struct world *w);
+/* Largest resident set size of the process (KiB), from /proc/self/statm. */
+uint64_t rss_kib(void);
+
+enum prot_state { PROT_OPEN = 0, PROT_REVOKED, PROT_READONLY };
+
+/* Register a guest frame with the detector (once); returns its slot or -1. */
+int prot_register(void *va, gntdp_domid_t domid, uint32_t gfn);
+/* Set the protection of a registered frame; returns 0 or -errno (mprotect failed). */
+int prot_set(int slot, enum prot_state st);
+bool prot_available(void);
+void prot_install_handler(uint64_t seed);
+/* Violations the handler saw: count, and a description of the first one. */
+unsigned int prot_violations(char *first, size_t len);
+void prot_reset_all(void);
+
+/* ---- Violations ----------------------------------------------------------- */
+
+struct violation_log {
+	atomic_uint count;
+	char first[512];
+	char sig[96]; /* signature of the first violation (minimizer) */
+};
+
+extern struct violation_log g_viol;
+extern uint64_t g_seed;
+
+/* Report a violation (printed once per kind up to a limit). @p sig is a short class tag. */
+void violation(const char *sig, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True while the minimizer replays candidates (violations are counted, not printed). */
+bool violation_quiet(void);
+
+/* ---- Execution ------------------------------------------------------------ */
+
+/* One op's outcome as a client sees it. */
+struct op_result {
+	int16_t status;
+	int32_t rc;
+	uint32_t handle;
+	uint64_t dev_bus_addr;
+	uint32_t nr_frames, max_nr_frames;
+};
+
+/* Per-queue scratch frame lists for setup_table (STRESS_MAX_SETUP_OPS x STRESS_FRAME_LIST). */
+gntdp_xen_pfn_t *frame_lists(unsigned int qid);
+
+/* Build the request for op @p i of a record, for world @p w. */
+void record_req(struct world *w, const struct record *r, unsigned int i, uint64_t user_data,
+		struct gntdp_dp_req *req);
+/* World-independent device addresses in records (exec.c). */
+uint64_t addr_abstract(struct world *w, uint64_t addr);
+uint64_t addr_concrete(struct world *w, uint64_t abs);
+/* Run a record's ops on world @p w directly (plain core); results into res[count]. */
+void exec_plain(struct world *w, const struct record *r, const uint32_t *handles,
+		struct op_result *res);
+/* Results of a completion. */
+void cpl_result(const struct gntdp_dp_cpl *c, struct op_result *res);
+/* Execute a guest or control record on world @p w. Returns the action's result. */
+int exec_guest(struct world *w, const struct record *r);
+
+/* Handle translation for unmaps: map (rec, op) -> handle of this execution. */
+struct handle_map;
+struct handle_map *hmap_new(void);
+void hmap_free(struct handle_map *h);
+void hmap_put(struct handle_map *h, uint32_t rec, uint32_t op, uint32_t handle);
+bool hmap_get(const struct handle_map *h, uint32_t rec, uint32_t op, uint32_t *handle);
+void hmap_del(struct handle_map *h, uint32_t rec, uint32_t op);
+/* For each unmap op with an origin, the handle to use (translated) into out[count]. */
+void record_handles(const struct record *r, const struct handle_map *h, uint32_t *out);
+
+/* Run a record through queue r->qid of @p dp and wait for every completion (in order). */
+int dp_run_record(struct gntdp_dp *dp, struct world *w, const struct record *r,
+		  const uint32_t *handles, struct op_result *res, struct gntdp_dp_req *reqs,
+		  struct gntdp_dp_cpl *cpls, uint64_t *seq, double timeout_s);
+/* Sequential oracle: per-op results, then all memory, of two worlds. Returns mismatches. */
+int compare_results(struct world *wa, struct world *wb, const struct record *r,
+		    const struct op_result *ra, const struct op_result *rb, uint32_t rec);
+int compare_worlds(struct world *wa, struct world *wb, uint32_t rec);
+/*
+ * Wait for A's cached pins to match B's (or, B NULL, to be gone and exactly 2 allocations per
+ * live domain plus @p extra_allocs). 0, or -1 (violation).
+ */
+int wait_pins(struct world *wa, struct world *wb, double timeout_s, const char *when,
+	      uint32_t extra_allocs);
+
+/*
+ * The drained invariants on world @p w (live mappings must have been unmapped). With
+ * @p extra_allocs >= 0, exactly 2 allocations per live domain plus that many must be live
+ * (segments kept by transferred pages); -1 skips that check.
+ */
+int check_drained(struct world *w, const char *when, int extra_allocs);
+
+/* ---- Trace files ----------------------------------------------------------- */
+
+struct trace {
+	uint64_t seed;
+	uint32_t mode; /* MODE_SEQ or MODE_CONC: where it came from */
+	struct world_spec ws;
+	uint32_t nb_recs, cap;
+	struct record *recs;
+	char note[256];
+};
+
+void trace_init(struct trace *t, uint64_t seed, uint32_t mode, const struct world_spec *ws);
+/* Append a deep copy of @p r. */
+int trace_add(struct trace *t, const struct record *r);
+void trace_free(struct trace *t);
+int trace_write(const struct trace *t, const char *path);
+int trace_read(struct trace *t, const char *path);
+/* Write @p t under the configured trace dir; the path chosen goes into @p path. */
+int trace_dump(const struct trace *t, const struct stress_conf *c, const char *tag, char *path,
+	       size_t len);
+
+/* Replay: >0 violations reproduced, 0 clean, <0 error. @p dp_ok: a data plane may be used. */
+int replay_trace(const struct trace *t, const struct stress_conf *c, bool use_dp, bool quiet);
+extern bool g_verbose;
+int replay_main(const struct stress_conf *c, const char *path, bool use_dp);
+int minimize_main(const struct stress_conf *c, const char *path, const char *out, bool use_dp);
+
+/* ---- Modes ----------------------------------------------------------------- */
+
+struct fault_counts {
+	uint64_t abandon, abandon_inflight;
+	uint64_t destroy, destroy_inflight, destroy_maps;
+	uint64_t stall, stall_ms;
+	uint64_t corrupt, garbage;
+	uint64_t no_space, table_limit;
+	uint64_t revokes, ro_flips, grants, transfers_in, transfers_back, growth;
+};
+
+int seq_main(const struct stress_conf *c, bool eal);
+int conc_main(const struct stress_conf *c);
+
+/* Monotonic seconds. */
+double now_s(void);
+void sleep_us(unsigned int us);
+
+#endif /* GNTDP_STRESS_H */
