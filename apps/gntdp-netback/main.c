@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gntdp-netback: a user-space Xen netback on the gntdp data plane.
+ *
+ *   gntdp-netback -l 0-1 [EAL options] -- --config configs/netback/g2g.ini [options]
+ *
+ * The backend polls on the first EAL worker lcore; the emulated frontends
+ * (guests) poll on the main lcore. With a single lcore both run in turn on
+ * it. The run ends after [run] duration, on SIGINT/SIGTERM, once the ports
+ * sent expect_port_tx packets, or after idle_exit_ms without traffic; then
+ * the report is printed (and written as JSON with --json).
+ *
+ * Exit status: 0 ok, 1 the run failed or a frontend saw corrupted or
+ * reordered frames, 2 bad configuration, 3 EAL could not start.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "nb.h"
+
+#define EXIT_CONFIG 2
+#define EXIT_EAL 3
+
+/* Main-lcore loop state: when to stop, when to print. */
+struct runner {
+	uint64_t hz, t0, t_measure, t_end, next_progress, last_change;
+	uint64_t last_total;
+	bool measuring, seen_traffic;
+	struct nb_snap s_start, s_prev, s_now;
+};
+
+static uint64_t
+traffic_total(const struct nb *nb)
+{
+	uint64_t n = CTR_GET(nb->be.st.fwd_pkts);
+
+	for (unsigned int i = 0; i < nb->be.nb_ports; i++)
+		n += CTR_GET(nb->be.ports[i].st.rx_pkts);
+	for (unsigned int i = 0; i < nb->be.nb_vifs; i++)
+		n += CTR_GET(nb->be.vifs[i].st.tx_pkts);
+	return n;
+}
+
+static uint64_t
+port_tx_total(const struct nb *nb)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < nb->be.nb_ports; i++)
+		n += CTR_GET(nb->be.ports[i].st.tx_pkts) +
+		     CTR_GET(nb->be.ports[i].st.drops[DROP_PORT_TX_FULL]);
+	return n;
+}
+
+/* Periodic work of the main lcore. Returns true when the run should end. */
+static bool
+runner_check(struct nb *nb, struct runner *r)
+{
+	const struct nb_conf *c = &nb->conf;
+	uint64_t now = rte_rdtsc(), total;
+
+	log_disabled(&nb->be, stderr);
+	if (!r->measuring && now >= r->t_measure) {
+		r->measuring = true;
+		snap_take(&nb->be, &nb->fe, &r->s_start);
+	}
+	if (c->progress_ms > 0 && now >= r->next_progress) {
+		snap_take(&nb->be, &nb->fe, &r->s_now);
+		progress_line(&nb->be, &r->s_prev, &r->s_now, stdout);
+		r->s_prev = r->s_now;
+		r->next_progress = now + (uint64_t)c->progress_ms * r->hz / 1000;
+	}
+	if (gntdp_dp_stop_requested() || (c->duration > 0 && now >= r->t_end))
+		return true;
+	if (c->expect_port_tx > 0 && port_tx_total(nb) >= c->expect_port_tx)
+		return true;
+	total = traffic_total(nb);
+	if (total != r->last_total) {
+		r->last_total = total;
+		r->last_change = now;
+		r->seen_traffic = true;
+	} else if (c->idle_exit_ms > 0 && r->seen_traffic &&
+		   now - r->last_change > (uint64_t)c->idle_exit_ms * r->hz / 1000) {
+		return true;
+	}
+	return false;
+}
+
+static void
+run(struct nb *nb, int worker)
+{
+	const struct nb_conf *c = &nb->conf;
+	struct runner r;
+	unsigned long iter = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.hz = rte_get_tsc_hz();
+	r.t0 = rte_rdtsc();
+	nb->be.t_start = r.t0;
+	r.t_measure = r.t0 + (uint64_t)(c->warmup * (double)r.hz);
+	r.t_end = r.t_measure + (uint64_t)(c->duration * (double)r.hz);
+	r.next_progress = r.t0 + (uint64_t)c->progress_ms * r.hz / 1000;
+	r.last_change = r.t0;
+	snap_take(&nb->be, &nb->fe, &r.s_prev);
+	if (worker >= 0)
+		rte_eal_remote_launch(be_main, &nb->be, (unsigned int)worker);
+	for (;;) {
+		if (worker < 0)
+			be_iter(&nb->be);
+		fe_poll(&nb->fe);
+		if ((++iter & 63) == 0 && runner_check(nb, &r))
+			break;
+	}
+	if (!r.measuring)
+		snap_take(&nb->be, &nb->fe, &r.s_start);
+	/* Release pairs with the acquire load in be_main(). */
+	__atomic_store_n(&nb->be.stop, true, __ATOMIC_RELEASE);
+	if (worker >= 0)
+		rte_eal_wait_lcore((unsigned int)worker);
+	snap_take(&nb->be, &nb->fe, &r.s_now);
+	/* Let the guests take the last responses (counted in the totals, not the window). */
+	for (int i = 0; i < 64; i++)
+		fe_poll(&nb->fe);
+	log_disabled(&nb->be, stderr);
+	{
+		struct nb_snap fin;
+
+		snap_take(&nb->be, &nb->fe, &fin);
+		memcpy(r.s_now.fe, fin.fe, sizeof(fin.fe));
+		report_text(&nb->be, &nb->fe, &r.s_start, &r.s_now, stdout);
+		if (c->json[0] != '\0') {
+			FILE *f = strcmp(c->json, "-") == 0 ? stdout : fopen(c->json, "w");
+
+			if (f == NULL) {
+				fprintf(stderr, "gntdp-netback: %s: %s\n", c->json, strerror(errno));
+			} else {
+				report_json(&nb->be, &nb->fe, &r.s_start, &r.s_now, f);
+				if (f != stdout)
+					fclose(f);
+			}
+		}
+	}
+}
+
+static bool
+frames_ok(const struct nb *nb)
+{
+	for (unsigned int i = 0; i < nb->fe.nb_vifs; i++) {
+		const struct fe_vif_stats *s = &nb->fe.vifs[i].st;
+
+		if (s->verify_bad > 0 || s->order_bad > 0 || s->tx_rsp_bad > 0)
+			return false;
+	}
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct nb nb;
+	struct gntdp_dp_eal_conf ec;
+	int ret, rc, worker, status = EXIT_SUCCESS;
+
+	gntdp_dp_eal_conf_init(&ec);
+	ec.no_huge_mb = 512;
+	ret = gntdp_dp_eal_init(&ec, argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "gntdp-netback: EAL initialisation failed: %s\n", strerror(-ret));
+		return EXIT_EAL;
+	}
+	argc -= ret;
+	argv += ret;
+	conf_defaults(&nb.conf);
+	rc = conf_parse_args(&nb.conf, argc, argv);
+	if (rc == 0)
+		rc = conf_validate(&nb.conf);
+	if (rc != 0) {
+		gntdp_dp_eal_cleanup();
+		return rc > 0 ? EXIT_SUCCESS : EXIT_CONFIG;
+	}
+	if (!nb.conf.quiet || conf_dry_run())
+		conf_print(&nb.conf, stdout);
+	if (conf_dry_run()) {
+		gntdp_dp_eal_cleanup();
+		return EXIT_SUCCESS;
+	}
+	/* The backend gets the first worker lcore; none: everything on the main lcore. */
+	worker = (int)rte_get_next_lcore((unsigned int)-1, 1, 0);
+	if (worker >= RTE_MAX_LCORE) {
+		worker = -1;
+		fprintf(stderr, "gntdp-netback: one lcore: backend and frontends share it\n");
+	}
+	rc = nb_setup(&nb);
+	if (rc == 0) {
+		telemetry_register(&nb.be, &nb.fe);
+		if (!nb.conf.quiet)
+			printf("gntdp-netback: backend on lcore %d, frontends on lcore %u, copy %s, "
+			       "%s\n",
+			       worker < 0 ? (int)rte_get_main_lcore() : worker, rte_get_main_lcore(),
+			       nb.be.copy_name, gntdp_dp_eal_hugepages() ? "hugepages" : "no hugepages");
+		fflush(stdout);
+		run(&nb, worker);
+		if (!frames_ok(&nb))
+			status = EXIT_FAILURE;
+	} else {
+		status = EXIT_FAILURE;
+	}
+	/* Reverse order of setup, then EAL. */
+	nb_teardown(&nb);
+	gntdp_dp_eal_cleanup();
+	return status;
+}
