@@ -194,24 +194,7 @@ role_name(uint8_t role)
 size_t
 op_size(uint8_t cmd)
 {
-	switch (cmd) {
-	case GNTDP_GNTTABOP_MAP_GRANT_REF:
-		return sizeof(struct gntdp_gnttab_map_grant_ref);
-	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
-		return sizeof(struct gntdp_gnttab_unmap_grant_ref);
-	case GNTDP_GNTTABOP_SETUP_TABLE:
-		return sizeof(struct gntdp_gnttab_setup_table);
-	case GNTDP_GNTTABOP_DUMP_TABLE:
-		return sizeof(struct gntdp_gnttab_dump_table);
-	case GNTDP_GNTTABOP_TRANSFER:
-		return sizeof(struct gntdp_gnttab_transfer);
-	case GNTDP_GNTTABOP_COPY:
-		return sizeof(struct gntdp_gnttab_copy);
-	case GNTDP_GNTTABOP_QUERY_SIZE:
-		return sizeof(struct gntdp_gnttab_query_size);
-	default:
-		return 0;
-	}
+	return gntdp_gnttab_op_size(cmd);
 }
 
 void
