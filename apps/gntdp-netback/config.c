@@ -21,7 +21,9 @@
 #include "nb.h"
 
 enum sect { S_BACKEND, S_RUN, S_PORT, S_VIF };
-enum ktype { K_UINT, K_INT, K_U64, K_DOUBLE, K_BOOL, K_STR, K_MAC, K_DST, K_SIZES, K_ENUM, K_DOMID };
+enum ktype {
+	K_UINT, K_INT, K_U64, K_DOUBLE, K_BOOL, K_STR, K_MAC, K_DST, K_SIZES, K_ENUM, K_DOMID
+};
 
 struct key {
 	enum sect sect;
