@@ -10,10 +10,7 @@
 #include <rte_version.h>
 
 #include "bench.h"
-
-#ifndef GNTDP_GIT_SHA
-#define GNTDP_GIT_SHA "unknown"
-#endif
+#include "gntdp_bench_version.h"
 
 #if defined(__clang__)
 #define COMPILER "clang " __clang_version__

@@ -28,11 +28,8 @@
 
 #include <rte_version.h>
 
+#include "bench_version.h"
 #include "gntdp_copy.h"
-
-#ifndef BENCH_GIT_SHA
-#define BENCH_GIT_SHA "unknown"
-#endif
 
 #if defined(__clang__)
 #define COMPILER __VERSION__

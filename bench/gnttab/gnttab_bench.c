@@ -40,7 +40,7 @@
 #include <gntdp/gnttab.h>
 #include <gntdp/xen_grant_table.h>
 
-#include "gnttab_bench_version.h"
+#include "bench_version.h"
 
 #define DOM_G ((gntdp_domid_t)1)
 #define DOM_B ((gntdp_domid_t)2)
