@@ -7,6 +7,7 @@
 #ifndef GNTDP_DP_COPY_KERNELS_H
 #define GNTDP_DP_COPY_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -2,109 +2,37 @@
 /*
  * SSE2 copy kernel: 16-byte unaligned loads and stores. Baseline x86-64, so
  * this file needs no extra -m flag; it is what runs with
- * --force-max-simd-bitwidth=128.
- *
- * Shape (shared with the AVX2 and AVX-512 kernels): a fixed number of
- * possibly overlapping vectors for small sizes, all loaded before the first
- * store; above 4 vectors, a 4-vector loop plus the last 4 vectors of the
- * buffer, which may rewrite bytes the loop already wrote. Every vector lies
- * inside [0, n), so nothing outside the two ranges is read or written. When
- * dst lies inside (src, src + n) the loop runs from the end down instead, so
- * overlapping copies give memmove's result.
+ * --force-max-simd-bitwidth=128. The shape is copy_impl.h's.
  */
 #include <emmintrin.h>
 
 #include "copy_kernels.h"
 
 #define V 16
+#define COPY_FN copy_sse
+typedef __m128i vec_t;
 
-static inline __m128i
-ld(const uint8_t *p)
+static inline vec_t
+vec_ld(const uint8_t *p)
 {
 	return _mm_loadu_si128((const __m128i *)(const void *)p);
 }
 
 static inline void
-st(uint8_t *p, __m128i v)
+vec_st(uint8_t *p, vec_t v)
 {
 	_mm_storeu_si128((__m128i *)(void *)p, v);
 }
 
-/* 4 vectors from s to d (64 bytes), all loads before the stores. */
-static inline void
-copy4(uint8_t *d, const uint8_t *s)
+/* 0..15 bytes without a vector; 16 is the template's two-vector case. */
+static inline bool
+copy_head(uint8_t *d, const uint8_t *s, size_t n)
 {
-	__m128i a = ld(s), b = ld(s + V), c = ld(s + 2 * V), e = ld(s + 3 * V);
-
-	st(d, a);
-	st(d + V, b);
-	st(d + 2 * V, c);
-	st(d + 3 * V, e);
-}
-
-/*
- * n > 4 vectors, dst not inside (src, src + n). The last 4 vectors are loaded
- * before any store, and the loop's loads never fall behind its stores when
- * dst < src, so an overlapping copy gives memmove's result.
- */
-static inline void
-copy_forward(uint8_t *d, const uint8_t *s, size_t n)
-{
-	const uint8_t *s_end = s + n;
-	uint8_t *d_end = d + n;
-	__m128i t0 = ld(s_end - 4 * V), t1 = ld(s_end - 3 * V), t2 = ld(s_end - 2 * V),
-		t3 = ld(s_end - V);
-
-	for (; n > 4 * V; n -= 4 * V, s += 4 * V, d += 4 * V)
-		copy4(d, s);
-	st(d_end - 4 * V, t0);
-	st(d_end - 3 * V, t1);
-	st(d_end - 2 * V, t2);
-	st(d_end - V, t3);
-}
-
-/* n > 4 vectors, dst inside [src, src + n): the mirror image, from the end down. */
-static inline void
-copy_backward(uint8_t *d, const uint8_t *s, size_t n)
-{
-	__m128i h0 = ld(s), h1 = ld(s + V), h2 = ld(s + 2 * V), h3 = ld(s + 3 * V);
-
-	for (; n > 4 * V; n -= 4 * V)
-		copy4(d + n - 4 * V, s + n - 4 * V);
-	st(d, h0);
-	st(d + V, h1);
-	st(d + 2 * V, h2);
-	st(d + 3 * V, h3);
-}
-
-void
-copy_sse(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-
 	if (n < V) {
 		copy_small15(d, s, n);
-		return;
+		return true;
 	}
-	if (n <= 2 * V) {
-		__m128i a = ld(s), b = ld(s + n - V);
-
-		st(d, a);
-		st(d + n - V, b);
-		return;
-	}
-	if (n <= 4 * V) {
-		__m128i a = ld(s), b = ld(s + V), c = ld(s + n - 2 * V), e = ld(s + n - V);
-
-		st(d, a);
-		st(d + V, b);
-		st(d + n - 2 * V, c);
-		st(d + n - V, e);
-		return;
-	}
-	if ((uintptr_t)d - (uintptr_t)s < n)
-		copy_backward(d, s, n);
-	else
-		copy_forward(d, s, n);
+	return false;
 }
+
+#include "copy_impl.h"
