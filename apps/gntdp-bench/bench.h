@@ -189,16 +189,30 @@ struct run_result {
 	uint64_t src_corrupt; /* source frames whose pattern changed */
 	double peak_mops;     /* calibration run (rate = N%), else 0 */
 	double rate_mops;     /* offered load (0: unlimited) */
-	/* raw copy of the same frames on the worker lcores (0 when not measured) */
+	/*
+	 * Raw copy of the same frames on the worker lcores (0 when not measured):
+	 * RAW_ROUNDS rounds, memcpy and the data plane's kernel alternating, each
+	 * figure the median of its rounds (rawcopy.c).
+	 */
 	double raw_gbps; /* best of the kernels below */
 	double raw_mops;
 	double raw_memcpy_gbps;
 	double raw_kernel_gbps; /* the data plane's kernel */
+	double raw_min_gbps;    /* slowest and fastest round of the best kernel */
+	double raw_max_gbps;
+	unsigned int raw_rounds;
+	double raw_round_s;
 	double rtt_before_ns;   /* xcore_rtt_ns() before and after the ring run */
 	double rtt_after_ns;
 	char copy_kernel[32];
 	bool hugepages;
 	unsigned int nb_workers;
+	/*
+	 * SIGINT or SIGTERM stopped the run early: the window (if any) is partial
+	 * and the run gives no verdict; stopped_in names the phase it came in.
+	 */
+	bool interrupted;
+	const char *stopped_in;
 	char first_error[192];
 };
 
@@ -325,6 +339,7 @@ struct bench {
 	uint64_t last_progress_tsc;
 	uint64_t run_start;
 	struct gntdp_dp_stats dps0, dps1;
+	int stop_phase; /* enum phase a stop request (signal) arrived in; -1: none */
 	char copy_name[32];
 };
 
@@ -350,8 +365,14 @@ double xcore_rtt_ns(struct bench *b);
 void report_table(const struct scenario *sc, const struct run_result *r, FILE *f);
 void report_json(const struct scenario *sc, const struct run_result *r, FILE *f);
 void report_progress(double t, uint64_t ops_delta, uint64_t bytes_delta, double dt, FILE *f);
-/* Did the run meet its correctness checks? */
+/*
+ * Exit 0 or not: the run completed (not interrupted), completed requests in
+ * its window, and every check it made passed (with verify = off: statuses,
+ * exactly-once and the sources; with verify = on also every copied byte).
+ */
 bool result_ok(const struct scenario *sc, const struct run_result *r);
+/* What the outputs print as the verification: "pass", "off", "fail" or "interrupted". */
+const char *result_verification(const struct scenario *sc, const struct run_result *r);
 
 /* ---- verify.c ---- */
 

@@ -65,13 +65,34 @@ hist_quantile(const struct hist *h, double q)
 	return h->max;
 }
 
+/* Every check the run made passed (verify = off makes fewer: no byte is compared). */
+static bool
+checks_ok(const struct run_result *r)
+{
+	return r->tot.bad_status == 0 && r->tot.bad_bytes == 0 && r->tot.dup_or_unknown == 0 &&
+	       r->lost == 0 && r->src_corrupt == 0 && r->tot.short_submit == 0 &&
+	       r->tot.completed == r->tot.posted;
+}
+
 bool
 result_ok(const struct scenario *sc, const struct run_result *r)
 {
 	(void)sc;
-	return r->tot.bad_status == 0 && r->tot.bad_bytes == 0 && r->tot.dup_or_unknown == 0 &&
-	       r->lost == 0 && r->src_corrupt == 0 && r->tot.short_submit == 0 &&
-	       r->tot.completed == r->tot.posted;
+	return checks_ok(r) && !r->interrupted && r->win.completed > 0;
+}
+
+/*
+ * "pass" only for a verified, complete run whose checks all passed; a failed
+ * check is "fail" whatever else; an unverified run is "off", never "pass".
+ */
+const char *
+result_verification(const struct scenario *sc, const struct run_result *r)
+{
+	if (!checks_ok(r))
+		return "fail";
+	if (r->interrupted)
+		return "interrupted";
+	return sc->verify ? "pass" : "off";
 }
 
 /* The numbers both outputs print. */
@@ -121,6 +142,7 @@ derive(const struct run_result *r, struct derived *d)
 void
 report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 {
+	const char *verdict, *what;
 	struct derived d;
 
 	derive(r, &d);
@@ -128,8 +150,16 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 		sc->config_path[0] ? sc->config_path : "built-in defaults", r->copy_kernel,
 		r->nb_workers, r->nb_workers == 1 ? "" : "s",
 		r->hugepages ? "hugepages" : "no hugepages");
-	fprintf(f, "  %-22s %" PRIu64 " in %.3f s%s\n", "requests completed", r->win.completed,
-		r->elapsed_s, r->rate_mops > 0 ? " (rate-limited)" : "");
+	if (r->interrupted)
+		fprintf(f, "  %-22s INTERRUPTED (SIGINT/SIGTERM) in the %s phase: %s\n", "run",
+			r->stopped_in,
+			r->win.completed > 0 ? "the figures below are of a partial window"
+					     : "nothing was measured");
+	else if (r->win.completed == 0)
+		fprintf(f, "  %-22s FAILED: no request completed in the measurement window\n", "run");
+	fprintf(f, "  %-22s %" PRIu64 " in %.3f s%s%s\n", "requests completed", r->win.completed,
+		r->elapsed_s, r->rate_mops > 0 ? " (rate-limited)" : "",
+		r->interrupted ? " (partial: interrupted)" : "");
 	if (r->peak_mops > 0)
 		fprintf(f, "  %-22s peak %.2f Mops/s, offered %.2f Mops/s (%.0f %%)\n", "load",
 			r->peak_mops, r->rate_mops, sc->rate_pct);
@@ -155,22 +185,37 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 		"core-to-core RTT", r->rtt_before_ns, r->rtt_after_ns);
 	if (r->raw_gbps > 0)
 		fprintf(f,
-			"  %-22s %.2f GB/s, %.2f Mcopies/s (memcpy %.2f, %s %.2f GB/s); "
-			"gntdp = %.1f %% of raw\n",
+			"  %-22s %.2f GB/s, %.2f Mcopies/s (memcpy %.2f, %s %.2f GB/s; median of "
+			"%u rounds of %.2f s each, best kernel's rounds %.2f-%.2f GB/s); "
+			"gntdp (%s) = %.1f %% of raw\n",
 			"raw copy, same frames", r->raw_gbps, r->raw_mops, r->raw_memcpy_gbps,
-			r->copy_kernel, r->raw_kernel_gbps, 100 * d.raw_ratio);
+			r->copy_kernel, r->raw_kernel_gbps, r->raw_rounds, r->raw_round_s,
+			r->raw_min_gbps, r->raw_max_gbps, r->copy_kernel, 100 * d.raw_ratio);
 	fprintf(f, "  %-22s", "statuses (whole run)");
 	for (int i = 0; i < GNTDP_GNTST_COUNT; i++) {
 		if (r->tot.status[i] != 0)
 			fprintf(f, " %s %" PRIu64, gntdp_gntst_name((int16_t)-i), r->tot.status[i]);
 	}
+	verdict = result_verification(sc, r);
+	/* Never a bare PASS for an unverified or interrupted run: say what was checked. */
+	if (strcmp(verdict, "pass") == 0)
+		what = "PASS";
+	else if (strcmp(verdict, "fail") == 0)
+		what = sc->verify ? "FAIL" : "FAIL (verify = off: statuses and exactly-once only)";
+	else if (strcmp(verdict, "interrupted") == 0)
+		what = "no verdict (interrupted); the checks so far found nothing wrong";
+	else
+		what = "off (verify = off: copied bytes not checked; statuses, exactly-once and "
+		       "sources were, and found nothing wrong)";
+	fprintf(f, "\n  %-22s %s: %" PRIu64 " posted, %" PRIu64 " completed, ", "verification",
+		what, r->tot.posted, r->tot.completed);
+	if (sc->verify)
+		fprintf(f, "%" PRIu64 " effects checked, %" PRIu64 " wrong bytes; ", r->tot.verified,
+			r->tot.bad_bytes);
 	fprintf(f,
-		"\n  %-22s %s: %" PRIu64 " posted, %" PRIu64 " completed, %" PRIu64
-		" effects checked; %" PRIu64 " wrong statuses, %" PRIu64 " wrong bytes, %" PRIu64
-		" lost, %" PRIu64 " duplicate/unknown, %" PRIu64 " corrupt sources\n",
-		"verification", result_ok(sc, r) ? "PASS" : "FAIL", r->tot.posted, r->tot.completed,
-		r->tot.verified, r->tot.bad_status, r->tot.bad_bytes, r->lost,
-		r->tot.dup_or_unknown, r->src_corrupt);
+		"%" PRIu64 " wrong statuses, %" PRIu64 " lost, %" PRIu64
+		" duplicate/unknown, %" PRIu64 " corrupt sources\n",
+		r->tot.bad_status, r->lost, r->tot.dup_or_unknown, r->src_corrupt);
 	if (r->first_error[0] != '\0')
 		fprintf(f, "  %-22s %s\n", "first error", r->first_error);
 }
@@ -273,10 +318,12 @@ report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
 		r->idle_polls, r->ring_full);
 	fprintf(f,
 		"\"raw_gbps\":%.4f,\"raw_mops\":%.4f,\"raw_memcpy_gbps\":%.4f,"
-		"\"raw_kernel_gbps\":%.4f,\"raw_ratio\":%.4f,\"rtt_before_ns\":%.1f,"
+		"\"raw_kernel_gbps\":%.4f,\"raw_min_gbps\":%.4f,\"raw_max_gbps\":%.4f,"
+		"\"raw_rounds\":%u,\"raw_round_s\":%.3f,\"raw_ratio\":%.4f,\"rtt_before_ns\":%.1f,"
 		"\"rtt_after_ns\":%.1f,",
-		r->raw_gbps, r->raw_mops, r->raw_memcpy_gbps, r->raw_kernel_gbps, d.raw_ratio,
-		r->rtt_before_ns, r->rtt_after_ns);
+		r->raw_gbps, r->raw_mops, r->raw_memcpy_gbps, r->raw_kernel_gbps, r->raw_min_gbps,
+		r->raw_max_gbps, r->raw_rounds, r->raw_round_s, d.raw_ratio, r->rtt_before_ns,
+		r->rtt_after_ns);
 	fputs("\"status\":{", f);
 	for (int i = 0, n = 0; i < GNTDP_GNTST_COUNT; i++) {
 		if (r->tot.status[i] != 0)
@@ -290,5 +337,9 @@ report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
 		r->tot.posted, r->tot.completed, r->tot.verified, r->tot.bad_status,
 		r->tot.bad_bytes, r->lost, r->tot.dup_or_unknown, r->src_corrupt);
 	json_str(f, "first_error", r->first_error);
-	fprintf(f, "\"pass\":%s}\n", result_ok(sc, r) ? "true" : "false");
+	json_str(f, "verification", result_verification(sc, r));
+	json_str(f, "stopped_in", r->stopped_in);
+	/* pass: the exit status's verdict (a complete run that did work, checks passed). */
+	fprintf(f, "\"interrupted\":%s,\"pass\":%s}\n", r->interrupted ? "true" : "false",
+		result_ok(sc, r) ? "true" : "false");
 }

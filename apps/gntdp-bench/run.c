@@ -652,6 +652,7 @@ controller_tick(struct bench *b, uint64_t tsc)
 		b->next_progress = tsc + b->tsc_hz;
 	}
 	if (ph < PH_DRAIN && gntdp_dp_stop_requested()) {
+		b->stop_phase = ph;
 		set_phase(b, PH_DRAIN, tsc);
 		return;
 	}
@@ -728,6 +729,9 @@ collect(struct bench *b, struct run_result *r)
 	snprintf(r->copy_kernel, sizeof(r->copy_kernel), "%s", b->copy_name);
 	r->hugepages = gntdp_dp_eal_hugepages();
 	r->nb_workers = b->sc.nb_workers;
+	/* A signal after the window (in the drain) still stops the raw copy: interrupted too. */
+	r->interrupted = b->stop_phase >= 0 || gntdp_dp_stop_requested();
+	r->stopped_in = b->stop_phase >= 0 ? phase_names[b->stop_phase] : r->interrupted ? "drain" : "";
 	r->src_corrupt = verify_sources(b, r->first_error, sizeof(r->first_error));
 }
 
@@ -742,6 +746,7 @@ bench_run(struct bench *b, struct run_result *r)
 	int rc, ph;
 
 	b->tsc_hz = rte_get_tsc_hz();
+	b->stop_phase = -1;
 	atomic_store(&b->rate_mops, sc->rate_mops);
 	rtt0 = xcore_rtt_ns(b);
 	ph = sc->rate_pct > 0 ? PH_CALIB : sc->warmup_s > 0 ? PH_WARMUP : PH_MEASURE;
