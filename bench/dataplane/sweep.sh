@@ -60,7 +60,7 @@ for cache in on off; do
 		# Enough slots for the client to keep two bursts in flight.
 		depth=$((burst * 2 > 64 ? burst * 2 : 64))
 		for size in "${sizes[@]}"; do
-			cmd=(timeout 120 "${rt[@]}" "$bench" "${eal[@]}" -- --config "$here/sweep.ini" --burst "$burst"
+			cmd=(timeout -k 10 120 "${rt[@]}" "$bench" "${eal[@]}" -- --config "$here/sweep.ini" --burst "$burst"
 				--sizes "$size" --cache "$cache" --set "queues.depth=$depth"
 				--duration "$dur" --json)
 			echo "${cmd[*]}" >>"$out/command.txt"
@@ -72,10 +72,10 @@ for cache in on off; do
 			tail -n 1 "$out/sweep.jsonl" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print("cache=%-3s burst=%-3d size=%-4d %7.2f Mops/s %6.2f GB/s  raw %6.2f GB/s (%5.1f %%)  p99 %.2f us  hit %.1f %%  rtt %.0f ns" % (
-    "on" if r["cache"] else "off", r["burst"], r["copy_sizes"][0], r["mops"], r["gbps"],
-    r["raw_gbps"], 100 * r["raw_ratio"], r["lat_p99_us"], 100 * r["cache_hit_rate"],
-    r["rtt_before_ns"]))'
+print("cache=%-3s burst=%-3d size=%-4d kernel %-7s %7.2f Mops/s %6.2f GB/s  raw %6.2f GB/s (%5.1f %%)  p99 %.2f us  hit %.1f %%  rtt %.0f ns  verification %s" % (
+    "on" if r["cache"] else "off", r["burst"], r["copy_sizes"][0], r["copy_kernel"], r["mops"],
+    r["gbps"], r["raw_gbps"], 100 * r["raw_ratio"], r["lat_p99_us"], 100 * r["cache_hit_rate"],
+    r["rtt_before_ns"], r.get("verification", "?")))'
 		done
 	done
 done
@@ -87,7 +87,7 @@ import json, sys
 cols = ["cache", "burst", "size", "mops", "gbps", "ns_per_op", "lat_p50_us", "lat_p99_us",
         "lat_p999_us", "cache_hit_rate", "batches", "raw_gbps", "raw_mops", "raw_memcpy_gbps",
         "raw_kernel_gbps", "raw_ratio", "client_busy_pct", "rtt_before_ns", "rtt_after_ns",
-        "copy_kernel", "hugepages", "pass"]
+        "copy_kernel", "hugepages", "verification", "pass"]
 print(",".join(cols))
 for line in open(sys.argv[1]):
     r = json.loads(line)

@@ -10,7 +10,9 @@
 #   Environment: PEERS (default ../shared/bench/peers next to this repo),
 #   SIZES (default "64 1500"), OUT (default bench/results/netback-<UTC stamp>),
 #   QUIET_WAIT (seconds to wait, before each run, for a second with >= 90%
-#   idle CPU; default 300).
+#   idle CPU; default 300), RT (default 1: start both tools under `chrt -f 1`,
+#   as bench/dataplane/goals.sh does, so neither is time-sliced with the
+#   machine's other processes; RT=0 leaves them under CFS).
 #
 # gntdp side: configs/netback/g2g.ini, two guests sending to each other at
 # full speed; the backend forwards on lcore 1, both guests poll lcore 0.
@@ -22,15 +24,19 @@
 # vhost-user backend forwarding on lcore 1, virtio-user guest on lcore 0, mac
 # forwarding, split ring). Reported: the median of the backend port's Rx-pps
 # (every packet it receives it also sends back: two copies per packet).
+# Both tools run under the same scheduling (RT above) and the same EAL lcores.
 #
 # The two cores of a VM may be moved by the host between core complexes
 # (bench/netback/pingpong.c measures ~100 ns or ~500 ns round trips here),
 # which halves every ring forwarder's speed, for seconds at a time and while
 # a run goes on. Each round therefore records the round trip around its runs
 # and the spread of each run's samples; a run during which other processes
-# used more than 3% of the CPU is repeated (up to 8 times). The summary gives,
-# per size, the peak sample of each tool (its speed in the fast placement; the
-# headline ratio) and the medians over rounds (bench/netback/summary.py).
+# used more than 3% of the CPU is repeated (up to 8 times). The summary's
+# headline, per size, is the median over rounds of the same-round pair ratio
+# (gntdp-netback's run median over the peer's, back to back), with the
+# smallest and largest pair ratio beside it; each tool's best sample is shown
+# for reference, never as a ratio of the two (they may come from different
+# rounds and placements; bench/netback/summary.py).
 #
 # Writes OUT.csv (one row per round and size), OUT.json (machine, commands,
 # every run, medians), OUT.txt (the log) and OUT.png (the plot). Uses both
@@ -47,6 +53,8 @@ peers=${PEERS:-$(cd .. && pwd)/shared/bench/peers}
 nb=$build/apps/gntdp-netback/gntdp-netback
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=${OUT:-bench/results/netback-$stamp}
+rt=(chrt -f 1)
+[ "${RT:-1}" = 0 ] && rt=()
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -106,16 +114,16 @@ wait_quiet() {
 : >"$out.txt"
 echo "round,size,gntdp_mpps,vhost_mpps,ratio,gntdp_cycles_per_pkt,gntdp_copy_ops_per_pkt,gntdp_cache_hit,gntdp_cpu_share,others_pct_gntdp,others_pct_vhost,core_rtt_ns,gntdp_sample_min,gntdp_sample_max,vhost_sample_min,vhost_sample_max,notes" >"$out.csv"
 log "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $(uname -r), DPDK $(pkg-config --modversion libdpdk 2>/dev/null), gntdp $(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo '+dirty')"
-log "tsc: $(grep -o 'constant_tsc' /proc/cpuinfo | head -1), cpufreq: $(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo n/a)"
+log "tsc: $(grep -o 'constant_tsc' /proc/cpuinfo | head -1), cpufreq: $(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo n/a), scheduling: ${rt[*]:-CFS (RT=0)} for both tools"
 
 # The two commands, as arrays (printed in the report as run).
 nb_cmd() { # size json
-	NB_CMD=("$nb" -l 0-1 --file-prefix nbbench --no-pci '--log-level=lib.*:warning' --
+	NB_CMD=("${rt[@]}" "$nb" -l 0-1 --file-prefix nbbench --no-pci '--log-level=lib.*:warning' --
 		--config configs/netback/g2g.ini --set "vif0.sizes=$1" --set "vif1.sizes=$1"
 		--set run.warmup=2 --duration "$secs" --progress 1000 --quiet --json "$2")
 }
 vh_cmd() { # size logprefix
-	VH_CMD=("$peers/vhost_dual.sh" mac "$1" 32 "$2")
+	VH_CMD=("${rt[@]}" "$peers/vhost_dual.sh" mac "$1" 32 "$2")
 }
 show() { printf '%q ' "$@"; }
 

@@ -5,13 +5,15 @@
     summary.py OUT GNTDP_COMMAND PEER_COMMAND
 
 Per frame size:
-  - peak: the highest sample of each tool over all rounds (gntdp-netback's
-    one-second samples, testpmd's 2 s samples). On this VM the host moves the
-    two vCPUs between core complexes for seconds at a time, which only ever
-    slows both tools down (bench/netback/pingpong.c); the peak is each one
-    in the fast placement, and the headline ratio is peak / peak;
-  - median: the median over rounds of each run's median, and the median of
-    the per-round ratios, whatever the placement was.
+  - the headline: the median over rounds of the same-round pair ratio, each
+    round's gntdp-netback median over the peer's median in that round (the
+    two runs back to back, same placement as far as the round's core round
+    trip shows), with the smallest and largest pair ratio beside it;
+  - median: the median over rounds of each tool's run median;
+  - peak, for reference only: the highest sample of each tool over all
+    rounds (gntdp-netback's one-second samples, testpmd's 2 s samples),
+    which may come from different rounds and placements; their quotient is
+    not a pair and is not the headline.
 Cycles and copy ops per packet are gntdp-netback's medians over rounds.
 """
 import csv
@@ -38,6 +40,8 @@ def main():
             "gntdp_median_mpps": statistics.median(f("gntdp_mpps")),
             "vhost_median_mpps": statistics.median(f("vhost_mpps")),
             "ratio_median_of_rounds": statistics.median(f("ratio")),
+            "ratio_min": min(f("ratio")),
+            "ratio_max": max(f("ratio")),
             "gntdp_cycles_per_pkt": statistics.median(f("gntdp_cycles_per_pkt")),
             "gntdp_copy_ops_per_pkt": statistics.median(f("gntdp_copy_ops_per_pkt")),
             "rounds": len(rs),
@@ -51,18 +55,19 @@ def main():
     json.dump(doc, open(out + ".json", "w"), indent=1)
     for s in sizes:
         m = res[s]
-        print("%5d B: peak gntdp-netback %.2f Mpps vs vhost-user %.2f Mpps: ratio %.2f (goal 1.5); "
-              "medians of %d rounds %.2f / %.2f Mpps, median pair ratio %.2f; "
-              "gntdp %.0f TSC cycles/pkt, %.2f copy ops/pkt"
-              % (s, m["gntdp_peak_mpps"], m["vhost_peak_mpps"], m["ratio_peak"], m["rounds"],
-                 m["gntdp_median_mpps"], m["vhost_median_mpps"], m["ratio_median_of_rounds"],
-                 m["gntdp_cycles_per_pkt"], m["gntdp_copy_ops_per_pkt"]))
+        print("%5d B: gntdp-netback / vhost-user = %.2f, the median of %d same-round pair ratios "
+              "(%.2f-%.2f; goal 1.5); run medians %.2f / %.2f Mpps; best samples %.2f / %.2f Mpps "
+              "(not a pair: %.2f); gntdp %.0f TSC cycles/pkt, %.2f copy ops/pkt"
+              % (s, m["ratio_median_of_rounds"], m["rounds"], m["ratio_min"], m["ratio_max"],
+                 m["gntdp_median_mpps"], m["vhost_median_mpps"], m["gntdp_peak_mpps"],
+                 m["vhost_peak_mpps"], m["ratio_peak"], m["gntdp_cycles_per_pkt"],
+                 m["gntdp_copy_ops_per_pkt"]))
     dat = out + ".dat"
     with open(dat, "w") as fh:
         for s in sizes:
             m = res[s]
             fh.write("%d %f %f %f %f %f\n" % (s, m["gntdp_peak_mpps"], m["vhost_peak_mpps"],
-                                             m["ratio_peak"], m["gntdp_median_mpps"],
+                                             m["ratio_median_of_rounds"], m["gntdp_median_mpps"],
                                              m["vhost_median_mpps"]))
     gp = """set terminal pngcairo size 900,560 font ",11"
 set output "%(png)s"
@@ -76,11 +81,11 @@ set boxwidth 0.9
 set yrange [0:*]
 set key outside bottom center horizontal maxrows 2
 set grid ytics
-plot "%(dat)s" using 2:xtic(1) title "gntdp-netback, peak" lc rgb "#1f77b4", \\
-     "" using 3 title "vhost-user / virtio-user (testpmd), peak" lc rgb "#ff7f0e", \\
-     "" using 5 title "gntdp-netback, median of rounds" lc rgb "#9ecae1", \\
-     "" using 6 title "vhost-user, median of rounds" lc rgb "#fdd0a2", \\
-     "" using ($0 - 0.3):($2):(sprintf("%%.2fx", $4)) with labels offset 0,1 notitle
+plot "%(dat)s" using 5:xtic(1) title "gntdp-netback, median of rounds" lc rgb "#1f77b4", \\
+     "" using 6 title "vhost-user / virtio-user (testpmd), median of rounds" lc rgb "#ff7f0e", \\
+     "" using 2 title "gntdp-netback, best sample" lc rgb "#9ecae1", \\
+     "" using 3 title "vhost-user, best sample" lc rgb "#fdd0a2", \\
+     "" using ($0 - 0.3):($5):(sprintf("%%.2fx (median pair ratio)", $4)) with labels offset 0,1 notitle
 """ % {"png": out + ".png", "dat": dat, "date": os.path.basename(out).replace("netback-", "")}
     try:
         subprocess.run(["gnuplot"], input=gp.encode(), check=True)

@@ -188,7 +188,7 @@ transport(enum mode mode, const char *name)
 		CHECK(transport_once(mode, name, &c[i]) == 0);
 	snprintf(head, sizeof(head),
 		 "\"bench\":\"ring_transport\",\"mode\":\"%s\",\"elem_bytes\":64,\"burst\":%u,"
-		 "\"n\":%u", name, BURST, N_ELEMS);
+		 "\"copy\":\"none (ring transport only)\",\"n\":%u", name, BURST, N_ELEMS);
 	print_line(head, c, "");
 	return 0;
 }
