@@ -82,8 +82,10 @@ result_ok(const struct scenario *sc, const struct run_result *r)
 }
 
 /*
- * "pass" only for a verified, complete run whose checks all passed; a failed
- * check is "fail" whatever else; an unverified run is "off", never "pass".
+ * "pass" only for a verified, complete run that did work and whose checks all
+ * passed; a failed check is "fail" whatever else, and so is a complete run
+ * that completed nothing in its window; an unverified run is "off", never
+ * "pass".
  */
 const char *
 result_verification(const struct scenario *sc, const struct run_result *r)
@@ -92,6 +94,8 @@ result_verification(const struct scenario *sc, const struct run_result *r)
 		return "fail";
 	if (r->interrupted)
 		return "interrupted";
+	if (r->win.completed == 0)
+		return "fail";
 	return sc->verify ? "pass" : "off";
 }
 
@@ -200,6 +204,8 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 	/* Never a bare PASS for an unverified or interrupted run: say what was checked. */
 	if (strcmp(verdict, "pass") == 0)
 		what = "PASS";
+	else if (strcmp(verdict, "fail") == 0 && checks_ok(r))
+		what = "FAIL (no request completed in the window: nothing to verify)";
 	else if (strcmp(verdict, "fail") == 0)
 		what = sc->verify ? "FAIL" : "FAIL (verify = off: statuses and exactly-once only)";
 	else if (strcmp(verdict, "interrupted") == 0)

@@ -5,6 +5,8 @@
 #                and its JSON says "verification": "off" with no effect checked;
 #   on           the same scenario with --verify on prints "verification  PASS" and
 #                "verification": "pass" with every completion's effect checked;
+#   no work      a run that completes no request in its window (offered load 1 op/s for
+#                0.3 s) is a failed run: "run FAILED", verification FAIL, exit 1;
 #   interrupted  SIGINT and SIGTERM in the middle of the measurement: the table says
 #                INTERRUPTED and "partial", the verdict is not PASS, the JSON says
 #                "interrupted": true and "pass": false, and the exit status is 1.
@@ -66,6 +68,21 @@ for mode in off on; do
 		echo "ok   verify $mode: $line"
 	fi
 done
+
+eal nowork
+rc=0
+"$bench" "${EAL[@]}" --config "$dir/copy-64.ini" --duration 0.3 --warmup 0 --set run.rate=0.000001 \
+	--raw-copy off --progress off --json >"$tmp/json" 2>"$tmp/err" || rc=$?
+if [ "$rc" -ne 1 ]; then
+	bad "no work: exit status $rc, expected 1"
+elif ! grep -q 'run *FAILED: no request completed' "$tmp/err" ||
+	! grep -Eq '^ *verification *FAIL' "$tmp/err"; then
+	bad "no work: the table does not say FAILED and FAIL"
+elif ! { json_is "$tmp/json" verification '"fail"' && json_is "$tmp/json" pass false; }; then
+	bad "no work: the JSON does not say fail: $(cat "$tmp/json")"
+else
+	echo "ok   no work: $(grep -E '^ *run ' "$tmp/err" | tr -s ' ')"
+fi
 
 # Interrupted in the measurement window: the signal once the first progress line of the
 # measure phase is out (a slow start-up, under ASan say, only delays it), at most 60 s in.
