@@ -83,6 +83,48 @@ if [ -n "$opt" ]; then
 	effective prec-opt-after "$uk = 5" --config "$f" "$opt" 5
 fi
 
+# The reader: an indented line is a key (not a continuation), CRLF, inline comments and a
+# UTF-8 byte-order mark are read as the same key; the last of two --set wins.
+f=$(file indent "[$us]
+    $uk = 3")
+effective indented "$uk = 3" --config "$f"
+printf '[%s]\r\n%s = 4\r\n' "$us" "$uk" >"$dir/crlf.ini"
+effective crlf "$uk = 4" --config "$dir/crlf.ini"
+f=$(file comment "[$us] ; the section
+$uk = 5 ; five")
+effective inline-comment "$uk = 5" --config "$f"
+printf '\xef\xbb\xbf[%s]\n%s = 6\n' "$us" "$uk" >"$dir/bom.ini"
+effective bom "$uk = 6" --config "$dir/bom.ini"
+effective last-set-wins "$uk = 8" --set "$us.$uk=7" --set "$us.$uk=8"
+refused missing-file "$dir/none.ini: cannot open: No such file or directory" \
+	--config "$dir/none.ini"
+
+# The command line: usage errors exit 2, --help exits 0 and lists every key.
+"$bin" "${eal[@]}" -- --no-such-option >"$dir/out" 2>"$dir/err"
+rc=$?
+if [ "$rc" -ne 2 ] || ! grep -qF -- "'--no-such-option': unknown or missing its value" "$dir/err"; then
+	echo "FAIL $app unknown option: exit $rc, want 2 and a message: $(cat "$dir/err")"
+	fail=1
+else
+	echo "ok   $app unknown option: exit 2"
+fi
+"$bin" "${eal[@]}" -- --config >"$dir/out" 2>"$dir/err"
+rc=$?
+if [ "$rc" -ne 2 ]; then
+	echo "FAIL $app --config without its file: exit $rc, want 2"
+	fail=1
+else
+	echo "ok   $app --config without its file: exit 2"
+fi
+"$bin" -- --help >"$dir/out" 2>"$dir/err"
+rc=$?
+if [ "$rc" -ne 0 ] || ! grep -qE "^  \[$us\] $uk +" "$dir/out"; then
+	echo "FAIL $app --help: exit $rc, want 0 and [$us] $uk listed"
+	fail=1
+else
+	echo "ok   $app --help: exit 0, keys listed"
+fi
+
 f=$(file dup "[$us]
 $uk = 3
 $uk = 4")
