@@ -43,12 +43,14 @@ usage(const struct app_desc *d, FILE *f)
 	fprintf(f, "usage: %s %s\n", d->name, d->synopsis);
 	if (d->about != NULL)
 		fprintf(f, "%s\n", d->about);
-	fprintf(f, "  %-26s %s\n", "--config FILE", "INI file; --set and the options below beat it");
+	fprintf(f, "  %-26s %s\n", "--config FILE",
+		"INI file; --set and the options below beat it");
 	fprintf(f, "  %-26s %s\n", "--set SECTION.KEY=VALUE", "set any config key (repeatable)");
 	if (d->json == APP_JSON_STDOUT)
 		fprintf(f, "  %-26s %s\n", "--json", "the results as one JSON object on stdout");
 	else if (d->json == APP_JSON_FILE)
-		fprintf(f, "  %-26s %s\n", "--json FILE", "write the results as JSON ('-': stdout)");
+		fprintf(f, "  %-26s %s\n", "--json FILE",
+			"write the results as JSON ('-': stdout)");
 	fprintf(f, "  %-26s %s\n", "--dry-run", "check the config, print it and exit (no EAL)");
 	fprintf(f, "  %-26s %s\n", "--help, -h", "this text");
 	for (unsigned int i = 0; i < d->nb_opts; i++) {
@@ -106,9 +108,9 @@ parse_args(struct app *a, void *conf, int argc, char **argv)
 	opts[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
 	opts[n++] = (struct option){"dry-run", no_argument, NULL, OPT_DRY_RUN};
 	if (d->json != APP_JSON_NONE)
-		opts[n++] = (struct option){"json",
-					    d->json == APP_JSON_FILE ? required_argument : no_argument,
-					    NULL, OPT_JSON};
+		opts[n++] = (struct option){
+			"json", d->json == APP_JSON_FILE ? required_argument : no_argument, NULL,
+			OPT_JSON};
 	for (unsigned int i = 0; i < d->nb_opts; i++) {
 		const struct app_opt *o = &d->opts[i];
 
@@ -137,7 +139,8 @@ parse_args(struct app *a, void *conf, int argc, char **argv)
 			const char *src = srcs + 64 * (size_t)(o - d->opts);
 
 			if (o->key != NULL)
-				pend[nb_pend++] = (struct pending){src, o->key, o->arg ? optarg : "on"};
+				pend[nb_pend++] =
+					(struct pending){src, o->key, o->arg ? optarg : "on"};
 			else if (d->opt(conf, o, o->arg ? optarg : NULL) < 0)
 				rc = APP_EXIT_USAGE;
 			if (rc != APP_RUN)
@@ -166,11 +169,11 @@ parse_args(struct app *a, void *conf, int argc, char **argv)
 			goto out;
 		default:
 			if (optopt != 0 && optopt < 256)
-				APP_LOG(ERR, "%s: option -%c: unknown or missing its value", d->name,
-					optopt);
+				APP_LOG(ERR, "%s: option -%c: unknown or missing its value",
+					d->name, optopt);
 			else
-				APP_LOG(ERR, "%s: option '%s': unknown or missing its value", d->name,
-					argv[optind - 1]);
+				APP_LOG(ERR, "%s: option '%s': unknown or missing its value",
+					d->name, argv[optind - 1]);
 			APP_LOG(ERR, "%s: --help lists the options", d->name);
 			rc = APP_EXIT_USAGE;
 			goto out;
@@ -331,6 +334,7 @@ app_json_close(struct app *a, FILE *f)
 FILE *
 app_report_stream(const struct app *a)
 {
-	return a->json && (a->d->json == APP_JSON_STDOUT || strcmp(a->json_path, "-") == 0) ? stderr
-											      : stdout;
+	return a->json && (a->d->json == APP_JSON_STDOUT || strcmp(a->json_path, "-") == 0)
+		       ? stderr
+		       : stdout;
 }

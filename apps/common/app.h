@@ -185,14 +185,17 @@ int app_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char
  * TYPE, FIELD) is the table entry of key X in [SECTION], stored in
  * TYPE.FIELD. Defaults are the data plane's (gntdp_dp_conf_init).
  */
-#define APP__FIELD(T, f, size) (offsetof(T, f) + 0 * sizeof(char[sizeof(((T *)0)->f) == (size) ? 1 : -1]))
+/* offsetof(T, f), refused at compile time unless T.f has @p size bytes. */
+#define APP__FIELD(T, f, size)                                                               \
+	(offsetof(T, f) + 0 * sizeof(char[sizeof(((T *)0)->f) == (size) ? 1 : -1]))
 #define APP_DP_KEY_CACHE(sec, T, f)                                                          \
 	{.section = sec, .name = "cache", .type = APP_KT_BOOL, .off = APP__FIELD(T, f, 1),       \
 	 .def = "on", .help = "per-worker grant cache (persistent pins, docs/cache.md)"}
 #define APP_DP_KEY_CACHE_ENTRIES(sec, T, f)                                                  \
 	{.section = sec, .name = "cache_entries", .type = APP_KT_UINT,                           \
 	 .off = APP__FIELD(T, f, sizeof(unsigned int)), .min = 2, .max = 4096,                  \
-	 .flags = APP_KF_POW2, .def = "512", .help = "grant cache entries per worker (power of two)"}
+	 .flags = APP_KF_POW2, .def = "512",                                                    \
+	 .help = "grant cache entries per worker (power of two)"}
 #define APP_DP_KEY_HOLD_US(sec, T, f)                                                        \
 	{.section = sec, .name = "hold_us", .type = APP_KT_UINT,                                 \
 	 .off = APP__FIELD(T, f, sizeof(unsigned int)), .min = 0, .max = 1000000,               \

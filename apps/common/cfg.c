@@ -334,8 +334,8 @@ report(const char *src, unsigned int line, const char *section, const char *key,
 		snprintf(where, sizeof(where), "%s:%u", src, line);
 	else
 		snprintf(where, sizeof(where), "%s", src != NULL ? src : "(default)");
-	APP_LOG(ERR, "%s: [%s] %s = '%s': %s", where, section, key, shown(value, vbuf, sizeof(vbuf)),
-		why);
+	APP_LOG(ERR, "%s: [%s] %s = '%s': %s", where, section, key,
+		shown(value, vbuf, sizeof(vbuf)), why);
 }
 
 /* Instance @p idx of section @p s is named for the first time: its keys' defaults, the hook. */
@@ -513,7 +513,7 @@ struct reader {
 	unsigned int sect_line; /* its header's line */
 	const char *sect_err;   /* pending: reported on its first key (or at its end) */
 	unsigned int sect_err_line;
-	char (*seen)[64];       /* sections seen so far, for duplicates */
+	char (*seen)[64]; /* sections seen so far, for duplicates */
 	unsigned int *seen_line;
 	unsigned int nb_seen;
 };

@@ -70,7 +70,8 @@ dst_parse(const struct app_key *k, void *base, const char *v, char *why, size_t 
 	uint64_t x;
 
 	(void)k;
-	if (strncmp(v, "vif", 3) == 0 && app_parse_u64(v + 3, 0, NB_MAX_VIFS - 1, &x, why, wl) == 0) {
+	if (strncmp(v, "vif", 3) == 0 &&
+	    app_parse_u64(v + 3, 0, NB_MAX_VIFS - 1, &x, why, wl) == 0) {
 		vc->dst_vif = (int)x;
 		return 0;
 	}
@@ -144,7 +145,8 @@ sizes_show(const struct app_key *k, const void *base, char *buf, size_t len)
 #define P(f) offsetof(struct port_conf, f)
 #define V(f) offsetof(struct vif_conf, f)
 #define KEY(sec, key, t, o, lo, hi, d, h)                                                       \
-	{.section = sec, .name = key, .type = t, .off = o, .min = lo, .max = hi, .def = d, .help = h}
+	{.section = sec, .name = key, .type = t, .off = o, .min = lo, .max = hi, .def = d,       \
+	 .help = h}
 #define ENUM(sec, key, o, list, d, h)                                                          \
 	{.section = sec, .name = key, .type = APP_KT_ENUM, .off = o, .names = list, .def = d,    \
 	 .help = h}

@@ -35,7 +35,8 @@ print_mode(const struct app_key *k, const void *base, char *buf, size_t len)
 {
 	enum stress_mode m = *(const enum stress_mode *)(const void *)((const char *)base + k->off);
 
-	snprintf(buf, len, "%s", m == MODE_SEQ ? "sequential" : m == MODE_CONC ? "concurrent" : "both");
+	snprintf(buf, len, "%s",
+		 m == MODE_SEQ ? "sequential" : m == MODE_CONC ? "concurrent" : "both");
 }
 
 #define O(f) offsetof(struct stress_conf, f)

@@ -143,7 +143,8 @@ main(int argc, char **argv)
 			rc = seq_main(&conf, a.eal);
 		if (rc == EXIT_SUCCESS && (conf.mode & MODE_CONC)) {
 			if (!a.eal) {
-				APP_LOG(ERR, "gntdp-stress: concurrent mode needs EAL (drop --plain)");
+				APP_LOG(ERR,
+					"gntdp-stress: concurrent mode needs EAL (drop --plain)");
 				rc = APP_EXIT_USAGE;
 			} else {
 				rc = conc_main(&conf);
