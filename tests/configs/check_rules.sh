@@ -196,4 +196,29 @@ if [ "$rc" -ne 2 ] || ! grep -q 'EAL initialisation failed' "$dir/err"; then
 else
 	echo "ok   $app bad EAL argument: exit 2"
 fi
+# gntdp-stress: a file prefix in use is an error (2), not a skip. Only EAL on hugepages
+# locks its prefix (--no-huge implies --no-shconf), so this needs free hugepages.
+free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+if [ "$app" = stress ] && [ "${GNTDP_NO_HUGE:-0}" != 1 ] && [ "${free:-0}" -ge 128 ]; then
+	pfx=(-l 0-1 -m 64 --no-pci --no-telemetry --file-prefix="h-rules-pfx-$$")
+	"$bin" "${pfx[@]}" -- --mode seq --seq-seconds 3 --set run.trace_dir="$dir" \
+		>"$dir/first" 2>&1 &
+	first=$!
+	sleep 1.5
+	"$bin" "${pfx[@]}" -- --mode seq --seq-seconds 1 --set run.trace_dir="$dir" \
+		>"$dir/out" 2>"$dir/err"
+	rc=$?
+	wait "$first"
+	frc=$?
+	if [ "$frc" -ne 0 ]; then
+		echo "note: the first run of the prefix test failed ($frc): $(tail -n 1 "$dir/first")"
+	elif [ "$rc" -ne 2 ] || ! grep -q 'EAL initialisation failed' "$dir/err"; then
+		echo "FAIL $app file prefix in use: exit status $rc, expected 2"
+		tail -n 3 "$dir/err"
+		fail=1
+	else
+		echo "ok   $app file prefix in use: exit 2"
+	fi
+	rm -rf "/var/run/dpdk/h-rules-pfx-$$"
+fi
 exit $fail
