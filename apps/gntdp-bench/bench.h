@@ -35,7 +35,7 @@ enum invalid_kind {
 	INV_COUNT,
 };
 
-/* Everything a run is made of. Filled by config.c: defaults, then the INI file, then the CLI. */
+/* Everything a run is made of. Filled by the config engine: defaults, the INI file, the CLI. */
 struct scenario {
 	char config_path[PATH_MAX]; /* "" when none */
 
@@ -94,19 +94,17 @@ struct scenario {
 };
 
 /* ---- config.c ---- */
-void scenario_defaults(struct scenario *sc);
-/* Load an INI file over *sc. Prints "FILE: [section] key = 'value': why" and returns -EINVAL. */
-int scenario_load(struct scenario *sc, const char *path);
-/* Parse the app arguments (after EAL's). Returns 0, 1 (help printed) or -EINVAL. */
-int scenario_parse_args(struct scenario *sc, int argc, char **argv, bool *json);
-/* Cross-field checks after everything is loaded. Returns 0 or -EINVAL (message printed). */
+struct app_desc;
+/* The app layer's description of gntdp-bench: key table, options, checks (apps/common/app.h). */
+extern const struct app_desc bench_app;
+/* Cross-field checks after everything is loaded. Returns 0 or -EINVAL (message logged). */
 int scenario_validate(const struct scenario *sc);
-/* Print "FILE: [sec] key = 'val': why" (FILE is "config" without a file); returns -EINVAL. */
+/* Log "ORIGIN: [sec] key = 'val': why" (ORIGIN: where the value came from); returns -EINVAL. */
 int scenario_bad(const struct scenario *sc, const char *sec, const char *key, const char *val,
 		 const char *why);
+/* The effective config, as an INI file. */
 void scenario_print(const struct scenario *sc, FILE *f);
 const char *invalid_kind_name(enum invalid_kind k);
-void usage(const char *prog);
 
 /* ---- histogram (report.c) ---- */
 

@@ -11,8 +11,9 @@
  * every copied byte), then times a raw copy of the same frames on the same
  * worker lcores and prints the results (a table, or one JSON object).
  *
- * Exit status: 0 verified, 1 a verification failed or the run broke, 2 bad
- * configuration or command line.
+ * Exit status (apps/common/app.h): 0 verified, 1 a verification failed or the
+ * run broke, 2 bad configuration, command line or EAL argument, 77 EAL could
+ * not get memory.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,28 +21,8 @@
 
 #include <rte_lcore.h>
 
+#include "app.h"
 #include "bench.h"
-
-/* Exit codes: a test can tell a configuration error from a failed check. */
-#define EXIT_VERIFY 1
-#define EXIT_CONFIG 2
-
-static int
-configure(struct bench *b, int argc, char **argv)
-{
-	int rc;
-
-	scenario_defaults(&b->sc);
-	rc = scenario_parse_args(&b->sc, argc, argv, &b->json);
-	if (rc != 0)
-		return rc;
-	rc = scenario_validate(&b->sc);
-	if (rc == 0)
-		rc = scenario_resolve_lcores(&b->sc);
-	if (rc == 0 && b->sc.depth == 0)
-		b->sc.depth = b->sc.ring_size;
-	return rc;
-}
 
 int
 main(int argc, char **argv)
@@ -49,24 +30,21 @@ main(int argc, char **argv)
 	/* Static: struct bench holds the mix tables and is large-ish; one per process. */
 	static struct bench b;
 	static struct run_result r;
-	int ret, rc, status = EXIT_SUCCESS;
+	struct app a;
+	int rc, status = APP_EXIT_OK;
 	FILE *out;
 
-	ret = gntdp_dp_eal_init(NULL, argc, argv);
-	if (ret < 0) {
-		fprintf(stderr, "gntdp-bench: EAL initialisation failed: %s\n", strerror(-ret));
-		return EXIT_CONFIG;
-	}
-	argc -= ret;
-	argv += ret;
-
-	rc = configure(&b, argc, argv);
-	if (rc != 0) {
-		gntdp_dp_eal_cleanup();
-		return rc > 0 ? EXIT_SUCCESS : EXIT_CONFIG;
-	}
+	rc = app_start(&a, &bench_app, &b.sc, argc, argv);
+	if (rc != APP_RUN)
+		return rc;
+	b.json = a.json;
+	/* Lcore lists need EAL: checked here, reported like any config error. */
+	if (scenario_resolve_lcores(&b.sc) != 0)
+		return app_finish(&a, APP_EXIT_USAGE);
+	if (b.sc.depth == 0)
+		b.sc.depth = b.sc.ring_size;
 	/* With --json, stdout carries only the JSON object. */
-	out = b.json ? stderr : stdout;
+	out = app_report_stream(&a);
 	scenario_print(&b.sc, out);
 	fflush(out);
 
@@ -77,22 +55,21 @@ main(int argc, char **argv)
 		int rr = rawcopy_measure(&b, &r);
 
 		if (rr < 0)
-			fprintf(stderr, "raw copy not measured: %s\n", strerror(-rr));
+			APP_LOG(WARNING, "raw copy not measured: %s", strerror(-rr));
 	}
 	if (rc == 0) {
 		report_table(&b.sc, &r, out);
 		if (b.json)
 			report_json(&b.sc, &r, stdout);
 		if (!result_ok(&b.sc, &r))
-			status = EXIT_VERIFY;
+			status = APP_EXIT_FAIL;
 		/* Results reach the pipe even if a sanitizer ends the process at exit. */
 		fflush(stdout);
 	} else {
-		fprintf(stderr, "gntdp-bench: setup or run failed: %s\n", strerror(-rc));
-		status = EXIT_VERIFY;
+		APP_LOG(ERR, "gntdp-bench: setup or run failed: %s", strerror(-rc));
+		status = APP_EXIT_FAIL;
 	}
 	/* Reverse order of setup: data plane and world, then EAL. */
 	bench_teardown(&b);
-	gntdp_dp_eal_cleanup();
-	return status;
+	return app_finish(&a, status);
 }

@@ -9,6 +9,7 @@
 
 #include <rte_version.h>
 
+#include "app.h"
 #include "bench.h"
 #include "gntdp_bench_version.h"
 
@@ -262,90 +263,96 @@ read_governor(char *buf, size_t len)
 	fclose(fp);
 }
 
-/* JSON string body: the few characters a CPU name or path could need escaped. */
-static void
-json_str(FILE *f, const char *key, const char *v)
-{
-	fprintf(f, "\"%s\":\"", key);
-	for (; *v != '\0'; v++) {
-		if (*v == '"' || *v == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*v >= 0x20)
-			fputc(*v, f);
-	}
-	fputs("\",", f);
-}
-
 void
 report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
 {
+	struct app_json j;
 	struct derived d;
 	char cpu[128], governor[64];
 
 	derive(r, &d);
 	cpu_model(cpu, sizeof(cpu));
 	read_governor(governor, sizeof(governor));
-	fputc('{', f);
-	json_str(f, "config", sc->config_path);
-	json_str(f, "git", GNTDP_GIT_SHA);
-	json_str(f, "cpu", cpu);
-	json_str(f, "dpdk", rte_version());
-	json_str(f, "compiler", COMPILER);
-	json_str(f, "governor", governor);
-	json_str(f, "copy_kernel", r->copy_kernel);
-	fprintf(f,
-		"\"hugepages\":%s,\"workers\":%u,\"clients\":%u,\"burst\":%u,\"depth\":%u,"
-		"\"ring_size\":%u,\"cache\":%s,\"verify\":%s,\"copy_sizes\":[",
-		r->hugepages ? "true" : "false", r->nb_workers, sc->nb_clients, sc->burst,
-		sc->depth, sc->ring_size, sc->cache ? "true" : "false",
-		sc->verify ? "true" : "false");
+	app_json_begin(&j, f);
+	app_json_str(&j, "config", sc->config_path);
+	app_json_str(&j, "git", GNTDP_GIT_SHA);
+	app_json_str(&j, "cpu", cpu);
+	app_json_str(&j, "dpdk", rte_version());
+	app_json_str(&j, "compiler", COMPILER);
+	app_json_str(&j, "governor", governor);
+	app_json_str(&j, "copy_kernel", r->copy_kernel);
+	app_json_bool(&j, "hugepages", r->hugepages);
+	app_json_u64(&j, "workers", r->nb_workers);
+	app_json_u64(&j, "clients", sc->nb_clients);
+	app_json_u64(&j, "burst", sc->burst);
+	app_json_u64(&j, "depth", sc->depth);
+	app_json_u64(&j, "ring_size", sc->ring_size);
+	app_json_bool(&j, "cache", sc->cache);
+	app_json_bool(&j, "verify", sc->verify);
+	app_json_arr(&j, "copy_sizes");
 	for (unsigned int i = 0; i < sc->nb_sizes; i++)
-		fprintf(f, "%s%u", i ? "," : "", sc->copy_sizes[i]);
-	fprintf(f, "],\"gref_to_gref_pct\":%u,\"map_unmap_pct\":%u,\"invalid_pct\":%u,",
-		sc->pct_gref_to_gref, sc->pct_map_unmap, sc->pct_invalid);
-	fprintf(f,
-		"\"peak_mops\":%.4f,\"rate_mops\":%.4f,\"elapsed_s\":%.4f,\"ops\":%" PRIu64
-		",\"mops\":%.4f,\"gbps\":%.4f,\"ns_per_op\":%.3f,\"ns_per_op_worker\":%.3f,"
-		"\"copies\":%" PRIu64 ",\"maps\":%" PRIu64 ",\"unmaps\":%" PRIu64
-		",\"map_unmap_pairs_mops\":%.4f,\"invalid\":%" PRIu64 ",",
-		r->peak_mops, r->rate_mops, r->elapsed_s, r->win.completed, d.mops, d.gbps, d.ns_op,
-		d.ns_op_worker, r->win.copies, r->win.maps, r->win.unmaps, d.pairs_mops,
-		r->win.invalid);
-	fprintf(f,
-		"\"lat_p50_us\":%.3f,\"lat_p99_us\":%.3f,\"lat_p999_us\":%.3f,"
-		"\"lat_max_us\":%.3f,\"lat_mean_us\":%.3f,\"client_busy_pct\":%.2f,"
-		"\"worker_busy_poll_pct\":%.2f,",
-		d.p50_us, d.p99_us, d.p999_us, d.max_us, d.mean_us, d.client_busy_pct, d.busy_pct);
-	fprintf(f,
-		"\"cache_hits\":%" PRIu64 ",\"cache_misses\":%" PRIu64 ",\"cache_hit_rate\":%.5f,"
-		"\"batches\":%" PRIu64 ",\"busy_polls\":%" PRIu64 ",\"idle_polls\":%" PRIu64
-		",\"ring_full\":%" PRIu64 ",",
-		r->cache_hits, r->cache_misses, d.hit_rate, r->batches, r->busy_polls,
-		r->idle_polls, r->ring_full);
-	fprintf(f,
-		"\"raw_gbps\":%.4f,\"raw_mops\":%.4f,\"raw_memcpy_gbps\":%.4f,"
-		"\"raw_kernel_gbps\":%.4f,\"raw_min_gbps\":%.4f,\"raw_max_gbps\":%.4f,"
-		"\"raw_rounds\":%u,\"raw_round_s\":%.3f,\"raw_ratio\":%.4f,\"rtt_before_ns\":%.1f,"
-		"\"rtt_after_ns\":%.1f,",
-		r->raw_gbps, r->raw_mops, r->raw_memcpy_gbps, r->raw_kernel_gbps, r->raw_min_gbps,
-		r->raw_max_gbps, r->raw_rounds, r->raw_round_s, d.raw_ratio, r->rtt_before_ns,
-		r->rtt_after_ns);
-	fputs("\"status\":{", f);
-	for (int i = 0, n = 0; i < GNTDP_GNTST_COUNT; i++) {
+		app_json_u64(&j, NULL, sc->copy_sizes[i]);
+	app_json_arr_end(&j);
+	app_json_u64(&j, "gref_to_gref_pct", sc->pct_gref_to_gref);
+	app_json_u64(&j, "map_unmap_pct", sc->pct_map_unmap);
+	app_json_u64(&j, "invalid_pct", sc->pct_invalid);
+	app_json_dbl(&j, "peak_mops", r->peak_mops, 4);
+	app_json_dbl(&j, "rate_mops", r->rate_mops, 4);
+	app_json_dbl(&j, "elapsed_s", r->elapsed_s, 4);
+	app_json_u64(&j, "ops", r->win.completed);
+	app_json_dbl(&j, "mops", d.mops, 4);
+	app_json_dbl(&j, "gbps", d.gbps, 4);
+	app_json_dbl(&j, "ns_per_op", d.ns_op, 3);
+	app_json_dbl(&j, "ns_per_op_worker", d.ns_op_worker, 3);
+	app_json_u64(&j, "copies", r->win.copies);
+	app_json_u64(&j, "maps", r->win.maps);
+	app_json_u64(&j, "unmaps", r->win.unmaps);
+	app_json_dbl(&j, "map_unmap_pairs_mops", d.pairs_mops, 4);
+	app_json_u64(&j, "invalid", r->win.invalid);
+	app_json_dbl(&j, "lat_p50_us", d.p50_us, 3);
+	app_json_dbl(&j, "lat_p99_us", d.p99_us, 3);
+	app_json_dbl(&j, "lat_p999_us", d.p999_us, 3);
+	app_json_dbl(&j, "lat_max_us", d.max_us, 3);
+	app_json_dbl(&j, "lat_mean_us", d.mean_us, 3);
+	app_json_dbl(&j, "client_busy_pct", d.client_busy_pct, 2);
+	app_json_dbl(&j, "worker_busy_poll_pct", d.busy_pct, 2);
+	app_json_u64(&j, "cache_hits", r->cache_hits);
+	app_json_u64(&j, "cache_misses", r->cache_misses);
+	app_json_dbl(&j, "cache_hit_rate", d.hit_rate, 5);
+	app_json_u64(&j, "batches", r->batches);
+	app_json_u64(&j, "busy_polls", r->busy_polls);
+	app_json_u64(&j, "idle_polls", r->idle_polls);
+	app_json_u64(&j, "ring_full", r->ring_full);
+	app_json_dbl(&j, "raw_gbps", r->raw_gbps, 4);
+	app_json_dbl(&j, "raw_mops", r->raw_mops, 4);
+	app_json_dbl(&j, "raw_memcpy_gbps", r->raw_memcpy_gbps, 4);
+	app_json_dbl(&j, "raw_kernel_gbps", r->raw_kernel_gbps, 4);
+	app_json_dbl(&j, "raw_min_gbps", r->raw_min_gbps, 4);
+	app_json_dbl(&j, "raw_max_gbps", r->raw_max_gbps, 4);
+	app_json_u64(&j, "raw_rounds", r->raw_rounds);
+	app_json_dbl(&j, "raw_round_s", r->raw_round_s, 3);
+	app_json_dbl(&j, "raw_ratio", d.raw_ratio, 4);
+	app_json_dbl(&j, "rtt_before_ns", r->rtt_before_ns, 1);
+	app_json_dbl(&j, "rtt_after_ns", r->rtt_after_ns, 1);
+	app_json_obj(&j, "status");
+	for (int i = 0; i < GNTDP_GNTST_COUNT; i++) {
 		if (r->tot.status[i] != 0)
-			fprintf(f, "%s\"%s\":%" PRIu64, n++ ? "," : "",
-				gntdp_gntst_name((int16_t)-i), r->tot.status[i]);
+			app_json_u64(&j, gntdp_gntst_name((int16_t)-i), r->tot.status[i]);
 	}
-	fprintf(f,
-		"},\"posted\":%" PRIu64 ",\"completed\":%" PRIu64 ",\"verified\":%" PRIu64
-		",\"bad_status\":%" PRIu64 ",\"bad_bytes\":%" PRIu64 ",\"lost\":%" PRIu64
-		",\"dup_or_unknown\":%" PRIu64 ",\"src_corrupt\":%" PRIu64 ",",
-		r->tot.posted, r->tot.completed, r->tot.verified, r->tot.bad_status,
-		r->tot.bad_bytes, r->lost, r->tot.dup_or_unknown, r->src_corrupt);
-	json_str(f, "first_error", r->first_error);
-	json_str(f, "verification", result_verification(sc, r));
-	json_str(f, "stopped_in", r->stopped_in);
+	app_json_obj_end(&j);
+	app_json_u64(&j, "posted", r->tot.posted);
+	app_json_u64(&j, "completed", r->tot.completed);
+	app_json_u64(&j, "verified", r->tot.verified);
+	app_json_u64(&j, "bad_status", r->tot.bad_status);
+	app_json_u64(&j, "bad_bytes", r->tot.bad_bytes);
+	app_json_u64(&j, "lost", r->lost);
+	app_json_u64(&j, "dup_or_unknown", r->tot.dup_or_unknown);
+	app_json_u64(&j, "src_corrupt", r->src_corrupt);
+	app_json_str(&j, "first_error", r->first_error);
+	app_json_str(&j, "verification", result_verification(sc, r));
+	app_json_str(&j, "stopped_in", r->stopped_in);
+	app_json_bool(&j, "interrupted", r->interrupted);
 	/* pass: the exit status's verdict (a complete run that did work, checks passed). */
-	fprintf(f, "\"interrupted\":%s,\"pass\":%s}\n", r->interrupted ? "true" : "false",
-		result_ok(sc, r) ? "true" : "false");
+	app_json_bool(&j, "pass", result_ok(sc, r));
+	app_json_end(&j);
 }

@@ -21,6 +21,7 @@
 #include <rte_common.h>
 #include <rte_lcore.h>
 
+#include "app.h"
 #include "bench.h"
 
 static gntdp_domid_t
@@ -100,7 +101,7 @@ create_domains(struct bench *b)
 		dc.socket = -1;
 		rc = gntdp_domain_create(b->gt, &dc);
 		if (rc < 0) {
-			fprintf(stderr, "frontend %u: gntdp_domain_create: %s\n", dc.domid,
+			APP_LOG(ERR, "frontend %u: gntdp_domain_create: %s", dc.domid,
 				strerror(-rc));
 			return rc;
 		}
@@ -115,7 +116,7 @@ create_domains(struct bench *b)
 		dc.socket = -1;
 		rc = gntdp_domain_create(b->gt, &dc);
 		if (rc < 0) {
-			fprintf(stderr, "backend %u: gntdp_domain_create: %s\n", dc.domid,
+			APP_LOG(ERR, "backend %u: gntdp_domain_create: %s", dc.domid,
 				strerror(-rc));
 			return rc;
 		}
@@ -144,13 +145,13 @@ grant_frames(struct bench *b, struct gntdp_gnttab_ctx *ctx, unsigned int f)
 	rc = gntdp_gnttab_op(ctx, d, GNTDP_GNTTABOP_SETUP_TABLE, &st, 1);
 	free(list);
 	if (rc < 0 || st.status != GNTDP_GNTST_OKAY) {
-		fprintf(stderr, "frontend %u: setup_table(%u frames): rc %d status %s\n", d, need,
+		APP_LOG(ERR, "frontend %u: setup_table(%u frames): rc %d status %s", d, need,
 			rc, gntdp_gntst_name(st.status));
 		return -EINVAL;
 	}
 	rc = gntdp_guest_table(b->gt, d, &e, &nb_ent);
 	if (rc < 0 || nb_ent < GNTDP_GNTTAB_NR_RESERVED_ENTRIES + sc->frames) {
-		fprintf(stderr, "frontend %u: grant table has %u entries\n", d, nb_ent);
+		APP_LOG(ERR, "frontend %u: grant table has %u entries", d, nb_ent);
 		return -EINVAL;
 	}
 	for (uint32_t g = 0; g < sc->frames; g++) {
@@ -284,7 +285,7 @@ create_dp(struct bench *b)
 	dc.copy = strcmp(sc->copy_kernel, "auto") == 0 ? NULL : sc->copy_kernel;
 	rc = gntdp_dp_create(b->gt, &dc, &b->dp);
 	if (rc < 0) {
-		fprintf(stderr, "gntdp_dp_create: %s\n", strerror(-rc));
+		APP_LOG(ERR, "gntdp_dp_create: %s", strerror(-rc));
 		return rc;
 	}
 	snprintf(b->copy_name, sizeof(b->copy_name), "%s", gntdp_dp_copy_name(b->dp));
@@ -311,7 +312,7 @@ create_queues(struct bench *b)
 				return rc;
 			rc = gntdp_dp_queue_create(b->dp, cq->backend, &cq->q);
 			if (rc < 0) {
-				fprintf(stderr, "gntdp_dp_queue_create: %s\n", strerror(-rc));
+				APP_LOG(ERR, "gntdp_dp_queue_create: %s", strerror(-rc));
 				return rc;
 			}
 			cq->qid = gntdp_dp_queue_id(cq->q);
@@ -366,7 +367,7 @@ bench_setup(struct bench *b)
 	gc.max_ctx = b->sc.nb_workers + 2;
 	rc = gntdp_gnttab_create(&gc, &b->gt);
 	if (rc < 0) {
-		fprintf(stderr, "gntdp_gnttab_create: %s\n", strerror(-rc));
+		APP_LOG(ERR, "gntdp_gnttab_create: %s", strerror(-rc));
 		return rc;
 	}
 	rc = create_domains(b);

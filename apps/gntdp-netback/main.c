@@ -10,8 +10,9 @@
  * sent expect_port_tx packets, or after idle_exit_ms without traffic; then
  * the report is printed (and written as JSON with --json).
  *
- * Exit status: 0 ok, 1 the run failed or a frontend saw corrupted or
- * reordered frames, 2 bad configuration, 3 EAL could not start.
+ * Exit status (apps/common/app.h): 0 ok, 1 the run failed or a frontend saw
+ * corrupted or reordered frames, 2 bad usage, configuration or EAL argument,
+ * 77 EAL could not get memory.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,10 +22,8 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "app.h"
 #include "nb.h"
-
-#define EXIT_CONFIG 2
-#define EXIT_EAL 3
 
 /* Main-lcore loop state: when to stop, when to print. */
 struct runner {
@@ -159,36 +158,47 @@ frames_ok(const struct nb *nb)
 	return true;
 }
 
+static const struct app_opt opts[] = {
+	{"duration", 0, "S", "run.duration", "run for S seconds"},
+	{"progress", 0, "MS", "run.progress_ms", "progress line period (0: none)"},
+	{"idle-exit", 0, "MS", "run.idle_exit_ms", "stop after MS without traffic"},
+	{"quiet", 0, NULL, "run.quiet", "no effective-config print"},
+};
+
+static int
+check(struct app_cfg *cfg)
+{
+	conf_attach(cfg);
+	return conf_validate(cfg->conf);
+}
+
+static const struct app_desc nb_app = {
+	.name = "gntdp-netback",
+	.logtype = "gntdp.netback",
+	.synopsis = "[EAL args] -- [--config FILE] [--set SECTION.KEY=VALUE] [options]",
+	.about = "A user-space Xen netback on the data plane (docs/netback.md); "
+		 "sections [backend] [run] [portN] [vifN].",
+	.cfg = &nb_cfg_desc,
+	.opts = opts,
+	.nb_opts = NELEM(opts),
+	.json = APP_JSON_FILE,
+	.check = check,
+	.no_huge_mb = 512,
+};
+
 int
 main(int argc, char **argv)
 {
 	static struct nb nb;
-	struct gntdp_dp_eal_conf ec;
-	int ret, rc, worker, status = EXIT_SUCCESS;
+	struct app a;
+	int rc, worker, status = EXIT_SUCCESS;
 
-	gntdp_dp_eal_conf_init(&ec);
-	ec.no_huge_mb = 512;
-	ret = gntdp_dp_eal_init(&ec, argc, argv);
-	if (ret < 0) {
-		fprintf(stderr, "gntdp-netback: EAL initialisation failed: %s\n", strerror(-ret));
-		return EXIT_EAL;
-	}
-	argc -= ret;
-	argv += ret;
-	conf_defaults(&nb.conf);
-	rc = conf_parse_args(&nb.conf, argc, argv);
-	if (rc == 0)
-		rc = conf_validate(&nb.conf);
-	if (rc != 0) {
-		gntdp_dp_eal_cleanup();
-		return rc > 0 ? EXIT_SUCCESS : EXIT_CONFIG;
-	}
-	if (!nb.conf.quiet || conf_dry_run())
+	rc = app_start(&a, &nb_app, &nb.conf, argc, argv);
+	if (rc != APP_RUN)
+		return rc;
+	snprintf(nb.conf.json, sizeof(nb.conf.json), "%s", a.json_path);
+	if (!nb.conf.quiet)
 		conf_print(&nb.conf, stdout);
-	if (conf_dry_run()) {
-		gntdp_dp_eal_cleanup();
-		return EXIT_SUCCESS;
-	}
 	/* The backend gets the first worker lcore; none: everything on the main lcore. */
 	worker = (int)rte_get_next_lcore((unsigned int)-1, 1, 0);
 	if (worker >= RTE_MAX_LCORE) {
@@ -212,6 +222,5 @@ main(int argc, char **argv)
 	}
 	/* Reverse order of setup, then EAL. */
 	nb_teardown(&nb);
-	gntdp_dp_eal_cleanup();
-	return status;
+	return app_finish(&a, status);
 }

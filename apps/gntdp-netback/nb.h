@@ -187,15 +187,20 @@ struct nb_conf {
 	unsigned int nb_vifs;
 };
 
+struct app_cfg;
+struct app_cfg_desc;
+/* The key table of the app layer's config engine (config.c, apps/common/app.h). */
+extern const struct app_cfg_desc nb_cfg_desc;
+/* Defaults into @p c, with an engine state of config.c's own (tests). */
 void conf_defaults(struct nb_conf *c);
-/* Returns 0, 1 (--help printed: exit 0) or -EINVAL (message printed). */
-int conf_parse_args(struct nb_conf *c, int argc, char **argv);
-int conf_load_file(struct nb_conf *c, const char *path);
+/* Use the app's engine state from now on (main.c, after app_start). */
+void conf_attach(struct app_cfg *cfg);
+/* One value, as --set would; @p where names it in messages. 0 or -EINVAL (logged). */
 int conf_set(struct nb_conf *c, const char *where, const char *section, const char *key,
 	     const char *value);
+/* Checks across keys; completes the default MACs. 0 or -EINVAL (logged). */
 int conf_validate(struct nb_conf *c);
-/* Whether --dry-run was given. */
-bool conf_dry_run(void);
+/* The effective config, as an INI file. */
 void conf_print(const struct nb_conf *c, FILE *f);
 int parse_mac(const char *s, uint8_t mac[6]);
 

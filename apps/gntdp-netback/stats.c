@@ -19,6 +19,7 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
+#include "app.h"
 #include "nb.h"
 
 static void
@@ -201,13 +202,15 @@ report_text(const struct be *be, const struct fe *fe, const struct nb_snap *s0,
 }
 
 static void
-json_drops(FILE *f, const ctr_t *d)
+json_drops(struct app_json *j, const ctr_t *d)
 {
-	fprintf(f, "\"drops\":{");
+	app_json_obj(j, "drops");
 	for (unsigned int i = 1; i < DROP_COUNT; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", nb_drop_name((enum nb_drop)i), d[i]);
-	fprintf(f, "}");
+		app_json_u64(j, nb_drop_name((enum nb_drop)i), d[i]);
+	app_json_obj_end(j);
 }
+
+#define JU(name, v) app_json_u64(&j, name, v)
 
 int
 report_json(const struct be *be, const struct fe *fe, const struct nb_snap *s0,
@@ -215,81 +218,122 @@ report_json(const struct be *be, const struct fe *fe, const struct nb_snap *s0,
 {
 	const struct nb_conf *c = be->conf;
 	uint64_t hits, misses;
+	struct app_json j;
 	struct window w;
 
 	window_of(be, s0, s1, &w);
 	be_cache_stats(be, &hits, &misses);
-	fprintf(f, "{\"window_s\":%.6f,\"tsc_hz\":%" PRIu64 ",\"copy\":\"%s\",", w.s, be->hz,
-		be->copy_name);
-	fprintf(f, "\"conf\":{\"burst\":%u,\"batch_ops\":%u,\"cache_entries\":%u,\"hold_us\":%u,"
-		   "\"g2g\":\"%s\",\"bad_gref\":\"%s\",\"rx_stagger\":%s},",
-		c->burst, c->batch_ops, c->cache_entries, c->hold_us,
-		c->g2g == G2G_DIRECT ? "direct" : "staged",
-		c->bad_gref == BAD_GREF_DROP ? "drop" : "disable", c->rx_stagger ? "true" : "false");
-	fprintf(f, "\"backend\":{\"fwd_pkts\":%" PRIu64 ",\"fwd_bytes\":%" PRIu64
-		   ",\"deliveries\":%" PRIu64 ",\"mpps\":%.4f,\"gbps\":%.4f,\"ops\":%" PRIu64
-		   ",\"calls\":%" PRIu64 ",\"copy_ops_per_pkt\":%.4f,\"cycles_per_pkt\":%.2f,"
-		   "\"busy_cycles_per_pkt\":%.2f,\"be_cpu_s\":%.6f,\"fe_cpu_s\":%.6f,"
-		   "\"be_cpu_ns_per_pkt\":%.3f,\"cache_hits\":%" PRIu64 ",\"cache_misses\":%" PRIu64
-		   ",\"ops_failed_bursts\":%" PRIu64 ",\"probes\":%" PRIu64 ",\"mac_learned\":%" PRIu64
-		   ",\"mac_moved\":%" PRIu64 ",\"pins_expired\":%" PRIu64
-		   ",\"total_fwd_pkts\":%" PRIu64 ",\"express_pkts\":%" PRIu64 "},",
-		w.pkts, w.bytes, w.deliveries, w.s > 0 ? (double)w.pkts / w.s / 1e6 : 0.0,
-		w.s > 0 ? (double)w.bytes * 8 / w.s / 1e9 : 0.0, w.ops, w.calls, per(w.ops, w.pkts),
-		per(w.cycles, w.pkts), per(w.busy, w.pkts), w.be_cpu_s, w.fe_cpu_s,
-		w.pkts ? w.be_cpu_s * 1e9 / (double)w.pkts : 0.0, hits, misses,
-		s1->be.ops_failed, s1->be.probes, s1->be.mac_learned, s1->be.mac_moved,
-		s1->be.pins_expired, s1->be.fwd_pkts, s1->be.express_pkts - s0->be.express_pkts);
-	fprintf(f, "\"vifs\":[");
+	app_json_begin(&j, f);
+	app_json_dbl(&j, "window_s", w.s, 6);
+	JU("tsc_hz", be->hz);
+	app_json_str(&j, "copy", be->copy_name);
+	app_json_obj(&j, "conf");
+	JU("burst", c->burst);
+	JU("batch_ops", c->batch_ops);
+	JU("cache_entries", c->cache_entries);
+	JU("hold_us", c->hold_us);
+	app_json_str(&j, "g2g", c->g2g == G2G_DIRECT ? "direct" : "staged");
+	app_json_str(&j, "bad_gref", c->bad_gref == BAD_GREF_DROP ? "drop" : "disable");
+	app_json_bool(&j, "rx_stagger", c->rx_stagger);
+	app_json_obj_end(&j);
+	app_json_obj(&j, "backend");
+	JU("fwd_pkts", w.pkts);
+	JU("fwd_bytes", w.bytes);
+	JU("deliveries", w.deliveries);
+	app_json_dbl(&j, "mpps", w.s > 0 ? (double)w.pkts / w.s / 1e6 : 0.0, 4);
+	app_json_dbl(&j, "gbps", w.s > 0 ? (double)w.bytes * 8 / w.s / 1e9 : 0.0, 4);
+	JU("ops", w.ops);
+	JU("calls", w.calls);
+	app_json_dbl(&j, "copy_ops_per_pkt", per(w.ops, w.pkts), 4);
+	app_json_dbl(&j, "cycles_per_pkt", per(w.cycles, w.pkts), 2);
+	app_json_dbl(&j, "busy_cycles_per_pkt", per(w.busy, w.pkts), 2);
+	app_json_dbl(&j, "be_cpu_s", w.be_cpu_s, 6);
+	app_json_dbl(&j, "fe_cpu_s", w.fe_cpu_s, 6);
+	app_json_dbl(&j, "be_cpu_ns_per_pkt", w.pkts ? w.be_cpu_s * 1e9 / (double)w.pkts : 0.0, 3);
+	JU("cache_hits", hits);
+	JU("cache_misses", misses);
+	JU("ops_failed_bursts", s1->be.ops_failed);
+	JU("probes", s1->be.probes);
+	JU("mac_learned", s1->be.mac_learned);
+	JU("mac_moved", s1->be.mac_moved);
+	JU("pins_expired", s1->be.pins_expired);
+	JU("total_fwd_pkts", s1->be.fwd_pkts);
+	JU("express_pkts", s1->be.express_pkts - s0->be.express_pkts);
+	app_json_obj_end(&j);
+	app_json_arr(&j, "vifs");
 	for (unsigned int i = 0; i < be->nb_vifs; i++) {
 		const struct vif_stats *v = &s1->vif[i], *v0 = &s0->vif[i];
 		const struct fe_vif_stats *fv = &s1->fe[i];
 
-		fprintf(f, "%s{\"vif\":%u,\"domid\":%u,\"state\":\"%s\",\"fatal\":\"%s\","
-			   "\"fatal_detail\":\"%s\",",
-			i ? "," : "", i, be->vifs[i].domid,
-			be->vifs[i].state == VIF_UP ? "up" : "disabled",
-			nb_fatal_name((enum nb_fatal)be->vifs[i].fatal), be->vifs[i].fatal_detail);
-		fprintf(f, "\"tx_pkts\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_slots\":%" PRIu64
-			   ",\"tx_extras\":%" PRIu64 ",\"tx_ctrl\":%" PRIu64 ",\"tx_gso\":%" PRIu64
-			   ",\"rx_pkts\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"rx_slots\":%" PRIu64
-			   ",\"rx_mpps\":%.4f,\"tx_ops\":%" PRIu64 ",\"rx_ops\":%" PRIu64
-			   ",\"rx_ring_full\":%" PRIu64 ",\"tx_notify\":%" PRIu64
-			   ",\"rx_notify\":%" PRIu64 ",\"tx_arm\":%" PRIu64 ",\"rx_arm\":%" PRIu64
-			   ",\"peek_maps\":%" PRIu64 ",",
-			v->tx_pkts, v->tx_bytes, v->tx_slots, v->tx_extras, v->tx_ctrl, v->tx_gso,
-			v->rx_pkts, v->rx_bytes, v->rx_slots,
-			w.s > 0 ? (double)(v->rx_pkts - v0->rx_pkts) / w.s / 1e6 : 0.0, v->tx_ops,
-			v->rx_ops, v->rx_ring_full, v->tx_notify, v->rx_notify, v->tx_arm, v->rx_arm,
-			v->peek_maps);
-		json_drops(f, v->drops);
-		fprintf(f, ",\"fe\":{\"tx_pkts\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-			   ",\"tx_rsp_ok\":%" PRIu64 ",\"tx_rsp_err\":%" PRIu64 ",\"tx_rsp_null\":%" PRIu64
-			   ",\"tx_rsp_bad\":%" PRIu64 ",\"rx_pkts\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-			   ",\"rx_err\":%" PRIu64 ",\"verify_ok\":%" PRIu64 ",\"verify_bad\":%" PRIu64
-			   ",\"order_bad\":%" PRIu64 ",\"tx_kick\":%" PRIu64 ",\"rx_kick\":%" PRIu64
-			   ",\"tx_full\":%" PRIu64 ",\"fwd_pkts\":%" PRIu64 "}}",
-			fv->tx_pkts, fv->tx_bytes, fv->tx_rsp_ok, fv->tx_rsp_err, fv->tx_rsp_null,
-			fv->tx_rsp_bad, fv->rx_pkts, fv->rx_bytes, fv->rx_err, fv->verify_ok,
-			fv->verify_bad, fv->order_bad, fv->tx_kick, fv->rx_kick, fv->tx_full,
-			fv->fwd_pkts);
+		app_json_obj(&j, NULL);
+		JU("vif", i);
+		JU("domid", be->vifs[i].domid);
+		app_json_str(&j, "state", be->vifs[i].state == VIF_UP ? "up" : "disabled");
+		app_json_str(&j, "fatal", nb_fatal_name((enum nb_fatal)be->vifs[i].fatal));
+		app_json_str(&j, "fatal_detail", be->vifs[i].fatal_detail);
+		JU("tx_pkts", v->tx_pkts);
+		JU("tx_bytes", v->tx_bytes);
+		JU("tx_slots", v->tx_slots);
+		JU("tx_extras", v->tx_extras);
+		JU("tx_ctrl", v->tx_ctrl);
+		JU("tx_gso", v->tx_gso);
+		JU("rx_pkts", v->rx_pkts);
+		JU("rx_bytes", v->rx_bytes);
+		JU("rx_slots", v->rx_slots);
+		app_json_dbl(&j, "rx_mpps",
+			     w.s > 0 ? (double)(v->rx_pkts - v0->rx_pkts) / w.s / 1e6 : 0.0, 4);
+		JU("tx_ops", v->tx_ops);
+		JU("rx_ops", v->rx_ops);
+		JU("rx_ring_full", v->rx_ring_full);
+		JU("tx_notify", v->tx_notify);
+		JU("rx_notify", v->rx_notify);
+		JU("tx_arm", v->tx_arm);
+		JU("rx_arm", v->rx_arm);
+		JU("peek_maps", v->peek_maps);
+		json_drops(&j, v->drops);
+		app_json_obj(&j, "fe");
+		JU("tx_pkts", fv->tx_pkts);
+		JU("tx_bytes", fv->tx_bytes);
+		JU("tx_rsp_ok", fv->tx_rsp_ok);
+		JU("tx_rsp_err", fv->tx_rsp_err);
+		JU("tx_rsp_null", fv->tx_rsp_null);
+		JU("tx_rsp_bad", fv->tx_rsp_bad);
+		JU("rx_pkts", fv->rx_pkts);
+		JU("rx_bytes", fv->rx_bytes);
+		JU("rx_err", fv->rx_err);
+		JU("verify_ok", fv->verify_ok);
+		JU("verify_bad", fv->verify_bad);
+		JU("order_bad", fv->order_bad);
+		JU("tx_kick", fv->tx_kick);
+		JU("rx_kick", fv->rx_kick);
+		JU("tx_full", fv->tx_full);
+		JU("fwd_pkts", fv->fwd_pkts);
+		app_json_obj_end(&j);
+		app_json_obj_end(&j);
 	}
-	fprintf(f, "],\"ports\":[");
+	app_json_arr_end(&j);
+	app_json_arr(&j, "ports");
 	for (unsigned int i = 0; i < be->nb_ports; i++) {
 		const struct port_stats *p = &s1->port[i];
 
-		fprintf(f, "%s{\"port\":%u,\"name\":\"%s\",\"rx_pkts\":%" PRIu64
-			   ",\"rx_bytes\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-			   ",\"rx_ops\":%" PRIu64 ",\"bounced\":%" PRIu64 ",",
-			i ? "," : "", i, be->ports[i].name, p->rx_pkts, p->rx_bytes, p->tx_pkts,
-			p->tx_bytes, p->rx_ops, p->bounced);
-		json_drops(f, p->drops);
-		fprintf(f, "}");
+		app_json_obj(&j, NULL);
+		JU("port", i);
+		app_json_str(&j, "name", be->ports[i].name);
+		JU("rx_pkts", p->rx_pkts);
+		JU("rx_bytes", p->rx_bytes);
+		JU("tx_pkts", p->tx_pkts);
+		JU("tx_bytes", p->tx_bytes);
+		JU("rx_ops", p->rx_ops);
+		JU("bounced", p->bounced);
+		json_drops(&j, p->drops);
+		app_json_obj_end(&j);
 	}
-	fprintf(f, "]}\n");
+	app_json_arr_end(&j);
 	(void)fe;
-	return ferror(f) ? -1 : 0;
+	return app_json_end(&j) < 0 ? -1 : 0;
 }
+
+#undef JU
 
 /* ---- Telemetry ------------------------------------------------------------------ */
 

@@ -35,6 +35,7 @@
 
 #include <rte_lcore.h>
 
+#include "app.h"
 #include "model.h"
 
 extern atomic_uint g_stall_ms;
@@ -651,9 +652,8 @@ conc_setup(struct concrun *r)
 		while (n < c->workers && (lc = rte_get_next_lcore(lc, 1, 0)) < RTE_MAX_LCORE)
 			dc.worker_lcores[n++] = lc;
 		if (n < c->workers) {
-			fprintf(stderr,
-				"gntdp-stress: %u workers wanted, EAL has %u worker lcores "
-				"(give EAL more lcores, e.g. --lcores='(0-%u)@(0-1)')\n",
+			APP_LOG(ERR, "gntdp-stress: %u workers wanted, EAL has %u worker lcores "
+				"(give EAL more lcores, e.g. --lcores='(0-%u)@(0-1)')",
 				c->workers, n, c->workers);
 			return -EINVAL;
 		}
@@ -765,7 +765,7 @@ conc_main(const struct stress_conf *c)
 	r.c = c;
 	rc = conc_setup(&r);
 	if (rc != 0) {
-		fprintf(stderr, "gntdp-stress: concurrent setup failed: %s\n", strerror(-rc));
+		APP_LOG(ERR, "gntdp-stress: concurrent setup failed: %s", strerror(-rc));
 		if (r.dp != NULL)
 			gntdp_dp_destroy(r.dp);
 		if (r.wa.gt != NULL)

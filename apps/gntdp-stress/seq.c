@@ -23,6 +23,7 @@
 
 #include <rte_lcore.h>
 
+#include "app.h"
 #include "model.h"
 
 struct seqrun {
@@ -278,7 +279,7 @@ seq_setup(struct seqrun *r, bool eal)
 		dc.copy = c->copy;
 		rc = gntdp_dp_create(r->wa.gt, &dc, &r->dp);
 		if (rc != 0) {
-			fprintf(stderr, "gntdp-stress: data plane: %s\n", strerror(-rc));
+			APP_LOG(ERR, "gntdp-stress: data plane: %s", strerror(-rc));
 			return rc;
 		}
 		for (uint32_t i = 0; i < r->s.ws.nb_queues; i++) {
@@ -357,7 +358,7 @@ episode(const struct stress_conf *c, bool eal, bool quiet, double end, uint32_t 
 	r.quiet = quiet;
 	rc = seq_setup(&r, eal);
 	if (rc != 0) {
-		fprintf(stderr, "gntdp-stress: sequential setup failed: %s\n", strerror(-rc));
+		APP_LOG(ERR, "gntdp-stress: sequential setup failed: %s", strerror(-rc));
 		seq_teardown(&r);
 		return EXIT_USAGE;
 	}

@@ -152,13 +152,12 @@ struct stress_conf {
 	bool selftest;
 };
 
-void conf_defaults(struct stress_conf *c);
-/* Parse an INI file into @p c. Returns 0 or prints "FILE:LINE: reason" and returns -1. */
-int conf_load(struct stress_conf *c, const char *path);
-/* Apply "section.key=value". Returns 0 or -1 (message printed). */
-int conf_set(struct stress_conf *c, const char *assignment, const char *where);
-int conf_check(const struct stress_conf *c);
-void conf_print(const struct stress_conf *c, FILE *out);
+struct app_cfg;
+struct app_cfg_desc;
+/* The key table of the app layer's config engine (config.c, apps/common/app.h). */
+extern const struct app_cfg_desc stress_cfg_desc;
+/* The effective config (every key, as an INI file) and the run's page protection. */
+void conf_print(const struct stress_conf *c, const struct app_cfg *cfg, FILE *out);
 
 /* ---- Status masks -------------------------------------------------------- */
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app.h"
 #include "model.h"
 
 atomic_uint g_stall_ms;
@@ -197,7 +198,7 @@ world_build(struct world *w, int id, const struct world_spec *ws)
 	for (uint32_t i = 0; i < ws->nb_doms; i++) {
 		rc = world_create_dom(w, ws->doms[i].domid, 0);
 		if (rc != 0) {
-			fprintf(stderr, "gntdp-stress: creating d%u: %s\n", ws->doms[i].domid,
+			APP_LOG(ERR, "gntdp-stress: creating d%u: %s", ws->doms[i].domid,
 				strerror(-rc));
 			return rc;
 		}
@@ -205,7 +206,7 @@ world_build(struct world *w, int id, const struct world_spec *ws)
 	for (uint32_t i = 0; i < ws->nb_grants; i++) {
 		rc = world_apply_grant(w, &ws->grants[i]);
 		if (rc != 0) {
-			fprintf(stderr, "gntdp-stress: grant d%u ref %u: %s\n", ws->grants[i].domid,
+			APP_LOG(ERR, "gntdp-stress: grant d%u ref %u: %s", ws->grants[i].domid,
 				ws->grants[i].ref, strerror(-rc));
 			return rc;
 		}

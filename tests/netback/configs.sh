@@ -31,7 +31,7 @@ refused() { # expected text, args...
 }
 refused "[backend] burst = '0': out of range" --set vif0.guest=1 --set backend.burst=0
 refused "[vif0] mode = 'flood': unknown value" --set vif0.mode=flood
-refused "[vif1] fwd_to = '': must be a vif of the same guest" --set vif0.guest=1 \
+refused "--set: [vif1] fwd_to = '0': must be a vif of the same guest" --set vif0.guest=1 \
 	--set vif1.guest=2 --set vif1.mode=fwd --set vif1.fwd_to=0
 refused "[port0] nosuch = '1': unknown key" --set vif0.guest=1 --set port0.nosuch=1
 refused "[vif0] mac = 'zz': not a MAC address" --set vif0.mac=zz

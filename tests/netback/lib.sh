@@ -7,7 +7,7 @@
 #                       or nohuge (--no-huge -m 512); -l 0-1 when the
 #                       machine has two CPUs, else -l 0 (everything on one)
 #   nb_run ARGS...      run gntdp-netback with EAL[] and ARGS; exit 77 when
-#                       EAL cannot start (exit status 3)
+#                       EAL cannot get memory (gntdp-netback's exit status 77)
 #   need TOOL...        skip (77) unless every TOOL is installed
 #   json FILE EXPR      evaluate a Python expression on the JSON report (d)
 set -u
@@ -59,8 +59,8 @@ nb_run() {
 	local rc
 	"$NETBACK" "${EAL[@]}" -- "$@"
 	rc=$?
-	if [ $rc -eq 3 ]; then
-		echo "SKIP: EAL cannot start here (see above)"
+	if [ $rc -eq 77 ]; then
+		echo "SKIP: EAL cannot get memory here (see above)"
 		exit 77
 	fi
 	return $rc

@@ -28,14 +28,14 @@ refused() { # name, expected text, config text (or "" and extra args)
 		echo "ok   $name: $(grep -F -- "$expect" "$dir/out" | head -n 1)"
 	fi
 }
-refused unknown-key "$dir/unknown-key.ini:2: unknown key [run] nosuch" $'[run]\nnosuch = 1'
+refused unknown-key "$dir/unknown-key.ini:2: [run] nosuch = '1': unknown key" $'[run]\nnosuch = 1'
 refused bad-number "$dir/bad-number.ini:2: [ops] max_batch = 'x'" $'[ops]\nmax_batch = x'
 refused range "$dir/range.ini:2: [ops] max_batch = '5000': out of range" $'[ops]\nmax_batch = 5000'
-refused no-equals "$dir/no-equals.ini:2: expected key = value" $'[run]\nseed'
+refused no-equals "$dir/no-equals.ini:2: [run] seed = '': no '='" $'[run]\nseed'
 refused bad-bool "$dir/bad-bool.ini:2: [guest] protect = 'maybe'" $'[guest]\nprotect = maybe'
-refused pow2 "ring_size 1000 is not a power of two" $'[dataplane]\nring_size = 1000'
-refused cli-set "command line: unknown key [run] nope" "" --set run.nope=1
-refused cli-mode "command line: [run] mode = 'fast'" "" --mode fast
+refused pow2 "[dataplane] ring_size = '1000': not a power of two" $'[dataplane]\nring_size = 1000'
+refused cli-set "--set: [run] nope = '1': unknown key" "" --set run.nope=1
+refused cli-mode "--mode: [run] mode = 'fast'" "" --mode fast
 for f in "$cfg"/*.ini; do
 	# Every shipped config parses (a replay of nothing is enough to load it).
 	if "$tool" --plain --config "$f" --replay /nonexistent >"$dir/out" 2>&1 ||
