@@ -80,11 +80,11 @@ gntdp_dp_request_stop(void)
 
 /* What the caller's EAL arguments (argv up to "--", long options spelled in full) say. */
 struct eal_args {
-	bool no_huge;	      /* --no-huge */
-	bool mem_given;	      /* -m, --socket-mem, --socket-limit */
-	bool pci_given;	      /* --no-pci, -a/--allow, -b/--block */
+	bool no_huge;         /* --no-huge */
+	bool mem_given;       /* -m, --socket-mem, --socket-limit */
+	bool pci_given;       /* --no-pci, -a/--allow, -b/--block */
 	bool unlink_given;    /* --huge-unlink[=..], or an option it conflicts with */
-	bool no_shconf;	      /* --in-memory, --no-shconf */
+	bool no_shconf;       /* --in-memory, --no-shconf */
 	const char *prefix;   /* --file-prefix (the last one), NULL: EAL's "rte" */
 	const char *huge_dir; /* --huge-dir */
 };
@@ -115,8 +115,8 @@ opt_value(int argc, char **argv, int *i)
 static void
 scan_args(int argc, char **argv, struct eal_args *ea)
 {
-	static const char *const no_unlink[] = { "huge-unlink", "in-memory",
-						 "single-file-segments", "proc-type" };
+	static const char *const no_unlink[] = {"huge-unlink", "in-memory", "single-file-segments",
+						"proc-type"};
 	unsigned int k;
 	int i;
 
@@ -128,7 +128,8 @@ scan_args(int argc, char **argv, struct eal_args *ea)
 			break;
 		if (strcmp(a, "--no-huge") == 0)
 			ea->no_huge = true;
-		if (strncmp(a, "-m", 2) == 0 || is_opt(a, "socket-mem") || is_opt(a, "socket-limit"))
+		if (strncmp(a, "-m", 2) == 0 || is_opt(a, "socket-mem") ||
+		    is_opt(a, "socket-limit"))
 			ea->mem_given = true;
 		if (strcmp(a, "--no-pci") == 0 || strncmp(a, "-a", 2) == 0 ||
 		    strncmp(a, "-b", 2) == 0 || is_opt(a, "allow") || is_opt(a, "block"))
@@ -148,9 +149,9 @@ scan_args(int argc, char **argv, struct eal_args *ea)
 /* Why gntdp_dp_eal_init chose --no-huge by itself. */
 enum huge_state {
 	HUGE_USABLE,
-	HUGE_NO_MOUNT,	/* no hugetlbfs mount */
+	HUGE_NO_MOUNT,  /* no hugetlbfs mount */
 	HUGE_NO_ACCESS, /* mounted, but this user may not create files there */
-	HUGE_NO_FREE,	/* no free page in the default-size pool */
+	HUGE_NO_FREE,   /* no free page in the default-size pool */
 };
 
 /*
@@ -226,7 +227,8 @@ explain_failure(int err, bool no_huge)
 		"RLIMIT_MEMLOCK %llu KiB: raise the limit (ulimit -l unlimited, or memlock in "
 		"/etc/security/limits.conf)%s\n",
 		strerror(err), (unsigned int)geteuid(), (unsigned long long)rl.rlim_cur / 1024,
-		no_huge ? "" : ", give this user a writable hugetlbfs mount, or run with --no-huge");
+		no_huge ? ""
+			: ", give this user a writable hugetlbfs mount, or run with --no-huge");
 }
 
 /* ---- The runtime directory (<run dir>/dpdk/<prefix>/) ---- */
@@ -259,7 +261,7 @@ static bool
 rundir_in_use(const char *dir)
 {
 	char path[PATH_MAX + 8];
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	bool busy;
 	int fd;
 
@@ -281,8 +283,8 @@ rundir_in_use(const char *dir)
 static void
 rundir_remove(const char *dir)
 {
-	static const char *const eal_files[] = { "config", "hugepage_info", "mp_socket",
-						 "fbarray_*" };
+	static const char *const eal_files[] = {"config", "hugepage_info", "mp_socket",
+						"fbarray_*"};
 	struct dirent *e;
 	unsigned int k;
 	DIR *d;
@@ -402,7 +404,8 @@ gntdp_dp_eal_init(const struct gntdp_dp_eal_conf *conf, int argc, char **argv)
 		if (env_no_huge())
 			fprintf(stderr, "gntdp: WARNING: GNTDP_NO_HUGE=1; ");
 		else if (hs == HUGE_NO_ACCESS)
-			fprintf(stderr, "gntdp: WARNING: no write access to hugetlbfs %s as user %u; ",
+			fprintf(stderr,
+				"gntdp: WARNING: no write access to hugetlbfs %s as user %u; ",
 				huge_dir, (unsigned int)geteuid());
 		else
 			fprintf(stderr, "gntdp: WARNING: %s; ",
@@ -459,8 +462,10 @@ gntdp_dp_eal_init(const struct gntdp_dp_eal_conf *conf, int argc, char **argv)
 		/* Memory init failed on hugepages we thought were there: retry once without. */
 		if (conf->huge == GNTDP_DP_HUGE_AUTO && !add_no_huge && !ea.no_huge &&
 		    !env_no_huge() && (err == ENOMEM || err == EACCES)) {
-			fprintf(stderr, "gntdp: WARNING: EAL could not use hugepages (%s); "
-				"restarting with --no-huge (4 KiB pages, slower)\n", strerror(err));
+			fprintf(stderr,
+				"gntdp: WARNING: EAL could not use hugepages (%s); "
+				"restarting with --no-huge (4 KiB pages, slower)\n",
+				strerror(err));
 			reexec_no_huge(saved);
 		}
 		explain_failure(err, add_no_huge || ea.no_huge);
@@ -476,8 +481,8 @@ gntdp_dp_eal_init(const struct gntdp_dp_eal_conf *conf, int argc, char **argv)
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	if (strcmp(rundir, predicted) != 0)
 		rundir_existed = true; /* not known */
-	rundir_ours = rte_eal_process_type() == RTE_PROC_PRIMARY &&
-		      (!ea.no_shconf || !rundir_existed);
+	rundir_ours =
+		rte_eal_process_type() == RTE_PROC_PRIMARY && (!ea.no_shconf || !rundir_existed);
 	rundir_pid = getpid();
 	/*
 	 * EAL consumed ret arguments of nargv and put the program name in
