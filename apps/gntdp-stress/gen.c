@@ -98,13 +98,13 @@ pick_sref(struct qmodel *q, bool writable)
 static uint32_t
 pick_local(struct qmodel *q)
 {
-	return rng_below(&q->rng, q->lv);
+	return rng_below(&q->rng, q->verified_frames);
 }
 
 static uint32_t
 pick_scratch(struct qmodel *q)
 {
-	return q->lv + rng_below(&q->rng, q->ls);
+	return q->verified_frames + rng_below(&q->rng, q->scratch_frames);
 }
 
 static uint32_t
@@ -121,7 +121,8 @@ pick_churn(struct sim *s, struct qmodel *q, gntdp_domid_t *g)
 	uint32_t k = rng_below(&q->rng, NB_GUESTS);
 
 	*g = gdom(k);
-	return &s->g[k].churn[(uint32_t)q->j * s->lay.C + rng_below(&q->rng, s->lay.C)];
+	return &s->g[k].churn[(uint32_t)q->client_idx * s->lay.churn_refs +
+			      rng_below(&q->rng, s->lay.churn_refs)];
 }
 
 static uint32_t
@@ -129,7 +130,7 @@ other_client(struct sim *s, struct qmodel *q)
 {
 	uint32_t j = rng_below(&q->rng, s->lay.nb_cl - 1);
 
-	return j >= (uint32_t)q->j ? j + 1 : j;
+	return j >= (uint32_t)q->client_idx ? j + 1 : j;
 }
 
 static gntdp_domid_t
@@ -271,7 +272,7 @@ cp_local_to_local(struct copy_build *x)
 	uint32_t b = pick_local(x->q);
 
 	if (a == b)
-		b = (a + 1) % x->q->lv;
+		b = (a + 1) % x->q->verified_frames;
 	ptr_local(&x->c->source, a, x->so);
 	ptr_local(&x->c->dest, b, x->dof);
 	x->p->cp_src = (uint16_t)(a + 1);
@@ -321,7 +322,8 @@ static bool
 cp_victim(struct copy_build *x)
 {
 	struct qmodel *q = x->q;
-	uint32_t ref = lay_victim_ref(x->l, (uint32_t)q->j, rng_below(&q->rng, x->l->K));
+	uint32_t ref = lay_victim_ref(x->l, (uint32_t)q->client_idx,
+				      rng_below(&q->rng, x->l->victim_refs));
 
 	return cp_gref_to_scratch(x, DOM_VG, ref,
 				  racy(x->s, x->s->vg_alive ? M_OKAY : M_BAD_DOMAIN,
@@ -351,14 +353,15 @@ cp_corrupt(struct copy_build *x)
 	gntdp_domid_t g = gdom(rng_below(&q->rng, NB_GUESTS));
 
 	if (rng_below(&q->rng, 2)) {
-		uint32_t ref = lay_corrupt_ref(x->l, rng_below(&q->rng, x->l->Z));
+		uint32_t ref = lay_corrupt_ref(x->l, rng_below(&q->rng, x->l->corrupt_refs));
 
 		cp_gref_either_side(x, g, ref, true, pick_scratch(q));
 	} else {
 		uint32_t local = pick_scratch(q);
 
-		cp_gref_either_side(x, g, lay_corrupt_ref(x->l, rng_below(&q->rng, x->l->Z)), false,
-				    local);
+		cp_gref_either_side(x, g,
+				    lay_corrupt_ref(x->l, rng_below(&q->rng, x->l->corrupt_refs)),
+				    false, local);
 	}
 	x->m->mask = spec_mask(GNTDP_GNTTABOP_COPY);
 	return true;
@@ -372,7 +375,8 @@ cp_bad_domain(struct copy_build *x)
 
 	if (rng_below(&q->rng, 2)) {
 		ptr_gref(&c->source, bad_domid(q), rng_below(&q->rng, 600), x->so);
-		ptr_local(&c->dest, q->lv + q->ls > 0 ? pick_scratch(q) : 0, x->dof);
+		ptr_local(&c->dest,
+			  q->verified_frames + q->scratch_frames > 0 ? pick_scratch(q) : 0, x->dof);
 		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
 	} else {
 		ptr_local(&c->source, 0, x->so);
@@ -444,7 +448,8 @@ cp_wrong_grantee(struct copy_build *x)
 {
 	struct qmodel *q = x->q;
 	gntdp_domid_t g = gdom(rng_below(&q->rng, NB_GUESTS));
-	uint32_t ref = lay_stable_ref(x->l, other_client(x->s, q), rng_below(&q->rng, x->l->S + 1));
+	uint32_t ref = lay_stable_ref(x->l, other_client(x->s, q),
+				      rng_below(&q->rng, x->l->stable_refs + 1));
 
 	return cp_gref_to_scratch(x, g, ref, M_GENERAL);
 }
@@ -459,11 +464,11 @@ cp_foreign_frame(struct copy_build *x)
 			   : rng_below(&q->rng, 2)    ? DOM_G1
 						      : DOM_NONE;
 
-	if (rng_below(&q->rng, 2) || q->lv == 0) {
+	if (rng_below(&q->rng, 2) || q->verified_frames == 0) {
 		c->source.u.gmfn = rng_below(&q->rng, 64);
 		c->source.domid = fd;
 		c->source.offset = x->so;
-		if (q->j >= 0)
+		if (q->client_idx >= 0)
 			ptr_sref(&c->dest, &q->sref[pick_sref(q, true)], x->dof);
 		else
 			ptr_gref(&c->dest, DOM_G1, RESERVED_REFS, x->dof);
@@ -502,7 +507,7 @@ cp_bad_gmfn(struct copy_build *x)
 	struct qmodel *q = x->q;
 	struct gntdp_gnttab_copy *c = x->c;
 
-	if (q->lv == 0 || rng_below(&q->rng, 2)) {
+	if (q->verified_frames == 0 || rng_below(&q->rng, 2)) {
 		ptr_local(&c->source, 0, x->so);
 		c->source.u.gmfn = bad_gmfn(x->s, q);
 		ptr_local(&c->dest, 0, x->dof);
@@ -530,7 +535,7 @@ cp_bad_page(struct copy_build *x)
 	struct qmodel *q = x->q;
 	gntdp_domid_t g = gdom(rng_below(&q->rng, NB_GUESTS));
 
-	return cp_gref_to_scratch(x, g, lay_bad_ref(x->l, (uint32_t)q->j), M_BAD_PAGE);
+	return cp_gref_to_scratch(x, g, lay_bad_ref(x->l, (uint32_t)q->client_idx), M_BAD_PAGE);
 }
 
 /* What a queue needs for a copy kind: grants (a client index), two verified local frames. */
@@ -579,8 +584,8 @@ build_copy(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	rand_range(q, &x.so, &x.dof, &len);
 	x.c->len = len;
 	if (k >= K_COUNT || copy_kinds[k].build == NULL ||
-	    (q->j < 0 && (copy_kinds[k].needs & CP_GRANTS)) ||
-	    (q->lv < 2 && (copy_kinds[k].needs & CP_LOCALS)))
+	    (q->client_idx < 0 && (copy_kinds[k].needs & CP_GRANTS)) ||
+	    (q->verified_frames < 2 && (copy_kinds[k].needs & CP_LOCALS)))
 		return false;
 	if (!copy_kinds[k].build(&x))
 		return false;
@@ -662,7 +667,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	memset(mp, 0, sizeof(*mp));
 	p->gfn = NO_GFN;
 	p->map_idx = -1;
-	if (q->j < 0)
+	if (q->client_idx < 0)
 		return false;
 	switch (k) {
 	case K_MP_STABLE:
@@ -701,7 +706,8 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		if (count_zone(q, Z_VICTIM) >= 100)
 			return false;
 		flags = rand_map_flags(q, false, host_ok);
-		mp->ref = lay_victim_ref(l, (uint32_t)q->j, rng_below(&q->rng, l->K));
+		mp->ref = lay_victim_ref(l, (uint32_t)q->client_idx,
+					 rng_below(&q->rng, l->victim_refs));
 		mp->dom = DOM_VG;
 		m->aux = Z_VICTIM;
 		m->mask = racy(s, s->vg_alive ? M_OKAY : M_BAD_DOMAIN,
@@ -711,7 +717,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		if (count_zone(q, Z_CORRUPT) >= 32)
 			return false;
 		flags = rand_map_flags(q, false, host_ok);
-		mp->ref = lay_corrupt_ref(l, rng_below(&q->rng, l->Z));
+		mp->ref = lay_corrupt_ref(l, rng_below(&q->rng, l->corrupt_refs));
 		mp->dom = gdom(rng_below(&q->rng, NB_GUESTS));
 		m->aux = Z_CORRUPT;
 		m->mask = spec_mask(GNTDP_GNTTABOP_MAP_GRANT_REF);
@@ -719,7 +725,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	case K_MP_SAT:
 		kk = rng_below(&q->rng, NB_GUESTS);
 		flags = GNTDP_GNTMAP_DEVICE_MAP | GNTDP_GNTMAP_READONLY;
-		mp->ref = lay_sat_ref(l, (uint32_t)q->j);
+		mp->ref = lay_sat_ref(l, (uint32_t)q->client_idx);
 		mp->dom = gdom(kk);
 		/* Xen's counters saturate at 128 users (spec 2.2); copies never pin devr. */
 		m->mask = q->sat_devr[kk] < 128 ? M_OKAY : M_GENERAL;
@@ -763,7 +769,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	case K_MP_WRONG_GRANTEE:
 		mp->flags = GNTDP_GNTMAP_DEVICE_MAP |
 			    (rng_below(&q->rng, 2) ? GNTDP_GNTMAP_READONLY : 0);
-		mp->ref = lay_stable_ref(l, other_client(s, q), rng_below(&q->rng, l->S));
+		mp->ref = lay_stable_ref(l, other_client(s, q), rng_below(&q->rng, l->stable_refs));
 		mp->dom = gdom(rng_below(&q->rng, NB_GUESTS));
 		m->mask = handle_ok ? M_GENERAL : M_NO_SPACE;
 		m->kind = k;
@@ -787,15 +793,16 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		mp->ref = q->sref[kk].ref;
 		mp->dom = q->sref[kk].g;
 		/* Own RAM, or past the physmap: the translated insert must fail. */
-		gfn = q->lv > 0 && rng_below(&q->rng, 2) ? pick_local(q)
-							 : q->ds->p2m_size + rng_below(&q->rng, 64);
+		gfn = q->verified_frames > 0 && rng_below(&q->rng, 2)
+			      ? pick_local(q)
+			      : q->ds->p2m_size + rng_below(&q->rng, 64);
 		mp->host_addr = (uint64_t)gfn << GNTDP_PAGE_SHIFT;
 		m->mask = handle_ok ? M_GENERAL : M_NO_SPACE;
 		m->kind = k;
 		return true;
 	case K_MP_BAD_PAGE:
 		mp->flags = GNTDP_GNTMAP_DEVICE_MAP;
-		mp->ref = lay_bad_ref(l, (uint32_t)q->j);
+		mp->ref = lay_bad_ref(l, (uint32_t)q->client_idx);
 		mp->dom = gdom(rng_below(&q->rng, NB_GUESTS));
 		m->mask = handle_ok ? M_BAD_PAGE : M_NO_SPACE;
 		m->kind = k;
@@ -891,7 +898,7 @@ build_unmap(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		break;
 	case K_UM_BAD_HOST:
 		x = pick_live_mapping(q, GNTDP_GNTMAP_HOST_MAP);
-		if (x < 0 || (q->nb_gfn_free == 0 && q->lv == 0))
+		if (x < 0 || (q->nb_gfn_free == 0 && q->verified_frames == 0))
 			return false;
 		mm = &q->maps[x];
 		unmap_fill(u, m, mm, 0);
@@ -899,7 +906,7 @@ build_unmap(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		/* Never gfn 0: host_addr 0 means "leave the host part" (a no-op, okay). */
 		u->host_addr = (uint64_t)(q->nb_gfn_free > 0 && rng_below(&q->rng, 2)
 						  ? q->gfn_free[rng_below(&q->rng, q->nb_gfn_free)]
-						  : 1 + rng_below(&q->rng, q->lv - 1))
+						  : 1 + rng_below(&q->rng, q->verified_frames - 1))
 			       << GNTDP_PAGE_SHIFT;
 		m->mask = M_GENERAL;
 		break;
@@ -1110,7 +1117,7 @@ build_transfer(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	case K_TR_SELF:
 		if (q->role != ROLE_VCLIENT || (x = pick_pool(q, 1)) < 0)
 			return false;
-		t->mfn = q->lv + q->ls + (uint32_t)x;
+		t->mfn = q->verified_frames + q->scratch_frames + (uint32_t)x;
 		p->pool = (uint8_t)(x + 1);
 		q->pool[x] = 2;
 		if (k == K_TR_VALID) {
@@ -1545,7 +1552,8 @@ gen_batch(struct sim *s, struct qmodel *q)
 		n = q->nb_maps + 1 + rng_below(&q->rng, 8);
 	if (cmd == GNTDP_GNTTABOP_TRANSFER && n > 16)
 		n = 1 + rng_below(&q->rng, 16);
-	if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF && q->j >= 0 && rng_below(&q->rng, 30) == 0) {
+	if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF && q->client_idx >= 0 &&
+	    rng_below(&q->rng, 30) == 0) {
 		sat = true; /* a saturation batch: pass Xen's 128-user limit on one counter */
 		n = 120 + rng_below(&q->rng, 30);
 	}
@@ -1637,19 +1645,20 @@ static uint8_t *
 expected_frame(struct sim *s, struct qmodel *q, gntdp_domid_t g, uint32_t ref, uint8_t zone)
 {
 	const struct layout *l = &s->lay;
-	uint32_t j = (uint32_t)q->j;
+	uint32_t j = (uint32_t)q->client_idx;
 
 	if (g != DOM_G1 && g != DOM_G2)
 		return NULL;
 	if (zone == Z_STABLE) {
-		for (uint32_t i = 0; i <= l->S; i++) {
+		for (uint32_t i = 0; i <= l->stable_refs; i++) {
 			if (lay_stable_ref(l, j, i) == ref)
 				return gntdp_domain_frame(s->wa->gt, g, lay_stable_gfn(l, j, i));
 		}
 	}
 	if (zone == Z_SAT)
-		return gntdp_domain_frame(s->wa->gt, g, lay_stable_gfn(l, j, l->S + 1));
-	if (zone == Z_CHURN && ref >= lay_churn_ref(l, j, 0) && ref < lay_churn_ref(l, j, l->C))
+		return gntdp_domain_frame(s->wa->gt, g, lay_stable_gfn(l, j, l->stable_refs + 1));
+	if (zone == Z_CHURN && ref >= lay_churn_ref(l, j, 0) &&
+	    ref < lay_churn_ref(l, j, l->churn_refs))
 		return gntdp_domain_frame(s->wa->gt, g,
 					  lay_churn_gfn(l, j, ref - lay_churn_ref(l, j, 0)));
 	return NULL;
@@ -2014,7 +2023,7 @@ finish_batch(struct sim *s, struct qmodel *q)
 		memset(q->touched_local, 0, sizeof(q->touched_local));
 		memset(q->touched_sref, 0, sizeof(q->touched_sref));
 	}
-	for (uint32_t a = 0; a < q->lv && a < 64; a++) {
+	for (uint32_t a = 0; a < q->verified_frames && a < 64; a++) {
 		if (q->touched_local[a])
 			verify_frame(q, "local", q->domid, a,
 				     q->lshadow + (size_t)a * GNTDP_PAGE_SIZE,
