@@ -20,6 +20,8 @@ gntdp_compile build || die "build failed"
 
 bench=build/apps/gntdp-bench/gntdp-bench
 if [ -x "$bench" ]; then
+	# gntdp_dp_eal_init adds --no-pci and, on hugepages, --huge-unlink; the
+	# run leaves no hugepage file or /var/run/dpdk/gntdp-run behind (docs/dataplane.md).
 	eal=(-l 0-1 --file-prefix=gntdp-run)
 	if [ "${GNTDP_NO_HUGE:-0}" = 1 ]; then
 		eal+=(--no-huge -m 1024)

@@ -559,7 +559,7 @@ drain(struct concrun *r)
 		struct gntdp_domain_info di;
 		uint32_t live = 0;
 
-		if (q->j < 0 || !world_dom_alive(&r->wa, q->domid) ||
+		if (q->client_idx < 0 || !world_dom_alive(&r->wa, q->domid) ||
 		    gntdp_domain_info(r->wa.gt, q->domid, &di) != 0)
 			continue;
 		for (uint32_t x = 0; x < q->nb_maps; x++)

@@ -31,7 +31,7 @@ violation(const char *sig, const char *fmt, ...)
 		snprintf(g_viol.first, sizeof(g_viol.first), "[%s] %s", sig, buf);
 		snprintf(g_viol.sig, sizeof(g_viol.sig), "%s", sig);
 	}
-	if (violation_quiet())
+	if (atomic_load_explicit(&g_viol.quiet, memory_order_relaxed))
 		return;
 	if (n < 20)
 		fprintf(stderr, "gntdp-stress: VIOLATION [%s] %s (seed %llu)\n", sig, buf,

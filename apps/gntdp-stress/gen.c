@@ -98,13 +98,13 @@ pick_sref(struct qmodel *q, bool writable)
 static uint32_t
 pick_local(struct qmodel *q)
 {
-	return rng_below(&q->rng, q->lv);
+	return rng_below(&q->rng, q->verified_frames);
 }
 
 static uint32_t
 pick_scratch(struct qmodel *q)
 {
-	return q->lv + rng_below(&q->rng, q->ls);
+	return q->verified_frames + rng_below(&q->rng, q->scratch_frames);
 }
 
 static uint32_t
@@ -121,7 +121,8 @@ pick_churn(struct sim *s, struct qmodel *q, gntdp_domid_t *g)
 	uint32_t k = rng_below(&q->rng, NB_GUESTS);
 
 	*g = gdom(k);
-	return &s->g[k].churn[(uint32_t)q->j * s->lay.C + rng_below(&q->rng, s->lay.C)];
+	return &s->g[k].churn[(uint32_t)q->client_idx * s->lay.churn_refs +
+			      rng_below(&q->rng, s->lay.churn_refs)];
 }
 
 static uint32_t
@@ -129,7 +130,7 @@ other_client(struct sim *s, struct qmodel *q)
 {
 	uint32_t j = rng_below(&q->rng, s->lay.nb_cl - 1);
 
-	return j >= (uint32_t)q->j ? j + 1 : j;
+	return j >= (uint32_t)q->client_idx ? j + 1 : j;
 }
 
 static gntdp_domid_t
@@ -201,240 +202,394 @@ ptr_sref(struct gntdp_gnttab_copy_ptr *p, const struct sref *sr, uint16_t off)
 	ptr_gref(p, sr->g, sr->ref, off);
 }
 
+/*
+ * Copy op builders, one per kind: op i of the batch, with its random range
+ * (offsets, length) already drawn. Each fills the op, the statuses the spec
+ * allows and, for an op whose bytes the model follows, the shadows it reads
+ * and writes; it returns false if the queue cannot build that kind now.
+ */
+struct copy_build {
+	struct sim *s;
+	struct qmodel *q;
+	const struct layout *l;
+	struct gntdp_gnttab_copy *c;
+	struct op_meta *m;
+	struct op_plan *p;
+	uint16_t so, dof; /* source and destination offsets */
+};
+
+static bool
+cp_local_to_sref(struct copy_build *x)
+{
+	uint32_t a = pick_local(x->q);
+	uint32_t k2 = pick_sref(x->q, true);
+
+	ptr_local(&x->c->source, a, x->so);
+	ptr_sref(&x->c->dest, &x->q->sref[k2], x->dof);
+	x->c->flags = GNTDP_GNTCOPY_DEST_GREF;
+	x->p->cp_src = (uint16_t)(a + 1);
+	x->p->cp_dst = (uint16_t)(SHADOW_SREF | k2);
+	x->m->mask = M_OKAY;
+	return true;
+}
+
+static bool
+cp_sref_to_local(struct copy_build *x)
+{
+	uint32_t k1 = pick_sref(x->q, false);
+	uint32_t a = pick_local(x->q);
+
+	ptr_sref(&x->c->source, &x->q->sref[k1], x->so);
+	ptr_local(&x->c->dest, a, x->dof);
+	x->c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
+	x->p->cp_src = (uint16_t)(SHADOW_SREF | k1);
+	x->p->cp_dst = (uint16_t)(a + 1);
+	x->m->mask = M_OKAY;
+	return true;
+}
+
+static bool
+cp_sref_to_sref(struct copy_build *x)
+{
+	uint32_t k1 = pick_sref(x->q, false);
+	uint32_t k2 = pick_sref(x->q, true);
+
+	if (k1 == k2)
+		return false;
+	ptr_sref(&x->c->source, &x->q->sref[k1], x->so);
+	ptr_sref(&x->c->dest, &x->q->sref[k2], x->dof);
+	x->c->flags = GNTDP_GNTCOPY_SOURCE_GREF | GNTDP_GNTCOPY_DEST_GREF;
+	x->p->cp_src = (uint16_t)(SHADOW_SREF | k1);
+	x->p->cp_dst = (uint16_t)(SHADOW_SREF | k2);
+	x->m->mask = M_OKAY;
+	return true;
+}
+
+static bool
+cp_local_to_local(struct copy_build *x)
+{
+	uint32_t a = pick_local(x->q);
+	uint32_t b = pick_local(x->q);
+
+	if (a == b)
+		b = (a + 1) % x->q->verified_frames;
+	ptr_local(&x->c->source, a, x->so);
+	ptr_local(&x->c->dest, b, x->dof);
+	x->p->cp_src = (uint16_t)(a + 1);
+	x->p->cp_dst = (uint16_t)(b + 1);
+	x->m->mask = M_OKAY;
+	return true;
+}
+
+/* Source: grant @p ref of @p g; destination: a scratch frame of the caller. */
+static bool
+cp_gref_to_scratch(struct copy_build *x, gntdp_domid_t g, uint32_t ref, uint32_t mask)
+{
+	ptr_gref(&x->c->source, g, ref, x->so);
+	ptr_local(&x->c->dest, pick_scratch(x->q), x->dof);
+	x->c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
+	x->m->mask = mask;
+	return true;
+}
+
+static bool
+cp_churn_src(struct copy_build *x)
+{
+	gntdp_domid_t g;
+	struct churn *ch = pick_churn(x->s, x->q, &g);
+
+	x->m->aux = Z_CHURN;
+	return cp_gref_to_scratch(
+		x, g, ch->ref,
+		racy(x->s, ch->state == CH_INVALID ? M_GENERAL : M_OKAY, M_OKAY | M_GENERAL));
+}
+
+static bool
+cp_churn_dst(struct copy_build *x)
+{
+	gntdp_domid_t g;
+	struct churn *ch = pick_churn(x->s, x->q, &g);
+
+	ptr_local(&x->c->source, pick_local(x->q), x->so);
+	ptr_gref(&x->c->dest, g, ch->ref, x->dof);
+	x->c->flags = GNTDP_GNTCOPY_DEST_GREF;
+	x->m->mask = racy(x->s, ch->state == CH_RW ? M_OKAY : M_GENERAL, M_OKAY | M_GENERAL);
+	x->m->aux = Z_CHURN;
+	return true;
+}
+
+static bool
+cp_victim(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	uint32_t ref = lay_victim_ref(x->l, (uint32_t)q->client_idx,
+				      rng_below(&q->rng, x->l->victim_refs));
+
+	return cp_gref_to_scratch(x, DOM_VG, ref,
+				  racy(x->s, x->s->vg_alive ? M_OKAY : M_BAD_DOMAIN,
+				       M_OKAY | M_GENERAL | M_BAD_DOMAIN));
+}
+
+/* One side grant @p ref of @p g, the other the caller's frame @p local. */
+static void
+cp_gref_either_side(struct copy_build *x, gntdp_domid_t g, uint32_t ref, bool src_gref,
+		    uint32_t local)
+{
+	if (src_gref) {
+		ptr_gref(&x->c->source, g, ref, x->so);
+		ptr_local(&x->c->dest, local, x->dof);
+		x->c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
+	} else {
+		ptr_local(&x->c->source, local, x->so);
+		ptr_gref(&x->c->dest, g, ref, x->dof);
+		x->c->flags = GNTDP_GNTCOPY_DEST_GREF;
+	}
+}
+
+static bool
+cp_corrupt(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	gntdp_domid_t g = gdom(rng_below(&q->rng, NB_GUESTS));
+
+	if (rng_below(&q->rng, 2)) {
+		uint32_t ref = lay_corrupt_ref(x->l, rng_below(&q->rng, x->l->corrupt_refs));
+
+		cp_gref_either_side(x, g, ref, true, pick_scratch(q));
+	} else {
+		uint32_t local = pick_scratch(q);
+
+		cp_gref_either_side(x, g,
+				    lay_corrupt_ref(x->l, rng_below(&q->rng, x->l->corrupt_refs)),
+				    false, local);
+	}
+	x->m->mask = spec_mask(GNTDP_GNTTABOP_COPY);
+	return true;
+}
+
+static bool
+cp_bad_domain(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	struct gntdp_gnttab_copy *c = x->c;
+
+	if (rng_below(&q->rng, 2)) {
+		ptr_gref(&c->source, bad_domid(q), rng_below(&q->rng, 600), x->so);
+		ptr_local(&c->dest,
+			  q->verified_frames + q->scratch_frames > 0 ? pick_scratch(q) : 0, x->dof);
+		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
+	} else {
+		ptr_local(&c->source, 0, x->so);
+		ptr_gref(&c->dest, bad_domid(q), rng_below(&q->rng, 600), x->dof);
+		c->flags = GNTDP_GNTCOPY_DEST_GREF;
+	}
+	x->m->mask = M_BAD_DOMAIN;
+	return true;
+}
+
+static bool
+cp_bad_ref(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	uint32_t bad = rng_below(&q->rng, 2)
+			       ? 0xffffffffu
+			       : STRESS_MAX_GRANT_FRAMES * GNTDP_GRANT_ENTRIES_PER_FRAME_V1 +
+					 rng_below(&q->rng, 1u << 20);
+	gntdp_domid_t g = gdom(rng_below(&q->rng, NB_GUESTS));
+
+	if (rng_below(&q->rng, 2))
+		cp_gref_either_side(x, g, bad, true, pick_scratch(q));
+	else
+		cp_gref_either_side(x, g, bad, false, pick_local(q));
+	x->m->mask = M_BAD_GNTREF;
+	return true;
+}
+
+static bool
+cp_cross(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	uint32_t k1 = pick_sref(q, false);
+	uint32_t k2 = pick_sref(q, true);
+	uint16_t len;
+
+	if (x->c->len < 2)
+		x->c->len = 2;
+	len = x->c->len;
+	if (rng_below(&q->rng, 2))
+		x->so = (uint16_t)(GNTDP_PAGE_SIZE - len + 1 + rng_below(&q->rng, len - 1));
+	else
+		x->dof = (uint16_t)(GNTDP_PAGE_SIZE - len + 1 + rng_below(&q->rng, len - 1));
+	ptr_sref(&x->c->source, &q->sref[k1], x->so);
+	ptr_sref(&x->c->dest, &q->sref[k2], x->dof);
+	x->c->flags = GNTDP_GNTCOPY_SOURCE_GREF | GNTDP_GNTCOPY_DEST_GREF;
+	x->m->mask = M_BAD_COPY_ARG;
+	return true;
+}
+
+static bool
+cp_ro_dest(struct copy_build *x)
+{
+	struct sim *s = x->s;
+
+	ptr_local(&x->c->source, pick_local(x->q), x->so);
+	ptr_sref(&x->c->dest, &x->q->sref[pick_ro_sref(x->q)], x->dof);
+	x->c->flags = GNTDP_GNTCOPY_DEST_GREF;
+	x->m->mask = M_GENERAL;
+	if (s->conf->selftest && s->nrec >= 20 && !s->selftest_done) {
+		x->m->mask = M_OKAY; /* --selftest: a deliberately wrong expectation */
+		s->selftest_done = true;
+	}
+	return true;
+}
+
+static bool
+cp_wrong_grantee(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	gntdp_domid_t g = gdom(rng_below(&q->rng, NB_GUESTS));
+	uint32_t ref = lay_stable_ref(x->l, other_client(x->s, q),
+				      rng_below(&q->rng, x->l->stable_refs + 1));
+
+	return cp_gref_to_scratch(x, g, ref, M_GENERAL);
+}
+
+static bool
+cp_foreign_frame(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	struct gntdp_gnttab_copy *c = x->c;
+	/* Frame mode needs the literal DOMID_SELF: even the caller's own numeric id fails. */
+	gntdp_domid_t fd = rng_below(&q->rng, 3) == 0 ? q->domid
+			   : rng_below(&q->rng, 2)    ? DOM_G1
+						      : DOM_NONE;
+
+	if (rng_below(&q->rng, 2) || q->verified_frames == 0) {
+		c->source.u.gmfn = rng_below(&q->rng, 64);
+		c->source.domid = fd;
+		c->source.offset = x->so;
+		if (q->client_idx >= 0)
+			ptr_sref(&c->dest, &q->sref[pick_sref(q, true)], x->dof);
+		else
+			ptr_gref(&c->dest, DOM_G1, RESERVED_REFS, x->dof);
+		c->flags = GNTDP_GNTCOPY_DEST_GREF;
+	} else {
+		ptr_local(&c->source, pick_local(q), x->so);
+		c->dest.u.gmfn = rng_below(&q->rng, 64);
+		c->dest.domid = fd;
+		c->dest.offset = x->dof;
+	}
+	x->m->mask = M_PERM;
+	return true;
+}
+
+static bool
+cp_len0(struct copy_build *x)
+{
+	struct rng *r = &x->q->rng;
+	struct gntdp_gnttab_copy *c = x->c;
+
+	c->source.u.gmfn = rng_next(r);
+	c->source.domid = (gntdp_domid_t)rng_next(r);
+	c->source.offset = (uint16_t)rng_next(r);
+	c->dest.u.gmfn = rng_next(r);
+	c->dest.domid = (gntdp_domid_t)rng_next(r);
+	c->dest.offset = (uint16_t)rng_next(r);
+	c->flags = (uint16_t)rng_next(r);
+	c->len = 0;
+	x->m->mask = M_OKAY;
+	return true;
+}
+
+static bool
+cp_bad_gmfn(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	struct gntdp_gnttab_copy *c = x->c;
+
+	if (q->verified_frames == 0 || rng_below(&q->rng, 2)) {
+		ptr_local(&c->source, 0, x->so);
+		c->source.u.gmfn = bad_gmfn(x->s, q);
+		ptr_local(&c->dest, 0, x->dof);
+	} else {
+		ptr_local(&c->source, pick_local(q), x->so);
+		ptr_local(&c->dest, 0, x->dof);
+		c->dest.u.gmfn = bad_gmfn(x->s, q);
+	}
+	x->m->mask = M_BAD_PAGE;
+	return true;
+}
+
+static bool
+cp_invalid_entry(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	gntdp_domid_t g = gdom(rng_below(&q->rng, NB_GUESTS));
+
+	return cp_gref_to_scratch(x, g, rng_below(&q->rng, RESERVED_REFS), M_GENERAL);
+}
+
+static bool
+cp_bad_page(struct copy_build *x)
+{
+	struct qmodel *q = x->q;
+	gntdp_domid_t g = gdom(rng_below(&q->rng, NB_GUESTS));
+
+	return cp_gref_to_scratch(x, g, lay_bad_ref(x->l, (uint32_t)q->client_idx), M_BAD_PAGE);
+}
+
+/* What a queue needs for a copy kind: grants (a client index), two verified local frames. */
+#define CP_GRANTS 1u
+#define CP_LOCALS 2u
+
+static const struct {
+	bool (*build)(struct copy_build *x);
+	uint8_t needs;
+} copy_kinds[K_COUNT] = {
+	[K_CP_L2S] = {cp_local_to_sref, CP_GRANTS | CP_LOCALS},
+	[K_CP_S2L] = {cp_sref_to_local, CP_GRANTS | CP_LOCALS},
+	[K_CP_S2S] = {cp_sref_to_sref, CP_GRANTS},
+	[K_CP_L2L] = {cp_local_to_local, CP_LOCALS},
+	[K_CP_CHURN_SRC] = {cp_churn_src, CP_GRANTS},
+	[K_CP_CHURN_DST] = {cp_churn_dst, CP_GRANTS},
+	[K_CP_VICTIM] = {cp_victim, CP_GRANTS},
+	[K_CP_CORRUPT] = {cp_corrupt, CP_GRANTS},
+	[K_CP_BAD_DOMAIN] = {cp_bad_domain, 0},
+	[K_CP_BAD_REF] = {cp_bad_ref, CP_GRANTS},
+	[K_CP_CROSS] = {cp_cross, CP_GRANTS},
+	[K_CP_RO_DEST] = {cp_ro_dest, CP_GRANTS},
+	[K_CP_WRONG_GRANTEE] = {cp_wrong_grantee, CP_GRANTS},
+	[K_CP_FOREIGN_FRAME] = {cp_foreign_frame, 0},
+	[K_CP_LEN0] = {cp_len0, 0},
+	[K_CP_BAD_GMFN] = {cp_bad_gmfn, 0},
+	[K_CP_INVALID_ENTRY] = {cp_invalid_entry, CP_GRANTS},
+	[K_CP_BAD_PAGE] = {cp_bad_page, CP_GRANTS},
+};
+
 /* One copy op of kind @p k; returns false if the queue cannot build it now. */
 static bool
 build_copy(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 {
-	struct gntdp_gnttab_copy *c = op_at(q, i);
-	struct op_meta *m = &q->cur.meta[i];
-	struct op_plan *p = &q->plan[i];
-	const struct layout *l = &s->lay;
-	uint16_t so, dof, len;
-	uint32_t a, b, k1, k2;
-	gntdp_domid_t g;
-	struct churn *ch;
+	struct copy_build x = {
+		.s = s,
+		.q = q,
+		.l = &s->lay,
+		.c = op_at(q, i),
+		.m = &q->cur.meta[i],
+		.p = &q->plan[i],
+	};
+	uint16_t len;
 
-	memset(c, 0, sizeof(*c));
-	rand_range(q, &so, &dof, &len);
-	c->len = len;
-	if (q->j < 0 && k != K_CP_L2L && k != K_CP_LEN0 && k != K_CP_FOREIGN_FRAME &&
-	    k != K_CP_BAD_GMFN && k != K_CP_BAD_DOMAIN)
+	memset(x.c, 0, sizeof(*x.c));
+	rand_range(q, &x.so, &x.dof, &len);
+	x.c->len = len;
+	if (k >= K_COUNT || copy_kinds[k].build == NULL ||
+	    (q->client_idx < 0 && (copy_kinds[k].needs & CP_GRANTS)) ||
+	    (q->verified_frames < 2 && (copy_kinds[k].needs & CP_LOCALS)))
 		return false;
-	if (q->lv < 2 && (k == K_CP_L2L || k == K_CP_L2S || k == K_CP_S2L))
+	if (!copy_kinds[k].build(&x))
 		return false;
-	switch (k) {
-	case K_CP_L2S:
-		a = pick_local(q);
-		k2 = pick_sref(q, true);
-		ptr_local(&c->source, a, so);
-		ptr_sref(&c->dest, &q->sref[k2], dof);
-		c->flags = GNTDP_GNTCOPY_DEST_GREF;
-		p->cp_src = (uint16_t)(a + 1);
-		p->cp_dst = (uint16_t)(SHADOW_SREF | k2);
-		m->mask = M_OKAY;
-		break;
-	case K_CP_S2L:
-		k1 = pick_sref(q, false);
-		a = pick_local(q);
-		ptr_sref(&c->source, &q->sref[k1], so);
-		ptr_local(&c->dest, a, dof);
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		p->cp_src = (uint16_t)(SHADOW_SREF | k1);
-		p->cp_dst = (uint16_t)(a + 1);
-		m->mask = M_OKAY;
-		break;
-	case K_CP_S2S:
-		k1 = pick_sref(q, false);
-		k2 = pick_sref(q, true);
-		if (k1 == k2)
-			return false;
-		ptr_sref(&c->source, &q->sref[k1], so);
-		ptr_sref(&c->dest, &q->sref[k2], dof);
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF | GNTDP_GNTCOPY_DEST_GREF;
-		p->cp_src = (uint16_t)(SHADOW_SREF | k1);
-		p->cp_dst = (uint16_t)(SHADOW_SREF | k2);
-		m->mask = M_OKAY;
-		break;
-	case K_CP_L2L:
-		if (q->lv < 2)
-			return false;
-		a = pick_local(q);
-		b = pick_local(q);
-		if (a == b)
-			b = (a + 1) % q->lv;
-		ptr_local(&c->source, a, so);
-		ptr_local(&c->dest, b, dof);
-		p->cp_src = (uint16_t)(a + 1);
-		p->cp_dst = (uint16_t)(b + 1);
-		m->mask = M_OKAY;
-		break;
-	case K_CP_CHURN_SRC:
-		ch = pick_churn(s, q, &g);
-		ptr_gref(&c->source, g, ch->ref, so);
-		ptr_local(&c->dest, pick_scratch(q), dof);
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		m->mask = racy(s, ch->state == CH_INVALID ? M_GENERAL : M_OKAY, M_OKAY | M_GENERAL);
-		m->aux = Z_CHURN;
-		break;
-	case K_CP_CHURN_DST:
-		ch = pick_churn(s, q, &g);
-		ptr_local(&c->source, pick_local(q), so);
-		ptr_gref(&c->dest, g, ch->ref, dof);
-		c->flags = GNTDP_GNTCOPY_DEST_GREF;
-		m->mask = racy(s, ch->state == CH_RW ? M_OKAY : M_GENERAL, M_OKAY | M_GENERAL);
-		m->aux = Z_CHURN;
-		break;
-	case K_CP_VICTIM:
-		ptr_gref(&c->source, DOM_VG,
-			 lay_victim_ref(l, (uint32_t)q->j, rng_below(&q->rng, l->K)), so);
-		ptr_local(&c->dest, pick_scratch(q), dof);
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		m->mask = racy(s, s->vg_alive ? M_OKAY : M_BAD_DOMAIN,
-			       M_OKAY | M_GENERAL | M_BAD_DOMAIN);
-		break;
-	case K_CP_CORRUPT:
-		g = gdom(rng_below(&q->rng, NB_GUESTS));
-		if (rng_below(&q->rng, 2)) {
-			ptr_gref(&c->source, g, lay_corrupt_ref(l, rng_below(&q->rng, l->Z)), so);
-			ptr_local(&c->dest, pick_scratch(q), dof);
-			c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		} else {
-			ptr_local(&c->source, pick_scratch(q), so);
-			ptr_gref(&c->dest, g, lay_corrupt_ref(l, rng_below(&q->rng, l->Z)), dof);
-			c->flags = GNTDP_GNTCOPY_DEST_GREF;
-		}
-		m->mask = spec_mask(GNTDP_GNTTABOP_COPY);
-		break;
-	case K_CP_BAD_DOMAIN:
-		if (rng_below(&q->rng, 2)) {
-			ptr_gref(&c->source, bad_domid(q), rng_below(&q->rng, 600), so);
-			ptr_local(&c->dest, q->lv + q->ls > 0 ? pick_scratch(q) : 0, dof);
-			c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		} else {
-			ptr_local(&c->source, 0, so);
-			ptr_gref(&c->dest, bad_domid(q), rng_below(&q->rng, 600), dof);
-			c->flags = GNTDP_GNTCOPY_DEST_GREF;
-		}
-		m->mask = M_BAD_DOMAIN;
-		break;
-	case K_CP_BAD_REF: {
-		uint32_t bad =
-			rng_below(&q->rng, 2)
-				? 0xffffffffu
-				: STRESS_MAX_GRANT_FRAMES * GNTDP_GRANT_ENTRIES_PER_FRAME_V1 +
-					  rng_below(&q->rng, 1u << 20);
-
-		g = gdom(rng_below(&q->rng, NB_GUESTS));
-		if (rng_below(&q->rng, 2)) {
-			ptr_gref(&c->source, g, bad, so);
-			ptr_local(&c->dest, pick_scratch(q), dof);
-			c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		} else {
-			ptr_local(&c->source, pick_local(q), so);
-			ptr_gref(&c->dest, g, bad, dof);
-			c->flags = GNTDP_GNTCOPY_DEST_GREF;
-		}
-		m->mask = M_BAD_GNTREF;
-		break;
-	}
-	case K_CP_CROSS:
-		k1 = pick_sref(q, false);
-		k2 = pick_sref(q, true);
-		if (len < 2)
-			c->len = len = 2;
-		if (rng_below(&q->rng, 2))
-			so = (uint16_t)(GNTDP_PAGE_SIZE - len + 1 + rng_below(&q->rng, len - 1));
-		else
-			dof = (uint16_t)(GNTDP_PAGE_SIZE - len + 1 + rng_below(&q->rng, len - 1));
-		ptr_sref(&c->source, &q->sref[k1], so);
-		ptr_sref(&c->dest, &q->sref[k2], dof);
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF | GNTDP_GNTCOPY_DEST_GREF;
-		m->mask = M_BAD_COPY_ARG;
-		break;
-	case K_CP_RO_DEST:
-		ptr_local(&c->source, pick_local(q), so);
-		ptr_sref(&c->dest, &q->sref[pick_ro_sref(q)], dof);
-		c->flags = GNTDP_GNTCOPY_DEST_GREF;
-		m->mask = M_GENERAL;
-		if (s->conf->selftest && s->nrec >= 20 && !s->selftest_done) {
-			m->mask = M_OKAY; /* --selftest: a deliberately wrong expectation */
-			s->selftest_done = true;
-		}
-		break;
-	case K_CP_WRONG_GRANTEE:
-		g = gdom(rng_below(&q->rng, NB_GUESTS));
-		ptr_gref(&c->source, g,
-			 lay_stable_ref(l, other_client(s, q), rng_below(&q->rng, l->S + 1)), so);
-		ptr_local(&c->dest, pick_scratch(q), dof);
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		m->mask = M_GENERAL;
-		break;
-	case K_CP_FOREIGN_FRAME: {
-		/* Frame mode needs the literal DOMID_SELF: even the caller's own numeric id fails.
-		 */
-		gntdp_domid_t fd = rng_below(&q->rng, 3) == 0 ? q->domid
-				   : rng_below(&q->rng, 2)    ? DOM_G1
-							      : DOM_NONE;
-
-		if (rng_below(&q->rng, 2) || q->lv == 0) {
-			c->source.u.gmfn = rng_below(&q->rng, 64);
-			c->source.domid = fd;
-			c->source.offset = so;
-			if (q->j >= 0)
-				ptr_sref(&c->dest, &q->sref[pick_sref(q, true)], dof);
-			else
-				ptr_gref(&c->dest, DOM_G1, RESERVED_REFS, dof);
-			c->flags = GNTDP_GNTCOPY_DEST_GREF;
-		} else {
-			ptr_local(&c->source, pick_local(q), so);
-			c->dest.u.gmfn = rng_below(&q->rng, 64);
-			c->dest.domid = fd;
-			c->dest.offset = dof;
-		}
-		m->mask = M_PERM;
-		break;
-	}
-	case K_CP_LEN0:
-		c->source.u.gmfn = rng_next(&q->rng);
-		c->source.domid = (gntdp_domid_t)rng_next(&q->rng);
-		c->source.offset = (uint16_t)rng_next(&q->rng);
-		c->dest.u.gmfn = rng_next(&q->rng);
-		c->dest.domid = (gntdp_domid_t)rng_next(&q->rng);
-		c->dest.offset = (uint16_t)rng_next(&q->rng);
-		c->flags = (uint16_t)rng_next(&q->rng);
-		c->len = 0;
-		m->mask = M_OKAY;
-		break;
-	case K_CP_BAD_GMFN:
-		if (q->lv == 0 || rng_below(&q->rng, 2)) {
-			ptr_local(&c->source, 0, so);
-			c->source.u.gmfn = bad_gmfn(s, q);
-			ptr_local(&c->dest, 0, dof);
-		} else {
-			ptr_local(&c->source, pick_local(q), so);
-			ptr_local(&c->dest, 0, dof);
-			c->dest.u.gmfn = bad_gmfn(s, q);
-		}
-		m->mask = M_BAD_PAGE;
-		break;
-	case K_CP_INVALID_ENTRY:
-		g = gdom(rng_below(&q->rng, NB_GUESTS));
-		ptr_gref(&c->source, g, rng_below(&q->rng, RESERVED_REFS), so);
-		ptr_local(&c->dest, pick_scratch(q), dof);
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		m->mask = M_GENERAL;
-		break;
-	case K_CP_BAD_PAGE:
-		g = gdom(rng_below(&q->rng, NB_GUESTS));
-		ptr_gref(&c->source, g, lay_bad_ref(l, (uint32_t)q->j), so);
-		ptr_local(&c->dest, pick_scratch(q), dof);
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-		m->mask = M_BAD_PAGE;
-		break;
-	default:
-		return false;
-	}
-	m->kind = k;
+	x.m->kind = k;
 	return true;
 }
 
@@ -512,7 +667,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	memset(mp, 0, sizeof(*mp));
 	p->gfn = NO_GFN;
 	p->map_idx = -1;
-	if (q->j < 0)
+	if (q->client_idx < 0)
 		return false;
 	switch (k) {
 	case K_MP_STABLE:
@@ -551,7 +706,8 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		if (count_zone(q, Z_VICTIM) >= 100)
 			return false;
 		flags = rand_map_flags(q, false, host_ok);
-		mp->ref = lay_victim_ref(l, (uint32_t)q->j, rng_below(&q->rng, l->K));
+		mp->ref = lay_victim_ref(l, (uint32_t)q->client_idx,
+					 rng_below(&q->rng, l->victim_refs));
 		mp->dom = DOM_VG;
 		m->aux = Z_VICTIM;
 		m->mask = racy(s, s->vg_alive ? M_OKAY : M_BAD_DOMAIN,
@@ -561,7 +717,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		if (count_zone(q, Z_CORRUPT) >= 32)
 			return false;
 		flags = rand_map_flags(q, false, host_ok);
-		mp->ref = lay_corrupt_ref(l, rng_below(&q->rng, l->Z));
+		mp->ref = lay_corrupt_ref(l, rng_below(&q->rng, l->corrupt_refs));
 		mp->dom = gdom(rng_below(&q->rng, NB_GUESTS));
 		m->aux = Z_CORRUPT;
 		m->mask = spec_mask(GNTDP_GNTTABOP_MAP_GRANT_REF);
@@ -569,7 +725,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	case K_MP_SAT:
 		kk = rng_below(&q->rng, NB_GUESTS);
 		flags = GNTDP_GNTMAP_DEVICE_MAP | GNTDP_GNTMAP_READONLY;
-		mp->ref = lay_sat_ref(l, (uint32_t)q->j);
+		mp->ref = lay_sat_ref(l, (uint32_t)q->client_idx);
 		mp->dom = gdom(kk);
 		/* Xen's counters saturate at 128 users (spec 2.2); copies never pin devr. */
 		m->mask = q->sat_devr[kk] < 128 ? M_OKAY : M_GENERAL;
@@ -613,7 +769,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	case K_MP_WRONG_GRANTEE:
 		mp->flags = GNTDP_GNTMAP_DEVICE_MAP |
 			    (rng_below(&q->rng, 2) ? GNTDP_GNTMAP_READONLY : 0);
-		mp->ref = lay_stable_ref(l, other_client(s, q), rng_below(&q->rng, l->S));
+		mp->ref = lay_stable_ref(l, other_client(s, q), rng_below(&q->rng, l->stable_refs));
 		mp->dom = gdom(rng_below(&q->rng, NB_GUESTS));
 		m->mask = handle_ok ? M_GENERAL : M_NO_SPACE;
 		m->kind = k;
@@ -637,15 +793,16 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		mp->ref = q->sref[kk].ref;
 		mp->dom = q->sref[kk].g;
 		/* Own RAM, or past the physmap: the translated insert must fail. */
-		gfn = q->lv > 0 && rng_below(&q->rng, 2) ? pick_local(q)
-							 : q->ds->p2m_size + rng_below(&q->rng, 64);
+		gfn = q->verified_frames > 0 && rng_below(&q->rng, 2)
+			      ? pick_local(q)
+			      : q->ds->p2m_size + rng_below(&q->rng, 64);
 		mp->host_addr = (uint64_t)gfn << GNTDP_PAGE_SHIFT;
 		m->mask = handle_ok ? M_GENERAL : M_NO_SPACE;
 		m->kind = k;
 		return true;
 	case K_MP_BAD_PAGE:
 		mp->flags = GNTDP_GNTMAP_DEVICE_MAP;
-		mp->ref = lay_bad_ref(l, (uint32_t)q->j);
+		mp->ref = lay_bad_ref(l, (uint32_t)q->client_idx);
 		mp->dom = gdom(rng_below(&q->rng, NB_GUESTS));
 		m->mask = handle_ok ? M_BAD_PAGE : M_NO_SPACE;
 		m->kind = k;
@@ -741,7 +898,7 @@ build_unmap(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		break;
 	case K_UM_BAD_HOST:
 		x = pick_live_mapping(q, GNTDP_GNTMAP_HOST_MAP);
-		if (x < 0 || (q->nb_gfn_free == 0 && q->lv == 0))
+		if (x < 0 || (q->nb_gfn_free == 0 && q->verified_frames == 0))
 			return false;
 		mm = &q->maps[x];
 		unmap_fill(u, m, mm, 0);
@@ -749,7 +906,7 @@ build_unmap(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		/* Never gfn 0: host_addr 0 means "leave the host part" (a no-op, okay). */
 		u->host_addr = (uint64_t)(q->nb_gfn_free > 0 && rng_below(&q->rng, 2)
 						  ? q->gfn_free[rng_below(&q->rng, q->nb_gfn_free)]
-						  : 1 + rng_below(&q->rng, q->lv - 1))
+						  : 1 + rng_below(&q->rng, q->verified_frames - 1))
 			       << GNTDP_PAGE_SHIFT;
 		m->mask = M_GENERAL;
 		break;
@@ -960,7 +1117,7 @@ build_transfer(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	case K_TR_SELF:
 		if (q->role != ROLE_VCLIENT || (x = pick_pool(q, 1)) < 0)
 			return false;
-		t->mfn = q->lv + q->ls + (uint32_t)x;
+		t->mfn = q->verified_frames + q->scratch_frames + (uint32_t)x;
 		p->pool = (uint8_t)(x + 1);
 		q->pool[x] = 2;
 		if (k == K_TR_VALID) {
@@ -1395,7 +1552,8 @@ gen_batch(struct sim *s, struct qmodel *q)
 		n = q->nb_maps + 1 + rng_below(&q->rng, 8);
 	if (cmd == GNTDP_GNTTABOP_TRANSFER && n > 16)
 		n = 1 + rng_below(&q->rng, 16);
-	if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF && q->j >= 0 && rng_below(&q->rng, 30) == 0) {
+	if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF && q->client_idx >= 0 &&
+	    rng_below(&q->rng, 30) == 0) {
 		sat = true; /* a saturation batch: pass Xen's 128-user limit on one counter */
 		n = 120 + rng_below(&q->rng, 30);
 	}
@@ -1487,19 +1645,20 @@ static uint8_t *
 expected_frame(struct sim *s, struct qmodel *q, gntdp_domid_t g, uint32_t ref, uint8_t zone)
 {
 	const struct layout *l = &s->lay;
-	uint32_t j = (uint32_t)q->j;
+	uint32_t j = (uint32_t)q->client_idx;
 
 	if (g != DOM_G1 && g != DOM_G2)
 		return NULL;
 	if (zone == Z_STABLE) {
-		for (uint32_t i = 0; i <= l->S; i++) {
+		for (uint32_t i = 0; i <= l->stable_refs; i++) {
 			if (lay_stable_ref(l, j, i) == ref)
 				return gntdp_domain_frame(s->wa->gt, g, lay_stable_gfn(l, j, i));
 		}
 	}
 	if (zone == Z_SAT)
-		return gntdp_domain_frame(s->wa->gt, g, lay_stable_gfn(l, j, l->S + 1));
-	if (zone == Z_CHURN && ref >= lay_churn_ref(l, j, 0) && ref < lay_churn_ref(l, j, l->C))
+		return gntdp_domain_frame(s->wa->gt, g, lay_stable_gfn(l, j, l->stable_refs + 1));
+	if (zone == Z_CHURN && ref >= lay_churn_ref(l, j, 0) &&
+	    ref < lay_churn_ref(l, j, l->churn_refs))
 		return gntdp_domain_frame(s->wa->gt, g,
 					  lay_churn_gfn(l, j, ref - lay_churn_ref(l, j, 0)));
 	return NULL;
@@ -1864,7 +2023,7 @@ finish_batch(struct sim *s, struct qmodel *q)
 		memset(q->touched_local, 0, sizeof(q->touched_local));
 		memset(q->touched_sref, 0, sizeof(q->touched_sref));
 	}
-	for (uint32_t a = 0; a < q->lv && a < 64; a++) {
+	for (uint32_t a = 0; a < q->verified_frames && a < 64; a++) {
 		if (q->touched_local[a])
 			verify_frame(q, "local", q->domid, a,
 				     q->lshadow + (size_t)a * GNTDP_PAGE_SIZE,

@@ -75,7 +75,8 @@ churn_action(struct sim *s, struct record *r)
 	case CH_INVALID:
 		if (s->conc)
 			churn_reopen(s, g->domid, c);
-		rec_guest(r, g->domid, GA_GRANT, c->ref, s->lay.cl_dom[c->j], c->gfn, x < 25);
+		rec_guest(r, g->domid, GA_GRANT, c->ref, s->lay.cl_dom[c->client_idx], c->gfn,
+			  x < 25);
 		return true;
 	case CH_RW:
 		rec_guest(r, g->domid, x < 60 ? GA_END : GA_SET_RO, c->ref, 0, 0, 0);
@@ -98,13 +99,13 @@ corrupt_action(struct sim *s, struct record *r)
 {
 	const struct layout *l = &s->lay;
 	gntdp_domid_t g = rng_below(&s->grng, 2) ? DOM_G1 : DOM_G2;
-	uint32_t z = rng_below(&s->grng, l->Z);
+	uint32_t z = rng_below(&s->grng, l->corrupt_refs);
 	uint32_t x = rng_below(&s->grng, 8);
 	uint16_t flags;
 	gntdp_domid_t dom;
 	uint32_t frame;
 
-	if (l->Z == 0)
+	if (l->corrupt_refs == 0)
 		return false;
 	/* Flags: random bits, a plausible grant, an offer, or nothing. */
 	flags = x < 3   ? (uint16_t)rng_next(&s->grng)
@@ -154,7 +155,8 @@ vc_action(struct sim *s, struct record *r)
 		return false;
 	t = rng_below(&s->grng, vc->tp);
 	if (vc->pool[t] == 0 && !vc->pool_offer[t]) {
-		rec_guest(r, DOM_VC, GA_OFFER, RESERVED_REFS + t, DOM_G1, vc->lv + vc->ls + t, 0);
+		rec_guest(r, DOM_VC, GA_OFFER, RESERVED_REFS + t, DOM_G1,
+			  vc->verified_frames + vc->scratch_frames + t, 0);
 		return true;
 	}
 	if (vc->pool_offer[t] && (!vc->pool_aimed[t] || rng_below(&s->grng, 10) == 0)) {
@@ -278,7 +280,7 @@ guest_applied(struct sim *s, const struct record *r, int res)
 			return;
 		}
 		if (d == DOM_G1 && r->ref >= lay_accept_ref(l, 0) &&
-		    r->ref < lay_accept_ref(l, l->A)) {
+		    r->ref < lay_accept_ref(l, l->accept_refs)) {
 			struct accept *a = &g->acc[r->ref - lay_accept_ref(l, 0)];
 
 			if (r->cmd == GA_OFFER) {
@@ -328,11 +330,12 @@ guest_applied(struct sim *s, const struct record *r, int res)
 		} else if (r->cmd == GA_END_TRANSFER) {
 			vc->pool_offer[t] = 0;
 			if (res >= 0) {
-				if ((uint32_t)res != vc->lv + vc->ls + t)
+				if ((uint32_t)res != vc->verified_frames + vc->scratch_frames + t)
 					violation("transfer",
 						  "VC: page arrived at gfn %d, offered %u", res,
-						  vc->lv + vc->ls + t);
-				verify_page(s, DOM_VC, vc->lv + vc->ls + t, vc->pool_tag[t], "VC");
+						  vc->verified_frames + vc->scratch_frames + t);
+				verify_page(s, DOM_VC, vc->verified_frames + vc->scratch_frames + t,
+					    vc->pool_tag[t], "VC");
 				vc->pool[t] = 1;
 				s->fc.transfers_back++;
 			} else if (res != -ENOENT) {
@@ -349,7 +352,7 @@ guest_vg_grants(struct sim *s, struct record *out, uint32_t max)
 	uint32_t n = 0;
 
 	for (uint32_t j = 0; j < l->nb_cl; j++) {
-		for (uint32_t i = 0; i < l->K && n < max; i++)
+		for (uint32_t i = 0; i < l->victim_refs && n < max; i++)
 			rec_guest(&out[n++], DOM_VG, GA_GRANT, lay_victim_ref(l, j, i),
 				  l->cl_dom[j], lay_victim_gfn(l, j, i), 0);
 	}

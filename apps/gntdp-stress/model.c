@@ -57,23 +57,25 @@ build_spec(struct sim *s)
 	struct world_spec *ws = &s->ws;
 	uint32_t nc = c->clients, grants_max;
 
-	l->S = c->stable_refs;
-	l->C = c->churn_refs;
-	l->Z = c->corrupt_refs;
-	l->K = c->victim_refs;
-	l->A = c->accept_refs;
-	l->lv = c->local_frames;
-	l->ls = SCRATCH_FRAMES;
+	l->stable_refs = c->stable_refs;
+	l->churn_refs = c->churn_refs;
+	l->corrupt_refs = c->corrupt_refs;
+	l->victim_refs = c->victim_refs;
+	l->accept_refs = c->accept_refs;
+	l->verified_frames = c->local_frames;
+	l->scratch_frames = SCRATCH_FRAMES;
 	l->map_gfns = c->map_gfns;
 	l->nb_cl = nc + 2;
 	for (uint32_t j = 0; j < nc; j++)
 		l->cl_dom[j] = (gntdp_domid_t)(1 + j);
 	l->cl_dom[nc] = DOM_VC;
 	l->cl_dom[nc + 1] = DOM_P;
-	l->g_frames = l->nb_cl * (l->S + 2) + l->nb_cl * l->C + SACRIFICIAL_FRAMES;
-	if (RESERVED_REFS + l->nb_cl * (l->S + 3) > GNTDP_GRANT_ENTRIES_PER_FRAME_V1 ||
-	    l->nb_cl * l->C + l->Z + l->A > GNTDP_GRANT_ENTRIES_PER_FRAME_V1 ||
-	    RESERVED_REFS + l->nb_cl * l->K > GNTDP_GRANT_ENTRIES_PER_FRAME_V1) {
+	l->g_frames =
+		l->nb_cl * (l->stable_refs + 2) + l->nb_cl * l->churn_refs + SACRIFICIAL_FRAMES;
+	if (RESERVED_REFS + l->nb_cl * (l->stable_refs + 3) > GNTDP_GRANT_ENTRIES_PER_FRAME_V1 ||
+	    l->nb_cl * l->churn_refs + l->corrupt_refs + l->accept_refs >
+		    GNTDP_GRANT_ENTRIES_PER_FRAME_V1 ||
+	    RESERVED_REFS + l->nb_cl * l->victim_refs > GNTDP_GRANT_ENTRIES_PER_FRAME_V1) {
 		fprintf(stderr, "gntdp-stress: the world does not fit two grant frames: fewer "
 				"clients or refs\n");
 		return -EINVAL;
@@ -82,15 +84,21 @@ build_spec(struct sim *s)
 	memset(ws, 0, sizeof(*ws));
 	ws->seed = c->seed;
 	for (uint32_t j = 0; j < nc; j++)
-		add_dom(ws, l->cl_dom[j], ROLE_CLIENT, j == 0, l->lv + l->ls,
-			l->lv + l->ls + l->map_gfns, 4, GNTDP_DEFAULT_MAX_MAPTRACK_FRAMES, 1);
-	add_dom(ws, DOM_G1, ROLE_GUEST, false, l->g_frames, l->g_frames + l->A, 8, 1, 2);
-	add_dom(ws, DOM_G2, ROLE_GUEST, false, l->g_frames, l->g_frames + l->A, 8, 1, 2);
-	add_dom(ws, DOM_VG, ROLE_VGRANTER, false, l->nb_cl * l->K, l->nb_cl * l->K, 1, 0, 1);
-	add_dom(ws, DOM_VC, ROLE_VCLIENT, false, l->lv + l->ls + POOL_FRAMES,
-		l->lv + l->ls + POOL_FRAMES + l->map_gfns, 4, GNTDP_DEFAULT_MAX_MAPTRACK_FRAMES, 1);
+		add_dom(ws, l->cl_dom[j], ROLE_CLIENT, j == 0,
+			l->verified_frames + l->scratch_frames,
+			l->verified_frames + l->scratch_frames + l->map_gfns, 4,
+			GNTDP_DEFAULT_MAX_MAPTRACK_FRAMES, 1);
+	add_dom(ws, DOM_G1, ROLE_GUEST, false, l->g_frames, l->g_frames + l->accept_refs, 8, 1, 2);
+	add_dom(ws, DOM_G2, ROLE_GUEST, false, l->g_frames, l->g_frames + l->accept_refs, 8, 1, 2);
+	add_dom(ws, DOM_VG, ROLE_VGRANTER, false, l->nb_cl * l->victim_refs,
+		l->nb_cl * l->victim_refs, 1, 0, 1);
+	add_dom(ws, DOM_VC, ROLE_VCLIENT, false,
+		l->verified_frames + l->scratch_frames + POOL_FRAMES,
+		l->verified_frames + l->scratch_frames + POOL_FRAMES + l->map_gfns, 4,
+		GNTDP_DEFAULT_MAX_MAPTRACK_FRAMES, 1);
 	add_dom(ws, DOM_H, ROLE_HOSTILE, false, 32, 32 + 256, 4, 4, 1);
-	add_dom(ws, DOM_P, ROLE_PRESSURE, false, l->lv + l->ls, l->lv + l->ls + 64, 2, 1, 1);
+	add_dom(ws, DOM_P, ROLE_PRESSURE, false, l->verified_frames + l->scratch_frames,
+		l->verified_frames + l->scratch_frames + 64, 2, 1, 1);
 	add_dom(ws, DOM_STALL, ROLE_STALL, false, 1, 1, 1, 0, 1);
 
 	for (uint32_t j = 0; j < nc; j++)
@@ -104,7 +112,9 @@ build_spec(struct sim *s)
 	for (uint32_t w = 0; w < l->nb_workers; w++)
 		add_queue(ws, DOM_STALL, ROLE_STALL);
 
-	grants_max = NB_GUESTS * (l->nb_cl * (l->S + 3) + l->nb_cl * l->C + l->Z) + l->nb_cl * l->K;
+	grants_max = NB_GUESTS * (l->nb_cl * (l->stable_refs + 3) + l->nb_cl * l->churn_refs +
+				  l->corrupt_refs) +
+		     l->nb_cl * l->victim_refs;
 	ws->grants = calloc(grants_max, sizeof(*ws->grants));
 	if (ws->grants == NULL)
 		return -ENOMEM;
@@ -112,32 +122,32 @@ build_spec(struct sim *s)
 		gntdp_domid_t g = k == 0 ? DOM_G1 : DOM_G2;
 
 		for (uint32_t j = 0; j < l->nb_cl; j++) {
-			for (uint32_t i = 0; i < l->S; i++)
+			for (uint32_t i = 0; i < l->stable_refs; i++)
 				add_grant(ws, g, lay_stable_ref(l, j, i), GNTDP_GTF_PERMIT_ACCESS,
 					  l->cl_dom[j], lay_stable_gfn(l, j, i));
-			add_grant(ws, g, lay_stable_ref(l, j, l->S),
+			add_grant(ws, g, lay_stable_ref(l, j, l->stable_refs),
 				  GNTDP_GTF_PERMIT_ACCESS | GNTDP_GTF_READONLY, l->cl_dom[j],
-				  lay_stable_gfn(l, j, l->S));
+				  lay_stable_gfn(l, j, l->stable_refs));
 			add_grant(ws, g, lay_sat_ref(l, j),
 				  GNTDP_GTF_PERMIT_ACCESS | GNTDP_GTF_READONLY, l->cl_dom[j],
-				  lay_stable_gfn(l, j, l->S + 1));
+				  lay_stable_gfn(l, j, l->stable_refs + 1));
 			add_grant(ws, g, lay_bad_ref(l, j), GNTDP_GTF_PERMIT_ACCESS, l->cl_dom[j],
 				  BAD_FRAME);
-			for (uint32_t i = 0; i < l->C; i++)
+			for (uint32_t i = 0; i < l->churn_refs; i++)
 				add_grant(ws, g, lay_churn_ref(l, j, i), GNTDP_GTF_PERMIT_ACCESS,
 					  l->cl_dom[j], lay_churn_gfn(l, j, i));
 		}
-		for (uint32_t z = 0; z < l->Z; z++)
+		for (uint32_t z = 0; z < l->corrupt_refs; z++)
 			add_grant(ws, g, lay_corrupt_ref(l, z), GNTDP_GTF_PERMIT_ACCESS,
 				  l->cl_dom[z % l->nb_cl], lay_sacrificial_gfn(l, z));
 	}
 	for (uint32_t j = 0; j < l->nb_cl; j++) {
-		for (uint32_t i = 0; i < l->K; i++)
+		for (uint32_t i = 0; i < l->victim_refs; i++)
 			add_grant(ws, DOM_VG, lay_victim_ref(l, j, i), GNTDP_GTF_PERMIT_ACCESS,
 				  l->cl_dom[j], lay_victim_gfn(l, j, i));
 	}
 	ws->corrupt_lo = lay_corrupt_ref(l, 0);
-	ws->corrupt_hi = lay_corrupt_ref(l, l->Z);
+	ws->corrupt_hi = lay_corrupt_ref(l, l->corrupt_refs);
 	return 0;
 }
 
@@ -154,15 +164,15 @@ qmodel_init(struct sim *s, struct qmodel *q, unsigned int qid)
 	q->worker = qid % l->nb_workers;
 	q->ds = spec_dom(&s->ws, q->domid);
 	q->privileged = q->ds->privileged != 0;
-	q->j = -1;
+	q->client_idx = -1;
 	for (uint32_t j = 0; j < l->nb_cl; j++) {
 		if (l->cl_dom[j] == q->domid)
-			q->j = (int)j;
+			q->client_idx = (int)j;
 	}
 	rng_seed(&q->rng, s->conf->seed, 1000 + qid);
-	if (q->j >= 0) {
-		q->lv = l->lv;
-		q->ls = l->ls;
+	if (q->client_idx >= 0) {
+		q->verified_frames = l->verified_frames;
+		q->scratch_frames = l->scratch_frames;
 		q->map_gfn0 = q->ds->nr_frames;
 	}
 	if (q->role == ROLE_VCLIENT)
@@ -176,21 +186,22 @@ qmodel_init(struct sim *s, struct qmodel *q, unsigned int qid)
 	if (q->cur.ops == NULL || q->cur.meta == NULL || q->plan == NULL || q->reqs == NULL ||
 	    q->cpls == NULL || q->res == NULL)
 		return -ENOMEM;
-	if (q->lv > 0 && (q->lshadow = malloc((size_t)q->lv * GNTDP_PAGE_SIZE)) == NULL)
+	if (q->verified_frames > 0 &&
+	    (q->lshadow = malloc((size_t)q->verified_frames * GNTDP_PAGE_SIZE)) == NULL)
 		return -ENOMEM;
-	if (q->j >= 0) {
-		q->nb_sref = NB_GUESTS * (l->S + 1);
+	if (q->client_idx >= 0) {
+		q->nb_sref = NB_GUESTS * (l->stable_refs + 1);
 		q->sref = calloc(q->nb_sref, sizeof(*q->sref));
 		if (q->sref == NULL)
 			return -ENOMEM;
 		for (uint32_t k = 0; k < q->nb_sref; k++) {
 			struct sref *sr = &q->sref[k];
-			uint32_t i = k % (l->S + 1);
+			uint32_t i = k % (l->stable_refs + 1);
 
-			sr->g = k / (l->S + 1) == 0 ? DOM_G1 : DOM_G2;
-			sr->ro = i == l->S;
-			sr->ref = lay_stable_ref(l, (uint32_t)q->j, i);
-			sr->gfn = lay_stable_gfn(l, (uint32_t)q->j, i);
+			sr->g = k / (l->stable_refs + 1) == 0 ? DOM_G1 : DOM_G2;
+			sr->ro = i == l->stable_refs;
+			sr->ref = lay_stable_ref(l, (uint32_t)q->client_idx, i);
+			sr->gfn = lay_stable_gfn(l, (uint32_t)q->client_idx, i);
 			sr->shadow = malloc(GNTDP_PAGE_SIZE);
 			if (sr->shadow == NULL)
 				return -ENOMEM;
@@ -216,7 +227,7 @@ qmodel_reset(struct sim *s, struct qmodel *q)
 	}
 	if (di >= 0 && s->wa != NULL)
 		gen = s->wa->gen[di];
-	for (uint32_t a = 0; a < q->lv; a++)
+	for (uint32_t a = 0; a < q->verified_frames; a++)
 		frame_fill(q->lshadow + (size_t)a * GNTDP_PAGE_SIZE, s->ws.seed, q->domid, a, gen);
 	q->nb_gfn_free = 0;
 	if (q->gfn_free != NULL) {
@@ -231,7 +242,7 @@ qmodel_reset(struct sim *s, struct qmodel *q)
 		q->pool[t] = 1;
 		q->pool_offer[t] = 0;
 		q->pool_aimed[t] = 0;
-		q->pool_tag[t] = gen << 16 | (q->lv + q->ls + t);
+		q->pool_tag[t] = gen << 16 | (q->verified_frames + q->scratch_frames + t);
 	}
 	/* The granted frames outlive this domain: take what is there now as expected. */
 	if (s->wa != NULL) {
@@ -253,7 +264,7 @@ qmodel_verify_all(struct sim *s, struct qmodel *q, const char *when)
 
 	if (!world_dom_alive(s->wa, q->domid))
 		return 0;
-	for (uint32_t a = 0; a < q->lv; a++) {
+	for (uint32_t a = 0; a < q->verified_frames; a++) {
 		const uint8_t *f = gntdp_domain_frame(s->wa->gt, q->domid, a);
 
 		if (f == NULL ||
@@ -286,28 +297,28 @@ gmodel_init(struct sim *s, struct gmodel *g, gntdp_domid_t domid)
 	if (domid == DOM_VG)
 		return 0;
 	g->grant_frames = 2;
-	g->nb_churn = l->nb_cl * l->C;
+	g->nb_churn = l->nb_cl * l->churn_refs;
 	g->churn = calloc(g->nb_churn, sizeof(*g->churn));
 	if (g->churn == NULL)
 		return -ENOMEM;
 	for (uint32_t j = 0; j < l->nb_cl; j++) {
-		for (uint32_t i = 0; i < l->C; i++) {
-			struct churn *c = &g->churn[j * l->C + i];
+		for (uint32_t i = 0; i < l->churn_refs; i++) {
+			struct churn *c = &g->churn[j * l->churn_refs + i];
 
 			c->ref = lay_churn_ref(l, j, i);
 			c->gfn = lay_churn_gfn(l, j, i);
-			c->j = (uint8_t)j;
+			c->client_idx = (uint8_t)j;
 			c->state = CH_RW;
 			c->prot = -1;
 			c->epoch = 1;
 		}
 	}
 	if (domid == DOM_G1) {
-		g->nb_acc = l->A;
-		g->acc = calloc(l->A ? l->A : 1, sizeof(*g->acc));
+		g->nb_acc = l->accept_refs;
+		g->acc = calloc(l->accept_refs ? l->accept_refs : 1, sizeof(*g->acc));
 		if (g->acc == NULL)
 			return -ENOMEM;
-		for (uint32_t a = 0; a < l->A; a++) {
+		for (uint32_t a = 0; a < l->accept_refs; a++) {
 			g->acc[a].ref = lay_accept_ref(l, a);
 			g->acc[a].slot = lay_accept_slot(l, a);
 		}

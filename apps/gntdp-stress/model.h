@@ -50,66 +50,73 @@ enum zone { Z_STABLE = 1, Z_RO, Z_SAT, Z_BADFRAME, Z_CHURN, Z_VICTIM, Z_CORRUPT 
 struct layout {
 	uint32_t nb_cl; /* client-like queues that get grants */
 	gntdp_domid_t cl_dom[STRESS_MAX_QUEUES];
-	uint32_t S, C, Z, K, A; /* stable, churn, corrupt, victim, accept refs */
-	uint32_t lv, ls;        /* verified and scratch local frames of a client */
+	/*
+	 * Grant refs: per client and guest, stable ones (a read-only, a saturation and a
+	 * bad-frame ref follow them) and churn ones; per guest, the corrupt zone; VG's victim
+	 * refs per client; G1's accept-transfer entries for VC.
+	 */
+	uint32_t stable_refs, churn_refs, corrupt_refs, victim_refs, accept_refs;
+	/* Local frames of a client: those whose contents the model checks, then scratch ones. */
+	uint32_t verified_frames, scratch_frames;
 	uint32_t map_gfns;
 	uint32_t g_frames; /* RAM frames of G1/G2 */
 	uint32_t nb_workers;
 };
 
-/* Refs and frames of the layout (j: client index). */
+/* Refs and frames of the layout (j: client index, i: index within the zone). */
 static inline uint32_t
 lay_stable_ref(const struct layout *l, uint32_t j, uint32_t i)
 {
-	return RESERVED_REFS + j * (l->S + 3) + i; /* i == S: read-only ref */
+	return RESERVED_REFS + j * (l->stable_refs + 3) + i; /* i == stable_refs: read-only ref */
 }
 
 static inline uint32_t
 lay_sat_ref(const struct layout *l, uint32_t j)
 {
-	return RESERVED_REFS + j * (l->S + 3) + l->S + 1;
+	return RESERVED_REFS + j * (l->stable_refs + 3) + l->stable_refs + 1;
 }
 
 static inline uint32_t
 lay_bad_ref(const struct layout *l, uint32_t j)
 {
-	return RESERVED_REFS + j * (l->S + 3) + l->S + 2;
+	return RESERVED_REFS + j * (l->stable_refs + 3) + l->stable_refs + 2;
 }
 
 static inline uint32_t
 lay_stable_gfn(const struct layout *l, uint32_t j, uint32_t i)
 {
-	return j * (l->S + 2) + i; /* i == S: read-only frame, S + 1: saturation frame */
+	/* i == stable_refs: read-only frame, stable_refs + 1: saturation frame */
+	return j * (l->stable_refs + 2) + i;
 }
 
 static inline uint32_t
 lay_churn_ref(const struct layout *l, uint32_t j, uint32_t i)
 {
-	return GNTDP_GRANT_ENTRIES_PER_FRAME_V1 + j * l->C + i;
+	return GNTDP_GRANT_ENTRIES_PER_FRAME_V1 + j * l->churn_refs + i;
 }
 
 static inline uint32_t
 lay_churn_gfn(const struct layout *l, uint32_t j, uint32_t i)
 {
-	return l->nb_cl * (l->S + 2) + j * l->C + i;
+	return l->nb_cl * (l->stable_refs + 2) + j * l->churn_refs + i;
 }
 
 static inline uint32_t
 lay_corrupt_ref(const struct layout *l, uint32_t z)
 {
-	return GNTDP_GRANT_ENTRIES_PER_FRAME_V1 + l->nb_cl * l->C + z;
+	return GNTDP_GRANT_ENTRIES_PER_FRAME_V1 + l->nb_cl * l->churn_refs + z;
 }
 
 static inline uint32_t
 lay_sacrificial_gfn(const struct layout *l, uint32_t z)
 {
-	return l->nb_cl * (l->S + 2) + l->nb_cl * l->C + z % SACRIFICIAL_FRAMES;
+	return l->nb_cl * (l->stable_refs + 2) + l->nb_cl * l->churn_refs + z % SACRIFICIAL_FRAMES;
 }
 
 static inline uint32_t
 lay_accept_ref(const struct layout *l, uint32_t a)
 {
-	return GNTDP_GRANT_ENTRIES_PER_FRAME_V1 + l->nb_cl * l->C + l->Z + a;
+	return GNTDP_GRANT_ENTRIES_PER_FRAME_V1 + l->nb_cl * l->churn_refs + l->corrupt_refs + a;
 }
 
 static inline uint32_t
@@ -121,13 +128,13 @@ lay_accept_slot(const struct layout *l, uint32_t a)
 static inline uint32_t
 lay_victim_ref(const struct layout *l, uint32_t j, uint32_t i)
 {
-	return RESERVED_REFS + j * l->K + i;
+	return RESERVED_REFS + j * l->victim_refs + i;
 }
 
 static inline uint32_t
 lay_victim_gfn(const struct layout *l, uint32_t j, uint32_t i)
 {
-	return j * l->K + i;
+	return j * l->victim_refs + i;
 }
 
 /* A stable ref a queue owns (also the read-only one). */
@@ -173,16 +180,16 @@ struct qmodel {
 	unsigned int qid;
 	gntdp_domid_t domid;
 	uint8_t role;
-	int j; /* client index, -1 when the queue gets no grants */
+	int client_idx; /* index among the clients that get grants, -1 when none */
 	bool privileged;
 	unsigned int worker;
 	struct gntdp_dp_queue *q;
 	struct rng rng;
 	const struct dom_spec *ds;
 	/* local frames */
-	uint32_t lv, ls, tp;
-	uint8_t *lshadow; /* lv frames */
-	/* stable refs: [0, 2*(S+1)) */
+	uint32_t verified_frames, scratch_frames, tp;
+	uint8_t *lshadow; /* expected contents of the verified_frames */
+	/* stable refs: [0, NB_GUESTS * (stable_refs + 1)), the read-only one last per guest */
 	struct sref *sref;
 	uint32_t nb_sref;
 	uint16_t sat_devr[NB_GUESTS];
@@ -228,7 +235,7 @@ enum cstate { CH_INVALID = 0, CH_RW, CH_RO };
 struct churn {
 	uint32_t ref, gfn;
 	uint8_t state;
-	uint8_t j;
+	uint8_t client_idx; /* whose churn ref */
 	bool poisoned;
 	int prot;
 	uint16_t maps;  /* live mappings the client holds on it */

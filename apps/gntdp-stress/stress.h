@@ -10,8 +10,8 @@
  *  - world.c: the world spec (domains, queues, grants) and building one
  *    world from it, frame patterns, snapshots;
  *  - exec.c: executing one record (a batch, a guest action, a control
- *    action) on the plain core or through the data plane, and checking
- *    statuses against the allowed set;
+ *    action) on the plain core or through the data plane, checking
+ *    statuses against the allowed set, and the violation log;
  *  - model.c: the layout of the domain zoo and the per-queue client models;
  *  - gen.c: the batch generator (every op kind, valid and invalid, with the
  *    statuses the spec allows for it);
@@ -19,7 +19,9 @@
  *    accept-transfer, table growth);
  *  - seq.c: sequential mode (data plane vs plain core, byte for byte);
  *  - conc.c: concurrent mode (all queues, all workers, faults, invariants);
- *  - trace.c: trace files, --replay and --minimize.
+ *  - trace.c: trace files, --replay and --minimize, on top of exec.c
+ *    (exec.c needs nothing from trace.c: the minimizer silences violations
+ *    through g_viol.quiet).
  *
  * Threading: everything here runs on the main thread except the fault
  * handler (any thread) and the world's log callback (worker lcores).
@@ -431,6 +433,8 @@ void prot_reset_all(void);
 
 struct violation_log {
 	atomic_uint count;
+	/* Count, do not print: set while the minimizer replays candidates (trace.c). */
+	atomic_bool quiet;
 	char first[512];
 	char sig[96]; /* signature of the first violation (minimizer) */
 };
@@ -440,8 +444,6 @@ extern uint64_t g_seed;
 
 /* Report a violation (printed once per kind up to a limit). @p sig is a short class tag. */
 void violation(const char *sig, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* True while the minimizer replays candidates (violations are counted, not printed). */
-bool violation_quiet(void);
 
 /* ---- Execution ------------------------------------------------------------ */
 

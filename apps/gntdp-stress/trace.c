@@ -37,12 +37,11 @@
 
 #include <rte_lcore.h>
 
-#include "model.h"
+#include "stress.h"
 
 #define TRACE_MAGIC "GNTDPSTR"
 #define TRACE_VERSION 1u
 
-static bool g_quiet;
 bool g_verbose;
 
 void
@@ -531,7 +530,7 @@ replay_trace(const struct trace *t, const struct stress_conf *c, bool use_dp, bo
 	unsigned int before;
 	int rc;
 
-	g_quiet = quiet;
+	atomic_store(&g_viol.quiet, quiet);
 	before = atomic_load(&g_viol.count);
 	rc = replayer_open(&p, t, c, use_dp);
 	if (rc != 0) {
@@ -545,14 +544,8 @@ replay_trace(const struct trace *t, const struct stress_conf *c, bool use_dp, bo
 			break; /* first violation: that is what is being reproduced */
 	}
 	replayer_close(&p);
-	g_quiet = false;
+	atomic_store(&g_viol.quiet, false);
 	return (int)(atomic_load(&g_viol.count) - before);
-}
-
-bool
-violation_quiet(void)
-{
-	return g_quiet;
 }
 
 int

@@ -105,9 +105,16 @@ struct gntdp_dp_eal_conf {
 	unsigned int no_huge_mb;
 	/**
 	 * Install SIGINT/SIGTERM handlers that set the flag read by
-	 * gntdp_dp_stop_requested(). Default true.
+	 * gntdp_dp_stop_requested(); a second signal then ends the process
+	 * (the default action). Default true.
 	 */
 	bool signals;
+	/**
+	 * Let EAL probe PCI devices. Default false: gntdp adds --no-pci unless
+	 * the command line has --no-pci, -a/--allow or -b/--block (an
+	 * allow-list or block-list means the caller chose its devices).
+	 */
+	bool pci;
 };
 
 /** Fill @p conf with defaults. */
@@ -119,6 +126,26 @@ void gntdp_dp_eal_conf_init(struct gntdp_dp_eal_conf *conf);
  * enum gntdp_dp_huge; an explicit --no-huge on the command line is kept as
  * is). When gntdp falls back to --no-huge by itself it prints exactly one
  * warning line on stderr. Registers the data plane's telemetry commands.
+ *
+ * What a run leaves behind: nothing, on exit, SIGINT or SIGTERM (the
+ * application polls gntdp_dp_stop_requested() and calls
+ * gntdp_dp_eal_cleanup()):
+ *  - "--no-pci" is added unless conf.pci or the command line picks devices;
+ *  - on hugepages "--huge-unlink" is added (files are unlinked as soon as
+ *    they are mapped: none stays even after SIGKILL; no secondary
+ *    processes) unless the command line has --huge-unlink[=...],
+ *    --in-memory, --single-file-segments or --proc-type;
+ *  - the runtime directory <run dir>/dpdk/<file-prefix>/ is removed by
+ *    gntdp_dp_eal_cleanup() and at exit, when it is this process's: it is
+ *    EAL's primary there (which holds the lock on the shared config), or,
+ *    with --in-memory/--no-shconf, it created the directory. Only EAL's
+ *    files are removed; a directory something else is left in stays.
+ * Long EAL options are recognised when spelled in full.
+ *
+ * A non-root user whose EAL start fails under a finite RLIMIT_MEMLOCK gets
+ * one stderr line with the limit and the remedies (ulimit -l, a writable
+ * hugetlbfs mount, --no-huge). In automatic mode a hugetlbfs mount this
+ * user cannot write to means --no-huge, with the warning line.
  *
  * Use it exactly like rte_eal_init: on success, `argc -= ret; argv += ret;`
  * leaves argv[0] = program name followed by the application arguments
@@ -151,8 +178,10 @@ bool gntdp_dp_stop_requested(void);
 void gntdp_dp_request_stop(void);
 
 /**
- * Release EAL resources (rte_eal_cleanup). Call last, after every data
- * plane and world is destroyed. Main thread only.
+ * Release EAL resources (rte_eal_cleanup) and remove this process's runtime
+ * directory (see gntdp_dp_eal_init(); the telemetry socket in it goes at
+ * exit, and the directory with it). Call last, after every data plane and
+ * world is destroyed. Main thread only.
  * @return 0, or a negative errno from rte_eal_cleanup.
  */
 int gntdp_dp_eal_cleanup(void);
