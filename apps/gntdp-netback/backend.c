@@ -2,9 +2,12 @@
 /*
  * The backend: a poll-mode netback on the grant-table core.
  *
- * One lcore owns every vif and port. Each iteration ages the grant cache,
- * then serves each port (mbufs in) and each vif (TX requests in), one burst
- * each. A burst runs in phases (STYLE.md 3.5):
+ * A poller on one data-plane worker (gntdp_dp_poller_register) owns every
+ * vif and port. The worker sets the clock and ages the grant caches of the
+ * backend's contexts (one per source, worker-owned); each call of the
+ * poller ages the peek mappings with the same bound, then serves each port
+ * (mbufs in) and each vif (TX requests in), one burst each. A burst runs in
+ * phases (STYLE.md 3.5):
  *
  *   snapshot  acquire-load req_prod, bound req_prod - req_cons by the ring
  *             size, copy every slot of a packet out of the ring once;
@@ -49,9 +52,6 @@
 
 #include "nb.h"
 #include "ring.h"
-#ifdef GNTDP_HAVE_COPY
-#include "gntdp_copy.h"
-#endif
 
 #define RING_SIZE GNTDP_NETIF_RING_SIZE
 #define PAGE GNTDP_PAGE_SIZE
@@ -112,16 +112,12 @@ be_p2m_extra(const struct nb_conf *conf)
 struct gntdp_gnttab_ctx *
 be_ctx_new(struct be *be)
 {
-	struct gntdp_gnttab_cache_conf cc = {
-		.persistent = be->conf->hold_us > 0,
-		.nb_entries = be->conf->cache_entries,
-	};
 	struct gntdp_gnttab_ctx *ctx;
 
-	if (be->nb_ctx == NB_MAX_CTX || gntdp_gnttab_ctx_create(be->gt, &cc, &ctx) != 0)
+	/* Owned by the worker: it sets the clock and ages the cache (the one bound). */
+	if (be->nb_ctx == NB_MAX_CTX ||
+	    gntdp_dp_worker_ctx_create(be->dp, be->worker, be->conf->cache_entries, &ctx) != 0)
 		return NULL;
-	if (be->copy_fn != NULL)
-		gntdp_gnttab_ctx_set_copy(ctx, be->copy_fn);
 	be->ctxs[be->nb_ctx++] = ctx;
 	return ctx;
 }
@@ -147,12 +143,19 @@ be_cache_stats(const struct be *be, uint64_t *hits, uint64_t *misses)
  * with the same ref numbers did so depending on heap layout (measured: 95%
  * hits in one run, 2% in the next). A source's own context caches only that
  * source's grants and its destinations', and sizes per source (cache_entries).
+ * The contexts belong to the data plane's worker (gntdp_dp_worker_ctx_create),
+ * which ages them with the same bound as its own.
  */
 int
-be_init(struct be *be, struct gntdp_gnttab *gt, const struct nb_conf *conf)
+be_init(struct be *be, struct gntdp_gnttab *gt, struct gntdp_dp *dp, unsigned int worker,
+	const struct nb_conf *conf)
 {
+	int rc;
+
 	memset(be, 0, sizeof(*be));
 	be->gt = gt;
+	be->dp = dp;
+	be->worker = worker;
 	be->conf = conf;
 	be->domid = conf->backend_domid;
 	be->burst_max = conf->burst;
@@ -162,32 +165,16 @@ be_init(struct be *be, struct gntdp_gnttab *gt, const struct nb_conf *conf)
 	be->b = rte_zmalloc("nb_burst", sizeof(*be->b), 64);
 	if (be->vifs == NULL || be->mac == NULL || be->b == NULL)
 		return -ENOMEM;
-	be->copy_name = "memmove";
-#ifdef GNTDP_HAVE_COPY
-	/* The data plane's vector kernels: the widest the CPU and EAL allow, or the named one. */
-	if (strcmp(conf->copy, "memmove") != 0) {
-		enum copy_isa isa = copy_select_eal();
-
-		for (int i = 0; i < COPY_ISA_COUNT; i++) {
-			if (strcmp(conf->copy, copy_isa_name((enum copy_isa)i)) == 0)
-				isa = (enum copy_isa)i;
-		}
-		if (copy_kernel(isa) == NULL || !copy_isa_cpu_supported(isa))
-			return -ENOTSUP;
-		be->copy_fn = copy_kernel(isa);
-		be->copy_name = copy_isa_name(isa);
-	}
-#endif
+	/* The data plane selected the kernel (conf.copy) and installs it in every context. */
+	be->copy_name = gntdp_dp_copy_name(dp);
 	be->ctx = be_ctx_new(be);
 	if (be->ctx == NULL)
 		return -ENOSPC;
 	be->hz = rte_get_tsc_hz();
-	be->hold_cycles = (uint64_t)conf->hold_us * be->hz / 1000000u;
-	/* Age twice per hold period: a pin lives at most 1.5 x hold_us + one iteration. */
-	be->expire_every = be->hold_cycles / 2;
 	be->stall_cycles = (uint64_t)conf->rx_stall_us * be->hz / 1000000u;
 	sw_init(be);
-	return 0;
+	rc = gntdp_dp_poller_register(dp, worker, "netback", be_poll, be, &be->poller);
+	return rc;
 }
 
 static void
@@ -245,8 +232,11 @@ void
 be_fini(struct be *be)
 {
 	be_release_all(be);
+	if (be->poller != NULL)
+		gntdp_dp_poller_unregister(be->dp, be->poller);
+	be->poller = NULL;
 	for (unsigned int i = 0; i < be->nb_ctx; i++)
-		gntdp_gnttab_ctx_destroy(be->ctxs[i]);
+		gntdp_dp_worker_ctx_destroy(be->dp, be->ctxs[i]);
 	be->nb_ctx = 0;
 	be->ctx = NULL;
 	rte_free(be->vifs);
@@ -299,6 +289,7 @@ be_vif_connect(struct be *be, unsigned int idx, gntdp_domid_t fe, gntdp_grant_re
 	v->rx_ring_gfn = base + 2ull * idx + 1;
 	v->peek_gfn = base + 2ull * be->conf->nb_vifs + (uint64_t)idx * be->conf->peek_entries;
 	v->peek_mask = be->conf->peek_entries - 1;
+	v->peek_oldest = UINT64_MAX;
 	v->peek = rte_zmalloc("nb_peek", sizeof(*v->peek) * be->conf->peek_entries, 64);
 	if (v->peek == NULL)
 		return -ENOMEM;
@@ -1420,7 +1411,10 @@ peek_miss(struct be *be, struct be_vif *v, struct peek_ent *e, gntdp_grant_ref_t
 	e->gref = gref;
 	e->handle = m.handle;
 	e->valid = true;
-	e->last_use = be->now;
+	/* Taken now: released by the hold bound from now, however often it is used. */
+	e->taken = be->now;
+	if (be->now < v->peek_oldest)
+		v->peek_oldest = be->now;
 	CTR_ADD(v->st.peek_maps, 1);
 	*va = e->va;
 	return GNTDP_GNTST_OKAY;
@@ -1429,7 +1423,8 @@ peek_miss(struct be *be, struct be_vif *v, struct peek_ent *e, gntdp_grant_ref_t
 /*
  * The page of TX grant @p gref, through a read-only host mapping kept in the
  * vif's peek cache (the backend reads the frame header there to switch; the
- * packet itself still moves with grant copies). Aged like the copy pins.
+ * packet itself still moves with grant copies). Aged like the copy pins:
+ * from when it was taken, not from its last use (peek_age).
  */
 static inline int16_t
 peek(struct be *be, struct be_vif *v, gntdp_grant_ref_t gref, const uint8_t **va)
@@ -1437,20 +1432,22 @@ peek(struct be *be, struct be_vif *v, gntdp_grant_ref_t gref, const uint8_t **va
 	struct peek_ent *e = &v->peek[gref & v->peek_mask];
 
 	if (likely(e->valid && e->gref == gref)) {
-		e->last_use = be->now;
 		*va = e->va;
 		return GNTDP_GNTST_OKAY;
 	}
 	return peek_miss(be, v, e, gref, va);
 }
 
+/* Unmap the peek mappings of @p v taken before @p older_than; recompute the oldest stamp. */
 static void
 peek_expire(struct be *be, struct be_vif *v, uint64_t older_than)
 {
+	uint64_t oldest = UINT64_MAX;
+
 	for (uint32_t i = 0; i <= v->peek_mask; i++) {
 		struct peek_ent *e = &v->peek[i];
 
-		if (e->valid && e->last_use < older_than) {
+		if (e->valid && e->taken < older_than) {
 			struct gntdp_gnttab_unmap_grant_ref u = {
 				.host_addr = (v->peek_gfn + i) << GNTDP_PAGE_SHIFT,
 				.handle = e->handle,
@@ -1459,7 +1456,36 @@ peek_expire(struct be *be, struct be_vif *v, uint64_t older_than)
 			gntdp_gnttab_op(be->ctx, be->domid, GNTDP_GNTTABOP_UNMAP_GRANT_REF, &u, 1);
 			e->valid = false;
 			CTR_ADD(v->st.peek_unmaps, 1);
+			CTR_ADD(be->st.pins_expired, 1);
+		} else if (e->valid && e->taken < oldest) {
+			oldest = e->taken;
 		}
+	}
+	v->peek_oldest = oldest;
+	CTR_ADD(be->st.expire_walks, 1);
+}
+
+/*
+ * The hold bound for the peek mappings, on every call of the poller, busy or
+ * idle, as the worker does for the cached pins: a mapping taken at @p now'
+ * is unmapped by the first call with now > now' + hold, hence at most
+ * hold_us plus one iteration after it was taken. A vif is walked only when
+ * its oldest mapping is due; the walk then also releases the mappings taken
+ * in the first half of the hold (early release is always allowed), so that
+ * a vif is walked at most about once per hold / 2.
+ */
+static void
+peek_age(struct be *be, uint64_t now, uint64_t hold)
+{
+	uint64_t due = now > hold ? now - hold : 0;
+	uint64_t early = now > hold / 2 ? now - hold / 2 : 0;
+
+	for (unsigned int i = 0; i < be->nb_vifs; i++) {
+		struct be_vif *v = &be->vifs[i];
+
+		/* Disabled vifs too: their mappings obey the bound as well. */
+		if (unlikely(v->peek_oldest < due) && v->peek != NULL)
+			peek_expire(be, v, early);
 	}
 }
 
@@ -1775,7 +1801,6 @@ vif_tx_express(struct be *be, struct be_vif *v, unsigned int budget, bool *more)
 		pe = &v->peek[r->gref & v->peek_mask];
 		if (!pe->valid || pe->gref != r->gref || !hdr_equal(pe->va + r->offset, rc->hdr))
 			break;
-		pe->last_use = be->now;
 		off = be->conf->rx_stagger ? (uint16_t)((d->rx_cons & 15u) * 128u) : 0;
 		if (off + r->size > PAGE)
 			off = 0;
@@ -1900,37 +1925,28 @@ vif_poll(struct be *be, struct be_vif *v)
 	return done;
 }
 
-/* ---- The loop ------------------------------------------------------------------- */
+/* ---- The poller ------------------------------------------------------------------ */
 
-unsigned int
-be_iter(struct be *be)
+/*
+ * One call of the backend's poller on its worker: the worker has set the
+ * clock of, aged and quiesced every backend context already (env->now).
+ * Returns the packets handled (> 0: busy).
+ */
+int
+be_poll(void *arg, const struct gntdp_dp_poll_env *env)
 {
-	uint64_t t0 = rte_rdtsc();
+	struct be *be = arg;
 	unsigned int done = 0, i;
 
-	be->now = t0;
+	be->now = env->now;
 	be->iter++;
-	for (i = 0; i < be->nb_ctx; i++)
-		gntdp_gnttab_ctx_set_now(be->ctxs[i], t0);
-	/*
-	 * Age cached pins and peek mappings every expire_every cycles (half the
-	 * hold bound): each is released at most 1.5 x hold_us plus one
-	 * iteration after its last use, busy or idle.
-	 */
-	if (t0 - be->last_expire >= be->expire_every) {
-		uint64_t older = t0 > be->hold_cycles ? t0 - be->hold_cycles : 0;
-
-		for (i = 0; be->hold_cycles > 0 && i < be->nb_ctx; i++)
-			CTR_ADD(be->st.pins_expired, gntdp_gnttab_ctx_expire(be->ctxs[i], older));
-		for (i = 0; i < be->nb_vifs; i++) {
-			if (be->vifs[i].state == VIF_UP)
-				peek_expire(be, &be->vifs[i], be->hold_cycles > 0 ? older : t0);
-		}
-		be->last_expire = t0;
-		CTR_ADD(be->st.expire_walks, 1);
+	/* The CPU time of the thread that runs the backend (stats.c), published once. */
+	if (unlikely(!be->cpu_clock_ok)) {
+		if (pthread_getcpuclockid(pthread_self(), &be->cpu_clock) == 0)
+			/* Release: the main lcore reads cpu_clock after seeing the flag. */
+			__atomic_store_n(&be->cpu_clock_ok, true, __ATOMIC_RELEASE);
 	}
-	for (i = 0; i < be->nb_ctx; i++)
-		gntdp_gnttab_ctx_quiescent(be->ctxs[i]);
+	peek_age(be, env->now, env->hold_cycles);
 	for (i = 0; i < be->nb_ports; i++)
 		done += port_poll(be, &be->ports[i]);
 	for (i = 0; i < be->nb_vifs; i++) {
@@ -1940,22 +1956,7 @@ be_iter(struct be *be)
 	CTR_ADD(be->st.iters, 1);
 	if (done > 0) {
 		CTR_ADD(be->st.busy_iters, 1);
-		CTR_ADD(be->st.busy_cycles, rte_rdtsc() - t0);
+		CTR_ADD(be->st.busy_cycles, rte_rdtsc() - env->now);
 	}
-	return done;
-}
-
-int
-be_main(void *arg)
-{
-	struct be *be = arg;
-
-	/* Release: the main lcore reads cpu_clock after seeing the flag (stats.c). */
-	if (pthread_getcpuclockid(pthread_self(), &be->cpu_clock) == 0)
-		__atomic_store_n(&be->cpu_clock_ok, true, __ATOMIC_RELEASE);
-
-	/* Acquire pairs with the release store of stop by the main lcore. */
-	while (!__atomic_load_n(&be->stop, __ATOMIC_ACQUIRE))
-		be_iter(be);
-	return 0;
+	return (int)done;
 }
