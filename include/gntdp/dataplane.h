@@ -29,9 +29,9 @@
  * is dropped or duplicated, and other queues are unaffected.
  *
  * Threading: control-plane calls (create, queue_create, start, stop,
- * destroy) are made from one thread at a time, normally the EAL main lcore,
- * and never concurrently with gntdp/gnttab.h control-plane calls on the same
- * world. Each queue has one submitting thread and one completing thread at
+ * destroy, poller registration, worker contexts) are made from one thread
+ * at a time, normally the EAL main lcore, and never concurrently with
+ * gntdp/gnttab.h control-plane calls on the same world. Each queue has one submitting thread and one completing thread at
  * a time (they may be the same). Statistics and info getters may be called
  * from any thread at any time; they return approximate snapshots.
  *
@@ -464,7 +464,8 @@ unsigned int gntdp_dp_poller_slots(const struct gntdp_dp *dp);
 
 /**
  * Identity and counters of poller @p id. Any thread (approximate while
- * running).
+ * running), but not concurrently with gntdp_dp_poller_unregister() of that
+ * poller (the telemetry commands are serialised with it).
  * @return 0, -ENOENT (no poller has that id now), -EINVAL (NULL argument).
  */
 int gntdp_dp_poller_info(const struct gntdp_dp *dp, unsigned int id,
