@@ -2,8 +2,8 @@
 /*
  * Data plane control: configuration, copy-kernel selection, workers, their
  * contexts and pollers, queues and their rings, start/stop, and the stats
- * getters. Everything here runs on
- * the control thread; the hot loop is in worker.c.
+ * getters. Everything here runs on the control thread; the hot loop is in
+ * worker.c.
  */
 #include <errno.h>
 #include <stdlib.h>
