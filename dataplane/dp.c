@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Data plane control: configuration, workers and their contexts, queues and
- * their rings, start/stop, and the stats getters. Everything here runs on
- * the control thread; the hot loop is in worker.c.
+ * Data plane control: configuration, copy-kernel selection, workers, their
+ * contexts and pollers, queues and their rings, start/stop, and the stats
+ * getters. Everything here runs on the control thread; the hot loop is in
+ * worker.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -67,9 +68,9 @@ resolve_workers(const struct gntdp_dp_conf *conf, unsigned int *lcores, unsigned
 			return -EINVAL;
 		for (i = 0; i < conf->nb_workers; i++) {
 			id = conf->worker_lcores[i];
-			if (id >= RTE_MAX_LCORE || !rte_lcore_is_enabled(id) ||
-			    id == rte_get_main_lcore()) {
-				DP_LOG(ERR, "lcore %u is not an EAL worker lcore\n", id);
+			/* The main lcore is allowed: a manual worker (dataplane.h). */
+			if (id >= RTE_MAX_LCORE || !rte_lcore_is_enabled(id)) {
+				DP_LOG(ERR, "lcore %u is not an EAL lcore\n", id);
 				return -EINVAL;
 			}
 			for (j = 0; j < i; j++) {
@@ -100,46 +101,248 @@ check_conf(const struct gntdp_dp_conf *c)
 	return 0;
 }
 
-/*
- * Pick the copy kernel: the copy module's choice (CPU flags and
- * --force-max-simd-bitwidth), a named one, or the core's memmove.
- */
-static int
-select_copy(struct gntdp_dp *dp, const char *want)
-{
-	bool autosel = want == NULL || strcmp(want, "auto") == 0;
+/* Every name gntdp_dp_copy_kernel() knows, whether or not this build or CPU has it. */
+static const char *const copy_names[] = { "auto", "memmove", "scalar", "sse", "avx2", "avx512" };
 
-	dp->copy_fn = NULL;
-	dp->copy_name = "memmove";
-	if (want != NULL && strcmp(want, "memmove") == 0)
-		return 0;
+int
+gntdp_dp_copy_kernel(const char *name, gntdp_copy_fn *fn, const char **resolved)
+{
+	gntdp_copy_fn f = NULL;
+	const char *res = "memmove";
+	bool known = false;
+	unsigned int i;
+
+	if (name == NULL)
+		name = "auto";
+	for (i = 0; i < RTE_DIM(copy_names); i++)
+		known |= strcmp(name, copy_names[i]) == 0;
+	if (!known) {
+		char list[96] = "";
+
+		for (i = 0; i < RTE_DIM(copy_names); i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i > 0 ? ", " : "", copy_names[i]);
+		DP_LOG(ERR, "unknown copy kernel '%s' (valid: %s)\n", name, list);
+		return -EINVAL;
+	}
+	if (strcmp(name, "memmove") == 0)
+		goto out;
 #ifdef GNTDP_HAVE_COPY
-	if (autosel) {
+	if (strcmp(name, "auto") == 0) {
+		/* The copy module's choice: CPU flags and --force-max-simd-bitwidth. */
 		enum copy_isa isa = copy_select_eal();
 
-		dp->copy_fn = copy_kernel(isa);
-		dp->copy_name = copy_isa_name(isa);
-		if (dp->copy_fn == NULL)
-			dp->copy_name = "memmove";
-		return 0;
+		f = copy_kernel(isa);
+		if (f != NULL)
+			res = copy_isa_name(isa);
+		goto out;
 	}
 	for (int isa = 0; isa < COPY_ISA_COUNT; isa++) {
-		if (strcmp(want, copy_isa_name((enum copy_isa)isa)) != 0)
+		if (strcmp(name, copy_isa_name((enum copy_isa)isa)) != 0)
 			continue;
-		if (copy_kernel((enum copy_isa)isa) == NULL ||
-		    !copy_isa_cpu_supported((enum copy_isa)isa)) {
-			DP_LOG(ERR, "copy kernel %s not available on this CPU or build\n", want);
-			return -EINVAL;
-		}
-		dp->copy_fn = copy_kernel((enum copy_isa)isa);
-		dp->copy_name = copy_isa_name((enum copy_isa)isa);
-		return 0;
+		f = copy_kernel((enum copy_isa)isa);
+		if (f == NULL || !copy_isa_cpu_supported((enum copy_isa)isa))
+			break;
+		res = copy_isa_name((enum copy_isa)isa);
+		goto out;
 	}
 #else
-	if (autosel)
-		return 0;
+	if (strcmp(name, "auto") == 0)
+		goto out;
 #endif
-	DP_LOG(ERR, "unknown copy kernel '%s'\n", want);
+	DP_LOG(ERR, "copy kernel '%s' is not available on this CPU or in this build\n", name);
+	return -ENOTSUP;
+out:
+	if (fn != NULL)
+		*fn = f;
+	if (resolved != NULL)
+		*resolved = res;
+	return 0;
+}
+
+/* Add @p fn as a poller of worker @p w (control path, stopped). */
+static int
+poller_add(struct gntdp_dp *dp, struct worker *w, const char *name, gntdp_dp_poller_fn fn,
+	   void *arg, struct gntdp_dp_poller **out)
+{
+	struct gntdp_dp_poller *p;
+	unsigned int id;
+
+	if (w->nb_pollers == GNTDP_DP_MAX_WORKER_POLLERS)
+		return -ENOSPC;
+	for (id = 0; id < GNTDP_DP_MAX_POLLERS && dp->pollers[id] != NULL; id++)
+		;
+	if (id == GNTDP_DP_MAX_POLLERS)
+		return -ENOSPC;
+	p = rte_zmalloc_socket("gntdp_poller", sizeof(*p), 64, w->socket);
+	if (p == NULL)
+		p = rte_zmalloc("gntdp_poller", sizeof(*p), 64);
+	if (p == NULL)
+		return -ENOMEM;
+	p->fn = fn;
+	p->arg = arg;
+	p->id = id;
+	p->worker = w->idx;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	w->pollers[w->nb_pollers++] = p;
+	dp_telemetry_lock();
+	dp->pollers[id] = p;
+	if (id >= dp->nb_poller_slots)
+		dp->nb_poller_slots = id + 1;
+	dp_telemetry_unlock();
+	if (out != NULL)
+		*out = p;
+	return 0;
+}
+
+static bool
+poller_name_ok(const char *name)
+{
+	size_t i, n;
+
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	if (n == 0 || n >= GNTDP_DP_POLLER_NAMESIZE)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (name[i] < 0x21 || name[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+int
+gntdp_dp_poller_register(struct gntdp_dp *dp, unsigned int worker, const char *name,
+			 gntdp_dp_poller_fn fn, void *arg, struct gntdp_dp_poller **out)
+{
+	if (dp == NULL || fn == NULL || worker >= dp->nb_workers || !poller_name_ok(name))
+		return -EINVAL;
+	if (atomic_load(&dp->running))
+		return -EBUSY;
+	return poller_add(dp, dp->workers[worker], name, fn, arg, out);
+}
+
+int
+gntdp_dp_poller_unregister(struct gntdp_dp *dp, struct gntdp_dp_poller *p)
+{
+	struct worker *w;
+	unsigned int i;
+
+	if (dp == NULL || p == NULL || p->id >= GNTDP_DP_MAX_POLLERS || dp->pollers[p->id] != p ||
+	    p->fn == dp_queues_poll)
+		return -EINVAL;
+	if (atomic_load(&dp->running))
+		return -EBUSY;
+	w = dp->workers[p->worker];
+	for (i = 0; i < w->nb_pollers && w->pollers[i] != p; i++)
+		;
+	/* Keep the order of the others: it is the order they run in. */
+	memmove(&w->pollers[i], &w->pollers[i + 1],
+		sizeof(w->pollers[0]) * (w->nb_pollers - i - 1));
+	w->nb_pollers--;
+	dp_telemetry_lock();
+	dp->pollers[p->id] = NULL;
+	dp_telemetry_unlock();
+	rte_free(p);
+	return 0;
+}
+
+unsigned int
+gntdp_dp_poller_id(const struct gntdp_dp_poller *p)
+{
+	return p->id;
+}
+
+unsigned int
+gntdp_dp_poller_slots(const struct gntdp_dp *dp)
+{
+	return dp->nb_poller_slots;
+}
+
+int
+gntdp_dp_poller_info(const struct gntdp_dp *dp, unsigned int id, struct gntdp_dp_poller_info *out)
+{
+	const struct gntdp_dp_poller *p;
+
+	if (dp == NULL || out == NULL)
+		return -EINVAL;
+	if (id >= GNTDP_DP_MAX_POLLERS || (p = dp->pollers[id]) == NULL)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->id = p->id;
+	out->worker = p->worker;
+	out->lcore_id = dp->workers[p->worker]->lcore_id;
+	memcpy(out->name, p->name, sizeof(out->name));
+	out->busy = counter_read(&p->busy);
+	out->idle = counter_read(&p->idle);
+	return 0;
+}
+
+/* A context for worker @p w with the data plane's cache policy and copy kernel. */
+static int
+ctx_new(struct gntdp_dp *dp, struct worker *w, unsigned int entries, struct gntdp_gnttab_ctx **out)
+{
+	const struct gntdp_dp_conf *c = &dp->conf;
+	struct gntdp_gnttab_cache_conf cache = { .persistent = w->persistent, .nb_entries = 64 };
+	int rc;
+
+	if (c->cache)
+		cache.nb_entries = entries;
+	rc = gntdp_gnttab_ctx_create(dp->gt, &cache, out);
+	if (rc == 0)
+		gntdp_gnttab_ctx_set_copy(*out, dp->copy_fn);
+	return rc;
+}
+
+int
+gntdp_dp_worker_ctx_create(struct gntdp_dp *dp, unsigned int worker, unsigned int cache_entries,
+			   struct gntdp_gnttab_ctx **out)
+{
+	struct worker *w;
+	int rc;
+
+	if (dp == NULL || out == NULL || worker >= dp->nb_workers ||
+	    (cache_entries != 0 && !pow2_in(cache_entries, 2, 4096)))
+		return -EINVAL;
+	if (atomic_load(&dp->running))
+		return -EBUSY;
+	w = dp->workers[worker];
+	if (w->nb_ctx == DP_WORKER_MAX_CTX)
+		return -ENOSPC;
+	rc = ctx_new(dp, w, cache_entries != 0 ? cache_entries : dp->conf.cache_entries, out);
+	if (rc != 0)
+		return rc;
+	w->ctxs[w->nb_ctx++] = *out;
+	return 0;
+}
+
+int
+gntdp_dp_worker_ctx_destroy(struct gntdp_dp *dp, struct gntdp_gnttab_ctx *ctx)
+{
+	unsigned int i, k;
+
+	if (dp == NULL || ctx == NULL)
+		return -EINVAL;
+	if (atomic_load(&dp->running))
+		return -EBUSY;
+	for (i = 0; i < dp->nb_workers; i++) {
+		struct worker *w = dp->workers[i];
+
+		/* ctxs[0] is the worker's own: not destroyable here. */
+		for (k = 1; k < w->nb_ctx; k++) {
+			if (w->ctxs[k] != ctx)
+				continue;
+			counter_add(&w->stats[ST_EXPIRED],
+				    gntdp_gnttab_ctx_expire(ctx, UINT64_MAX));
+			dp_worker_ctx_fold(w, ctx);
+			gntdp_gnttab_ctx_destroy(ctx);
+			memmove(&w->ctxs[k], &w->ctxs[k + 1],
+				sizeof(w->ctxs[0]) * (w->nb_ctx - k - 1));
+			w->nb_ctx--;
+			return 0;
+		}
+	}
 	return -EINVAL;
 }
 
@@ -147,7 +350,6 @@ static int
 worker_create(struct gntdp_dp *dp, unsigned int idx, unsigned int lcore)
 {
 	const struct gntdp_dp_conf *c = &dp->conf;
-	struct gntdp_gnttab_cache_conf cache = { .persistent = false, .nb_entries = 64 };
 	int socket = (int)rte_lcore_to_socket_id(lcore);
 	struct worker *w;
 	int rc;
@@ -160,30 +362,46 @@ worker_create(struct gntdp_dp *dp, unsigned int idx, unsigned int lcore)
 	w->idx = idx;
 	w->lcore_id = lcore;
 	w->socket = socket;
+	w->manual = lcore == rte_get_main_lcore();
 	w->burst = c->burst;
 	w->stop = &dp->stop;
 	/* hold_us 0 means Xen-exact: the core releases pins before each call returns. */
 	w->persistent = c->cache && c->hold_us > 0;
-	w->hold_cycles = (uint64_t)c->hold_us * rte_get_tsc_hz() / 1000000u;
-	if (c->cache)
-		cache.nb_entries = c->cache_entries;
-	cache.persistent = w->persistent;
-	rc = gntdp_gnttab_ctx_create(dp->gt, &cache, &w->ctx);
+	w->tsc_hz = rte_get_tsc_hz();
+	w->hold_cycles = (uint64_t)c->hold_us * w->tsc_hz / 1000000u;
+	rc = ctx_new(dp, w, c->cache_entries, &w->ctx);
 	if (rc != 0) {
 		rte_free(w);
 		return rc;
 	}
-	gntdp_gnttab_ctx_set_copy(w->ctx, dp->copy_fn);
+	w->ctxs[0] = w->ctx;
+	w->nb_ctx = 1;
 	dp->workers[idx] = w;
-	return 0;
+	/* The built-in poller: this worker's queues. */
+	rc = poller_add(dp, w, "queues", dp_queues_poll, w, NULL);
+	if (rc != 0) {
+		dp->workers[idx] = NULL;
+		gntdp_gnttab_ctx_destroy(w->ctx);
+		rte_free(w);
+	}
+	return rc;
 }
 
 static void
-worker_destroy(struct worker *w)
+worker_destroy(struct gntdp_dp *dp, struct worker *w)
 {
+	unsigned int i;
+
 	if (w == NULL)
 		return;
-	gntdp_gnttab_ctx_destroy(w->ctx);
+	for (i = 0; i < w->nb_pollers; i++) {
+		dp_telemetry_lock();
+		dp->pollers[w->pollers[i]->id] = NULL;
+		dp_telemetry_unlock();
+		rte_free(w->pollers[i]);
+	}
+	for (i = 0; i < w->nb_ctx; i++)
+		gntdp_gnttab_ctx_destroy(w->ctxs[i]);
 	rte_free(w->queues);
 	rte_free(w);
 }
@@ -216,16 +434,16 @@ gntdp_dp_create(struct gntdp_gnttab *gt, const struct gntdp_dp_conf *conf, struc
 	dp->conf = *conf;
 	dp->conf.copy = NULL; /* not kept: the caller's string may go away */
 	dp->inst = atomic_fetch_add(&dp_instances, 1);
-	rc = select_copy(dp, conf->copy);
+	rc = gntdp_dp_copy_kernel(conf->copy, &dp->copy_fn, &dp->copy_name);
 	if (rc != 0)
 		goto err;
+	dp_telemetry_register();
 	for (i = 0; i < nb; i++) {
 		rc = worker_create(dp, i, lcores[i]);
 		if (rc != 0)
 			goto err;
 		dp->nb_workers++;
 	}
-	dp_telemetry_register();
 	dp_telemetry_attach(dp);
 	DP_LOG(INFO, "%u workers, copy kernel %s, cache %s, hold %u us, burst %u\n",
 	       dp->nb_workers, dp->copy_name,
@@ -235,7 +453,7 @@ gntdp_dp_create(struct gntdp_gnttab *gt, const struct gntdp_dp_conf *conf, struc
 	return 0;
 err:
 	for (i = 0; i < dp->nb_workers; i++)
-		worker_destroy(dp->workers[i]);
+		worker_destroy(dp, dp->workers[i]);
 	rte_free(dp);
 	return rc;
 }
@@ -250,7 +468,7 @@ gntdp_dp_destroy(struct gntdp_dp *dp)
 	gntdp_dp_stop(dp);
 	dp_telemetry_detach(dp);
 	for (i = 0; i < dp->nb_workers; i++)
-		worker_destroy(dp->workers[i]);
+		worker_destroy(dp, dp->workers[i]);
 	for (i = 0; i < queue_count(dp); i++) {
 		rte_ring_free(dp->queues[i]->req);
 		rte_ring_free(dp->queues[i]->cpl);
@@ -370,13 +588,18 @@ gntdp_dp_start(struct gntdp_dp *dp)
 		return -EALREADY;
 	atomic_store_explicit(&dp->stop, false, memory_order_relaxed);
 	for (i = 0; i < dp->nb_workers; i++) {
-		rc = rte_eal_remote_launch(worker_main, dp->workers[i], dp->workers[i]->lcore_id);
+		if (dp->workers[i]->manual)
+			continue; /* the main thread runs it with gntdp_dp_poll() */
+		rc = rte_eal_remote_launch(dp_worker_main, dp->workers[i],
+					   dp->workers[i]->lcore_id);
 		if (rc != 0) {
 			DP_LOG(ERR, "lcore %u is busy\n", dp->workers[i]->lcore_id);
-			/* Release pairs with the acquire load in worker_main(). */
+			/* Release pairs with the acquire load in dp_worker_main(). */
 			atomic_store_explicit(&dp->stop, true, memory_order_release);
-			while (i-- > 0)
-				rte_eal_wait_lcore(dp->workers[i]->lcore_id);
+			while (i-- > 0) {
+				if (!dp->workers[i]->manual)
+					rte_eal_wait_lcore(dp->workers[i]->lcore_id);
+			}
 			return -EBUSY;
 		}
 	}
@@ -391,10 +614,12 @@ gntdp_dp_stop(struct gntdp_dp *dp)
 
 	if (dp == NULL || !atomic_load(&dp->running))
 		return;
-	/* Release pairs with the acquire load in worker_main(). */
+	/* Release pairs with the acquire load in dp_worker_main(). */
 	atomic_store_explicit(&dp->stop, true, memory_order_release);
-	for (i = 0; i < dp->nb_workers; i++)
-		rte_eal_wait_lcore(dp->workers[i]->lcore_id);
+	for (i = 0; i < dp->nb_workers; i++) {
+		if (!dp->workers[i]->manual)
+			rte_eal_wait_lcore(dp->workers[i]->lcore_id);
+	}
 	atomic_store(&dp->running, false);
 	/*
 	 * Stopped workers no longer age their caches, so drop every cached pin
@@ -412,24 +637,28 @@ gntdp_dp_running(const struct gntdp_dp *dp)
 int
 gntdp_dp_poll(struct gntdp_dp *dp, unsigned int worker)
 {
-	if (worker >= dp->nb_workers)
+	if (dp == NULL || worker >= dp->nb_workers)
 		return -EINVAL;
-	if (atomic_load(&dp->running))
+	if (atomic_load(&dp->running) && !dp->workers[worker]->manual)
 		return -EBUSY;
-	return (int)worker_iter(dp->workers[worker]);
+	return dp_worker_iter(dp->workers[worker]);
 }
 
 int
 gntdp_dp_flush_cache(struct gntdp_dp *dp)
 {
-	unsigned int i, n = 0, r;
+	unsigned int i, k, n = 0, r;
 
 	if (atomic_load(&dp->running))
 		return -EBUSY;
 	for (i = 0; i < dp->nb_workers; i++) {
-		r = gntdp_gnttab_ctx_expire(dp->workers[i]->ctx, UINT64_MAX);
-		counter_add(&dp->workers[i]->stats[ST_EXPIRED], r);
-		n += r;
+		struct worker *w = dp->workers[i];
+
+		for (k = 0; k < w->nb_ctx; k++) {
+			r = gntdp_gnttab_ctx_expire(w->ctxs[k], UINT64_MAX);
+			counter_add(&w->stats[ST_EXPIRED], r);
+			n += r;
+		}
 	}
 	return (int)n;
 }
@@ -482,12 +711,33 @@ dp_worker_stats(const struct worker *w, struct gntdp_dp_stats *out)
 	out->busy_polls = counter_read(&w->stats[ST_BUSY_POLLS]);
 	out->idle_polls = counter_read(&w->stats[ST_IDLE_POLLS]);
 	out->ring_full = counter_read(&w->stats[ST_RING_FULL]);
-	/* The core allows an approximate read from another thread. */
-	gntdp_gnttab_ctx_stats(w->ctx, &cs);
-	out->copy_bytes = cs.copy_bytes;
-	out->cache_hits = cs.cache_hits;
-	out->cache_misses = cs.cache_misses;
-	out->cache_releases = cs.cache_releases;
+	out->copy_bytes = counter_read(&w->stats[ST_GONE_COPY_BYTES]);
+	out->cache_hits = counter_read(&w->stats[ST_GONE_CACHE_HITS]);
+	out->cache_misses = counter_read(&w->stats[ST_GONE_CACHE_MISSES]);
+	out->cache_releases = counter_read(&w->stats[ST_GONE_CACHE_RELEASES]);
+	/*
+	 * Every context the worker owns. The core allows an approximate read
+	 * from another thread; the list changes only while stopped.
+	 */
+	for (i = 0; i < w->nb_ctx; i++) {
+		gntdp_gnttab_ctx_stats(w->ctxs[i], &cs);
+		out->copy_bytes += cs.copy_bytes;
+		out->cache_hits += cs.cache_hits;
+		out->cache_misses += cs.cache_misses;
+		out->cache_releases += cs.cache_releases;
+	}
+}
+
+void
+dp_worker_ctx_fold(struct worker *w, const struct gntdp_gnttab_ctx *ctx)
+{
+	struct gntdp_gnttab_ctx_stats cs;
+
+	gntdp_gnttab_ctx_stats(ctx, &cs);
+	counter_add(&w->stats[ST_GONE_COPY_BYTES], cs.copy_bytes);
+	counter_add(&w->stats[ST_GONE_CACHE_HITS], cs.cache_hits);
+	counter_add(&w->stats[ST_GONE_CACHE_MISSES], cs.cache_misses);
+	counter_add(&w->stats[ST_GONE_CACHE_RELEASES], cs.cache_releases);
 }
 
 void

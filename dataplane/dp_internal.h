@@ -7,8 +7,12 @@
  *    the stats, with relaxed atomic loads.
  *  - struct gntdp_dp_queue: one cache line per writer (client producer,
  *    client consumer, worker), so counters never false-share.
+ *  - struct gntdp_dp_poller: set up by the main thread while stopped; its
+ *    busy/idle counters are written only by the worker that runs it.
  *  - struct gntdp_dp: control-plane fields, written by the main thread while
  *    the workers are stopped; `stop` is the only field written while they run.
+ *    Telemetry reads the poller slots under telemetry.c's lock, which the
+ *    control thread also takes to change them (dp_telemetry_lock/unlock).
  */
 #ifndef DP_INTERNAL_H
 #define DP_INTERNAL_H
@@ -38,6 +42,11 @@ enum dp_stat {
 	ST_BUSY_POLLS,
 	ST_IDLE_POLLS,
 	ST_RING_FULL,
+	/* Core counters of destroyed extra contexts (gntdp_dp_worker_ctx_destroy), kept in sums. */
+	ST_GONE_COPY_BYTES,
+	ST_GONE_CACHE_HITS,
+	ST_GONE_CACHE_MISSES,
+	ST_GONE_CACHE_RELEASES,
 	ST_COUNT
 };
 
@@ -79,20 +88,43 @@ struct gntdp_dp_queue {
 	counter_t ring_full;
 };
 
+/* A registered poller (gntdp_dp_poller_register). */
+struct gntdp_dp_poller {
+	gntdp_dp_poller_fn fn;
+	void *arg;
+	unsigned int id;     /* slot in dp->pollers, stable until unregistered */
+	unsigned int worker; /* index of the worker that runs it */
+	char name[GNTDP_DP_POLLER_NAMESIZE];
+	/* Written only by the worker that runs it; read by the getters. */
+	alignas(64) counter_t busy; /* calls that returned > 0 */
+	counter_t idle;             /* calls that returned 0 (or < 0) */
+};
+
+/* Contexts a worker owns: its own one, then gntdp_dp_worker_ctx_create()'s. */
+#define DP_WORKER_MAX_CTX (1 + GNTDP_DP_MAX_WORKER_CTX)
+
 struct worker {
 	/* Hot, read by the loop every iteration. */
-	struct gntdp_gnttab_ctx *ctx;
+	struct gntdp_gnttab_ctx *ctx;   /* == ctxs[0], the context pollers get in their env */
 	struct gntdp_dp_queue **queues; /* the queues this worker serves */
 	unsigned int nb_queues;
 	unsigned int burst;
+	unsigned int nb_pollers;
+	unsigned int nb_ctx;
 	uint64_t hold_cycles;
 	bool persistent;
 	const _Atomic bool *stop;
+	uint64_t iter;
+	uint64_t tsc_hz;
+	struct gntdp_dp_poller *pollers[GNTDP_DP_MAX_WORKER_POLLERS];
+	/* Every context the worker ages each iteration (ctxs[0] == ctx). */
+	struct gntdp_gnttab_ctx *ctxs[DP_WORKER_MAX_CTX];
 
 	/* Cold. */
 	unsigned int idx;
 	unsigned int lcore_id;
 	int socket;
+	bool manual; /* on the main lcore: gntdp_dp_start() does not launch it */
 
 	/* Written only by the owner; summed by readers. */
 	alignas(64) counter_t stats[ST_COUNT];
@@ -111,6 +143,9 @@ struct gntdp_dp {
 	/* Release store after queues[] is filled, acquire load by readers on other threads. */
 	_Atomic unsigned int nb_queues;
 	struct gntdp_dp_queue *queues[GNTDP_DP_MAX_QUEUES];
+	/* Poller slots (ids); NULL when free. Changed only while stopped, under poller_lock. */
+	unsigned int nb_poller_slots; /* slots used so far: ids 0 .. nb_poller_slots - 1 */
+	struct gntdp_dp_poller *pollers[GNTDP_DP_MAX_POLLERS];
 	gntdp_copy_fn copy_fn;
 	const char *copy_name;
 	_Atomic bool running;
@@ -119,16 +154,22 @@ struct gntdp_dp {
 };
 
 /* worker.c */
-int worker_main(void *arg);
-unsigned int worker_iter(struct worker *w);
+int dp_worker_main(void *arg);
+int dp_worker_iter(struct worker *w);
+/* The built-in poller: one burst from each of the worker's queues (@p arg is the worker). */
+int dp_queues_poll(void *arg, const struct gntdp_dp_poll_env *env);
 
 /* telemetry.c */
 void dp_telemetry_register(void);
 void dp_telemetry_attach(struct gntdp_dp *dp);
 void dp_telemetry_detach(struct gntdp_dp *dp);
+void dp_telemetry_lock(void);
+void dp_telemetry_unlock(void);
 
 /* dp.c: counters of one worker, with the context's cache and byte counters. */
 void dp_worker_stats(const struct worker *w, struct gntdp_dp_stats *out);
 void dp_stats_add(struct gntdp_dp_stats *sum, const struct gntdp_dp_stats *s);
+/* Keep the core counters of @p ctx, about to be destroyed, in @p w's sums. */
+void dp_worker_ctx_fold(struct worker *w, const struct gntdp_gnttab_ctx *ctx);
 
 #endif /* DP_INTERNAL_H */

@@ -7,7 +7,8 @@
  * Callbacks run on DPDK's telemetry thread. They reach the data plane
  * through `cur_dp`, guarded by `lock` so gntdp_dp_destroy() cannot free it
  * under a running callback; readers only use the stats getters, which are
- * safe from any thread.
+ * safe from any thread. The control thread also takes `lock` to register
+ * or remove a poller, so /gntdp/poller never reads a freed one.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -168,6 +169,50 @@ tel_queue(const char *cmd, const char *params, struct rte_tel_data *d)
 }
 
 static int
+tel_pollers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct gntdp_dp_poller_info pi;
+	unsigned int i, n, k = 0;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+	pthread_mutex_lock(&lock);
+	n = cur_dp != NULL ? gntdp_dp_poller_slots(cur_dp) : 0;
+	for (i = 0; i < n && k < RTE_TEL_MAX_ARRAY_ENTRIES; i++) {
+		if (gntdp_dp_poller_info(cur_dp, i, &pi) == 0) {
+			rte_tel_data_add_array_int(d, (int)i);
+			k++;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+static int
+tel_poller(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	long id = param_id(params);
+	struct gntdp_dp_poller_info pi;
+	int rc = -EINVAL;
+
+	(void)cmd;
+	pthread_mutex_lock(&lock);
+	if (cur_dp != NULL && id >= 0 && gntdp_dp_poller_info(cur_dp, (unsigned int)id, &pi) == 0) {
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_int(d, "id", (int)pi.id);
+		rte_tel_data_add_dict_int(d, "worker", (int)pi.worker);
+		rte_tel_data_add_dict_int(d, "lcore", (int)pi.lcore_id);
+		rte_tel_data_add_dict_string(d, "name", pi.name);
+		rte_tel_data_add_dict_u64(d, "busy", pi.busy);
+		rte_tel_data_add_dict_u64(d, "idle", pi.idle);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+static int
 tel_conf(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct gntdp_dp_conf *c;
@@ -206,6 +251,9 @@ register_once(void)
 		{ "/gntdp/lcore", tel_lcore, "Counters of one worker. Parameters: int lcore_id" },
 		{ "/gntdp/queues", tel_queues, "Queue ids" },
 		{ "/gntdp/queue", tel_queue, "State of one queue. Parameters: int qid" },
+		{ "/gntdp/pollers", tel_pollers, "Poller ids" },
+		{ "/gntdp/poller", tel_poller,
+		  "Name, worker and busy/idle calls of one poller. Parameters: int id" },
 		{ "/gntdp/conf", tel_conf, "Effective data plane configuration" },
 	};
 	unsigned int i;
@@ -220,6 +268,19 @@ void
 dp_telemetry_register(void)
 {
 	pthread_once(&once, register_once);
+}
+
+/* The control thread changes the poller slots under this lock (telemetry reads them). */
+void
+dp_telemetry_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void
+dp_telemetry_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
 }
 
 void

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The worker poll loop: per iteration, age the grant cache, then take one
- * burst from each queue the worker serves, execute it through the core in
- * runs of one command, and publish all of its completions with one enqueue.
+ * The worker poll loop: per iteration, set the clock of every context the
+ * worker owns, age their grant caches and announce their quiescent states,
+ * then call each poller once. The built-in poller "queues" takes one burst
+ * from each queue the worker serves, executes it through the core in runs
+ * of one command, and publishes all of its completions with one enqueue.
  *
  * Exactly-once: a request leaves its ring only in queue_poll(), which takes
  * no more than the free space of the queue's completion ring. The worker is
@@ -123,8 +125,8 @@ scatter(const struct gntdp_dp_req *reqs, uint8_t cmd, struct gntdp_dp_cpl *cpl, 
 
 /* Execute one run of @p cnt requests with the same valid cmd; fill their completions. */
 static void
-exec_run(struct worker *w, const struct gntdp_dp_queue *q, const struct gntdp_dp_req *reqs,
-	 unsigned int i, unsigned int cnt)
+exec_run(struct worker *w, struct gntdp_gnttab_ctx *ctx, const struct gntdp_dp_queue *q,
+	 const struct gntdp_dp_req *reqs, unsigned int i, unsigned int cnt)
 {
 	struct gntdp_dp_cpl *cpl = &w->cpls[i];
 	uint8_t cmd = reqs[i].cmd;
@@ -133,7 +135,7 @@ exec_run(struct worker *w, const struct gntdp_dp_queue *q, const struct gntdp_dp
 
 	/* The op structs are executed in place in the dequeued requests (w->reqs is the
 	 * worker's private copy of the ring entries, so the core may write them). */
-	rc = gntdp_gnttab_op_strided(w->ctx, q->domid, cmd, &w->reqs[i].op, sizeof(*reqs), cnt);
+	rc = gntdp_gnttab_op_strided(ctx, q->domid, cmd, &w->reqs[i].op, sizeof(*reqs), cnt);
 	counter_add(&w->stats[ST_BATCHES], 1);
 	if (likely(rc == 0)) {
 		scatter(&reqs[i], cmd, cpl, cnt);
@@ -149,7 +151,8 @@ exec_run(struct worker *w, const struct gntdp_dp_queue *q, const struct gntdp_dp
 
 /* Execute a burst of @p n requests in ring order; w->cpls[0..n) receive the completions. */
 static void
-exec_burst(struct worker *w, const struct gntdp_dp_queue *q, unsigned int n)
+exec_burst(struct worker *w, struct gntdp_gnttab_ctx *ctx, const struct gntdp_dp_queue *q,
+	   unsigned int n)
 {
 	const struct gntdp_dp_req *reqs = w->reqs;
 	struct gntdp_dp_cpl *cpls = w->cpls;
@@ -170,7 +173,7 @@ exec_burst(struct worker *w, const struct gntdp_dp_queue *q, unsigned int n)
 			continue;
 		}
 		cnt = run_length(reqs, i, n);
-		exec_run(w, q, reqs, i, cnt);
+		exec_run(w, ctx, q, reqs, i, cnt);
 	}
 	/* Per-completion counters: status codes are 0..-13 once the core is done. */
 	for (k = 0; k < n; k++) {
@@ -189,7 +192,7 @@ exec_burst(struct worker *w, const struct gntdp_dp_queue *q, unsigned int n)
  * that the completions of everything taken fit (file comment).
  */
 static unsigned int
-queue_poll(struct worker *w, struct gntdp_dp_queue *q)
+queue_poll(struct worker *w, struct gntdp_gnttab_ctx *ctx, struct gntdp_dp_queue *q)
 {
 	unsigned int space, want, n, left, done;
 
@@ -204,7 +207,7 @@ queue_poll(struct worker *w, struct gntdp_dp_queue *q)
 	}
 	if (n == 0)
 		return 0;
-	exec_burst(w, q, n);
+	exec_burst(w, ctx, q, n);
 	done = rte_ring_sp_enqueue_bulk_elem(q->cpl, w->cpls, sizeof(struct gntdp_dp_cpl), n,
 					     NULL);
 	/* Cannot fail: we are the only producer and checked the space above. */
@@ -213,37 +216,73 @@ queue_poll(struct worker *w, struct gntdp_dp_queue *q)
 	return n;
 }
 
-unsigned int
-worker_iter(struct worker *w)
+int
+dp_queues_poll(void *arg, const struct gntdp_dp_poll_env *env)
 {
-	uint64_t now = rte_rdtsc();
+	struct worker *w = arg;
 	unsigned int i, done = 0;
 
-	gntdp_gnttab_ctx_set_now(w->ctx, now);
-	/*
-	 * Age the cache every iteration, busy or idle: this is what bounds how
-	 * long a cached pin lives after it was taken (docs/cache.md).
-	 */
-	if (w->persistent && now > w->hold_cycles)
-		counter_add(&w->stats[ST_EXPIRED],
-			    gntdp_gnttab_ctx_expire(w->ctx, now - w->hold_cycles));
-	gntdp_gnttab_ctx_quiescent(w->ctx);
-
 	for (i = 0; i < w->nb_queues; i++)
-		done += queue_poll(w, w->queues[i]);
+		done += queue_poll(w, env->ctx, w->queues[i]);
+	return (int)done;
+}
 
-	counter_add(&w->stats[done ? ST_BUSY_POLLS : ST_IDLE_POLLS], 1);
+int
+dp_worker_iter(struct worker *w)
+{
+	struct gntdp_dp_poll_env env;
+	uint64_t now = rte_rdtsc();
+	unsigned int i, expired = 0;
+	int done = 0;
+
+	/*
+	 * Every context the worker owns, every iteration, busy or idle: the
+	 * clock stamps the pins taken in this iteration, and ageing them here
+	 * is what bounds how long a cached pin lives after it was taken
+	 * (docs/cache.md). Pollers cannot opt out.
+	 */
+	for (i = 0; i < w->nb_ctx; i++) {
+		gntdp_gnttab_ctx_set_now(w->ctxs[i], now);
+		if (w->persistent && now > w->hold_cycles)
+			expired += gntdp_gnttab_ctx_expire(w->ctxs[i], now - w->hold_cycles);
+		gntdp_gnttab_ctx_quiescent(w->ctxs[i]);
+	}
+	if (expired > 0)
+		counter_add(&w->stats[ST_EXPIRED], expired);
+
+	env.ctx = w->ctx;
+	env.now = now;
+	env.hold_cycles = w->persistent ? w->hold_cycles : 0;
+	env.tsc_hz = w->tsc_hz;
+	env.iter = w->iter;
+	env.worker = w->idx;
+	env.lcore_id = w->lcore_id;
+	/* One indirect call per poller per iteration; nothing per op. */
+	for (i = 0; i < w->nb_pollers; i++) {
+		struct gntdp_dp_poller *p = w->pollers[i];
+		int r = p->fn(p->arg, &env);
+
+		if (r > 0) {
+			counter_add(&p->busy, 1);
+			done += r;
+		} else {
+			counter_add(&p->idle, 1);
+		}
+	}
+	w->iter++;
+	counter_add(&w->stats[done > 0 ? ST_BUSY_POLLS : ST_IDLE_POLLS], 1);
 	return done;
 }
 
 int
-worker_main(void *arg)
+dp_worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	DP_LOG(DEBUG, "worker %u on lcore %u: %u queues\n", w->idx, w->lcore_id, w->nb_queues);
+	DP_LOG(DEBUG, "worker %u on lcore %u: %u queues, %u pollers\n", w->idx, w->lcore_id,
+	       w->nb_queues, w->nb_pollers);
 	/* Acquire pairs with the release store in gntdp_dp_stop(). */
 	while (!atomic_load_explicit(w->stop, memory_order_acquire))
-		worker_iter(w);
+		dp_worker_iter(w);
 	return 0;
 }

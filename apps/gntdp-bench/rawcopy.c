@@ -27,9 +27,6 @@
 #include <rte_pause.h>
 
 #include "bench.h"
-#ifdef GNTDP_HAVE_COPY
-#include "gntdp_copy.h"
-#endif
 
 /* Each kernel is timed RAW_ROUNDS times this long per worker, interleaved: 2.8 s in all. */
 #define RAW_SECONDS 0.2
@@ -115,19 +112,15 @@ memmove_fn(void *dst, const void *src, size_t n)
 	memmove(dst, src, n);
 }
 
-/* The data plane's kernel by the name gntdp_dp_copy_name() reports. */
+/* The data plane's kernel by the name gntdp_dp_copy_name() reports (its public lookup). */
 static gntdp_copy_fn
 dp_kernel(const char *name)
 {
-	if (strcmp(name, "memmove") == 0)
-		return memmove_fn;
-#ifdef GNTDP_HAVE_COPY
-	for (int i = 0; i < COPY_ISA_COUNT; i++) {
-		if (strcmp(copy_isa_name((enum copy_isa)i), name) == 0)
-			return copy_kernel((enum copy_isa)i);
-	}
-#endif
-	return NULL;
+	gntdp_copy_fn fn;
+
+	if (gntdp_dp_copy_kernel(name, &fn, NULL) != 0)
+		return NULL;
+	return fn != NULL ? fn : memmove_fn;
 }
 
 /* Run fn on every worker lcore at once; returns summed GB/s and Mcopies/s. */

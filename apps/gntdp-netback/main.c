@@ -4,9 +4,10 @@
  *
  *   gntdp-netback -l 0-1 [EAL options] -- --config configs/netback/g2g.ini [options]
  *
- * The backend polls on the first EAL worker lcore; the emulated frontends
- * (guests) poll on the main lcore. With a single lcore both run in turn on
- * it. The run ends after [run] duration, on SIGINT/SIGTERM, once the ports
+ * The backend is a poller on the data plane's worker, on the first EAL
+ * worker lcore; the emulated frontends (guests) poll on the main lcore.
+ * With a single lcore the worker is a manual one and both run in turn on
+ * the main lcore. The run ends after [run] duration, on SIGINT/SIGTERM, once the ports
  * sent expect_port_tx packets, or after idle_exit_ms without traffic; then
  * the report is printed (and written as JSON with --json).
  *
@@ -91,7 +92,7 @@ runner_check(struct nb *nb, struct runner *r)
 }
 
 static void
-run(struct nb *nb, int worker)
+run(struct nb *nb)
 {
 	const struct nb_conf *c = &nb->conf;
 	struct runner r;
@@ -106,21 +107,23 @@ run(struct nb *nb, int worker)
 	r.next_progress = r.t0 + (uint64_t)c->progress_ms * r.hz / 1000;
 	r.last_change = r.t0;
 	snap_take(&nb->be, &nb->fe, &r.s_prev);
-	if (worker >= 0)
-		rte_eal_remote_launch(be_main, &nb->be, (unsigned int)worker);
+	/* Launches the worker; a manual one (one lcore) is stepped below instead. */
+	if (gntdp_dp_start(nb->dp) != 0) {
+		fprintf(stderr, "gntdp-netback: cannot start the data plane on lcore %u\n",
+			nb->lcore);
+		return;
+	}
 	for (;;) {
-		if (worker < 0)
-			be_iter(&nb->be);
+		if (nb->manual)
+			gntdp_dp_poll(nb->dp, 0);
 		fe_poll(&nb->fe);
 		if ((++iter & 63) == 0 && runner_check(nb, &r))
 			break;
 	}
 	if (!r.measuring)
 		snap_take(&nb->be, &nb->fe, &r.s_start);
-	/* Release pairs with the acquire load in be_main(). */
-	__atomic_store_n(&nb->be.stop, true, __ATOMIC_RELEASE);
-	if (worker >= 0)
-		rte_eal_wait_lcore((unsigned int)worker);
+	/* The worker finishes its iteration; every cached pin is released. */
+	gntdp_dp_stop(nb->dp);
 	snap_take(&nb->be, &nb->fe, &r.s_now);
 	/* Let the guests take the last responses (counted in the totals, not the window). */
 	for (int i = 0; i < 64; i++)
@@ -191,7 +194,7 @@ main(int argc, char **argv)
 {
 	static struct nb nb;
 	struct app a;
-	int rc, worker, status = EXIT_SUCCESS;
+	int rc, status = EXIT_SUCCESS;
 
 	rc = app_start(&a, &nb_app, &nb.conf, argc, argv);
 	if (rc != APP_RUN)
@@ -199,22 +202,20 @@ main(int argc, char **argv)
 	snprintf(nb.conf.json, sizeof(nb.conf.json), "%s", a.json_path);
 	if (!nb.conf.quiet)
 		conf_print(&nb.conf, stdout);
-	/* The backend gets the first worker lcore; none: everything on the main lcore. */
-	worker = (int)rte_get_next_lcore((unsigned int)-1, 1, 0);
-	if (worker >= RTE_MAX_LCORE) {
-		worker = -1;
-		fprintf(stderr, "gntdp-netback: one lcore: backend and frontends share it\n");
-	}
+	/* The backend's worker gets the first worker lcore; none: the main lcore (nb_setup). */
 	rc = nb_setup(&nb);
 	if (rc == 0) {
+		if (nb.manual)
+			fprintf(stderr,
+				"gntdp-netback: one lcore: backend and frontends share it\n");
 		telemetry_register(&nb.be, &nb.fe);
 		if (!nb.conf.quiet)
-			printf("gntdp-netback: backend on lcore %d, frontends on lcore %u, copy %s, "
-			       "%s\n",
-			       worker < 0 ? (int)rte_get_main_lcore() : worker, rte_get_main_lcore(),
-			       nb.be.copy_name, gntdp_dp_eal_hugepages() ? "hugepages" : "no hugepages");
+			printf("gntdp-netback: backend on lcore %u, frontends on lcore %u, "
+			       "copy %s, %s\n",
+			       nb.lcore, rte_get_main_lcore(), nb.be.copy_name,
+			       gntdp_dp_eal_hugepages() ? "hugepages" : "no hugepages");
 		fflush(stdout);
-		run(&nb, worker);
+		run(&nb);
 		if (!frames_ok(&nb))
 			status = EXIT_FAILURE;
 	} else {

@@ -6,10 +6,10 @@
  * one step at a time.
  *
  * Threads: the backend state (struct be and everything under it) is owned
- * by the backend lcore while it runs; the frontends (struct fe) by the lcore
- * that polls them (the main lcore). They share only the ring pages and the
- * buffer frames, through the grant table, as a real netback and netfront
- * do. Counters are written by their owner with relaxed atomic stores and
+ * by the data-plane worker that runs its poller while the data plane runs;
+ * the frontends (struct fe) by the lcore that polls them (the main lcore).
+ * They share only the ring pages and the buffer frames, through the grant
+ * table, as a real netback and netfront do. Counters are written by their owner with relaxed atomic stores and
  * read by the main lcore with relaxed loads (CTR_ADD / CTR_GET).
  */
 #ifndef NB_H
@@ -279,7 +279,7 @@ struct peek_ent {
 	bool valid;
 	gntdp_grant_handle_t handle;
 	const uint8_t *va;
-	uint64_t last_use;
+	uint64_t taken; /* worker clock when mapped: the hold bound counts from here */
 };
 
 /* An RX request as the backend copied it out of the ring (read once). */
@@ -315,6 +315,7 @@ struct be_vif {
 	struct peek_ent *peek;
 	uint32_t peek_mask;
 	uint64_t peek_gfn;
+	uint64_t peek_oldest; /* <= the taken stamp of every valid peek entry (UINT64_MAX: none) */
 	uint8_t mac[6];
 	struct pend_q staged;
 	struct route_cache rc;
@@ -418,11 +419,14 @@ struct burst {
 
 struct be {
 	struct gntdp_gnttab *gt;
+	/* The data plane whose worker runs the backend's poller, and owns its contexts. */
+	struct gntdp_dp *dp;
+	unsigned int worker;
+	struct gntdp_dp_poller *poller;
 	struct gntdp_gnttab_ctx *ctx; /* control: ring and peek mappings */
-	/* every context the backend owns: ctx, then one per vif and port */
+	/* every context the backend asked its worker for: ctx, then one per vif and port */
 	struct gntdp_gnttab_ctx *ctxs[NB_MAX_CTX];
 	unsigned int nb_ctx;
-	gntdp_copy_fn copy_fn;
 	const struct nb_conf *conf;
 	gntdp_domid_t domid;
 	uint8_t *ram;            /* backend RAM, gfn 0 .. ram_frames-1, contiguous */
@@ -436,26 +440,30 @@ struct be {
 	struct bridge bridges[NB_MAX_BRIDGES];
 	struct mac_entry *mac;   /* MAC_TABLE_SIZE */
 	struct burst *b;
-	/* clock */
-	uint64_t iter; /* poll-loop iterations so far */
+	/* clock: the worker's (env.now of the current call) */
+	uint64_t iter; /* poller calls so far */
 	uint64_t sw_gen; /* bumped by every MAC table change and vif state change */
-	uint64_t now, hz, hold_cycles, stall_cycles, expire_every, last_expire, t_start;
+	uint64_t now, hz, stall_cycles, t_start;
 	const char *copy_name;
 	unsigned int burst_max, batch_ops;
 	alignas(64) struct be_stats st;
-	alignas(64) bool stop;
-	bool running;
-	/* CPU time of the backend's thread, readable from the main lcore (published by be_main) */
+	/* CPU time of the backend's thread, readable from the main lcore (published by be_poll) */
 	clockid_t cpu_clock;
 	bool cpu_clock_ok;
 };
 
 /* backend.c */
-int be_init(struct be *be, struct gntdp_gnttab *gt, const struct nb_conf *conf);
+/*
+ * Set up the backend over world @p gt as a poller ("netback") on worker
+ * @p worker of @p dp (stopped). Its contexts are that worker's
+ * (gntdp_dp_worker_ctx_create), and so is its loop: gntdp_dp_start() runs
+ * it, or gntdp_dp_poll() steps it.
+ */
+int be_init(struct be *be, struct gntdp_gnttab *gt, struct gntdp_dp *dp, unsigned int worker,
+	    const struct nb_conf *conf);
 void be_fini(struct be *be);
-/* One poll-loop iteration over every port and vif; returns packets handled. */
-unsigned int be_iter(struct be *be);
-int be_main(void *arg);
+/* The poller: one pass over every port and vif; returns packets handled. */
+int be_poll(void *arg, const struct gntdp_dp_poll_env *env);
 void be_vif_disable(struct be *be, struct be_vif *v, enum nb_fatal why, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Control plane (not while the backend lcore runs): map / unmap a vif's rings. */
@@ -610,6 +618,10 @@ struct nb {
 	struct nb_conf conf;
 	struct gntdp_mem_ops mem;
 	struct gntdp_gnttab *gt;
+	/* The data plane: one worker, on lcore `lcore`, runs the backend's poller. */
+	struct gntdp_dp *dp;
+	unsigned int lcore;
+	bool manual; /* one lcore: the main thread steps the worker (gntdp_dp_poll) */
 	struct be be;
 	struct fe fe;
 	bool be_ready, fe_ready, pool_ready;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Building and tearing down the world of one run, in the order a Xen host
- * would: the hypervisor (a gntdp world on hugepage memzones), the backend
+ * would: the hypervisor (a gntdp world on hugepage memzones, and the data
+ * plane with one worker that will run the backend as a poller), the backend
  * (driver) domain with its RAM, which also holds the mbuf pool, the guests
  * with their granted rings and buffers, the "xenstore handshake" (the
  * backend maps each vif's ring grants), then the DPDK ports. Teardown runs
@@ -11,7 +12,34 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_lcore.h>
+
 #include "nb.h"
+
+/*
+ * The data plane: one worker, on the first EAL worker lcore, or with a
+ * single lcore a manual worker that the main thread steps between frontend
+ * passes. Its keys (hold_us, cache_entries, copy) mean what they mean for
+ * every data-plane user; an unknown copy kernel is refused here.
+ */
+static int
+data_plane(struct nb *nb)
+{
+	const struct nb_conf *c = &nb->conf;
+	struct gntdp_dp_conf dc;
+	unsigned int lcore = rte_get_next_lcore((unsigned int)-1, 1, 0);
+
+	nb->manual = lcore >= RTE_MAX_LCORE;
+	nb->lcore = nb->manual ? rte_get_main_lcore() : lcore;
+	gntdp_dp_conf_init(&dc);
+	dc.nb_workers = 1;
+	dc.worker_lcores[0] = nb->lcore;
+	dc.cache = true;
+	dc.cache_entries = c->cache_entries;
+	dc.hold_us = c->hold_us;
+	dc.copy = c->copy;
+	return gntdp_dp_create(nb->gt, &dc, &nb->dp);
+}
 
 static int
 backend_domain(struct nb *nb)
@@ -54,12 +82,18 @@ nb_setup(struct nb *nb)
 	nb->mem = gntdp_dp_mem_ops(-1);
 	gntdp_gnttab_conf_init(&gc);
 	gc.mem = &nb->mem;
-	/* The backend's contexts (control + one per vif and port) and the guests' setup one. */
+	/*
+	 * The backend's contexts (control + one per vif and port), the worker's
+	 * own and the guests' setup one.
+	 */
 	gc.max_ctx = NB_MAX_CTX + 4;
 	rc = gntdp_gnttab_create(&gc, &nb->gt);
 	if (rc != 0)
 		return rc;
-	rc = be_init(&nb->be, nb->gt, c);
+	rc = data_plane(nb);
+	if (rc != 0)
+		return rc;
+	rc = be_init(&nb->be, nb->gt, nb->dp, 0, c);
 	nb->be_ready = true;
 	if (rc == 0)
 		rc = backend_domain(nb);
@@ -96,6 +130,8 @@ nb_teardown(struct nb *nb)
 		pool_destroy(&nb->be);
 	if (nb->be_ready)
 		be_fini(&nb->be);
+	gntdp_dp_destroy(nb->dp);
+	nb->dp = NULL;
 	gntdp_gnttab_destroy(nb->gt);
 	nb->gt = NULL;
 	nb->be_ready = nb->fe_ready = nb->pool_ready = false;

@@ -41,7 +41,7 @@ snap_take(const struct be *be, const struct fe *fe, struct nb_snap *s)
 	s->tsc = rte_rdtsc();
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
 		s->fe_cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	/* Acquire pairs with the release in be_main(); without a backend thread, ours. */
+	/* Acquire pairs with the release in be_poll(); before its first call, ours. */
 	if (__atomic_load_n(&be->cpu_clock_ok, __ATOMIC_ACQUIRE)) {
 		if (clock_gettime(be->cpu_clock, &ts) == 0)
 			s->be_cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -49,6 +49,13 @@ snap_take(const struct be *be, const struct fe *fe, struct nb_snap *s)
 		s->be_cpu_ns = s->fe_cpu_ns;
 	}
 	ctr_copy(&s->be, &be->st, sizeof(s->be));
+	/* Cached pins are aged by the data-plane worker: its count joins the peek unmaps. */
+	if (be->dp != NULL) {
+		struct gntdp_dp_stats ws;
+
+		if (gntdp_dp_worker_stats_get(be->dp, be->worker, &ws, NULL) == 0)
+			s->be.pins_expired += ws.expired;
+	}
 	for (unsigned int i = 0; i < be->nb_vifs; i++)
 		ctr_copy(&s->vif[i], &be->vifs[i].st, sizeof(s->vif[i]));
 	for (unsigned int i = 0; i < be->nb_ports; i++)

@@ -16,10 +16,12 @@
  *    completions (struct gntdp_dp_cpl, 32 bytes) come back with
  *    gntdp_dp_complete_burst(). Every request accepted by submit gets
  *    exactly one completion carrying its user_data.
- *  - A worker is an EAL lcore running a poll loop. Queue i (creation order)
- *    is served by worker i % nb_workers. Each worker owns one execution
- *    context of the core (struct gntdp_gnttab_ctx) and, when caching is on,
- *    that context's persistent grant cache (docs/cache.md).
+ *  - A worker is an EAL lcore running a poll loop of pollers (see
+ *    "Pollers" below). Queue i (creation order) is served by worker
+ *    i % nb_workers, through the worker's built-in poller "queues". Each
+ *    worker owns one execution context of the core (struct
+ *    gntdp_gnttab_ctx) and, when caching is on, that context's persistent
+ *    grant cache (docs/cache.md), plus any context its pollers asked for.
  *
  * Back-pressure: a worker never consumes more requests from a queue than
  * there is free space in that queue's completion ring. A client that does
@@ -27,9 +29,9 @@
  * is dropped or duplicated, and other queues are unaffected.
  *
  * Threading: control-plane calls (create, queue_create, start, stop,
- * destroy) are made from one thread at a time, normally the EAL main lcore,
- * and never concurrently with gntdp/gnttab.h control-plane calls on the same
- * world. Each queue has one submitting thread and one completing thread at
+ * destroy, poller registration, worker contexts) are made from one thread
+ * at a time, normally the EAL main lcore, and never concurrently with
+ * gntdp/gnttab.h control-plane calls on the same world. Each queue has one submitting thread and one completing thread at
  * a time (they may be the same). Statistics and info getters may be called
  * from any thread at any time; they return approximate snapshots.
  *
@@ -61,6 +63,14 @@ struct gntdp_dp_queue;
 #define GNTDP_DP_MAX_WORKERS 128
 /** Most queues one data plane serves. */
 #define GNTDP_DP_MAX_QUEUES 1024
+/** Most pollers registered on one data plane at a time (the built-in ones included). */
+#define GNTDP_DP_MAX_POLLERS 256
+/** Most pollers on one worker (its built-in queue poller included). */
+#define GNTDP_DP_MAX_WORKER_POLLERS 32
+/** Most additional contexts one worker owns (gntdp_dp_worker_ctx_create()). */
+#define GNTDP_DP_MAX_WORKER_CTX 128
+/** Size of a poller name, the terminating NUL included. */
+#define GNTDP_DP_POLLER_NAMESIZE 32
 /** Largest burst a worker takes from one queue in one poll. */
 #define GNTDP_DP_MAX_BURST 256
 /** Largest ring (requests or completions), in elements. */
@@ -213,8 +223,11 @@ struct gntdp_dp_conf {
 	/**
 	 * EAL lcore ids of the workers, nb_workers entries. nb_workers 0
 	 * (default) means every EAL worker lcore (all lcores but the main
-	 * one). Each must be an enabled EAL lcore other than the main lcore,
-	 * listed once.
+	 * one). Each must be an enabled EAL lcore, listed once. The main
+	 * lcore may be listed (never by default): that worker is a manual
+	 * one, which gntdp_dp_start() does not launch; the main thread runs
+	 * its iterations with gntdp_dp_poll(), also while the others run
+	 * (for one-lcore setups and tests).
 	 */
 	unsigned int worker_lcores[GNTDP_DP_MAX_WORKERS];
 	/** Number of entries used in worker_lcores; 0 = every EAL worker lcore. */
@@ -226,7 +239,10 @@ struct gntdp_dp_conf {
 	 * Default 1024. Rings hold exactly this many elements (RING_F_EXACT_SZ).
 	 */
 	unsigned int cpl_ring_size;
-	/** Most requests a worker takes from one queue per poll, 1..GNTDP_DP_MAX_BURST (32). */
+	/**
+	 * Most requests a worker takes from one queue per poll,
+	 * 1..GNTDP_DP_MAX_BURST (256). Default 32.
+	 */
 	unsigned int burst;
 	/**
 	 * Per-worker grant cache (persistent pins, docs/cache.md). Default true.
@@ -244,10 +260,11 @@ struct gntdp_dp_conf {
 	 */
 	uint32_t hold_us;
 	/**
-	 * Copy kernel for GNTTABOP_copy payloads: NULL or "auto" (default)
-	 * picks the widest kernel the CPU and EAL's --force-max-simd-bitwidth
-	 * allow; otherwise a name gntdp_dp_copy_name() can report (for example
-	 * "memmove"). Unknown names make gntdp_dp_create() fail with -EINVAL.
+	 * Copy kernel for GNTTABOP_copy payloads, a name gntdp_dp_copy_kernel()
+	 * accepts: NULL or "auto" (default) picks the widest kernel the CPU
+	 * and EAL's --force-max-simd-bitwidth allow. gntdp_dp_create() fails
+	 * with gntdp_dp_copy_kernel()'s error: -EINVAL for an unknown name,
+	 * -ENOTSUP for a kernel this CPU or build lacks.
 	 */
 	const char *copy;
 };
@@ -266,10 +283,13 @@ void gntdp_dp_conf_init(struct gntdp_dp_conf *conf);
  *
  * Only after gntdp_dp_eal_init(); main thread.
  * @param conf NULL for defaults.
+ * Each worker gets the built-in poller "queues" (the request/completion
+ * rings of the queues it serves), registered first.
  * @return 0, -EINVAL (bad conf: sizes not powers of two or out of range,
- *         an lcore that is not an enabled worker lcore or listed twice, no
- *         worker lcore at all, unknown copy kernel), -ENOSPC (the world
- *         cannot take that many contexts), -ENOMEM.
+ *         an lcore that is not an enabled lcore or listed twice, no
+ *         worker lcore at all, unknown copy kernel), -ENOTSUP (a copy
+ *         kernel this CPU or build lacks), -ENOSPC (the world cannot take
+ *         that many contexts), -ENOMEM.
  */
 int gntdp_dp_create(struct gntdp_gnttab *gt, const struct gntdp_dp_conf *conf,
 		    struct gntdp_dp **out);
@@ -305,7 +325,8 @@ unsigned int gntdp_dp_queue_count(const struct gntdp_dp *dp);
 struct gntdp_dp_queue *gntdp_dp_queue_get(struct gntdp_dp *dp, unsigned int qid);
 
 /**
- * Launch the poll loop on every worker lcore (rte_eal_remote_launch).
+ * Launch the poll loop on every worker lcore (rte_eal_remote_launch), but
+ * not on a manual worker (the main lcore, see gntdp_dp_conf.worker_lcores).
  * Main thread.
  * @return 0, -EALREADY (already running), -EBUSY (a worker lcore is busy
  *         with another job; the workers launched so far are stopped again).
@@ -326,17 +347,20 @@ bool gntdp_dp_running(const struct gntdp_dp *dp);
 
 /**
  * Run one poll-loop iteration of worker @p worker on the calling thread,
- * exactly as its lcore would (clock, expire, quiescent, one burst per
- * queue). For tests and for applications that drive the loop themselves.
- * Only while stopped; the caller then owns that worker's context.
- * @return the number of requests completed (0 = an idle poll), or -EBUSY
+ * exactly as its lcore would (clock and ageing of every context the worker
+ * owns, quiescent, then each of its pollers once, in registration order).
+ * For tests and for applications that drive the loop themselves. Only
+ * while stopped, or at any time for a manual worker (main lcore) from the
+ * main thread; the caller then owns that worker and its contexts.
+ * @return the sum of what its pollers returned (the queue poller returns
+ *         the requests it completed; 0 = an idle iteration), or -EBUSY
  *         (workers running), -EINVAL (worker out of range).
  */
 int gntdp_dp_poll(struct gntdp_dp *dp, unsigned int worker);
 
 /**
  * Release every pin the workers' caches hold (gntdp_gnttab_ctx_expire with
- * UINT64_MAX). Only while stopped. Main thread.
+ * UINT64_MAX on every context they own). Only while stopped. Main thread.
  * @return the number of pins released, or -EBUSY (workers running).
  */
 int gntdp_dp_flush_cache(struct gntdp_dp *dp);
@@ -346,6 +370,160 @@ int gntdp_dp_flush_cache(struct gntdp_dp *dp);
  * "memmove"). Any thread.
  */
 const char *gntdp_dp_copy_name(const struct gntdp_dp *dp);
+
+/**
+ * The copy kernel called @p name, for gntdp_gnttab_ctx_set_copy(). Names:
+ * "auto" (or NULL: the widest kernel the CPU allows within EAL's
+ * --force-max-simd-bitwidth, logged once), "memmove" (the core's default;
+ * *fn is NULL), "scalar", "sse", "avx2", "avx512". gntdp_dp_create() uses
+ * it for gntdp_dp_conf.copy, and so should every application that takes a
+ * kernel name from its user. Only after gntdp_dp_eal_init(). Any thread.
+ * @param fn receives the kernel (NULL for "memmove"); may be NULL.
+ * @param resolved receives the kernel's own name (what "auto" chose); may be NULL.
+ * @return 0; -EINVAL for an unknown name (an error is logged that lists
+ *         the valid names); -ENOTSUP for a known kernel that this CPU (or
+ *         this build) cannot run.
+ */
+int gntdp_dp_copy_kernel(const char *name, gntdp_copy_fn *fn, const char **resolved);
+
+/* ---- Pollers ------------------------------------------------------------- */
+
+/*
+ * A worker's loop is a list of pollers, in the spirit of SPDK's
+ * spdk_poller. Each iteration, busy or idle, the worker:
+ *
+ *   1. reads the TSC once (env.now) and sets it as the clock of every
+ *      context it owns (its own and those of gntdp_dp_worker_ctx_create());
+ *   2. when the cache is persistent, expires in each of them the pins taken
+ *      before now - hold (gntdp_gnttab_ctx_expire), then announces a
+ *      quiescent state for each (gntdp_gnttab_ctx_quiescent);
+ *   3. calls each of its pollers once, in registration order.
+ *
+ * Hence the one bound for everything the worker ages: a cached pin is
+ * released at most hold_us plus one loop iteration after it was taken
+ * (docs/cache.md). A poller that keeps grant resources of its own beyond
+ * one call (mappings, for instance) ages them against env.now and
+ * env.hold_cycles each call with the same rule, and so obeys the same
+ * bound. The stop flag is the worker's (gntdp_dp_stop()).
+ *
+ * A poller runs on its worker's lcore only, never concurrently with
+ * itself; it does its grant ops through env->ctx or through a context it
+ * obtained from gntdp_dp_worker_ctx_create() for the same worker, and
+ * must not block. Each worker starts with the built-in poller "queues".
+ *
+ * Registration and unregistration happen only while the workers are
+ * stopped (-EBUSY otherwise). While they run, a poller's function, its arg
+ * and its contexts belong to its worker; any thread may read the
+ * counters (gntdp_dp_poller_info(), telemetry /gntdp/pollers). A poller
+ * whose set of work changes while running (clients that come and go)
+ * keeps its own list and synchronises with its control thread itself.
+ */
+
+/** A registered poller. Opaque. */
+struct gntdp_dp_poller;
+
+/** What a poller gets from its worker on every call. Valid for that call. */
+struct gntdp_dp_poll_env {
+	/** The worker's own context, for the poller's grant ops. */
+	struct gntdp_gnttab_ctx *ctx;
+	/** TSC at the start of this iteration: the clock of every context the worker owns. */
+	uint64_t now;
+	/**
+	 * The hold bound in TSC cycles (hold_us); 0 when no pin may outlive
+	 * a call (hold_us 0 or cache off).
+	 */
+	uint64_t hold_cycles;
+	/** TSC frequency, Hz. */
+	uint64_t tsc_hz;
+	/** Iterations this worker completed before this one. */
+	uint64_t iter;
+	/** The worker's index, 0 .. gntdp_dp_worker_count() - 1. */
+	unsigned int worker;
+	/** The worker's EAL lcore. */
+	unsigned int lcore_id;
+};
+
+/**
+ * A poller function.
+ * @return > 0 when it did work (busy; for instance the number of items
+ *         handled), 0 when it found none (idle). Negative values count
+ *         as idle.
+ */
+typedef int (*gntdp_dp_poller_fn)(void *arg, const struct gntdp_dp_poll_env *env);
+
+/**
+ * Register @p fn(@p arg, env) on worker @p worker, after the pollers it
+ * already has. Only while stopped. Main thread.
+ * @param name for stats and telemetry, 1..GNTDP_DP_POLLER_NAMESIZE-1
+ *        printable characters; names need not be unique.
+ * @param out receives the poller (may be NULL).
+ * @return 0, -EINVAL (NULL dp or fn, worker out of range, bad name),
+ *         -EBUSY (workers running), -ENOSPC (GNTDP_DP_MAX_WORKER_POLLERS
+ *         on that worker or GNTDP_DP_MAX_POLLERS in all).
+ */
+int gntdp_dp_poller_register(struct gntdp_dp *dp, unsigned int worker, const char *name,
+			     gntdp_dp_poller_fn fn, void *arg, struct gntdp_dp_poller **out);
+
+/**
+ * Remove poller @p p from its worker; it is not called again and its id
+ * becomes free. The built-in queue pollers cannot be removed. Only while
+ * stopped. Main thread.
+ * @return 0, -EINVAL (not a poller of @p dp, or a built-in one), -EBUSY (running).
+ */
+int gntdp_dp_poller_unregister(struct gntdp_dp *dp, struct gntdp_dp_poller *p);
+
+/** The poller's id (its slot for gntdp_dp_poller_info(), stable while registered). */
+unsigned int gntdp_dp_poller_id(const struct gntdp_dp_poller *p);
+
+/** One poller's identity and counters (gntdp_dp_poller_info()). */
+struct gntdp_dp_poller_info {
+	unsigned int id;                      /**< slot */
+	unsigned int worker;                  /**< worker index */
+	unsigned int lcore_id;                /**< that worker's EAL lcore */
+	char name[GNTDP_DP_POLLER_NAMESIZE];  /**< as registered */
+	uint64_t busy;                        /**< calls that returned > 0 */
+	uint64_t idle;                        /**< calls that returned <= 0 */
+};
+
+/**
+ * Upper bound of poller ids in use: every registered poller has an id
+ * below it (some ids below may be free). Any thread.
+ */
+unsigned int gntdp_dp_poller_slots(const struct gntdp_dp *dp);
+
+/**
+ * Identity and counters of poller @p id. Any thread (approximate while
+ * running), but not concurrently with gntdp_dp_poller_unregister() of that
+ * poller (the telemetry commands are serialised with it).
+ * @return 0, -ENOENT (no poller has that id now), -EINVAL (NULL argument).
+ */
+int gntdp_dp_poller_info(const struct gntdp_dp *dp, unsigned int id,
+			 struct gntdp_dp_poller_info *out);
+
+/**
+ * Create an additional context owned by worker @p worker, for a poller of
+ * that worker that wants its own grant cache (for instance one per traffic
+ * source, so that sources do not evict each other's pins). The worker
+ * sets its clock, ages it with the one bound and announces its quiescent
+ * state every iteration, exactly as for its own context; the data plane's
+ * copy kernel is installed; the cache is persistent exactly when the
+ * worker's is (conf.cache and hold_us > 0). It lives until
+ * gntdp_dp_worker_ctx_destroy() or gntdp_dp_destroy(); it is used only by
+ * that worker's pollers (and by the main thread while stopped). Only while
+ * stopped. Main thread.
+ * @param cache_entries cache size, a power of two 2..4096; 0 = conf.cache_entries.
+ * @return 0, -EINVAL (bad argument), -EBUSY (running), -ENOSPC
+ *         (GNTDP_DP_MAX_WORKER_CTX reached, or the world's max_ctx), -ENOMEM.
+ */
+int gntdp_dp_worker_ctx_create(struct gntdp_dp *dp, unsigned int worker,
+			       unsigned int cache_entries, struct gntdp_gnttab_ctx **out);
+
+/**
+ * Destroy a context of gntdp_dp_worker_ctx_create(), releasing its cached
+ * pins. Only while stopped. Main thread.
+ * @return 0, -EINVAL (not such a context of @p dp), -EBUSY (running).
+ */
+int gntdp_dp_worker_ctx_destroy(struct gntdp_dp *dp, struct gntdp_gnttab_ctx *ctx);
 
 /* ---- Wire format of the rings -------------------------------------------- */
 
@@ -536,6 +714,9 @@ int gntdp_dp_queue_info(const struct gntdp_dp *dp, unsigned int qid,
  *    "lcore", "worker", "queues");
  *  - /gntdp/queues: array of queue ids;
  *  - /gntdp/queue,<qid>: the fields of struct gntdp_dp_queue_info;
+ *  - /gntdp/pollers: array of poller ids;
+ *  - /gntdp/poller,<id>: the fields of struct gntdp_dp_poller_info
+ *    ("id", "worker", "lcore", "name", "busy", "idle");
  *  - /gntdp/conf: the effective configuration.
  * Query with `dpdk-telemetry.py -f <file-prefix>`.
  */

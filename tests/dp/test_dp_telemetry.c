@@ -111,8 +111,25 @@ check_json(int fd, struct gntdp_dp *dp)
 	CHECK(tel_query(fd, "/gntdp/conf", json, sizeof(json)) == 0);
 	printf("/gntdp/conf -> %s\n", json);
 	CHECK(json_u64(json, "hold_us") == GNTDP_DP_DEFAULT_HOLD_US && json_u64(json, "workers") == 1);
+	/* The built-in queue poller of the one worker: id 0, busy once per busy iteration. */
+	CHECK(tel_query(fd, "/gntdp/pollers", json, sizeof(json)) == 0);
+	printf("/gntdp/pollers -> %s\n", json);
+	CHECK(strstr(json, "\"/gntdp/pollers\":[0]") != NULL);
+	{
+		struct gntdp_dp_poller_info pi;
+
+		CHECK(tel_query(fd, "/gntdp/poller,0", json, sizeof(json)) == 0);
+		printf("/gntdp/poller,0 -> %s\n", json);
+		CHECK(gntdp_dp_poller_info(dp, 0, &pi) == 0);
+		CHECK(strstr(json, "\"name\":\"queues\"") != NULL && json_u64(json, "lcore") == 1);
+		CHECK(json_u64(json, "busy") == (long long)pi.busy && pi.busy == st.busy_polls);
+		CHECK(json_u64(json, "idle") >= 0);
+		CHECK(tel_query(fd, "/gntdp/poller,1", json, sizeof(json)) == 0);
+		CHECK(strstr(json, "busy") == NULL);
+	}
 	CHECK(tel_query(fd, "/", json, sizeof(json)) == 0);
 	CHECK(strstr(json, "/gntdp/stats") != NULL && strstr(json, "/gntdp/queue") != NULL);
+	CHECK(strstr(json, "/gntdp/pollers") != NULL);
 	return 0;
 }
 

@@ -16,13 +16,18 @@
  *    GSO, bad grants under both policies) is disabled alone and counted,
  *    while another pair of guests keeps forwarding verified frames; the
  *    non-fatal ones (runt, 19 slots, oversize chain, bad grant with the
- *    Linux policy) get error responses and the vif stays up.
+ *    Linux policy) get error responses and the vif stays up;
+ *  - the hold bound: the backend's pins of a TX grant (peek mapping and
+ *    cached copy pin) are released within hold_us + one iteration of when
+ *    they were taken, idle, busy, and for a grant in use all the time;
+ *  - an unknown copy kernel is refused with the data plane's error.
  *
  * Usage: test_netback huge|nohuge [case]; exit 0 pass, 1 fail, 77 skip.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nb.h"
 #include "ring.h"
@@ -78,6 +83,20 @@ world_down(void)
 	memset(&nb, 0, sizeof(nb));
 }
 
+/*
+ * One iteration of the data-plane worker that runs the backend's poller (a
+ * manual worker: EAL has one lcore here), exactly as its lcore would run it.
+ */
+static unsigned int
+be_step(void)
+{
+	int n = gntdp_dp_poll(nb.dp, 0);
+
+	if (n < 0)
+		abort();
+	return (unsigned int)n;
+}
+
 /* Alternate backend and frontends; returns the work done. */
 static unsigned int
 step(unsigned int n)
@@ -85,7 +104,7 @@ step(unsigned int n)
 	unsigned int w = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
-		w += be_iter(&nb.be);
+		w += be_step();
 		w += fe_poll(&nb.fe);
 	}
 	return w;
@@ -351,7 +370,7 @@ test_rx_slots(void)
 		posted[k] = fv(1)->rx->ring[GNTDP_NETIF_RING_SLOT(base + k)].req;
 	/* Backend only: both frames delivered, responses not yet consumed. */
 	for (unsigned int i = 0; i < 4; i++)
-		be_iter(&nb.be);
+		be_step();
 	CHECK(fv(1)->rx->hdr.rsp_prod == base + 4, "rsp_prod %u, expected %u",
 	      fv(1)->rx->hdr.rsp_prod, base + 4);
 	for (unsigned int k = 0; k < 4; k++) {
@@ -405,7 +424,7 @@ test_notify(void)
 	{
 		uint64_t n0 = bv(0)->st.tx_notify;
 
-		be_iter(&nb.be);
+		be_step();
 		CHECK(bv(0)->st.tx_notify == n0 + 1, "backend notified once (%lu)",
 		      (unsigned long)(bv(0)->st.tx_notify - n0));
 		/* Consume without re-arming: the next responses must not notify. */
@@ -414,7 +433,7 @@ test_notify(void)
 		old = v->tx_prod;
 		put_chain(v, 1, 64);
 		push(v, old);
-		be_iter(&nb.be);
+		be_step();
 		CHECK(bv(0)->st.tx_notify == n0 + 1, "suppressed while rsp_event lags (%lu)",
 		      (unsigned long)(bv(0)->st.tx_notify - n0));
 	}
@@ -779,6 +798,177 @@ test_rx_bad_gref_disable(void)
 	return finish(0);
 }
 
+/* ---- The hold bound, and the data plane's copy-kernel lookup -------------------- */
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+#define HOLD_MS 50u
+/* Scheduling slack on a shared, oversubscribed machine (as dp_cache allows). */
+#define SLACK_MS 100u
+
+/*
+ * A 64-byte frame from vif0, answered. The frontend's free list is LIFO, so
+ * the buffer taken is the one the last response returned: with @p fresh
+ * false it must be the same grant as before (*g).
+ */
+static int
+send_one(gntdp_grant_ref_t *g, bool fresh)
+{
+	struct fe_vif *v = fv(0);
+	uint64_t ok0 = v->st.tx_rsp_ok;
+	uint32_t old = v->tx_prod;
+	gntdp_grant_ref_t got;
+	uint16_t id = take_buf(v, &got);
+
+	CHECK(fresh || got == *g, "buffer grant %u, expected %u", got, *g);
+	*g = got;
+	put_req(v, got, 0, 0, id, 64);
+	push(v, old);
+	for (unsigned int i = 0; i < 100000 && v->st.tx_rsp_ok == ok0; i++)
+		step(1);
+	CHECK(v->st.tx_rsp_ok == ok0 + 1, "frame answered");
+	return 0;
+}
+
+/* hold_us = HOLD_MS; vif0 (guest 1) sends one frame to vif1 (guest 2), then is driven by hand. */
+static void
+hold_conf(void)
+{
+	char hold[16];
+
+	conf_base();
+	snprintf(hold, sizeof(hold), "%u", HOLD_MS * 1000u);
+	set("backend", "hold_us", hold);
+	set("vif0", "guest", "1");
+	set("vif0", "mode", "gen");
+	set("vif0", "dst", "vif1");
+	set("vif0", "count", "1");
+	set("vif1", "guest", "2");
+}
+
+/*
+ * The backend's pins of a TX grant (the peek mapping of its page and the
+ * cached copy pin) are released at most hold_us + one iteration after they
+ * were taken, on an idle backend and on a busy one (vif2 -> vif3 traffic
+ * all along): the guest's end access succeeds within the bound.
+ */
+static int
+hold_bound(bool busy)
+{
+	struct gntdp_grant_entry_v1 *e;
+	gntdp_grant_ref_t g;
+	uint64_t t0, t1, tries = 0, fwd0;
+
+	hold_conf();
+	set("vif2", "guest", "3");
+	set("vif2", "bridge", "1");
+	set("vif2", "mode", "gen");
+	set("vif2", "dst", "vif3");
+	set("vif2", "count", busy ? "0" : "1");
+	set("vif3", "guest", "4");
+	set("vif3", "bridge", "1");
+	CHECK(world_up() == 0, "setup");
+	step(200);
+	CHECK(send_one(&g, true) == 0, "send");
+	t0 = now_ms(); /* the pins were taken before this */
+	e = &fv(0)->g->gnt[g];
+	CHECK(bv(0)->st.peek_maps >= 1, "peek mapping taken");
+	CHECK(gntdp_guest_end_access(e) == -EBUSY, "the backend holds the grant after the frame");
+	fwd0 = fv(3)->st.rx_pkts;
+	while (gntdp_guest_end_access(e) != 0 && now_ms() - t0 < 10u * (HOLD_MS + SLACK_MS)) {
+		step(1);
+		tries++;
+	}
+	t1 = now_ms();
+	CHECK(gntdp_guest_end_access(e) == -EINVAL || t1 - t0 < 10u * (HOLD_MS + SLACK_MS),
+	      "never released");
+	CHECK(t1 - t0 <= HOLD_MS + SLACK_MS,
+	      "%s backend: end access succeeded %lu ms after the frame (hold %u ms + one "
+	      "iteration)", busy ? "busy" : "idle", (unsigned long)(t1 - t0), HOLD_MS);
+	if (busy)
+		CHECK(fv(3)->st.rx_pkts > fwd0 + 100, "the backend was busy: %lu frames meanwhile",
+		      (unsigned long)(fv(3)->st.rx_pkts - fwd0));
+	printf("  %s backend: TX grant released %lu ms after its frame (hold %u ms), %lu "
+	       "iterations, peek unmaps %lu\n",
+	       busy ? "busy" : "idle", (unsigned long)(t1 - t0), HOLD_MS, (unsigned long)tries,
+	       (unsigned long)bv(0)->st.peek_unmaps);
+	world_down();
+	return 0;
+}
+
+static int
+test_hold_bound_idle(void)
+{
+	return hold_bound(false);
+}
+
+static int
+test_hold_bound_busy(void)
+{
+	return hold_bound(true);
+}
+
+/*
+ * A grant in use all the time is still released by the bound: its peek
+ * mapping is re-taken (a new map) at least once per hold_us + one
+ * iteration, never kept alive by its use.
+ */
+static int
+test_hold_bound_hot(void)
+{
+	gntdp_grant_ref_t g;
+	uint64_t t0, maps0, sent = 0;
+
+	hold_conf();
+	CHECK(world_up() == 0, "setup");
+	settle();
+	CHECK(send_one(&g, true) == 0, "send");
+	maps0 = bv(0)->st.peek_maps;
+	t0 = now_ms();
+	while (now_ms() - t0 < 4u * HOLD_MS) {
+		CHECK(send_one(&g, false) == 0, "send");
+		sent++;
+	}
+	CHECK(bv(0)->st.peek_maps - maps0 >= 2,
+	      "a peek mapping used by %lu frames over %u ms was re-taken %lu times",
+	      (unsigned long)sent, 4u * HOLD_MS, (unsigned long)(bv(0)->st.peek_maps - maps0));
+	printf("  hot grant: %lu frames in %u ms, peek mapping re-taken %lu times\n",
+	       (unsigned long)sent, 4u * HOLD_MS, (unsigned long)(bv(0)->st.peek_maps - maps0));
+	world_down();
+	return 0;
+}
+
+/* One vif with copy kernel @p name, past the config layer: what the data plane says. */
+static int
+setup_with_copy(const char *name)
+{
+	conf_base();
+	set("vif0", "guest", "1");
+	if (conf_validate(&nb.conf) != 0)
+		return -EINVAL;
+	snprintf(nb.conf.copy, sizeof(nb.conf.copy), "%s", name);
+	return nb_setup(&nb);
+}
+
+/* An unknown copy kernel is refused by the data plane's lookup (-EINVAL), a known one runs. */
+static int
+test_copy_kernel_name(void)
+{
+	CHECK(setup_with_copy("avx9000") == -EINVAL, "copy = avx9000 accepted");
+	world_down();
+	CHECK(setup_with_copy("memmove") == 0, "copy = memmove");
+	CHECK(strcmp(nb.be.copy_name, "memmove") == 0, "kernel %s", nb.be.copy_name);
+	world_down();
+	return 0;
+}
+
 struct tcase {
 	const char *name;
 	int (*fn)(void);
@@ -808,6 +998,10 @@ static const struct tcase cases[] = {
 	{"bad_gref_disable_later_slot", test_bad_gref_disable_later_slot},
 	{"rx_bad_gref", test_rx_bad_gref},
 	{"rx_bad_gref_disable", test_rx_bad_gref_disable},
+	{"hold_bound_idle", test_hold_bound_idle},
+	{"hold_bound_busy", test_hold_bound_busy},
+	{"hold_bound_hot", test_hold_bound_hot},
+	{"copy_kernel_name", test_copy_kernel_name},
 };
 
 static unsigned long
