@@ -10,9 +10,18 @@
 #   Environment: PEERS (default ../shared/bench/peers next to this repo),
 #   SIZES (default "64 1500"), OUT (default bench/results/netback-<UTC stamp>),
 #   QUIET_WAIT (seconds to wait, before each run, for a second with >= 90%
-#   idle CPU; default 300), RT (default 1: start both tools under `chrt -f 1`,
-#   as bench/dataplane/goals.sh does, so neither is time-sliced with the
-#   machine's other processes; RT=0 leaves them under CFS).
+#   idle CPU; default 300), RT (default 1: run both tools' busy-polling
+#   threads under SCHED_FIFO priority 1, as bench/dataplane/goals.sh does, so
+#   neither is time-sliced with the machine's other processes; RT=0 leaves
+#   them under CFS). gntdp-netback starts under `chrt -f 1` (its two lcores
+#   both poll). The peer's testpmd processes start under CFS and only their
+#   forwarding threads (`rte-worker-N`) are raised once they exist: a FIFO
+#   thread that never yields would starve testpmd's own control threads on the
+#   same core (vhost-user's socket handling, the interactive prompt), and the
+#   vhost-user link would never come up. LOADED (default 0; 1: keep a run that
+#   other processes disturbed, or whose threads were throttled, instead of
+#   repeating it; for a machine that is never quiet. The disturbance is still
+#   recorded in the CSV's others_pct_* and notes columns).
 #
 # gntdp side: configs/netback/g2g.ini, two guests sending to each other at
 # full speed; the backend forwards on lcore 1, both guests poll lcore 0.
@@ -114,7 +123,7 @@ wait_quiet() {
 : >"$out.txt"
 echo "round,size,gntdp_mpps,vhost_mpps,ratio,gntdp_cycles_per_pkt,gntdp_copy_ops_per_pkt,gntdp_cache_hit,gntdp_cpu_share,others_pct_gntdp,others_pct_vhost,core_rtt_ns,gntdp_sample_min,gntdp_sample_max,vhost_sample_min,vhost_sample_max,notes" >"$out.csv"
 log "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $(uname -r), DPDK $(pkg-config --modversion libdpdk 2>/dev/null), gntdp $(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo '+dirty')"
-log "tsc: $(grep -o 'constant_tsc' /proc/cpuinfo | head -1), cpufreq: $(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo n/a), scheduling: ${rt[*]:-CFS (RT=0)} for both tools"
+log "tsc: $(grep -o 'constant_tsc' /proc/cpuinfo | head -1), cpufreq: $(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo n/a), scheduling: $([ ${#rt[@]} -gt 0 ] && echo "SCHED_FIFO 1 for the polling threads of both tools" || echo "CFS (RT=0)")"
 
 # The two commands, as arrays (printed in the report as run).
 nb_cmd() { # size json
@@ -123,7 +132,22 @@ nb_cmd() { # size json
 		--set run.warmup=2 --duration "$secs" --progress 1000 --quiet --json "$2")
 }
 vh_cmd() { # size logprefix
-	VH_CMD=("${rt[@]}" "$peers/vhost_dual.sh" mac "$1" 32 "$2")
+	VH_CMD=("$peers/vhost_dual.sh" mac "$1" 32 "$2")
+}
+# Raise the forwarding lcores of the peer's testpmd processes to SCHED_FIFO
+# (see RT above) as they appear, for up to 20 s; run in the background.
+rt_peer() {
+	local end=$((SECONDS + 20)) pid t
+	while [ $SECONDS -lt $end ]; do
+		for pid in $(pgrep -x dpdk-testpmd); do
+			for t in /proc/"$pid"/task/*; do
+				case $(cat "$t/comm" 2>/dev/null) in
+				rte-worker-* | lcore-worker-*) chrt -f -p 1 "${t##*/}" 2>/dev/null ;;
+				esac
+			done
+		done
+		sleep 0.5
+	done
 }
 show() { printf '%q ' "$@"; }
 
@@ -154,7 +178,10 @@ print(round(statistics.median(smp), 3), min(smp), max(smp), b["cycles_per_pkt"],
       round(min(b["be_cpu_s"], b["fe_cpu_s"]) / d["window_s"], 3))' "$tmp/nb.json" "$tmp/nb.log")
 			rtt2=$("$tmp/pingpong")
 			vh_cmd "$sz" "$tmp/vh"
+			rtpid=
+			[ ${#rt[@]} -gt 0 ] && { rt_peer & rtpid=$!; }
 			run_clean "${VH_CMD[@]}" >"$tmp/vh.out" 2>&1
+			[ -n "$rtpid" ] && { kill "$rtpid" 2>/dev/null; wait "$rtpid" 2>/dev/null; }
 			others2=$OTHERS
 			rtt3=$("$tmp/pingpong")
 			vh=$(grep -o 'vhost: samples=[^|]*' "$tmp/vh.out")
@@ -172,7 +199,11 @@ if $nmax > 1.15 * $nmin: why.append('gntdp-netback samples %s..%s Mpps' % ($nmin
 if ${vmax:-0} > 1.15 * ${vmin:-0}: why.append('vhost-user samples %s..%s Mpps' % (${vmin:-0}, ${vmax:-0}))
 if $vmpps <= 0: why.append('no peer result')
 print('; '.join(why) or 'ok')")
-			case $verdict in *"other processes"* | *"ran "* | *"no peer"*) ;; *) break ;; esac
+			case $verdict in
+			*"no peer"*) ;;
+			*"other processes"* | *"ran "*) [ "${LOADED:-0}" = 1 ] && break ;;
+			*) break ;;
+			esac
 			log "  (size $sz: gntdp-netback $mpps Mpps, vhost-user $vmpps Mpps, again: $verdict)"
 		done
 		rtt="$rtt1/$rtt2/$rtt3"
