@@ -123,21 +123,30 @@ acquire_gref(struct domain *ld, struct domain *rd, gntdp_grant_ref_t ref, bool w
 		rc = GNTDP_GNTST_GENERAL_ERROR; /* 2b */
 		goto out;
 	}
-	if (act->pin == 0) {
+	if (act->pin == 0 || (write && (act->pin & (PIN_HSTW_MASK | PIN_DEVW_MASK)) == 0)) {
+		bool first = act->pin == 0;
+
 		rc = pin_set_status(rd, ref, act, !write, false, ld->domid); /* 2c */
-		if (rc == GNTDP_GNTST_OKAY)
-			rc = pin_first(rd, ref, act, ld->domid); /* 2d */
+		if (rc != GNTDP_GNTST_OKAY)
+			goto out;
+		if (first) {
+			rc = pin_first(rd, ref, act, ld->domid, !write); /* 2d */
+		} else {
+			/* First writer after read-only pins: resolve the frame the entry
+			 * names now (bad_page first, as Xen), then 2f (XSA-500): it must
+			 * be the pinned one. */
+			struct page *now = p2m_ram_page(
+				rd, __atomic_load_n(&rd->shared[ref].frame, __ATOMIC_RELAXED));
+
+			if (now == NULL)
+				rc = GNTDP_GNTST_BAD_PAGE;
+			else if (now != act->page)
+				rc = GNTDP_GNTST_GENERAL_ERROR;
+			if (rc != GNTDP_GNTST_OKAY)
+				pin_reduce_status(rd, ref, act, true);
+		}
 	} else if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed))) {
 		rc = GNTDP_GNTST_BAD_DOMAIN; /* 2e */
-	} else if (write && (act->pin & (PIN_HSTW_MASK | PIN_DEVW_MASK)) == 0) {
-		rc = pin_set_status(rd, ref, act, false, false, ld->domid); /* 2c, first writer */
-		/* 2f (XSA-500): the frame the entry names now must be the pinned one. */
-		if (rc == GNTDP_GNTST_OKAY &&
-		    p2m_ram_page(rd, __atomic_load_n(&rd->shared[ref].frame, __ATOMIC_RELAXED)) !=
-			    act->page) {
-			pin_reduce_status(rd, ref, act, true);
-			rc = GNTDP_GNTST_GENERAL_ERROR;
-		}
 	}
 	if (rc == GNTDP_GNTST_OKAY) {
 		act->pin += inc;
@@ -195,6 +204,26 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	return GNTDP_GNTST_OKAY;
 }
 
+/*
+ * Cache key of a frame-mode side. Xen compares the whole 64-bit gmfn: a
+ * value with any bit at or above 62 can never be a gfn of the caller (the
+ * physmap is at most 2^28 frames) and must not alias a smaller one once the
+ * flag bit is ORed in, so it maps to a key that is always bad_page.
+ */
+static inline uint64_t
+frame_key(uint64_t gmfn)
+{
+	return (gmfn >> 62) != 0 ? UINT64_MAX : (gmfn | CACHE_FRAME);
+}
+
+/* Xen-exact mode: drop the buffer (cached pin) direction @dir holds, if any. */
+static inline void
+buf_release(struct gntdp_gnttab_ctx *ctx, unsigned int dir)
+{
+	if (ctx->last[dir].tag != 0)
+		cache_entry_release(ctx, ctx->last[dir].e);
+}
+
 /* Whether the op names exactly the side the previous op named (see struct last_side). */
 static inline bool
 last_hit(const struct last_side *last, uint64_t key, uint32_t tag, const struct domain *ld)
@@ -231,7 +260,9 @@ side_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *d, 
 		return GNTDP_GNTST_OKAY;
 	}
 	if ((key & CACHE_FRAME) && key >= (CACHE_FRAME | ld->p2m_size))
-		return GNTDP_GNTST_BAD_PAGE; /* 2h, also keeps a gmfn with bit 63 from aliasing */
+		return GNTDP_GNTST_BAD_PAGE; /* 2h (frame_key made a wide gmfn too big) */
+	if (!ctx->persistent)
+		buf_release(ctx, dir); /* Xen-exact: a different side drops the old buffer */
 	rc = cache_acquire(ctx, ld, d, key, dir == 1, &e);
 	if (unlikely(rc != GNTDP_GNTST_OKAY))
 		return rc;
@@ -250,8 +281,8 @@ op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_cop
 	const uint32_t len = op->len;
 	const bool sgref = (op->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0;
 	const bool dgref = (op->flags & GNTDP_GNTCOPY_DEST_GREF) != 0;
-	const uint64_t skey = sgref ? src.u.ref : (src.u.gmfn | CACHE_FRAME);
-	const uint64_t dkey = dgref ? dst.u.ref : (dst.u.gmfn | CACHE_FRAME);
+	const uint64_t skey = sgref ? src.u.ref : frame_key(src.u.gmfn);
+	const uint64_t dkey = dgref ? dst.u.ref : frame_key(dst.u.gmfn);
 	const uint32_t stag = src.domid | (uint32_t)sgref << 16 | 1u << 17;
 	const uint32_t dtag = dst.domid | (uint32_t)dgref << 16 | 1u << 17;
 	struct domain *sd = NULL, *dd = NULL;
@@ -268,6 +299,16 @@ op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_cop
 	 * then and its outcome depends only on those values (Xen skips it for
 	 * consecutive ops with the same domids too).
 	 */
+	if (!ctx->persistent) {
+		/* Xen's buffers: a new (source, dest) domid pair drops both. */
+		uint32_t pair = src.domid | (uint32_t)dst.domid << 16;
+
+		if (pair != ctx->pair) {
+			buf_release(ctx, 0);
+			buf_release(ctx, 1);
+			ctx->pair = pair;
+		}
+	}
 	shit = last_hit(&ctx->last[0], skey, stag, ld);
 	dhit = last_hit(&ctx->last[1], dkey, dtag, ld);
 	if (!shit)
@@ -279,14 +320,18 @@ op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_cop
 		rc = side_acquire(ctx, ld, sd, shit, skey, stag, 0, &spg);
 	if (likely(rc == GNTDP_GNTST_OKAY))
 		rc = side_acquire(ctx, ld, dd, dhit, dkey, dtag, 1, &dpg);
-	if (unlikely(rc != GNTDP_GNTST_OKAY)) {
-		op->status = rc;
-		return;
-	}
 	/* 4: page crossing is only judged once both sides are acquired. */
-	if (unlikely((uint32_t)src.offset + len > GNTDP_PAGE_SIZE ||
-		     (uint32_t)dst.offset + len > GNTDP_PAGE_SIZE)) {
-		op->status = GNTDP_GNTST_BAD_COPY_ARG;
+	if (likely(rc == GNTDP_GNTST_OKAY) &&
+	    unlikely((uint32_t)src.offset + len > GNTDP_PAGE_SIZE ||
+		     (uint32_t)dst.offset + len > GNTDP_PAGE_SIZE))
+		rc = GNTDP_GNTST_BAD_COPY_ARG;
+	if (unlikely(rc != GNTDP_GNTST_OKAY)) {
+		/* Xen releases both buffers after a failing op. */
+		if (!ctx->persistent) {
+			buf_release(ctx, 0);
+			buf_release(ctx, 1);
+		}
+		op->status = rc;
 		return;
 	}
 	if (ctx->copy != NULL)

@@ -55,6 +55,8 @@ dom_put(struct domain *d)
 
 	if (atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	/* Only a destroyed domain reaches 0: its domid may be created again. */
+	atomic_store_explicit(&d->gt->zombie[d->domid], 0, memory_order_release);
 	head = atomic_load_explicit(&d->gt->graveyard, memory_order_relaxed);
 	do {
 		d->grave_next = head;
@@ -144,7 +146,9 @@ gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *c)
 	rc = conf_check(c, &p2m_size);
 	if (rc != 0)
 		return rc;
-	if (dom_lookup(gt, c->domid) != NULL)
+	/* In use, or a zombie still held alive by pins (Xen: the domid stays taken until it is gone). */
+	if (dom_lookup(gt, c->domid) != NULL ||
+	    atomic_load_explicit(&gt->zombie[c->domid], memory_order_acquire) != 0)
 		return -EEXIST;
 	rc = dom_alloc(gt, c, p2m_size, &d);
 	if (rc != 0)
@@ -208,6 +212,7 @@ gntdp_domain_destroy(struct gntdp_gnttab *gt, gntdp_domid_t domid)
 	if (d == NULL)
 		return -ESRCH;
 	atomic_store(&d->dying, true);
+	atomic_store(&gt->zombie[domid], 1); /* cleared by the last dom_put */
 	atomic_store(&gt->doms[domid], NULL);
 	/* After this no context can still be using a pointer to d obtained by lookup. */
 	qsbr_wait(gt);

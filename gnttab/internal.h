@@ -213,6 +213,7 @@ struct gntdp_gnttab_ctx {
 	uint32_t age_tail;       /* newest */
 	struct cache_entry *cache;
 	struct last_side last[2]; /* [0] source, [1] destination */
+	uint32_t pair;            /* Xen-exact: source | dest domid << 16 of the last copy op */
 	struct gntdp_gnttab_ctx_stats st;
 };
 
@@ -227,6 +228,8 @@ struct gntdp_gnttab {
 	/* Dead domains waiting for a grace period before their memory is freed. */
 	_Atomic(struct domain *) graveyard;
 	_Atomic(struct domain *) doms[NR_DOMIDS];
+	/* Destroyed domains still held alive (as Xen's zombies) by pins: their domid stays taken. */
+	atomic_uchar zombie[NR_DOMIDS];
 };
 
 /* world.c */
@@ -266,7 +269,7 @@ int16_t pin_set_status(struct domain *rd, gntdp_grant_ref_t ref, struct active_e
 void pin_reduce_status(struct domain *rd, gntdp_grant_ref_t ref, const struct active_entry *act,
 		       bool was_write);
 int16_t pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act,
-		  gntdp_domid_t ldomid);
+		  gntdp_domid_t ldomid, bool readonly);
 void unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc);
 
 /* ops */

@@ -75,16 +75,19 @@ pin_reduce_status(struct domain *rd, gntdp_grant_ref_t ref, const struct active_
  * First pin of an entry: resolve its frame in the granter's physmap (the
  * frame is read once, after our flags are committed) and take a page
  * reference. On failure the status flags set by pin_set_status are rolled
- * back. Caller holds act->lock and has act->pin == 0.
+ * back as Xen does: GTF_reading always, GTF_writing only for a writable
+ * request (a read-only request leaves a GTF_writing the guest set itself).
+ * Caller holds act->lock and has act->pin == 0.
  */
 int16_t
-pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, gntdp_domid_t ldomid)
+pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, gntdp_domid_t ldomid,
+	  bool readonly)
 {
 	uint32_t gfn = __atomic_load_n(&rd->shared[ref].frame, __ATOMIC_RELAXED);
 	struct page *pg = p2m_ram_page(rd, gfn);
 
 	if (pg == NULL || !page_get(pg, rd)) {
-		pin_reduce_status(rd, ref, act, true);
+		pin_reduce_status(rd, ref, act, !readonly);
 		return GNTDP_GNTST_BAD_PAGE;
 	}
 	act->page = pg;
@@ -199,7 +202,7 @@ map_pin(struct domain *ld, struct domain *rd, gntdp_grant_ref_t ref, uint32_t fl
 		if (rc != GNTDP_GNTST_OKAY)
 			goto out;
 		if (act->pin == 0) {
-			rc = pin_first(rd, ref, act, ld->domid);
+			rc = pin_first(rd, ref, act, ld->domid, readonly);
 			if (rc != GNTDP_GNTST_OKAY)
 				goto out;
 		}
@@ -287,16 +290,25 @@ free_handle:
 
 /* ---- GNTTABOP_unmap_grant_ref ------------------------------------------ */
 
-/* Remove the host mapping of @pg at @gfn; false if the slot doesn't hold it. */
+/*
+ * Remove a host mapping of @pg at @gfn; false if the slot doesn't hold one.
+ * As Xen's translated unmap, any grant mapping of the same frame at that
+ * address qualifies, read-only or writable, whichever handle created it.
+ */
 static bool
-host_unmap(struct domain *ld, uint64_t gfn, struct page *pg, bool readonly)
+host_unmap(struct domain *ld, uint64_t gfn, struct page *pg)
 {
-	uintptr_t expect = (uintptr_t)pg | (readonly ? P2M_GRANT_RO : P2M_GRANT_RW);
+	uintptr_t v;
 
 	if (gfn >= ld->p2m_size)
 		return false;
-	return atomic_compare_exchange_strong_explicit(&ld->p2m[gfn], &expect, 0,
-						       memory_order_acq_rel, memory_order_relaxed);
+	v = atomic_load_explicit(&ld->p2m[gfn], memory_order_relaxed);
+	do {
+		if (p2m_page(v) != pg || (p2m_type(v) != P2M_GRANT_RO && p2m_type(v) != P2M_GRANT_RW))
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&ld->p2m[gfn], &v, 0, memory_order_acq_rel,
+							memory_order_relaxed));
+	return true;
 }
 
 static int16_t
@@ -349,7 +361,7 @@ unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_b
 	}
 	keep = flags;
 	if (host_addr != 0 && (flags & GNTDP_GNTMAP_HOST_MAP)) { /* 8 */
-		if (!host_unmap(ld, host_addr >> GNTDP_PAGE_SHIFT, act->page, ro)) {
+		if (!host_unmap(ld, host_addr >> GNTDP_PAGE_SHIFT, act->page)) {
 			spin_unlock(&act->lock);
 			return GNTDP_GNTST_GENERAL_ERROR;
 		}

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 
 #include "internal.h"
 
@@ -84,15 +85,33 @@ op_align(unsigned int cmd)
 	}
 }
 
+/* Whether @count structs of @size bytes, @stride apart from @ops, lie inside the address space. */
+static bool
+span_fits(const void *ops, size_t stride, unsigned int count, size_t size)
+{
+	uintptr_t base = (uintptr_t)ops;
+
+	if (stride > PTRDIFF_MAX || base > UINTPTR_MAX - size)
+		return false;
+	return (uintptr_t)(count - 1) <= (UINTPTR_MAX - size - base) / stride;
+}
+
 static int
 whole_call_check(unsigned int cmd, const void *ops, size_t stride, unsigned int count)
 {
 	size_t size = gntdp_gnttab_op_size(cmd);
 
-	if (count > INT_MAX || (cmd >> 12) != 0)
+	if (count > INT_MAX)
 		return -EINVAL;
+	/* Bits >= 12 are cache_flush's continuation argument; any other cmd: -EINVAL. */
+	if ((cmd & GNTDP_GNTTABOP_CMD_MASK) != GNTDP_GNTTABOP_CACHE_FLUSH && (cmd >> 12) != 0)
+		return -EINVAL;
+	cmd &= GNTDP_GNTTABOP_CMD_MASK;
 	/* Each struct must be whole and aligned (dump_table 2, query_size 4, others 8). */
 	if (size != 0 && (stride < size || stride % op_align(cmd) != 0))
+		return -EINVAL;
+	/* The last struct must be addressable: no pointer arithmetic may wrap (checked before the loop). */
+	if (size != 0 && count > 1 && !span_fits(ops, stride, count, size))
 		return -EINVAL;
 	switch (cmd) {
 	case GNTDP_GNTTABOP_SETUP_TABLE:
@@ -109,21 +128,17 @@ whole_call_check(unsigned int cmd, const void *ops, size_t stride, unsigned int 
 	default:
 		return -ENOSYS;
 	}
+	/* Xen's copy from guest memory fails: -EFAULT, nothing done. */
 	if (ops == NULL && count != 0)
-		return -EINVAL;
-	if (cmd == GNTDP_GNTTABOP_SETUP_TABLE) {
-		const struct gntdp_gnttab_setup_table *st = ops;
-
-		if (st->frame_list == NULL && st->nr_frames != 0)
-			return -EFAULT;
-	}
+		return -EFAULT;
 	return 0;
 }
 
-static void
-run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, void *ops,
-	size_t stride, unsigned int count)
+static int
+run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, unsigned int arg,
+	void *ops, size_t stride, unsigned int count)
 {
+	(void)arg;
 	switch (cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
 		OP_LOOP(struct gntdp_gnttab_map_grant_ref, op_map(ctx, ld, op_));
@@ -151,6 +166,7 @@ run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, void 
 	default:
 		break;
 	}
+	return 0;
 }
 
 int
@@ -159,10 +175,12 @@ gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsi
 {
 	struct domain *ld;
 	unsigned long qs;
+	unsigned int arg = cmd & ~GNTDP_GNTTABOP_CMD_MASK;
 	int rc = whole_call_check(cmd, ops, stride, count);
 
 	if (rc != 0)
 		return rc;
+	cmd &= GNTDP_GNTTABOP_CMD_MASK; /* whole_call_check let only cache_flush keep an arg */
 	/* Enter: odd qs, then a full fence before any lookup (pairs with qsbr_wait). */
 	qs = atomic_load_explicit(&ctx->qs, memory_order_relaxed);
 	atomic_store_explicit(&ctx->qs, qs + 1, memory_order_relaxed);
@@ -173,7 +191,7 @@ gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsi
 	} else {
 		STAT_ADD(ctx, calls, 1);
 		STAT_ADD(ctx, ops[cmd], count);
-		run_ops(ctx, ld, cmd, ops, stride, count);
+		rc = run_ops(ctx, ld, cmd, arg, ops, stride, count);
 	}
 	/* Leave: even qs; release orders every access of this batch before it. */
 	atomic_store_explicit(&ctx->qs, qs + 2, memory_order_release);
@@ -184,5 +202,6 @@ int
 gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
 		unsigned int count)
 {
-	return gntdp_gnttab_op_strided(ctx, caller, cmd, ops, gntdp_gnttab_op_size(cmd), count);
+	return gntdp_gnttab_op_strided(ctx, caller, cmd, ops,
+				       gntdp_gnttab_op_size(cmd & GNTDP_GNTTABOP_CMD_MASK), count);
 }

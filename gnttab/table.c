@@ -47,6 +47,11 @@ op_setup_table(struct domain *ld, struct gntdp_gnttab_setup_table *op)
 		atomic_store_explicit(&d->nr_grant_frames, want, memory_order_release);
 	}
 	spin_unlock(&d->gt_lock);
+	/* A translated caller's frame list faults only when written: after the growth. */
+	if (list == NULL && want != 0) {
+		op->status = GNTDP_GNTST_BAD_VIRT_ADDR;
+		return;
+	}
 	for (uint32_t i = 0; i < want; i++)
 		list[i] = d->gt_seg->pages[i].mfn;
 	op->status = GNTDP_GNTST_OKAY;

@@ -144,8 +144,10 @@ void gntdp_domain_conf_init(struct gntdp_domain_conf *conf);
 
 /**
  * Create a domain: allocate its RAM and its grant table (1 frame populated).
- * @return 0, -EINVAL (bad domid or limits), -EEXIST (domid in use),
- *         -ENOMEM.
+ * @return 0, -EINVAL (bad domid or limits), -EEXIST (domid in use, or
+ *         used by a destroyed domain that other domains' mappings or cached
+ *         copy pins still keep alive, as Xen keeps a zombie's id until it is
+ *         gone), -ENOMEM.
  */
 int gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *conf);
 
@@ -224,8 +226,13 @@ struct gntdp_gnttab_ctx_stats {
 /** How a context's grant cache keeps pins between batches. */
 struct gntdp_gnttab_cache_conf {
 	/**
-	 * false (default, exactly Xen): every pin taken for a copy is released
-	 * before the batch call returns, like Xen's copy buffers.
+	 * false (default, exactly Xen): a copy holds at most one source and
+	 * one destination pin, like Xen's two copy buffers. A buffer is reused
+	 * only by the next op naming the same ref (or frame) with the same
+	 * (source, dest) domids; it is dropped when an op names another one,
+	 * when the domid pair changes, when an op fails, and when the call
+	 * returns. Between ops the granter may end access on a dropped entry,
+	 * and the next op re-validates it.
 	 * true: pins stay cached across calls until gntdp_gnttab_ctx_expire()
 	 * drops them; the caller states and enforces the bound (counted from
 	 * when each pin was taken).
@@ -293,11 +300,14 @@ void gntdp_gnttab_ctx_stats(const struct gntdp_gnttab_ctx *ctx, struct gntdp_gnt
  * @param ops array of the command's argument struct (e.g.
  *        struct gntdp_gnttab_copy[count]).
  * @return 0 (look at each status), or a whole-call error with nothing done:
- *         -EINVAL (count > INT_MAX; cmd with bits >= 12 set; count != 1 for
- *         setup_table/query_size/dump_table; ops NULL with count > 0),
- *         -ENOSYS (unknown or unimplemented cmd), -ESRCH (caller is not a
- *         live domain), -EFAULT (setup_table frame_list NULL with
- *         nr_frames > 0).
+ *         -EINVAL (count > INT_MAX; cmd with bits >= 12 set, except
+ *         cache_flush whose continuation argument they are; count != 1 for
+ *         setup_table/query_size/dump_table), -EFAULT (ops NULL with
+ *         count > 0: Xen's copy from guest memory fails), -ENOSYS (unknown
+ *         or unimplemented cmd), -ESRCH (caller is not a live domain).
+ *         A NULL setup_table frame_list is no whole-call error: as for a
+ *         translated Xen caller the table grows, then the write faults and
+ *         the status is bad_virt_addr.
  */
 int gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
 		    unsigned int count);
@@ -308,7 +318,10 @@ int gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned
  * ring entries in place). Same semantics and results.
  * @param stride at least the size of cmd's argument struct and a multiple of
  *        its alignment (8; 4 for query_size; 2 for dump_table).
- * @return as gntdp_gnttab_op(), and -EINVAL for a bad stride.
+ * @return as gntdp_gnttab_op(), and -EINVAL for a bad stride: too small,
+ *         misaligned, above PTRDIFF_MAX, or one that puts the last struct
+ *         (count x stride) beyond the end of the address space. Checked
+ *         before the first op runs.
  */
 int gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
 			    void *ops, size_t stride, unsigned int count);
