@@ -239,25 +239,43 @@ p2m_ram_page(struct domain *d, uint64_t gfn)
 void *
 gntdp_domain_frame(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn)
 {
-	struct domain *d = dom_lookup(gt, domid);
-	uintptr_t v;
+	struct domain *d;
+	void *va = NULL;
 
-	if (d == NULL || gfn >= d->p2m_size)
-		return NULL;
-	v = atomic_load_explicit(&d->p2m[gfn], memory_order_acquire);
-	if (p2m_type(v) == P2M_EMPTY || p2m_type(v) == P2M_RESERVED)
-		return NULL;
-	return p2m_page(v)->va;
+	ctl_enter(gt);
+	d = dom_lookup(gt, domid);
+	if (d != NULL && gfn < d->p2m_size) {
+		uintptr_t v = atomic_load_explicit(&d->p2m[gfn], memory_order_acquire);
+
+		if (p2m_type(v) != P2M_EMPTY && p2m_type(v) != P2M_RESERVED)
+			va = p2m_page(v)->va;
+	}
+	ctl_leave(gt);
+	return va;
 }
+
+static void domain_info_fill(struct domain *d, struct gntdp_domain_info *out);
 
 int
 gntdp_domain_info(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_domain_info *out)
 {
-	struct domain *d = dom_lookup(gt, domid);
+	struct domain *d;
+
+	if (out == NULL)
+		return -ESRCH;
+	ctl_enter(gt);
+	d = dom_lookup(gt, domid);
+	if (d != NULL)
+		domain_info_fill(d, out);
+	ctl_leave(gt);
+	return d != NULL ? 0 : -ESRCH;
+}
+
+static void
+domain_info_fill(struct domain *d, struct gntdp_domain_info *out)
+{
 	uint32_t n;
 
-	if (d == NULL || out == NULL)
-		return -ESRCH;
 	memset(out, 0, sizeof(*out));
 	out->nr_frames = d->nr_frames;
 	out->nr_grant_frames = atomic_load(&d->nr_grant_frames);
@@ -276,5 +294,4 @@ gntdp_domain_info(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_dom
 			out->pinned_entries++;
 		spin_unlock(&act->lock);
 	}
-	return 0;
 }

@@ -12,13 +12,18 @@ int
 gntdp_guest_table(struct gntdp_gnttab *gt, gntdp_domid_t domid,
 		  struct gntdp_grant_entry_v1 **entries, uint32_t *nr)
 {
-	struct domain *d = dom_lookup(gt, domid);
+	struct domain *d;
+	int rc = -ESRCH;
 
-	if (d == NULL)
-		return -ESRCH;
-	*entries = d->shared;
-	*nr = nr_entries(d);
-	return 0;
+	ctl_enter(gt);
+	d = dom_lookup(gt, domid);
+	if (d != NULL) {
+		*entries = d->shared;
+		*nr = nr_entries(d);
+		rc = 0;
+	}
+	ctl_leave(gt);
+	return rc;
 }
 
 /* Publish: frame first, then {flags, domid} with release (the seed's wmb). */

@@ -228,6 +228,8 @@ struct gntdp_gnttab {
 	/* Dead domains waiting for a grace period before their memory is freed. */
 	_Atomic(struct domain *) graveyard;
 	_Atomic(struct domain *) doms[NR_DOMIDS];
+	/* Threads inside gntdp_domain_frame/info or gntdp_guest_table: destroy waits for 0. */
+	atomic_uint ctl_readers;
 	/* Destroyed domains still held alive (as Xen's zombies) by pins: their domid stays taken. */
 	atomic_uchar zombie[NR_DOMIDS];
 };
@@ -248,6 +250,24 @@ dom_lookup(struct gntdp_gnttab *gt, gntdp_domid_t domid)
 		return NULL;
 	/* Pairs with the release store in domain_create and the unlink in domain_destroy. */
 	return atomic_load_explicit(&gt->doms[domid], memory_order_acquire);
+}
+
+/*
+ * Domain lookups outside a batch (gntdp_domain_frame, gntdp_domain_info,
+ * gntdp_guest_table). The seq_cst increment before the lookup pairs with the
+ * unlink and the fence in qsbr_wait: either the reader cannot find the
+ * domain, or destroy waits until the reader has left.
+ */
+static inline void
+ctl_enter(struct gntdp_gnttab *gt)
+{
+	atomic_fetch_add_explicit(&gt->ctl_readers, 1, memory_order_seq_cst);
+}
+
+static inline void
+ctl_leave(struct gntdp_gnttab *gt)
+{
+	atomic_fetch_sub_explicit(&gt->ctl_readers, 1, memory_order_release);
 }
 
 /* domain.c */

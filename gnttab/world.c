@@ -300,4 +300,7 @@ qsbr_wait(struct gntdp_gnttab *gt)
 		while (atomic_load_explicit(&ctx->qs, memory_order_acquire) == v)
 			cpu_relax();
 	}
+	/* Readers of gntdp_domain_frame/info and gntdp_guest_table are short: wait them out. */
+	while (atomic_load_explicit(&gt->ctl_readers, memory_order_acquire) != 0)
+		cpu_relax();
 }

@@ -181,6 +181,9 @@ void gntdp_gnttab_reclaim(struct gntdp_gnttab *gt);
  * page transferred to it, or a grant host-mapped there.
  * @return the frame, or NULL (no domain, gfn out of range or empty).
  * Not for hot paths: for tests, demos and emulated guests.
+ * Safe against a concurrent gntdp_domain_destroy() of the same domain (the
+ * destroy waits until this call has left); the frame returned stays valid
+ * only until the domain is destroyed or the gfn's mapping changes.
  */
 void *gntdp_domain_frame(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn);
 
@@ -198,7 +201,8 @@ struct gntdp_domain_info {
 };
 
 /**
- * Read @p domid's counters.
+ * Read @p domid's counters. Any thread; safe against a concurrent
+ * gntdp_domain_destroy() of the same domain (-ESRCH once it is gone).
  * @return 0 or -ESRCH.
  */
 int gntdp_domain_info(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_domain_info *out);
@@ -343,7 +347,10 @@ const char *gntdp_gntst_name(int16_t status);
 /**
  * A domain's shared v1 entries as the guest sees them (its grant frames).
  * The array may grow (setup_table), never moves or shrinks while the
- * domain lives; @p nr_entries is the current count.
+ * domain lives; @p nr_entries is the current count. The call itself is safe
+ * against a concurrent gntdp_domain_destroy(); the array it returns is
+ * valid only until the domain is destroyed (callers that race a destroy
+ * must not touch it after they requested the destroy).
  * @return 0 or -ESRCH.
  */
 int gntdp_guest_table(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_grant_entry_v1 **entries,

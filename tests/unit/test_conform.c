@@ -10,6 +10,8 @@
  * World (tw_std): dom 0 (privileged), A=1 granter, B=2 caller, C=3.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tcommon.h"
@@ -414,6 +416,44 @@ test_copy_pins_dropped_on_new_domid_pair(void)
 	return TC_PASS;
 }
 
+/* ---- core API edges: strides that overflow ---------------------------------------- */
+
+static int
+test_strided_overflow_einval_before_any_op(void)
+{
+	struct tw *w = tw_std();
+	struct gntdp_gnttab_copy op[2];
+	const size_t big = (size_t)1 << (sizeof(size_t) * 8 - 2); /* 8-aligned; 8 of them wrap */
+
+	T_TRUE(w != NULL);
+	T_EQ(tw_grant(w, DA, 10, DB, 20, false), 0);
+	op[0] = tw_copy_op(tw_ref(DA, 10, 0), tw_gfn(SELF, 30, 0), 8);
+	op[1] = op[0];
+	/* A stride above PTRDIFF_MAX. */
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, op,
+				     (size_t)PTRDIFF_MAX + 1, 2),
+	     -EINVAL);
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, op, SIZE_MAX & ~(size_t)7,
+				     2),
+	     -EINVAL);
+	/* count x stride beyond the end of the address space. */
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, op, big, 8), -EINVAL);
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, op, (size_t)1 << 40,
+				     1u << 24),
+	     -EINVAL);
+	/* Checked before the loop: not even the first op ran. */
+	T_ST(op[0].status, TW_UNSET);
+	T_ST(op[1].status, TW_UNSET);
+	/* One op never strides: any valid stride runs it. */
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, op, big, 1), 0);
+	T_ST(op[0].status, GNTDP_GNTST_OKAY);
+	/* A stride that fits still works. */
+	op[0].status = op[1].status = TW_UNSET;
+	T_EQ(gntdp_gnttab_op_strided(w->ctx, DB, GNTDP_GNTTABOP_COPY, op, sizeof(op[0]), 2), 0);
+	T_ST(op[1].status, GNTDP_GNTST_OKAY);
+	return TC_PASS;
+}
+
 static const struct tc_case cases[] = {
 	TC(test_frame_mode_gmfn_high_bits_bad_page),
 	TC(test_unmap_matches_any_grant_mapping_of_the_frame),
@@ -429,6 +469,7 @@ static const struct tc_case cases[] = {
 	TC(test_copy_pin_kept_while_consecutive_ops_share_it),
 	TC(test_copy_pins_dropped_after_failing_op),
 	TC(test_copy_pins_dropped_on_new_domid_pair),
+	TC(test_strided_overflow_einval_before_any_op),
 };
 
 TC_MAIN(cases)
