@@ -17,6 +17,7 @@ gntdp_domain_conf_init(struct gntdp_domain_conf *conf)
 	conf->nr_frames = 256;
 	conf->max_grant_frames = GNTDP_DEFAULT_MAX_GRANT_FRAMES;
 	conf->max_maptrack_frames = GNTDP_DEFAULT_MAX_MAPTRACK_FRAMES;
+	conf->max_grant_version = 2;
 	conf->socket = -1;
 }
 
@@ -27,6 +28,11 @@ dom_free(struct domain *d)
 		for (uint32_t i = 0; i < d->mt_max_frames; i++)
 			free(d->mt_frames[i]);
 		free(d->mt_frames);
+	}
+	if (d->st_seg != NULL) {
+		for (uint32_t i = 0; i < d->st_seg->nb_frames; i++)
+			page_put(&d->st_seg->pages[i]);
+		seg_put(d->st_seg);
 	}
 	if (d->gt_seg != NULL) {
 		/* Grant frames are owned by nobody; drop their allocation refs. */
@@ -98,7 +104,8 @@ conf_check(const struct gntdp_domain_conf *c, uint32_t *p2m_size)
 	if (c->domid >= NR_DOMIDS || c->nr_frames == 0 || size < c->nr_frames ||
 	    size > (1u << 28) || c->max_grant_frames == 0 ||
 	    c->max_grant_frames > GNTDP_MAX_GRANT_FRAMES_LIMIT ||
-	    c->max_maptrack_frames > GNTDP_MAX_MAPTRACK_FRAMES_LIMIT)
+	    c->max_maptrack_frames > GNTDP_MAX_MAPTRACK_FRAMES_LIMIT ||
+	    c->max_grant_version > 2)
 		return -EINVAL;
 	*p2m_size = (uint32_t)size;
 	return 0;
@@ -118,8 +125,11 @@ dom_alloc(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *c, uint32_t p
 	d->mt_frames = calloc(c->max_maptrack_frames + 1u, sizeof(*d->mt_frames));
 	d->gt_seg = seg_alloc(gt, c->max_grant_frames, c->socket);
 	d->ram = seg_alloc(gt, c->nr_frames, c->socket);
+	/* Status frames for the largest v2 table, reserved now: set_version never allocates. */
+	if (c->max_grant_version != 1)
+		d->st_seg = seg_alloc(gt, STATUS_FRAMES(c->max_grant_frames), c->socket);
 	if (d->p2m == NULL || d->active == NULL || d->mt_frames == NULL || d->gt_seg == NULL ||
-	    d->ram == NULL) {
+	    d->ram == NULL || (c->max_grant_version != 1 && d->st_seg == NULL)) {
 		if (d->ram != NULL) {
 			for (uint32_t i = 0; i < d->ram->nb_frames; i++)
 				page_put(&d->ram->pages[i]);
@@ -161,6 +171,10 @@ gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *c)
 	d->p2m_size = p2m_size;
 	d->max_grant_frames = c->max_grant_frames;
 	d->shared = (struct gntdp_grant_entry_v1 *)d->gt_seg->va;
+	d->shared_v2 = (union gntdp_grant_entry_v2 *)d->gt_seg->va;
+	d->status = d->st_seg != NULL ? (gntdp_grant_status_t *)d->st_seg->va : NULL;
+	d->max_version = c->max_grant_version == 1 ? 1 : 2; /* 0: the default, 2 */
+	atomic_init(&d->gt_version, 1);
 	d->mt_max_frames = c->max_maptrack_frames;
 	d->mt_free = MT_FREE_END;
 	atomic_init(&d->refs, 1);
@@ -285,6 +299,8 @@ domain_info_fill(struct domain *d, struct gntdp_domain_info *out)
 	out->live_mappings = atomic_load(&d->mt_live);
 	out->owned_pages = atomic_load(&d->owned_pages);
 	out->dying = atomic_load(&d->dying);
+	out->grant_version = gt_version(d);
+	out->nr_status_frames = atomic_load(&d->nr_status_frames);
 	n = nr_entries(d);
 	for (uint32_t ref = 0; ref < n; ref++) {
 		struct active_entry *act = &d->active[ref];

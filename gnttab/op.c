@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "internal.h"
@@ -67,6 +68,18 @@ gntdp_gnttab_op_size(unsigned int cmd)
 		return sizeof(struct gntdp_gnttab_copy);
 	case GNTDP_GNTTABOP_QUERY_SIZE:
 		return sizeof(struct gntdp_gnttab_query_size);
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		return sizeof(struct gntdp_gnttab_unmap_and_replace);
+	case GNTDP_GNTTABOP_SET_VERSION:
+		return sizeof(struct gntdp_gnttab_set_version);
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		return sizeof(struct gntdp_gnttab_get_status_frames);
+	case GNTDP_GNTTABOP_GET_VERSION:
+		return sizeof(struct gntdp_gnttab_get_version);
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		return sizeof(struct gntdp_gnttab_swap_grant_ref);
+	case GNTDP_GNTTABOP_CACHE_FLUSH:
+		return sizeof(struct gntdp_gnttab_cache_flush);
 	default:
 		return 0;
 	}
@@ -80,6 +93,12 @@ op_align(unsigned int cmd)
 		return _Alignof(struct gntdp_gnttab_dump_table);
 	case GNTDP_GNTTABOP_QUERY_SIZE:
 		return _Alignof(struct gntdp_gnttab_query_size);
+	case GNTDP_GNTTABOP_SET_VERSION:
+		return _Alignof(struct gntdp_gnttab_set_version);
+	case GNTDP_GNTTABOP_GET_VERSION:
+		return _Alignof(struct gntdp_gnttab_get_version);
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		return _Alignof(struct gntdp_gnttab_swap_grant_ref);
 	default:
 		return 8;
 	}
@@ -99,7 +118,8 @@ span_fits(const void *ops, size_t stride, unsigned int count, size_t size)
 static int
 whole_call_check(unsigned int cmd, const void *ops, size_t stride, unsigned int count)
 {
-	size_t size = gntdp_gnttab_op_size(cmd);
+	size_t size = gntdp_gnttab_op_size(cmd & GNTDP_GNTTABOP_CMD_MASK);
+	bool once = false;
 
 	if (count > INT_MAX)
 		return -EINVAL;
@@ -117,19 +137,27 @@ whole_call_check(unsigned int cmd, const void *ops, size_t stride, unsigned int 
 	case GNTDP_GNTTABOP_SETUP_TABLE:
 	case GNTDP_GNTTABOP_QUERY_SIZE:
 	case GNTDP_GNTTABOP_DUMP_TABLE:
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
 		if (count != 1)
 			return -EINVAL;
+		break;
+	case GNTDP_GNTTABOP_SET_VERSION:
+	case GNTDP_GNTTABOP_GET_VERSION:
+		once = true; /* Xen ignores count: one struct, always read */
 		break;
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
 	case GNTDP_GNTTABOP_TRANSFER:
 	case GNTDP_GNTTABOP_COPY:
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+	case GNTDP_GNTTABOP_CACHE_FLUSH:
 		break;
 	default:
 		return -ENOSYS;
 	}
 	/* Xen's copy from guest memory fails: -EFAULT, nothing done. */
-	if (ops == NULL && count != 0)
+	if (ops == NULL && (count != 0 || once))
 		return -EFAULT;
 	return 0;
 }
@@ -138,7 +166,8 @@ static int
 run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, unsigned int arg,
 	void *ops, size_t stride, unsigned int count)
 {
-	(void)arg;
+	unsigned int cur_ref = arg; /* cache_flush: the continuation's starting ref */
+
 	switch (cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
 		OP_LOOP(struct gntdp_gnttab_map_grant_ref, op_map(ctx, ld, op_));
@@ -163,6 +192,32 @@ run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, unsig
 	case GNTDP_GNTTABOP_QUERY_SIZE:
 		OP_LOOP(struct gntdp_gnttab_query_size, op_query_size(ld, op_));
 		break;
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		OP_LOOP(struct gntdp_gnttab_unmap_and_replace, op_unmap_and_replace(ctx, ld, op_));
+		break;
+	case GNTDP_GNTTABOP_SET_VERSION:
+		return op_set_version(ld, ops);
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		OP_LOOP(struct gntdp_gnttab_get_status_frames, op_get_status_frames(ld, op_));
+		break;
+	case GNTDP_GNTTABOP_GET_VERSION:
+		return op_get_version(ld, ops);
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		OP_LOOP(struct gntdp_gnttab_swap_grant_ref, op_swap_grant_ref(ld, op_));
+		break;
+	case GNTDP_GNTTABOP_CACHE_FLUSH: {
+		/* No status field: the first failing op's errno ends the call. */
+		const char *p = ops;
+
+		for (unsigned int i = 0; i < count; i++, p += stride) {
+			int rc = op_cache_flush(ld, (const void *)p, &cur_ref);
+
+			if (rc != 0)
+				return rc;
+			cur_ref = 0;
+		}
+		break;
+	}
 	default:
 		break;
 	}

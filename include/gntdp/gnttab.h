@@ -136,6 +136,12 @@ struct gntdp_domain_conf {
 	uint32_t max_grant_frames;
 	/** Maptrack frame limit (256 handles each). Default 1024; 0 = this domain can never map. */
 	uint32_t max_maptrack_frames;
+	/**
+	 * Highest grant-table version set_version may select: 1 or 2 (0 and
+	 * the default mean 2, as Xen on x86). With 2 the status frames of the largest v2 table
+	 * (ceil(max_grant_frames / 8)) are allocated with the domain.
+	 */
+	uint32_t max_grant_version;
 	int socket; /**< NUMA hint for the memory provider, -1 = any */
 };
 
@@ -198,6 +204,8 @@ struct gntdp_domain_info {
 	uint32_t pinned_entries;      /**< own entries with a non-zero pin */
 	uint32_t owned_pages;         /**< pages this domain owns (RAM + received - given) */
 	bool dying;
+	uint32_t grant_version;       /**< 1 or 2 (set_version) */
+	uint32_t nr_status_frames;    /**< v2 status frames in use (0 on v1) */
 };
 
 /**
@@ -298,17 +306,26 @@ void gntdp_gnttab_ctx_stats(const struct gntdp_gnttab_ctx *ctx, struct gntdp_gnt
  * @p caller, in array order. Each op gets its status (and outputs) as Xen
  * writes them back; a failing op never stops the batch.
  *
- * Commands executed: map_grant_ref, unmap_grant_ref, setup_table,
- * dump_table, transfer, copy, query_size. Others return -ENOSYS.
+ * Commands executed: all of 0-12 (map_grant_ref, unmap_grant_ref,
+ * setup_table, dump_table, transfer, copy, query_size, unmap_and_replace,
+ * set_version, get_status_frames, get_version, swap_grant_ref,
+ * cache_flush), on v1 and v2 tables; 13 and above return -ENOSYS.
+ * set_version and get_version read one struct whatever @p count is (as
+ * Xen) and return their own errnos (-EINVAL, -ENOSYS, -EBUSY, -EAGAIN,
+ * -ERANGE; -ESRCH, -EPERM). cache_flush has no status: the first failing
+ * op's errno is the call's result (-EINVAL, -EPERM, -EILSEQ, -EOPNOTSUPP),
+ * and cmd bits >= 12 are its continuation argument (the ref at which the
+ * search of the frame owner's table starts).
  *
  * @param ops array of the command's argument struct (e.g.
  *        struct gntdp_gnttab_copy[count]).
  * @return 0 (look at each status), or a whole-call error with nothing done:
  *         -EINVAL (count > INT_MAX; cmd with bits >= 12 set, except
  *         cache_flush whose continuation argument they are; count != 1 for
- *         setup_table/query_size/dump_table), -EFAULT (ops NULL with
- *         count > 0: Xen's copy from guest memory fails), -ENOSYS (unknown
- *         or unimplemented cmd), -ESRCH (caller is not a live domain).
+ *         setup_table/query_size/dump_table/get_status_frames), -EFAULT
+ *         (ops NULL with count > 0, or NULL for set_version/get_version:
+ *         Xen's copy from guest memory fails), -ENOSYS (unknown cmd),
+ *         -ESRCH (caller is not a live domain).
  *         A NULL setup_table frame_list is no whole-call error: as for a
  *         translated Xen caller the table grows, then the write faults and
  *         the status is bad_virt_addr.
@@ -397,6 +414,55 @@ int gntdp_guest_grant_transfer(struct gntdp_grant_entry_v1 *e, gntdp_domid_t gra
  * @return 0, -ENOENT, -EINVAL (not an accept_transfer entry).
  */
 int gntdp_guest_end_transfer(struct gntdp_grant_entry_v1 *e, uint32_t *frame);
+
+/* ---- Guest side, version 2 (after GNTTABOP_set_version to 2) ------------- */
+
+/**
+ * A v2 domain's shared entries (16 bytes each, 256 per grant frame) and its
+ * status array (one gntdp_grant_status_t per entry, where gntdp writes
+ * GTF_reading/GTF_writing; the header is the guest's alone).
+ * Lifetime and safety as gntdp_guest_table(); a version change replaces the
+ * layout (all entries but the first 8 are cleared).
+ * @return 0, -ESRCH, -EINVAL (the table is not at version 2).
+ */
+int gntdp_guest_table_v2(struct gntdp_gnttab *gt, gntdp_domid_t domid,
+			 union gntdp_grant_entry_v2 **entries, gntdp_grant_status_t **status,
+			 uint32_t *nr_entries);
+
+/**
+ * Grant @p grantee the whole frame @p frame (full_page): body first, then
+ * flags = permit_access (| readonly) with release.
+ * @return 0, -EBUSY (entry not invalid).
+ */
+int gntdp_guest_grant_access_v2(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee,
+				uint64_t frame, bool readonly);
+
+/**
+ * Grant bytes [page_off, page_off + length) of @p frame (sub_page). Copy
+ * only: such a grant is never mappable; every copy must stay inside the
+ * window (general_error otherwise).
+ * @return 0, -EBUSY.
+ */
+int gntdp_guest_grant_sub_page(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee,
+			       uint64_t frame, uint16_t page_off, uint16_t length, bool readonly);
+
+/**
+ * Grant @p grantee, for copies only, whatever @p trans_domid's entry
+ * @p gref grants this domain (transitive, one level: that entry must be
+ * granted to this domain and must not be transitive itself).
+ * @return 0, -EBUSY.
+ */
+int gntdp_guest_grant_transitive(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee,
+				 gntdp_domid_t trans_domid, gntdp_grant_ref_t gref, bool readonly);
+
+/**
+ * End access on a v2 entry as Linux does: clear the header's flags, full
+ * barrier, then read the status word. 0: unused, gntdp will not touch the
+ * frame through this entry again. -EBUSY: gntdp still uses it (reading or
+ * writing set); the entry stays revoked (no new use can start) and the
+ * caller must wait for the status to clear before reusing the frame.
+ */
+int gntdp_guest_end_access_v2(union gntdp_grant_entry_v2 *e, const gntdp_grant_status_t *status);
 
 #ifdef __cplusplus
 }
