@@ -390,8 +390,12 @@ acquire_for_copy(struct domain *rd, gntdp_grant_ref_t ref, gntdp_domid_t ldomid,
 						pin_reduce_status(rd, ref, act, true);
 				}
 			}
-		} else if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed))) {
-			rc = GNTDP_GNTST_BAD_DOMAIN; /* 2e */
+		} else if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed) ||
+				    atomic_load_explicit(&act->page->owner, memory_order_relaxed) !=
+					    rd)) {
+			/* 2e: the granter is dying, or the pinned page is not its own: a
+			 * transitive pin whose entry is no longer transitive. */
+			rc = GNTDP_GNTST_BAD_DOMAIN;
 		}
 		if (rc == GNTDP_GNTST_OKAY) {
 			act->pin += inc;

@@ -778,6 +778,40 @@ test_transitive_pins_held_and_released(void)
 	return TC_PASS;
 }
 
+/* Xen: a pin taken through a transitive entry is on a page the intermediate does not own. */
+static int
+test_transitive_pin_after_entry_change_bad_domain(void)
+{
+	struct tw *w = trans_world(false);
+	struct gntdp_gnttab_cache_conf cc = {.persistent = true, .nb_entries = 8};
+	struct gntdp_gnttab_ctx *ctx, *ctx2;
+	struct gntdp_gnttab_copy op;
+
+	T_TRUE(w != NULL);
+	T_EQ(gntdp_gnttab_ctx_create(w->gt, &cc, &ctx), 0);
+	T_EQ(gntdp_gnttab_ctx_create(w->gt, &cc, &ctx2), 0);
+	op = tw_copy_op(tw_ref(DA, 10, 0), tw_gfn(SELF, 30, 0), 16);
+	T_EQ(gntdp_gnttab_op(ctx, DB, GNTDP_GNTTABOP_COPY, &op, 1), 0);
+	T_ST(op.status, GNTDP_GNTST_OKAY);
+	/* A revokes its entry (it stays pinned); a new read through it: bad_domain. */
+	T_EQ(gntdp_guest_end_access_v2(v2_ent(w, DA, 10, NULL), &(gntdp_grant_status_t){0}), 0);
+	op = tw_copy_op(tw_ref(DA, 10, 0), tw_gfn(SELF, 30, 0), 16);
+	T_EQ(gntdp_gnttab_op(ctx2, DB, GNTDP_GNTTABOP_COPY, &op, 1), 0);
+	T_ST(op.status, GNTDP_GNTST_BAD_DOMAIN);
+	/* A write (upgrade) re-reads the entry: general_error. */
+	op = tw_copy_op(tw_gfn(SELF, 30, 0), tw_ref(DA, 10, 0), 16);
+	T_EQ(gntdp_gnttab_op(ctx2, DB, GNTDP_GNTTABOP_COPY, &op, 1), 0);
+	T_ST(op.status, GNTDP_GNTST_GENERAL_ERROR);
+	T_EQ(gntdp_gnttab_ctx_expire(ctx2, UINT64_MAX), 1); /* the frame hold only */
+	T_EQ(gntdp_gnttab_ctx_expire(ctx, UINT64_MAX), 2);
+	T_EQ(tw_info(w, DA).pinned_entries, 0);
+	T_EQ(tw_info(w, DC).pinned_entries, 0);
+	T_EQ(v2_status(w, DC, 20), 0);
+	gntdp_gnttab_ctx_destroy(ctx);
+	gntdp_gnttab_ctx_destroy(ctx2);
+	return TC_PASS;
+}
+
 static int
 test_transitive_sub_page_window_applies(void)
 {
@@ -893,6 +927,7 @@ static const struct tc_case cases[] = {
 	TC(test_v2_upgrade_checks_window),
 	TC(test_transitive_copy_reaches_origin),
 	TC(test_transitive_pins_held_and_released),
+	TC(test_transitive_pin_after_entry_change_bad_domain),
 	TC(test_transitive_sub_page_window_applies),
 	TC(test_xsa226_transitive_failures),
 	TC(test_transfer_on_v2_table),
