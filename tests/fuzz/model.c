@@ -121,11 +121,19 @@ pin_total(const struct m_act *a)
 	return a->hstr + a->hstw + a->devr + a->devw;
 }
 
+/*
+ * The overflow guard: a counter the pin would increment already has its
+ * top bit set (Xen's GNTPIN_incr2oflow_mask(); older Xen tested all four).
+ */
 static bool
-pin_saturated(const struct m_act *a)
+pin_saturated(const struct m_act *a, uint32_t map_flags, bool copy_write)
 {
-	return a->hstr >= COUNTER_TOP || a->hstw >= COUNTER_TOP || a->devr >= COUNTER_TOP ||
-	       a->devw >= COUNTER_TOP;
+	bool ro = (map_flags & GNTDP_GNTMAP_READONLY) != 0;
+
+	if (map_flags == 0) /* a copy: hstr for the source, hstw for the destination */
+		return (copy_write ? a->hstw : a->hstr) >= COUNTER_TOP;
+	return ((map_flags & GNTDP_GNTMAP_DEVICE_MAP) && (ro ? a->devr : a->devw) >= COUNTER_TOP) ||
+	       ((map_flags & GNTDP_GNTMAP_HOST_MAP) && (ro ? a->hstr : a->hstw) >= COUNTER_TOP);
 }
 
 static bool
@@ -365,7 +373,7 @@ m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid, int *gi
 	e = &g->ent[op->ref];
 	a = &g->act[op->ref];
 	first = pin_total(a) == 0;
-	if (!first && (a->domid != c->id || pin_saturated(a))) /* 7 */
+	if (!first && (a->domid != c->id || pin_saturated(a, flags, false))) /* 7 */
 		return GNTDP_GNTST_GENERAL_ERROR;
 	if (first || (!ro && !pin_writable(a))) { /* 8 */
 		st = set_status(e, a, ro, true, c->id);
@@ -501,7 +509,7 @@ acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid,
 	e = &g->ent[ref];
 	a = &g->act[ref];
 	pinned = pin_total(a) != 0;
-	if (pinned && (a->domid != ldom || pin_saturated(a))) /* 2b */
+	if (pinned && (a->domid != ldom || pin_saturated(a, 0, write))) /* 2b */
 		return GNTDP_GNTST_GENERAL_ERROR;
 	if (!pinned || (write && !pin_writable(a))) {
 		st = set_status(e, a, !write, false, ldom); /* 2c */
