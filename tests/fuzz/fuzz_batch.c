@@ -19,7 +19,8 @@
  * the domain slot): 0 grant access, 1 end access, 2 set read-only, 3 set
  * writable, 4 grant transfer, 5 end transfer, 6 and 12-15 raw entry write,
  * 7 destroy the domain, 8 unmap everything, 9 expire the persistent cache,
- * 10 create the domain again (sizes from a-d), 11 write bytes into a frame.
+ * 10 create the domain again (sizes from a-d), 11 write bytes into a frame
+ * (they vary with the position, so an offset error in a copy shows).
  *
  * Checks (abort() on the first failure, so libFuzzer and the replay fail):
  *  - the whole-call result is one of the errors whose condition holds, or 0;
@@ -133,17 +134,24 @@ entry(gntdp_domid_t d, uint32_t ref)
 	return &e[ref];
 }
 
-/* The same guest write in gntdp's memory and in the model's shadow. */
+/*
+ * The same guest write in gntdp's memory and in the model's shadow: len
+ * bytes from seed on, varying with the position so that an offset error in
+ * any copy shows in the bytes.
+ */
 static void
-guest_write(int mi, uint64_t gfn, uint32_t off, uint32_t len, uint8_t val)
+guest_write(int mi, uint64_t gfn, uint32_t off, uint32_t len, uint8_t seed)
 {
 	uint8_t *p = gntdp_domain_frame(fz.gt, M.dom[mi].id, gfn);
+	uint8_t buf[GNTDP_PAGE_SIZE];
 
-	if (!m_guest_write(mi, gfn, off, len, val))
+	for (uint32_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i * 7u + (i >> 8));
+	if (!m_guest_write(mi, gfn, off, len, buf))
 		return;
 	CHECK(p != NULL, "dom %u gfn %#" PRIx64 ": the model has a frame there, gntdp none",
 	      M.dom[mi].id, gfn);
-	memset(p + off, val, len);
+	memcpy(p + off, buf, len);
 }
 
 /* Create domain id in gntdp and the model; learn where its frames live. -1 if refused. */

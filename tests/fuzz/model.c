@@ -331,14 +331,14 @@ m_guest_raw(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_
 }
 
 bool
-m_guest_write(int di, uint64_t gfn, uint32_t off, uint32_t len, uint8_t val)
+m_guest_write(int di, uint64_t gfn, uint32_t off, uint32_t len, const uint8_t *buf)
 {
 	const struct m_slot *s = SLOT_OF(&M.dom[di], gfn);
 
 	/* A read-only grant mapping faults; an empty slot has nothing to write. */
 	if (s == NULL || (s->kind != SLOT_PAGE && s->kind != SLOT_GRANT_RW))
 		return false;
-	memset(M.frame[s->fid].data + off, val, len);
+	memcpy(M.frame[s->fid].data + off, buf, len);
 	return true;
 }
 

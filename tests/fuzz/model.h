@@ -142,8 +142,8 @@ void m_guest_set_writable(int di, uint32_t ref);
 int m_guest_end_transfer(int di, uint32_t ref, uint32_t *frame);
 /* A hostile raw write: anything except the GTF_reading/writing bits Xen owns. */
 void m_guest_raw(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_t frame);
-/* The guest writes len bytes of val at off of its gfn, if it may. True if written. */
-bool m_guest_write(int di, uint64_t gfn, uint32_t off, uint32_t len, uint8_t val);
+/* The guest writes len bytes of buf at off of its gfn, if it may. True if written. */
+bool m_guest_write(int di, uint64_t gfn, uint32_t off, uint32_t len, const uint8_t *buf);
 
 /* ---- Ops: each runs Xen's steps on the model and returns Xen's status ------------ */
 
