@@ -353,12 +353,32 @@ check_frame(int16_t fid, const void *p, const char *where, gntdp_domid_t d, uint
 	}
 }
 
+/* Read domain d's shared entries in the model's form; returns how many there are. */
+static uint32_t
+read_entries_v1(gntdp_domid_t d, struct m_entry *out, uint32_t max)
+{
+	struct gntdp_grant_entry_v1 *e;
+	uint32_t nr;
+
+	CHECK(gntdp_guest_table(fz.gt, d, &e, &nr) == 0, "table %u", d);
+	CHECK(nr <= max, "dom %u: %u entries", d, nr);
+	for (uint32_t ref = 0; ref < nr; ref++)
+		out[ref] = (struct m_entry){__atomic_load_n(&e[ref].flags, __ATOMIC_ACQUIRE),
+					    e[ref].domid, e[ref].frame};
+	return nr;
+}
+
+/* How the harness reads each table format (by version, as m_fmts). */
+static uint32_t (*const fmt_read[3])(gntdp_domid_t, struct m_entry *, uint32_t) = {
+	[1] = read_entries_v1,
+};
+
 static void
 check_dom(int mi)
 {
+	static struct m_entry got[M_MAX_ENTRIES];
 	const struct m_dom *d = &M.dom[mi];
 	struct gntdp_domain_info info;
-	struct gntdp_grant_entry_v1 *e;
 	uint32_t nr, pinned = m_pinned_entries(mi), maybe = 0;
 
 	CHECK(gntdp_domain_info(fz.gt, d->id, &info) == 0, "info %u", d->id);
@@ -374,19 +394,18 @@ check_dom(int mi)
 	      info.owned_pages, d->owned);
 	CHECK(info.maptrack_limit <= info.max_maptrack_handles, "dom %u maptrack %u > %u", d->id,
 	      info.maptrack_limit, info.max_maptrack_handles);
-	CHECK(gntdp_guest_table(fz.gt, d->id, &e, &nr) == 0, "table %u", d->id);
-	CHECK(nr == d->nr_gf * GNTDP_GRANT_ENTRIES_PER_FRAME_V1, "dom %u: %u entries, model %zu",
-	      d->id, nr, d->nr_gf * GNTDP_GRANT_ENTRIES_PER_FRAME_V1);
+	nr = fmt_read[d->version](d->id, got, M_MAX_ENTRIES);
+	CHECK(nr == m_nr_entries(mi), "dom %u: %u entries, model %u", d->id, nr, m_nr_entries(mi));
 	for (uint32_t ref = 0; ref < nr; ref++) {
 		const struct m_entry *me = &d->ent[ref];
-		uint16_t fl = __atomic_load_n(&e[ref].flags, __ATOMIC_ACQUIRE);
+		uint16_t fl = got[ref].flags;
 		uint16_t extra = cached_bits(mi, ref);
 
 		maybe += extra != 0;
 		CHECK((fl & ~extra) == (me->flags & ~extra) && (me->flags & extra & ~fl) == 0 &&
-			      e[ref].domid == me->domid && e[ref].frame == me->frame,
+			      got[ref].domid == me->domid && got[ref].frame == me->frame,
 		      "dom %u ref %u: {%#x, %u, %#x}, model {%#x, %u, %#x}", d->id, ref, fl,
-		      e[ref].domid, e[ref].frame, me->flags, me->domid, me->frame);
+		      got[ref].domid, got[ref].frame, me->flags, me->domid, me->frame);
 	}
 	CHECK(info.pinned_entries >= pinned && info.pinned_entries <= pinned + maybe,
 	      "dom %u: pinned_entries %u, model %u (+%u cached)", d->id, info.pinned_entries,

@@ -12,6 +12,10 @@
 
 struct model M;
 
+const struct m_fmt m_fmts[3] = {
+	[1] = {GNTDP_GRANT_ENTRIES_PER_FRAME_V1},
+};
+
 #define RW_BITS (GNTDP_GTF_READING | GNTDP_GTF_WRITING)
 #define COUNTER_TOP 128u /* Xen fails a pin whose counter already has its top bit set */
 #define SLOT_OF(g, gfn) ((gfn) < (g)->p2m_size ? &(g)->p2m[(gfn)] : NULL)
@@ -73,6 +77,7 @@ m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size,
 	memset(d, 0, sizeof(*d));
 	d->used = true;
 	d->alive = true;
+	d->version = 1;
 	d->id = id;
 	d->priv = priv;
 	d->nr_frames = nr_frames;
@@ -109,10 +114,17 @@ m_zombie(gntdp_domid_t id)
 	return false;
 }
 
+/* Refs are checked against the current size in the current format (spec 2.1). */
 static uint32_t
 nr_entries(const struct m_dom *g)
 {
-	return g->nr_gf * GNTDP_GRANT_ENTRIES_PER_FRAME_V1;
+	return g->nr_gf * m_fmts[g->version].entries_per_frame;
+}
+
+uint32_t
+m_nr_entries(int di)
+{
+	return nr_entries(&M.dom[di]);
 }
 
 static uint32_t

@@ -15,9 +15,11 @@
  * the model names the exact alternative it accepts (struct m_alt); nowhere
  * does it accept "any status".
  *
- * v1 tables only. The entry accessors (m_entry) are the one place a v2
- * format would plug in: an m_dom gets a version, v2 entries get their own
- * fields, and the acquire/pin steps read them through the same helpers.
+ * v1 tables only. A table format is a row of m_fmts (entries per frame)
+ * and of the harness's fmt_rows (how to read gntdp's table into m_entry);
+ * v2 adds its rows, its fields to struct m_entry (64-bit frame, sub-page
+ * window, transitive target, the separate status word) and its cases to
+ * set_status()/acquire_copy(); each domain names its format in version.
  */
 #ifndef FUZZ_MODEL_H
 #define FUZZ_MODEL_H
@@ -68,8 +70,15 @@ struct m_entry {
 	uint32_t frame;
 };
 
+/* What the model needs of each grant-table format, by version. */
+struct m_fmt {
+	uint32_t entries_per_frame;
+};
+extern const struct m_fmt m_fmts[3];
+
 struct m_dom {
 	bool used;
+	uint8_t version; /* index into m_fmts */
 	bool alive; /* false: destroyed (a zombie while others still map its grants) */
 	gntdp_domid_t id;
 	bool priv;
@@ -128,6 +137,8 @@ void m_dom_destroy(int di);
 /* Live mappings held by caller ci. */
 unsigned int m_nb_maps(int ci);
 struct m_map *m_map_find(int ci, uint32_t handle);
+/* Entries in di's table now. */
+uint32_t m_nr_entries(int di);
 /* Entries with a non-zero pin in di's table. */
 uint32_t m_pinned_entries(int di);
 
