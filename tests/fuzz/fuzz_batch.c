@@ -222,11 +222,16 @@ grant_transfer(int mi, uint32_t ref, gntdp_domid_t from, uint32_t slot)
 	      "grant_transfer %u/%u", M.dom[mi].id, ref);
 }
 
-/* A raw entry write: a hostile guest may store anything except the bits gntdp owns. */
+/*
+ * A raw entry write: a hostile guest may store anything, except that it
+ * leaves GTF_reading/writing alone while the entry is pinned (they are
+ * gntdp's then); on an entry nobody pins it may preset them.
+ */
 static void
 raw_entry(int mi, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_t frame)
 {
 	struct gntdp_grant_entry_v1 *e = entry(M.dom[mi].id, ref);
+	bool pinned = m_pinned(mi, ref);
 	uint16_t old, nf;
 
 	if (e == NULL)
@@ -235,16 +240,7 @@ raw_entry(int mi, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_t 
 	__atomic_store_n(&e->domid, grantee, __ATOMIC_RELAXED);
 	old = __atomic_load_n(&e->flags, __ATOMIC_RELAXED);
 	do {
-		unsigned int t = old & GNTDP_GTF_TYPE_MASK;
-
-		/*
-		 * Keep reading/writing as gntdp set them on permit/transitive
-		 * entries (a guest cannot legally clear them); elsewhere the
-		 * same bits mean transfer committed/completed and start clear.
-		 */
-		nf = (uint16_t)(flags & ~RW_FLAGS);
-		if (t == GNTDP_GTF_PERMIT_ACCESS || t == GNTDP_GTF_TRANSITIVE)
-			nf = (uint16_t)(nf | (old & RW_FLAGS));
+		nf = pinned ? (uint16_t)((flags & ~RW_FLAGS) | (old & RW_FLAGS)) : flags;
 	} while (!__atomic_compare_exchange_n(&e->flags, &old, nf, false, __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));
 	m_guest_raw(mi, ref, flags, grantee, frame);
@@ -402,6 +398,11 @@ check_dom(int mi)
 		uint16_t extra = cached_bits(mi, ref);
 
 		maybe += extra != 0;
+		if (fl != me->flags && fl == (me->flags & ~GNTDP_GTF_WRITING) &&
+		    m_preset_pending(mi, ref)) {
+			note_dev(DEV_ROLLBACK_PRESET);
+			M.dom[mi].ent[ref].flags = fl;
+		}
 		CHECK((fl & ~extra) == (me->flags & ~extra) && (me->flags & extra & ~fl) == 0 &&
 			      got[ref].domid == me->domid && got[ref].frame == me->frame,
 		      "dom %u ref %u: {%#x, %u, %#x}, model {%#x, %u, %#x}", d->id, ref, fl,
@@ -436,6 +437,7 @@ check_world(void)
 				      -ESRCH,
 			      "domain %u answers, the model has none", slot_ids[si]);
 	}
+	m_preset_clear();
 	/* Frames reachable through mappings (a zombie's frames through device maps too). */
 	for (unsigned int i = 0; i < M.nb_map; i++)
 		check_frame(M.map[i].fid, M.frame[M.map[i].fid].ptr, "mapped", M.dom[M.map[i].granter].id,

@@ -240,6 +240,13 @@ def seeds():
                                 call(1, TRANSFER, [xfer(20, 2, 10)]) +
                                 call(0, COPY, [cp((20, 1, 0), (1, SELF, 0), 4096, SRC_GREF)]) +
                                 call(2, TRANSFER, [xfer(6, 1, 10)]))
+    s["rollback-preset-writing"] = (guest(1, 6, 20, 0x80 | 2, 40, 0x11) +
+                                    call(2, MAP, [mp(1, 20, HOST | RO, 41)]) + guest(1, 1, 20) +
+                                    guest(1, 6, 21, 0x80 | 2, 40, 0x19) +
+                                    call(2, COPY, [cp((21, 1, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                                    guest(1, 6, 22, 0x80 | 2, 2, 0x11) +
+                                    call(2, MAP, [mp(1, 22, HOST | RO, 41)]) +
+                                    call(2, UNMAP, [ump(0, 41)]) + guest(1, 1, 22))
     return s
 
 

@@ -34,6 +34,8 @@ m_dev_name(enum m_dev d)
 		return "issue 9 class 6 (a zombie's domid can be created again)";
 	case DEV_NULL_OPS_EINVAL:
 		return "issue 9 class 5 (ops NULL gives -EINVAL, Xen -EFAULT)";
+	case DEV_ROLLBACK_PRESET:
+		return "issue 9 class 4 (a failed read-only first pin clears a preset GTF_writing)";
 	default:
 		return "none";
 	}
@@ -48,6 +50,7 @@ m_reset(void)
 	M.nb_dom = 0;
 	M.nb_frame = 0;
 	M.nb_map = 0;
+	M.nb_preset_w = 0;
 }
 
 static int16_t
@@ -152,6 +155,40 @@ static bool
 pin_writable(const struct m_act *a)
 {
 	return a->hstw + a->devw != 0;
+}
+
+bool
+m_pinned(int di, uint32_t ref)
+{
+	return pin_total(&M.dom[di].act[ref]) != 0;
+}
+
+bool
+m_preset_pending(int gi, uint32_t ref)
+{
+	for (unsigned int i = 0; i < M.nb_preset_w; i++)
+		if (M.preset_w[i].gi == gi && M.preset_w[i].ref == ref)
+			return true;
+	return false;
+}
+
+void
+m_preset_clear(void)
+{
+	M.nb_preset_w = 0;
+}
+
+/*
+ * The rollback of a failed read-only first pin (unlock_out_clear) leaves a
+ * GTF_writing the guest set itself; gntdp clears it today (class 4).
+ */
+static void
+note_preset_rollback(int gi, uint32_t ref, bool ro)
+{
+	const struct m_entry *e = &M.dom[gi].ent[ref];
+
+	if (ro && (e->flags & GNTDP_GTF_WRITING) && M.nb_preset_w < 16 && !m_preset_pending(gi, ref))
+		M.preset_w[M.nb_preset_w++] = (struct m_ref){gi, ref};
 }
 
 uint32_t
@@ -333,12 +370,10 @@ void
 m_guest_raw(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_t frame)
 {
 	struct m_entry *e = &M.dom[di].ent[ref];
-	unsigned int t = e->flags & GNTDP_GTF_TYPE_MASK;
-	uint16_t nf = (uint16_t)(flags & ~RW_BITS);
+	uint16_t nf = flags;
 
-	/* On permit/transitive entries the bits are Xen's; elsewhere they are transfer bits. */
-	if (t == GNTDP_GTF_PERMIT_ACCESS || t == GNTDP_GTF_TRANSITIVE)
-		nf = (uint16_t)(nf | (e->flags & RW_BITS));
+	if (m_pinned(di, ref))
+		nf = (uint16_t)((flags & ~RW_BITS) | (e->flags & RW_BITS));
 	*e = (struct m_entry){nf, grantee, frame};
 }
 
@@ -397,6 +432,7 @@ m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid, int *gi
 			st = lookup_page(g, e->frame, &f);
 			if (st != GNTDP_GNTST_OKAY) {
 				reduce_status(e, a, !ro);
+				note_preset_rollback(gi, op->ref, ro);
 				return st;
 			}
 			a->domid = c->id;
@@ -534,6 +570,8 @@ acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid,
 			*xsa500_lookup = true;
 		if (st != GNTDP_GNTST_OKAY) {
 			reduce_status(e, a, write);
+			if (!pinned)
+				note_preset_rollback(gi, ref, !write);
 			return st;
 		}
 		if (!pinned) {

@@ -102,6 +102,12 @@ struct model {
 	unsigned int nb_frame;
 	struct m_map map[M_MAX_MAPS];
 	unsigned int nb_map;
+	/* Entries where DEV_ROLLBACK_PRESET may apply since the last m_preset_clear(). */
+	struct m_ref {
+		int gi;
+		uint32_t ref;
+	} preset_w[16];
+	unsigned int nb_preset_w;
 };
 
 extern struct model M;
@@ -118,6 +124,7 @@ enum m_dev {
 	DEV_XSA500_ORDER,    /* class 3: general_error before the frame lookup's bad_page */
 	DEV_ZOMBIE_DOMID,    /* class 6: a zombie's domid can be created again */
 	DEV_NULL_OPS_EINVAL, /* class 5: ops NULL gives -EINVAL (Xen: -EFAULT) */
+	DEV_ROLLBACK_PRESET, /* class 4: a failed read-only first pin clears a guest's GTF_writing */
 };
 
 const char *m_dev_name(enum m_dev d);
@@ -137,6 +144,11 @@ void m_dom_destroy(int di);
 /* Live mappings held by caller ci. */
 unsigned int m_nb_maps(int ci);
 struct m_map *m_map_find(int ci, uint32_t handle);
+/* Whether ref of di has a pin (the guest must not touch GTF_reading/writing then). */
+bool m_pinned(int di, uint32_t ref);
+/* DEV_ROLLBACK_PRESET: may (gi, ref) lack a GTF_writing the model keeps? */
+bool m_preset_pending(int gi, uint32_t ref);
+void m_preset_clear(void);
 /* Entries in di's table now. */
 uint32_t m_nr_entries(int di);
 /* Entries with a non-zero pin in di's table. */
@@ -151,7 +163,11 @@ int m_guest_set_readonly(int di, uint32_t ref);
 void m_guest_set_writable(int di, uint32_t ref);
 /* end_transfer: 0 and the gfn in *frame, -ENOENT, -EINVAL. */
 int m_guest_end_transfer(int di, uint32_t ref, uint32_t *frame);
-/* A hostile raw write: anything except the GTF_reading/writing bits Xen owns. */
+/*
+ * A hostile raw write of the whole entry, except that GTF_reading/writing
+ * stay as they are while the entry is pinned (Xen owns them then); on an
+ * entry nobody pins the guest may preset them.
+ */
 void m_guest_raw(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_t frame);
 /* The guest writes len bytes of buf at off of its gfn, if it may. True if written. */
 bool m_guest_write(int di, uint64_t gfn, uint32_t off, uint32_t len, const uint8_t *buf);
