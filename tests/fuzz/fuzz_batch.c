@@ -721,6 +721,8 @@ do_call(uint8_t sel, uint8_t cmdb, uint8_t cntb, const uint8_t **p, const uint8_
 	}
 	if (row != NULL && row->single && count != 1)
 		eok[1] = true;
+	if (null_ops && count > 0 && !eok[1] && rc == -EINVAL)
+		note_dev(DEV_NULL_OPS_EINVAL);
 	if (null_ops && count > 0)
 		eok[1] = eok[4] = true; /* Xen -EFAULT; gntdp -EINVAL (class 5) */
 	if (row == NULL)
