@@ -6,7 +6,7 @@
  * do_grant_table_op executes it, and the hypercall ring that carries such
  * calls between a client and a data-plane worker (docs/hcall.md).
  *
- * Two parts:
+ * Three parts:
  *
  *  1. gntdp_hcall() (core, pure C11, in libgntdp): the op array and every
  *     guest handle inside an op (setup_table's frame_list,
@@ -25,6 +25,8 @@
  *     map it at different addresses. The client side (gntdp_hcall_client_*,
  *     pure C11, in libgntdp) produces SQ entries and consumes CQ entries.
  *
+ *  3. The data-plane side (gntdp_dp_hcall_*, in libgntdp_dataplane): a
+ *     ring served by a poller on one worker (gntdp/dataplane.h).
  *
  * Threading: gntdp_hcall() runs on the thread that owns @p ctx (as
  * gntdp_gnttab_op()). A client handle is used by one thread at a time.
@@ -251,6 +253,117 @@ bool gntdp_hcall_client_arm_wakeup(struct gntdp_hcall_client *c);
  * GNTDP_HCALL_REASON_*.
  */
 bool gntdp_hcall_client_disabled(const struct gntdp_hcall_client *c, uint32_t *reason);
+
+/* ---- Data plane side (libgntdp_dataplane) ------------------------------------ */
+
+struct gntdp_dp;
+/** A hypercall ring served by one worker. Opaque. */
+struct gntdp_dp_hcall;
+
+/** How the SQ and CQ are implemented in the region (docs/hcall.md has the measurement). */
+enum gntdp_dp_hcall_impl {
+	/** struct gntdp_hcall_ring_hdr + arrays: the ABI above (default). */
+	GNTDP_DP_HCALL_NATIVE = 0,
+	/**
+	 * Two DPDK rte_rings initialised in the region (rte_ring_init),
+	 * single producer / single consumer, entries of the same structs.
+	 * For measurement only: an rte_ring keeps its size and mask in the
+	 * shared memory it describes and trusts them on every call, so it is
+	 * not safe against a client that may write the region.
+	 */
+	GNTDP_DP_HCALL_RTE_RING = 1,
+};
+
+/** Options for gntdp_dp_hcall_create(). Fill with gntdp_dp_hcall_conf_init(). */
+struct gntdp_dp_hcall_conf {
+	gntdp_domid_t domid;     /**< the caller of every hypercall on this ring */
+	unsigned int worker;     /**< worker index that serves it. Default 0 */
+	unsigned int sq_entries; /**< power of two, 2..32768. Default 256 */
+	unsigned int cq_entries; /**< power of two, 2..32768. Default 256 */
+	/** Most hypercalls the worker takes per poll, 1..GNTDP_DP_MAX_BURST. Default 32. */
+	unsigned int burst;
+	/**
+	 * The region (native layout only), 64-byte aligned, at least
+	 * gntdp_hcall_ring_mem_size() bytes, formatted by create; it must
+	 * outlive the ring. NULL (default): a memzone on the worker's socket.
+	 */
+	void *mem;
+	size_t mem_size; /**< bytes at mem */
+	/**
+	 * An eventfd the worker writes (1) after publishing completions while
+	 * the client has asked for a wake-up; -1 (default): none. Owned by
+	 * the caller.
+	 */
+	int eventfd;
+	enum gntdp_dp_hcall_impl impl; /**< default GNTDP_DP_HCALL_NATIVE */
+};
+
+/** Fill @p conf with defaults. */
+void gntdp_dp_hcall_conf_init(struct gntdp_dp_hcall_conf *conf);
+
+/**
+ * Create a ring and register its poller ("hcall") on conf->worker. The
+ * poller executes each hypercall with gntdp_hcall() on the worker's own
+ * context, taking no more calls per poll than the CQ has room for (so
+ * every call taken gets exactly one completion). Only while stopped.
+ * Main thread.
+ * @return 0, -EINVAL (bad conf: domid, worker, sizes, burst, mem too small
+ *         or misaligned, mem with the rte_ring impl), -EBUSY (running),
+ *         -ENOSPC (poller limits), -ENOMEM.
+ */
+int gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf *conf,
+			  struct gntdp_dp_hcall **out);
+
+/**
+ * Unregister the ring's poller and free it (and its memzone). Only while
+ * stopped, before gntdp_dp_destroy(). NULL is a no-op. Main thread.
+ * @return 0, -EBUSY (running).
+ */
+int gntdp_dp_hcall_destroy(struct gntdp_dp *dp, struct gntdp_dp_hcall *r);
+
+/**
+ * The ring's region (native layout), e.g. to hand to another process or
+ * to attach a client with gntdp_hcall_client_init(). NULL for the
+ * rte_ring impl. Any thread.
+ */
+void *gntdp_dp_hcall_mem(const struct gntdp_dp_hcall *r, size_t *size);
+
+/** In-process client: gntdp_hcall_client_submit() on the ring (either impl). */
+unsigned int gntdp_dp_hcall_submit_burst(struct gntdp_dp_hcall *r,
+					 const struct gntdp_hcall_sqe *sqes, unsigned int n);
+
+/** In-process client: gntdp_hcall_client_reap() on the ring (either impl). */
+unsigned int gntdp_dp_hcall_reap_burst(struct gntdp_dp_hcall *r, struct gntdp_hcall_cqe *cqes,
+				       unsigned int n);
+
+/**
+ * In-process client: block until completions wait, or @p timeout_ms
+ * passed, on the ring's eventfd (gntdp_hcall_client_arm_wakeup() first).
+ * Native impl only.
+ * @return 1 (completions may wait), 0 (timeout), -EINVAL (no eventfd or
+ *         rte_ring impl), or a negative errno from poll().
+ */
+int gntdp_dp_hcall_wait(struct gntdp_dp_hcall *r, int timeout_ms);
+
+/** State of one ring (gntdp_dp_hcall_info()). */
+struct gntdp_dp_hcall_info {
+	gntdp_domid_t domid;
+	unsigned int worker;
+	uint64_t calls;    /**< hypercalls completed */
+	uint64_t ops;      /**< ops in them (counts as submitted) */
+	uint64_t faults;   /**< completions with rc -EFAULT */
+	uint64_t errors;   /**< completions with another rc != 0 */
+	uint64_t wakeups;  /**< eventfd signals sent */
+	uint64_t cq_full;  /**< polls where calls waited but the CQ had no room */
+	bool disabled;     /**< the worker disabled the ring */
+	uint32_t reason;   /**< GNTDP_HCALL_REASON_* */
+};
+
+/**
+ * Read the ring's counters. Any thread (approximate while running).
+ * @return 0, -EINVAL (NULL argument).
+ */
+int gntdp_dp_hcall_info(const struct gntdp_dp_hcall *r, struct gntdp_dp_hcall_info *out);
 
 #ifdef __cplusplus
 }
