@@ -310,7 +310,8 @@ struct be_vif {
 	uint16_t bridge;
 	gntdp_domid_t domid;
 	uint16_t idx;
-	uint64_t rx_full_since;
+	bool rx_waiting;        /* the RX ring is full and a packet waits for it */
+	uint64_t rx_full_since; /* worker clock when that wait began (valid while rx_waiting) */
 	struct gntdp_gnttab_ctx *ctx; /* this source's execution context (its own grant cache) */
 	struct peek_ent *peek;
 	uint32_t peek_mask;

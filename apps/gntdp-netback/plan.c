@@ -116,10 +116,16 @@ rx_room(struct be *be, struct be_vif *d, unsigned int need, enum nb_drop *why)
 		goto down;
 	if (d->rx_prod_seen - d->rx_cons >= need)
 		goto ok;
-	if (d->rx_full_since == 0) {
-		d->rx_full_since = be->now | 1;
+	/*
+	 * The wait's start is the clock itself, with its own flag: a wait that
+	 * began at this clock (this iteration, any source) has lasted 0, and a
+	 * clock that never runs backwards past it cannot wrap the difference.
+	 */
+	if (!d->rx_waiting) {
+		d->rx_waiting = true;
+		d->rx_full_since = be->now;
 		CTR_ADD(d->st.rx_ring_full, 1);
-	} else if (be->now - d->rx_full_since > be->stall_cycles) {
+	} else if (be->now > d->rx_full_since && be->now - d->rx_full_since > be->stall_cycles) {
 		d->rx_stalled = true;
 	}
 	if (d->rx_stalled) {
@@ -128,7 +134,7 @@ rx_room(struct be *be, struct be_vif *d, unsigned int need, enum nb_drop *why)
 	}
 	return ROOM_WAIT;
 ok:
-	d->rx_full_since = 0;
+	d->rx_waiting = false;
 	d->rx_stalled = false;
 	return ROOM_OK;
 down:

@@ -20,7 +20,10 @@
  *  - the hold bound: the backend's pins of a TX grant (peek mapping and
  *    cached copy pin) are released within hold_us + one iteration of when
  *    they were taken, idle, busy, and for a grant in use all the time;
- *  - an unknown copy kernel is refused with the data plane's error.
+ *  - an unknown copy kernel is refused with the data plane's error;
+ *  - a full RX ring is a wait, not a stall: a wait begun at the current
+ *    clock lasted nothing (rx_room called twice at one clock), and two
+ *    guests sending to one with two RX buffers lose nothing to rx_stalled.
  *
  * Usage: test_netback huge|nohuge [case]; exit 0 pass, 1 fail, 77 skip.
  */
@@ -29,8 +32,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nb.h"
-#include "ring.h"
+#include "be_internal.h"
 
 #define SKIP 77
 
@@ -969,6 +971,90 @@ test_copy_kernel_name(void)
 	return 0;
 }
 
+/* ---- RX ring full: a wait is not a stall ------------------------------------- */
+
+/*
+ * The stall clock of a destination whose RX ring is full: a wait that began
+ * in this very iteration (the same worker clock, even or odd) has lasted
+ * nothing, and only rx_stall_us without buffers makes it a stall.
+ */
+static int
+test_rx_wait_not_stall(void)
+{
+	struct be_vif *d;
+	enum nb_drop why = DROP_NONE;
+	uint64_t t0;
+
+	conf_base();
+	set("backend", "rx_stall_us", "1000");
+	set("vif0", "guest", "1");
+	set("vif0", "rx_buffers", "1");
+	CHECK(world_up() == 0, "setup");
+	step(4); /* the frontend posts its one buffer */
+	d = bv(0);
+	CHECK(d->state == VIF_UP, "vif0 up");
+	for (t0 = 1000; t0 < 1002; t0++) { /* an even and an odd clock */
+		nb.be.now = t0;
+		nb.be.iter += 1;
+		d->rx_waiting = false;
+		d->rx_stalled = false;
+		CHECK(rx_room(&nb.be, d, 3, &why) == ROOM_WAIT, "first wait at %lu",
+		      (unsigned long)t0);
+		/* The same iteration: another source, or the general path after the lane. */
+		CHECK(rx_room(&nb.be, d, 3, &why) == ROOM_WAIT,
+		      "a wait begun at clock %lu judged a stall at the same clock (why %s)",
+		      (unsigned long)t0, nb_drop_name(why));
+		nb.be.now = t0 + nb.be.stall_cycles;
+		CHECK(rx_room(&nb.be, d, 3, &why) == ROOM_WAIT, "stalled before rx_stall_us");
+		nb.be.now = t0 + nb.be.stall_cycles + 2;
+		CHECK(rx_room(&nb.be, d, 3, &why) == ROOM_DROP && why == DROP_RX_STALLED,
+		      "not stalled after rx_stall_us");
+		CHECK(rx_room(&nb.be, d, 1, &why) == ROOM_OK, "room for the posted buffer");
+	}
+	world_down();
+	return 0;
+}
+
+/*
+ * Two guests send to a third that posts two RX buffers at a time: its ring
+ * is full most of the time, and several sources find it full in one
+ * iteration. With rx_stall_us far above the run, nothing is a stall: every
+ * frame arrives, none is counted as rx_stalled.
+ */
+static int
+test_tight_rx_no_false_drop(void)
+{
+	conf_base();
+	for (unsigned int i = 0; i < 2; i++) {
+		char sect[8];
+
+		snprintf(sect, sizeof(sect), "vif%u", i);
+		set(sect, "guest", i == 0 ? "1" : "2");
+		set(sect, "mode", "gen");
+		set(sect, "dst", "vif2");
+		set(sect, "sizes", "64,1500,60");
+		set(sect, "count", "3000");
+		set(sect, "verify", "on");
+	}
+	set("vif2", "guest", "3");
+	set("vif2", "rx_buffers", "2");
+	set("vif2", "verify", "on");
+	CHECK(world_up() == 0, "setup");
+	for (unsigned int i = 0; i < 400000 && !fe_gen_done(&nb.fe); i++)
+		step(1);
+	settle();
+	CHECK(fe_gen_done(&nb.fe), "generators done");
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(bv(i)->st.drops[DROP_RX_STALLED] == 0, "vif%u: %lu false rx_stalled drops",
+		      i, (unsigned long)bv(i)->st.drops[DROP_RX_STALLED]);
+	CHECK(bv(2)->st.rx_ring_full > 0, "the ring was never full (the case tests nothing)");
+	CHECK(fv(2)->st.rx_pkts == 6000 && fv(2)->st.verify_bad == 0 && fv(2)->st.order_bad == 0,
+	      "vif2 got %lu of 6000 (%lu bad, %lu out of order)", (unsigned long)fv(2)->st.rx_pkts,
+	      (unsigned long)fv(2)->st.verify_bad, (unsigned long)fv(2)->st.order_bad);
+	world_down();
+	return 0;
+}
+
 struct tcase {
 	const char *name;
 	int (*fn)(void);
@@ -1002,6 +1088,8 @@ static const struct tcase cases[] = {
 	{"hold_bound_busy", test_hold_bound_busy},
 	{"hold_bound_hot", test_hold_bound_hot},
 	{"copy_kernel_name", test_copy_kernel_name},
+	{"rx_wait_not_stall", test_rx_wait_not_stall},
+	{"tight_rx_no_false_drop", test_tight_rx_no_false_drop},
 };
 
 static unsigned long
