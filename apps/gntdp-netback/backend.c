@@ -60,6 +60,7 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_NO_MBUF] = "no_mbuf",
 	[DROP_PORT_TX_FULL] = "port_tx_full",
 	[DROP_TOO_BIG] = "too_big",
+	[DROP_BAD_MBUF] = "bad_mbuf",
 };
 
 static const char *const fatal_names[FATAL_COUNT] = {

@@ -53,6 +53,8 @@ struct rte_mempool;
 #define NB_SLOTS_FATAL 20
 /* Extra info slots one packet may carry (one per type). */
 #define NB_EXTRAS_MAX (GNTDP_NETIF_EXTRA_TYPE_MAX - 1)
+/* Segments of one mbuf chain from a port (9000 B in 2 KiB segments is 5; ample). */
+#define NB_MBUF_SEGS_MAX 32
 /* Source fragments of one packet: 20 TX slots, or mbuf segments split at 4 KiB frames. */
 #define NB_PKT_FRAGS_MAX 48
 /* Largest frame: a TX chain describes at most 64 KiB - 1; RX needs 17 pages for it. */
@@ -82,6 +84,7 @@ enum nb_drop {
 	DROP_NO_MBUF,       /* mbuf pool empty */
 	DROP_PORT_TX_FULL,  /* the ethdev did not take it */
 	DROP_TOO_BIG,       /* larger than the netif protocol can carry to a vif */
+	DROP_BAD_MBUF,      /* a port's mbuf is inconsistent (lengths, segments, size) */
 	DROP_COUNT
 };
 
