@@ -146,8 +146,9 @@ to_ports(struct burst *b, struct pkt *p)
 		nport += NB_MEMBER_IS_PORT(b->dests[p->dest_first + k].member);
 	if (nport == 0)
 		return 0;
+	/* Every segment: a port frees the chain segment by segment, each by its own count. */
 	if (nport > 1)
-		rte_mbuf_refcnt_update(p->m, (int16_t)(nport - 1));
+		rte_pktmbuf_refcnt_update(p->m, (int16_t)(nport - 1));
 	for (unsigned int k = 0; k < p->nb_dests; k++) {
 		const struct dest *ds = &b->dests[p->dest_first + k];
 

@@ -13,6 +13,7 @@ sends there, byte for byte and in order, and the counters must be the
 model's. Cases (each a function named case_*):
 
   p2p        port0 -> port1, port2 and a sink guest, all on one bridge
+             (jumbo chains flooded to two ports share their segments)
   chain      port0 -> guest 1 -> guest 2 -> port1 (pcap-roundtrip.ini),
              guest-to-guest copies direct and staged
   bad_mbuf   a 70,000-byte record (net_pcap hands over a bad mbuf): dropped
@@ -323,7 +324,7 @@ def p2p_run(label, frames, sets=None, members=None):
 
 
 def case_p2p():
-    p2p_run("p2p", traffic(1))
+    p2p_run("p2p", traffic(1) + jumbo())
 
 
 def case_chain():
