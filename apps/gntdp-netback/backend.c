@@ -250,6 +250,7 @@ be_vif_connect(struct be *be, unsigned int idx, gntdp_domid_t fe, gntdp_grant_re
 	v->idx = (uint16_t)idx;
 	v->domid = fe;
 	v->bridge = (uint16_t)bridge;
+	v->max_frame = be->conf->vifs[idx].mtu + NB_FRAME_OVERHEAD;
 	memcpy(v->mac, mac, 6);
 	if (idx >= be->nb_vifs)
 		be->nb_vifs = idx + 1;

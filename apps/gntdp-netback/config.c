@@ -193,6 +193,8 @@ static const struct app_key keys[] = {
 	KEY("port", "bridge", APP_KT_UINT, P(bridge), 0, NB_MAX_BRIDGES - 1, "0", "bridge number"),
 	KEY("port", "rx_desc", APP_KT_UINT, P(rx_desc), 64, 16384, "1024", "RX descriptors"),
 	KEY("port", "tx_desc", APP_KT_UINT, P(tx_desc), 64, 16384, "1024", "TX descriptors"),
+	KEY("port", "mtu", APP_KT_UINT, P(mtu), NB_MTU_MIN, NB_MTU_MAX, "1500",
+	    "MTU (frames up to MTU + 22 bytes pass)"),
 	KEY("vif", "guest", APP_KT_U16, V(guest), 1, GNTDP_DOMID_FIRST_RESERVED - 1, NULL,
 	    "frontend domain id (default: N + 1)"),
 	KEY("vif", "bridge", APP_KT_UINT, V(bridge), 0, NB_MAX_BRIDGES - 1, "0", "bridge number"),
@@ -218,6 +220,8 @@ static const struct app_key keys[] = {
 	    "gen: write, sink: check every byte"),
 	ENUM("vif", "extra", V(extra), extra_names, "none",
 	     "gen: extra info slots (none, gso, hash, mcast)"),
+	KEY("vif", "mtu", APP_KT_UINT, V(mtu), NB_MTU_MIN, NB_MTU_MAX, "1500",
+	    "MTU (frames up to MTU + 22 bytes pass; GSO frames up to 64 KiB - 1)"),
 };
 
 /* [portN] named for the first time (after its keys' defaults). */

@@ -60,6 +60,11 @@ struct rte_mempool;
 /* Largest frame: a TX chain describes at most 64 KiB - 1; RX needs 17 pages for it. */
 #define NB_RX_SLOTS_MAX 17
 #define NB_ETH_HLEN 14
+/* MTUs: a frame may be the MTU plus an Ethernet header and two VLAN tags (QinQ). */
+#define NB_MTU_DEFAULT 1500
+#define NB_MTU_MIN 68
+#define NB_MTU_MAX 9000
+#define NB_FRAME_OVERHEAD (NB_ETH_HLEN + 8)
 /* Sizes, generator patterns */
 #define NB_MAX_SIZES 16
 #define NB_ETHERTYPE 0x88B5 /* IEEE local experimental */
@@ -83,7 +88,7 @@ enum nb_drop {
 	DROP_RX_STALLED,    /* destination posted no RX buffers for rx_stall_us */
 	DROP_NO_MBUF,       /* mbuf pool empty */
 	DROP_PORT_TX_FULL,  /* the ethdev did not take it */
-	DROP_TOO_BIG,       /* larger than the netif protocol can carry to a vif */
+	DROP_TOO_BIG,       /* above the MTU of where it entered or of a destination */
 	DROP_BAD_MBUF,      /* a port's mbuf is inconsistent (lengths, segments, size) */
 	DROP_COUNT
 };
@@ -150,6 +155,7 @@ struct vif_conf {
 	unsigned int tx_offset;  /* first slot's page offset step (0: 0) */
 	bool verify;
 	enum vif_extra extra;
+	unsigned int mtu;        /* frames above mtu + NB_FRAME_OVERHEAD are dropped (not GSO) */
 };
 
 struct port_conf {
@@ -158,6 +164,7 @@ struct port_conf {
 	unsigned int bridge;
 	unsigned int rx_desc;
 	unsigned int tx_desc;
+	unsigned int mtu;        /* frames above mtu + NB_FRAME_OVERHEAD are dropped */
 };
 
 struct nb_conf {
@@ -310,6 +317,7 @@ struct be_vif {
 	uint64_t rx_seen_iter; /* the iteration that took it */
 	uint8_t state;
 	bool rx_stalled;
+	uint32_t max_frame;    /* mtu + NB_FRAME_OVERHEAD: the largest non-GSO frame either way */
 	uint16_t bridge;
 	gntdp_domid_t domid;
 	uint16_t idx;
@@ -340,6 +348,7 @@ struct be_port {
 	uint16_t bridge;
 	uint16_t idx;
 	bool started;
+	uint32_t max_frame;    /* mtu + NB_FRAME_OVERHEAD: the largest frame either way */
 	struct route_cache rc;
 	struct pend_q rxq;
 	alignas(64) struct port_stats st;

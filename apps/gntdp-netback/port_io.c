@@ -205,6 +205,8 @@ deliver_mbufs(struct be *be, struct gntdp_gnttab_ctx *ctx, struct route_cache *c
 		}
 		p->m = *mp;
 		p->len = p->m->pkt_len;
+		/* A guest's staged GSO frame (tx_stage marks it); never a wire frame. */
+		p->gso = !NB_MEMBER_IS_PORT(src) && p->m->tso_segsz != 0;
 		p->frag_first = (uint16_t)b->nb_frags;
 		if (unlikely(p->len < NB_ETH_HLEN || p->m->data_len < NB_ETH_HLEN)) {
 			p->state = PKT_DROP;
@@ -281,6 +283,11 @@ port_poll(struct be *be, struct be_port *pt)
 
 			if (unlikely(!mbuf_sane(m))) {
 				bad++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			if (unlikely(m->pkt_len > pt->max_frame)) {
+				CTR_ADD(pt->st.drops[DROP_TOO_BIG], 1);
 				rte_pktmbuf_free(m);
 				continue;
 			}

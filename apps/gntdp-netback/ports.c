@@ -140,6 +140,7 @@ port_setup(struct be *be, unsigned int idx, const struct port_conf *pc)
 	memset(p, 0, sizeof(*p));
 	p->idx = (uint16_t)idx;
 	p->bridge = (uint16_t)pc->bridge;
+	p->max_frame = pc->mtu + NB_FRAME_OVERHEAD;
 	p->ctx = be_ctx_new(be);
 	if (p->ctx == NULL)
 		return -ENOSPC;

@@ -14,8 +14,10 @@ model's. Cases (each a function named case_*):
 
   p2p        port0 -> port1, port2 and a sink guest, all on one bridge
              (jumbo chains flooded to two ports share their segments)
-  chain      port0 -> guest 1 -> guest 2 -> port1 (pcap-roundtrip.ini),
-             guest-to-guest copies direct and staged
+  chain      port0 -> guest 1 -> guest 2 -> port1 (pcap-roundtrip.ini, MTU
+             9000 everywhere), guest-to-guest copies direct and staged
+  mtu        p2p with MTUs 9000, 1500, 9000 and 4000: frames above port0's
+             dropped as they enter, above a destination's not sent there
   bad_mbuf   a 70,000-byte record (net_pcap hands over a bad mbuf): dropped
              and counted, the rest forwarded
 
@@ -48,6 +50,8 @@ LINKTYPE_ETHERNET = 1
 # Frame limits netback applies (docs/netback.md).
 HDR_MAX = 14 + 8  # Ethernet header and two VLAN tags on top of the MTU
 NETIF_MAX = 65535
+STD = 1500 + HDR_MAX  # the default MTU's largest frame
+JUMBO = 9000 + HDR_MAX
 
 failures = []
 
@@ -197,6 +201,9 @@ class Switch:
         if len(f) < 14:
             self.drop(src, "runt")
             return
+        if len(f) > self.members[src]:
+            self.drop(src, "too_big")
+            return
         dst, smac = f[0:6], f[6:12]
         if not is_group(smac):
             self.table[smac] = src
@@ -298,8 +305,7 @@ def p2p_run(label, frames, sets=None, members=None):
         "backend.rx_stall_us": 5000000, "run.idle_exit_ms": 400,
     }
     s.update(sets or {})
-    sw = Switch(members or {"port0": NETIF_MAX, "port1": NETIF_MAX, "port2": NETIF_MAX,
-                            "vif0": NETIF_MAX})
+    sw = Switch(members or {"port0": STD, "port1": STD, "port2": STD, "vif0": STD})
     for f in frames:
         sw.frame("port0", f)
     s["run.expect_port_tx"] = len(sw.out["port1"]) + len(sw.out["port2"])
@@ -328,14 +334,14 @@ def case_p2p():
 
 
 def case_chain():
-    frames = [f for f in traffic(3) if len(f) >= 14]
+    frames = [f for f in traffic(3) if len(f) >= 14] + jumbo()
     for mode in ("direct", "staged"):
         label = f"chain_{mode}"
         inp = write_pcap(os.path.join(TMP, f"{label}.in.pcap"), frames)
         out = os.path.join(TMP, f"{label}.out.pcap")
         back = os.path.join(TMP, f"{label}.back.pcap")
         # Each hop is a two-member bridge: the model is one switch per hop.
-        hop0 = Switch({"port0": NETIF_MAX, "vif0": NETIF_MAX})
+        hop0 = Switch({"port0": JUMBO, "vif0": JUMBO})
         for f in frames:
             hop0.frame("port0", f)
         want = hop0.out["vif0"]
@@ -355,6 +361,16 @@ def case_chain():
         ok(all(not drops_of(v) for v in d["vifs"]), f"{label}: no drops at the vifs")
         ok(drops_of(d["ports"][0]) == hop0.drops["port0"],
            f"{label}: port0 drops {drops_of(d['ports'][0])} (model {hop0.drops['port0']})")
+
+
+def case_mtu():
+    """Per-member MTUs: ingress drops above port0's, each destination its own."""
+    rng = random.Random(5)
+    frames = traffic(6) + jumbo() + [
+        pad(Ether(src=HOSTS[2], dst="ff:ff:ff:ff:ff:ff") / IP() / UDP(), JUMBO + 1, rng)]
+    p2p_run("mtu", frames,
+            sets={"port0.mtu": 9000, "port2.mtu": 9000, "vif0.mtu": 4000},
+            members={"port0": JUMBO, "port1": STD, "port2": JUMBO, "vif0": 4000 + HDR_MAX})
 
 
 def case_bad_mbuf():
