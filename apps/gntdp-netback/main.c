@@ -13,7 +13,8 @@
  *
  * Exit status (apps/common/app.h): 0 ok, 1 the run failed or a frontend saw
  * corrupted or reordered frames, 2 bad usage, configuration or EAL argument,
- * 77 EAL could not get memory.
+ * 3 a port's input was incomplete (an rx_pcap stops before its end: damaged;
+ * reported with the file and the record), 77 EAL could not get memory.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +26,9 @@
 
 #include "app.h"
 #include "nb.h"
+
+/* Exit status: the run went through, but a port's input stopped before its end. */
+#define NB_EXIT_INPUT_INCOMPLETE 3
 
 /* Main-lcore loop state: when to stop, when to print. */
 struct runner {
@@ -218,6 +222,8 @@ main(int argc, char **argv)
 		run(&nb);
 		if (!frames_ok(&nb))
 			status = EXIT_FAILURE;
+		else if (port_input_report(&nb.be, stderr) > 0)
+			status = NB_EXIT_INPUT_INCOMPLETE;
 	} else {
 		status = EXIT_FAILURE;
 	}

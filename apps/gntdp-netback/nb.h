@@ -342,6 +342,16 @@ struct be_vif {
 	bool fatal_logged;
 };
 
+/* What a port's rx_pcap holds, read through once at start-up (input.c). */
+struct port_input {
+	char rx_file[256];     /* rx_pcap, or "" */
+	uint64_t records;      /* records read before the end, or before reading stopped */
+	bool incomplete;       /* reading stops before the end of the file */
+	uint64_t stop_record;  /* 1-based record where it stops */
+	uint64_t stop_offset;  /* byte offset of that record in the file */
+	char why[160];         /* libpcap's reason */
+};
+
 struct be_port {
 	struct gntdp_gnttab_ctx *ctx;
 	uint16_t port_id;
@@ -353,6 +363,7 @@ struct be_port {
 	struct pend_q rxq;
 	alignas(64) struct port_stats st;
 	char name[64];
+	struct port_input in;
 };
 
 /* One source fragment or one destination range, never crossing a 4 KiB page. */
@@ -505,6 +516,15 @@ unsigned int sw_route(struct be *be, unsigned int bridge, uint16_t src, const ui
 		      uint16_t *out, enum nb_drop *reason);
 /* Refresh the learned entry of the source address in @p hdr (no lookup of the destination). */
 void sw_touch(struct be *be, unsigned int bridge, uint16_t src, const uint8_t *hdr);
+
+/* input.c */
+/*
+ * Check port @p idx's devargs and files before its vdev is created (see
+ * input.c); fills @p in. 0, or -EINVAL after one message on stderr.
+ */
+int port_args_check(const struct nb_conf *c, unsigned int idx, struct port_input *in);
+/* One line per port whose input stops before its end; returns how many. */
+unsigned int port_input_report(const struct be *be, FILE *f);
 
 /* ports.c */
 int port_setup(struct be *be, unsigned int idx, const struct port_conf *pc);
