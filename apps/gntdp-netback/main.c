@@ -34,7 +34,7 @@
 struct runner {
 	uint64_t hz, t0, t_measure, t_end, next_progress, last_change;
 	uint64_t last_total;
-	bool measuring, seen_traffic;
+	bool measuring, idle_exit;
 	struct nb_snap s_start, s_prev, s_now;
 };
 
@@ -84,12 +84,13 @@ runner_check(struct nb *nb, struct runner *r)
 	if (c->expect_port_tx > 0 && port_tx_total(nb) >= c->expect_port_tx)
 		return true;
 	total = traffic_total(nb);
+	/* The idle timer runs from start-up: an input with no frames at all ends too. */
 	if (total != r->last_total) {
 		r->last_total = total;
 		r->last_change = now;
-		r->seen_traffic = true;
-	} else if (c->idle_exit_ms > 0 && r->seen_traffic &&
+	} else if (c->idle_exit_ms > 0 &&
 		   now - r->last_change > (uint64_t)c->idle_exit_ms * r->hz / 1000) {
+		r->idle_exit = true;
 		return true;
 	}
 	return false;
@@ -129,6 +130,12 @@ run(struct nb *nb)
 	/* The worker finishes its iteration; every cached pin is released. */
 	gntdp_dp_stop(nb->dp);
 	snap_take(&nb->be, &nb->fe, &r.s_now);
+	/*
+	 * Ended on the idle timer: nothing moved since the last change, so the
+	 * window ends there, at the last frame (the idle wait is not traffic).
+	 */
+	if (r.idle_exit && r.last_change > r.s_start.tsc)
+		r.s_now.tsc = r.last_change;
 	/* Let the guests take the last responses (counted in the totals, not the window). */
 	for (int i = 0; i < 64; i++)
 		fe_poll(&nb->fe);

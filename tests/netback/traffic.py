@@ -26,6 +26,8 @@ model's. Cases (each a function named case_*):
   errors     missing, empty, non-pcap rx_pcap, directories, an unwritable
              tx_pcap, an unknown vdev, a bad argument, a bare net_pcap1:
              one message each, naming vdev, argument, file and reason
+  empty      a pcap with a header and no frames, pcap-roundtrip.ini: exits
+  window     a run ending on the idle timer: its window ends at the last frame
   bad_mbuf   a 70,000-byte record (net_pcap hands over a bad mbuf): dropped
              and counted, the rest forwarded
 
@@ -247,7 +249,9 @@ def run(name, sets, config=None, timeout=60, extra=()):
     cmd = [NETBACK] + eal() + ["--"]
     if config:
         cmd += ["--config", os.path.join(SRCDIR, "configs", "netback", config)]
-    cmd += ["--quiet", "--json", rpt, "--duration", "30"]
+    cmd += ["--quiet", "--json", rpt]
+    if "run.duration" not in sets:
+        cmd += ["--duration", "30"]
     for k, v in sets.items():
         cmd += ["--set", f"{k}={v}"]
     cmd += list(extra)
@@ -528,6 +532,38 @@ def case_errors():
     expect_refused("err_bad_arg", "net_pcap1,bogus=1", "net_pcap1", "'bogus=1'",
                    "unknown argument")
     expect_refused("err_bare", "net_pcap1", "net_pcap1", "rx_pcap=FILE")
+
+
+def case_empty():
+    """A valid pcap with no frames and pcap-roundtrip.ini (duration 0) ends on the idle timer."""
+    out = os.path.join(TMP, "empty.out.pcap")
+    rc, d, log = run("empty", {
+        "run.duration": 0,
+        "port0.devargs": pcap_port(0, empty_pcap(), os.path.join(TMP, "eb.pcap")),
+        "port1.devargs": pcap_port(1, empty_pcap(), out),
+    }, config="pcap-roundtrip.ini", timeout=20)
+    ok(rc == 0 and d is not None and d["ports"][1]["tx_pkts"] == 0,
+       f"empty: exits ({rc}) on the idle timer with nothing sent")
+    ok(d is not None and d["window_s"] < 10, "empty: well before the harness's limit")
+
+
+def case_window():
+    """A run that ends on the idle timer measures its window up to the last frame."""
+    frames = traffic(11) * 20
+    inp = write_pcap(os.path.join(TMP, "window.pcap"), frames)
+    rc, d, _ = run("window", {
+        "port0.devargs": pcap_port(0, inp, os.path.join(TMP, "wb.pcap")), "port0.bridge": 0,
+        "port1.devargs": pcap_port(1, empty_pcap(), os.path.join(TMP, "wo.pcap")),
+        "port1.bridge": 0, "vif0.guest": 1, "vif0.bridge": 1,
+        "run.idle_exit_ms": 1500, "run.duration": 0})
+    ok(rc == 0 and d is not None, f"window: exit status {rc}")
+    if d is None:
+        return
+    ok(d["ports"][1]["tx_pkts"] == len([f for f in frames if 14 <= len(f) <= STD]) - 40,
+       f"window: port1 sent {d['ports'][1]['tx_pkts']}")
+    ok(0 < d["window_s"] < 1.0 and d["backend"]["mpps"] > 0,
+       f"window: {d['window_s']} s (the idle wait of 1.5 s not in it), "
+       f"{d['backend']['mpps']} Mpps")
 
 
 CASES = {n[5:]: f for n, f in sorted(globals().items()) if n.startswith("case_")}
