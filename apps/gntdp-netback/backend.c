@@ -61,6 +61,7 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_PORT_TX_FULL] = "port_tx_full",
 	[DROP_TOO_BIG] = "too_big",
 	[DROP_BAD_MBUF] = "bad_mbuf",
+	[DROP_LINK_LOCAL] = "link_local",
 };
 
 static const char *const fatal_names[FATAL_COUNT] = {

@@ -68,6 +68,8 @@ struct rte_mempool;
 /* Sizes, generator patterns */
 #define NB_MAX_SIZES 16
 #define NB_ETHERTYPE 0x88B5 /* IEEE local experimental */
+/* group_fwd_mask bit of 01:80:C2:00:00:01 (MAC control, PAUSE): never forwarded. */
+#define NB_GROUP_PAUSE_BIT (1u << 1)
 
 /* ---- Counters ------------------------------------------------------------ */
 
@@ -90,6 +92,7 @@ enum nb_drop {
 	DROP_PORT_TX_FULL,  /* the ethdev did not take it */
 	DROP_TOO_BIG,       /* above the MTU of where it entered or of a destination */
 	DROP_BAD_MBUF,      /* a port's mbuf is inconsistent (lengths, segments, size) */
+	DROP_LINK_LOCAL,    /* to an 802.1D link-local group not in group_fwd_mask */
 	DROP_COUNT
 };
 
@@ -182,6 +185,7 @@ struct nb_conf {
 	bool rx_stagger;
 	unsigned int peek_entries;
 	bool antispoof;
+	unsigned int group_fwd_mask; /* 802.1D link-local groups forwarded (bit n: 01:80:C2:00:00:0n) */
 	/* [run] */
 	double duration;
 	double warmup;

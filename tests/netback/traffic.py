@@ -28,6 +28,9 @@ model's. Cases (each a function named case_*):
              one message each, naming vdev, argument, file and reason
   empty      a pcap with a header and no frames, pcap-roundtrip.ini: exits
   window     a run ending on the idle timer: its window ends at the last frame
+  link_local 802.1D link-local groups (STP, PAUSE, LACP, EAPOL, LLDP) not
+             forwarded by default; group_fwd_mask 0x4008 lets EAPOL and
+             LLDP through; PAUSE in the mask refused
   bad_mbuf   a 70,000-byte record (net_pcap hands over a bad mbuf): dropped
              and counted, the rest forwarded
 
@@ -195,8 +198,9 @@ def is_group(mac):
 class Switch:
     """One bridge: members by name, each with its largest frame (bytes)."""
 
-    def __init__(self, members):
+    def __init__(self, members, group_fwd_mask=0):
         self.members = members  # name -> max frame
+        self.mask = group_fwd_mask
         self.table = {}
         self.out = {m: [] for m in members}
         self.drops = {m: {} for m in members}
@@ -217,6 +221,10 @@ class Switch:
         dst, smac = f[0:6], f[6:12]
         if not is_group(smac):
             self.table[smac] = src
+        if dst[:5] == b"\x01\x80\xc2\x00\x00" and dst[5] < 16 and \
+                not self.mask & (1 << dst[5]):
+            self.drop(src, "link_local")
+            return
         if not is_group(dst) and dst in self.table:
             if self.table[dst] == src:
                 self.drop(src, "hairpin")
@@ -305,7 +313,7 @@ def check_port(label, d, idx, model_out):
 # ---- cases ----------------------------------------------------------------------
 
 
-def p2p_run(label, frames, sets=None, members=None):
+def p2p_run(label, frames, sets=None, members=None, mask=0):
     """port0 -> {port1, port2, vif0} on bridge 0; returns (report, model)."""
     inp = write_pcap(os.path.join(TMP, f"{label}.in.pcap"), frames)
     outs = [os.path.join(TMP, f"{label}.out{i}.pcap") for i in range(3)]
@@ -317,7 +325,7 @@ def p2p_run(label, frames, sets=None, members=None):
         "backend.rx_stall_us": 5000000, "run.idle_exit_ms": 400,
     }
     s.update(sets or {})
-    sw = Switch(members or {"port0": STD, "port1": STD, "port2": STD, "vif0": STD})
+    sw = Switch(members or {"port0": STD, "port1": STD, "port2": STD, "vif0": STD}, mask)
     for f in frames:
         sw.frame("port0", f)
     s["run.expect_port_tx"] = len(sw.out["port1"]) + len(sw.out["port2"])
@@ -373,6 +381,28 @@ def case_chain():
         ok(all(not drops_of(v) for v in d["vifs"]), f"{label}: no drops at the vifs")
         ok(drops_of(d["ports"][0]) == hop0.drops["port0"],
            f"{label}: port0 drops {drops_of(d['ports'][0])} (model {hop0.drops['port0']})")
+
+
+def link_local_frames(seed=12):
+    rng = random.Random(seed)
+    out = []
+    for last in (0x00, 0x01, 0x02, 0x03, 0x0E, 0x0F, 0x10, 0x21):
+        dst = f"01:80:c2:00:00:{last:02x}"
+        out.append(pad(Ether(src=HOSTS[last % 8], dst=dst, type=0x8809 if last < 3 else 0x88CC)
+                       / Raw(b"\x01\x02"), 64, rng))
+        out.append(pad(Ether(src=HOSTS[1], dst="ff:ff:ff:ff:ff:ff") / IP() / UDP(), 80, rng))
+    return out
+
+
+def case_link_local():
+    """01:80:C2:00:00:0x stays on its link (group_fwd_mask 0), except the groups masked in."""
+    p2p_run("link_local", link_local_frames())
+    p2p_run("link_local_mask", link_local_frames(), sets={"backend.group_fwd_mask": 0x4008},
+            mask=0x4008)
+    expect = "bit 1 is 01:80:C2:00:00:01 (PAUSE)"
+    rc, _, out = run("link_local_pause", {"vif0.guest": 1, "backend.group_fwd_mask": 2,
+                                          "run.duration": 1})
+    ok(rc == 2 and expect in out, f"link_local_pause: PAUSE in the mask refused (exit {rc})")
 
 
 def case_mtu():
