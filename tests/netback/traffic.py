@@ -15,7 +15,8 @@ model's. Cases (each a function named case_*):
   p2p        port0 -> port1, port2 and a sink guest, all on one bridge
              (jumbo chains flooded to two ports share their segments)
   chain      port0 -> guest 1 -> guest 2 -> port1 (pcap-roundtrip.ini, MTU
-             9000 everywhere), guest-to-guest copies direct and staged
+             9000 everywhere), guest-to-guest copies direct and staged, and
+             with three RX buffers per vif (full rings, no rx_stalled drop)
   mtu        p2p with MTUs 9000, 1500, 9000 and 4000: frames above port0's
              dropped as they enter, above a destination's not sent there
   damaged    a pcap cut mid-frame, a record with an absurd caplen: the
@@ -355,8 +356,14 @@ def case_p2p():
 
 def case_chain():
     frames = [f for f in traffic(3) if len(f) >= 14] + jumbo()
-    for mode in ("direct", "staged"):
+    for mode in ("direct", "staged", "tight"):
         label = f"chain_{mode}"
+        sets = {"backend.g2g": "staged" if mode == "staged" else "direct"}
+        if mode == "tight":
+            # Three RX buffers per vif (a 9000-byte frame takes three): the rings are
+            # full all the time, nothing is a stall.
+            frames = frames * 8
+            sets.update({f"vif{i}.rx_buffers": 3 for i in range(4)})
         inp = write_pcap(os.path.join(TMP, f"{label}.in.pcap"), frames)
         out = os.path.join(TMP, f"{label}.out.pcap")
         back = os.path.join(TMP, f"{label}.back.pcap")
@@ -365,12 +372,11 @@ def case_chain():
         for f in frames:
             hop0.frame("port0", f)
         want = hop0.out["vif0"]
-        rc, d, log = run(label, {
-            "backend.g2g": mode,
+        rc, d, log = run(label, dict(sets, **{
             "run.expect_port_tx": len(want),
             "port0.devargs": pcap_port(0, inp, back),
             "port1.devargs": pcap_port(1, empty_pcap(), out),
-        }, config="pcap-roundtrip.ini")
+        }), config="pcap-roundtrip.ini")
         if not ok(rc == 0 and d is not None, f"{label}: exit status {rc}"):
             print(log[-3000:])
             continue
