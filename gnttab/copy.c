@@ -106,48 +106,6 @@ gntdp_gnttab_ctx_expire(struct gntdp_gnttab_ctx *ctx, uint64_t older_than)
 	return n;
 }
 
-/* Acquire a grant for copy: spec 8.1 steps 2a-2f. Caller's pin goes into *pg's entry. */
-static int16_t
-acquire_gref(struct domain *ld, struct domain *rd, gntdp_grant_ref_t ref, bool write,
-	     struct page **pg)
-{
-	struct active_entry *act;
-	uint32_t inc = write ? PIN_HSTW_INC : PIN_HSTR_INC;
-	int16_t rc = GNTDP_GNTST_OKAY;
-
-	if (unlikely(ref >= nr_entries(rd))) /* 2a */
-		return GNTDP_GNTST_BAD_GNTREF;
-	act = &rd->active[ref];
-	spin_lock(&act->lock);
-	if (act->pin != 0 && (act->domid != ld->domid || (act->pin & PIN_OVERFLOW_MASK(inc)) != 0)) {
-		rc = GNTDP_GNTST_GENERAL_ERROR; /* 2b */
-		goto out;
-	}
-	if (act->pin == 0) {
-		rc = pin_set_status(rd, ref, act, !write, false, ld->domid); /* 2c */
-		if (rc == GNTDP_GNTST_OKAY)
-			rc = pin_first(rd, ref, act, ld->domid); /* 2d */
-	} else if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed))) {
-		rc = GNTDP_GNTST_BAD_DOMAIN; /* 2e */
-	} else if (write && (act->pin & (PIN_HSTW_MASK | PIN_DEVW_MASK)) == 0) {
-		rc = pin_set_status(rd, ref, act, false, false, ld->domid); /* 2c, first writer */
-		/* 2f (XSA-500): the frame the entry names now must be the pinned one. */
-		if (rc == GNTDP_GNTST_OKAY &&
-		    p2m_ram_page(rd, __atomic_load_n(&rd->shared[ref].frame, __ATOMIC_RELAXED)) !=
-			    act->page) {
-			pin_reduce_status(rd, ref, act, true);
-			rc = GNTDP_GNTST_GENERAL_ERROR;
-		}
-	}
-	if (rc == GNTDP_GNTST_OKAY) {
-		act->pin += inc;
-		*pg = act->page;
-	}
-out:
-	spin_unlock(&act->lock);
-	return rc;
-}
-
 /* Frame mode: a gfn of the caller's own RAM (2h). */
 static int16_t
 acquire_frame(struct domain *ld, uint64_t gfn, struct page **pg)
@@ -166,7 +124,7 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	      bool write, struct cache_entry **out)
 {
 	struct cache_entry *e = cache_slot(ctx, rd, key, write);
-	struct page *pg;
+	struct grant_win win = {NULL, 0, GNTDP_PAGE_SIZE};
 	int16_t rc;
 
 	if (e->rd == rd && e->key == key && e->caller_uid == ld->uid) {
@@ -177,8 +135,9 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 		*out = e;
 		return GNTDP_GNTST_OKAY;
 	}
-	rc = (key & CACHE_FRAME) ? acquire_frame(ld, key & ~CACHE_FRAME, &pg)
-				 : acquire_gref(ld, rd, (gntdp_grant_ref_t)key, write, &pg);
+	rc = (key & CACHE_FRAME) ? acquire_frame(ld, key & ~CACHE_FRAME, &win.page)
+				 : acquire_for_copy(rd, (gntdp_grant_ref_t)key, ld->domid, write, true,
+						    &win);
 	if (unlikely(rc != GNTDP_GNTST_OKAY))
 		return rc;
 	STAT_ADD(ctx, cache_misses, 1);
@@ -188,11 +147,33 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	e->key = key;
 	e->caller_uid = ld->uid;
 	e->write = write;
-	e->page = pg;
+	e->page = win.page;
+	e->start = win.start;
+	e->length = win.length;
 	e->taken = ctx->now;
 	age_append(ctx, e);
 	*out = e;
 	return GNTDP_GNTST_OKAY;
+}
+
+/*
+ * Cache key of a frame-mode side. Xen compares the whole 64-bit gmfn: a
+ * value with any bit at or above 62 can never be a gfn of the caller (the
+ * physmap is at most 2^28 frames) and must not alias a smaller one once the
+ * flag bit is ORed in, so it maps to a key that is always bad_page.
+ */
+static inline uint64_t
+frame_key(uint64_t gmfn)
+{
+	return (gmfn >> 62) != 0 ? UINT64_MAX : (gmfn | CACHE_FRAME);
+}
+
+/* Xen-exact mode: drop the buffer (cached pin) direction @dir holds, if any. */
+static inline void
+buf_release(struct gntdp_gnttab_ctx *ctx, unsigned int dir)
+{
+	if (ctx->last[dir].tag != 0)
+		cache_entry_release(ctx, ctx->last[dir].e);
 }
 
 /* Whether the op names exactly the side the previous op named (see struct last_side). */
@@ -215,7 +196,7 @@ side_domain(struct domain *ld, const struct gntdp_gnttab_copy_ptr *p, bool gref,
 /* Buffer step for one side (2 or 3): reuse the previous op's, or go through the cache. */
 static inline int16_t
 side_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *d, bool hit,
-	     uint64_t key, uint32_t tag, unsigned int dir, struct page **pg)
+	     uint64_t key, uint32_t tag, unsigned int dir, struct cache_entry **pe)
 {
 	struct last_side *last = &ctx->last[dir];
 	struct cache_entry *e;
@@ -227,19 +208,28 @@ side_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *d, 
 		if (unlikely(atomic_load_explicit(&e->rd->dying, memory_order_relaxed)))
 			return GNTDP_GNTST_BAD_DOMAIN;
 		STAT_ADD(ctx, cache_hits, 1);
-		*pg = e->page;
+		*pe = e;
 		return GNTDP_GNTST_OKAY;
 	}
 	if ((key & CACHE_FRAME) && key >= (CACHE_FRAME | ld->p2m_size))
-		return GNTDP_GNTST_BAD_PAGE; /* 2h, also keeps a gmfn with bit 63 from aliasing */
+		return GNTDP_GNTST_BAD_PAGE; /* 2h (frame_key made a wide gmfn too big) */
+	if (!ctx->persistent)
+		buf_release(ctx, dir); /* Xen-exact: a different side drops the old buffer */
 	rc = cache_acquire(ctx, ld, d, key, dir == 1, &e);
 	if (unlikely(rc != GNTDP_GNTST_OKAY))
 		return rc;
 	last->key = key;
 	last->tag = tag;
 	last->e = e;
-	*pg = e->page;
+	*pe = e;
 	return GNTDP_GNTST_OKAY;
+}
+
+/* Steps 5-6: the range must lie inside the acquired window (v2 sub-page / transitive). */
+static inline bool
+in_window(const struct cache_entry *e, uint32_t off, uint32_t len)
+{
+	return off >= e->start && off + len <= (uint32_t)e->start + e->length;
 }
 
 void
@@ -250,12 +240,12 @@ op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_cop
 	const uint32_t len = op->len;
 	const bool sgref = (op->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0;
 	const bool dgref = (op->flags & GNTDP_GNTCOPY_DEST_GREF) != 0;
-	const uint64_t skey = sgref ? src.u.ref : (src.u.gmfn | CACHE_FRAME);
-	const uint64_t dkey = dgref ? dst.u.ref : (dst.u.gmfn | CACHE_FRAME);
+	const uint64_t skey = sgref ? src.u.ref : frame_key(src.u.gmfn);
+	const uint64_t dkey = dgref ? dst.u.ref : frame_key(dst.u.gmfn);
 	const uint32_t stag = src.domid | (uint32_t)sgref << 16 | 1u << 17;
 	const uint32_t dtag = dst.domid | (uint32_t)dgref << 16 | 1u << 17;
 	struct domain *sd = NULL, *dd = NULL;
-	struct page *spg, *dpg;
+	struct cache_entry *se = NULL, *de = NULL;
 	bool shit, dhit;
 	int16_t rc = GNTDP_GNTST_OKAY;
 
@@ -268,6 +258,16 @@ op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_cop
 	 * then and its outcome depends only on those values (Xen skips it for
 	 * consecutive ops with the same domids too).
 	 */
+	if (!ctx->persistent) {
+		/* Xen's buffers: a new (source, dest) domid pair drops both. */
+		uint32_t pair = src.domid | (uint32_t)dst.domid << 16;
+
+		if (pair != ctx->pair) {
+			buf_release(ctx, 0);
+			buf_release(ctx, 1);
+			ctx->pair = pair;
+		}
+	}
 	shit = last_hit(&ctx->last[0], skey, stag, ld);
 	dhit = last_hit(&ctx->last[1], dkey, dtag, ld);
 	if (!shit)
@@ -276,23 +276,30 @@ op_copy(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_cop
 		rc = side_domain(ld, &dst, dgref, &dd);
 	/* 2, 3: source buffer, then destination buffer. */
 	if (likely(rc == GNTDP_GNTST_OKAY))
-		rc = side_acquire(ctx, ld, sd, shit, skey, stag, 0, &spg);
+		rc = side_acquire(ctx, ld, sd, shit, skey, stag, 0, &se);
 	if (likely(rc == GNTDP_GNTST_OKAY))
-		rc = side_acquire(ctx, ld, dd, dhit, dkey, dtag, 1, &dpg);
+		rc = side_acquire(ctx, ld, dd, dhit, dkey, dtag, 1, &de);
+	/* 4: page crossing is only judged once both sides are acquired. */
+	if (likely(rc == GNTDP_GNTST_OKAY)) {
+		if (unlikely((uint32_t)src.offset + len > GNTDP_PAGE_SIZE ||
+			     (uint32_t)dst.offset + len > GNTDP_PAGE_SIZE))
+			rc = GNTDP_GNTST_BAD_COPY_ARG;
+		else if (unlikely(!in_window(se, src.offset, len) || !in_window(de, dst.offset, len)))
+			rc = GNTDP_GNTST_GENERAL_ERROR; /* 5, 6 */
+	}
 	if (unlikely(rc != GNTDP_GNTST_OKAY)) {
+		/* Xen releases both buffers after a failing op. */
+		if (!ctx->persistent) {
+			buf_release(ctx, 0);
+			buf_release(ctx, 1);
+		}
 		op->status = rc;
 		return;
 	}
-	/* 4: page crossing is only judged once both sides are acquired. */
-	if (unlikely((uint32_t)src.offset + len > GNTDP_PAGE_SIZE ||
-		     (uint32_t)dst.offset + len > GNTDP_PAGE_SIZE)) {
-		op->status = GNTDP_GNTST_BAD_COPY_ARG;
-		return;
-	}
 	if (ctx->copy != NULL)
-		ctx->copy(dpg->va + dst.offset, spg->va + src.offset, len);
+		ctx->copy(de->page->va + dst.offset, se->page->va + src.offset, len);
 	else
-		memmove(dpg->va + dst.offset, spg->va + src.offset, len);
+		memmove(de->page->va + dst.offset, se->page->va + src.offset, len);
 	STAT_ADD(ctx, copy_bytes, len);
 	op->status = GNTDP_GNTST_OKAY;
 }

@@ -17,6 +17,7 @@ gntdp_domain_conf_init(struct gntdp_domain_conf *conf)
 	conf->nr_frames = 256;
 	conf->max_grant_frames = GNTDP_DEFAULT_MAX_GRANT_FRAMES;
 	conf->max_maptrack_frames = GNTDP_DEFAULT_MAX_MAPTRACK_FRAMES;
+	conf->max_grant_version = 2;
 	conf->socket = -1;
 }
 
@@ -27,6 +28,11 @@ dom_free(struct domain *d)
 		for (uint32_t i = 0; i < d->mt_max_frames; i++)
 			free(d->mt_frames[i]);
 		free(d->mt_frames);
+	}
+	if (d->st_seg != NULL) {
+		for (uint32_t i = 0; i < d->st_seg->nb_frames; i++)
+			page_put(&d->st_seg->pages[i]);
+		seg_put(d->st_seg);
 	}
 	if (d->gt_seg != NULL) {
 		/* Grant frames are owned by nobody; drop their allocation refs. */
@@ -55,6 +61,8 @@ dom_put(struct domain *d)
 
 	if (atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	/* Only a destroyed domain reaches 0: its domid may be created again. */
+	atomic_store_explicit(&d->gt->zombie[d->domid], 0, memory_order_release);
 	head = atomic_load_explicit(&d->gt->graveyard, memory_order_relaxed);
 	do {
 		d->grave_next = head;
@@ -96,7 +104,8 @@ conf_check(const struct gntdp_domain_conf *c, uint32_t *p2m_size)
 	if (c->domid >= NR_DOMIDS || c->nr_frames == 0 || size < c->nr_frames ||
 	    size > (1u << 28) || c->max_grant_frames == 0 ||
 	    c->max_grant_frames > GNTDP_MAX_GRANT_FRAMES_LIMIT ||
-	    c->max_maptrack_frames > GNTDP_MAX_MAPTRACK_FRAMES_LIMIT)
+	    c->max_maptrack_frames > GNTDP_MAX_MAPTRACK_FRAMES_LIMIT ||
+	    c->max_grant_version > 2)
 		return -EINVAL;
 	*p2m_size = (uint32_t)size;
 	return 0;
@@ -116,8 +125,11 @@ dom_alloc(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *c, uint32_t p
 	d->mt_frames = calloc(c->max_maptrack_frames + 1u, sizeof(*d->mt_frames));
 	d->gt_seg = seg_alloc(gt, c->max_grant_frames, c->socket);
 	d->ram = seg_alloc(gt, c->nr_frames, c->socket);
+	/* Status frames for the largest v2 table, reserved now: set_version never allocates. */
+	if (c->max_grant_version != 1)
+		d->st_seg = seg_alloc(gt, STATUS_FRAMES(c->max_grant_frames), c->socket);
 	if (d->p2m == NULL || d->active == NULL || d->mt_frames == NULL || d->gt_seg == NULL ||
-	    d->ram == NULL) {
+	    d->ram == NULL || (c->max_grant_version != 1 && d->st_seg == NULL)) {
 		if (d->ram != NULL) {
 			for (uint32_t i = 0; i < d->ram->nb_frames; i++)
 				page_put(&d->ram->pages[i]);
@@ -144,7 +156,9 @@ gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *c)
 	rc = conf_check(c, &p2m_size);
 	if (rc != 0)
 		return rc;
-	if (dom_lookup(gt, c->domid) != NULL)
+	/* In use, or a zombie still held alive by pins (Xen: the domid stays taken until it is gone). */
+	if (dom_lookup(gt, c->domid) != NULL ||
+	    atomic_load_explicit(&gt->zombie[c->domid], memory_order_acquire) != 0)
 		return -EEXIST;
 	rc = dom_alloc(gt, c, p2m_size, &d);
 	if (rc != 0)
@@ -157,6 +171,10 @@ gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *c)
 	d->p2m_size = p2m_size;
 	d->max_grant_frames = c->max_grant_frames;
 	d->shared = (struct gntdp_grant_entry_v1 *)d->gt_seg->va;
+	d->shared_v2 = (union gntdp_grant_entry_v2 *)d->gt_seg->va;
+	d->status = d->st_seg != NULL ? (gntdp_grant_status_t *)d->st_seg->va : NULL;
+	d->max_version = c->max_grant_version == 1 ? 1 : 2; /* 0: the default, 2 */
+	atomic_init(&d->gt_version, 1);
 	d->mt_max_frames = c->max_maptrack_frames;
 	d->mt_free = MT_FREE_END;
 	atomic_init(&d->refs, 1);
@@ -208,6 +226,7 @@ gntdp_domain_destroy(struct gntdp_gnttab *gt, gntdp_domid_t domid)
 	if (d == NULL)
 		return -ESRCH;
 	atomic_store(&d->dying, true);
+	atomic_store(&gt->zombie[domid], 1); /* cleared by the last dom_put */
 	atomic_store(&gt->doms[domid], NULL);
 	/* After this no context can still be using a pointer to d obtained by lookup. */
 	qsbr_wait(gt);
@@ -234,25 +253,43 @@ p2m_ram_page(struct domain *d, uint64_t gfn)
 void *
 gntdp_domain_frame(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn)
 {
-	struct domain *d = dom_lookup(gt, domid);
-	uintptr_t v;
+	struct domain *d;
+	void *va = NULL;
 
-	if (d == NULL || gfn >= d->p2m_size)
-		return NULL;
-	v = atomic_load_explicit(&d->p2m[gfn], memory_order_acquire);
-	if (p2m_type(v) == P2M_EMPTY || p2m_type(v) == P2M_RESERVED)
-		return NULL;
-	return p2m_page(v)->va;
+	ctl_enter(gt);
+	d = dom_lookup(gt, domid);
+	if (d != NULL && gfn < d->p2m_size) {
+		uintptr_t v = atomic_load_explicit(&d->p2m[gfn], memory_order_acquire);
+
+		if (p2m_type(v) != P2M_EMPTY && p2m_type(v) != P2M_RESERVED)
+			va = p2m_page(v)->va;
+	}
+	ctl_leave(gt);
+	return va;
 }
+
+static void domain_info_fill(struct domain *d, struct gntdp_domain_info *out);
 
 int
 gntdp_domain_info(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_domain_info *out)
 {
-	struct domain *d = dom_lookup(gt, domid);
+	struct domain *d;
+
+	if (out == NULL)
+		return -ESRCH;
+	ctl_enter(gt);
+	d = dom_lookup(gt, domid);
+	if (d != NULL)
+		domain_info_fill(d, out);
+	ctl_leave(gt);
+	return d != NULL ? 0 : -ESRCH;
+}
+
+static void
+domain_info_fill(struct domain *d, struct gntdp_domain_info *out)
+{
 	uint32_t n;
 
-	if (d == NULL || out == NULL)
-		return -ESRCH;
 	memset(out, 0, sizeof(*out));
 	out->nr_frames = d->nr_frames;
 	out->nr_grant_frames = atomic_load(&d->nr_grant_frames);
@@ -262,6 +299,8 @@ gntdp_domain_info(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_dom
 	out->live_mappings = atomic_load(&d->mt_live);
 	out->owned_pages = atomic_load(&d->owned_pages);
 	out->dying = atomic_load(&d->dying);
+	out->grant_version = gt_version(d);
+	out->nr_status_frames = atomic_load(&d->nr_status_frames);
 	n = nr_entries(d);
 	for (uint32_t ref = 0; ref < n; ref++) {
 		struct active_entry *act = &d->active[ref];
@@ -271,5 +310,4 @@ gntdp_domain_info(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_dom
 			out->pinned_entries++;
 		spin_unlock(&act->lock);
 	}
-	return 0;
 }

@@ -12,13 +12,18 @@ int
 gntdp_guest_table(struct gntdp_gnttab *gt, gntdp_domid_t domid,
 		  struct gntdp_grant_entry_v1 **entries, uint32_t *nr)
 {
-	struct domain *d = dom_lookup(gt, domid);
+	struct domain *d;
+	int rc = -ESRCH;
 
-	if (d == NULL)
-		return -ESRCH;
-	*entries = d->shared;
-	*nr = nr_entries(d);
-	return 0;
+	ctl_enter(gt);
+	d = dom_lookup(gt, domid);
+	if (d != NULL) {
+		*entries = d->shared;
+		*nr = nr_entries(d);
+		rc = 0;
+	}
+	ctl_leave(gt);
+	return rc;
 }
 
 /* Publish: frame first, then {flags, domid} with release (the seed's wmb). */
@@ -115,5 +120,105 @@ gntdp_guest_end_transfer(struct gntdp_grant_entry_v1 *e, uint32_t *frame)
 	}
 	*frame = __atomic_load_n(&e->frame, __ATOMIC_RELAXED);
 	__atomic_store_n(word, old & 0xffff0000u, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---- Version 2 ------------------------------------------------------------ */
+
+int
+gntdp_guest_table_v2(struct gntdp_gnttab *gt, gntdp_domid_t domid,
+		     union gntdp_grant_entry_v2 **entries, gntdp_grant_status_t **status,
+		     uint32_t *nr)
+{
+	struct domain *d;
+	int rc = -ESRCH;
+
+	ctl_enter(gt);
+	d = dom_lookup(gt, domid);
+	if (d != NULL) {
+		rc = -EINVAL;
+		if (gt_version(d) == 2) {
+			*entries = d->shared_v2;
+			*status = d->status;
+			*nr = nr_entries_v(d, 2);
+			rc = 0;
+		}
+	}
+	ctl_leave(gt);
+	return rc;
+}
+
+/* Publish a v2 entry: the body first, then {flags, domid} with release. */
+static int
+publish_v2(union gntdp_grant_entry_v2 *e, uint16_t flags, gntdp_domid_t domid,
+	   const union gntdp_grant_entry_v2 *body)
+{
+	uint32_t *word = (uint32_t *)(void *)e;
+	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	if (WORD_FLAGS(old) != 0)
+		return -EBUSY;
+	/* Bytes 4-15 (everything but the header), as relaxed atomics. */
+	__atomic_store_n(&e->__spacer[1], body->__spacer[1], __ATOMIC_RELAXED);
+	__atomic_store_n(&e->__spacer[2], body->__spacer[2], __ATOMIC_RELAXED);
+	__atomic_store_n(&e->__spacer[3], body->__spacer[3], __ATOMIC_RELAXED);
+	if (!__atomic_compare_exchange_n(word, &old, ((uint32_t)domid << 16) | flags, false,
+					 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return -EBUSY;
+	return 0;
+}
+
+static uint16_t
+ro_flag(bool readonly)
+{
+	return readonly ? GNTDP_GTF_READONLY : 0;
+}
+
+int
+gntdp_guest_grant_access_v2(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee, uint64_t frame,
+			    bool readonly)
+{
+	union gntdp_grant_entry_v2 b = {.__spacer = {0, 0, 0, 0}};
+
+	b.full_page.frame = frame;
+	return publish_v2(e, (uint16_t)(GNTDP_GTF_PERMIT_ACCESS | ro_flag(readonly)), grantee, &b);
+}
+
+int
+gntdp_guest_grant_sub_page(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee, uint64_t frame,
+			   uint16_t page_off, uint16_t length, bool readonly)
+{
+	union gntdp_grant_entry_v2 b = {.__spacer = {0, 0, 0, 0}};
+
+	b.sub_page.page_off = page_off;
+	b.sub_page.length = length;
+	b.sub_page.frame = frame;
+	return publish_v2(e,
+			  (uint16_t)(GNTDP_GTF_PERMIT_ACCESS | GNTDP_GTF_SUB_PAGE | ro_flag(readonly)),
+			  grantee, &b);
+}
+
+int
+gntdp_guest_grant_transitive(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee,
+			     gntdp_domid_t trans_domid, gntdp_grant_ref_t gref, bool readonly)
+{
+	union gntdp_grant_entry_v2 b = {.__spacer = {0, 0, 0, 0}};
+
+	b.transitive.trans_domid = trans_domid;
+	b.transitive.gref = gref;
+	return publish_v2(e, (uint16_t)(GNTDP_GTF_TRANSITIVE | ro_flag(readonly)), grantee, &b);
+}
+
+int
+gntdp_guest_end_access_v2(union gntdp_grant_entry_v2 *e, const gntdp_grant_status_t *status)
+{
+	/* Linux's v2 protocol: clear the flags, full fence, then look at the
+	 * status gntdp writes. Pairs with the fence in set_status_v2: either
+	 * gntdp sees the cleared header and backs off, or we see its bits. */
+	__atomic_store_n(&e->hdr.flags, (uint16_t)0, __ATOMIC_SEQ_CST);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (__atomic_load_n(status, __ATOMIC_SEQ_CST) & (GNTDP_GTF_READING | GNTDP_GTF_WRITING))
+		return -EBUSY;
+	atomic_thread_fence(memory_order_acquire);
 	return 0;
 }

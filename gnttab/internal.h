@@ -26,7 +26,13 @@
 #endif
 
 #define NR_DOMIDS GNTDP_DOMID_FIRST_RESERVED
-#define ENTRIES_PER_FRAME ((uint32_t)GNTDP_GRANT_ENTRIES_PER_FRAME_V1)
+#define ENTRIES_PER_FRAME ((uint32_t)GNTDP_GRANT_ENTRIES_PER_FRAME_V1) /* the most (v1) */
+#define ENTRIES_PER_FRAME_V2 ((uint32_t)GNTDP_GRANT_ENTRIES_PER_FRAME_V2)
+#define STATUS_PER_FRAME (GNTDP_PAGE_SIZE / (uint32_t)sizeof(gntdp_grant_status_t))
+/* Status frames a v2 table of @f grant frames needs (Xen grant_to_status_frames). */
+#define STATUS_FRAMES(f) (((f)*ENTRIES_PER_FRAME_V2 + STATUS_PER_FRAME - 1) / STATUS_PER_FRAME)
+/* A transitive acquisition that saw its entry change retries this often, then general_error. */
+#define TRANSITIVE_TRIES 8
 
 /* Xen's pin layout: four 8-bit counters in one u32 (spec section 2.2). */
 #define PIN_HSTW_INC 0x00000001u
@@ -91,6 +97,7 @@ struct page {
 /* One provider allocation: a run of frames with consecutive mfns. */
 struct segment {
 	struct gntdp_gnttab *gt;
+	struct segment *prev, *next; /* the world's list of live segments (seg_lock) */
 	void *va;
 	uint32_t nb_frames;
 	uint32_t base_mfn;
@@ -123,13 +130,17 @@ p2m_page(uintptr_t v)
 	return (struct page *)(v & ~P2M_TYPE_MASK);
 }
 
-/* Xen's active entry: per granted ref, protected by its own lock. 16 bytes. */
+/* Xen's active entry: per granted ref, protected by its own lock. 32 bytes. */
 struct active_entry {
 	spinlock_t lock;
-	uint8_t rsvd;
+	bool is_sub_page;    /* v2 sub-page or transitive copy pin: never mappable */
 	gntdp_domid_t domid; /* grantee holding the pins */
 	uint32_t pin;
 	struct page *page; /* frame resolved at first pin */
+	uint16_t start;    /* accessible window [start, start + length) */
+	uint16_t length;   /* 4096 for a full page (fits: 4096 < 65536) */
+	gntdp_grant_ref_t trans_gref; /* transitive: the ref in td */
+	struct domain *td; /* transitive: the domain whose entry really holds the frame */
 };
 
 /* Maptrack entry: one mapping handle of a mapping domain. 16 bytes. */
@@ -158,11 +169,20 @@ struct domain {
 	struct segment *ram;
 
 	/* grant table (this domain as granter) */
-	spinlock_t gt_lock; /* serialises growth */
+	spinlock_t gt_lock; /* serialises growth and version changes */
 	atomic_uint nr_grant_frames;
 	uint32_t max_grant_frames;
+	/* 1 or 2. Changed only with every active entry lock held (set_version), so
+	 * a reader holding any entry's lock sees it stable. */
+	atomic_uint gt_version;
+	uint32_t max_version;
+	atomic_uint nr_v2_ops; /* pinned sub-page / transitive copy entries */
 	struct segment *gt_seg; /* max_grant_frames frames, contiguous */
-	struct gntdp_grant_entry_v1 *shared;
+	struct gntdp_grant_entry_v1 *shared;    /* v1 view of gt_seg */
+	union gntdp_grant_entry_v2 *shared_v2;  /* v2 view of the same frames */
+	struct segment *st_seg; /* v2 status frames (max version 2 only), contiguous */
+	gntdp_grant_status_t *status;
+	atomic_uint nr_status_frames; /* populated status frames: 0 on v1 */
 	struct active_entry *active; /* max_grant_frames * 512 */
 
 	struct domain *grave_next; /* graveyard link once refs reached 0 */
@@ -183,6 +203,7 @@ struct cache_entry {
 	uint64_t key;        /* ref, or gfn | CACHE_FRAME */
 	uint64_t taken; /* ctx->now when the pin was taken: expiry counts from here */
 	struct page *page;
+	uint16_t start, length; /* window of a v2 sub-page / transitive grant; 0, 4096 otherwise */
 	/* Occupied entries form a list in the order their pins were taken
 	 * (index+1; 0 ends), so expiry pops from the head in O(expired). */
 	uint32_t prev;
@@ -213,6 +234,7 @@ struct gntdp_gnttab_ctx {
 	uint32_t age_tail;       /* newest */
 	struct cache_entry *cache;
 	struct last_side last[2]; /* [0] source, [1] destination */
+	uint32_t pair;            /* Xen-exact: source | dest domid << 16 of the last copy op */
 	struct gntdp_gnttab_ctx_stats st;
 };
 
@@ -227,6 +249,13 @@ struct gntdp_gnttab {
 	/* Dead domains waiting for a grace period before their memory is freed. */
 	_Atomic(struct domain *) graveyard;
 	_Atomic(struct domain *) doms[NR_DOMIDS];
+	/* Live segments, to find a frame by its I/O address (cache_flush). */
+	spinlock_t seg_lock;
+	struct segment *segs;
+	/* Threads inside gntdp_domain_frame/info or gntdp_guest_table: destroy waits for 0. */
+	atomic_uint ctl_readers;
+	/* Destroyed domains still held alive (as Xen's zombies) by pins: their domid stays taken. */
+	atomic_uchar zombie[NR_DOMIDS];
 };
 
 /* world.c */
@@ -237,6 +266,7 @@ void seg_put(struct segment *seg);
 void page_put(struct page *pg);
 bool page_get(struct page *pg, const struct domain *owner);
 void qsbr_wait(struct gntdp_gnttab *gt);
+struct page *page_by_maddr(struct gntdp_gnttab *gt, uint64_t maddr);
 
 static inline struct domain *
 dom_lookup(struct gntdp_gnttab *gt, gntdp_domid_t domid)
@@ -247,27 +277,85 @@ dom_lookup(struct gntdp_gnttab *gt, gntdp_domid_t domid)
 	return atomic_load_explicit(&gt->doms[domid], memory_order_acquire);
 }
 
+/*
+ * Domain lookups outside a batch (gntdp_domain_frame, gntdp_domain_info,
+ * gntdp_guest_table). The seq_cst increment before the lookup pairs with the
+ * unlink and the fence in qsbr_wait: either the reader cannot find the
+ * domain, or destroy waits until the reader has left.
+ */
+static inline void
+ctl_enter(struct gntdp_gnttab *gt)
+{
+	atomic_fetch_add_explicit(&gt->ctl_readers, 1, memory_order_seq_cst);
+}
+
+static inline void
+ctl_leave(struct gntdp_gnttab *gt)
+{
+	atomic_fetch_sub_explicit(&gt->ctl_readers, 1, memory_order_release);
+}
+
 /* domain.c */
 void dom_put(struct domain *d);
 void graveyard_reclaim(struct gntdp_gnttab *gt);
 static inline uint32_t
-nr_entries(struct domain *d)
+gt_version(struct domain *d)
+{
+	return atomic_load_explicit(&d->gt_version, memory_order_acquire);
+}
+
+static inline uint32_t
+nr_entries_v(struct domain *d, uint32_t ver)
 {
 	/* Pairs with the release store that publishes a grown table (table.c). */
-	return atomic_load_explicit(&d->nr_grant_frames, memory_order_acquire) * ENTRIES_PER_FRAME;
+	return atomic_load_explicit(&d->nr_grant_frames, memory_order_acquire) *
+	       (ver == 1 ? ENTRIES_PER_FRAME : ENTRIES_PER_FRAME_V2);
 }
+
+static inline uint32_t
+nr_entries(struct domain *d)
+{
+	return nr_entries_v(d, gt_version(d));
+}
+
+/* The {flags, domid} word of entry @ref in version @ver's layout. */
+static inline uint32_t *
+hdr_word(struct domain *d, uint32_t ver, gntdp_grant_ref_t ref)
+{
+	return ver == 1 ? (uint32_t *)(void *)&d->shared[ref] : (uint32_t *)(void *)&d->shared_v2[ref];
+}
+
+/* The frame entry @ref names (v1 u32 frame, v2 full_page/sub_page frame). */
+static inline uint64_t
+entry_frame(struct domain *d, uint32_t ver, gntdp_grant_ref_t ref)
+{
+	return ver == 1 ? __atomic_load_n(&d->shared[ref].frame, __ATOMIC_RELAXED)
+			: __atomic_load_n(&d->shared_v2[ref].full_page.frame, __ATOMIC_RELAXED);
+}
+
+/* Lock every active entry of @d that any version can address, in index order. */
+void act_lock_all(struct domain *d);
+void act_unlock_all(struct domain *d);
 
 /* Resolve a granter's gfn to a RAM page it owns; NULL if none (bad_page). */
 struct page *p2m_ram_page(struct domain *d, uint64_t gfn);
 
-/* map.c / copy.c shared pin logic (entry.c lives in map.c) */
+/* entry.c: pins and status flags, shared by map and copy (v1 and v2) */
 int16_t pin_set_status(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act,
 		       bool readonly, bool mapflag, gntdp_domid_t ldomid);
 void pin_reduce_status(struct domain *rd, gntdp_grant_ref_t ref, const struct active_entry *act,
 		       bool was_write);
 int16_t pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act,
-		  gntdp_domid_t ldomid);
+		  gntdp_domid_t ldomid, bool readonly);
 void unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc);
+/* What a copy acquisition yields: the frame and the window it may touch. */
+struct grant_win {
+	struct page *page;
+	uint16_t start;
+	uint16_t length;
+};
+int16_t acquire_for_copy(struct domain *rd, gntdp_grant_ref_t ref, gntdp_domid_t ldomid,
+			 bool write, bool allow_transitive, struct grant_win *out);
 
 /* ops */
 void op_map(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_map_grant_ref *op);
@@ -278,6 +366,15 @@ void op_setup_table(struct domain *ld, struct gntdp_gnttab_setup_table *op);
 void op_query_size(struct domain *ld, struct gntdp_gnttab_query_size *op);
 void op_dump_table(struct domain *ld, struct gntdp_gnttab_dump_table *op);
 void op_transfer(struct domain *ld, struct gntdp_gnttab_transfer *op);
+void op_unmap_and_replace(struct gntdp_gnttab_ctx *ctx, struct domain *ld,
+			  struct gntdp_gnttab_unmap_and_replace *op);
+int op_set_version(struct domain *ld, struct gntdp_gnttab_set_version *op);
+void op_get_status_frames(struct domain *ld, struct gntdp_gnttab_get_status_frames *op);
+int op_get_version(struct domain *ld, struct gntdp_gnttab_get_version *op);
+void op_swap_grant_ref(struct domain *ld, struct gntdp_gnttab_swap_grant_ref *op);
+int op_cache_flush(struct domain *ld, const struct gntdp_gnttab_cache_flush *op,
+		   unsigned int *cur_ref);
+int16_t target_domain(struct domain *ld, gntdp_domid_t dom, struct domain **out);
 void cache_release_all(struct gntdp_gnttab_ctx *ctx);
 void maptrack_release_all(struct domain *d);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pins on active entries (shared by map and copy), GNTTABOP_map_grant_ref,
- * GNTTABOP_unmap_grant_ref and the maptrack handle allocator.
+ * GNTTABOP_map_grant_ref, GNTTABOP_unmap_grant_ref, GNTTABOP_unmap_and_replace
+ * and the maptrack handle allocator (pins and status flags: entry.c).
  *
  * Check order and statuses follow spec sections 5 and 6 step by step; the
  * step numbers in comments refer to the tables there.
@@ -9,111 +9,6 @@
 #include <stdlib.h>
 
 #include "internal.h"
-
-/* ---- Shared-entry status flags (spec 5.2) ------------------------------ */
-
-/*
- * Set GTF_reading (and GTF_writing unless @readonly) on a v1 entry with
- * compare-and-exchange on the {flags, domid} word. Until the entry is pinned
- * its type and grantee are checked in the same snapshot the exchange commits
- * (map also refuses GTF_sub_page). A guest racing us gets SET_STATUS_TRIES
- * attempts, then general_error. Caller holds act->lock.
- */
-int16_t
-pin_set_status(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, bool readonly,
-	       bool mapflag, gntdp_domid_t ldomid)
-{
-	uint32_t *word = entry_word(&rd->shared[ref]);
-	uint32_t mask = GNTDP_GTF_TYPE_MASK | (mapflag ? GNTDP_GTF_SUB_PAGE : 0);
-	/* Pairs with the guest's release store of flags in grant_access. */
-	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-
-	for (int tries = 0;; tries++) {
-		uint16_t flags = WORD_FLAGS(old);
-		uint32_t new_word;
-
-		if (act->pin == 0 &&
-		    ((flags & mask) != GNTDP_GTF_PERMIT_ACCESS || WORD_DOMID(old) != ldomid))
-			return GNTDP_GNTST_GENERAL_ERROR;
-		new_word = old | GNTDP_GTF_READING;
-		if (!readonly) {
-			if (flags & GNTDP_GTF_READONLY)
-				return GNTDP_GNTST_GENERAL_ERROR;
-			new_word |= GNTDP_GTF_WRITING;
-		}
-		/* seq_cst: the guest's end-access cmpxchg and ours are totally ordered. */
-		if (__atomic_compare_exchange_n(word, &old, new_word, false, __ATOMIC_SEQ_CST,
-						__ATOMIC_ACQUIRE))
-			return GNTDP_GNTST_OKAY;
-		if (tries == SET_STATUS_TRIES - 1)
-			return GNTDP_GNTST_GENERAL_ERROR;
-	}
-}
-
-/*
- * After a pin change: clear GTF_writing when no writable pin (host or
- * device, XSA-230) remains and the released use was writable; clear
- * GTF_reading when no pin remains. Caller holds act->lock.
- */
-void
-pin_reduce_status(struct domain *rd, gntdp_grant_ref_t ref, const struct active_entry *act,
-		  bool was_write)
-{
-	uint32_t clear = 0;
-
-	if (was_write && (act->pin & (PIN_HSTW_MASK | PIN_DEVW_MASK)) == 0)
-		clear |= GNTDP_GTF_WRITING;
-	if (act->pin == 0)
-		clear |= GNTDP_GTF_READING;
-	if (clear != 0)
-		/* Release: our last access to the frame happens before the guest
-		 * can see the entry idle and end access. */
-		__atomic_fetch_and(entry_word(&rd->shared[ref]), ~clear, __ATOMIC_RELEASE);
-}
-
-/*
- * First pin of an entry: resolve its frame in the granter's physmap (the
- * frame is read once, after our flags are committed) and take a page
- * reference. On failure the status flags set by pin_set_status are rolled
- * back. Caller holds act->lock and has act->pin == 0.
- */
-int16_t
-pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, gntdp_domid_t ldomid)
-{
-	uint32_t gfn = __atomic_load_n(&rd->shared[ref].frame, __ATOMIC_RELAXED);
-	struct page *pg = p2m_ram_page(rd, gfn);
-
-	if (pg == NULL || !page_get(pg, rd)) {
-		pin_reduce_status(rd, ref, act, true);
-		return GNTDP_GNTST_BAD_PAGE;
-	}
-	act->page = pg;
-	act->domid = ldomid;
-	atomic_fetch_add_explicit(&rd->refs, 1, memory_order_relaxed);
-	return GNTDP_GNTST_OKAY;
-}
-
-/* Drop @inc from an entry's pin, clear flags, release the frame on the last one. */
-void
-unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc)
-{
-	struct active_entry *act = &rd->active[ref];
-	struct page *pg = NULL;
-	bool write = (inc & (PIN_HSTW_MASK | PIN_DEVW_MASK)) != 0;
-
-	spin_lock(&act->lock);
-	act->pin -= inc;
-	pin_reduce_status(rd, ref, act, write);
-	if (act->pin == 0) {
-		pg = act->page;
-		act->page = NULL;
-	}
-	spin_unlock(&act->lock);
-	if (pg != NULL) {
-		page_put(pg);
-		dom_put(rd); /* may free a dead granter: outside its lock */
-	}
-}
 
 /* ---- Maptrack ----------------------------------------------------------- */
 
@@ -190,7 +85,13 @@ map_pin(struct domain *ld, struct domain *rd, gntdp_grant_ref_t ref, uint32_t fl
 	int16_t rc = GNTDP_GNTST_OKAY;
 
 	spin_lock(&act->lock);
-	if (act->pin != 0 && (act->domid != ld->domid || (act->pin & PIN_OVERFLOW_MASK(inc)) != 0)) {
+	if (unlikely(ref >= nr_entries(rd))) { /* 6 again: a version change shrank the table */
+		rc = GNTDP_GNTST_BAD_GNTREF;
+		goto out;
+	}
+	/* 7: pinned by another grantee, counter at 128, or a sub-page / transitive copy pin. */
+	if (act->pin != 0 && (act->domid != ld->domid || (act->pin & PIN_OVERFLOW_MASK(inc)) != 0 ||
+			      act->is_sub_page)) {
 		rc = GNTDP_GNTST_GENERAL_ERROR;
 		goto out;
 	}
@@ -199,7 +100,7 @@ map_pin(struct domain *ld, struct domain *rd, gntdp_grant_ref_t ref, uint32_t fl
 		if (rc != GNTDP_GNTST_OKAY)
 			goto out;
 		if (act->pin == 0) {
-			rc = pin_first(rd, ref, act, ld->domid);
+			rc = pin_first(rd, ref, act, ld->domid, readonly);
 			if (rc != GNTDP_GNTST_OKAY)
 				goto out;
 		}
@@ -287,21 +188,30 @@ free_handle:
 
 /* ---- GNTTABOP_unmap_grant_ref ------------------------------------------ */
 
-/* Remove the host mapping of @pg at @gfn; false if the slot doesn't hold it. */
+/*
+ * Remove a host mapping of @pg at @gfn; false if the slot doesn't hold one.
+ * As Xen's translated unmap, any grant mapping of the same frame at that
+ * address qualifies, read-only or writable, whichever handle created it.
+ */
 static bool
-host_unmap(struct domain *ld, uint64_t gfn, struct page *pg, bool readonly)
+host_unmap(struct domain *ld, uint64_t gfn, struct page *pg)
 {
-	uintptr_t expect = (uintptr_t)pg | (readonly ? P2M_GRANT_RO : P2M_GRANT_RW);
+	uintptr_t v;
 
 	if (gfn >= ld->p2m_size)
 		return false;
-	return atomic_compare_exchange_strong_explicit(&ld->p2m[gfn], &expect, 0,
-						       memory_order_acq_rel, memory_order_relaxed);
+	v = atomic_load_explicit(&ld->p2m[gfn], memory_order_relaxed);
+	do {
+		if (p2m_page(v) != pg || (p2m_type(v) != P2M_GRANT_RO && p2m_type(v) != P2M_GRANT_RW))
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&ld->p2m[gfn], &v, 0, memory_order_acq_rel,
+							memory_order_relaxed));
+	return true;
 }
 
 static int16_t
 unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_bus_addr,
-	  uint32_t *drop_inc, struct domain **rd_out, gntdp_grant_ref_t *ref_out)
+	  uint64_t new_addr, uint32_t *drop_inc, struct domain **rd_out, gntdp_grant_ref_t *ref_out)
 {
 	struct maptrack *mt;
 	struct active_entry *act;
@@ -349,7 +259,8 @@ unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_b
 	}
 	keep = flags;
 	if (host_addr != 0 && (flags & GNTDP_GNTMAP_HOST_MAP)) { /* 8 */
-		if (!host_unmap(ld, host_addr >> GNTDP_PAGE_SHIFT, act->page, ro)) {
+		/* Translated: unmap_and_replace's new_addr must be 0. */
+		if (new_addr != 0 || !host_unmap(ld, host_addr >> GNTDP_PAGE_SHIFT, act->page)) {
 			spin_unlock(&act->lock);
 			return GNTDP_GNTST_GENERAL_ERROR;
 		}
@@ -383,8 +294,23 @@ op_unmap(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_un
 	gntdp_grant_ref_t ref = 0;
 
 	(void)ctx;
-	op->status = unmap_one(ld, op->handle, op->host_addr, op->dev_bus_addr, &inc, &rd, &ref);
+	op->status = unmap_one(ld, op->handle, op->host_addr, op->dev_bus_addr, 0, &inc, &rd, &ref);
 	/* Phase 2 ("complete"): drop the pins of what was removed. */
+	if (inc != 0)
+		unpin(rd, ref, inc);
+}
+
+/* GNTTABOP_unmap_and_replace: the host part only; a translated caller must pass new_addr 0. */
+void
+op_unmap_and_replace(struct gntdp_gnttab_ctx *ctx, struct domain *ld,
+		     struct gntdp_gnttab_unmap_and_replace *op)
+{
+	uint32_t inc = 0;
+	struct domain *rd = NULL;
+	gntdp_grant_ref_t ref = 0;
+
+	(void)ctx;
+	op->status = unmap_one(ld, op->handle, op->host_addr, 0, op->new_addr, &inc, &rd, &ref);
 	if (inc != 0)
 		unpin(rd, ref, inc);
 }

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "internal.h"
 
@@ -66,6 +68,18 @@ gntdp_gnttab_op_size(unsigned int cmd)
 		return sizeof(struct gntdp_gnttab_copy);
 	case GNTDP_GNTTABOP_QUERY_SIZE:
 		return sizeof(struct gntdp_gnttab_query_size);
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		return sizeof(struct gntdp_gnttab_unmap_and_replace);
+	case GNTDP_GNTTABOP_SET_VERSION:
+		return sizeof(struct gntdp_gnttab_set_version);
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		return sizeof(struct gntdp_gnttab_get_status_frames);
+	case GNTDP_GNTTABOP_GET_VERSION:
+		return sizeof(struct gntdp_gnttab_get_version);
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		return sizeof(struct gntdp_gnttab_swap_grant_ref);
+	case GNTDP_GNTTABOP_CACHE_FLUSH:
+		return sizeof(struct gntdp_gnttab_cache_flush);
 	default:
 		return 0;
 	}
@@ -79,51 +93,81 @@ op_align(unsigned int cmd)
 		return _Alignof(struct gntdp_gnttab_dump_table);
 	case GNTDP_GNTTABOP_QUERY_SIZE:
 		return _Alignof(struct gntdp_gnttab_query_size);
+	case GNTDP_GNTTABOP_SET_VERSION:
+		return _Alignof(struct gntdp_gnttab_set_version);
+	case GNTDP_GNTTABOP_GET_VERSION:
+		return _Alignof(struct gntdp_gnttab_get_version);
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		return _Alignof(struct gntdp_gnttab_swap_grant_ref);
 	default:
 		return 8;
 	}
 }
 
+/* Whether @count structs of @size bytes, @stride apart from @ops, lie inside the address space. */
+static bool
+span_fits(const void *ops, size_t stride, unsigned int count, size_t size)
+{
+	uintptr_t base = (uintptr_t)ops;
+
+	if (stride > PTRDIFF_MAX || base > UINTPTR_MAX - size)
+		return false;
+	return (uintptr_t)(count - 1) <= (UINTPTR_MAX - size - base) / stride;
+}
+
 static int
 whole_call_check(unsigned int cmd, const void *ops, size_t stride, unsigned int count)
 {
-	size_t size = gntdp_gnttab_op_size(cmd);
+	size_t size = gntdp_gnttab_op_size(cmd & GNTDP_GNTTABOP_CMD_MASK);
+	bool once = false;
 
-	if (count > INT_MAX || (cmd >> 12) != 0)
+	if (count > INT_MAX)
 		return -EINVAL;
+	/* Bits >= 12 are cache_flush's continuation argument; any other cmd: -EINVAL. */
+	if ((cmd & GNTDP_GNTTABOP_CMD_MASK) != GNTDP_GNTTABOP_CACHE_FLUSH && (cmd >> 12) != 0)
+		return -EINVAL;
+	cmd &= GNTDP_GNTTABOP_CMD_MASK;
 	/* Each struct must be whole and aligned (dump_table 2, query_size 4, others 8). */
 	if (size != 0 && (stride < size || stride % op_align(cmd) != 0))
+		return -EINVAL;
+	/* The last struct must be addressable: no pointer arithmetic may wrap (checked before the loop). */
+	if (size != 0 && count > 1 && !span_fits(ops, stride, count, size))
 		return -EINVAL;
 	switch (cmd) {
 	case GNTDP_GNTTABOP_SETUP_TABLE:
 	case GNTDP_GNTTABOP_QUERY_SIZE:
 	case GNTDP_GNTTABOP_DUMP_TABLE:
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
 		if (count != 1)
 			return -EINVAL;
+		break;
+	case GNTDP_GNTTABOP_SET_VERSION:
+	case GNTDP_GNTTABOP_GET_VERSION:
+		once = true; /* Xen ignores count: one struct, always read */
 		break;
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
 	case GNTDP_GNTTABOP_TRANSFER:
 	case GNTDP_GNTTABOP_COPY:
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+	case GNTDP_GNTTABOP_CACHE_FLUSH:
 		break;
 	default:
 		return -ENOSYS;
 	}
-	if (ops == NULL && count != 0)
-		return -EINVAL;
-	if (cmd == GNTDP_GNTTABOP_SETUP_TABLE) {
-		const struct gntdp_gnttab_setup_table *st = ops;
-
-		if (st->frame_list == NULL && st->nr_frames != 0)
-			return -EFAULT;
-	}
+	/* Xen's copy from guest memory fails: -EFAULT, nothing done. */
+	if (ops == NULL && (count != 0 || once))
+		return -EFAULT;
 	return 0;
 }
 
-static void
-run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, void *ops,
-	size_t stride, unsigned int count)
+static int
+run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, unsigned int arg,
+	void *ops, size_t stride, unsigned int count)
 {
+	unsigned int cur_ref = arg; /* cache_flush: the continuation's starting ref */
+
 	switch (cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
 		OP_LOOP(struct gntdp_gnttab_map_grant_ref, op_map(ctx, ld, op_));
@@ -148,9 +192,36 @@ run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, void 
 	case GNTDP_GNTTABOP_QUERY_SIZE:
 		OP_LOOP(struct gntdp_gnttab_query_size, op_query_size(ld, op_));
 		break;
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		OP_LOOP(struct gntdp_gnttab_unmap_and_replace, op_unmap_and_replace(ctx, ld, op_));
+		break;
+	case GNTDP_GNTTABOP_SET_VERSION:
+		return op_set_version(ld, ops);
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		OP_LOOP(struct gntdp_gnttab_get_status_frames, op_get_status_frames(ld, op_));
+		break;
+	case GNTDP_GNTTABOP_GET_VERSION:
+		return op_get_version(ld, ops);
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		OP_LOOP(struct gntdp_gnttab_swap_grant_ref, op_swap_grant_ref(ld, op_));
+		break;
+	case GNTDP_GNTTABOP_CACHE_FLUSH: {
+		/* No status field: the first failing op's errno ends the call. */
+		const char *p = ops;
+
+		for (unsigned int i = 0; i < count; i++, p += stride) {
+			int rc = op_cache_flush(ld, (const void *)p, &cur_ref);
+
+			if (rc != 0)
+				return rc;
+			cur_ref = 0;
+		}
+		break;
+	}
 	default:
 		break;
 	}
+	return 0;
 }
 
 int
@@ -159,10 +230,12 @@ gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsi
 {
 	struct domain *ld;
 	unsigned long qs;
+	unsigned int arg = cmd & ~GNTDP_GNTTABOP_CMD_MASK;
 	int rc = whole_call_check(cmd, ops, stride, count);
 
 	if (rc != 0)
 		return rc;
+	cmd &= GNTDP_GNTTABOP_CMD_MASK; /* whole_call_check let only cache_flush keep an arg */
 	/* Enter: odd qs, then a full fence before any lookup (pairs with qsbr_wait). */
 	qs = atomic_load_explicit(&ctx->qs, memory_order_relaxed);
 	atomic_store_explicit(&ctx->qs, qs + 1, memory_order_relaxed);
@@ -173,7 +246,7 @@ gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsi
 	} else {
 		STAT_ADD(ctx, calls, 1);
 		STAT_ADD(ctx, ops[cmd], count);
-		run_ops(ctx, ld, cmd, ops, stride, count);
+		rc = run_ops(ctx, ld, cmd, arg, ops, stride, count);
 	}
 	/* Leave: even qs; release orders every access of this batch before it. */
 	atomic_store_explicit(&ctx->qs, qs + 2, memory_order_release);
@@ -184,5 +257,6 @@ int
 gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
 		unsigned int count)
 {
-	return gntdp_gnttab_op_strided(ctx, caller, cmd, ops, gntdp_gnttab_op_size(cmd), count);
+	return gntdp_gnttab_op_strided(ctx, caller, cmd, ops,
+				       gntdp_gnttab_op_size(cmd & GNTDP_GNTTABOP_CMD_MASK), count);
 }

@@ -8,7 +8,7 @@
 #include "internal.h"
 
 /* Resolve @dom (DOMID_SELF allowed) with the XSM "target" rule: self or a privileged caller. */
-static int16_t
+int16_t
 target_domain(struct domain *ld, gntdp_domid_t dom, struct domain **out)
 {
 	struct domain *d = dom == GNTDP_DOMID_SELF ? ld : dom_lookup(ld->gt, dom);
@@ -44,9 +44,23 @@ op_setup_table(struct domain *ld, struct gntdp_gnttab_setup_table *op)
 		/* New frames start empty; publish the size only after zeroing. */
 		memset((uint8_t *)d->gt_seg->va + (size_t)cur * GNTDP_PAGE_SIZE, 0,
 		       (size_t)(want - cur) * GNTDP_PAGE_SIZE);
+		if (gt_version(d) == 2) { /* v2: the status frames grow with the table */
+			uint32_t scur = atomic_load_explicit(&d->nr_status_frames,
+							     memory_order_relaxed);
+			uint32_t swant = STATUS_FRAMES(want);
+
+			memset((uint8_t *)d->st_seg->va + (size_t)scur * GNTDP_PAGE_SIZE, 0,
+			       (size_t)(swant - scur) * GNTDP_PAGE_SIZE);
+			atomic_store_explicit(&d->nr_status_frames, swant, memory_order_release);
+		}
 		atomic_store_explicit(&d->nr_grant_frames, want, memory_order_release);
 	}
 	spin_unlock(&d->gt_lock);
+	/* A translated caller's frame list faults only when written: after the growth. */
+	if (list == NULL && want != 0) {
+		op->status = GNTDP_GNTST_BAD_VIRT_ADDR;
+		return;
+	}
 	for (uint32_t i = 0; i < want; i++)
 		list[i] = d->gt_seg->pages[i].mfn;
 	op->status = GNTDP_GNTST_OKAY;
@@ -70,27 +84,32 @@ op_query_size(struct domain *ld, struct gntdp_gnttab_query_size *op)
 static void
 dump_entries(struct domain *d)
 {
-	uint32_t n = nr_entries(d);
+	uint32_t ver = gt_version(d);
+	uint32_t n = nr_entries_v(d, ver);
 
 	for (uint32_t ref = 0; ref < n; ref++) {
-		struct gntdp_grant_entry_v1 *e = &d->shared[ref];
-		uint32_t w = __atomic_load_n(entry_word(e), __ATOMIC_ACQUIRE);
+		uint32_t w = __atomic_load_n(hdr_word(d, ver, ref), __ATOMIC_ACQUIRE);
 		struct active_entry *act = &d->active[ref];
-		uint32_t pin, frame;
+		uint16_t status = 0;
+		uint32_t pin;
+		uint64_t frame;
 		gntdp_domid_t adom;
 
 		spin_lock(&act->lock);
 		pin = act->pin;
 		adom = act->domid;
+		if (ver == 2)
+			status = __atomic_load_n(&d->status[ref], __ATOMIC_RELAXED);
 		spin_unlock(&act->lock);
-		if (WORD_FLAGS(w) == 0 && pin == 0)
+		if (WORD_FLAGS(w) == 0 && pin == 0 && status == 0)
 			continue;
-		frame = __atomic_load_n(&e->frame, __ATOMIC_RELAXED);
+		frame = entry_frame(d, ver, ref);
 		gt_log(d->gt, GNTDP_LOG_INFO,
-		       "d%u ref %5u: flags 0x%04x grantee d%u frame 0x%x | pin 0x%08x "
-		       "(hstw %u hstr %u devw %u devr %u) by d%u",
-		       d->domid, ref, WORD_FLAGS(w), WORD_DOMID(w), frame, pin, pin & 0xff,
-		       (pin >> 8) & 0xff, (pin >> 16) & 0xff, pin >> 24, pin != 0 ? adom : 0);
+		       "d%u ref %5u: flags 0x%04x status 0x%04x grantee d%u frame 0x%llx | pin "
+		       "0x%08x (hstw %u hstr %u devw %u devr %u) by d%u",
+		       d->domid, ref, WORD_FLAGS(w), status, WORD_DOMID(w), (unsigned long long)frame,
+		       pin, pin & 0xff, (pin >> 8) & 0xff, (pin >> 16) & 0xff, pin >> 24,
+		       pin != 0 ? adom : 0);
 	}
 }
 
@@ -123,8 +142,8 @@ op_dump_table(struct domain *ld, struct gntdp_gnttab_dump_table *op)
 
 	if (rc == GNTDP_GNTST_OKAY) {
 		gt_log(d->gt, GNTDP_LOG_INFO,
-		       "grant table of d%u: %u/%u frames (%u entries), maptrack %u handles, %u live",
-		       d->domid, atomic_load(&d->nr_grant_frames), d->max_grant_frames,
+		       "grant table of d%u: v%u, %u/%u frames (%u entries), maptrack %u handles, %u live",
+		       d->domid, gt_version(d), atomic_load(&d->nr_grant_frames), d->max_grant_frames,
 		       nr_entries(d), atomic_load(&d->mt_limit), atomic_load(&d->mt_live));
 		dump_entries(d);
 		dump_maptrack(d);
@@ -169,28 +188,25 @@ steal_page(struct domain *ld, uint64_t gfn, struct page **out)
  * receiver, which we reserve before committing so completion cannot fail.
  */
 static int16_t
-transfer_commit(struct domain *ld, struct domain *rd, gntdp_grant_ref_t ref, uint32_t *gfn)
+transfer_commit(struct domain *ld, struct domain *rd, uint32_t ver, gntdp_grant_ref_t ref,
+		uint32_t *gfn)
 {
-	uint32_t *word;
-	uint32_t old;
+	uint32_t *word = hdr_word(rd, ver, ref);
+	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 
-	if (ref >= nr_entries(rd))
-		return GNTDP_GNTST_GENERAL_ERROR;
-	word = entry_word(&rd->shared[ref]);
-	old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 	for (int tries = 0;; tries++) {
 		uintptr_t empty = 0;
-		uint32_t f;
+		uint64_t f;
 
 		if (WORD_FLAGS(old) != GNTDP_GTF_ACCEPT_TRANSFER || WORD_DOMID(old) != ld->domid)
 			return GNTDP_GNTST_GENERAL_ERROR;
-		f = __atomic_load_n(&rd->shared[ref].frame, __ATOMIC_RELAXED);
+		f = entry_frame(rd, ver, ref);
 		if (f >= rd->p2m_size ||
 		    !atomic_compare_exchange_strong(&rd->p2m[f], &empty, (uintptr_t)P2M_RESERVED))
 			return GNTDP_GNTST_GENERAL_ERROR;
 		if (__atomic_compare_exchange_n(word, &old, old | GNTDP_GTF_TRANSFER_COMMITTED, false,
 						__ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE)) {
-			*gfn = f;
+			*gfn = (uint32_t)f;
 			return GNTDP_GNTST_OKAY;
 		}
 		atomic_store(&rd->p2m[f], 0); /* guest raced us: drop the reservation */
@@ -206,8 +222,9 @@ op_transfer(struct domain *ld, struct gntdp_gnttab_transfer *op)
 	const gntdp_domid_t domid = op->domid;
 	const gntdp_grant_ref_t ref = op->ref;
 	struct domain *rd;
+	struct active_entry *act;
 	struct page *pg;
-	uint32_t slot;
+	uint32_t slot, ver;
 	int16_t rc;
 
 	rc = steal_page(ld, gfn, &pg); /* 1-3 */
@@ -225,17 +242,33 @@ op_transfer(struct domain *ld, struct gntdp_gnttab_transfer *op)
 		rc = GNTDP_GNTST_GENERAL_ERROR;
 		goto lost;
 	}
-	rc = transfer_commit(ld, rd, ref, &slot); /* 8 */
-	if (rc != GNTDP_GNTST_OKAY)
+	if (ref >= nr_entries(rd)) { /* 8 */
+		rc = GNTDP_GNTST_GENERAL_ERROR;
 		goto lost;
+	}
+	/* The entry's lock keeps the receiver's version stable from commit to
+	 * completion (XSA-501: no stale layout). */
+	act = &rd->active[ref];
+	spin_lock(&act->lock);
+	ver = gt_version(rd);
+	rc = ref < nr_entries_v(rd, ver) ? transfer_commit(ld, rd, ver, ref, &slot)
+					 : GNTDP_GNTST_GENERAL_ERROR;
+	if (rc != GNTDP_GNTST_OKAY) {
+		spin_unlock(&act->lock);
+		goto lost;
+	}
 	/* 9: hand the page over and place it; the reserved slot cannot be taken. */
 	atomic_store_explicit(&pg->owner, rd, memory_order_release);
 	atomic_fetch_add(&rd->owned_pages, 1);
 	atomic_store_explicit(&rd->p2m[slot], (uintptr_t)pg | P2M_RAM, memory_order_release);
 	/* Frame written, then completed: the guest reads frame after seeing completed. */
-	__atomic_store_n(&rd->shared[ref].frame, slot, __ATOMIC_RELAXED);
-	__atomic_fetch_or(entry_word(&rd->shared[ref]), GNTDP_GTF_TRANSFER_COMPLETED,
-			  __ATOMIC_RELEASE);
+	if (ver == 1)
+		__atomic_store_n(&rd->shared[ref].frame, slot, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&rd->shared_v2[ref].full_page.frame, (uint64_t)slot,
+				 __ATOMIC_RELAXED);
+	__atomic_fetch_or(hdr_word(rd, ver, ref), GNTDP_GTF_TRANSFER_COMPLETED, __ATOMIC_RELEASE);
+	spin_unlock(&act->lock);
 	op->status = GNTDP_GNTST_OKAY;
 	return;
 

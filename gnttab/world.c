@@ -141,6 +141,12 @@ seg_alloc(struct gntdp_gnttab *gt, uint32_t nb_frames, int socket)
 		atomic_init(&pg->refs, 1);
 		atomic_init(&pg->owner, NULL);
 	}
+	spin_lock(&gt->seg_lock);
+	seg->next = gt->segs;
+	if (gt->segs != NULL)
+		gt->segs->prev = seg;
+	gt->segs = seg;
+	spin_unlock(&gt->seg_lock);
 	return seg;
 }
 
@@ -148,10 +154,71 @@ seg_alloc(struct gntdp_gnttab *gt, uint32_t nb_frames, int socket)
 void
 seg_put(struct segment *seg)
 {
+	struct gntdp_gnttab *gt = seg->gt;
+
 	if (atomic_fetch_sub_explicit(&seg->live, 1, memory_order_acq_rel) == 1) {
-		seg->gt->mem.free(seg->gt->mem.arg, seg->va, seg->nb_frames);
+		spin_lock(&gt->seg_lock);
+		if (seg->prev != NULL)
+			seg->prev->next = seg->next;
+		else
+			gt->segs = seg->next;
+		if (seg->next != NULL)
+			seg->next->prev = seg->prev;
+		spin_unlock(&gt->seg_lock);
+		gt->mem.free(gt->mem.arg, seg->va, seg->nb_frames);
 		free(seg);
 	}
+}
+
+/* Take a reference on a live page unless it is dead or being stolen. */
+static bool
+page_ref_any(struct page *pg)
+{
+	unsigned int r = atomic_load_explicit(&pg->refs, memory_order_relaxed);
+
+	do {
+		if (r == 0 || (r & PAGE_LOCKED) != 0)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&pg->refs, &r, r + 1, memory_order_acquire,
+							memory_order_relaxed));
+	return true;
+}
+
+/*
+ * The live frame whose I/O ("machine") address frame is @maddr >> 12, with a
+ * reference taken; NULL when no frame of this world has that address.
+ * Segments are usually I/O-contiguous: index by the base, scan otherwise.
+ */
+struct page *
+page_by_maddr(struct gntdp_gnttab *gt, uint64_t maddr)
+{
+	uint64_t fn = maddr >> GNTDP_PAGE_SHIFT;
+	struct page *found = NULL;
+
+	spin_lock(&gt->seg_lock);
+	for (struct segment *seg = gt->segs; seg != NULL && found == NULL; seg = seg->next) {
+		uint64_t base = seg->pages[0].iova >> GNTDP_PAGE_SHIFT;
+
+		if (fn >= base && fn - base < seg->nb_frames &&
+		    (seg->pages[fn - base].iova >> GNTDP_PAGE_SHIFT) == fn) {
+			found = &seg->pages[fn - base];
+			break;
+		}
+		if ((seg->pages[seg->nb_frames - 1].iova >> GNTDP_PAGE_SHIFT) ==
+		    base + seg->nb_frames - 1)
+			continue; /* I/O-contiguous: the index above was the only candidate */
+		for (uint32_t i = 0; i < seg->nb_frames; i++) {
+			if ((seg->pages[i].iova >> GNTDP_PAGE_SHIFT) == fn) {
+				found = &seg->pages[i];
+				break;
+			}
+		}
+	}
+	/* Under the lock the segment cannot be freed; a dead page is refused. */
+	if (found != NULL && !page_ref_any(found))
+		found = NULL;
+	spin_unlock(&gt->seg_lock);
+	return found;
 }
 
 /* Drop a page reference; the last one kills the page. */
@@ -170,13 +237,8 @@ page_put(struct page *pg)
 bool
 page_get(struct page *pg, const struct domain *owner)
 {
-	unsigned int r = atomic_load_explicit(&pg->refs, memory_order_relaxed);
-
-	do {
-		if (r == 0 || (r & PAGE_LOCKED) != 0)
-			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&pg->refs, &r, r + 1, memory_order_acquire,
-							memory_order_relaxed));
+	if (!page_ref_any(pg))
+		return false;
 	if (atomic_load_explicit(&pg->owner, memory_order_acquire) != owner) {
 		page_put(pg);
 		return false;
@@ -300,4 +362,7 @@ qsbr_wait(struct gntdp_gnttab *gt)
 		while (atomic_load_explicit(&ctx->qs, memory_order_acquire) == v)
 			cpu_relax();
 	}
+	/* Readers of gntdp_domain_frame/info and gntdp_guest_table are short: wait them out. */
+	while (atomic_load_explicit(&gt->ctl_readers, memory_order_acquire) != 0)
+		cpu_relax();
 }

@@ -15,7 +15,7 @@ GNTDP_PACKAGES=(
 	build-essential pkg-config meson ninja-build
 	dpdk dpdk-dev libdpdk-dev libnuma-dev libxen-dev libinih-dev
 	clang llvm libclang-rt-14-dev
-	python3 python3-pyelftools gnuplot-nox tcpdump util-linux
+	python3 python3-pyelftools python3-scapy gnuplot-nox tcpdump util-linux
 )
 # 2 MiB hugepages the data plane wants reserved, and the fewest free ones it can live with.
 GNTDP_HUGEPAGES=512

@@ -60,6 +60,8 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_NO_MBUF] = "no_mbuf",
 	[DROP_PORT_TX_FULL] = "port_tx_full",
 	[DROP_TOO_BIG] = "too_big",
+	[DROP_BAD_MBUF] = "bad_mbuf",
+	[DROP_LINK_LOCAL] = "link_local",
 };
 
 static const char *const fatal_names[FATAL_COUNT] = {
@@ -249,6 +251,7 @@ be_vif_connect(struct be *be, unsigned int idx, gntdp_domid_t fe, gntdp_grant_re
 	v->idx = (uint16_t)idx;
 	v->domid = fe;
 	v->bridge = (uint16_t)bridge;
+	v->max_frame = be->conf->vifs[idx].mtu + NB_FRAME_OVERHEAD;
 	memcpy(v->mac, mac, 6);
 	if (idx >= be->nb_vifs)
 		be->nb_vifs = idx + 1;

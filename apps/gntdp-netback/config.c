@@ -171,6 +171,9 @@ static const struct app_key keys[] = {
 	KEY("backend", "rx_stall_us", APP_KT_UINT, C(rx_stall_us), 0, 100000000, "10000",
 	    "drop for a vif without RX buffers after this long"),
 	KEY("backend", "mbufs", APP_KT_UINT, C(mbufs), 511, 1u << 20, "8191", "mbufs in the pool"),
+	KEY("backend", "group_fwd_mask", APP_KT_UINT, C(group_fwd_mask), 0, 0xffff, "0",
+	    "802.1D link-local groups 01:80:C2:00:00:0n forwarded: bit n (Linux bridge's; "
+	    "never PAUSE, bit 1)"),
 	KEY("backend", "rx_stagger", APP_KT_BOOL, C(rx_stagger), 0, 0, "on",
 	    "stagger small frames over RX pages"),
 	{.section = "backend", .name = "peek_entries", .type = APP_KT_UINT, .off = C(peek_entries),
@@ -193,6 +196,8 @@ static const struct app_key keys[] = {
 	KEY("port", "bridge", APP_KT_UINT, P(bridge), 0, NB_MAX_BRIDGES - 1, "0", "bridge number"),
 	KEY("port", "rx_desc", APP_KT_UINT, P(rx_desc), 64, 16384, "1024", "RX descriptors"),
 	KEY("port", "tx_desc", APP_KT_UINT, P(tx_desc), 64, 16384, "1024", "TX descriptors"),
+	KEY("port", "mtu", APP_KT_UINT, P(mtu), NB_MTU_MIN, NB_MTU_MAX, "1500",
+	    "MTU (frames up to MTU + 22 bytes pass)"),
 	KEY("vif", "guest", APP_KT_U16, V(guest), 1, GNTDP_DOMID_FIRST_RESERVED - 1, NULL,
 	    "frontend domain id (default: N + 1)"),
 	KEY("vif", "bridge", APP_KT_UINT, V(bridge), 0, NB_MAX_BRIDGES - 1, "0", "bridge number"),
@@ -218,6 +223,8 @@ static const struct app_key keys[] = {
 	    "gen: write, sink: check every byte"),
 	ENUM("vif", "extra", V(extra), extra_names, "none",
 	     "gen: extra info slots (none, gso, hash, mcast)"),
+	KEY("vif", "mtu", APP_KT_UINT, V(mtu), NB_MTU_MIN, NB_MTU_MAX, "1500",
+	    "MTU (frames up to MTU + 22 bytes pass; GSO frames up to 64 KiB - 1)"),
 };
 
 /* [portN] named for the first time (after its keys' defaults). */
@@ -301,6 +308,9 @@ conf_validate(struct nb_conf *c)
 	unsigned int members[NB_MAX_BRIDGES] = {0};
 
 	/* cache_entries and peek_entries: powers of two, by the key table. */
+	if (c->group_fwd_mask & NB_GROUP_PAUSE_BIT)
+		return bad("backend", "group_fwd_mask",
+			   "bit 1 is 01:80:C2:00:00:01 (PAUSE): never forwarded");
 	if (c->nb_vifs == 0)
 		return bad("vif0", "guest", "no vif configured");
 	for (unsigned int i = 0; i < c->nb_ports; i++) {

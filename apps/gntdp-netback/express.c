@@ -61,7 +61,7 @@ vif_tx_express(struct be *be, struct be_vif *v, unsigned int budget, bool *more)
 	struct burst *b = be->b;
 	struct be_vif *d;
 	enum nb_drop why;
-	uint32_t cons = v->tx_cons, prod, limit, n, old;
+	uint32_t cons = v->tx_cons, prod, limit, n, old, mtu_lim;
 	uint64_t bytes = 0;
 	unsigned int fwd = 0;
 	bool failed = false;
@@ -78,6 +78,8 @@ vif_tx_express(struct be *be, struct be_vif *v, unsigned int budget, bool *more)
 		return 0; /* empty, runaway (the general path disables) or no room */
 	if (limit > budget)
 		limit = budget;
+	/* Frames above either MTU leave the lane: the general path drops and counts them. */
+	mtu_lim = v->max_frame < d->max_frame ? v->max_frame : d->max_frame;
 	if (limit > d->rx_prod_seen - d->rx_cons)
 		limit = d->rx_prod_seen - d->rx_cons;
 	for (uint32_t k = 0; k < limit; k += TX_SLOTS_PER_LINE)
@@ -95,7 +97,7 @@ vif_tx_express(struct be *be, struct be_vif *v, unsigned int budget, bool *more)
 		slot_read(&v->tx->ring[GNTDP_NETIF_RING_SLOT(cons + n)], &e);
 		if (r->flags & ~(GNTDP_NETTXF_CSUM_BLANK | GNTDP_NETTXF_DATA_VALIDATED))
 			break;
-		if (r->size < NB_ETH_HLEN || (uint32_t)r->offset + r->size > PAGE)
+		if (r->size < NB_ETH_HLEN || (uint32_t)r->offset + r->size > PAGE || r->size > mtu_lim)
 			break;
 		pe = &v->peek[r->gref & v->peek_mask];
 		if (!pe->valid || pe->gref != r->gref || !hdr_equal(pe->va + r->offset, rc->hdr))

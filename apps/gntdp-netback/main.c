@@ -13,7 +13,8 @@
  *
  * Exit status (apps/common/app.h): 0 ok, 1 the run failed or a frontend saw
  * corrupted or reordered frames, 2 bad usage, configuration or EAL argument,
- * 77 EAL could not get memory.
+ * 3 a port's input was incomplete (an rx_pcap stops before its end: damaged;
+ * reported with the file and the record), 77 EAL could not get memory.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,11 +27,14 @@
 #include "app.h"
 #include "nb.h"
 
+/* Exit status: the run went through, but a port's input stopped before its end. */
+#define NB_EXIT_INPUT_INCOMPLETE 3
+
 /* Main-lcore loop state: when to stop, when to print. */
 struct runner {
 	uint64_t hz, t0, t_measure, t_end, next_progress, last_change;
 	uint64_t last_total;
-	bool measuring, seen_traffic;
+	bool measuring, idle_exit;
 	struct nb_snap s_start, s_prev, s_now;
 };
 
@@ -80,12 +84,13 @@ runner_check(struct nb *nb, struct runner *r)
 	if (c->expect_port_tx > 0 && port_tx_total(nb) >= c->expect_port_tx)
 		return true;
 	total = traffic_total(nb);
+	/* The idle timer runs from start-up: an input with no frames at all ends too. */
 	if (total != r->last_total) {
 		r->last_total = total;
 		r->last_change = now;
-		r->seen_traffic = true;
-	} else if (c->idle_exit_ms > 0 && r->seen_traffic &&
+	} else if (c->idle_exit_ms > 0 &&
 		   now - r->last_change > (uint64_t)c->idle_exit_ms * r->hz / 1000) {
+		r->idle_exit = true;
 		return true;
 	}
 	return false;
@@ -125,6 +130,12 @@ run(struct nb *nb)
 	/* The worker finishes its iteration; every cached pin is released. */
 	gntdp_dp_stop(nb->dp);
 	snap_take(&nb->be, &nb->fe, &r.s_now);
+	/*
+	 * Ended on the idle timer: nothing moved since the last change, so the
+	 * window ends there, at the last frame (the idle wait is not traffic).
+	 */
+	if (r.idle_exit && r.last_change > r.s_start.tsc)
+		r.s_now.tsc = r.last_change;
 	/* Let the guests take the last responses (counted in the totals, not the window). */
 	for (int i = 0; i < 64; i++)
 		fe_poll(&nb->fe);
@@ -218,6 +229,8 @@ main(int argc, char **argv)
 		run(&nb);
 		if (!frames_ok(&nb))
 			status = EXIT_FAILURE;
+		else if (port_input_report(&nb.be, stderr) > 0)
+			status = NB_EXIT_INPUT_INCOMPLETE;
 	} else {
 		status = EXIT_FAILURE;
 	}

@@ -53,14 +53,23 @@ struct rte_mempool;
 #define NB_SLOTS_FATAL 20
 /* Extra info slots one packet may carry (one per type). */
 #define NB_EXTRAS_MAX (GNTDP_NETIF_EXTRA_TYPE_MAX - 1)
+/* Segments of one mbuf chain from a port (9000 B in 2 KiB segments is 5; ample). */
+#define NB_MBUF_SEGS_MAX 32
 /* Source fragments of one packet: 20 TX slots, or mbuf segments split at 4 KiB frames. */
 #define NB_PKT_FRAGS_MAX 48
 /* Largest frame: a TX chain describes at most 64 KiB - 1; RX needs 17 pages for it. */
 #define NB_RX_SLOTS_MAX 17
 #define NB_ETH_HLEN 14
+/* MTUs: a frame may be the MTU plus an Ethernet header and two VLAN tags (QinQ). */
+#define NB_MTU_DEFAULT 1500
+#define NB_MTU_MIN 68
+#define NB_MTU_MAX 9000
+#define NB_FRAME_OVERHEAD (NB_ETH_HLEN + 8)
 /* Sizes, generator patterns */
 #define NB_MAX_SIZES 16
 #define NB_ETHERTYPE 0x88B5 /* IEEE local experimental */
+/* group_fwd_mask bit of 01:80:C2:00:00:01 (MAC control, PAUSE): never forwarded. */
+#define NB_GROUP_PAUSE_BIT (1u << 1)
 
 /* ---- Counters ------------------------------------------------------------ */
 
@@ -81,7 +90,9 @@ enum nb_drop {
 	DROP_RX_STALLED,    /* destination posted no RX buffers for rx_stall_us */
 	DROP_NO_MBUF,       /* mbuf pool empty */
 	DROP_PORT_TX_FULL,  /* the ethdev did not take it */
-	DROP_TOO_BIG,       /* larger than the netif protocol can carry to a vif */
+	DROP_TOO_BIG,       /* above the MTU of where it entered or of a destination */
+	DROP_BAD_MBUF,      /* a port's mbuf is inconsistent (lengths, segments, size) */
+	DROP_LINK_LOCAL,    /* to an 802.1D link-local group not in group_fwd_mask */
 	DROP_COUNT
 };
 
@@ -147,6 +158,7 @@ struct vif_conf {
 	unsigned int tx_offset;  /* first slot's page offset step (0: 0) */
 	bool verify;
 	enum vif_extra extra;
+	unsigned int mtu;        /* frames above mtu + NB_FRAME_OVERHEAD are dropped (not GSO) */
 };
 
 struct port_conf {
@@ -155,6 +167,7 @@ struct port_conf {
 	unsigned int bridge;
 	unsigned int rx_desc;
 	unsigned int tx_desc;
+	unsigned int mtu;        /* frames above mtu + NB_FRAME_OVERHEAD are dropped */
 };
 
 struct nb_conf {
@@ -172,6 +185,7 @@ struct nb_conf {
 	bool rx_stagger;
 	unsigned int peek_entries;
 	bool antispoof;
+	unsigned int group_fwd_mask; /* 802.1D link-local groups forwarded (bit n: 01:80:C2:00:00:0n) */
 	/* [run] */
 	double duration;
 	double warmup;
@@ -307,10 +321,12 @@ struct be_vif {
 	uint64_t rx_seen_iter; /* the iteration that took it */
 	uint8_t state;
 	bool rx_stalled;
+	uint32_t max_frame;    /* mtu + NB_FRAME_OVERHEAD: the largest non-GSO frame either way */
 	uint16_t bridge;
 	gntdp_domid_t domid;
 	uint16_t idx;
-	uint64_t rx_full_since;
+	bool rx_waiting;        /* the RX ring is full and a packet waits for it */
+	uint64_t rx_full_since; /* worker clock when that wait began (valid while rx_waiting) */
 	struct gntdp_gnttab_ctx *ctx; /* this source's execution context (its own grant cache) */
 	struct peek_ent *peek;
 	uint32_t peek_mask;
@@ -330,16 +346,28 @@ struct be_vif {
 	bool fatal_logged;
 };
 
+/* What a port's rx_pcap holds, read through once at start-up (input.c). */
+struct port_input {
+	char rx_file[256];     /* rx_pcap, or "" */
+	uint64_t records;      /* records read before the end, or before reading stopped */
+	bool incomplete;       /* reading stops before the end of the file */
+	uint64_t stop_record;  /* 1-based record where it stops */
+	uint64_t stop_offset;  /* byte offset of that record in the file */
+	char why[160];         /* libpcap's reason */
+};
+
 struct be_port {
 	struct gntdp_gnttab_ctx *ctx;
 	uint16_t port_id;
 	uint16_t bridge;
 	uint16_t idx;
 	bool started;
+	uint32_t max_frame;    /* mtu + NB_FRAME_OVERHEAD: the largest frame either way */
 	struct route_cache rc;
 	struct pend_q rxq;
 	alignas(64) struct port_stats st;
 	char name[64];
+	struct port_input in;
 };
 
 /* One source fragment or one destination range, never crossing a 4 KiB page. */
@@ -492,6 +520,15 @@ unsigned int sw_route(struct be *be, unsigned int bridge, uint16_t src, const ui
 		      uint16_t *out, enum nb_drop *reason);
 /* Refresh the learned entry of the source address in @p hdr (no lookup of the destination). */
 void sw_touch(struct be *be, unsigned int bridge, uint16_t src, const uint8_t *hdr);
+
+/* input.c */
+/*
+ * Check port @p idx's devargs and files before its vdev is created (see
+ * input.c); fills @p in. 0, or -EINVAL after one message on stderr.
+ */
+int port_args_check(const struct nb_conf *c, unsigned int idx, struct port_input *in);
+/* One line per port whose input stops before its end; returns how many. */
+unsigned int port_input_report(const struct be *be, FILE *f);
 
 /* ports.c */
 int port_setup(struct be *be, unsigned int idx, const struct port_conf *pc);

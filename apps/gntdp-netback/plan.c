@@ -116,10 +116,16 @@ rx_room(struct be *be, struct be_vif *d, unsigned int need, enum nb_drop *why)
 		goto down;
 	if (d->rx_prod_seen - d->rx_cons >= need)
 		goto ok;
-	if (d->rx_full_since == 0) {
-		d->rx_full_since = be->now | 1;
+	/*
+	 * The wait's start is the clock itself, with its own flag: a wait that
+	 * began at this clock (this iteration, any source) has lasted 0, and a
+	 * clock that never runs backwards past it cannot wrap the difference.
+	 */
+	if (!d->rx_waiting) {
+		d->rx_waiting = true;
+		d->rx_full_since = be->now;
 		CTR_ADD(d->st.rx_ring_full, 1);
-	} else if (be->now - d->rx_full_since > be->stall_cycles) {
+	} else if (be->now > d->rx_full_since && be->now - d->rx_full_since > be->stall_cycles) {
 		d->rx_stalled = true;
 	}
 	if (d->rx_stalled) {
@@ -128,7 +134,7 @@ rx_room(struct be *be, struct be_vif *d, unsigned int need, enum nb_drop *why)
 	}
 	return ROOM_WAIT;
 ok:
-	d->rx_full_since = 0;
+	d->rx_waiting = false;
 	d->rx_stalled = false;
 	return ROOM_OK;
 down:
@@ -180,7 +186,7 @@ fast_to_vif(struct be *be, struct burst *b, struct pkt *p, struct be_vif *d,
 	uint32_t idx;
 
 	if (unlikely(d->state != VIF_UP || d->rx_seen_iter != be->iter ||
-		     d->rx_prod_seen == d->rx_cons || p->len + off > PAGE ||
+		     d->rx_prod_seen == d->rx_cons || p->len + off > PAGE || p->len > d->max_frame ||
 		     b->nb_dests == NELEM(b->dests) || b->nb_ops == NB_MAX_OPS))
 		return false;
 	idx = rx_reserve(d, 1);
@@ -244,12 +250,18 @@ route_and_plan(struct be *be, struct burst *b, struct pkt *p, uint16_t src_membe
 		enum room r;
 
 		if (NB_MEMBER_IS_PORT(members[i])) {
+			/* A port takes frames up to its MTU; nothing segments a GSO frame. */
+			if (unlikely(p->len > be->ports[members[i] - NB_MAX_VIFS].max_frame)) {
+				why = DROP_TOO_BIG;
+				continue;
+			}
 			members[kept++] = members[i];
 			nport++;
 			continue;
 		}
 		d = &be->vifs[members[i]];
-		if (unlikely(p->len > GNTDP_NETIF_MAX_TX_SIZE)) {
+		/* A vif takes frames up to its MTU, GSO ones up to what the protocol carries. */
+		if (unlikely(p->len > (p->gso ? GNTDP_NETIF_MAX_TX_SIZE : d->max_frame))) {
 			why = DROP_TOO_BIG;
 			continue;
 		}

@@ -146,8 +146,9 @@ to_ports(struct burst *b, struct pkt *p)
 		nport += NB_MEMBER_IS_PORT(b->dests[p->dest_first + k].member);
 	if (nport == 0)
 		return 0;
+	/* Every segment: a port frees the chain segment by segment, each by its own count. */
 	if (nport > 1)
-		rte_mbuf_refcnt_update(p->m, (int16_t)(nport - 1));
+		rte_pktmbuf_refcnt_update(p->m, (int16_t)(nport - 1));
 	for (unsigned int k = 0; k < p->nb_dests; k++) {
 		const struct dest *ds = &b->dests[p->dest_first + k];
 
@@ -204,6 +205,8 @@ deliver_mbufs(struct be *be, struct gntdp_gnttab_ctx *ctx, struct route_cache *c
 		}
 		p->m = *mp;
 		p->len = p->m->pkt_len;
+		/* A guest's staged GSO frame (tx_stage marks it); never a wire frame. */
+		p->gso = !NB_MEMBER_IS_PORT(src) && p->m->tso_segsz != 0;
 		p->frag_first = (uint16_t)b->nb_frags;
 		if (unlikely(p->len < NB_ETH_HLEN || p->m->data_len < NB_ETH_HLEN)) {
 			p->state = PKT_DROP;
@@ -238,23 +241,67 @@ deliver_mbufs(struct be *be, struct gntdp_gnttab_ctx *ctx, struct route_cache *c
 	return taken;
 }
 
+/*
+ * Whether mbuf chain @p m from a port is consistent before anything reads
+ * it: nb_segs segments, each inside its buffer, whose data lengths add up
+ * to pkt_len, and pkt_len no larger than the netif protocol carries. A PMD
+ * may hand over less than it says (DPDK 22.11's net_pcap keeps the low 16
+ * bits of a 70,000-byte record's length in data_len, the full length in
+ * pkt_len).
+ */
+static bool
+mbuf_sane(const struct rte_mbuf *m)
+{
+	uint32_t sum = 0;
+	unsigned int segs = 0;
+
+	if (m->pkt_len > GNTDP_NETIF_MAX_TX_SIZE || m->nb_segs == 0 ||
+	    m->nb_segs > NB_MBUF_SEGS_MAX)
+		return false;
+	for (const struct rte_mbuf *s = m; s != NULL; s = s->next) {
+		if (++segs > m->nb_segs || (uint32_t)s->data_off + s->data_len > s->buf_len)
+			return false;
+		sum += s->data_len;
+	}
+	return segs == m->nb_segs && sum == m->pkt_len;
+}
+
 unsigned int
 port_poll(struct be *be, struct be_port *pt)
 {
 	struct pend_q *q = &pt->rxq;
 
 	if (q->n == 0) {
-		uint16_t n = rte_eth_rx_burst(pt->port_id, 0, q->m, (uint16_t)be->burst_max);
-		uint64_t bytes = 0;
+		uint16_t n = rte_eth_rx_burst(pt->port_id, 0, q->m, (uint16_t)be->burst_max), k = 0;
+		uint64_t bytes = 0, bad = 0;
 
 		if (n == 0)
 			return 0;
-		for (uint16_t i = 0; i < n; i++)
-			bytes += q->m[i]->pkt_len;
-		q->head = 0;
-		q->n = n;
+		/* Validate every mbuf first: a bad one is freed and counted, never forwarded. */
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = q->m[i];
+
+			if (unlikely(!mbuf_sane(m))) {
+				bad++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			if (unlikely(m->pkt_len > pt->max_frame)) {
+				CTR_ADD(pt->st.drops[DROP_TOO_BIG], 1);
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			bytes += m->pkt_len;
+			q->m[k++] = m;
+		}
 		CTR_ADD(pt->st.rx_pkts, n);
 		CTR_ADD(pt->st.rx_bytes, bytes);
+		if (unlikely(bad > 0))
+			CTR_ADD(pt->st.drops[DROP_BAD_MBUF], bad);
+		if (k == 0)
+			return n;
+		q->head = 0;
+		q->n = k;
 	} else {
 		CTR_ADD(pt->st.pending, 1);
 	}

@@ -140,18 +140,38 @@ port_setup(struct be *be, unsigned int idx, const struct port_conf *pc)
 	memset(p, 0, sizeof(*p));
 	p->idx = (uint16_t)idx;
 	p->bridge = (uint16_t)pc->bridge;
+	p->max_frame = pc->mtu + NB_FRAME_OVERHEAD;
 	p->ctx = be_ctx_new(be);
-	if (p->ctx == NULL)
+	if (p->ctx == NULL) {
+		fprintf(stderr, "gntdp-netback: port%u '%s': no execution context left\n", idx,
+			pc->devargs);
 		return -ENOSPC;
+	}
+	rc = port_args_check(be->conf, idx, &p->in);
+	if (rc != 0)
+		return rc;
 	rc = port_open(pc, p->name, sizeof(p->name), &p->port_id);
+	if (rc == -EFAULT) {
+		/* EAL's devargs parser found no bus driver for the name. */
+		fprintf(stderr,
+			"gntdp-netback: port%u '%s': unknown vdev: no DPDK driver takes the name '%s' "
+			"(a driver name and a number: net_pcap0, net_ring0, net_null0, net_tap0, ...)\n",
+			idx, pc->devargs, p->name);
+		return rc;
+	}
 	if (rc != 0) {
-		fprintf(stderr, "gntdp-netback: port%u '%s': cannot create: %s\n", idx, pc->devargs,
-			strerror(-rc));
+		fprintf(stderr,
+			"gntdp-netback: port%u '%s': the driver refused to create it: %s (its "
+			"reason is in the DPDK log line above)\n",
+			idx, pc->devargs, strerror(-rc));
 		return rc;
 	}
 	rc = rte_eth_dev_info_get(p->port_id, &info);
-	if (rc != 0)
+	if (rc != 0) {
+		fprintf(stderr, "gntdp-netback: port%u %s: no device info: %s\n", idx, p->name,
+			strerror(-rc));
 		return rc;
+	}
 	memset(&ec, 0, sizeof(ec));
 	/* Guests send up to 64 KiB - 1 in chains; the ports get chains when they can take them. */
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)

@@ -110,10 +110,13 @@ nb_setup(struct nb *nb)
 		rc = be_vif_connect(&nb->be, i, c->vifs[i].guest, fv->tx_ring_ref, fv->rx_ring_ref,
 				    c->vifs[i].mac, c->vifs[i].bridge);
 	}
+	if (rc != 0) {
+		fprintf(stderr, "gntdp-netback: setup failed: %s\n", strerror(rc < 0 ? -rc : rc));
+		return rc;
+	}
+	/* A port that fails says why itself, in one message naming it. */
 	for (unsigned int i = 0; rc == 0 && i < c->nb_ports; i++)
 		rc = port_setup(&nb->be, i, &c->ports[i]);
-	if (rc != 0)
-		fprintf(stderr, "gntdp-netback: setup failed: %s\n", strerror(rc < 0 ? -rc : rc));
 	return rc;
 }
 

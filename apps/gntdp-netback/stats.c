@@ -333,6 +333,18 @@ report_json(const struct be *be, const struct fe *fe, const struct nb_snap *s0,
 		JU("rx_ops", p->rx_ops);
 		JU("bounced", p->bounced);
 		json_drops(&j, p->drops);
+		if (be->ports[i].in.rx_file[0] != '\0') {
+			const struct port_input *in = &be->ports[i].in;
+
+			app_json_obj(&j, "input");
+			app_json_str(&j, "rx_pcap", in->rx_file);
+			JU("records", in->records);
+			app_json_bool(&j, "complete", !in->incomplete);
+			JU("stop_record", in->stop_record);
+			JU("stop_offset", in->stop_offset);
+			app_json_str(&j, "why", in->why);
+			app_json_obj_end(&j);
+		}
 		app_json_obj_end(&j);
 	}
 	app_json_arr_end(&j);

@@ -129,6 +129,17 @@ sw_route(struct be *be, unsigned int bridge, uint16_t src, const uint8_t *hdr, u
 	/* Only unicast source addresses are learned (a group address is never a sender). */
 	if (!(smac[0] & 1))
 		mac_learn(be, mac_key(smac, bridge), src);
+	/*
+	 * 802.1D link-local groups (01:80:C2:00:00:00..0F: STP, PAUSE, LACP,
+	 * EAPOL, LLDP, ...) stay on their link, as a Linux bridge keeps them,
+	 * unless group_fwd_mask names them (PAUSE never: conf_validate).
+	 */
+	if (unlikely(dst[0] == 0x01 && dst[1] == 0x80 && dst[2] == 0xC2 && dst[3] == 0 &&
+		     dst[4] == 0 && dst[5] < 16) &&
+	    !(be->conf->group_fwd_mask & (1u << dst[5]))) {
+		*reason = DROP_LINK_LOCAL;
+		return 0;
+	}
 	if (!(dst[0] & 1)) {
 		const struct mac_entry *e = mac_lookup(be, mac_key(dst, bridge));
 

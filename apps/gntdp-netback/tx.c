@@ -79,6 +79,9 @@ tx_parse(struct be_vif *v, struct burst *b, unsigned int k, uint32_t avail, stru
 		if (unlikely(total < NB_ETH_HLEN)) {
 			p->state = PKT_ERR;
 			p->reason = DROP_RUNT;
+		} else if (unlikely(total > v->max_frame)) {
+			p->state = PKT_DROP;
+			p->reason = DROP_TOO_BIG;
 		} else if (flags & (GNTDP_NETTXF_CSUM_BLANK | GNTDP_NETTXF_DATA_VALIDATED)) {
 			p->rxflags = (flags & GNTDP_NETTXF_CSUM_BLANK)
 					     ? GNTDP_NETRXF_CSUM_BLANK | GNTDP_NETRXF_DATA_VALIDATED
@@ -178,6 +181,10 @@ tx_parse(struct be_vif *v, struct burst *b, unsigned int k, uint32_t avail, stru
 	} else if (total < NB_ETH_HLEN) {
 		p->state = PKT_ERR;
 		p->reason = DROP_RUNT;
+	} else if (!gso && total > v->max_frame) {
+		/* Above the vif's MTU: consumed (OKAY, as the bridge drops it in Linux), not sent. */
+		p->state = PKT_DROP;
+		p->reason = DROP_TOO_BIG;
 	} else {
 		p->state = PKT_FWD;
 		/* Checksum state travels to the receiver as netback passes it on. */
@@ -217,6 +224,9 @@ tx_stage(struct be *be, struct burst *b, struct be_vif *v, struct pkt *p)
 		return -ENOSPC;
 	p->m = mbuf_chain(be, p->len);
 	nm = p->m != NULL ? mbuf_frags(be, p->m, mf, NB_PKT_FRAGS_MAX) : 0;
+	/* GSO marks the staged frame for the MTU checks (no ol_flags: the PMDs ignore it). */
+	if (p->m != NULL)
+		p->m->tso_segsz = p->gso;
 	if (nm == 0) {
 		rte_pktmbuf_free(p->m);
 		p->m = NULL;

@@ -366,7 +366,10 @@ recreate(struct concrun *r, unsigned int v)
 
 	if (q != NULL && q->phase != QP_IDLE)
 		return; /* its last batch has not come back yet */
-	rc = world_create_dom(&r->wa, d, ++*gen);
+	rc = world_create_dom(&r->wa, d, *gen + 1);
+	if (rc == -EEXIST)
+		return; /* the old domain is still a zombie (mapped or cached): try later */
+	++*gen;
 	if (rc != 0) {
 		violation("control", "recreating d%u failed: %s", d, strerror(-rc));
 		return;
@@ -596,6 +599,11 @@ drain(struct concrun *r)
 		recreate(r, 2);
 	}
 	wait_pins(&r->wa, NULL, 2.0, "drain", sim_extra_segments(s));
+	/* A victim still a zombie at the start (mapped, or pinned by a cache) is gone now. */
+	for (unsigned int v = 0; v < 3; v++) {
+		if (!world_dom_alive(&r->wa, victims[v]))
+			recreate(r, v);
+	}
 	check_drained(&r->wa, "drain", (int)sim_extra_segments(s));
 	for (uint32_t i = 0; i < s->nb_q; i++) {
 		struct qmodel *q = &s->q[i];

@@ -13,6 +13,9 @@
 
 #include "stress.h"
 
+/* Frame allocations of a live domain: RAM, grant frames, v2 status frames (gnttab.h). */
+#define ALLOCS_PER_DOM 3u
+
 struct violation_log g_viol;
 uint64_t g_seed;
 
@@ -696,12 +699,12 @@ check_drained(struct world *w, const char *when, int extra_allocs)
 		}
 	}
 	if (extra_allocs >= 0 &&
-	    atomic_load(&w->nb_live_allocs) != 2 * alive + (uint32_t)extra_allocs) {
+	    atomic_load(&w->nb_live_allocs) != ALLOCS_PER_DOM * alive + (uint32_t)extra_allocs) {
 		violation("leak/allocs",
 			  "%s: %u frame allocations live for %u domains (expected %u): "
 			  "a destroyed domain was never freed",
 			  when, atomic_load(&w->nb_live_allocs), alive,
-			  2 * alive + (uint32_t)extra_allocs);
+			  ALLOCS_PER_DOM * alive + (uint32_t)extra_allocs);
 		bad++;
 	}
 	return bad;
@@ -944,7 +947,7 @@ wait_pins(struct world *wa, struct world *wb, double timeout_s, const char *when
 		if (diff == 0 &&
 		    (wb != NULL
 			     ? atomic_load(&wa->nb_live_allocs) == atomic_load(&wb->nb_live_allocs)
-			     : atomic_load(&wa->nb_live_allocs) == 2 * alive + extra_allocs))
+			     : atomic_load(&wa->nb_live_allocs) == ALLOCS_PER_DOM * alive + extra_allocs))
 			return 0;
 		if (now_s() > end) {
 			if (diff != 0)
@@ -958,7 +961,7 @@ wait_pins(struct world *wa, struct world *wb, double timeout_s, const char *when
 					  "domain is still referenced %.1f s later",
 					  when, atomic_load(&wa->nb_live_allocs),
 					  wb ? atomic_load(&wb->nb_live_allocs)
-					     : 2 * alive + extra_allocs,
+					     : ALLOCS_PER_DOM * alive + extra_allocs,
 					  timeout_s);
 			return -1;
 		}

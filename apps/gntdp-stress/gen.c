@@ -1008,7 +1008,8 @@ build_setup(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		st->dom = GNTDP_DOMID_SELF;
 		st->nr_frames = 1 + rng_below(&q->rng, 4);
 		st->frame_list = NULL;
-		m->mask = M_GENERAL | RC_EFAULT; /* whole call: -EFAULT, nothing done */
+		/* Translated caller (Xen): the table grows, then the write faults. */
+		m->mask = st->nr_frames > max ? M_GENERAL : ST(GNTDP_GNTST_BAD_VIRT_ADDR);
 		m->kind = k;
 		return true;
 	case K_ST_ZERO:
@@ -1232,9 +1233,10 @@ build_garbage(struct sim *s, struct qmodel *q, uint32_t i)
 		/* In-process clients hand the worker a pointer: the harness keeps it valid. */
 		r->op.setup_table.frame_list =
 			rng_below(&q->rng, 4) ? (gntdp_xen_pfn_t *)(uintptr_t)1 : NULL;
-		/* NULL list with frames: the whole call fails first, whoever the caller is. */
+		/* NULL list with frames: the checks run, the table may grow, then the
+		 * write faults (Xen, translated caller: bad_virt_addr, rc 0). */
 		if (r->op.setup_table.frame_list == NULL && r->op.setup_table.nr_frames > 0)
-			m->mask = M_GENERAL | RC_EFAULT;
+			m->mask = spec_mask(r->cmd) | ST(GNTDP_GNTST_BAD_VIRT_ADDR) | RC_OK;
 		break;
 	case GNTDP_GNTTABOP_DUMP_TABLE:
 	case GNTDP_GNTTABOP_QUERY_SIZE:
@@ -1949,8 +1951,10 @@ apply_result(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result
 	case GNTDP_GNTTABOP_SETUP_TABLE: {
 		const struct gntdp_gnttab_setup_table *st = op_at(q, i);
 
-		if (ok && m->kind == K_ST_SELF && st->nr_frames > q->own_grant_frames)
-			q->own_grant_frames = st->nr_frames;
+		if (((ok && m->kind == K_ST_SELF) ||
+		     (m->kind == K_ST_NULL_LIST && r->status == GNTDP_GNTST_BAD_VIRT_ADDR)) &&
+		    st->nr_frames > q->own_grant_frames)
+			q->own_grant_frames = st->nr_frames; /* a NULL list faults after the growth */
 		if (m->kind == K_ST_TOO_BIG && r->status == GNTDP_GNTST_GENERAL_ERROR)
 			s->fc.table_limit++;
 		if (ok && m->kind == K_ST_SELF && r->rc == 0) {

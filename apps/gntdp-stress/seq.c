@@ -167,6 +167,7 @@ destroy_create(struct seqrun *r, gntdp_domid_t d)
 	bool *alive = d == DOM_VG ? &s->vg_alive : d == DOM_VC ? &s->vc_alive : &s->h_alive;
 	uint32_t *gen = d == DOM_VG ? &s->vg_gen : d == DOM_VC ? &s->vc_gen : &s->h_gen;
 	struct qmodel *q = sim_queue_of(s, d);
+	int rc;
 
 	if (*alive) {
 		ctrl(&x, CA_DESTROY, d, 0);
@@ -181,7 +182,10 @@ destroy_create(struct seqrun *r, gntdp_domid_t d)
 		return;
 	}
 	ctrl(&x, CA_CREATE, d, ++*gen);
-	if (run_action(r, &x) != 0) {
+	rc = run_action(r, &x);
+	if (rc == -EEXIST)
+		return; /* the old domain is still a zombie (mapped by others): try later */
+	if (rc != 0) {
 		violation("control", "creating d%u failed", d);
 		return;
 	}

@@ -136,6 +136,12 @@ struct gntdp_domain_conf {
 	uint32_t max_grant_frames;
 	/** Maptrack frame limit (256 handles each). Default 1024; 0 = this domain can never map. */
 	uint32_t max_maptrack_frames;
+	/**
+	 * Highest grant-table version set_version may select: 1 or 2 (0 and
+	 * the default mean 2, as Xen on x86). With 2 the status frames of the largest v2 table
+	 * (ceil(max_grant_frames / 8)) are allocated with the domain.
+	 */
+	uint32_t max_grant_version;
 	int socket; /**< NUMA hint for the memory provider, -1 = any */
 };
 
@@ -144,8 +150,10 @@ void gntdp_domain_conf_init(struct gntdp_domain_conf *conf);
 
 /**
  * Create a domain: allocate its RAM and its grant table (1 frame populated).
- * @return 0, -EINVAL (bad domid or limits), -EEXIST (domid in use),
- *         -ENOMEM.
+ * @return 0, -EINVAL (bad domid or limits), -EEXIST (domid in use, or
+ *         used by a destroyed domain that other domains' mappings or cached
+ *         copy pins still keep alive, as Xen keeps a zombie's id until it is
+ *         gone), -ENOMEM.
  */
 int gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *conf);
 
@@ -179,6 +187,9 @@ void gntdp_gnttab_reclaim(struct gntdp_gnttab *gt);
  * page transferred to it, or a grant host-mapped there.
  * @return the frame, or NULL (no domain, gfn out of range or empty).
  * Not for hot paths: for tests, demos and emulated guests.
+ * Safe against a concurrent gntdp_domain_destroy() of the same domain (the
+ * destroy waits until this call has left); the frame returned stays valid
+ * only until the domain is destroyed or the gfn's mapping changes.
  */
 void *gntdp_domain_frame(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn);
 
@@ -193,10 +204,13 @@ struct gntdp_domain_info {
 	uint32_t pinned_entries;      /**< own entries with a non-zero pin */
 	uint32_t owned_pages;         /**< pages this domain owns (RAM + received - given) */
 	bool dying;
+	uint32_t grant_version;       /**< 1 or 2 (set_version) */
+	uint32_t nr_status_frames;    /**< v2 status frames in use (0 on v1) */
 };
 
 /**
- * Read @p domid's counters.
+ * Read @p domid's counters. Any thread; safe against a concurrent
+ * gntdp_domain_destroy() of the same domain (-ESRCH once it is gone).
  * @return 0 or -ESRCH.
  */
 int gntdp_domain_info(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_domain_info *out);
@@ -224,8 +238,13 @@ struct gntdp_gnttab_ctx_stats {
 /** How a context's grant cache keeps pins between batches. */
 struct gntdp_gnttab_cache_conf {
 	/**
-	 * false (default, exactly Xen): every pin taken for a copy is released
-	 * before the batch call returns, like Xen's copy buffers.
+	 * false (default, exactly Xen): a copy holds at most one source and
+	 * one destination pin, like Xen's two copy buffers. A buffer is reused
+	 * only by the next op naming the same ref (or frame) with the same
+	 * (source, dest) domids; it is dropped when an op names another one,
+	 * when the domid pair changes, when an op fails, and when the call
+	 * returns. Between ops the granter may end access on a dropped entry,
+	 * and the next op re-validates it.
 	 * true: pins stay cached across calls until gntdp_gnttab_ctx_expire()
 	 * drops them; the caller states and enforces the bound (counted from
 	 * when each pin was taken).
@@ -287,17 +306,29 @@ void gntdp_gnttab_ctx_stats(const struct gntdp_gnttab_ctx *ctx, struct gntdp_gnt
  * @p caller, in array order. Each op gets its status (and outputs) as Xen
  * writes them back; a failing op never stops the batch.
  *
- * Commands executed: map_grant_ref, unmap_grant_ref, setup_table,
- * dump_table, transfer, copy, query_size. Others return -ENOSYS.
+ * Commands executed: all of 0-12 (map_grant_ref, unmap_grant_ref,
+ * setup_table, dump_table, transfer, copy, query_size, unmap_and_replace,
+ * set_version, get_status_frames, get_version, swap_grant_ref,
+ * cache_flush), on v1 and v2 tables; 13 and above return -ENOSYS.
+ * set_version and get_version read one struct whatever @p count is (as
+ * Xen) and return their own errnos (-EINVAL, -ENOSYS, -EBUSY, -EAGAIN,
+ * -ERANGE; -ESRCH, -EPERM). cache_flush has no status: the first failing
+ * op's errno is the call's result (-EINVAL, -EPERM, -EILSEQ, -EOPNOTSUPP),
+ * and cmd bits >= 12 are its continuation argument (the ref at which the
+ * search of the frame owner's table starts).
  *
  * @param ops array of the command's argument struct (e.g.
  *        struct gntdp_gnttab_copy[count]).
  * @return 0 (look at each status), or a whole-call error with nothing done:
- *         -EINVAL (count > INT_MAX; cmd with bits >= 12 set; count != 1 for
- *         setup_table/query_size/dump_table; ops NULL with count > 0),
- *         -ENOSYS (unknown or unimplemented cmd), -ESRCH (caller is not a
- *         live domain), -EFAULT (setup_table frame_list NULL with
- *         nr_frames > 0).
+ *         -EINVAL (count > INT_MAX; cmd with bits >= 12 set, except
+ *         cache_flush whose continuation argument they are; count != 1 for
+ *         setup_table/query_size/dump_table/get_status_frames), -EFAULT
+ *         (ops NULL with count > 0, or NULL for set_version/get_version:
+ *         Xen's copy from guest memory fails), -ENOSYS (unknown cmd),
+ *         -ESRCH (caller is not a live domain).
+ *         A NULL setup_table frame_list is no whole-call error: as for a
+ *         translated Xen caller the table grows, then the write faults and
+ *         the status is bad_virt_addr.
  */
 int gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, void *ops,
 		    unsigned int count);
@@ -308,7 +339,10 @@ int gntdp_gnttab_op(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned
  * ring entries in place). Same semantics and results.
  * @param stride at least the size of cmd's argument struct and a multiple of
  *        its alignment (8; 4 for query_size; 2 for dump_table).
- * @return as gntdp_gnttab_op(), and -EINVAL for a bad stride.
+ * @return as gntdp_gnttab_op(), and -EINVAL for a bad stride: too small,
+ *         misaligned, above PTRDIFF_MAX, or one that puts the last struct
+ *         (count x stride) beyond the end of the address space. Checked
+ *         before the first op runs.
  */
 int gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
 			    void *ops, size_t stride, unsigned int count);
@@ -330,7 +364,10 @@ const char *gntdp_gntst_name(int16_t status);
 /**
  * A domain's shared v1 entries as the guest sees them (its grant frames).
  * The array may grow (setup_table), never moves or shrinks while the
- * domain lives; @p nr_entries is the current count.
+ * domain lives; @p nr_entries is the current count. The call itself is safe
+ * against a concurrent gntdp_domain_destroy(); the array it returns is
+ * valid only until the domain is destroyed (callers that race a destroy
+ * must not touch it after they requested the destroy).
  * @return 0 or -ESRCH.
  */
 int gntdp_guest_table(struct gntdp_gnttab *gt, gntdp_domid_t domid, struct gntdp_grant_entry_v1 **entries,
@@ -377,6 +414,55 @@ int gntdp_guest_grant_transfer(struct gntdp_grant_entry_v1 *e, gntdp_domid_t gra
  * @return 0, -ENOENT, -EINVAL (not an accept_transfer entry).
  */
 int gntdp_guest_end_transfer(struct gntdp_grant_entry_v1 *e, uint32_t *frame);
+
+/* ---- Guest side, version 2 (after GNTTABOP_set_version to 2) ------------- */
+
+/**
+ * A v2 domain's shared entries (16 bytes each, 256 per grant frame) and its
+ * status array (one gntdp_grant_status_t per entry, where gntdp writes
+ * GTF_reading/GTF_writing; the header is the guest's alone).
+ * Lifetime and safety as gntdp_guest_table(); a version change replaces the
+ * layout (all entries but the first 8 are cleared).
+ * @return 0, -ESRCH, -EINVAL (the table is not at version 2).
+ */
+int gntdp_guest_table_v2(struct gntdp_gnttab *gt, gntdp_domid_t domid,
+			 union gntdp_grant_entry_v2 **entries, gntdp_grant_status_t **status,
+			 uint32_t *nr_entries);
+
+/**
+ * Grant @p grantee the whole frame @p frame (full_page): body first, then
+ * flags = permit_access (| readonly) with release.
+ * @return 0, -EBUSY (entry not invalid).
+ */
+int gntdp_guest_grant_access_v2(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee,
+				uint64_t frame, bool readonly);
+
+/**
+ * Grant bytes [page_off, page_off + length) of @p frame (sub_page). Copy
+ * only: such a grant is never mappable; every copy must stay inside the
+ * window (general_error otherwise).
+ * @return 0, -EBUSY.
+ */
+int gntdp_guest_grant_sub_page(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee,
+			       uint64_t frame, uint16_t page_off, uint16_t length, bool readonly);
+
+/**
+ * Grant @p grantee, for copies only, whatever @p trans_domid's entry
+ * @p gref grants this domain (transitive, one level: that entry must be
+ * granted to this domain and must not be transitive itself).
+ * @return 0, -EBUSY.
+ */
+int gntdp_guest_grant_transitive(union gntdp_grant_entry_v2 *e, gntdp_domid_t grantee,
+				 gntdp_domid_t trans_domid, gntdp_grant_ref_t gref, bool readonly);
+
+/**
+ * End access on a v2 entry as Linux does: clear the header's flags, full
+ * barrier, then read the status word. 0: unused, gntdp will not touch the
+ * frame through this entry again. -EBUSY: gntdp still uses it (reading or
+ * writing set); the entry stays revoked (no new use can start) and the
+ * caller must wait for the status to clear before reusing the frame.
+ */
+int gntdp_guest_end_access_v2(union gntdp_grant_entry_v2 *e, const gntdp_grant_status_t *status);
 
 #ifdef __cplusplus
 }

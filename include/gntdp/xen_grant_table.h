@@ -65,6 +65,9 @@ typedef uint16_t gntdp_grant_status_t;
 #define GNTDP_GNTTABOP_GET_VERSION 10
 #define GNTDP_GNTTABOP_SWAP_GRANT_REF 11
 #define GNTDP_GNTTABOP_CACHE_FLUSH 12
+/** cmd bits >= this shift carry cache_flush's continuation (Xen GNTTABOP_CONTINUATION_ARG_SHIFT). */
+#define GNTDP_GNTTABOP_CONTINUATION_ARG_SHIFT 12
+#define GNTDP_GNTTABOP_CMD_MASK ((1u << GNTDP_GNTTABOP_CONTINUATION_ARG_SHIFT) - 1)
 
 /* ---- Shared grant entries ------------------------------------------------ */
 

@@ -24,6 +24,17 @@
  *  split_unmap   XSA-218: two threads unmap the host part and the device part of
  *                one handle at the same time: both succeed, the handle is freed
  *                exactly once and the pins are exact.
+ *  transitive_race XSA-411/XSA-226: callers copy through v2 transitive grants
+ *                while the origin and the intermediate revoke and re-grant them
+ *                (sometimes as a two-level chain that must fail): no deadlock,
+ *                statuses okay / general_error / bad_copy_arg only, and at rest
+ *                no pin and no status bit anywhere.
+ *  version_race  XSA-384/XSA-501: the granter flips v1 <-> v2 while backends
+ *                map, unmap and copy its refs: every status allowed, every
+ *                successful map unmaps, nothing left pinned.
+ *  lookup_destroy gntdp_domain_frame/info and gntdp_guest_table race the
+ *                creation and destruction of the domain they name: never a use
+ *                after free (ASan / TSan builds report one).
  *
  * The checks are designed to be free of false positives: every "violation"
  * is a state that the grant protocol (spec §3.3, §5.2, §10.2) rules out.
@@ -1726,6 +1737,434 @@ test_teardown_unmap(void)
 	return bad;
 }
 
+/* ---- lookup_destroy: control-plane readers against domain destruction ---- */
+
+struct ld_shared {
+	struct gntdp_gnttab *gt;
+	atomic_bool quit;
+	atomic_ulong reads, found;
+};
+
+/* Reads G through every lookup outside a batch while main creates and destroys it. */
+static void *
+ld_main(void *arg)
+{
+	struct ld_shared *sh = arg;
+	unsigned long reads = 0, found = 0;
+
+	while (!atomic_load_explicit(&sh->quit, memory_order_relaxed)) {
+		struct gntdp_domain_info di;
+		struct gntdp_grant_entry_v1 *ent;
+		uint32_t nr;
+		volatile uint8_t *f = gntdp_domain_frame(sh->gt, DOM_G, 0);
+
+		found += f != NULL;
+		found += gntdp_domain_info(sh->gt, DOM_G, &di) == 0;
+		found += gntdp_guest_table(sh->gt, DOM_G, &ent, &nr) == 0;
+		reads += 3;
+	}
+	atomic_store(&sh->reads, reads);
+	atomic_store(&sh->found, found);
+	return NULL;
+}
+
+static int
+test_lookup_destroy(void)
+{
+	static struct ld_shared sh;
+	struct gntdp_gnttab_conf conf;
+	struct gntdp_domain_conf dc;
+	pthread_t th[2];
+	unsigned long cycles = 0;
+	double end;
+	int bad = 0;
+
+	memset(&sh, 0, sizeof(sh));
+	gntdp_gnttab_conf_init(&conf);
+	if (gntdp_gnttab_create(&conf, &sh.gt) != 0)
+		return 1;
+	gntdp_domain_conf_init(&dc);
+	dc.domid = DOM_G;
+	dc.nr_frames = 1;
+	dc.p2m_size = 1;
+	dc.max_grant_frames = 1;
+	for (int t = 0; t < 2; t++)
+		pthread_create(&th[t], NULL, ld_main, &sh);
+	end = now_s() + test_seconds;
+	while (!bad && now_s() < end) {
+		if (gntdp_domain_create(sh.gt, &dc) != 0 || gntdp_domain_destroy(sh.gt, DOM_G) != 0) {
+			fprintf(stderr, "FAIL: cycle %lu: create/destroy of G failed\n", cycles);
+			bad = 1;
+		}
+		cycles++;
+	}
+	atomic_store(&sh.quit, true);
+	for (int t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+	printf("  %lu create/destroy cycles against %lu lookups (%lu found G)\n", cycles,
+	       atomic_load(&sh.reads), atomic_load(&sh.found));
+	gntdp_gnttab_destroy(sh.gt);
+	return bad;
+}
+
+/* ---- transitive_race (XSA-411, XSA-226) and version_race (XSA-384, XSA-501) ---- */
+
+#define TR_O ((gntdp_domid_t)3) /* origin of the transitive grants */
+#define TR_R ((gntdp_domid_t)4) /* intermediate */
+#define TR_C ((gntdp_domid_t)5) /* caller */
+#define TR_REFS 8u
+
+struct tr_shared {
+	struct gntdp_gnttab *gt;
+	atomic_bool quit;
+	atomic_uint bad;
+	atomic_ulong ok, failed;
+};
+
+struct tr_arg {
+	struct tr_shared *sh;
+	struct gntdp_gnttab_ctx *ctx;
+	uint64_t seed;
+	int role; /* 0: caller copies; 1: origin guest toggles; 2: intermediate guest toggles */
+};
+
+static int
+tr_v2(struct gntdp_gnttab *gt, gntdp_domid_t d, union gntdp_grant_entry_v2 **e,
+      gntdp_grant_status_t **st)
+{
+	uint32_t n;
+
+	return gntdp_guest_table_v2(gt, d, e, st, &n);
+}
+
+/* The caller copies through R's transitive refs, both directions, in batches with bad ops. */
+static void
+tr_copy(struct tr_arg *a, uint64_t *s)
+{
+	struct gntdp_gnttab_copy ops[4];
+	unsigned long ok = 0, failed = 0;
+
+	for (int i = 0; i < 4; i++) {
+		gntdp_grant_ref_t ref = 8 + (gntdp_grant_ref_t)(rnd(s) % TR_REFS);
+		bool to_grant = rnd(s) & 1;
+
+		memset(&ops[i], 0, sizeof(ops[i]));
+		ops[i].len = 64;
+		if (to_grant) {
+			ops[i].flags = GNTDP_GNTCOPY_DEST_GREF;
+			ops[i].dest.u.ref = ref;
+			ops[i].dest.domid = TR_R;
+			ops[i].source.u.gmfn = 0;
+			ops[i].source.domid = GNTDP_DOMID_SELF;
+		} else {
+			ops[i].flags = GNTDP_GNTCOPY_SOURCE_GREF;
+			ops[i].source.u.ref = ref;
+			ops[i].source.domid = TR_R;
+			ops[i].dest.u.gmfn = 1;
+			ops[i].dest.domid = GNTDP_DOMID_SELF;
+		}
+		if (rnd(s) % 8 == 0)
+			ops[i].source.offset = 4090; /* crosses: bad_copy_arg after both pins */
+	}
+	if (gntdp_gnttab_op(a->ctx, TR_C, GNTDP_GNTTABOP_COPY, ops, 4) != 0) {
+		atomic_fetch_add(&a->sh->bad, 1);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		int16_t st = ops[i].status;
+
+		if (st == GNTDP_GNTST_OKAY)
+			ok++;
+		else if (st == GNTDP_GNTST_GENERAL_ERROR || st == GNTDP_GNTST_BAD_COPY_ARG ||
+			 st == GNTDP_GNTST_BAD_DOMAIN) /* pinned as transitive, entry no longer so */
+			failed++;
+		else if (atomic_fetch_add(&a->sh->bad, 1) == 0)
+			fprintf(stderr, "FAIL: transitive copy status %d\n", st);
+	}
+	atomic_fetch_add(&a->sh->ok, ok);
+	atomic_fetch_add(&a->sh->failed, failed);
+}
+
+/* A guest revokes and re-grants one of its entries: origin (full page) or intermediate. */
+static void
+tr_toggle(struct tr_arg *a, uint64_t *s)
+{
+	union gntdp_grant_entry_v2 *e;
+	gntdp_grant_status_t *st;
+	gntdp_grant_ref_t ref = 8 + (gntdp_grant_ref_t)(rnd(s) % TR_REFS);
+	gntdp_domid_t d = a->role == 1 ? TR_O : TR_R;
+
+	if (tr_v2(a->sh->gt, d, &e, &st) != 0) {
+		atomic_fetch_add(&a->sh->bad, 1);
+		return;
+	}
+	if (gntdp_guest_end_access_v2(&e[ref], &st[ref]) != 0) {
+		/* In use: it stays revoked until the pins go; wait, then grant again. */
+		while (__atomic_load_n(&st[ref], __ATOMIC_ACQUIRE) != 0 &&
+		       !atomic_load(&a->sh->quit))
+			sched_yield();
+	}
+	if (a->role == 1)
+		gntdp_guest_grant_access_v2(&e[ref], TR_R, ref - 8, false);
+	else if (rnd(s) % 4 == 0) /* sometimes a chain that fails: two levels */
+		gntdp_guest_grant_transitive(&e[ref], TR_C, TR_R, ref, false);
+	else
+		gntdp_guest_grant_transitive(&e[ref], TR_C, TR_O, ref, false);
+}
+
+static void *
+tr_main(void *arg)
+{
+	struct tr_arg *a = arg;
+	uint64_t s = a->seed;
+
+	while (!atomic_load_explicit(&a->sh->quit, memory_order_relaxed)) {
+		if (a->role == 0)
+			tr_copy(a, &s);
+		else
+			tr_toggle(a, &s);
+	}
+	return NULL;
+}
+
+static int
+tr_world(struct tr_shared *sh)
+{
+	static const gntdp_domid_t ids[] = {TR_O, TR_R, TR_C};
+	union gntdp_grant_entry_v2 *e;
+	gntdp_grant_status_t *st;
+	struct gntdp_gnttab_conf conf;
+	struct gntdp_gnttab_ctx *ctx;
+	int rc = 0;
+
+	gntdp_gnttab_conf_init(&conf);
+	if (gntdp_gnttab_create(&conf, &sh->gt) != 0 ||
+	    gntdp_gnttab_ctx_create(sh->gt, NULL, &ctx) != 0)
+		return 1;
+	for (size_t i = 0; i < 3; i++) {
+		struct gntdp_domain_conf dc;
+		struct gntdp_gnttab_set_version sv = {.version = 2};
+
+		gntdp_domain_conf_init(&dc);
+		dc.domid = ids[i];
+		dc.nr_frames = 16;
+		dc.p2m_size = 32; /* gfns 16-31 receive host mappings */
+		dc.max_grant_frames = 1;
+		rc |= gntdp_domain_create(sh->gt, &dc);
+		rc |= gntdp_gnttab_op(ctx, ids[i], GNTDP_GNTTABOP_SET_VERSION, &sv, 1);
+	}
+	for (gntdp_grant_ref_t r = 8; r < 8 + TR_REFS && rc == 0; r++) {
+		rc |= tr_v2(sh->gt, TR_O, &e, &st);
+		rc |= gntdp_guest_grant_access_v2(&e[r], TR_R, r - 8, false);
+		rc |= tr_v2(sh->gt, TR_R, &e, &st);
+		rc |= gntdp_guest_grant_transitive(&e[r], TR_C, TR_O, r, false);
+	}
+	gntdp_gnttab_ctx_destroy(ctx);
+	return rc != 0;
+}
+
+/* At rest: no pins anywhere, no status bits left (v2 status array or v1 flags). */
+static int
+tr_check_idle(struct tr_shared *sh)
+{
+	static const gntdp_domid_t ids[] = {TR_O, TR_R, TR_C};
+	const uint16_t busy = GNTDP_GTF_READING | GNTDP_GTF_WRITING;
+	int bad = 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		struct gntdp_domain_info di;
+		union gntdp_grant_entry_v2 *e2;
+		struct gntdp_grant_entry_v1 *e1;
+		gntdp_grant_status_t *st;
+		uint32_t n;
+
+		if (gntdp_domain_info(sh->gt, ids[i], &di) != 0 || di.pinned_entries != 0) {
+			fprintf(stderr, "FAIL: d%u has %u pinned entries at rest\n", ids[i],
+				di.pinned_entries);
+			bad = 1;
+		}
+		for (uint32_t r = 0; r < 512; r++) {
+			uint16_t bits = 0;
+
+			if (di.grant_version == 2 && tr_v2(sh->gt, ids[i], &e2, &st) == 0 && r < 256)
+				bits = st[r] & busy;
+			else if (di.grant_version == 1 &&
+				 gntdp_guest_table(sh->gt, ids[i], &e1, &n) == 0 && r < n)
+				bits = e1[r].flags & busy;
+			if (bits != 0) {
+				fprintf(stderr, "FAIL: d%u ref %u busy 0x%x at rest\n", ids[i], r,
+					bits);
+				bad = 1;
+			}
+		}
+	}
+	return bad;
+}
+
+static int
+test_transitive_race(void)
+{
+	static struct tr_shared sh;
+	struct tr_arg args[4];
+	pthread_t th[4];
+	int bad;
+
+	memset(&sh, 0, sizeof(sh));
+	if (tr_world(&sh) != 0) {
+		fprintf(stderr, "FAIL: transitive world\n");
+		return 1;
+	}
+	for (int t = 0; t < 4; t++) {
+		args[t] = (struct tr_arg){.sh = &sh, .seed = 0x5eed0000ULL + (uint64_t)t,
+					  .role = t < 2 ? 0 : t - 1};
+		if (gntdp_gnttab_ctx_create(sh.gt, NULL, &args[t].ctx) != 0)
+			return 1;
+		pthread_create(&th[t], NULL, tr_main, &args[t]);
+	}
+	usleep((useconds_t)(test_seconds * 1e6));
+	atomic_store(&sh.quit, true);
+	for (int t = 0; t < 4; t++)
+		pthread_join(th[t], NULL);
+	bad = atomic_load(&sh.bad) != 0 || tr_check_idle(&sh);
+	printf("  %lu transitive copies okay, %lu refused\n", atomic_load(&sh.ok),
+	       atomic_load(&sh.failed));
+	if (atomic_load(&sh.ok) == 0) {
+		fprintf(stderr, "FAIL: no transitive copy succeeded\n");
+		bad = 1;
+	}
+	for (int t = 0; t < 4; t++)
+		gntdp_gnttab_ctx_destroy(args[t].ctx);
+	gntdp_gnttab_destroy(sh.gt);
+	return bad;
+}
+
+/* version_race: the granter flips v1 <-> v2 while a backend maps and copies its refs. */
+struct vr_arg {
+	struct tr_shared *sh;
+	struct gntdp_gnttab_ctx *ctx;
+	uint64_t seed;
+};
+
+static bool
+vr_status_ok(int16_t st)
+{
+	return st == GNTDP_GNTST_OKAY || st == GNTDP_GNTST_GENERAL_ERROR ||
+	       st == GNTDP_GNTST_BAD_GNTREF || st == GNTDP_GNTST_BAD_PAGE;
+}
+
+static void *
+vr_backend(void *arg)
+{
+	struct vr_arg *a = arg;
+	uint64_t s = a->seed;
+
+	while (!atomic_load_explicit(&a->sh->quit, memory_order_relaxed)) {
+		gntdp_grant_ref_t ref = (gntdp_grant_ref_t)(rnd(&s) % 300); /* v2 has 256 */
+		struct gntdp_gnttab_map_grant_ref m = {
+			.host_addr = (uint64_t)(16 + rnd(&s) % 8) << 12,
+			.flags = GNTDP_GNTMAP_HOST_MAP | ((rnd(&s) & 1) ? GNTDP_GNTMAP_READONLY : 0),
+			.ref = ref,
+			.dom = TR_O};
+		struct gntdp_gnttab_copy c;
+
+		if (gntdp_gnttab_op(a->ctx, TR_C, GNTDP_GNTTABOP_MAP_GRANT_REF, &m, 1) != 0 ||
+		    !vr_status_ok(m.status)) {
+			fprintf(stderr, "FAIL: map during version flips: %d\n", m.status);
+			atomic_fetch_add(&a->sh->bad, 1);
+		}
+		if (m.status == GNTDP_GNTST_OKAY) {
+			struct gntdp_gnttab_unmap_grant_ref u = {.host_addr = m.host_addr,
+								 .handle = m.handle};
+
+			atomic_fetch_add(&a->sh->ok, 1);
+			if (gntdp_gnttab_op(a->ctx, TR_C, GNTDP_GNTTABOP_UNMAP_GRANT_REF, &u, 1) != 0 ||
+			    u.status != GNTDP_GNTST_OKAY) {
+				fprintf(stderr, "FAIL: unmap during version flips: %d\n", u.status);
+				atomic_fetch_add(&a->sh->bad, 1);
+			}
+		}
+		memset(&c, 0, sizeof(c));
+		c.flags = GNTDP_GNTCOPY_SOURCE_GREF;
+		c.source.u.ref = ref;
+		c.source.domid = TR_O;
+		c.dest.domid = GNTDP_DOMID_SELF;
+		c.dest.u.gmfn = 1;
+		c.len = 32;
+		if (gntdp_gnttab_op(a->ctx, TR_C, GNTDP_GNTTABOP_COPY, &c, 1) != 0 ||
+		    !vr_status_ok(c.status)) {
+			fprintf(stderr, "FAIL: copy during version flips: %d\n", c.status);
+			atomic_fetch_add(&a->sh->bad, 1);
+		}
+	}
+	return NULL;
+}
+
+/* The granter's guest: flip the version, then grant refs 0..299 to C in that layout. */
+static void
+vr_guest(struct tr_shared *sh, struct gntdp_gnttab_ctx *ctx, unsigned long *flips)
+{
+	struct gntdp_gnttab_set_version sv;
+	uint32_t n;
+
+	sv.version = (*flips & 1) ? 1 : 2;
+	if (gntdp_gnttab_op(ctx, TR_O, GNTDP_GNTTABOP_SET_VERSION, &sv, 1) == 0)
+		(*flips)++;
+	if (sv.version == 2) {
+		union gntdp_grant_entry_v2 *e;
+		gntdp_grant_status_t *st;
+
+		if (gntdp_guest_table_v2(sh->gt, TR_O, &e, &st, &n) == 0)
+			for (uint32_t r = 0; r < n; r++)
+				gntdp_guest_grant_access_v2(&e[r], TR_C, r % 16, r & 1);
+	} else {
+		struct gntdp_grant_entry_v1 *e;
+
+		if (gntdp_guest_table(sh->gt, TR_O, &e, &n) == 0)
+			for (uint32_t r = 0; r < n; r++)
+				gntdp_guest_grant_access(&e[r], TR_C, r % 16, r & 1);
+	}
+}
+
+static int
+test_version_race(void)
+{
+	static struct tr_shared sh;
+	struct vr_arg args[2];
+	struct gntdp_gnttab_ctx *gctx;
+	pthread_t th[2];
+	unsigned long flips = 0;
+	double end;
+	int bad;
+
+	memset(&sh, 0, sizeof(sh));
+	if (tr_world(&sh) != 0 || gntdp_gnttab_ctx_create(sh.gt, NULL, &gctx) != 0)
+		return 1;
+	{
+		struct gntdp_gnttab_set_version sv = {.version = 1};
+
+		gntdp_gnttab_op(gctx, TR_O, GNTDP_GNTTABOP_SET_VERSION, &sv, 1);
+	}
+	for (int t = 0; t < 2; t++) {
+		args[t] = (struct vr_arg){.sh = &sh, .seed = 0xfeed00ULL + (uint64_t)t};
+		if (gntdp_gnttab_ctx_create(sh.gt, NULL, &args[t].ctx) != 0)
+			return 1;
+		pthread_create(&th[t], NULL, vr_backend, &args[t]);
+	}
+	end = now_s() + test_seconds;
+	while (now_s() < end)
+		vr_guest(&sh, gctx, &flips);
+	atomic_store(&sh.quit, true);
+	for (int t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+	bad = atomic_load(&sh.bad) != 0 || tr_check_idle(&sh);
+	printf("  %lu version changes, %lu maps\n", flips, atomic_load(&sh.ok));
+	for (int t = 0; t < 2; t++)
+		gntdp_gnttab_ctx_destroy(args[t].ctx);
+	gntdp_gnttab_ctx_destroy(gctx);
+	gntdp_gnttab_destroy(sh.gt);
+	return bad;
+}
+
 /* ---- Runner --------------------------------------------------------------- */
 
 struct test_case {
@@ -1740,6 +2179,9 @@ static const struct test_case cases[] = {
 	{"maptrack_race", test_maptrack_race},
 	{"split_unmap", test_split_unmap},
 	{"teardown_unmap", test_teardown_unmap},
+	{"lookup_destroy", test_lookup_destroy},
+	{"transitive_race", test_transitive_race},
+	{"version_race", test_version_race},
 };
 
 /* A case that outlives its time by far is stuck inside the core: say so and fail. */

@@ -5,6 +5,11 @@
 Each seed is a short scenario in the record format fuzz_batch.c documents:
   hypercall    [sel] [cmd] [cnt] [cnt x op struct]
   guest action [sel] [0xf0 + k] [a] [b] [c] [d]
+  (k: 0 grant, 1 end access, 2 set read-only, 3 set writable, 4 grant transfer,
+   5 end transfer, 6 raw write, 7 destroy, 8 unmap all, 9 expire the persistent cache,
+   10 create again (a: frames - 1, b: extra gfns, c: grant frames - 1, d: maptrack frames),
+   11 write (a: gfn, b: offset / 16, c: length / 16 - 1, d: byte);
+   a guest-action ref is a % 24, plus 512 when a >= 0xc0)
 The world each input starts from (fuzz_batch.c, world_build):
   dom 0 (privileged): 8 rw->1 gfn1, 9 rw->2 gfn2, 10 self rw gfn3, 11 accept_transfer from 1
   dom 1: 8 rw->2 gfn1, 9 ro->2 gfn2, 10 accept_transfer from 2 (slot gfn 20), 11 invalid,
@@ -164,6 +169,84 @@ def seeds():
                            call(1, COPY, [cp((8, 2, 0), (1, SELF, 0), 8, SRC_GREF)]))
     s["unmap-all-then-more"] = (call(2, MAP, [mp(1, 8, HOST, 40)]) + guest(0, 8) +
                                 call(2, MAP, [mp(1, 8, HOST, 40)]))
+    # The model's ground: frames written through mappings, wrong grantees, read-only grants,
+    # table growth, domains created again (also while a zombie), pins that saturate, the
+    # persistent cache across calls, and each narrow deviation the model accepts (issue 9).
+    s["write-through-map"] = (call(2, MAP, [mp(1, 8, HOST, 40), mp(1, 9, HOST | RO, 41)]) +
+                              guest(2, 11, 40, 4, 3, 0xAB) + guest(2, 11, 41, 0, 0, 0xCD) +
+                              guest(1, 11, 2, 8, 0, 0xEF) +
+                              call(2, COPY, [cp((41, SELF, 128), (3, SELF, 0), 64, 0),
+                                             cp((9, 1, 128), (3, SELF, 0), 64, SRC_GREF),
+                                             cp((40, SELF, 0), (3, SELF, 64), 64, 0)]) +
+                              call(2, UNMAP, [ump(0, 40), ump(1, 41)]))
+    s["map-wrong-grantee"] = (call(0, MAP, [mp(1, 8, HOST, 40), mp(1, 8, DEV)]) +
+                              call(1, MAP, [mp(2, 11, HOST, 40)]) +
+                              call(0, COPY, [cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF),
+                                             cp((1, SELF, 0), (8, 1, 0), 8, DST_GREF)]) +
+                              call(2, COPY, [cp((8, 2, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                              call(2, MAP, [mp(1, 8, HOST, 40)]) +
+                              call(0, MAP, [mp(1, 8, DEV | RO)]))
+    s["map-ro-writable"] = (call(2, MAP, [mp(1, 9, HOST, 40), mp(1, 9, DEV), mp(1, 15, HOST, 41)]) +
+                            call(0, MAP, [mp(1, 15, HOST, 41), mp(1, 15, DEV | RO)]) +
+                            call(0, COPY, [cp((1, SELF, 0), (15, 1, 0), 8, DST_GREF),
+                                           cp((15, 1, 0), (1, SELF, 0), 8, SRC_GREF)]))
+    s["grow-and-grant"] = (call(1, SETUP, [setup(SELF, 2)]) +
+                           guest(1, 0, 200, 2, 5, 0) + guest(1, 0, 201, 2, 6, 1) +
+                           call(2, MAP, [mp(1, 520, HOST, 40), mp(1, 521, HOST, 41),
+                                         mp(1, 521, HOST | RO, 42)]) +
+                           call(2, COPY, [cp((1, SELF, 0), (520, 1, 0), 256, DST_GREF),
+                                          cp((1, SELF, 0), (521, 1, 0), 8, DST_GREF)]) +
+                           call(0, SETUP, [setup(1, 3)]) + call(0, SETUP, [setup(2, 2)]) +
+                           call(2, QUERY, [query(SELF)]) + guest(1, 1, 200) + guest(0, 8) +
+                           guest(1, 1, 200))
+    s["recreate-fresh"] = (guest(2, 7) + guest(2, 10, 3, 20, 1, 1) + guest(2, 0, 8, 1, 2, 0) +
+                           call(1, MAP, [mp(2, 8, HOST, 40)]) + guest(2, 11, 2, 0, 255, 0x5A) +
+                           call(1, COPY, [cp((8, 2, 0), (1, SELF, 0), 4096, SRC_GREF)]) +
+                           call(2, MAP, [mp(1, 8, HOST, 20)]) + guest(2, 10, 0, 0, 0, 0))
+    s["recreate-zombie"] = (call(2, MAP, [mp(1, 8, HOST, 40), mp(1, 9, DEV | RO)]) + guest(1, 7) +
+                            guest(1, 10, 15, 48, 1, 1) + guest(2, 11, 40, 0, 255, 0x11) +
+                            call(2, MAP, [mp(1, 8, HOST, 41)]) +
+                            call(2, UNMAP, [ump(0, 40), ump(1, 0, 1)]) + guest(0, 8) +
+                            guest(1, 10, 15, 48, 1, 1) + call(2, MAP, [mp(1, 8, HOST, 41)]))
+    s["xsa500-repoint"] = (call(2, MAP, [mp(1, 8, HOST | RO, 40)]) +
+                           guest(1, 6, 8, 0x80 | 2, 10, 0x01) +
+                           call(2, COPY, [cp((1, SELF, 0), (8, 1, 0), 8, DST_GREF),
+                                          cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                           guest(1, 6, 8, 0x80 | 2, 40, 0x01) +
+                           call(2, COPY, [cp((1, SELF, 0), (8, 1, 0), 8, DST_GREF)]) +
+                           guest(1, 6, 8, 0x80 | 2, 1, 0x01) +
+                           call(2, COPY, [cp((1, SELF, 0), (8, 1, 0), 8, DST_GREF)]))
+    s["copy-high-gmfn"] = call(2, COPY, [cp(((1 << 63) | 1, SELF, 0), (2, SELF, 0), 16, 0),
+                                         cp((1, SELF, 0), ((1 << 63) | 3, SELF, 0), 16, 0),
+                                         cp(((1 << 32) | 1, SELF, 0), (2, SELF, 0), 16, 0)])
+    s["unmap-cross-type"] = (call(2, MAP, [mp(1, 8, HOST, 40), mp(1, 17, HOST | RO, 41)]) +
+                             call(2, UNMAP, [ump(1, 40), ump(0, 41)]))
+    s["map-saturate"] = (call(2, MAP, [mp(1, 8, DEV | RO) for _ in range(63)]) * 2 +
+                         call(2, MAP, [mp(1, 8, DEV | RO) for _ in range(3)]) +
+                         call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                         call(2, MAP, [mp(1, 8, HOST, 40)]))
+    s["persistent-across-calls"] = (
+        call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 64, SRC_GREF),
+                       cp((1, SELF, 0), (17, 1, 0), 64, DST_GREF)], sel_bits=PERSIST) +
+        call(2, COPY, [cp((8, 1, 64), (1, SELF, 64), 64, SRC_GREF),
+                       cp((1, SELF, 0), (9, 1, 0), 8, DST_GREF)], sel_bits=PERSIST) +
+        guest(0, 9, 1) +
+        call(2, COPY, [cp((17, 1, 0), (2, SELF, 0), 64, SRC_GREF)], sel_bits=PERSIST) +
+        guest(1, 1, 8) + guest(1, 0, 8, 0, 1, 0) +
+        call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 64, SRC_GREF)], sel_bits=PERSIST) +
+        call(0, COPY, [cp((8, 1, 0), (1, SELF, 0), 64, SRC_GREF)], sel_bits=PERSIST))
+    s["transfer-then-grant"] = (call(2, TRANSFER, [xfer(5, 1, 10)]) + guest(1, 5, 10) +
+                                guest(1, 0, 20, 0, 20, 0) + call(0, MAP, [mp(1, 20, HOST, 50)]) +
+                                call(1, TRANSFER, [xfer(20, 2, 10)]) +
+                                call(0, COPY, [cp((20, 1, 0), (1, SELF, 0), 4096, SRC_GREF)]) +
+                                call(2, TRANSFER, [xfer(6, 1, 10)]))
+    s["rollback-preset-writing"] = (guest(1, 6, 20, 0x80 | 2, 40, 0x11) +
+                                    call(2, MAP, [mp(1, 20, HOST | RO, 41)]) + guest(1, 1, 20) +
+                                    guest(1, 6, 21, 0x80 | 2, 40, 0x19) +
+                                    call(2, COPY, [cp((21, 1, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                                    guest(1, 6, 22, 0x80 | 2, 2, 0x11) +
+                                    call(2, MAP, [mp(1, 22, HOST | RO, 41)]) +
+                                    call(2, UNMAP, [ump(0, 41)]) + guest(1, 1, 22))
     return s
 
 

@@ -20,7 +20,12 @@
  *  - the hold bound: the backend's pins of a TX grant (peek mapping and
  *    cached copy pin) are released within hold_us + one iteration of when
  *    they were taken, idle, busy, and for a grant in use all the time;
- *  - an unknown copy kernel is refused with the data plane's error.
+ *  - an unknown copy kernel is refused with the data plane's error;
+ *  - a full RX ring is a wait, not a stall: a wait begun at the current
+ *    clock lasted nothing (rx_room called twice at one clock), and two
+ *    guests sending to one with two RX buffers lose nothing to rx_stalled;
+ *  - MTU: frames above a vif's MTU + 22 are dropped where they enter and
+ *    per destination (too_big, answered OKAY), GSO frames are not bound.
  *
  * Usage: test_netback huge|nohuge [case]; exit 0 pass, 1 fail, 77 skip.
  */
@@ -29,8 +34,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nb.h"
-#include "ring.h"
+#include "be_internal.h"
 
 #define SKIP 77
 
@@ -66,6 +70,14 @@ conf_base(void)
 	set("backend", "peek_entries", "256");
 	/* Lossless whatever the pace of the stepping (no case here is about stalls). */
 	set("backend", "rx_stall_us", "10000000");
+}
+
+/* Every vif configured so far takes jumbo frames (MTU 9000; the cases that send them). */
+static void
+jumbo_vifs(void)
+{
+	for (unsigned int i = 0; i < NB_MAX_VIFS; i++)
+		nb.conf.vifs[i].mtu = NB_MTU_MAX;
 }
 
 static int
@@ -221,6 +233,7 @@ g2g_verified(const char *g2g, const char *hold)
 	set("vif1", "verify", "on");
 	set("vif2", "guest", "3"); /* a third member: sees the floods before learning */
 	set("vif2", "verify", "on");
+	jumbo_vifs();
 	CHECK(world_up() == 0, "setup");
 	for (unsigned int i = 0; i < 100000 && !fe_gen_done(&nb.fe); i++)
 		step(1);
@@ -307,6 +320,7 @@ test_express_verified(void)
 	set("vif0", "verify", "on");
 	set("vif1", "guest", "2");
 	set("vif1", "verify", "on");
+	jumbo_vifs();
 	CHECK(world_up() == 0, "setup");
 	for (unsigned int i = 0; i < 100000 && !fe_gen_done(&nb.fe); i++)
 		step(1);
@@ -362,6 +376,7 @@ test_rx_slots(void)
 	set("vif0", "sizes", "9000,100");
 	set("vif0", "count", "2");
 	set("vif1", "guest", "2");
+	jumbo_vifs();
 	CHECK(world_up() == 0, "setup");
 	/* The frontends post their RX buffers; note what vif1 posted. */
 	fe_poll(&nb.fe);
@@ -470,6 +485,7 @@ malformed_world(const char *bad_gref)
 	set("vif3", "guest", "4");
 	set("vif3", "bridge", "1");
 	set("vif3", "verify", "on");
+	jumbo_vifs();
 	if (world_up() != 0)
 		return -1;
 	step(200);
@@ -969,6 +985,146 @@ test_copy_kernel_name(void)
 	return 0;
 }
 
+/* ---- RX ring full: a wait is not a stall ------------------------------------- */
+
+/*
+ * The stall clock of a destination whose RX ring is full: a wait that began
+ * in this very iteration (the same worker clock, even or odd) has lasted
+ * nothing, and only rx_stall_us without buffers makes it a stall.
+ */
+static int
+test_rx_wait_not_stall(void)
+{
+	struct be_vif *d;
+	enum nb_drop why = DROP_NONE;
+	uint64_t t0;
+
+	conf_base();
+	set("backend", "rx_stall_us", "1000");
+	set("vif0", "guest", "1");
+	set("vif0", "rx_buffers", "1");
+	CHECK(world_up() == 0, "setup");
+	step(4); /* the frontend posts its one buffer */
+	d = bv(0);
+	CHECK(d->state == VIF_UP, "vif0 up");
+	for (t0 = 1000; t0 < 1002; t0++) { /* an even and an odd clock */
+		nb.be.now = t0;
+		nb.be.iter += 1;
+		d->rx_waiting = false;
+		d->rx_stalled = false;
+		CHECK(rx_room(&nb.be, d, 3, &why) == ROOM_WAIT, "first wait at %lu",
+		      (unsigned long)t0);
+		/* The same iteration: another source, or the general path after the lane. */
+		CHECK(rx_room(&nb.be, d, 3, &why) == ROOM_WAIT,
+		      "a wait begun at clock %lu judged a stall at the same clock (why %s)",
+		      (unsigned long)t0, nb_drop_name(why));
+		nb.be.now = t0 + nb.be.stall_cycles;
+		CHECK(rx_room(&nb.be, d, 3, &why) == ROOM_WAIT, "stalled before rx_stall_us");
+		nb.be.now = t0 + nb.be.stall_cycles + 2;
+		CHECK(rx_room(&nb.be, d, 3, &why) == ROOM_DROP && why == DROP_RX_STALLED,
+		      "not stalled after rx_stall_us");
+		CHECK(rx_room(&nb.be, d, 1, &why) == ROOM_OK, "room for the posted buffer");
+	}
+	world_down();
+	return 0;
+}
+
+/*
+ * Two guests send to a third that posts two RX buffers at a time: its ring
+ * is full most of the time, and several sources find it full in one
+ * iteration. With rx_stall_us far above the run, nothing is a stall: every
+ * frame arrives, none is counted as rx_stalled.
+ */
+static int
+test_tight_rx_no_false_drop(void)
+{
+	conf_base();
+	for (unsigned int i = 0; i < 2; i++) {
+		char sect[8];
+
+		snprintf(sect, sizeof(sect), "vif%u", i);
+		set(sect, "guest", i == 0 ? "1" : "2");
+		set(sect, "mode", "gen");
+		set(sect, "dst", "vif2");
+		set(sect, "sizes", "64,1500,60");
+		set(sect, "count", "3000");
+		set(sect, "verify", "on");
+	}
+	set("vif2", "guest", "3");
+	set("vif2", "rx_buffers", "2");
+	set("vif2", "verify", "on");
+	CHECK(world_up() == 0, "setup");
+	for (unsigned int i = 0; i < 400000 && !fe_gen_done(&nb.fe); i++)
+		step(1);
+	settle();
+	CHECK(fe_gen_done(&nb.fe), "generators done");
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(bv(i)->st.drops[DROP_RX_STALLED] == 0, "vif%u: %lu false rx_stalled drops",
+		      i, (unsigned long)bv(i)->st.drops[DROP_RX_STALLED]);
+	CHECK(bv(2)->st.rx_ring_full > 0, "the ring was never full (the case tests nothing)");
+	CHECK(fv(2)->st.rx_pkts == 6000 && fv(2)->st.verify_bad == 0 && fv(2)->st.order_bad == 0,
+	      "vif2 got %lu of 6000 (%lu bad, %lu out of order)", (unsigned long)fv(2)->st.rx_pkts,
+	      (unsigned long)fv(2)->st.verify_bad, (unsigned long)fv(2)->st.order_bad);
+	world_down();
+	return 0;
+}
+
+/* ---- MTU ------------------------------------------------------------------------ */
+
+/*
+ * One MTU world: vif0 sends @p sizes (gso: with a GSO extra) at MTU
+ * @p mtu0 to vif1 (MTU 1500) and vif2 (MTU 9000), flooded (nobody learned
+ * them). Checks what each received and what vif0 counted as too_big.
+ */
+static int
+mtu_world(const char *mtu0, const char *sizes, unsigned int count, bool gso, uint64_t want1,
+	  uint64_t want2, uint64_t too_big)
+{
+	conf_base();
+	set("vif0", "guest", "1");
+	set("vif0", "mode", "gen");
+	set("vif0", "dst", "vif1");
+	set("vif0", "mtu", mtu0);
+	set("vif0", "sizes", sizes);
+	set("vif0", "count", count == 2 ? "2" : "3");
+	if (gso)
+		set("vif0", "extra", "gso");
+	set("vif1", "guest", "2");
+	set("vif2", "guest", "3");
+	set("vif2", "mtu", "9000");
+	CHECK(world_up() == 0, "setup");
+	CHECK(bv(1)->max_frame == 1522 && bv(2)->max_frame == 9022, "max frames %u %u",
+	      bv(1)->max_frame, bv(2)->max_frame);
+	for (unsigned int i = 0; i < 20000 && !fe_gen_done(&nb.fe); i++)
+		step(1);
+	settle();
+	CHECK(fe_gen_done(&nb.fe), "generator done");
+	CHECK(fv(1)->st.rx_pkts == want1 && fv(2)->st.rx_pkts == want2,
+	      "mtu %s sizes %s: vif1 got %lu (want %lu), vif2 %lu (want %lu)", mtu0, sizes,
+	      (unsigned long)fv(1)->st.rx_pkts, (unsigned long)want1,
+	      (unsigned long)fv(2)->st.rx_pkts, (unsigned long)want2);
+	CHECK(bv(0)->st.drops[DROP_TOO_BIG] == too_big, "too_big %lu, want %lu",
+	      (unsigned long)bv(0)->st.drops[DROP_TOO_BIG], (unsigned long)too_big);
+	/* Dropped above the MTU, not refused: the guest's slots were answered OKAY. */
+	CHECK(fv(0)->st.tx_rsp_err == 0 && bv(0)->state == VIF_UP, "errors %lu",
+	      (unsigned long)fv(0)->st.tx_rsp_err);
+	world_down();
+	return 0;
+}
+
+static int
+test_mtu(void)
+{
+	/* At the source: 1523 B is above MTU 1500 + 22 and goes nowhere. */
+	if (mtu_world("1500", "1522,1523,64", 3, false, 2, 2, 1) != 0)
+		return -1;
+	/* At a destination: 9000 B reaches the jumbo vif2 only; counted once at the source. */
+	if (mtu_world("9000", "9000,64", 2, false, 1, 2, 1) != 0)
+		return -1;
+	/* GSO frames are not bound by the MTU (up to 64 KiB - 1, as Linux netback). */
+	return mtu_world("1500", "9000,20000,64", 3, true, 3, 3, 0);
+}
+
 struct tcase {
 	const char *name;
 	int (*fn)(void);
@@ -1002,6 +1158,9 @@ static const struct tcase cases[] = {
 	{"hold_bound_busy", test_hold_bound_busy},
 	{"hold_bound_hot", test_hold_bound_hot},
 	{"copy_kernel_name", test_copy_kernel_name},
+	{"rx_wait_not_stall", test_rx_wait_not_stall},
+	{"tight_rx_no_false_drop", test_tight_rx_no_false_drop},
+	{"mtu", test_mtu},
 };
 
 static unsigned long

@@ -22,7 +22,7 @@ base=(--quiet --json "$NB_TMP/r.json"
 echo "== net_ring"
 nb_run "${base[@]}" --duration 20 --idle-exit 1500 --set vif0.count=200 --set vif0.verify=on \
 	--set backend.rx_stall_us=5000000 \
-	--set vif0.sizes=64,1500,9000 --set port0.devargs=net_ring0 || exit 1
+	--set vif0.sizes=64,1500,9000 --set vif0.mtu=9000 --set port0.mtu=9000 --set port0.devargs=net_ring0 || exit 1
 check "port sent 200 and got them back" "d['ports'][0]['tx_pkts'] == 200 and d['ports'][0]['rx_pkts'] == 200"
 check "guest got its 200 frames back, intact and in order" \
 	"d['vifs'][0]['fe']['verify_ok'] == 200 and d['vifs'][0]['fe']['verify_bad'] == 0 and d['vifs'][0]['fe']['order_bad'] == 0"

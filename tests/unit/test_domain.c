@@ -283,16 +283,22 @@ test_recreated_granter_is_independent(void)
 	T_EQ(tw_grant(w, DA, 10, DB, 20, false), 0);
 	T_ST(tw_map(w, DB, DA, 10, HOST, 1000, &old_h, NULL), GNTDP_GNTST_OKAY);
 	T_EQ(gntdp_domain_destroy(w->gt, DA), 0);
+	/* Xen: the zombie keeps its domid until its last mapping goes. */
+	T_EQ(tw_add(w, DA), -EEXIST);
+	T_ST(tw_unmap(w, DB, old_h, HA(1000), 0), GNTDP_GNTST_OKAY);
 	T_EQ(tw_add(w, DA), 0);
+	/* The new domain starts with a fresh table: nothing of the old grant. */
+	T_EQ(tw_flags(w, DA, 10), 0);
+	T_EQ(tw_info(w, DA).pinned_entries, 0);
 	T_EQ(tw_grant(w, DA, 10, DB, 20, false), 0);
 	T_ST(tw_map(w, DB, DA, 10, HOST, 1001, &new_h, NULL), GNTDP_GNTST_OKAY);
-	T_NE(old_h, new_h);
-	T_NE(tw_frame(w, DB, 1000), tw_frame(w, DB, 1001));
+	T_PTR(tw_frame(w, DB, 1000), NULL);
 	T_PTR(tw_frame(w, DB, 1001), tw_frame(w, DA, 20));
-	/* Unmapping the old mapping must not touch the new domain's entry. */
-	T_ST(tw_unmap(w, DB, old_h, HA(1000), 0), GNTDP_GNTST_OKAY);
-	T_EQ(tw_flags(w, DA, 10), PA | RD | WR);
-	T_EQ(tw_info(w, DA).pinned_entries, 1);
+	/* The old handle is gone; unmapping it again must not touch the new entry. */
+	if (old_h != new_h) {
+		T_ST(tw_unmap(w, DB, old_h, HA(1000), 0), GNTDP_GNTST_BAD_HANDLE);
+		T_EQ(tw_flags(w, DA, 10), PA | RD | WR);
+	}
 	T_ST(tw_unmap(w, DB, new_h, HA(1001), 0), GNTDP_GNTST_OKAY);
 	T_EQ(tw_flags(w, DA, 10), PA);
 	return TC_PASS;

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypercall entry (gntdp_hcall) and the client side of the hypercall
+ * ring (gntdp/hcall.h, docs/hcall.md).
+ *
+ * gntdp_hcall does what Xen's do_grant_table_op does around the commands:
+ * copy each op in from the caller's memory, run it, copy its results out.
+ * The commands themselves are gntdp_gnttab_op(), called on a private copy
+ * of a chunk of ops, so no field an op executes from can change under it:
+ * the caller's memory is read once per op (memcpy into priv[]) and never
+ * again. The chunking is invisible to the guest: a chunk ends after any op
+ * that may touch a frame holding the op array (op_hazard), so an op that
+ * rewrites later ops, reads earlier ops' statuses or gives their frame
+ * away sees the order Xen gives it.
+ *
+ * Guest memory is reached only through a span: the frames under a byte
+ * range of the caller's physmap, each resolved to a RAM page the caller
+ * owns and held by a page reference while it is read or written (a
+ * transfer needs refs == 1, so the page cannot change owner meanwhile).
+ * Domain pointers are used only inside a quiescent-state section of the
+ * context (the same protocol gntdp_gnttab_op follows, docs/concurrency.md);
+ * pages are kept alive outside them by their references.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <gntdp/hcall.h>
+
+#include "internal.h"
+
+/* Most ops copied in at once; 64 x 40 bytes stays under one frame, so a span has 2 frames. */
+#define CHUNK_OPS 64u
+#define CHUNK_BYTES (CHUNK_OPS * sizeof(struct gntdp_gnttab_copy))
+#define SPAN_FRAMES 2u
+#define NO_FIELD 0xffu
+
+/* What the loop needs to know about each command's argument struct. */
+struct cmd_desc {
+	uint8_t size;       /* bytes per op in the array */
+	uint8_t single;     /* count must be 1 */
+	uint8_t whole;      /* write the whole struct back (else only status) */
+	uint8_t status_off; /* offset of int16 status, NO_FIELD for none */
+	uint8_t list_off;   /* offset of a frame_list guest handle, NO_FIELD for none */
+	uint8_t nr_off;     /* offset of the list's uint32 nr_frames */
+	uint8_t list_stop;  /* a bad list element ends the list (setup_table) */
+};
+
+#define ST(type) offsetof(struct type, status)
+
+/* Every command 0..12 of gntdp/xen_grant_table.h, whether the core runs it yet or not. */
+static const struct cmd_desc cmds[GNTDP_HCALL_NB_CMDS] = {
+	[GNTDP_GNTTABOP_MAP_GRANT_REF] = {sizeof(struct gntdp_gnttab_map_grant_ref), 0, 1,
+					  ST(gntdp_gnttab_map_grant_ref), NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_UNMAP_GRANT_REF] = {sizeof(struct gntdp_gnttab_unmap_grant_ref), 0, 0,
+					    ST(gntdp_gnttab_unmap_grant_ref), NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_SETUP_TABLE] = {sizeof(struct gntdp_gnttab_setup_table), 1, 0,
+					ST(gntdp_gnttab_setup_table),
+					offsetof(struct gntdp_gnttab_setup_table, frame_list),
+					offsetof(struct gntdp_gnttab_setup_table, nr_frames), 1},
+	[GNTDP_GNTTABOP_DUMP_TABLE] = {sizeof(struct gntdp_gnttab_dump_table), 1, 1,
+				       ST(gntdp_gnttab_dump_table), NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_TRANSFER] = {sizeof(struct gntdp_gnttab_transfer), 0, 0,
+				     ST(gntdp_gnttab_transfer), NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_COPY] = {sizeof(struct gntdp_gnttab_copy), 0, 0, ST(gntdp_gnttab_copy),
+				 NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_QUERY_SIZE] = {sizeof(struct gntdp_gnttab_query_size), 1, 1,
+				       ST(gntdp_gnttab_query_size), NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_UNMAP_AND_REPLACE] = {sizeof(struct gntdp_gnttab_unmap_and_replace), 0, 0,
+					      ST(gntdp_gnttab_unmap_and_replace), NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_SET_VERSION] = {sizeof(struct gntdp_gnttab_set_version), 1, 1, NO_FIELD,
+					NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_GET_STATUS_FRAMES] = {sizeof(struct gntdp_gnttab_get_status_frames), 1, 0,
+					      ST(gntdp_gnttab_get_status_frames),
+					      offsetof(struct gntdp_gnttab_get_status_frames,
+						       frame_list),
+					      offsetof(struct gntdp_gnttab_get_status_frames,
+						       nr_frames),
+					      0},
+	[GNTDP_GNTTABOP_GET_VERSION] = {sizeof(struct gntdp_gnttab_get_version), 1, 1, NO_FIELD,
+					NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_SWAP_GRANT_REF] = {sizeof(struct gntdp_gnttab_swap_grant_ref), 0, 0,
+					   ST(gntdp_gnttab_swap_grant_ref), NO_FIELD, 0, 0},
+	[GNTDP_GNTTABOP_CACHE_FLUSH] = {sizeof(struct gntdp_gnttab_cache_flush), 0, 0, NO_FIELD,
+					NO_FIELD, 0, 0},
+};
+
+_Static_assert(CHUNK_BYTES <= GNTDP_PAGE_SIZE, "a chunk spans at most SPAN_FRAMES frames");
+
+size_t
+gntdp_hcall_op_size(unsigned int cmd)
+{
+	return cmd < GNTDP_HCALL_NB_CMDS ? cmds[cmd].size : 0;
+}
+
+#ifdef HCALL_TEST_HOOK
+/* Tests only (tests/unit/test_hcall.c includes this file): runs between copy-in and the op. */
+static void (*hcall_test_fetched)(uint64_t gaddr, unsigned int nb_ops);
+#define TEST_FETCHED(a, n)                                                                         \
+	do {                                                                                       \
+		if (hcall_test_fetched != NULL)                                                    \
+			hcall_test_fetched(a, n);                                                  \
+	} while (0)
+#else
+#define TEST_FETCHED(a, n) ((void)0)
+#endif
+
+/* ---- Sections and spans --------------------------------------------------- */
+
+/* One call's view of its caller: the domain is looked up again in every section. */
+struct caller {
+	struct gntdp_gnttab_ctx *ctx;
+	gntdp_domid_t domid;
+	uint64_t uid; /* the domain of the first lookup; another one under the same id is -ESRCH */
+	unsigned long qs;
+};
+
+/* Enter a section as gntdp_gnttab_op does (odd qs, full fence before the lookup). */
+static struct domain *
+section_enter(struct caller *c)
+{
+	struct domain *d;
+
+	c->qs = atomic_load_explicit(&c->ctx->qs, memory_order_relaxed);
+	atomic_store_explicit(&c->ctx->qs, c->qs + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst); /* pairs with qsbr_wait's fence */
+	d = dom_lookup(c->ctx->gt, c->domid);
+	if (d == NULL || (c->uid != 0 && d->uid != c->uid))
+		return NULL;
+	c->uid = d->uid;
+	return d;
+}
+
+/* Leave: the release orders every access of the section before the even qs. */
+static void
+section_leave(struct caller *c)
+{
+	atomic_store_explicit(&c->ctx->qs, c->qs + 2, memory_order_release);
+}
+
+/* The caller's RAM frames under [addr, addr + len): a prefix of them, each referenced. */
+struct span {
+	uint64_t addr;
+	uint32_t len; /* bytes from addr that lie in held frames */
+	unsigned int nb;
+	struct page *pg[SPAN_FRAMES];
+};
+
+static void
+span_put(struct span *sp)
+{
+	for (unsigned int i = 0; i < sp->nb; i++)
+		page_put(sp->pg[i]);
+	sp->nb = 0;
+	sp->len = 0;
+}
+
+/* Hold the frames under [addr, addr + want), want <= PAGE_SIZE, up to the first bad one. */
+static void
+span_get(struct domain *ld, uint64_t addr, uint32_t want, struct span *sp)
+{
+	uint32_t off = (uint32_t)(addr & (GNTDP_PAGE_SIZE - 1));
+
+	sp->addr = addr;
+	sp->len = 0;
+	sp->nb = 0;
+	if (want == 0 || addr > UINT64_MAX - want)
+		return; /* wraps the address space: no byte of it is guest memory */
+	while (sp->len < want) {
+		struct page *pg = p2m_ram_page(ld, (addr + sp->len) >> GNTDP_PAGE_SHIFT);
+		uint32_t in_frame = GNTDP_PAGE_SIZE - off;
+
+		if (pg == NULL || !page_get(pg, ld))
+			return;
+		sp->pg[sp->nb++] = pg;
+		sp->len += in_frame < want - sp->len ? in_frame : want - sp->len;
+		off = 0;
+	}
+}
+
+/* Copy between the span at byte @off and @buf (@n bytes within sp->len). */
+static void
+span_copy(const struct span *sp, uint32_t off, void *buf, uint32_t n, bool to_guest)
+{
+	uint8_t *b = buf;
+	uint32_t pos = (uint32_t)(sp->addr & (GNTDP_PAGE_SIZE - 1)) + off;
+
+	while (n > 0) {
+		uint32_t in = pos & (GNTDP_PAGE_SIZE - 1);
+		uint32_t k = GNTDP_PAGE_SIZE - in < n ? GNTDP_PAGE_SIZE - in : n;
+		uint8_t *g = sp->pg[pos >> GNTDP_PAGE_SHIFT]->va + in;
+
+		if (to_guest)
+			memcpy(g, b, k);
+		else
+			memcpy(b, g, k);
+		b += k;
+		pos += k;
+		n -= k;
+	}
+}
+
+/* Resolve and hold a span in its own section. -ESRCH when the caller is gone. */
+static int
+span_get_section(struct caller *c, uint64_t addr, uint32_t want, struct span *sp)
+{
+	struct domain *ld = section_enter(c);
+
+	if (ld != NULL)
+		span_get(ld, addr, want, sp);
+	section_leave(c);
+	return ld != NULL ? 0 : -ESRCH;
+}
+
+/* ---- Guest handles inside ops ---------------------------------------------- */
+
+/*
+ * Write the frame list the op left in @list to guest address @gl, element by
+ * element as Xen's __copy_to_guest_offset loop: a bad element sets
+ * bad_virt_addr and, for setup_table, ends the list.
+ */
+static int
+list_copy_out(struct caller *c, const struct cmd_desc *d, uint8_t *op, uint64_t gl,
+	      const uint64_t *list, uint32_t nr)
+{
+	for (uint32_t i = 0; i < nr; i++) {
+		uint64_t a = gl + (uint64_t)i * sizeof(uint64_t);
+		struct span sp = {0};
+		bool ok;
+
+		/* An element past the top of the address space does not wrap to gfn 0. */
+		if (a >= gl) {
+			int rc = span_get_section(c, a, sizeof(uint64_t), &sp);
+
+			if (rc != 0)
+				return rc;
+		}
+		ok = sp.len == sizeof(uint64_t);
+		if (ok)
+			span_copy(&sp, 0, (void *)(uintptr_t)&list[i], sizeof(uint64_t), true);
+		span_put(&sp);
+		if (!ok) {
+			int16_t st = GNTDP_GNTST_BAD_VIRT_ADDR;
+
+			memcpy(op + d->status_off, &st, sizeof(st));
+			if (d->list_stop)
+				break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run one op that carries a frame list. The core writes the list into a
+ * private bounce buffer instead of the guest handle; it checks nr_frames
+ * against the table's limit (<= GNTDP_MAX_GRANT_FRAMES_LIMIT) before it
+ * writes any element, so the buffer cannot overflow.
+ */
+__attribute__((noinline)) static int
+run_with_list(struct caller *c, unsigned int cmd, uint8_t *op)
+{
+	const struct cmd_desc *d = &cmds[cmd];
+	uint64_t list[GNTDP_MAX_GRANT_FRAMES_LIMIT];
+	uint64_t *bounce = list;
+	uint64_t gl;
+	uint32_t nr;
+	int16_t st;
+	int rc;
+
+	memcpy(&gl, op + d->list_off, sizeof(gl));
+	memcpy(&nr, op + d->nr_off, sizeof(nr));
+	memcpy(op + d->list_off, &bounce, sizeof(bounce));
+	rc = gntdp_gnttab_op(c->ctx, c->domid, cmd, op, 1);
+	memcpy(op + d->list_off, &gl, sizeof(gl)); /* written back as read */
+	if (rc != 0)
+		return rc;
+	memcpy(&st, op + d->status_off, sizeof(st));
+	if (st != GNTDP_GNTST_OKAY || nr > GNTDP_MAX_GRANT_FRAMES_LIMIT)
+		return 0;
+	return list_copy_out(c, d, op, gl, list, nr);
+}
+
+/* ---- The per-chunk loop ---------------------------------------------------- */
+
+/* Whether a copy side touches a frame of the caller in [lo, hi] (or might: own grants). */
+static bool
+side_hazard(const struct gntdp_gnttab_copy_ptr *p, bool gref, gntdp_domid_t caller, uint64_t lo,
+	    uint64_t hi)
+{
+	if (gref)
+		return p->domid == GNTDP_DOMID_SELF || p->domid == caller;
+	return p->domid == GNTDP_DOMID_SELF && p->u.gmfn >= lo && p->u.gmfn <= hi;
+}
+
+/*
+ * Whether @op may change or read the frames [lo, hi] that hold the op array:
+ * then it runs after the ops before it were written back, and the ops after
+ * it are copied in after it ran.
+ */
+static bool
+op_hazard(unsigned int cmd, const uint8_t *op, gntdp_domid_t caller, uint64_t lo, uint64_t hi)
+{
+	if (cmd == GNTDP_GNTTABOP_COPY) {
+		const struct gntdp_gnttab_copy *o = (const void *)op;
+
+		return side_hazard(&o->source, (o->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0, caller,
+				   lo, hi) ||
+		       side_hazard(&o->dest, (o->flags & GNTDP_GNTCOPY_DEST_GREF) != 0, caller, lo,
+				   hi);
+	}
+	if (cmd == GNTDP_GNTTABOP_TRANSFER) {
+		const struct gntdp_gnttab_transfer *o = (const void *)op;
+
+		return o->mfn >= lo && o->mfn <= hi;
+	}
+	return false;
+}
+
+/* Write back ops [k, k + n) of the chunk. */
+static void
+write_back(const struct cmd_desc *d, const struct span *sp, uint8_t *priv, unsigned int k,
+	   unsigned int n)
+{
+	for (unsigned int i = k; i < k + n; i++) {
+		uint32_t at = i * d->size;
+
+		if (d->whole)
+			span_copy(sp, at, priv + at, d->size, true);
+		else if (d->status_off != NO_FIELD)
+			span_copy(sp, at + d->status_off, priv + at + d->status_off,
+				  sizeof(int16_t), true);
+	}
+}
+
+/* Run ops [k, k + n) of the chunk through the core. */
+static int
+run(struct caller *c, unsigned int cmd, uint8_t *priv, unsigned int k, unsigned int n)
+{
+	if (cmds[cmd].list_off != NO_FIELD)
+		return run_with_list(c, cmd, priv + k * cmds[cmd].size);
+	return gntdp_gnttab_op(c->ctx, c->domid, cmd, priv + k * cmds[cmd].size, n);
+}
+
+struct call {
+	struct caller c;
+	unsigned int cmd;
+	uint64_t gaddr;
+	unsigned int count;
+	uint64_t lo, hi; /* gfns that hold the op array */
+};
+
+/* Write back the status of hazard transfer @h of the chunk at @addr: its frame may be gone. */
+static int
+transfer_write_back(struct call *k, uint64_t addr, const uint8_t *priv, unsigned int h)
+{
+	const struct cmd_desc *d = &cmds[k->cmd];
+	uint64_t at = addr + (uint64_t)h * d->size + d->status_off;
+	struct span sp;
+	int rc = span_get_section(&k->c, at, sizeof(int16_t), &sp);
+
+	if (rc != 0)
+		return rc;
+	if (sp.len < sizeof(int16_t)) {
+		span_put(&sp);
+		return -EFAULT;
+	}
+	span_copy(&sp, 0, (void *)(uintptr_t)(priv + h * d->size + d->status_off), sizeof(int16_t),
+		  true);
+	span_put(&sp);
+	return 0;
+}
+
+/*
+ * Run the @m fetched ops of the chunk at @addr (held in @sp): the ops before
+ * the first hazard in one core call, written back, then the hazard alone.
+ * *@used receives how many ran. Returns 0, -EFAULT (a write-back missed the
+ * caller's RAM) or a whole-call error of the core.
+ */
+static int
+run_chunk(struct call *k, struct span *sp, uint64_t addr, uint8_t *priv, unsigned int m,
+	  unsigned int *used)
+{
+	const struct cmd_desc *d = &cmds[k->cmd];
+	unsigned int h = 0;
+	int rc;
+
+	while (h < m && !op_hazard(k->cmd, priv + h * d->size, k->c.domid, k->lo, k->hi))
+		h++;
+	*used = h < m ? h + 1 : m;
+	if (h > 0) {
+		rc = run(&k->c, k->cmd, priv, 0, h);
+		if (rc != 0)
+			return rc;
+		write_back(d, sp, priv, 0, h);
+	}
+	if (h == m)
+		return 0;
+	if (k->cmd == GNTDP_GNTTABOP_TRANSFER) {
+		span_put(sp); /* the frame it gives away may be one of ours: no reference held */
+		rc = run(&k->c, k->cmd, priv, h, 1);
+		return rc != 0 ? rc : transfer_write_back(k, addr, priv, h);
+	}
+	rc = run(&k->c, k->cmd, priv, h, 1);
+	if (rc != 0)
+		return rc;
+	write_back(d, sp, priv, h, 1);
+	return 0;
+}
+
+static int
+hcall_loop(struct call *k)
+{
+	const struct cmd_desc *d = &cmds[k->cmd];
+	_Alignas(8) uint8_t priv[CHUNK_BYTES];
+	unsigned int done = 0;
+
+	while (done < k->count) {
+		unsigned int left = k->count - done, m = left < CHUNK_OPS ? left : CHUNK_OPS, used;
+		uint64_t addr = k->gaddr + (uint64_t)done * d->size;
+		struct span sp;
+		int rc = span_get_section(&k->c, addr, m * d->size, &sp);
+
+		if (rc != 0)
+			return rc;
+		/* Copy in: each byte of the ops is read here, once. */
+		m = sp.len / d->size;
+		span_copy(&sp, 0, priv, m * d->size, false);
+		if (m == 0) {
+			span_put(&sp);
+			return -EFAULT;
+		}
+		TEST_FETCHED(addr, m);
+		rc = run_chunk(k, &sp, addr, priv, m, &used);
+		span_put(&sp);
+		if (rc != 0)
+			return rc;
+		done += used;
+	}
+	return 0;
+}
+
+int
+gntdp_hcall(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, uint64_t gaddr,
+	    unsigned int count)
+{
+	struct call k;
+	uint64_t bytes;
+
+	/* Whole-call checks first, as Xen: nothing of the caller's memory is read before them. */
+	if ((cmd >> 12) != 0 || count > INT_MAX || cmd >= GNTDP_HCALL_NB_CMDS ||
+	    gntdp_gnttab_op_size(cmd) == 0)
+		return gntdp_gnttab_op(ctx, caller, cmd, NULL, count);
+	if (cmds[cmd].single && count != 1)
+		return -EINVAL;
+	if (count == 0)
+		return gntdp_gnttab_op(ctx, caller, cmd, NULL, 0);
+	bytes = (uint64_t)count * cmds[cmd].size;
+	if (gaddr > UINT64_MAX - bytes)
+		return -EFAULT; /* wraps: the first op that does lies outside every physmap */
+	memset(&k, 0, sizeof(k));
+	k.c.ctx = ctx;
+	k.c.domid = caller;
+	k.cmd = cmd;
+	k.gaddr = gaddr;
+	k.count = count;
+	k.lo = gaddr >> GNTDP_PAGE_SHIFT;
+	k.hi = (gaddr + bytes - 1) >> GNTDP_PAGE_SHIFT;
+	return hcall_loop(&k);
+}
+
+/* ---- Ring layout and client side ------------------------------------------- */
+
+#define LINE 64u
+
+static bool
+ring_count_ok(unsigned int n)
+{
+	return n >= 2 && n <= GNTDP_HCALL_RING_MAX_ENTRIES && (n & (n - 1)) == 0;
+}
+
+static size_t
+line_up(size_t n)
+{
+	return (n + LINE - 1) & ~(size_t)(LINE - 1);
+}
+
+size_t
+gntdp_hcall_ring_mem_size(unsigned int sq_entries, unsigned int cq_entries)
+{
+	if (!ring_count_ok(sq_entries) || !ring_count_ok(cq_entries))
+		return 0;
+	return sizeof(struct gntdp_hcall_ring_hdr) +
+	       line_up(sq_entries * sizeof(struct gntdp_hcall_sqe)) +
+	       line_up(cq_entries * sizeof(struct gntdp_hcall_cqe));
+}
+
+int
+gntdp_hcall_ring_format(void *mem, size_t size, unsigned int sq_entries, unsigned int cq_entries)
+{
+	size_t need = gntdp_hcall_ring_mem_size(sq_entries, cq_entries);
+	struct gntdp_hcall_ring_hdr *h = mem;
+
+	if (need == 0 || mem == NULL || ((uintptr_t)mem & (LINE - 1)) != 0 || size < need)
+		return -EINVAL;
+	memset(mem, 0, need);
+	h->version = GNTDP_HCALL_RING_VERSION;
+	h->sq_entries = sq_entries;
+	h->cq_entries = cq_entries;
+	h->sq_off = (uint32_t)sizeof(*h);
+	h->cq_off = (uint32_t)(sizeof(*h) + line_up(sq_entries * sizeof(struct gntdp_hcall_sqe)));
+	h->state = GNTDP_HCALL_RING_LIVE;
+	/* Magic last: a region is a ring only once the rest is in place (pairs with client_init). */
+	__atomic_store_n(&h->magic, GNTDP_HCALL_RING_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+gntdp_hcall_client_init(struct gntdp_hcall_client *c, void *mem, size_t size)
+{
+	struct gntdp_hcall_ring_hdr *h = mem;
+	uint32_t sq, cq, sq_off, cq_off;
+
+	if (c == NULL || mem == NULL || size < sizeof(*h) ||
+	    __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != GNTDP_HCALL_RING_MAGIC ||
+	    h->version != GNTDP_HCALL_RING_VERSION)
+		return -EINVAL;
+	/* Read each field once; check what was read. */
+	sq = h->sq_entries;
+	cq = h->cq_entries;
+	sq_off = h->sq_off;
+	cq_off = h->cq_off;
+	if (!ring_count_ok(sq) || !ring_count_ok(cq) || sq_off < sizeof(*h) ||
+	    (uint64_t)sq_off + (uint64_t)sq * sizeof(struct gntdp_hcall_sqe) > size ||
+	    cq_off < sizeof(*h) ||
+	    (uint64_t)cq_off + (uint64_t)cq * sizeof(struct gntdp_hcall_cqe) > size ||
+	    sq_off % LINE != 0 || cq_off % LINE != 0)
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	c->hdr = h;
+	c->sq = (struct gntdp_hcall_sqe *)(void *)((uint8_t *)mem + sq_off);
+	c->cq = (struct gntdp_hcall_cqe *)(void *)((uint8_t *)mem + cq_off);
+	c->sq_mask = sq - 1;
+	c->cq_mask = cq - 1;
+	c->sq_tail = __atomic_load_n(&h->sq_tail, __ATOMIC_RELAXED);
+	c->sq_head_seen = __atomic_load_n(&h->sq_head, __ATOMIC_ACQUIRE);
+	c->cq_head = __atomic_load_n(&h->cq_head, __ATOMIC_RELAXED);
+	return 0;
+}
+
+unsigned int
+gntdp_hcall_client_submit(struct gntdp_hcall_client *c, const struct gntdp_hcall_sqe *sqes,
+			  unsigned int n)
+{
+	uint32_t size = c->sq_mask + 1, free_slots;
+
+	if (unlikely(__atomic_load_n(&c->hdr->state, __ATOMIC_RELAXED) != GNTDP_HCALL_RING_LIVE))
+		return 0;
+	/* Re-read the worker's head only when the cached one says full (one line fewer). */
+	free_slots = size - (c->sq_tail - c->sq_head_seen);
+	if (free_slots < n) {
+		/* Acquire pairs with the worker's release of sq_head: its reads of the slots are done. */
+		c->sq_head_seen = __atomic_load_n(&c->hdr->sq_head, __ATOMIC_ACQUIRE);
+		free_slots = size - (c->sq_tail - c->sq_head_seen);
+		if (free_slots > size)
+			free_slots = 0; /* our own ring's head is garbage: nothing fits */
+	}
+	if (n > free_slots)
+		n = free_slots;
+	for (unsigned int i = 0; i < n; i++)
+		c->sq[(c->sq_tail + i) & c->sq_mask] = sqes[i];
+	c->sq_tail += n;
+	/* Release pairs with the worker's acquire of sq_tail: the entries are written. */
+	__atomic_store_n(&c->hdr->sq_tail, c->sq_tail, __ATOMIC_RELEASE);
+	return n;
+}
+
+unsigned int
+gntdp_hcall_client_reap(struct gntdp_hcall_client *c, struct gntdp_hcall_cqe *cqes,
+			unsigned int n)
+{
+	/* Acquire pairs with the worker's release of cq_tail: the entries are written. */
+	uint32_t tail = __atomic_load_n(&c->hdr->cq_tail, __ATOMIC_ACQUIRE);
+	uint32_t avail = tail - c->cq_head;
+
+	if (avail > c->cq_mask + 1)
+		avail = 0; /* not a tail the worker wrote: take nothing */
+	if (n > avail)
+		n = avail;
+	for (unsigned int i = 0; i < n; i++)
+		cqes[i] = c->cq[(c->cq_head + i) & c->cq_mask];
+	c->cq_head += n;
+	/* Release pairs with the worker's acquire of cq_head: our reads are done. */
+	if (n > 0)
+		__atomic_store_n(&c->hdr->cq_head, c->cq_head, __ATOMIC_RELEASE);
+	return n;
+}
+
+bool
+gntdp_hcall_client_arm_wakeup(struct gntdp_hcall_client *c)
+{
+	__atomic_store_n(&c->hdr->wakeup, 1u, __ATOMIC_RELAXED);
+	/* Full fence: the flag is visible before we look at the tail (pairs with the worker's). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&c->hdr->cq_tail, __ATOMIC_ACQUIRE) != c->cq_head;
+}
+
+bool
+gntdp_hcall_client_disabled(const struct gntdp_hcall_client *c, uint32_t *reason)
+{
+	bool off = __atomic_load_n(&c->hdr->state, __ATOMIC_ACQUIRE) != GNTDP_HCALL_RING_LIVE;
+
+	if (reason != NULL)
+		*reason = off ? __atomic_load_n(&c->hdr->reason, __ATOMIC_RELAXED)
+			      : GNTDP_HCALL_REASON_NONE;
+	return off;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An independent model of Xen's grant tables for the fuzz harness
+ * (fuzz_batch.c): domains, their physmaps and frames (with a byte-exact
+ * shadow of every frame), the shared entries as the guest and Xen write
+ * them, active entries with Xen's four pin counters, and mappings.
+ *
+ * Written from Xen's semantics (shared/spec/xen-grant-semantics.md and
+ * xen/common/grant_table.c) plus the deviations docs/semantics.md
+ * documents, never from gntdp's code: the model calls nothing in gnttab/.
+ * Each op runs Xen's algorithm on the model step by step and yields the
+ * status Xen would write; the harness compares it with gntdp's.
+ *
+ * Where gntdp is known to differ from Xen today (an open class of issue 9),
+ * the model names the exact alternative it accepts (struct m_alt); nowhere
+ * does it accept "any status".
+ *
+ * v1 tables only. A table format is a row of m_fmts (entries per frame)
+ * and of the harness's fmt_rows (how to read gntdp's table into m_entry);
+ * v2 adds its rows, its fields to struct m_entry (64-bit frame, sub-page
+ * window, transitive target, the separate status word) and its cases to
+ * set_status()/acquire_copy(); each domain names its format in version.
+ */
+#ifndef FUZZ_MODEL_H
+#define FUZZ_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gntdp/xen_grant_table.h>
+
+#define M_MAX_DOMS 16	 /* model domains ever created in one input, zombies included */
+#define M_MAX_GFNS 64	 /* largest p2m_size the harness configures */
+#define M_MAX_GF 4	 /* largest max_grant_frames the harness configures */
+#define M_MAX_ENTRIES (M_MAX_GF * GNTDP_GRANT_ENTRIES_PER_FRAME_V1)
+#define M_MAX_FRAMES 256 /* model frames ever created in one input */
+#define M_MAX_MAPS 2048	 /* live mappings, all callers together */
+
+/* What a physmap slot holds. */
+enum m_slot_kind {
+	SLOT_EMPTY = 0,
+	SLOT_PAGE,     /* a page the domain owns: its RAM or one transferred to it */
+	SLOT_GRANT_RO, /* a read-only host mapping of a granted frame */
+	SLOT_GRANT_RW, /* a writable host mapping of a granted frame */
+};
+
+struct m_slot {
+	uint8_t kind;
+	int16_t fid; /* frame id, -1 when empty */
+};
+
+/* One 4 KiB frame and its shadow. */
+struct m_frame {
+	bool live;
+	uint8_t *ptr; /* where gntdp keeps it (learned once, at creation) */
+	uint8_t data[GNTDP_PAGE_SIZE];
+};
+
+/* Xen's active entry: the four pin counters of grant_table.c, the grantee and the frame. */
+struct m_act {
+	uint32_t hstr, hstw, devr, devw;
+	gntdp_domid_t domid;
+	int16_t fid;
+};
+
+/* A v1 shared entry as it must read in guest memory, GTF_reading/writing included. */
+struct m_entry {
+	uint16_t flags;
+	gntdp_domid_t domid;
+	uint32_t frame;
+};
+
+/* What the model needs of each grant-table format, by version. */
+struct m_fmt {
+	uint32_t entries_per_frame;
+};
+extern const struct m_fmt m_fmts[3];
+
+struct m_dom {
+	bool used;
+	uint8_t version; /* index into m_fmts */
+	bool alive; /* false: destroyed (a zombie while others still map its grants) */
+	gntdp_domid_t id;
+	bool priv;
+	uint32_t nr_frames, p2m_size, max_gf, nr_gf, max_handles, owned;
+	struct m_slot p2m[M_MAX_GFNS];
+	struct m_entry ent[M_MAX_ENTRIES];
+	struct m_act act[M_MAX_ENTRIES];
+};
+
+/* A live mapping (maptrack entry) of caller on granter's ref. */
+struct m_map {
+	int caller, granter; /* model domain indexes */
+	uint32_t ref, handle, flags, parts;
+	int16_t fid;
+};
+
+struct model {
+	struct m_dom dom[M_MAX_DOMS];
+	unsigned int nb_dom;
+	struct m_frame frame[M_MAX_FRAMES];
+	unsigned int nb_frame;
+	struct m_map map[M_MAX_MAPS];
+	unsigned int nb_map;
+	/* Entries where DEV_ROLLBACK_PRESET may apply since the last m_preset_clear(). */
+	struct m_ref {
+		int gi;
+		uint32_t ref;
+	} preset_w[16];
+	unsigned int nb_preset_w;
+};
+
+extern struct model M;
+
+/*
+ * A second answer the model accepts for one op, because gntdp differs
+ * from Xen there today. Each names the open class of issue 9; when that
+ * class is fixed, delete its use and the model is exact again.
+ */
+enum m_dev {
+	DEV_NONE = 0,
+	DEV_HIGH_GMFN,	     /* class 1: frame-mode gmfn with bit 63 set acts on the low gfn */
+	DEV_UNMAP_TYPE,	     /* class 2: unmap needs the slot's ro/rw to match the handle's */
+	DEV_XSA500_ORDER,    /* class 3: general_error before the frame lookup's bad_page */
+	DEV_ZOMBIE_DOMID,    /* class 6: a zombie's domid can be created again */
+	DEV_NULL_OPS_EINVAL, /* class 5: ops NULL gives -EINVAL (Xen: -EFAULT) */
+	DEV_ROLLBACK_PRESET, /* class 4: a failed read-only first pin clears a guest's GTF_writing */
+};
+
+const char *m_dev_name(enum m_dev d);
+
+/* ---- Domains and frames ---------------------------------------------------- */
+
+void m_reset(void);
+/* A new domain, its RAM at gfn 0..nr_frames-1 (zero-filled shadows). Index, or -1 if full. */
+int m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size,
+		 uint32_t max_gf, uint32_t maptrack_frames);
+/* The live domain named id (DOMID_SELF is not translated), or -1. */
+int m_dom_by_id(gntdp_domid_t id);
+/* A destroyed domain named id that others still map (a zombie). */
+bool m_zombie(gntdp_domid_t id);
+/* Destroy: its mappings of others' grants go; mappings of its grants stay. */
+void m_dom_destroy(int di);
+/* Live mappings held by caller ci. */
+unsigned int m_nb_maps(int ci);
+struct m_map *m_map_find(int ci, uint32_t handle);
+/* Whether ref of di has a pin (the guest must not touch GTF_reading/writing then). */
+bool m_pinned(int di, uint32_t ref);
+/* DEV_ROLLBACK_PRESET: may (gi, ref) lack a GTF_writing the model keeps? */
+bool m_preset_pending(int gi, uint32_t ref);
+void m_preset_clear(void);
+/* Entries in di's table now. */
+uint32_t m_nr_entries(int di);
+/* Entries with a non-zero pin in di's table. */
+uint32_t m_pinned_entries(int di);
+
+/* ---- Guest side (gntdp_guest_*; results are gntdp's documented contract) ---- */
+
+int m_guest_grant(int di, uint32_t ref, uint16_t type_flags, gntdp_domid_t grantee,
+		  uint32_t frame);
+int m_guest_end_access(int di, uint32_t ref);
+int m_guest_set_readonly(int di, uint32_t ref);
+void m_guest_set_writable(int di, uint32_t ref);
+/* end_transfer: 0 and the gfn in *frame, -ENOENT, -EINVAL. */
+int m_guest_end_transfer(int di, uint32_t ref, uint32_t *frame);
+/*
+ * A hostile raw write of the whole entry, except that GTF_reading/writing
+ * stay as they are while the entry is pinned (Xen owns them then); on an
+ * entry nobody pins the guest may preset them.
+ */
+void m_guest_raw(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_t frame);
+/* The guest writes len bytes of buf at off of its gfn, if it may. True if written. */
+bool m_guest_write(int di, uint64_t gfn, uint32_t off, uint32_t len, const uint8_t *buf);
+
+/* ---- Ops: each runs Xen's steps on the model and returns Xen's status ------------ */
+
+/*
+ * map_grant_ref. On okay the pin, the flags and the host slot are in the
+ * model; the caller adds the mapping with m_map_add() once it knows the
+ * handle. *fid: the mapped frame, *gi: the granter.
+ */
+int16_t m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid, int *gi);
+void m_map_add(int ci, int gi, const struct gntdp_gnttab_map_grant_ref *op, uint32_t handle,
+	       int16_t fid);
+
+/* unmap_grant_ref, in two steps so that an accepted alternative leaves the model intact. */
+struct m_unmap_plan {
+	int16_t st;
+	enum m_dev alt_dev; /* DEV_NONE: no alternative */
+	int16_t alt_st;
+	struct m_map *map;
+	uint32_t gone;	/* GNTMAP_HOST_MAP / GNTMAP_DEVICE_MAP parts removed on okay */
+	uint64_t gfn;	/* the host slot removed */
+};
+struct m_unmap_plan m_unmap_plan(int ci, const struct gntdp_gnttab_unmap_grant_ref *op);
+void m_unmap_apply(const struct m_unmap_plan *p);
+
+/*
+ * copy: Xen's steps with transient pins (taken and dropped within the op,
+ * which is what any holding scheme looks like to a single caller between
+ * guest actions). On okay the bytes move in the shadow. *alt is the
+ * accepted alternative status and *dev why (DEV_NONE: none); *src_ref etc.
+ * report the grant sides that acquired (for the persistent-cache leniency).
+ */
+struct m_copy_res {
+	int16_t st;
+	enum m_dev dev;
+	int16_t alt;
+	int src_gi, dst_gi; /* granter of a gref side that acquired, or -1 */
+};
+struct m_copy_res m_copy(int ci, const struct gntdp_gnttab_copy *op);
+
+int16_t m_transfer(int ci, const struct gntdp_gnttab_transfer *op);
+int16_t m_setup_table(int ci, const struct gntdp_gnttab_setup_table *op);
+/* query_size; on okay *nr and *max are the answers. */
+int16_t m_query_size(int ci, gntdp_domid_t dom, uint32_t *nr, uint32_t *max);
+int16_t m_dump_table(int ci, gntdp_domid_t dom);
+
+#endif /* FUZZ_MODEL_H */
