@@ -1826,6 +1826,7 @@ struct tr_arg {
 	struct gntdp_gnttab_ctx *ctx;
 	uint64_t seed;
 	int role; /* 0: caller copies; 1: origin guest toggles; 2: intermediate guest toggles */
+	unsigned int slot; /* copier: its own 128-byte range of every frame (no data race) */
 };
 
 static int
@@ -1850,6 +1851,10 @@ tr_copy(struct tr_arg *a, uint64_t *s)
 
 		memset(&ops[i], 0, sizeof(ops[i]));
 		ops[i].len = 64;
+		/* Each copier reads and writes only its own bytes of every frame: two
+		 * copiers into one frame would be a data race of the test, not of gntdp. */
+		ops[i].source.offset = (uint16_t)(a->slot * 128);
+		ops[i].dest.offset = (uint16_t)(a->slot * 128);
 		if (to_grant) {
 			ops[i].flags = GNTDP_GNTCOPY_DEST_GREF;
 			ops[i].dest.u.ref = ref;
@@ -2016,7 +2021,7 @@ test_transitive_race(void)
 	}
 	for (int t = 0; t < 4; t++) {
 		args[t] = (struct tr_arg){.sh = &sh, .seed = 0x5eed0000ULL + (uint64_t)t,
-					  .role = t < 2 ? 0 : t - 1};
+					  .role = t < 2 ? 0 : t - 1, .slot = (unsigned int)t};
 		if (gntdp_gnttab_ctx_create(sh.gt, NULL, &args[t].ctx) != 0)
 			return 1;
 		pthread_create(&th[t], NULL, tr_main, &args[t]);
@@ -2043,6 +2048,7 @@ struct vr_arg {
 	struct tr_shared *sh;
 	struct gntdp_gnttab_ctx *ctx;
 	uint64_t seed;
+	unsigned int slot; /* its own 64-byte range of the destination frame */
 };
 
 static bool
@@ -2089,6 +2095,7 @@ vr_backend(void *arg)
 		c.source.domid = TR_O;
 		c.dest.domid = GNTDP_DOMID_SELF;
 		c.dest.u.gmfn = 1;
+		c.dest.offset = (uint16_t)(a->slot * 64); /* see tr_copy: no data race */
 		c.len = 32;
 		if (gntdp_gnttab_op(a->ctx, TR_C, GNTDP_GNTTABOP_COPY, &c, 1) != 0 ||
 		    !vr_status_ok(c.status)) {
@@ -2145,7 +2152,8 @@ test_version_race(void)
 		gntdp_gnttab_op(gctx, TR_O, GNTDP_GNTTABOP_SET_VERSION, &sv, 1);
 	}
 	for (int t = 0; t < 2; t++) {
-		args[t] = (struct vr_arg){.sh = &sh, .seed = 0xfeed00ULL + (uint64_t)t};
+		args[t] = (struct vr_arg){.sh = &sh, .seed = 0xfeed00ULL + (uint64_t)t,
+					  .slot = (unsigned int)t};
 		if (gntdp_gnttab_ctx_create(sh.gt, NULL, &args[t].ctx) != 0)
 			return 1;
 		pthread_create(&th[t], NULL, vr_backend, &args[t]);
