@@ -322,6 +322,17 @@ static void
 write_back(const struct cmd_desc *d, const struct span *sp, uint8_t *priv, unsigned int k,
 	   unsigned int n)
 {
+	const uint32_t in = (uint32_t)(sp->addr & (GNTDP_PAGE_SIZE - 1));
+
+	/* Common case: statuses only, every op in the span's first frame; one base pointer. */
+	if (!d->whole && d->status_off != NO_FIELD && in + (k + n) * d->size <= GNTDP_PAGE_SIZE) {
+		uint8_t *g = sp->pg[0]->va + in;
+
+		for (unsigned int i = k; i < k + n; i++)
+			memcpy(g + i * d->size + d->status_off, priv + i * d->size + d->status_off,
+			       sizeof(int16_t));
+		return;
+	}
 	for (unsigned int i = k; i < k + n; i++) {
 		uint32_t at = i * d->size;
 
