@@ -28,7 +28,7 @@ trap 'rm -rf "$scratch"' EXIT INT TERM
 # name | description | perl substitution applied to gnttab/*.c
 BUGS='A|read-only check dropped|s/(if \(flags & GNTDP_GTF_READONLY\))(\s*)return GNTDP_GNTST_GENERAL_ERROR;/$1$2;/g
 B|grantee-domid check dropped|s/\|\| WORD_DOMID\(old\) != ldomid\)/|| 0)/g
-C|copy source offset ignored|s/spg->va \+ src\.offset/spg->va/g
+C|copy source offset ignored|s/(->va) \+ src\.offset/$1/g
 D|unmap dev_bus_addr unchecked (XSA-224)|s/ && dev_bus_addr != act->page->iova\)/ \&\& 0)/g'
 
 # copy NAME: a scratch copy of the tree without build outputs.
