@@ -11,6 +11,11 @@
  * exactly the next expected user_data: a duplicate, a loss or a reordering
  * shows up at once as a mismatch.
  *
+ * With [queues] interface = hcall a queue is a hypercall ring instead: the
+ * burst goes into the backend's own RAM as op arrays, one hypercall per run
+ * of one command, and each op's status is read back from there (hc_submit,
+ * hc_reap); everything after that is the same per-op completion handling.
+ *
  * Latency is the TSC at the completion burst minus the TSC at the submit
  * burst of the same request: both ends stamp once per burst, which is when
  * the requests become visible and when the client sees them done.
@@ -409,13 +414,169 @@ complete_one(struct bench *b, struct client *c, struct cqueue *cq, const struct 
 		verify_effect(b, c, cq, seq, sl, cpl);
 }
 
+/* ---- hypercall ring (interface = hcall) ---- */
+
+/*
+ * A hypercall's user_data: the sequence number of its first op and its op
+ * count. Completions must come back in submission order, so each must carry
+ * exactly the next expected sequence number and the count that was posted
+ * at that slot: a lost, duplicated or reordered hypercall is a mismatch.
+ */
+#define HC_USER_DATA(seq, n) (((uint64_t)(n) << 48) | ((seq) & ((1ull << 48) - 1)))
+
+/* One op as it lies in the op array: the commands gntdp-bench issues. */
+union hc_op {
+	struct gntdp_gnttab_copy copy;
+	struct gntdp_gnttab_map_grant_ref map;
+	struct gntdp_gnttab_unmap_grant_ref unmap;
+};
+_Static_assert(sizeof(union hc_op) == HC_OP_STRIDE, "HC_OP_STRIDE is the largest op");
+
+static size_t
+hc_op_size(uint8_t cmd)
+{
+	return cmd == GNTDP_GNTTABOP_COPY	       ? sizeof(struct gntdp_gnttab_copy)
+	       : cmd == GNTDP_GNTTABOP_MAP_GRANT_REF ? sizeof(struct gntdp_gnttab_map_grant_ref)
+						     : sizeof(struct gntdp_gnttab_unmap_grant_ref);
+}
+
+/* Copy between the client and its op-array area (guest memory, frame by frame). */
+static inline void
+hc_guest_io(const struct cqueue *cq, size_t off, void *buf, size_t len, bool write)
+{
+	while (len > 0) {
+		size_t in = off & (GNTDP_PAGE_SIZE - 1), n = GNTDP_PAGE_SIZE - in;
+		uint8_t *g = cq->arr[off >> GNTDP_PAGE_SHIFT] + in;
+
+		n = n < len ? n : len;
+		if (write)
+			memcpy(g, buf, n);
+		else
+			memcpy(buf, g, n);
+		off += n;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+}
+
+/*
+ * Post n requests (sequence numbers cq->head - n ..) as hypercalls: one per
+ * run of the same command that does not wrap the slot ring, so a burst of
+ * one command is one hypercall. Each op goes into the backend's own RAM at
+ * its slot's place with status HC_STATUS_UNSET. Returns the ops posted.
+ */
+static unsigned int
+hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
+{
+	struct gntdp_hcall_sqe sqes[BENCH_MAX_BURST];
+	uint64_t seq0 = cq->head - n;
+	unsigned int mask = cq->depth - 1, nb = 0, i = 0, k, done = 0;
+
+	while (i < n) {
+		unsigned int s0 = (unsigned int)((seq0 + i) & mask), j = i;
+		uint8_t cmd = reqs[i].cmd;
+		size_t sz = hc_op_size(cmd);
+
+		while (j < n && reqs[j].cmd == cmd && s0 + (j - i) <= mask)
+			j++;
+		for (unsigned int o = i; o < j; o++) {
+			union hc_op op;
+			struct slot *sl = &cq->slots[(seq0 + o) & mask];
+
+			memcpy(&op, &reqs[o].op, sz);
+			if (cmd == GNTDP_GNTTABOP_COPY)
+				op.copy.status = HC_STATUS_UNSET;
+			else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF)
+				op.map.status = HC_STATUS_UNSET;
+			else
+				op.unmap.status = HC_STATUS_UNSET;
+			hc_guest_io(cq, (size_t)s0 * HC_OP_STRIDE + (o - i) * sz, &op, sz, true);
+			sl->cmd = cmd;
+			sl->call_n = 0;
+		}
+		cq->slots[s0].call_n = (uint16_t)(j - i);
+		sqes[nb++] = (struct gntdp_hcall_sqe){
+			.user_data = HC_USER_DATA(seq0 + i, j - i),
+			.gaddr = cq->arr_gaddr + (uint64_t)s0 * HC_OP_STRIDE,
+			.cmd = cmd,
+			.count = j - i,
+		};
+		i = j;
+	}
+	k = gntdp_dp_hcall_submit_burst(cq->hc, sqes, nb);
+	for (unsigned int c = 0; c < k; c++)
+		done += sqes[c].count;
+	cq->hc_calls += k;
+	return done;
+}
+
+static unsigned int
+hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
+{
+	struct gntdp_hcall_cqe cqes[BENCH_MAX_BURST];
+	unsigned int n = gntdp_dp_hcall_reap_burst(cq->hc, cqes, BENCH_MAX_BURST), ops = 0;
+	unsigned int mask = cq->depth - 1;
+	uint64_t tsc;
+
+	if (n == 0)
+		return 0;
+	tsc = rte_rdtsc();
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t seq0 = cq->tail;
+		unsigned int s0 = (unsigned int)(seq0 & mask);
+		unsigned int cnt = cq->slots[s0].call_n;
+		uint8_t cmd = cq->slots[s0].cmd;
+		size_t sz = hc_op_size(cmd);
+
+		cq->hc_done++;
+		if (unlikely(cq->head == cq->tail || cnt == 0 ||
+			     cqes[i].user_data != HC_USER_DATA(seq0, cnt))) {
+			c->st.dup_or_unknown++;
+			record_error(c,
+				     "queue %u: hypercall completion user_data %#" PRIx64
+				     ", expected seq %" PRIu64 " count %u",
+				     cq->qid, cqes[i].user_data, seq0, cnt);
+			continue;
+		}
+		if (unlikely(cqes[i].rc != 0))
+			record_error(c, "queue %u: hypercall at seq %" PRIu64 " returned %d",
+				     cq->qid, seq0, cqes[i].rc);
+		for (unsigned int o = 0; o < cnt; o++) {
+			union hc_op op;
+			struct gntdp_dp_cpl cpl = {
+				.user_data = USER_DATA(cq->qid, cq->tail),
+				.cmd = cmd,
+				.rc = cqes[i].rc,
+			};
+
+			/* What the worker wrote back into the caller's memory. */
+			hc_guest_io(cq, (size_t)s0 * HC_OP_STRIDE + o * sz, &op, sz, false);
+			if (cmd == GNTDP_GNTTABOP_COPY) {
+				cpl.status = op.copy.status;
+			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
+				cpl.status = op.map.status;
+				cpl.out.map.handle = op.map.handle;
+				cpl.out.map.dev_bus_addr = op.map.dev_bus_addr;
+			} else {
+				cpl.status = op.unmap.status;
+			}
+			complete_one(b, c, cq, &cpl, tsc, measuring);
+		}
+		ops += cnt;
+	}
+	return ops;
+}
+
 static unsigned int
 reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 {
 	struct gntdp_dp_cpl *cpls = c->cpls;
-	unsigned int n = gntdp_dp_complete_burst(cq->q, cpls, BENCH_MAX_BURST);
+	unsigned int n;
 	uint64_t tsc;
 
+	if (cq->hc != NULL)
+		return hc_reap(b, c, cq, measuring);
+	n = gntdp_dp_complete_burst(cq->q, cpls, BENCH_MAX_BURST);
 	if (n == 0)
 		return 0;
 	tsc = rte_rdtsc();
@@ -527,7 +688,8 @@ client_loop(void *arg)
 			if (ph == PH_MEASURE && budget > 0 && budget - posted_measure < n)
 				n = (unsigned int)(budget - posted_measure);
 			n = build_burst(b, cq, reqs, n, tsc);
-			k = gntdp_dp_submit_burst(cq->q, reqs, n);
+			k = cq->hc != NULL ? hc_submit(cq, reqs, n)
+					   : gntdp_dp_submit_burst(cq->q, reqs, n);
 			c->st.posted += k;
 			p.posted += k;
 			if (ph == PH_MEASURE)
@@ -716,8 +878,29 @@ collect(struct bench *b, struct run_result *r)
 			snprintf(r->first_error, sizeof(r->first_error), "%s", c->first_error);
 	}
 	r->elapsed_s = t1 > t0 ? tsc_s(b, t1 - t0) : 0;
-	for (unsigned int i = 0; i < b->nb_q; i++)
-		r->lost += b->cq[i].head - b->cq[i].tail;
+	for (unsigned int i = 0; i < b->nb_q; i++) {
+		const struct cqueue *cq = &b->cq[i];
+		struct gntdp_dp_hcall_info hi;
+
+		r->lost += cq->head - cq->tail;
+		if (cq->hc != NULL && gntdp_dp_hcall_info(cq->hc, &hi) == 0) {
+			r->hc_calls += hi.calls;
+			r->hc_ops += hi.ops;
+		}
+		/* Hypercalls: the ring counted as many as were posted and reaped, and no op more. */
+		if (cq->hc != NULL && gntdp_dp_hcall_info(cq->hc, &hi) == 0 &&
+		    (hi.calls != cq->hc_calls || hi.calls != cq->hc_done || hi.ops != cq->head ||
+		     hi.disabled)) {
+			r->tot.dup_or_unknown++;
+			if (r->first_error[0] == '\0')
+				snprintf(r->first_error, sizeof(r->first_error),
+					 "queue %u: ring counted %" PRIu64 " hypercalls of %" PRIu64
+					 " ops (disabled %d); client posted %" PRIu64
+					 ", reaped %" PRIu64 " of %" PRIu64 " ops",
+					 cq->qid, hi.calls, hi.ops, hi.disabled, cq->hc_calls,
+					 cq->hc_done, cq->head);
+		}
+	}
 	r->cache_hits = b->dps1.cache_hits - b->dps0.cache_hits;
 	r->cache_misses = b->dps1.cache_misses - b->dps0.cache_misses;
 	r->batches = b->dps1.batches - b->dps0.batches;
