@@ -440,6 +440,21 @@ hc_op_size(uint8_t cmd)
 						     : sizeof(struct gntdp_gnttab_unmap_grant_ref);
 }
 
+/* [off, off + len) of the op-array area lies in one frame. */
+static inline bool
+hc_in_frame(size_t off, size_t len)
+{
+	return (off & (GNTDP_PAGE_SIZE - 1)) + len <= GNTDP_PAGE_SIZE;
+}
+
+/* Host address of byte off of the op-array area (ops lie at multiples of 8: aligned). */
+static inline union hc_op *
+hc_at(const struct cqueue *cq, size_t off)
+{
+	return (union hc_op *)(void *)(cq->arr[off >> GNTDP_PAGE_SHIFT] +
+				       (off & (GNTDP_PAGE_SIZE - 1)));
+}
+
 /* Copy between the client and its op-array area (guest memory, frame by frame). */
 static inline void
 hc_guest_io(const struct cqueue *cq, size_t off, void *buf, size_t len, bool write)
@@ -480,17 +495,25 @@ hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
 		while (j < n && reqs[j].cmd == cmd && s0 + (j - i) <= mask)
 			j++;
 		for (unsigned int o = i; o < j; o++) {
-			union hc_op op;
+			union hc_op tmp, *g;
 			struct slot *sl = &cq->slots[(seq0 + o) & mask];
+			size_t off = (size_t)s0 * HC_OP_STRIDE + (o - i) * sz;
+			bool in_frame = hc_in_frame(off, sz);
 
-			memcpy(&op, &reqs[o].op, sz);
-			if (cmd == GNTDP_GNTTABOP_COPY)
-				op.copy.status = HC_STATUS_UNSET;
-			else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF)
-				op.map.status = HC_STATUS_UNSET;
-			else
-				op.unmap.status = HC_STATUS_UNSET;
-			hc_guest_io(cq, (size_t)s0 * HC_OP_STRIDE + (o - i) * sz, &op, sz, true);
+			/* Straight into guest memory unless the op crosses a frame. */
+			g = in_frame ? hc_at(cq, off) : &tmp;
+			if (cmd == GNTDP_GNTTABOP_COPY) {
+				g->copy = reqs[o].op.copy;
+				g->copy.status = HC_STATUS_UNSET;
+			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
+				g->map = reqs[o].op.map;
+				g->map.status = HC_STATUS_UNSET;
+			} else {
+				g->unmap = reqs[o].op.unmap;
+				g->unmap.status = HC_STATUS_UNSET;
+			}
+			if (!in_frame)
+				hc_guest_io(cq, off, &tmp, sz, true);
 			sl->cmd = cmd;
 			sl->call_n = 0;
 		}
@@ -542,7 +565,9 @@ hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 			record_error(c, "queue %u: hypercall at seq %" PRIu64 " returned %d",
 				     cq->qid, seq0, cqes[i].rc);
 		for (unsigned int o = 0; o < cnt; o++) {
-			union hc_op op;
+			union hc_op tmp;
+			const union hc_op *g;
+			size_t off = (size_t)s0 * HC_OP_STRIDE + o * sz;
 			struct gntdp_dp_cpl cpl = {
 				.user_data = USER_DATA(cq->qid, cq->tail),
 				.cmd = cmd,
@@ -550,15 +575,20 @@ hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 			};
 
 			/* What the worker wrote back into the caller's memory. */
-			hc_guest_io(cq, (size_t)s0 * HC_OP_STRIDE + o * sz, &op, sz, false);
-			if (cmd == GNTDP_GNTTABOP_COPY) {
-				cpl.status = op.copy.status;
-			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
-				cpl.status = op.map.status;
-				cpl.out.map.handle = op.map.handle;
-				cpl.out.map.dev_bus_addr = op.map.dev_bus_addr;
+			if (hc_in_frame(off, sz)) {
+				g = hc_at(cq, off);
 			} else {
-				cpl.status = op.unmap.status;
+				hc_guest_io(cq, off, &tmp, sz, false);
+				g = &tmp;
+			}
+			if (cmd == GNTDP_GNTTABOP_COPY) {
+				cpl.status = g->copy.status;
+			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
+				cpl.status = g->map.status;
+				cpl.out.map.handle = g->map.handle;
+				cpl.out.map.dev_bus_addr = g->map.dev_bus_addr;
+			} else {
+				cpl.status = g->unmap.status;
 			}
 			complete_one(b, c, cq, &cpl, tsc, measuring);
 		}
