@@ -196,31 +196,38 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
  * Worth about half of the client's cycles per request at 64 B (the client
  * must stay well under the worker's ~40 ns per request to measure it).
  */
+static inline const struct gntdp_dp_req *
+copy_slot(struct bench *b, struct cqueue *cq, uint64_t seq, uint64_t tsc, uint16_t *len_out)
+{
+	const struct scenario *sc = &b->sc;
+	unsigned int s = (unsigned int)(seq & (cq->depth - 1));
+	bool gg = sc->pct_gref_to_gref == 100 || b->gg_tab[seq % 100];
+	uint16_t len = sc->nb_sizes == 1 ? sc->copy_sizes[0] : sc->copy_sizes[seq % sc->nb_sizes];
+	struct slot *sl = &cq->slots[s];
+
+	sl->tsc = tsc;
+	sl->expect = GNTDP_GNTST_OKAY;
+	sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
+	sl->len = len;
+	sl->off = sc->dst_offset;
+	if (sc->verify)
+		poison_range(gg ? cq->fr[s].rx : cq->fr[s].bf, sl->off, len);
+	*len_out = len;
+	return &cq->tmpl[gg ? s : cq->depth + s];
+}
+
 static unsigned int
 build_copies(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n,
 	     uint64_t tsc)
 {
-	const struct scenario *sc = &b->sc;
-	unsigned int mask = cq->depth - 1;
-	bool all_gg = sc->pct_gref_to_gref == 100, one_size = sc->nb_sizes == 1;
 
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t seq = cq->head + i;
-		unsigned int s = (unsigned int)(seq & mask);
-		bool gg = all_gg || b->gg_tab[seq % 100];
-		uint16_t len = one_size ? sc->copy_sizes[0] : sc->copy_sizes[seq % sc->nb_sizes];
-		struct slot *sl = &cq->slots[s];
+		uint16_t len;
 
-		reqs[i] = cq->tmpl[gg ? s : cq->depth + s];
+		reqs[i] = *copy_slot(b, cq, seq, tsc, &len);
 		reqs[i].user_data = USER_DATA(cq->qid, seq);
 		reqs[i].op.copy.len = len;
-		sl->tsc = tsc;
-		sl->expect = GNTDP_GNTST_OKAY;
-		sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
-		sl->len = len;
-		sl->off = sc->dst_offset;
-		if (sc->verify)
-			poison_range(gg ? cq->fr[s].rx : cq->fr[s].bf, sl->off, len);
 	}
 	cq->head += n;
 	return n;
@@ -474,6 +481,32 @@ hc_guest_io(const struct cqueue *cq, size_t off, void *buf, size_t len, bool wri
 	}
 }
 
+/* The hypercall over slots s0 .. s0 + n - 1 (first sequence number seq). */
+static inline void
+hc_call(struct cqueue *cq, struct gntdp_hcall_sqe *sqe, uint64_t seq, unsigned int s0,
+	unsigned int n, uint8_t cmd)
+{
+	cq->slots[s0].call_n = (uint16_t)n;
+	*sqe = (struct gntdp_hcall_sqe){
+		.user_data = HC_USER_DATA(seq, n),
+		.gaddr = cq->arr_gaddr + (uint64_t)s0 * HC_OP_STRIDE,
+		.cmd = cmd,
+		.count = n,
+	};
+}
+
+/* Submit nb hypercalls; returns the ops in those the ring took. */
+static inline unsigned int
+hc_flush(struct cqueue *cq, const struct gntdp_hcall_sqe *sqes, unsigned int nb)
+{
+	unsigned int k = gntdp_dp_hcall_submit_burst(cq->hc, sqes, nb), done = 0;
+
+	for (unsigned int c = 0; c < k; c++)
+		done += sqes[c].count;
+	cq->hc_calls += k;
+	return done;
+}
+
 /*
  * Post n requests (sequence numbers cq->head - n ..) as hypercalls: one per
  * run of the same command that does not wrap the slot ring, so a burst of
@@ -485,7 +518,7 @@ hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
 {
 	struct gntdp_hcall_sqe sqes[BENCH_MAX_BURST];
 	uint64_t seq0 = cq->head - n;
-	unsigned int mask = cq->depth - 1, nb = 0, i = 0, k, done = 0;
+	unsigned int mask = cq->depth - 1, nb = 0, i = 0;
 
 	while (i < n) {
 		unsigned int s0 = (unsigned int)((seq0 + i) & mask), j = i;
@@ -517,20 +550,49 @@ hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
 			sl->cmd = cmd;
 			sl->call_n = 0;
 		}
-		cq->slots[s0].call_n = (uint16_t)(j - i);
-		sqes[nb++] = (struct gntdp_hcall_sqe){
-			.user_data = HC_USER_DATA(seq0 + i, j - i),
-			.gaddr = cq->arr_gaddr + (uint64_t)s0 * HC_OP_STRIDE,
-			.cmd = cmd,
-			.count = j - i,
-		};
+		hc_call(cq, &sqes[nb++], seq0 + i, s0, j - i, cmd);
 		i = j;
 	}
-	k = gntdp_dp_hcall_submit_burst(cq->hc, sqes, nb);
-	for (unsigned int c = 0; c < k; c++)
-		done += sqes[c].count;
-	cq->hc_calls += k;
-	return done;
+	return hc_flush(cq, sqes, nb);
+}
+
+/*
+ * Valid copies only, through the ring: build_copies writing each op from
+ * its slot's template straight into the op array, one hypercall per burst
+ * (two when it wraps the slot ring). Advances cq->head by n; returns the
+ * ops posted.
+ */
+static unsigned int
+hc_post_copies(struct bench *b, struct cqueue *cq, unsigned int n, uint64_t tsc)
+{
+	struct gntdp_hcall_sqe sqes[2];
+	uint64_t seq0 = cq->head;
+	unsigned int mask = cq->depth - 1, nb = 0, i = 0;
+
+	while (i < n) {
+		unsigned int s0 = (unsigned int)((seq0 + i) & mask);
+		unsigned int j = n - i < mask + 1 - s0 ? n : i + mask + 1 - s0;
+
+		for (unsigned int o = i; o < j; o++) {
+			unsigned int s = s0 + (o - i);
+			size_t off = (size_t)s * HC_OP_STRIDE; /* a copy op is HC_OP_STRIDE bytes */
+			bool in_frame = hc_in_frame(off, sizeof(struct gntdp_gnttab_copy));
+			union hc_op tmp, *g = in_frame ? hc_at(cq, off) : &tmp;
+			uint16_t len;
+
+			g->copy = copy_slot(b, cq, seq0 + o, tsc, &len)->op.copy;
+			g->copy.len = len;
+			g->copy.status = HC_STATUS_UNSET;
+			if (!in_frame)
+				hc_guest_io(cq, off, &tmp, sizeof(tmp.copy), true);
+			cq->slots[s].cmd = GNTDP_GNTTABOP_COPY;
+			cq->slots[s].call_n = 0;
+		}
+		hc_call(cq, &sqes[nb++], seq0 + i, s0, j - i, GNTDP_GNTTABOP_COPY);
+		i = j;
+	}
+	cq->head += n;
+	return hc_flush(cq, sqes, nb);
 }
 
 static unsigned int
@@ -717,9 +779,13 @@ client_loop(void *arg)
 			n = burst;
 			if (ph == PH_MEASURE && budget > 0 && budget - posted_measure < n)
 				n = (unsigned int)(budget - posted_measure);
-			n = build_burst(b, cq, reqs, n, tsc);
-			k = cq->hc != NULL ? hc_submit(cq, reqs, n)
-					   : gntdp_dp_submit_burst(cq->q, reqs, n);
+			if (cq->hc != NULL && b->copies_only) {
+				k = hc_post_copies(b, cq, n, tsc);
+			} else {
+				n = build_burst(b, cq, reqs, n, tsc);
+				k = cq->hc != NULL ? hc_submit(cq, reqs, n)
+						   : gntdp_dp_submit_burst(cq->q, reqs, n);
+			}
 			c->st.posted += k;
 			p.posted += k;
 			if (ph == PH_MEASURE)

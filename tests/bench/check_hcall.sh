@@ -5,6 +5,7 @@
 #                JSON "pass"), every completion's effect was checked, and the work went
 #                through the ring: one hypercall per burst of 32 ops, as many ops in the
 #                ring's calls as the client posted;
+#   wrap         bursts of 24 on 64 slots (some split where they wrap the slot ring) pass;
 #   mix          a verified run of every op kind (copies, map/unmap, each invalid kind)
 #                passes the same way (statuses per op read back from guest memory);
 #   queue        the same copy-64 run with interface = queue makes no hypercall;
@@ -66,6 +67,15 @@ elif ! json "$passed and r[\"hypercall_ops\"] == r[\"posted\"] and r[\"maps\"] >
 	bad "mix hcall: JSON is not a verified pass of every op kind"
 else
 	echo "ok   mix hcall: $(grep -E '^ *statuses ' "$tmp/err" | tr -s ' ')"
+fi
+
+# Bursts of 24 on 64 slots: some wrap the slot ring and are split there into two hypercalls.
+run wrap copy-64.ini hcall --burst 24
+if [ "$rc" -ne 0 ] || ! json "$passed and r[\"hypercall_ops\"] == r[\"posted\"] and
+	24 * r[\"hypercalls\"] > r[\"hypercall_ops\"] > 12 * r[\"hypercalls\"]"; then
+	bad "wrap hcall: exit status $rc, or JSON not a verified pass with split hypercalls"
+else
+	echo "ok   wrap hcall: $(grep -E '^ *hypercalls ' "$tmp/err" | tr -s ' ')"
 fi
 
 run queue copy-64.ini queue
