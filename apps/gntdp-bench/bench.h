@@ -17,6 +17,7 @@
 
 #include <gntdp/dataplane.h>
 #include <gntdp/gnttab.h>
+#include <gntdp/hcall.h>
 
 #define BENCH_MAX_SIZES 8
 #define BENCH_MAX_LCORES 64
@@ -34,6 +35,22 @@ enum invalid_kind {
 	INV_BAD_HANDLE,    /* unmap: handle beyond the maptrack limit -> bad_handle */
 	INV_COUNT,
 };
+
+/* [queues] interface: how a client's requests reach the workers. */
+enum bench_interface {
+	BENCH_IF_QUEUE, /* the per-op queue: one gntdp_dp_req per op (gntdp_dp_submit_burst) */
+	BENCH_IF_HCALL, /* the hypercall ring: one submission per run of ops (docs/hcall.md) */
+};
+
+/*
+ * Hypercall mode: slot s of a queue owns bytes [s * HC_OP_STRIDE, (s + 1) *
+ * HC_OP_STRIDE) of the queue's op-array area in the backend's own RAM; a
+ * hypercall over slots s..s+n-1 packs its n ops (of the command's size, at
+ * most HC_OP_STRIDE) from byte s * HC_OP_STRIDE.
+ */
+#define HC_OP_STRIDE 40u /* sizeof(struct gntdp_gnttab_copy), the largest op used */
+/* Written into each op's status before submission: no GNTST_* value, so an op never written back fails. */
+#define HC_STATUS_UNSET INT16_MAX
 
 /* Everything a run is made of. Filled by the config engine: defaults, the INI file, the CLI. */
 struct scenario {
@@ -72,6 +89,7 @@ struct scenario {
 	unsigned int client_lcores[BENCH_MAX_LCORES];
 
 	/* [queues] */
+	int interface; /* enum bench_interface: how requests reach the workers */
 	unsigned int queues_per_backend;
 	unsigned int ring_size; /* request slots per ring, a power of two */
 	unsigned int burst;     /* requests a client posts and a worker takes at once */
@@ -92,6 +110,15 @@ struct scenario {
 	unsigned int pct_invalid;      /* of all requests */
 	uint32_t invalid_mask;         /* bit per enum invalid_kind */
 };
+
+/* Frames of one queue's op-array area (hcall mode; 0 for the per-op queue). */
+static inline uint32_t
+hc_arr_frames(const struct scenario *sc, unsigned int depth)
+{
+	if (sc->interface != BENCH_IF_HCALL)
+		return 0;
+	return (uint32_t)(((uint64_t)depth * HC_OP_STRIDE + GNTDP_PAGE_SIZE - 1) / GNTDP_PAGE_SIZE);
+}
 
 /* ---- config.c ---- */
 struct app_desc;
@@ -200,6 +227,8 @@ struct run_result {
 	double raw_max_gbps;
 	unsigned int raw_rounds;
 	double raw_round_s;
+	uint64_t hc_calls;      /* interface = hcall: hypercalls the rings completed (whole run) */
+	uint64_t hc_ops;        /* and the ops in them */
 	double rtt_before_ns;   /* xcore_rtt_ns() before and after the ring run */
 	double rtt_after_ns;
 	char copy_kernel[32];
@@ -233,7 +262,9 @@ struct slot {
 	uint16_t len;     /* copy length */
 	uint16_t off;     /* destination offset (copies) */
 	uint32_t gfn_idx; /* map/unmap: index of the host gfn */
-	uint32_t rsvd;
+	uint16_t call_n;  /* hcall mode: ops of the hypercall that starts at this slot, else 0 */
+	uint8_t cmd;      /* hcall mode: the op's GNTTABOP_* */
+	uint8_t rsvd;
 };
 
 /* Frames a slot works on, fixed at setup: slot i always uses the same ones. */
@@ -255,7 +286,12 @@ struct pending_unmap {
 
 /* Client side of one data-plane queue: one backend domain's request stream. */
 struct cqueue {
-	struct gntdp_dp_queue *q;
+	struct gntdp_dp_queue *q;   /* interface = queue */
+	struct gntdp_dp_hcall *hc;  /* interface = hcall */
+	uint8_t **arr;              /* hcall: host address of each frame of the op-array area */
+	uint64_t arr_gaddr;         /* hcall: guest address of that area in the backend's RAM */
+	uint64_t hc_calls;          /* hcall: hypercalls posted and completed (exactly-once check) */
+	uint64_t hc_done;
 	unsigned int qid;
 	gntdp_domid_t backend;
 	unsigned int depth; /* slots, a power of two */

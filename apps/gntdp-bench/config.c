@@ -37,6 +37,12 @@ invalid_kind_name(enum invalid_kind k)
 	return (unsigned int)k < INV_COUNT ? invalid_names[k] : "?";
 }
 
+static const char *const interface_names[] = {
+	[BENCH_IF_QUEUE] = "queue",
+	[BENCH_IF_HCALL] = "hcall",
+	NULL,
+};
+
 /* The engine's state, for the checks that run after it (scenario.c, EAL lcores). */
 static const struct app_cfg *bench_cfg;
 
@@ -342,6 +348,9 @@ static const struct app_key keys[] = {
 	APP_DP_KEY_COPY("workers", struct scenario, copy_kernel),
 	LIST("clients", "lcores", client_lcores, nb_clients, lcores, 0, BENCH_MAX_LCORES - 1, NULL,
 	     "client lcore ids (default: the main lcore)"),
+	{.section = "queues", .name = "interface", .type = APP_KT_ENUM, .off = F(interface),
+	 .names = interface_names, .def = "queue",
+	 .help = "queue: one request per op; hcall: one hypercall per burst (docs/hcall.md)"},
 	U("queues", "per_backend", queues_per_backend, 1, 64, "1", "queues per backend"),
 	APP_DP_KEY_RING_SIZE("queues", struct scenario, ring_size),
 	APP_DP_KEY_BURST("queues", struct scenario, burst),
@@ -390,6 +399,7 @@ static const struct app_opt opts[] = {
 	{"cache", 0, "on|off", "workers.cache", "grant cache"},
 	{"clients", 0, "LIST", "clients.lcores", "client lcore ids"},
 	{"queues", 0, "N", "queues.per_backend", "queues per backend"},
+	{"interface", 0, "queue|hcall", "queues.interface", "per-op queue or hypercall ring"},
 	{"ring-size", 0, "N", "queues.ring_size", "slots per ring"},
 	{"burst", 0, "N", "queues.burst", "requests per post and per poll"},
 	{"sizes", 0, "LIST", "ops.copy_sizes", "copy lengths"},
@@ -451,6 +461,10 @@ scenario_validate(const struct scenario *sc)
 	/* A client posts whole bursts only: it needs room for one. */
 	if (depth < sc->burst)
 		return scenario_bad(sc, "queues", "depth", v, "below burst");
+	/* Each in-flight hypercall takes an SQ and a CQ entry; a ring has at most 32768. */
+	if (sc->interface == BENCH_IF_HCALL && depth > GNTDP_HCALL_RING_MAX_ENTRIES)
+		return scenario_bad(sc, "queues", "depth", v,
+				    "above 32768, the most hypercalls a ring holds (interface = hcall)");
 	snprintf(v, sizeof(v), "%u", sc->pct_invalid);
 	if (sc->pct_map_unmap + sc->pct_invalid > 100)
 		return scenario_bad(sc, "ops", "invalid", v, "map_unmap + invalid exceed 100 %");

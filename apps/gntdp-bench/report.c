@@ -186,6 +186,10 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 		"%.1f requests per busy poll, %" PRIu64 " back-pressure events\n",
 		"load", d.client_busy_pct, d.busy_pct,
 		r->busy_polls ? (double)r->win.completed / (double)r->busy_polls : 0, r->ring_full);
+	if (sc->interface == BENCH_IF_HCALL)
+		fprintf(f, "  %-22s %" PRIu64 " calls of %.1f ops (whole run, hypercall ring)\n",
+			"hypercalls", r->hc_calls,
+			r->hc_calls ? (double)r->hc_ops / (double)r->hc_calls : 0);
 	fprintf(f, "  %-22s %.0f ns before the run, %.0f ns after (main lcore <-> worker)\n",
 		"core-to-core RTT", r->rtt_before_ns, r->rtt_after_ns);
 	if (r->raw_gbps > 0)
@@ -287,6 +291,9 @@ report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
 	app_json_u64(&j, "burst", sc->burst);
 	app_json_u64(&j, "depth", sc->depth);
 	app_json_u64(&j, "ring_size", sc->ring_size);
+	app_json_str(&j, "interface", sc->interface == BENCH_IF_HCALL ? "hcall" : "queue");
+	app_json_u64(&j, "hypercalls", r->hc_calls);
+	app_json_u64(&j, "hypercall_ops", r->hc_ops);
 	app_json_bool(&j, "cache", sc->cache);
 	app_json_bool(&j, "verify", sc->verify);
 	app_json_arr(&j, "copy_sizes");

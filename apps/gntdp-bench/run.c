@@ -11,6 +11,11 @@
  * exactly the next expected user_data: a duplicate, a loss or a reordering
  * shows up at once as a mismatch.
  *
+ * With [queues] interface = hcall a queue is a hypercall ring instead: the
+ * burst goes into the backend's own RAM as op arrays, one hypercall per run
+ * of one command, and each op's status is read back from there (hc_submit,
+ * hc_reap); everything after that is the same per-op completion handling.
+ *
  * Latency is the TSC at the completion burst minus the TSC at the submit
  * burst of the same request: both ends stamp once per burst, which is when
  * the requests become visible and when the client sees them done.
@@ -191,31 +196,38 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
  * Worth about half of the client's cycles per request at 64 B (the client
  * must stay well under the worker's ~40 ns per request to measure it).
  */
+static inline const struct gntdp_dp_req *
+copy_slot(struct bench *b, struct cqueue *cq, uint64_t seq, uint64_t tsc, uint16_t *len_out)
+{
+	const struct scenario *sc = &b->sc;
+	unsigned int s = (unsigned int)(seq & (cq->depth - 1));
+	bool gg = sc->pct_gref_to_gref == 100 || b->gg_tab[seq % 100];
+	uint16_t len = sc->nb_sizes == 1 ? sc->copy_sizes[0] : sc->copy_sizes[seq % sc->nb_sizes];
+	struct slot *sl = &cq->slots[s];
+
+	sl->tsc = tsc;
+	sl->expect = GNTDP_GNTST_OKAY;
+	sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
+	sl->len = len;
+	sl->off = sc->dst_offset;
+	if (sc->verify)
+		poison_range(gg ? cq->fr[s].rx : cq->fr[s].bf, sl->off, len);
+	*len_out = len;
+	return &cq->tmpl[gg ? s : cq->depth + s];
+}
+
 static unsigned int
 build_copies(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n,
 	     uint64_t tsc)
 {
-	const struct scenario *sc = &b->sc;
-	unsigned int mask = cq->depth - 1;
-	bool all_gg = sc->pct_gref_to_gref == 100, one_size = sc->nb_sizes == 1;
 
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t seq = cq->head + i;
-		unsigned int s = (unsigned int)(seq & mask);
-		bool gg = all_gg || b->gg_tab[seq % 100];
-		uint16_t len = one_size ? sc->copy_sizes[0] : sc->copy_sizes[seq % sc->nb_sizes];
-		struct slot *sl = &cq->slots[s];
+		uint16_t len;
 
-		reqs[i] = cq->tmpl[gg ? s : cq->depth + s];
+		reqs[i] = *copy_slot(b, cq, seq, tsc, &len);
 		reqs[i].user_data = USER_DATA(cq->qid, seq);
 		reqs[i].op.copy.len = len;
-		sl->tsc = tsc;
-		sl->expect = GNTDP_GNTST_OKAY;
-		sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
-		sl->len = len;
-		sl->off = sc->dst_offset;
-		if (sc->verify)
-			poison_range(gg ? cq->fr[s].rx : cq->fr[s].bf, sl->off, len);
 	}
 	cq->head += n;
 	return n;
@@ -409,13 +421,254 @@ complete_one(struct bench *b, struct client *c, struct cqueue *cq, const struct 
 		verify_effect(b, c, cq, seq, sl, cpl);
 }
 
+/* ---- hypercall ring (interface = hcall) ---- */
+
+/*
+ * A hypercall's user_data: the sequence number of its first op and its op
+ * count. Completions must come back in submission order, so each must carry
+ * exactly the next expected sequence number and the count that was posted
+ * at that slot: a lost, duplicated or reordered hypercall is a mismatch.
+ */
+#define HC_USER_DATA(seq, n) (((uint64_t)(n) << 48) | ((seq) & ((1ull << 48) - 1)))
+
+/* One op as it lies in the op array: the commands gntdp-bench issues. */
+union hc_op {
+	struct gntdp_gnttab_copy copy;
+	struct gntdp_gnttab_map_grant_ref map;
+	struct gntdp_gnttab_unmap_grant_ref unmap;
+};
+_Static_assert(sizeof(union hc_op) == HC_OP_STRIDE, "HC_OP_STRIDE is the largest op");
+
+static size_t
+hc_op_size(uint8_t cmd)
+{
+	return cmd == GNTDP_GNTTABOP_COPY	       ? sizeof(struct gntdp_gnttab_copy)
+	       : cmd == GNTDP_GNTTABOP_MAP_GRANT_REF ? sizeof(struct gntdp_gnttab_map_grant_ref)
+						     : sizeof(struct gntdp_gnttab_unmap_grant_ref);
+}
+
+/* [off, off + len) of the op-array area lies in one frame. */
+static inline bool
+hc_in_frame(size_t off, size_t len)
+{
+	return (off & (GNTDP_PAGE_SIZE - 1)) + len <= GNTDP_PAGE_SIZE;
+}
+
+/* Host address of byte off of the op-array area (ops lie at multiples of 8: aligned). */
+static inline union hc_op *
+hc_at(const struct cqueue *cq, size_t off)
+{
+	return (union hc_op *)(void *)(cq->arr[off >> GNTDP_PAGE_SHIFT] +
+				       (off & (GNTDP_PAGE_SIZE - 1)));
+}
+
+/* Copy between the client and its op-array area (guest memory, frame by frame). */
+static inline void
+hc_guest_io(const struct cqueue *cq, size_t off, void *buf, size_t len, bool write)
+{
+	while (len > 0) {
+		size_t in = off & (GNTDP_PAGE_SIZE - 1), n = GNTDP_PAGE_SIZE - in;
+		uint8_t *g = cq->arr[off >> GNTDP_PAGE_SHIFT] + in;
+
+		n = n < len ? n : len;
+		if (write)
+			memcpy(g, buf, n);
+		else
+			memcpy(buf, g, n);
+		off += n;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+}
+
+/* The hypercall over slots s0 .. s0 + n - 1 (first sequence number seq). */
+static inline void
+hc_call(struct cqueue *cq, struct gntdp_hcall_sqe *sqe, uint64_t seq, unsigned int s0,
+	unsigned int n, uint8_t cmd)
+{
+	cq->slots[s0].call_n = (uint16_t)n;
+	*sqe = (struct gntdp_hcall_sqe){
+		.user_data = HC_USER_DATA(seq, n),
+		.gaddr = cq->arr_gaddr + (uint64_t)s0 * HC_OP_STRIDE,
+		.cmd = cmd,
+		.count = n,
+	};
+}
+
+/* Submit nb hypercalls; returns the ops in those the ring took. */
+static inline unsigned int
+hc_flush(struct cqueue *cq, const struct gntdp_hcall_sqe *sqes, unsigned int nb)
+{
+	unsigned int k = gntdp_dp_hcall_submit_burst(cq->hc, sqes, nb), done = 0;
+
+	for (unsigned int c = 0; c < k; c++)
+		done += sqes[c].count;
+	cq->hc_calls += k;
+	return done;
+}
+
+/*
+ * Post n requests (sequence numbers cq->head - n ..) as hypercalls: one per
+ * run of the same command that does not wrap the slot ring, so a burst of
+ * one command is one hypercall. Each op goes into the backend's own RAM at
+ * its slot's place with status HC_STATUS_UNSET. Returns the ops posted.
+ */
+static unsigned int
+hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
+{
+	struct gntdp_hcall_sqe sqes[BENCH_MAX_BURST];
+	uint64_t seq0 = cq->head - n;
+	unsigned int mask = cq->depth - 1, nb = 0, i = 0;
+
+	while (i < n) {
+		unsigned int s0 = (unsigned int)((seq0 + i) & mask), j = i;
+		uint8_t cmd = reqs[i].cmd;
+		size_t sz = hc_op_size(cmd);
+
+		while (j < n && reqs[j].cmd == cmd && s0 + (j - i) <= mask)
+			j++;
+		for (unsigned int o = i; o < j; o++) {
+			union hc_op tmp, *g;
+			struct slot *sl = &cq->slots[(seq0 + o) & mask];
+			size_t off = (size_t)s0 * HC_OP_STRIDE + (o - i) * sz;
+			bool in_frame = hc_in_frame(off, sz);
+
+			/* Straight into guest memory unless the op crosses a frame. */
+			g = in_frame ? hc_at(cq, off) : &tmp;
+			if (cmd == GNTDP_GNTTABOP_COPY) {
+				g->copy = reqs[o].op.copy;
+				g->copy.status = HC_STATUS_UNSET;
+			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
+				g->map = reqs[o].op.map;
+				g->map.status = HC_STATUS_UNSET;
+			} else {
+				g->unmap = reqs[o].op.unmap;
+				g->unmap.status = HC_STATUS_UNSET;
+			}
+			if (!in_frame)
+				hc_guest_io(cq, off, &tmp, sz, true);
+			sl->cmd = cmd;
+			sl->call_n = 0;
+		}
+		hc_call(cq, &sqes[nb++], seq0 + i, s0, j - i, cmd);
+		i = j;
+	}
+	return hc_flush(cq, sqes, nb);
+}
+
+/*
+ * Valid copies only, through the ring: build_copies writing each op from
+ * its slot's template straight into the op array, one hypercall per burst
+ * (two when it wraps the slot ring). Advances cq->head by n; returns the
+ * ops posted.
+ */
+static unsigned int
+hc_post_copies(struct bench *b, struct cqueue *cq, unsigned int n, uint64_t tsc)
+{
+	struct gntdp_hcall_sqe sqes[2];
+	uint64_t seq0 = cq->head;
+	unsigned int mask = cq->depth - 1, nb = 0, i = 0;
+
+	while (i < n) {
+		unsigned int s0 = (unsigned int)((seq0 + i) & mask);
+		unsigned int j = n - i < mask + 1 - s0 ? n : i + mask + 1 - s0;
+
+		for (unsigned int o = i; o < j; o++) {
+			unsigned int s = s0 + (o - i);
+			size_t off = (size_t)s * HC_OP_STRIDE; /* a copy op is HC_OP_STRIDE bytes */
+			bool in_frame = hc_in_frame(off, sizeof(struct gntdp_gnttab_copy));
+			union hc_op tmp, *g = in_frame ? hc_at(cq, off) : &tmp;
+			uint16_t len;
+
+			g->copy = copy_slot(b, cq, seq0 + o, tsc, &len)->op.copy;
+			g->copy.len = len;
+			g->copy.status = HC_STATUS_UNSET;
+			if (!in_frame)
+				hc_guest_io(cq, off, &tmp, sizeof(tmp.copy), true);
+			cq->slots[s].cmd = GNTDP_GNTTABOP_COPY;
+			cq->slots[s].call_n = 0;
+		}
+		hc_call(cq, &sqes[nb++], seq0 + i, s0, j - i, GNTDP_GNTTABOP_COPY);
+		i = j;
+	}
+	cq->head += n;
+	return hc_flush(cq, sqes, nb);
+}
+
+static unsigned int
+hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
+{
+	struct gntdp_hcall_cqe cqes[BENCH_MAX_BURST];
+	unsigned int n = gntdp_dp_hcall_reap_burst(cq->hc, cqes, BENCH_MAX_BURST), ops = 0;
+	unsigned int mask = cq->depth - 1;
+	uint64_t tsc;
+
+	if (n == 0)
+		return 0;
+	tsc = rte_rdtsc();
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t seq0 = cq->tail;
+		unsigned int s0 = (unsigned int)(seq0 & mask);
+		unsigned int cnt = cq->slots[s0].call_n;
+		uint8_t cmd = cq->slots[s0].cmd;
+		size_t sz = hc_op_size(cmd);
+
+		cq->hc_done++;
+		if (unlikely(cq->head == cq->tail || cnt == 0 ||
+			     cqes[i].user_data != HC_USER_DATA(seq0, cnt))) {
+			c->st.dup_or_unknown++;
+			record_error(c,
+				     "queue %u: hypercall completion user_data %#" PRIx64
+				     ", expected seq %" PRIu64 " count %u",
+				     cq->qid, cqes[i].user_data, seq0, cnt);
+			continue;
+		}
+		if (unlikely(cqes[i].rc != 0))
+			record_error(c, "queue %u: hypercall at seq %" PRIu64 " returned %d",
+				     cq->qid, seq0, cqes[i].rc);
+		for (unsigned int o = 0; o < cnt; o++) {
+			union hc_op tmp;
+			const union hc_op *g;
+			size_t off = (size_t)s0 * HC_OP_STRIDE + o * sz;
+			struct gntdp_dp_cpl cpl = {
+				.user_data = USER_DATA(cq->qid, cq->tail),
+				.cmd = cmd,
+				.rc = cqes[i].rc,
+			};
+
+			/* What the worker wrote back into the caller's memory. */
+			if (hc_in_frame(off, sz)) {
+				g = hc_at(cq, off);
+			} else {
+				hc_guest_io(cq, off, &tmp, sz, false);
+				g = &tmp;
+			}
+			if (cmd == GNTDP_GNTTABOP_COPY) {
+				cpl.status = g->copy.status;
+			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
+				cpl.status = g->map.status;
+				cpl.out.map.handle = g->map.handle;
+				cpl.out.map.dev_bus_addr = g->map.dev_bus_addr;
+			} else {
+				cpl.status = g->unmap.status;
+			}
+			complete_one(b, c, cq, &cpl, tsc, measuring);
+		}
+		ops += cnt;
+	}
+	return ops;
+}
+
 static unsigned int
 reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 {
 	struct gntdp_dp_cpl *cpls = c->cpls;
-	unsigned int n = gntdp_dp_complete_burst(cq->q, cpls, BENCH_MAX_BURST);
+	unsigned int n;
 	uint64_t tsc;
 
+	if (cq->hc != NULL)
+		return hc_reap(b, c, cq, measuring);
+	n = gntdp_dp_complete_burst(cq->q, cpls, BENCH_MAX_BURST);
 	if (n == 0)
 		return 0;
 	tsc = rte_rdtsc();
@@ -526,8 +779,13 @@ client_loop(void *arg)
 			n = burst;
 			if (ph == PH_MEASURE && budget > 0 && budget - posted_measure < n)
 				n = (unsigned int)(budget - posted_measure);
-			n = build_burst(b, cq, reqs, n, tsc);
-			k = gntdp_dp_submit_burst(cq->q, reqs, n);
+			if (cq->hc != NULL && b->copies_only) {
+				k = hc_post_copies(b, cq, n, tsc);
+			} else {
+				n = build_burst(b, cq, reqs, n, tsc);
+				k = cq->hc != NULL ? hc_submit(cq, reqs, n)
+						   : gntdp_dp_submit_burst(cq->q, reqs, n);
+			}
 			c->st.posted += k;
 			p.posted += k;
 			if (ph == PH_MEASURE)
@@ -716,8 +974,29 @@ collect(struct bench *b, struct run_result *r)
 			snprintf(r->first_error, sizeof(r->first_error), "%s", c->first_error);
 	}
 	r->elapsed_s = t1 > t0 ? tsc_s(b, t1 - t0) : 0;
-	for (unsigned int i = 0; i < b->nb_q; i++)
-		r->lost += b->cq[i].head - b->cq[i].tail;
+	for (unsigned int i = 0; i < b->nb_q; i++) {
+		const struct cqueue *cq = &b->cq[i];
+		struct gntdp_dp_hcall_info hi;
+
+		r->lost += cq->head - cq->tail;
+		if (cq->hc != NULL && gntdp_dp_hcall_info(cq->hc, &hi) == 0) {
+			r->hc_calls += hi.calls;
+			r->hc_ops += hi.ops;
+		}
+		/* Hypercalls: the ring counted as many as were posted and reaped, and no op more. */
+		if (cq->hc != NULL && gntdp_dp_hcall_info(cq->hc, &hi) == 0 &&
+		    (hi.calls != cq->hc_calls || hi.calls != cq->hc_done || hi.ops != cq->head ||
+		     hi.disabled)) {
+			r->tot.dup_or_unknown++;
+			if (r->first_error[0] == '\0')
+				snprintf(r->first_error, sizeof(r->first_error),
+					 "queue %u: ring counted %" PRIu64 " hypercalls of %" PRIu64
+					 " ops (disabled %d); client posted %" PRIu64
+					 ", reaped %" PRIu64 " of %" PRIu64 " ops",
+					 cq->qid, hi.calls, hi.ops, hi.disabled, cq->hc_calls,
+					 cq->hc_done, cq->head);
+		}
+	}
 	r->cache_hits = b->dps1.cache_hits - b->dps0.cache_hits;
 	r->cache_misses = b->dps1.cache_misses - b->dps0.cache_misses;
 	r->batches = b->dps1.batches - b->dps0.batches;

@@ -109,9 +109,10 @@ create_domains(struct bench *b)
 	for (unsigned int bk = 0; bk < sc->nb_backends; bk++) {
 		gntdp_domain_conf_init(&dc);
 		dc.domid = backend_id(sc, bk);
-		dc.nr_frames = sc->backend_frames;
+		/* RAM: the copy destinations, then (hcall mode) each queue's op-array area. */
+		dc.nr_frames = sc->backend_frames + sc->queues_per_backend * hc_arr_frames(sc, depth);
 		/* Room above the RAM for one host mapping per slot of each queue. */
-		dc.p2m_size = sc->backend_frames + sc->queues_per_backend * depth;
+		dc.p2m_size = dc.nr_frames + sc->queues_per_backend * depth;
 		dc.max_maptrack_frames = sc->maptrack_frames;
 		dc.socket = -1;
 		rc = gntdp_domain_create(b->gt, &dc);
@@ -237,7 +238,23 @@ init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql
 	    cq->tmpl == NULL)
 		return -ENOMEM;
 	memset(cq->tmpl, 0, 2 * depth * sizeof(*cq->tmpl));
-	cq->map_gfn0 = sc->backend_frames + (uint64_t)ql * depth;
+	uint32_t arr_frames = hc_arr_frames(sc, depth);
+
+	cq->map_gfn0 = sc->backend_frames + (uint64_t)sc->queues_per_backend * arr_frames +
+		       (uint64_t)ql * depth;
+	if (arr_frames > 0) {
+		uint64_t gfn0 = sc->backend_frames + (uint64_t)ql * arr_frames;
+
+		cq->arr = calloc(arr_frames, sizeof(*cq->arr));
+		if (cq->arr == NULL)
+			return -ENOMEM;
+		cq->arr_gaddr = gfn0 << GNTDP_PAGE_SHIFT;
+		for (uint32_t k = 0; k < arr_frames; k++) {
+			cq->arr[k] = gntdp_domain_frame(b->gt, cq->backend, gfn0 + k);
+			if (cq->arr[k] == NULL)
+				return -EINVAL;
+		}
+	}
 	for (unsigned int s = 0; s < depth; s++) {
 		struct slot_frames *fr = &cq->fr[s];
 		uint32_t i = ql * depth + s;
@@ -292,6 +309,34 @@ create_dp(struct bench *b)
 	return 0;
 }
 
+/*
+ * Hypercall mode: queue number i is a hypercall ring of its backend on worker
+ * i % nb_workers (the per-op queues' placement). Every in-flight hypercall
+ * holds at least one slot, so depth SQ and CQ entries always suffice.
+ */
+static int
+create_hcall_ring(struct bench *b, struct cqueue *cq, unsigned int i)
+{
+	struct gntdp_dp_hcall_conf hc;
+	unsigned int entries = 2;
+	int rc;
+
+	while (entries < cq->depth)
+		entries <<= 1;
+	gntdp_dp_hcall_conf_init(&hc);
+	hc.domid = cq->backend;
+	hc.worker = i % b->sc.nb_workers;
+	hc.sq_entries = entries;
+	hc.cq_entries = entries;
+	rc = gntdp_dp_hcall_create(b->dp, &hc, &cq->hc);
+	if (rc < 0) {
+		APP_LOG(ERR, "gntdp_dp_hcall_create: %s", strerror(-rc));
+		return rc;
+	}
+	cq->qid = i;
+	return 0;
+}
+
 static int
 create_queues(struct bench *b)
 {
@@ -310,6 +355,12 @@ create_queues(struct bench *b)
 			rc = init_cqueue(b, cq, bk, ql);
 			if (rc < 0)
 				return rc;
+			if (sc->interface == BENCH_IF_HCALL) {
+				rc = create_hcall_ring(b, cq, i);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
 			rc = gntdp_dp_queue_create(b->dp, cq->backend, &cq->q);
 			if (rc < 0) {
 				APP_LOG(ERR, "gntdp_dp_queue_create: %s", strerror(-rc));
@@ -399,6 +450,10 @@ bench_setup(struct bench *b)
 void
 bench_teardown(struct bench *b)
 {
+	for (unsigned int i = 0; b->cq != NULL && i < b->nb_q; i++) {
+		gntdp_dp_hcall_destroy(b->dp, b->cq[i].hc);
+		b->cq[i].hc = NULL;
+	}
 	gntdp_dp_destroy(b->dp);
 	b->dp = NULL;
 	gntdp_gnttab_destroy(b->gt);
@@ -416,6 +471,7 @@ bench_teardown(struct bench *b)
 		free(b->cq[i].gfn_free);
 		free(b->cq[i].unmap_fifo);
 		free(b->cq[i].tmpl);
+		free(b->cq[i].arr);
 	}
 	free(b->cq);
 	b->cq = NULL;

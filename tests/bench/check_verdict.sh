@@ -15,22 +15,8 @@
 #
 # Exit 0 pass, 1 fail, 77 skip (no EAL possible here).
 set -u
-[ $# -eq 2 ] || { echo "usage: $0 BENCH CONFIG_DIR"; exit 1; }
-bench=$1 dir=$2 fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# eal NAME: set EAL to the arguments of run NAME: two lcores, no hugepages, no PCI, its own
-# file prefix, and the "--" before the app's arguments.
-eal() {
-	EAL=(-l 0,1 --no-huge -m 256 --no-pci --no-telemetry --log-level=lib.eal:error
-		--file-prefix="verdict-$1" --)
-}
-eal probe
-"$bench" "${EAL[@]}" --help >/dev/null 2>"$tmp/probe" || {
-	echo "SKIP: gntdp-bench cannot start EAL here:"
-	cat "$tmp/probe"
-	exit 77
-}
+EAL_PREFIX=verdict
+. "$(dirname "$0")/common.sh"
 
 # json_is FILE KEY VALUE: the last JSON line of FILE has KEY == VALUE (as JSON text).
 json_is() {
