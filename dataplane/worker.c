@@ -22,15 +22,16 @@
 
 #include "dp_internal.h"
 
-/* Commands that the core only accepts one at a time (count must be 1). */
+/* Commands whose results are an errno: it must belong to one request. */
+#define RC_CMDS                                                                                   \
+	((1u << GNTDP_GNTTABOP_SET_VERSION) | (1u << GNTDP_GNTTABOP_GET_VERSION) |                \
+	 (1u << GNTDP_GNTTABOP_CACHE_FLUSH))
+/* Commands run one at a time: the core needs count 1, or they answer with an errno. */
 #define SINGLE_CMDS                                                                               \
 	((1u << GNTDP_GNTTABOP_SETUP_TABLE) | (1u << GNTDP_GNTTABOP_DUMP_TABLE) |                 \
-	 (1u << GNTDP_GNTTABOP_QUERY_SIZE))
-/* Commands the data plane carries (all the core executes). */
-#define CARRIED_CMDS                                                                              \
-	(SINGLE_CMDS | (1u << GNTDP_GNTTABOP_MAP_GRANT_REF) |                                     \
-	 (1u << GNTDP_GNTTABOP_UNMAP_GRANT_REF) | (1u << GNTDP_GNTTABOP_TRANSFER) |               \
-	 (1u << GNTDP_GNTTABOP_COPY))
+	 (1u << GNTDP_GNTTABOP_QUERY_SIZE) | (1u << GNTDP_GNTTABOP_GET_STATUS_FRAMES) | RC_CMDS)
+/* Commands the data plane carries: all the core executes, 0-12. */
+#define CARRIED_CMDS ((1u << (GNTDP_GNTTABOP_CACHE_FLUSH + 1)) - 1u)
 
 static_assert(sizeof(((struct gntdp_dp_req *)0)->op) == 48, "scratch sized for 48-byte ops");
 
@@ -118,6 +119,25 @@ scatter(const struct gntdp_dp_req *reqs, uint8_t cmd, struct gntdp_dp_cpl *cpl, 
 			cpl[0].out.query_size.max_nr_frames = reqs[0].op.query_size.max_nr_frames;
 		}
 		break;
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		for (k = 0; k < cnt; k++)
+			cpl[k].status = reqs[k].op.unmap_and_replace.status;
+		break;
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		cpl[0].status = reqs[0].op.get_status_frames.status;
+		break;
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		for (k = 0; k < cnt; k++)
+			cpl[k].status = reqs[k].op.swap_grant_ref.status;
+		break;
+	case GNTDP_GNTTABOP_SET_VERSION:
+		cpl[0].out.version.version = reqs[0].op.set_version.version;
+		break;
+	case GNTDP_GNTTABOP_GET_VERSION:
+		cpl[0].out.version.version = reqs[0].op.get_version.version;
+		break;
+	case GNTDP_GNTTABOP_CACHE_FLUSH:
+		break; /* no status: okay, rc 0 */
 	default:
 		RTE_ASSERT(0);
 	}
@@ -141,11 +161,14 @@ exec_run(struct worker *w, struct gntdp_gnttab_ctx *ctx, const struct gntdp_dp_q
 		scatter(&reqs[i], cmd, cpl, cnt);
 		return;
 	}
-	/* The core refused the whole call and did nothing: one status each, so none is lost. */
+	/* The core refused the whole call and did nothing: one status each, so none is lost.
+	 * (An errno-result command is a run of one: the errno is its result.) */
 	for (k = 0; k < cnt; k++) {
 		cpl[k].status = call_error_status(rc);
 		cpl[k].rc = rc;
 	}
+	if (cmd == GNTDP_GNTTABOP_SET_VERSION) /* Xen writes the version back even then */
+		cpl[0].out.version.version = reqs[i].op.set_version.version;
 	counter_add(&w->stats[ST_CALL_ERRORS], cnt);
 }
 

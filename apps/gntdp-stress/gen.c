@@ -1208,7 +1208,7 @@ build_garbage(struct sim *s, struct qmodel *q, uint32_t i)
 	}
 	memset(r->rsvd, 0, sizeof(r->rsvd));
 	if (what < 24) {
-		r->cmd = (uint8_t)(7 + rng_below(&q->rng, 249)); /* not carried */
+		r->cmd = (uint8_t)(13 + rng_below(&q->rng, 243)); /* not carried */
 		m->mask = M_GENERAL | RC_ENOSYS;
 		return;
 	}

@@ -22,7 +22,9 @@
  * destinations that all sit at offset 0 copy several times slower from
  * cache-set aliasing (shared/bench/README.md).
  *
- * Usage: gnttab_bench [--quick] [--json] [--reps N] [--only copy|map]
+ * Usage: gnttab_bench [--quick] [--json] [--reps N] [--version 1|2] [--only copy|map]
+ *   --version  the granter's table version (default 1): 2 runs the same
+ *            configurations on v2 full-page grants (status array).
  *   --quick  1/16 of the iterations (the 'perf' suite test); also checks
  *            every status and the copied bytes and exits 1 on a mismatch.
  *   --json   one JSON line per configuration instead of the table.
@@ -58,6 +60,7 @@ struct bench {
 	uint8_t *b_ram;
 	bool json;
 	bool quick;
+	unsigned int version; /* G's grant-table version (--version) */
 	unsigned int reps;
 	char cpu[128];
 	char governor[64];
@@ -174,11 +177,28 @@ bench_setup(struct bench *b)
 	dc.p2m_size = MAP_GFN_BASE + MAX_BATCH;
 	if ((rc = gntdp_domain_create(b->gt, &dc)) != 0)
 		return rc;
-	if ((rc = gntdp_guest_table(b->gt, DOM_G, &ent, &nr)) != 0)
+	if ((rc = gntdp_gnttab_ctx_create(b->gt, NULL, &b->ctx)) != 0)
 		return rc;
-	for (uint32_t i = 0; i < NB_FRAMES; i++)
-		if ((rc = gntdp_guest_grant_access(&ent[FIRST_REF + i], DOM_B, i, false)) != 0)
+	if (b->version == 2) {
+		struct gntdp_gnttab_set_version sv = {.version = 2};
+		union gntdp_grant_entry_v2 *e2;
+		gntdp_grant_status_t *st;
+
+		if ((rc = gntdp_gnttab_op(b->ctx, DOM_G, GNTDP_GNTTABOP_SET_VERSION, &sv, 1)) != 0 ||
+		    (rc = gntdp_guest_table_v2(b->gt, DOM_G, &e2, &st, &nr)) != 0)
 			return rc;
+		for (uint32_t i = 0; i < NB_FRAMES; i++)
+			if ((rc = gntdp_guest_grant_access_v2(&e2[FIRST_REF + i], DOM_B, i,
+							       false)) != 0)
+				return rc;
+	} else {
+		if ((rc = gntdp_guest_table(b->gt, DOM_G, &ent, &nr)) != 0)
+			return rc;
+		for (uint32_t i = 0; i < NB_FRAMES; i++)
+			if ((rc = gntdp_guest_grant_access(&ent[FIRST_REF + i], DOM_B, i, false)) !=
+			    0)
+				return rc;
+	}
 	b->g_ram = gntdp_domain_frame(b->gt, DOM_G, 0);
 	b->b_ram = gntdp_domain_frame(b->gt, DOM_B, 0);
 	for (uint32_t i = 0; i < NB_FRAMES; i++) {
@@ -190,8 +210,6 @@ bench_setup(struct bench *b)
 		for (uint32_t k = 0; k < GNTDP_PAGE_SIZE; k++)
 			b->g_ram[i * GNTDP_PAGE_SIZE + k] = (uint8_t)(i * 7 + k);
 	}
-	if ((rc = gntdp_gnttab_ctx_create(b->gt, NULL, &b->ctx)) != 0)
-		return rc;
 	struct gntdp_gnttab_cache_conf cc = {.persistent = true, .nb_entries = 64};
 
 	return gntdp_gnttab_ctx_create(b->gt, &cc, &b->pctx);
@@ -247,20 +265,21 @@ report_copy(struct bench *b, const struct copy_cfg *c, double *t_copy, double *t
 
 	if (b->json) {
 		printf("{\"bench\":\"gnttab_copy\",\"len\":%u,\"batch\":%u,\"refs\":\"%s\","
-		       "\"cache\":\"%s\",\"copy_ns_per_op\":%.2f,\"memcpy_ns_per_op\":%.2f,"
+		       "\"cache\":\"%s\",\"gt_version\":%u,\"copy_ns_per_op\":%.2f,\"memcpy_ns_per_op\":%.2f,"
 		       "\"overhead_ns_per_op\":%.2f,\"ratio\":%.3f,"
 		       "\"copy_ns_per_op_min\":%.2f,\"memcpy_ns_per_op_min\":%.2f,"
 		       "\"cache_hits\":%" PRIu64 ",\"cache_misses\":%" PRIu64 ","
 		       "\"reps\":%u,\"git\":\"%s\",\"cpu\":\"%s\",\"governor\":\"%s\","
 		       "\"compiler\":\"%s\",\"dpdk\":\"none\"}\n",
-		       c->len, c->batch, refs, cache, copy_ns, mem_ns, copy_ns - mem_ns,
+		       c->len, c->batch, refs, cache, b->version, copy_ns, mem_ns, copy_ns - mem_ns,
 		       copy_ns / mem_ns, t_copy[0], t_mem[0], st->cache_hits, st->cache_misses,
 		       b->reps, b->sha, b->cpu, b->governor, compiler());
 		return;
 	}
-	printf("copy  %5u B  batch %2u  %-8s  %-10s  %8.2f ns/op  memcpy %7.2f ns/op  "
+	printf("copy v%u %5u B  batch %2u  %-8s  %-10s  %8.2f ns/op  memcpy %7.2f ns/op  "
 	       "overhead %7.2f ns  x%.2f\n",
-	       c->len, c->batch, refs, cache, copy_ns, mem_ns, copy_ns - mem_ns, copy_ns / mem_ns);
+	       b->version, c->len, c->batch, refs, cache, copy_ns, mem_ns, copy_ns - mem_ns,
+	       copy_ns / mem_ns);
 }
 
 static void
@@ -398,7 +417,8 @@ bench_map(struct bench *b, bool distinct)
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [--quick] [--json] [--reps N] [--only copy|map]\n", prog);
+	fprintf(stderr, "usage: %s [--quick] [--json] [--reps N] [--version 1|2] [--only copy|map]\n",
+		prog);
 }
 
 int
@@ -409,6 +429,7 @@ main(int argc, char **argv)
 	int rc;
 
 	b.reps = 5;
+	b.version = 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			b.quick = true;
@@ -423,6 +444,12 @@ main(int argc, char **argv)
 				return 1;
 			}
 			b.reps = (unsigned int)v;
+		} else if (strcmp(argv[i], "--version") == 0 && i + 1 < argc) {
+			b.version = (unsigned int)strtoul(argv[++i], NULL, 10);
+			if (b.version != 1 && b.version != 2) {
+				usage(argv[0]);
+				return 1;
+			}
 		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
 			only = argv[++i];
 		} else {
@@ -439,8 +466,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (!b.json)
-		printf("gnttab_bench: %s, git %s, %s, governor %s, median of %u%s\n", b.cpu, b.sha,
-		       compiler(), b.governor, b.reps, b.quick ? " (quick)" : "");
+		printf("gnttab_bench: %s, git %s, %s, governor %s, v%u tables, median of %u%s\n",
+		       b.cpu, b.sha, compiler(), b.governor, b.version, b.reps,
+		       b.quick ? " (quick)" : "");
 	if (only == NULL || strcmp(only, "copy") == 0)
 		for (unsigned int p = 0; p < 2; p++)
 			for (unsigned int li = 0; li < 2; li++)

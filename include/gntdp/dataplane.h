@@ -532,14 +532,17 @@ int gntdp_dp_worker_ctx_destroy(struct gntdp_dp *dp, struct gntdp_gnttab_ctx *ct
  * and the op struct of cmd; the status and output fields of the op are
  * ignored (results come back in struct gntdp_dp_cpl).
  *
- * Commands accepted: GNTDP_GNTTABOP_MAP_GRANT_REF, _UNMAP_GRANT_REF,
- * _SETUP_TABLE, _DUMP_TABLE, _TRANSFER, _COPY, _QUERY_SIZE. Consecutive
- * requests with the same cmd in one burst execute as one batch call of the
- * core (setup_table, dump_table and query_size one by one, as the core
- * requires count 1), in ring order.
+ * Commands accepted: every GNTTABOP_* command 0-12. Consecutive requests
+ * with the same cmd in one burst execute as one batch call of the core, in
+ * ring order; setup_table, dump_table, query_size, set_version,
+ * get_status_frames, get_version and cache_flush go one by one (the core
+ * requires count 1, or answers with an errno that must belong to one
+ * request). cache_flush runs without a continuation argument (cmd is 8
+ * bits); its result, like set_version's and get_version's, is the rc.
  *
- * setup_table's frame_list is a pointer in this process: the data plane
- * serves in-process clients only.
+ * setup_table's and get_status_frames' frame_list are pointers in this
+ * process: the data plane serves in-process clients only.
+
  */
 struct gntdp_dp_req {
 	/** Opaque to gntdp, returned in the completion. */
@@ -557,6 +560,12 @@ struct gntdp_dp_req {
 		struct gntdp_gnttab_transfer transfer;         /**< cmd 4 */
 		struct gntdp_gnttab_copy copy;                 /**< cmd 5 */
 		struct gntdp_gnttab_query_size query_size;     /**< cmd 6 */
+		struct gntdp_gnttab_unmap_and_replace unmap_and_replace; /**< cmd 7 */
+		struct gntdp_gnttab_set_version set_version;   /**< cmd 8 */
+		struct gntdp_gnttab_get_status_frames get_status_frames; /**< cmd 9 */
+		struct gntdp_gnttab_get_version get_version;   /**< cmd 10 */
+		struct gntdp_gnttab_swap_grant_ref swap_grant_ref; /**< cmd 11 */
+		struct gntdp_gnttab_cache_flush cache_flush;   /**< cmd 12 */
 		uint8_t raw[48];                               /**< size pin */
 	} op;
 };
@@ -582,8 +591,9 @@ struct gntdp_dp_cpl {
 	/**
 	 * 0 when the op ran; otherwise the negative errno that refused it:
 	 * a whole-call error of gntdp_gnttab_op (-ESRCH, -EINVAL, -EFAULT,
-	 * -ENOSYS), -ENOSYS for a cmd the data plane does not carry, -EINVAL
-	 * for non-zero reserved bytes.
+	 * -ENOSYS), the errno of set_version / get_version / cache_flush,
+	 * -ENOSYS for a cmd the data plane does not carry (13 and above),
+	 * -EINVAL for non-zero reserved bytes.
 	 */
 	int32_t rc;
 	/** Outputs of the op (zero for commands without outputs). */
@@ -600,6 +610,12 @@ struct gntdp_dp_cpl {
 			uint32_t max_nr_frames; /**< limit */
 			uint64_t rsvd;          /**< zero */
 		} query_size;
+		/** set_version (always, as Xen writes it back) and get_version (on rc 0). */
+		struct {
+			uint32_t version; /**< the table's version after the call */
+			uint32_t rsvd;    /**< zero */
+			uint64_t rsvd2;   /**< zero */
+		} version;
 		uint64_t raw[2]; /**< size pin */
 	} out;
 };

@@ -112,7 +112,7 @@ gen_req(struct gntdp_dp_req *r, uint64_t ud, const uint32_t *handles, uint32_t n
 		r->cmd = GNTDP_GNTTABOP_QUERY_SIZE;
 		r->op.query_size.dom = rnd(3) ? GNTDP_DOMID_SELF : DOM_GRANTER;
 	} else if (kind < 98) {
-		r->cmd = GNTDP_GNTTABOP_SWAP_GRANT_REF; /* not carried */
+		r->cmd = GNTDP_DP_NB_CMDS; /* 13: not carried */
 	} else {
 		r->cmd = GNTDP_GNTTABOP_COPY;
 		r->rsvd[6] = 0x80; /* reserved bits set */
@@ -137,7 +137,7 @@ run_direct(struct gntdp_gnttab_ctx *ctx, const struct gntdp_dp_req *reqs, unsign
 		bool rsvd = reqs[i].rsvd[6] != 0;
 		unsigned int max = 1 + rnd(40);
 
-		if (rsvd || cmd == GNTDP_GNTTABOP_SWAP_GRANT_REF) {
+		if (rsvd || cmd >= GNTDP_DP_NB_CMDS) {
 			/* The data plane refuses these without calling the core. */
 			ex[i].status = GNTDP_GNTST_GENERAL_ERROR;
 			ex[i].rc = rsvd ? -EINVAL : -ENOSYS;
