@@ -20,27 +20,6 @@ const struct m_fmt m_fmts[3] = {
 #define COUNTER_TOP 128u /* Xen fails a pin whose counter already has its top bit set */
 #define SLOT_OF(g, gfn) ((gfn) < (g)->p2m_size ? &(g)->p2m[(gfn)] : NULL)
 
-const char *
-m_dev_name(enum m_dev d)
-{
-	switch (d) {
-	case DEV_HIGH_GMFN:
-		return "issue 9 class 1 (frame-mode gmfn with bit 63 set uses the low gfn)";
-	case DEV_UNMAP_TYPE:
-		return "issue 9 class 2 (unmap requires the slot's ro/rw to match)";
-	case DEV_XSA500_ORDER:
-		return "issue 9 class 3 (XSA-500 check before the frame lookup)";
-	case DEV_ZOMBIE_DOMID:
-		return "issue 9 class 6 (a zombie's domid can be created again)";
-	case DEV_NULL_OPS_EINVAL:
-		return "issue 9 class 5 (ops NULL gives -EINVAL, Xen -EFAULT)";
-	case DEV_ROLLBACK_PRESET:
-		return "issue 9 class 4 (a failed read-only first pin clears a preset GTF_writing)";
-	default:
-		return "none";
-	}
-}
-
 /* ---- Domains, frames, entries ------------------------------------------------ */
 
 void
@@ -50,7 +29,6 @@ m_reset(void)
 	M.nb_dom = 0;
 	M.nb_frame = 0;
 	M.nb_map = 0;
-	M.nb_preset_w = 0;
 }
 
 static int16_t
@@ -161,34 +139,6 @@ bool
 m_pinned(int di, uint32_t ref)
 {
 	return pin_total(&M.dom[di].act[ref]) != 0;
-}
-
-bool
-m_preset_pending(int gi, uint32_t ref)
-{
-	for (unsigned int i = 0; i < M.nb_preset_w; i++)
-		if (M.preset_w[i].gi == gi && M.preset_w[i].ref == ref)
-			return true;
-	return false;
-}
-
-void
-m_preset_clear(void)
-{
-	M.nb_preset_w = 0;
-}
-
-/*
- * The rollback of a failed read-only first pin (unlock_out_clear) leaves a
- * GTF_writing the guest set itself; gntdp clears it today (class 4).
- */
-static void
-note_preset_rollback(int gi, uint32_t ref, bool ro)
-{
-	const struct m_entry *e = &M.dom[gi].ent[ref];
-
-	if (ro && (e->flags & GNTDP_GTF_WRITING) && M.nb_preset_w < 16 && !m_preset_pending(gi, ref))
-		M.preset_w[M.nb_preset_w++] = (struct m_ref){gi, ref};
 }
 
 uint32_t
@@ -431,8 +381,7 @@ m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid, int *gi
 
 			st = lookup_page(g, e->frame, &f);
 			if (st != GNTDP_GNTST_OKAY) {
-				reduce_status(e, a, !ro);
-				note_preset_rollback(gi, op->ref, ro);
+				reduce_status(e, a, !ro); /* a preset GTF_writing stays */
 				return st;
 			}
 			a->domid = c->id;
@@ -500,17 +449,12 @@ m_unmap_plan(int ci, const struct gntdp_gnttab_unmap_grant_ref *op)
 	}
 	if (op->host_addr != 0 && (m->parts & GNTDP_GNTMAP_HOST_MAP)) { /* 8 */
 		const struct m_slot *s = SLOT_OF(&M.dom[ci], op->host_addr >> GNTDP_PAGE_SHIFT);
-		uint8_t want = (m->flags & GNTDP_GNTMAP_READONLY) ? SLOT_GRANT_RO : SLOT_GRANT_RW;
 
 		/* Translated: the slot must hold a grant mapping (either kind) of the same frame. */
 		if (s == NULL || (s->kind != SLOT_GRANT_RO && s->kind != SLOT_GRANT_RW) ||
 		    s->fid != m->fid) {
 			p.st = GNTDP_GNTST_GENERAL_ERROR;
 			return p;
-		}
-		if (s->kind != want) {
-			p.alt_dev = DEV_UNMAP_TYPE;
-			p.alt_st = GNTDP_GNTST_GENERAL_ERROR;
 		}
 		p.gone |= GNTDP_GNTMAP_HOST_MAP;
 		p.gfn = op->host_addr >> GNTDP_PAGE_SHIFT;
@@ -537,14 +481,9 @@ m_unmap_apply(const struct m_unmap_plan *p)
 
 /* ---- copy ---------------------------------------------------------------------------- */
 
-/*
- * acquire_grant_for_copy() for v1: the pin is taken on the model's active
- * entry. *xsa500_lookup is set when the op failed in the frame lookup of
- * the writable upgrade of a read-only pin (class 3).
- */
+/* acquire_grant_for_copy() for v1: the pin is taken on the model's active entry. */
 static int16_t
-acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid,
-	     bool *xsa500_lookup)
+acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid)
 {
 	struct m_dom *g = &M.dom[gi];
 	struct m_entry *e;
@@ -566,12 +505,8 @@ acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid,
 		st = lookup_page(g, e->frame, &f); /* 2d (sub-page bit ignored in v1) */
 		if (st == GNTDP_GNTST_OKAY && pinned && f != a->fid)
 			st = GNTDP_GNTST_GENERAL_ERROR; /* 2f, XSA-500: the frame must not move */
-		else if (st != GNTDP_GNTST_OKAY && pinned)
-			*xsa500_lookup = true;
 		if (st != GNTDP_GNTST_OKAY) {
 			reduce_status(e, a, write);
-			if (!pinned)
-				note_preset_rollback(gi, ref, !write);
 			return st;
 		}
 		if (!pinned) {
@@ -604,10 +539,10 @@ release_copy(int gi, uint32_t ref, bool write)
 /* One side of a copy: domain step done, acquire the buffer (steps 2 and 3). */
 static int16_t
 copy_side(int ci, int di, bool gref, const struct gntdp_gnttab_copy_ptr *p, bool write,
-	  int16_t *fid, bool *xsa500_lookup)
+	  int16_t *fid)
 {
 	if (gref)
-		return acquire_copy(di, p->u.ref, M.dom[ci].id, write, fid, xsa500_lookup);
+		return acquire_copy(di, p->u.ref, M.dom[ci].id, write, fid);
 	/* 2h: frame mode, the caller's own gfn; the whole 64-bit value counts */
 	return lookup_page(&M.dom[ci], p->u.gmfn, fid);
 }
@@ -618,7 +553,6 @@ m_copy(int ci, const struct gntdp_gnttab_copy *op)
 	struct m_copy_res r = {.st = GNTDP_GNTST_OKAY, .src_gi = -1, .dst_gi = -1};
 	bool sgref = (op->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0;
 	bool dgref = (op->flags & GNTDP_GNTCOPY_DEST_GREF) != 0;
-	bool xsa500 = false;
 	int sd, dd;
 	int16_t sf = -1, df = -1;
 
@@ -642,12 +576,12 @@ m_copy(int ci, const struct gntdp_gnttab_copy *op)
 		r.st = GNTDP_GNTST_BAD_DOMAIN;
 		return r;
 	}
-	r.st = copy_side(ci, sd, sgref, &op->source, false, &sf, &xsa500); /* 2 */
+	r.st = copy_side(ci, sd, sgref, &op->source, false, &sf); /* 2 */
 	if (r.st != GNTDP_GNTST_OKAY)
-		goto dev;
+		return r;
 	if (sgref)
 		r.src_gi = sd;
-	r.st = copy_side(ci, dd, dgref, &op->dest, true, &df, &xsa500); /* 3 */
+	r.st = copy_side(ci, dd, dgref, &op->dest, true, &df); /* 3 */
 	if (r.st == GNTDP_GNTST_OKAY && dgref)
 		r.dst_gi = dd;
 	if (r.st == GNTDP_GNTST_OKAY &&
@@ -661,14 +595,6 @@ m_copy(int ci, const struct gntdp_gnttab_copy *op)
 		release_copy(dd, op->dest.u.ref, true);
 	if (r.src_gi >= 0)
 		release_copy(sd, op->source.u.ref, false);
-dev:
-	if (xsa500) {
-		r.dev = DEV_XSA500_ORDER;
-		r.alt = GNTDP_GNTST_GENERAL_ERROR;
-	} else if (r.st == GNTDP_GNTST_BAD_PAGE &&
-		   ((!sgref && (op->source.u.gmfn >> 63)) || (!dgref && (op->dest.u.gmfn >> 63)))) {
-		r.dev = DEV_HIGH_GMFN; /* the harness re-runs the op on the low gfn */
-	}
 	return r;
 }
 

@@ -9,11 +9,8 @@
  * xen/common/grant_table.c) plus the deviations docs/semantics.md
  * documents, never from gntdp's code: the model calls nothing in gnttab/.
  * Each op runs Xen's algorithm on the model step by step and yields the
- * status Xen would write; the harness compares it with gntdp's.
- *
- * Where gntdp is known to differ from Xen today (an open class of issue 9),
- * the model names the exact alternative it accepts (struct m_alt); nowhere
- * does it accept "any status".
+ * one status Xen would write; the harness requires gntdp's to equal it
+ * (no alternatives: every status is exactly Xen's).
  *
  * v1 tables only. A table format is a row of m_fmts (entries per frame)
  * and of the harness's fmt_rows (how to read gntdp's table into m_entry);
@@ -102,32 +99,9 @@ struct model {
 	unsigned int nb_frame;
 	struct m_map map[M_MAX_MAPS];
 	unsigned int nb_map;
-	/* Entries where DEV_ROLLBACK_PRESET may apply since the last m_preset_clear(). */
-	struct m_ref {
-		int gi;
-		uint32_t ref;
-	} preset_w[16];
-	unsigned int nb_preset_w;
 };
 
 extern struct model M;
-
-/*
- * A second answer the model accepts for one op, because gntdp differs
- * from Xen there today. Each names the open class of issue 9; when that
- * class is fixed, delete its use and the model is exact again.
- */
-enum m_dev {
-	DEV_NONE = 0,
-	DEV_HIGH_GMFN,	     /* class 1: frame-mode gmfn with bit 63 set acts on the low gfn */
-	DEV_UNMAP_TYPE,	     /* class 2: unmap needs the slot's ro/rw to match the handle's */
-	DEV_XSA500_ORDER,    /* class 3: general_error before the frame lookup's bad_page */
-	DEV_ZOMBIE_DOMID,    /* class 6: a zombie's domid can be created again */
-	DEV_NULL_OPS_EINVAL, /* class 5: ops NULL gives -EINVAL (Xen: -EFAULT) */
-	DEV_ROLLBACK_PRESET, /* class 4: a failed read-only first pin clears a guest's GTF_writing */
-};
-
-const char *m_dev_name(enum m_dev d);
 
 /* ---- Domains and frames ---------------------------------------------------- */
 
@@ -146,9 +120,6 @@ unsigned int m_nb_maps(int ci);
 struct m_map *m_map_find(int ci, uint32_t handle);
 /* Whether ref of di has a pin (the guest must not touch GTF_reading/writing then). */
 bool m_pinned(int di, uint32_t ref);
-/* DEV_ROLLBACK_PRESET: may (gi, ref) lack a GTF_writing the model keeps? */
-bool m_preset_pending(int gi, uint32_t ref);
-void m_preset_clear(void);
 /* Entries in di's table now. */
 uint32_t m_nr_entries(int di);
 /* Entries with a non-zero pin in di's table. */
@@ -183,11 +154,9 @@ int16_t m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid,
 void m_map_add(int ci, int gi, const struct gntdp_gnttab_map_grant_ref *op, uint32_t handle,
 	       int16_t fid);
 
-/* unmap_grant_ref, in two steps so that an accepted alternative leaves the model intact. */
+/* unmap_grant_ref, in two steps: the status, then (on okay) the model's change. */
 struct m_unmap_plan {
 	int16_t st;
-	enum m_dev alt_dev; /* DEV_NONE: no alternative */
-	int16_t alt_st;
 	struct m_map *map;
 	uint32_t gone;	/* GNTMAP_HOST_MAP / GNTMAP_DEVICE_MAP parts removed on okay */
 	uint64_t gfn;	/* the host slot removed */
@@ -198,14 +167,11 @@ void m_unmap_apply(const struct m_unmap_plan *p);
 /*
  * copy: Xen's steps with transient pins (taken and dropped within the op,
  * which is what any holding scheme looks like to a single caller between
- * guest actions). On okay the bytes move in the shadow. *alt is the
- * accepted alternative status and *dev why (DEV_NONE: none); *src_ref etc.
+ * guest actions). On okay the bytes move in the shadow. src_gi and dst_gi
  * report the grant sides that acquired (for the persistent-cache leniency).
  */
 struct m_copy_res {
 	int16_t st;
-	enum m_dev dev;
-	int16_t alt;
 	int src_gi, dst_gi; /* granter of a gref side that acquired, or -1 */
 };
 struct m_copy_res m_copy(int ci, const struct gntdp_gnttab_copy *op);
