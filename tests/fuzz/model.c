@@ -47,7 +47,7 @@ frame_new(void)
 
 int
 m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size, uint32_t max_gf,
-	     uint32_t maptrack_frames)
+	     uint32_t maptrack_frames, uint8_t max_version)
 {
 	struct m_dom *d;
 
@@ -59,6 +59,7 @@ m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size,
 	d->used = true;
 	d->alive = true;
 	d->version = 1;
+	d->max_version = max_version;
 	d->id = id;
 	d->priv = priv;
 	d->nr_frames = nr_frames;
@@ -695,4 +696,127 @@ m_dump_table(int ci, gntdp_domid_t dom)
 	int di;
 
 	return target_dom(ci, dom, &di);
+}
+
+/* ---- errno-result commands and swap ----------------------------------------------------- */
+
+int
+m_get_version(int ci, gntdp_domid_t dom, uint32_t *version)
+{
+	int di;
+
+	switch (target_dom(ci, dom, &di)) {
+	case GNTDP_GNTST_OKAY:
+		*version = M.dom[di].version;
+		return 0;
+	case GNTDP_GNTST_PERMISSION_DENIED:
+		return -EPERM; /* the XSM hook's errno */
+	default:
+		return -ESRCH; /* rcu_lock_domain_by_any_id() failed */
+	}
+}
+
+/* Pins outside the reserved refs 0-7 make a version change -EBUSY. */
+static bool
+pinned_beyond_reserved(const struct m_dom *d)
+{
+	for (uint32_t r = GNTDP_GNTTAB_NR_RESERVED_ENTRIES; r < nr_entries(d); r++)
+		if (pin_total(&d->act[r]) != 0)
+			return true;
+	return false;
+}
+
+bool
+m_set_version_to_v2(int ci, uint32_t want)
+{
+	const struct m_dom *d = &M.dom[ci];
+
+	return want == 2 && d->max_version == 2 && d->version != 2 && !pinned_beyond_reserved(d);
+}
+
+int
+m_set_version(int ci, uint32_t want, uint32_t *version)
+{
+	const struct m_dom *d = &M.dom[ci];
+	int rc = 0;
+
+	if (want != 1 && want != 2)
+		rc = -EINVAL;
+	else if (want == 2 && d->max_version == 1)
+		rc = -ENOSYS; /* as if set_version did not exist */
+	else if (want != d->version && pinned_beyond_reserved(d))
+		rc = -EBUSY;
+	/* want == version: nothing changes (the table is not cleared). */
+	*version = d->version;
+	return rc;
+}
+
+int16_t
+m_swap_grant_ref(int ci, uint32_t ref_a, uint32_t ref_b)
+{
+	struct m_dom *d = &M.dom[ci];
+	struct m_entry t;
+
+	if (ref_a >= nr_entries(d) || ref_b >= nr_entries(d)) /* XSA-18 */
+		return GNTDP_GNTST_BAD_GNTREF;
+	if (ref_a == ref_b)
+		return GNTDP_GNTST_OKAY;
+	if (pin_total(&d->act[ref_a]) != 0 || pin_total(&d->act[ref_b]) != 0)
+		return GNTDP_GNTST_EAGAIN; /* the pins count, never the flags */
+	t = d->ent[ref_a];
+	d->ent[ref_a] = d->ent[ref_b];
+	d->ent[ref_b] = t;
+	return GNTDP_GNTST_OKAY;
+}
+
+/* The live domain owning the page at machine address addr (a SLOT_PAGE of its physmap). */
+static int
+page_owner(uint64_t addr, int16_t *fid)
+{
+	for (unsigned int i = 0; i < M.nb_dom; i++) {
+		const struct m_dom *d = &M.dom[i];
+
+		for (uint32_t g = 0; d->alive && g < d->p2m_size; g++) {
+			const struct m_slot *s = &d->p2m[g];
+
+			if (s->kind == SLOT_PAGE &&
+			    (uint64_t)(uintptr_t)M.frame[s->fid].ptr >> GNTDP_PAGE_SHIFT ==
+				    addr >> GNTDP_PAGE_SHIFT) {
+				*fid = s->fid;
+				return (int)i;
+			}
+		}
+	}
+	return -1;
+}
+
+int
+m_cache_flush(int ci, const struct gntdp_gnttab_cache_flush *op, uint32_t *cur_ref)
+{
+	const uint32_t ops = GNTDP_GNTTAB_CACHE_INVAL | GNTDP_GNTTAB_CACHE_CLEAN;
+	const struct m_dom *c = &M.dom[ci], *o;
+	int16_t fid = -1;
+	int oi;
+	bool found = false;
+
+	if (op->offset >= GNTDP_PAGE_SIZE || op->length > GNTDP_PAGE_SIZE ||
+	    (uint32_t)op->offset + op->length > GNTDP_PAGE_SIZE || (op->op & ~ops) != 0)
+		return -EINVAL; /* GNTTAB_CACHE_SOURCE_GREF too: it is outside ops */
+	if (op->length == 0 || op->op == 0)
+		return *cur_ref == 0 ? 0 : -EILSEQ;
+	oi = page_owner(op->a.dev_bus_addr, &fid);
+	if (oi < 0)
+		return -EINVAL; /* !mfn_valid() */
+	o = &M.dom[oi];
+	if (oi != ci) {
+		/* grant_map_exists(): a pin of the caller on this frame, from *cur_ref on */
+		for (uint32_t r = *cur_ref; r < nr_entries(o) && !found; r++)
+			found = pin_total(&o->act[r]) != 0 && o->act[r].domid == c->id &&
+				o->act[r].fid == fid;
+		if (!found)
+			return -EINVAL;
+	}
+	if ((op->op & GNTDP_GNTTAB_CACHE_INVAL) && !(op->op & GNTDP_GNTTAB_CACHE_CLEAN))
+		return -EOPNOTSUPP; /* x86: invalidate_dcache_va_range() */
+	return 0;
 }

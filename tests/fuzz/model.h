@@ -76,6 +76,7 @@ extern const struct m_fmt m_fmts[3];
 struct m_dom {
 	bool used;
 	uint8_t version; /* index into m_fmts */
+	uint8_t max_version; /* 1: set_version to 2 is -ENOSYS */
 	bool alive; /* false: destroyed (a zombie while others still map its grants) */
 	gntdp_domid_t id;
 	bool priv;
@@ -108,7 +109,7 @@ extern struct model M;
 void m_reset(void);
 /* A new domain, its RAM at gfn 0..nr_frames-1 (zero-filled shadows). Index, or -1 if full. */
 int m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size,
-		 uint32_t max_gf, uint32_t maptrack_frames);
+		 uint32_t max_gf, uint32_t maptrack_frames, uint8_t max_version);
 /* The live domain named id (DOMID_SELF is not translated), or -1. */
 int m_dom_by_id(gntdp_domid_t id);
 /* A destroyed domain named id that others still map (a zombie). */
@@ -181,5 +182,26 @@ int16_t m_setup_table(int ci, const struct gntdp_gnttab_setup_table *op);
 /* query_size; on okay *nr and *max are the answers. */
 int16_t m_query_size(int ci, gntdp_domid_t dom, uint32_t *nr, uint32_t *max);
 int16_t m_dump_table(int ci, gntdp_domid_t dom);
+
+/*
+ * Commands whose result is the call's errno (no status field). Each
+ * returns Xen's errno; *version is the field Xen writes back.
+ * get_version: 0, -ESRCH or -EPERM (XSM target rule); *version on 0 only.
+ */
+int m_get_version(int ci, gntdp_domid_t dom, uint32_t *version);
+/* Whether set_version(want) would switch ci's table to v2 (the model stays v1: not modelled). */
+bool m_set_version_to_v2(int ci, uint32_t want);
+/* set_version on a v1 table, except the switch to v2; *version is written back always. */
+int m_set_version(int ci, uint32_t want, uint32_t *version);
+/* swap_grant_ref on the caller's own v1 table: okay, bad_gntref or eagain. */
+int16_t m_swap_grant_ref(int ci, uint32_t ref_a, uint32_t ref_b);
+/*
+ * One cache_flush op (x86 Xen 4.17, which gntdp follows): the frame is
+ * found by its address among the pages live domains own; *cur_ref is the
+ * ref the search for the caller's pin resumes at (the cmd's bits >= 12 in
+ * place, Xen's opaque argument, for the first op; 0 after). 0 or a
+ * negative errno.
+ */
+int m_cache_flush(int ci, const struct gntdp_gnttab_cache_flush *op, uint32_t *cur_ref);
 
 #endif /* FUZZ_MODEL_H */
