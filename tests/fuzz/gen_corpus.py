@@ -19,6 +19,9 @@ The world each input starts from (fuzz_batch.c, world_build):
   dom 2: 8 rw->1 gfn1, 9 ro->1 gfn2, 10 accept_transfer from 1 (slot 20), 11 rw->0 gfn3,
          12 self rw gfn4
 Physmaps: dom 0 and 1 have 16 RAM frames and 64 gfns, dom 2 has 8 and 48.
+Dom 2 has no v2 (max_grant_version 1). A cache_flush address picks the n-th page live
+domains own, n = (addr >> 12) % their number (dom 0 gfn g: g, dom 1: 16 + g, dom 2: 32 + g
+in the initial world), at offset addr & 0xfff; bit 63 set: an address that is no frame.
 
 Usage: gen_corpus.py [outdir]   (default: the corpus/ folder next to this script)
 Files written by libFuzzer runs (other names) are left alone.
@@ -29,6 +32,8 @@ import sys
 
 SELF = 0x7FF0
 MAP, UNMAP, SETUP, DUMP, TRANSFER, COPY, QUERY = range(7)
+SET_VERSION, GET_VERSION, SWAP, FLUSH = 8, 10, 11, 12
+CLEAN, INVAL, FL_SRC_GREF = 0x1, 0x2, 0x80000000
 HOST, DEV, RO = 0x2, 0x1, 0x4
 SRC_GREF, DST_GREF = 0x1, 0x2
 PERSIST, NULLOPS = 0x40, 0x80
@@ -73,6 +78,24 @@ def dump(dom):
 
 def xfer(gfn, dom, ref):
     return struct.pack("<QH2xIh6x", gfn, dom, ref, 0)
+
+
+def setver(v):
+    return struct.pack("<I", v)
+
+
+def getver(dom, version=0):
+    return struct.pack("<HHI", dom, 0, version)
+
+
+def swap(a, b):
+    return struct.pack("<IIh2x", a, b, 0)
+
+
+def flush(page, op, offset=0, length=64, addr=None):
+    """page: the index of a page live domains own (see the docstring)."""
+    a = (page << 12) if addr is None else addr
+    return struct.pack("<QHHI", a, offset, length, op)
 
 
 def seeds():
@@ -247,6 +270,75 @@ def seeds():
                                     guest(1, 6, 22, 0x80 | 2, 2, 0x11) +
                                     call(2, MAP, [mp(1, 22, HOST | RO, 41)]) +
                                     call(2, UNMAP, [ump(0, 41)]) + guest(1, 1, 22))
+    # get_version: self, a foreign table (privileged or not), no such domain; count is
+    # ignored (0 and 3 read one struct).
+    s["get-version"] = (call(4, GET_VERSION, [getver(SELF, 77)]) +
+                        call(0, GET_VERSION, [getver(1, 5)]) +
+                        call(1, GET_VERSION, [getver(0, 5)]) +
+                        call(1, GET_VERSION, [getver(1)]) +
+                        call(2, GET_VERSION, [getver(9, 3)]) +
+                        call(2, GET_VERSION, [getver(SELF)], cnt=0) +
+                        call(1, GET_VERSION, [getver(2)], cnt=3) +
+                        call(1, GET_VERSION, [getver(2)], high=True) +
+                        call(1, GET_VERSION, [], sel_bits=NULLOPS, cnt=0))
+    # set_version on v1: 1 -> 1, bad versions, v2 without v2 support, v2 while a ref
+    # beyond 7 is pinned (-EBUSY), a pin of a reserved ref only (the switch: not modelled,
+    # skipped), the version always written back.
+    s["set-version"] = (call(1, SET_VERSION, [setver(1)]) +
+                        call(1, SET_VERSION, [setver(0)]) +
+                        call(1, SET_VERSION, [setver(3)]) +
+                        call(0, SET_VERSION, [setver(0xFFFFFFFF)], cnt=0) +
+                        call(2, SET_VERSION, [setver(2)]) +
+                        call(2, SET_VERSION, [setver(1)], cnt=5) +
+                        call(2, MAP, [mp(1, 8, HOST, 40)]) +
+                        call(1, SET_VERSION, [setver(2)]) +
+                        call(2, COPY, [cp((8, 1, 0), (1, SELF, 0), 64, SRC_GREF)]) +
+                        call(1, SET_VERSION, [setver(2)], sel_bits=PERSIST) +
+                        call(2, UNMAP, [ump(0, 40)]) +
+                        call(1, SET_VERSION, [setver(1)]) + call(1, SET_VERSION, [setver(2)]) +
+                        call(1, SET_VERSION, [setver(1)], high=True) +
+                        call(3, SET_VERSION, [setver(1)]))
+    # swap_grant_ref on v1: entries move (the world check sees them), same ref, bad refs
+    # either side, a pinned side (eagain), then maps through the swapped refs.
+    s["swap-grant-ref"] = (call(1, SWAP, [swap(8, 9), swap(8, 8), swap(8, 512),
+                                          swap(0xFFFFFFFF, 8), swap(11, 10)]) +
+                           call(2, MAP, [mp(1, 9, HOST, 40), mp(1, 8, HOST, 41)]) +
+                           call(1, SWAP, [swap(9, 17), swap(17, 9), swap(12, 13)]) +
+                           call(2, UNMAP, [ump(0, 40)]) +
+                           call(1, SWAP, [swap(9, 17)]) +
+                           call(2, MAP, [mp(1, 17, HOST, 42)]) +
+                           guest(1, 6, 20, 0x80 | 2, 40, 0x19) + call(1, SWAP, [swap(20, 21)]) +
+                           call(1, SETUP, [setup(SELF, 2)]) +
+                           call(1, SWAP, [swap(8, 600), swap(600, 8), swap(1024, 8)]) +
+                           guest(1, 0, 0xC8, 2, 3, 0) +
+                           call(2, MAP, [mp(1, 520, HOST, 43)]) +
+                           call(0, SWAP, [swap(8, 9)]) + call(3, SWAP, [swap(8, 9)]))
+    # cache_flush (x86 4.17): the caller's own page, the primitives (invalidate alone:
+    # -EOPNOTSUPP), empty flushes and the continuation argument (-EILSEQ), bad ranges and
+    # bits, no frame, a foreign page with and without the caller's pin, the first failing
+    # op ending the call.
+    s["cache-flush"] = (call(1, FLUSH, [flush(16, CLEAN), flush(17, CLEAN | INVAL, 8, 4088)]) +
+                        call(1, FLUSH, [flush(16, INVAL)]) +
+                        call(1, FLUSH, [flush(16, CLEAN, 0, 0), flush(16, 0)]) +
+                        call(1, FLUSH, [flush(16, CLEAN, 0, 0)], high=True) +
+                        call(1, FLUSH, [flush(16, CLEAN)], high=True) +
+                        call(1, FLUSH, [flush(16, CLEAN, 4095, 2)]) +
+                        call(1, FLUSH, [flush(16, CLEAN, 4096, 0)]) +
+                        call(1, FLUSH, [flush(16, CLEAN, 0, 4097)]) +
+                        call(1, FLUSH, [flush(16, CLEAN | 4)]) +
+                        call(1, FLUSH, [flush(16, CLEAN | FL_SRC_GREF)]) +
+                        call(1, FLUSH, [flush(0, CLEAN, addr=(1 << 63) | 0x1000)]) +
+                        call(2, FLUSH, [flush(17, CLEAN)]) +
+                        call(2, MAP, [mp(1, 8, DEV | RO)]) +
+                        call(2, FLUSH, [flush(17, CLEAN), flush(17 + 40, CLEAN | INVAL, 100, 9)]) +
+                        call(2, FLUSH, [flush(17, CLEAN)], high=True) +
+                        call(2, FLUSH, [flush(17, INVAL)]) +
+                        call(0, FLUSH, [flush(17, CLEAN)]) +
+                        call(2, FLUSH, [flush(33, CLEAN), flush(18, CLEAN), flush(33, INVAL)]) +
+                        call(2, FLUSH, [flush(33, CLEAN), flush(16, 0, 5, 0)], high=True) +
+                        call(2, FLUSH, [], cnt=0) + call(2, FLUSH, [], sel_bits=NULLOPS, cnt=0) +
+                        call(2, FLUSH, [flush(33, CLEAN)], sel_bits=NULLOPS) +
+                        call(3, FLUSH, [flush(33, CLEAN)]))
     return s
 
 

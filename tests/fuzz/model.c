@@ -20,27 +20,6 @@ const struct m_fmt m_fmts[3] = {
 #define COUNTER_TOP 128u /* Xen fails a pin whose counter already has its top bit set */
 #define SLOT_OF(g, gfn) ((gfn) < (g)->p2m_size ? &(g)->p2m[(gfn)] : NULL)
 
-const char *
-m_dev_name(enum m_dev d)
-{
-	switch (d) {
-	case DEV_HIGH_GMFN:
-		return "issue 9 class 1 (frame-mode gmfn with bit 63 set uses the low gfn)";
-	case DEV_UNMAP_TYPE:
-		return "issue 9 class 2 (unmap requires the slot's ro/rw to match)";
-	case DEV_XSA500_ORDER:
-		return "issue 9 class 3 (XSA-500 check before the frame lookup)";
-	case DEV_ZOMBIE_DOMID:
-		return "issue 9 class 6 (a zombie's domid can be created again)";
-	case DEV_NULL_OPS_EINVAL:
-		return "issue 9 class 5 (ops NULL gives -EINVAL, Xen -EFAULT)";
-	case DEV_ROLLBACK_PRESET:
-		return "issue 9 class 4 (a failed read-only first pin clears a preset GTF_writing)";
-	default:
-		return "none";
-	}
-}
-
 /* ---- Domains, frames, entries ------------------------------------------------ */
 
 void
@@ -50,7 +29,6 @@ m_reset(void)
 	M.nb_dom = 0;
 	M.nb_frame = 0;
 	M.nb_map = 0;
-	M.nb_preset_w = 0;
 }
 
 static int16_t
@@ -69,7 +47,7 @@ frame_new(void)
 
 int
 m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size, uint32_t max_gf,
-	     uint32_t maptrack_frames)
+	     uint32_t maptrack_frames, uint8_t max_version)
 {
 	struct m_dom *d;
 
@@ -81,6 +59,7 @@ m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size,
 	d->used = true;
 	d->alive = true;
 	d->version = 1;
+	d->max_version = max_version;
 	d->id = id;
 	d->priv = priv;
 	d->nr_frames = nr_frames;
@@ -161,34 +140,6 @@ bool
 m_pinned(int di, uint32_t ref)
 {
 	return pin_total(&M.dom[di].act[ref]) != 0;
-}
-
-bool
-m_preset_pending(int gi, uint32_t ref)
-{
-	for (unsigned int i = 0; i < M.nb_preset_w; i++)
-		if (M.preset_w[i].gi == gi && M.preset_w[i].ref == ref)
-			return true;
-	return false;
-}
-
-void
-m_preset_clear(void)
-{
-	M.nb_preset_w = 0;
-}
-
-/*
- * The rollback of a failed read-only first pin (unlock_out_clear) leaves a
- * GTF_writing the guest set itself; gntdp clears it today (class 4).
- */
-static void
-note_preset_rollback(int gi, uint32_t ref, bool ro)
-{
-	const struct m_entry *e = &M.dom[gi].ent[ref];
-
-	if (ro && (e->flags & GNTDP_GTF_WRITING) && M.nb_preset_w < 16 && !m_preset_pending(gi, ref))
-		M.preset_w[M.nb_preset_w++] = (struct m_ref){gi, ref};
 }
 
 uint32_t
@@ -431,8 +382,7 @@ m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid, int *gi
 
 			st = lookup_page(g, e->frame, &f);
 			if (st != GNTDP_GNTST_OKAY) {
-				reduce_status(e, a, !ro);
-				note_preset_rollback(gi, op->ref, ro);
+				reduce_status(e, a, !ro); /* a preset GTF_writing stays */
 				return st;
 			}
 			a->domid = c->id;
@@ -500,17 +450,12 @@ m_unmap_plan(int ci, const struct gntdp_gnttab_unmap_grant_ref *op)
 	}
 	if (op->host_addr != 0 && (m->parts & GNTDP_GNTMAP_HOST_MAP)) { /* 8 */
 		const struct m_slot *s = SLOT_OF(&M.dom[ci], op->host_addr >> GNTDP_PAGE_SHIFT);
-		uint8_t want = (m->flags & GNTDP_GNTMAP_READONLY) ? SLOT_GRANT_RO : SLOT_GRANT_RW;
 
 		/* Translated: the slot must hold a grant mapping (either kind) of the same frame. */
 		if (s == NULL || (s->kind != SLOT_GRANT_RO && s->kind != SLOT_GRANT_RW) ||
 		    s->fid != m->fid) {
 			p.st = GNTDP_GNTST_GENERAL_ERROR;
 			return p;
-		}
-		if (s->kind != want) {
-			p.alt_dev = DEV_UNMAP_TYPE;
-			p.alt_st = GNTDP_GNTST_GENERAL_ERROR;
 		}
 		p.gone |= GNTDP_GNTMAP_HOST_MAP;
 		p.gfn = op->host_addr >> GNTDP_PAGE_SHIFT;
@@ -537,14 +482,9 @@ m_unmap_apply(const struct m_unmap_plan *p)
 
 /* ---- copy ---------------------------------------------------------------------------- */
 
-/*
- * acquire_grant_for_copy() for v1: the pin is taken on the model's active
- * entry. *xsa500_lookup is set when the op failed in the frame lookup of
- * the writable upgrade of a read-only pin (class 3).
- */
+/* acquire_grant_for_copy() for v1: the pin is taken on the model's active entry. */
 static int16_t
-acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid,
-	     bool *xsa500_lookup)
+acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid)
 {
 	struct m_dom *g = &M.dom[gi];
 	struct m_entry *e;
@@ -566,12 +506,8 @@ acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid,
 		st = lookup_page(g, e->frame, &f); /* 2d (sub-page bit ignored in v1) */
 		if (st == GNTDP_GNTST_OKAY && pinned && f != a->fid)
 			st = GNTDP_GNTST_GENERAL_ERROR; /* 2f, XSA-500: the frame must not move */
-		else if (st != GNTDP_GNTST_OKAY && pinned)
-			*xsa500_lookup = true;
 		if (st != GNTDP_GNTST_OKAY) {
 			reduce_status(e, a, write);
-			if (!pinned)
-				note_preset_rollback(gi, ref, !write);
 			return st;
 		}
 		if (!pinned) {
@@ -604,10 +540,10 @@ release_copy(int gi, uint32_t ref, bool write)
 /* One side of a copy: domain step done, acquire the buffer (steps 2 and 3). */
 static int16_t
 copy_side(int ci, int di, bool gref, const struct gntdp_gnttab_copy_ptr *p, bool write,
-	  int16_t *fid, bool *xsa500_lookup)
+	  int16_t *fid)
 {
 	if (gref)
-		return acquire_copy(di, p->u.ref, M.dom[ci].id, write, fid, xsa500_lookup);
+		return acquire_copy(di, p->u.ref, M.dom[ci].id, write, fid);
 	/* 2h: frame mode, the caller's own gfn; the whole 64-bit value counts */
 	return lookup_page(&M.dom[ci], p->u.gmfn, fid);
 }
@@ -618,7 +554,6 @@ m_copy(int ci, const struct gntdp_gnttab_copy *op)
 	struct m_copy_res r = {.st = GNTDP_GNTST_OKAY, .src_gi = -1, .dst_gi = -1};
 	bool sgref = (op->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0;
 	bool dgref = (op->flags & GNTDP_GNTCOPY_DEST_GREF) != 0;
-	bool xsa500 = false;
 	int sd, dd;
 	int16_t sf = -1, df = -1;
 
@@ -642,12 +577,12 @@ m_copy(int ci, const struct gntdp_gnttab_copy *op)
 		r.st = GNTDP_GNTST_BAD_DOMAIN;
 		return r;
 	}
-	r.st = copy_side(ci, sd, sgref, &op->source, false, &sf, &xsa500); /* 2 */
+	r.st = copy_side(ci, sd, sgref, &op->source, false, &sf); /* 2 */
 	if (r.st != GNTDP_GNTST_OKAY)
-		goto dev;
+		return r;
 	if (sgref)
 		r.src_gi = sd;
-	r.st = copy_side(ci, dd, dgref, &op->dest, true, &df, &xsa500); /* 3 */
+	r.st = copy_side(ci, dd, dgref, &op->dest, true, &df); /* 3 */
 	if (r.st == GNTDP_GNTST_OKAY && dgref)
 		r.dst_gi = dd;
 	if (r.st == GNTDP_GNTST_OKAY &&
@@ -661,14 +596,6 @@ m_copy(int ci, const struct gntdp_gnttab_copy *op)
 		release_copy(dd, op->dest.u.ref, true);
 	if (r.src_gi >= 0)
 		release_copy(sd, op->source.u.ref, false);
-dev:
-	if (xsa500) {
-		r.dev = DEV_XSA500_ORDER;
-		r.alt = GNTDP_GNTST_GENERAL_ERROR;
-	} else if (r.st == GNTDP_GNTST_BAD_PAGE &&
-		   ((!sgref && (op->source.u.gmfn >> 63)) || (!dgref && (op->dest.u.gmfn >> 63)))) {
-		r.dev = DEV_HIGH_GMFN; /* the harness re-runs the op on the low gfn */
-	}
 	return r;
 }
 
@@ -769,4 +696,127 @@ m_dump_table(int ci, gntdp_domid_t dom)
 	int di;
 
 	return target_dom(ci, dom, &di);
+}
+
+/* ---- errno-result commands and swap ----------------------------------------------------- */
+
+int
+m_get_version(int ci, gntdp_domid_t dom, uint32_t *version)
+{
+	int di;
+
+	switch (target_dom(ci, dom, &di)) {
+	case GNTDP_GNTST_OKAY:
+		*version = M.dom[di].version;
+		return 0;
+	case GNTDP_GNTST_PERMISSION_DENIED:
+		return -EPERM; /* the XSM hook's errno */
+	default:
+		return -ESRCH; /* rcu_lock_domain_by_any_id() failed */
+	}
+}
+
+/* Pins outside the reserved refs 0-7 make a version change -EBUSY. */
+static bool
+pinned_beyond_reserved(const struct m_dom *d)
+{
+	for (uint32_t r = GNTDP_GNTTAB_NR_RESERVED_ENTRIES; r < nr_entries(d); r++)
+		if (pin_total(&d->act[r]) != 0)
+			return true;
+	return false;
+}
+
+bool
+m_set_version_to_v2(int ci, uint32_t want)
+{
+	const struct m_dom *d = &M.dom[ci];
+
+	return want == 2 && d->max_version == 2 && d->version != 2 && !pinned_beyond_reserved(d);
+}
+
+int
+m_set_version(int ci, uint32_t want, uint32_t *version)
+{
+	const struct m_dom *d = &M.dom[ci];
+	int rc = 0;
+
+	if (want != 1 && want != 2)
+		rc = -EINVAL;
+	else if (want == 2 && d->max_version == 1)
+		rc = -ENOSYS; /* as if set_version did not exist */
+	else if (want != d->version && pinned_beyond_reserved(d))
+		rc = -EBUSY;
+	/* want == version: nothing changes (the table is not cleared). */
+	*version = d->version;
+	return rc;
+}
+
+int16_t
+m_swap_grant_ref(int ci, uint32_t ref_a, uint32_t ref_b)
+{
+	struct m_dom *d = &M.dom[ci];
+	struct m_entry t;
+
+	if (ref_a >= nr_entries(d) || ref_b >= nr_entries(d)) /* XSA-18 */
+		return GNTDP_GNTST_BAD_GNTREF;
+	if (ref_a == ref_b)
+		return GNTDP_GNTST_OKAY;
+	if (pin_total(&d->act[ref_a]) != 0 || pin_total(&d->act[ref_b]) != 0)
+		return GNTDP_GNTST_EAGAIN; /* the pins count, never the flags */
+	t = d->ent[ref_a];
+	d->ent[ref_a] = d->ent[ref_b];
+	d->ent[ref_b] = t;
+	return GNTDP_GNTST_OKAY;
+}
+
+/* The live domain owning the page at machine address addr (a SLOT_PAGE of its physmap). */
+static int
+page_owner(uint64_t addr, int16_t *fid)
+{
+	for (unsigned int i = 0; i < M.nb_dom; i++) {
+		const struct m_dom *d = &M.dom[i];
+
+		for (uint32_t g = 0; d->alive && g < d->p2m_size; g++) {
+			const struct m_slot *s = &d->p2m[g];
+
+			if (s->kind == SLOT_PAGE &&
+			    (uint64_t)(uintptr_t)M.frame[s->fid].ptr >> GNTDP_PAGE_SHIFT ==
+				    addr >> GNTDP_PAGE_SHIFT) {
+				*fid = s->fid;
+				return (int)i;
+			}
+		}
+	}
+	return -1;
+}
+
+int
+m_cache_flush(int ci, const struct gntdp_gnttab_cache_flush *op, uint32_t *cur_ref)
+{
+	const uint32_t ops = GNTDP_GNTTAB_CACHE_INVAL | GNTDP_GNTTAB_CACHE_CLEAN;
+	const struct m_dom *c = &M.dom[ci], *o;
+	int16_t fid = -1;
+	int oi;
+	bool found = false;
+
+	if (op->offset >= GNTDP_PAGE_SIZE || op->length > GNTDP_PAGE_SIZE ||
+	    (uint32_t)op->offset + op->length > GNTDP_PAGE_SIZE || (op->op & ~ops) != 0)
+		return -EINVAL; /* GNTTAB_CACHE_SOURCE_GREF too: it is outside ops */
+	if (op->length == 0 || op->op == 0)
+		return *cur_ref == 0 ? 0 : -EILSEQ;
+	oi = page_owner(op->a.dev_bus_addr, &fid);
+	if (oi < 0)
+		return -EINVAL; /* !mfn_valid() */
+	o = &M.dom[oi];
+	if (oi != ci) {
+		/* grant_map_exists(): a pin of the caller on this frame, from *cur_ref on */
+		for (uint32_t r = *cur_ref; r < nr_entries(o) && !found; r++)
+			found = pin_total(&o->act[r]) != 0 && o->act[r].domid == c->id &&
+				o->act[r].fid == fid;
+		if (!found)
+			return -EINVAL;
+	}
+	if ((op->op & GNTDP_GNTTAB_CACHE_INVAL) && !(op->op & GNTDP_GNTTAB_CACHE_CLEAN))
+		return -EOPNOTSUPP; /* x86: invalidate_dcache_va_range() */
+	return 0;
 }

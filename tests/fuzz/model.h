@@ -9,11 +9,8 @@
  * xen/common/grant_table.c) plus the deviations docs/semantics.md
  * documents, never from gntdp's code: the model calls nothing in gnttab/.
  * Each op runs Xen's algorithm on the model step by step and yields the
- * status Xen would write; the harness compares it with gntdp's.
- *
- * Where gntdp is known to differ from Xen today (an open class of issue 9),
- * the model names the exact alternative it accepts (struct m_alt); nowhere
- * does it accept "any status".
+ * one status Xen would write; the harness requires gntdp's to equal it
+ * (no alternatives: every status is exactly Xen's).
  *
  * v1 tables only. A table format is a row of m_fmts (entries per frame)
  * and of the harness's fmt_rows (how to read gntdp's table into m_entry);
@@ -79,6 +76,7 @@ extern const struct m_fmt m_fmts[3];
 struct m_dom {
 	bool used;
 	uint8_t version; /* index into m_fmts */
+	uint8_t max_version; /* 1: set_version to 2 is -ENOSYS */
 	bool alive; /* false: destroyed (a zombie while others still map its grants) */
 	gntdp_domid_t id;
 	bool priv;
@@ -102,39 +100,16 @@ struct model {
 	unsigned int nb_frame;
 	struct m_map map[M_MAX_MAPS];
 	unsigned int nb_map;
-	/* Entries where DEV_ROLLBACK_PRESET may apply since the last m_preset_clear(). */
-	struct m_ref {
-		int gi;
-		uint32_t ref;
-	} preset_w[16];
-	unsigned int nb_preset_w;
 };
 
 extern struct model M;
-
-/*
- * A second answer the model accepts for one op, because gntdp differs
- * from Xen there today. Each names the open class of issue 9; when that
- * class is fixed, delete its use and the model is exact again.
- */
-enum m_dev {
-	DEV_NONE = 0,
-	DEV_HIGH_GMFN,	     /* class 1: frame-mode gmfn with bit 63 set acts on the low gfn */
-	DEV_UNMAP_TYPE,	     /* class 2: unmap needs the slot's ro/rw to match the handle's */
-	DEV_XSA500_ORDER,    /* class 3: general_error before the frame lookup's bad_page */
-	DEV_ZOMBIE_DOMID,    /* class 6: a zombie's domid can be created again */
-	DEV_NULL_OPS_EINVAL, /* class 5: ops NULL gives -EINVAL (Xen: -EFAULT) */
-	DEV_ROLLBACK_PRESET, /* class 4: a failed read-only first pin clears a guest's GTF_writing */
-};
-
-const char *m_dev_name(enum m_dev d);
 
 /* ---- Domains and frames ---------------------------------------------------- */
 
 void m_reset(void);
 /* A new domain, its RAM at gfn 0..nr_frames-1 (zero-filled shadows). Index, or -1 if full. */
 int m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size,
-		 uint32_t max_gf, uint32_t maptrack_frames);
+		 uint32_t max_gf, uint32_t maptrack_frames, uint8_t max_version);
 /* The live domain named id (DOMID_SELF is not translated), or -1. */
 int m_dom_by_id(gntdp_domid_t id);
 /* A destroyed domain named id that others still map (a zombie). */
@@ -146,9 +121,6 @@ unsigned int m_nb_maps(int ci);
 struct m_map *m_map_find(int ci, uint32_t handle);
 /* Whether ref of di has a pin (the guest must not touch GTF_reading/writing then). */
 bool m_pinned(int di, uint32_t ref);
-/* DEV_ROLLBACK_PRESET: may (gi, ref) lack a GTF_writing the model keeps? */
-bool m_preset_pending(int gi, uint32_t ref);
-void m_preset_clear(void);
 /* Entries in di's table now. */
 uint32_t m_nr_entries(int di);
 /* Entries with a non-zero pin in di's table. */
@@ -183,11 +155,9 @@ int16_t m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid,
 void m_map_add(int ci, int gi, const struct gntdp_gnttab_map_grant_ref *op, uint32_t handle,
 	       int16_t fid);
 
-/* unmap_grant_ref, in two steps so that an accepted alternative leaves the model intact. */
+/* unmap_grant_ref, in two steps: the status, then (on okay) the model's change. */
 struct m_unmap_plan {
 	int16_t st;
-	enum m_dev alt_dev; /* DEV_NONE: no alternative */
-	int16_t alt_st;
 	struct m_map *map;
 	uint32_t gone;	/* GNTMAP_HOST_MAP / GNTMAP_DEVICE_MAP parts removed on okay */
 	uint64_t gfn;	/* the host slot removed */
@@ -198,14 +168,11 @@ void m_unmap_apply(const struct m_unmap_plan *p);
 /*
  * copy: Xen's steps with transient pins (taken and dropped within the op,
  * which is what any holding scheme looks like to a single caller between
- * guest actions). On okay the bytes move in the shadow. *alt is the
- * accepted alternative status and *dev why (DEV_NONE: none); *src_ref etc.
+ * guest actions). On okay the bytes move in the shadow. src_gi and dst_gi
  * report the grant sides that acquired (for the persistent-cache leniency).
  */
 struct m_copy_res {
 	int16_t st;
-	enum m_dev dev;
-	int16_t alt;
 	int src_gi, dst_gi; /* granter of a gref side that acquired, or -1 */
 };
 struct m_copy_res m_copy(int ci, const struct gntdp_gnttab_copy *op);
@@ -215,5 +182,26 @@ int16_t m_setup_table(int ci, const struct gntdp_gnttab_setup_table *op);
 /* query_size; on okay *nr and *max are the answers. */
 int16_t m_query_size(int ci, gntdp_domid_t dom, uint32_t *nr, uint32_t *max);
 int16_t m_dump_table(int ci, gntdp_domid_t dom);
+
+/*
+ * Commands whose result is the call's errno (no status field). Each
+ * returns Xen's errno; *version is the field Xen writes back.
+ * get_version: 0, -ESRCH or -EPERM (XSM target rule); *version on 0 only.
+ */
+int m_get_version(int ci, gntdp_domid_t dom, uint32_t *version);
+/* Whether set_version(want) would switch ci's table to v2 (the model stays v1: not modelled). */
+bool m_set_version_to_v2(int ci, uint32_t want);
+/* set_version on a v1 table, except the switch to v2; *version is written back always. */
+int m_set_version(int ci, uint32_t want, uint32_t *version);
+/* swap_grant_ref on the caller's own v1 table: okay, bad_gntref or eagain. */
+int16_t m_swap_grant_ref(int ci, uint32_t ref_a, uint32_t ref_b);
+/*
+ * One cache_flush op (x86 Xen 4.17, which gntdp follows): the frame is
+ * found by its address among the pages live domains own; *cur_ref is the
+ * ref the search for the caller's pin resumes at (the cmd's bits >= 12 in
+ * place, Xen's opaque argument, for the first op; 0 after). 0 or a
+ * negative errno.
+ */
+int m_cache_flush(int ci, const struct gntdp_gnttab_cache_flush *op, uint32_t *cur_ref);
 
 #endif /* FUZZ_MODEL_H */

@@ -15,6 +15,10 @@
 # and two that only the model's data and mapping checks see:
 #   C  a copy reads from the start of the source frame, ignoring its offset
 #   D  unmap ignores a wrong dev_bus_addr (XSA-224)
+# and three in the commands the model gained later:
+#   E  swap_grant_ref swaps pinned entries
+#   F  cache_flush accepts a pin of the frame held by another domain
+#   G  set_version switches while a ref beyond 7 is pinned
 # Exit status: 0 when the unmodified tree passes and every bug is caught,
 # 1 when not, 2 when a bug cannot be planted (the code it patches moved:
 # update the patterns below).
@@ -29,7 +33,10 @@ trap 'rm -rf "$scratch"' EXIT INT TERM
 BUGS='A|read-only check dropped|s/(if \(flags & GNTDP_GTF_READONLY\))(\s*)return GNTDP_GNTST_GENERAL_ERROR;/$1$2;/g
 B|grantee-domid check dropped|s/\|\| WORD_DOMID\(old\) != ldomid\)/|| 0)/g
 C|copy source offset ignored|s/(->va) \+ src\.offset/$1/g
-D|unmap dev_bus_addr unchecked (XSA-224)|s/ && dev_bus_addr != act->page->iova\)/ \&\& 0)/g'
+D|unmap dev_bus_addr unchecked (XSA-224)|s/ && dev_bus_addr != act->page->iova\)/ \&\& 0)/g
+E|swap of pinned entries allowed|s/else if \(d->active\[a\]\.pin != 0 \|\| d->active\[b\]\.pin != 0\)/else if (0)/g
+F|cache_flush pin of another domain accepted|s/ && act->domid == ld->domid && act->page == pg;/ \&\& act->page == pg;/g
+G|set_version ignores pins|s/if \(d->active\[i\]\.pin != 0\)(\s*)return -EBUSY;/if (0)$1return -EBUSY;/g'
 
 # copy NAME: a scratch copy of the tree without build outputs.
 copy() {
