@@ -13,7 +13,7 @@
 # mountpoint and setarch.
 GNTDP_PACKAGES=(
 	build-essential pkg-config meson ninja-build
-	dpdk dpdk-dev libdpdk-dev libnuma-dev libxen-dev libinih-dev
+	dpdk dpdk-dev libdpdk-dev libnuma-dev libxen-dev libinih-dev libpcap-dev
 	clang llvm libclang-rt-14-dev
 	python3 python3-pyelftools python3-scapy gnuplot-nox tcpdump util-linux
 )
