@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file
+ * gntdpd's control protocol (wire ABI): the messages a client process
+ * (libgntdp-client, gntdp/client.h) and the daemon (apps/gntdpd) exchange
+ * over the daemon's Unix control socket. docs/daemon.md has the design.
+ *
+ * Transport: an AF_UNIX SOCK_SEQPACKET socket (default path
+ * GNTDP_CTL_DEFAULT_SOCKET, overridden by the GNTDP_SOCKET environment
+ * variable in the client library). One message per datagram, at most
+ * GNTDP_CTL_MAX_MSG bytes. Requests travel client -> daemon and never carry
+ * file descriptors (a request with SCM_RIGHTS is refused with -EBADMSG and
+ * the fds are closed unread). Every request gets exactly one reply, in
+ * order; a reply may carry file descriptors (SCM_RIGHTS), always in the
+ * order the reply body names them.
+ *
+ * Framing: every message starts with struct gntdp_ctl_hdr. The daemon
+ * checks magic, version, type, len (== the datagram's size, and the exact
+ * size of the request body for its type) before it looks at the body. A
+ * reply is a struct gntdp_ctl_reply (the header with type | GNTDP_CTL_REPLY,
+ * the request's seq echoed, err, a message naming what was wrong) followed by
+ * the reply body of the type when err == 0. A message the daemon cannot
+ * frame (too short, wrong magic or version) is answered with type
+ * GNTDP_CTL_REPLY | 0 and err -EPROTO/-EBADMSG; a client that keeps sending
+ * garbage is disconnected after GNTDP_CTL_MAX_BAD_MSGS bad messages.
+ *
+ * Identity: the daemon reads the peer's uid, gid and pid with SO_PEERCRED
+ * at accept and checks every request against its config (which uid or gid
+ * may act as which domains, and as the privileged toolstack, dom0). Nothing
+ * in a message names the caller's identity.
+ *
+ * Lifetime: a connection binds at most one domain (DOMAIN_BIND). When the
+ * connection closes (the process exits or is killed), the daemon destroys
+ * that domain as Xen destroys a dying domain: rings first, then its
+ * mappings and pins, its memory once no other domain maps it.
+ *
+ * All integers are little-endian (the daemon and its clients run on one
+ * host); every struct is naturally aligned, without implicit padding, and
+ * its size is asserted below. Reserved fields must be zero (-EINVAL).
+ */
+#ifndef GNTDP_CTL_H
+#define GNTDP_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gntdp/xen_grant_table.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** First word of every message: "GCtl" little-endian. */
+#define GNTDP_CTL_MAGIC 0x6c744347u
+/** Protocol version this header describes. */
+#define GNTDP_CTL_VERSION 1u
+/** Largest datagram either side sends or accepts. */
+#define GNTDP_CTL_MAX_MSG 4096u
+/** Most file descriptors one reply carries. */
+#define GNTDP_CTL_MAX_FDS 4u
+/** Bad messages after which the daemon closes the connection. */
+#define GNTDP_CTL_MAX_BAD_MSGS 16u
+/** Default control socket path. */
+#define GNTDP_CTL_DEFAULT_SOCKET "/run/gntdp/gntdpd.sock"
+/** Bit set in the type of every reply. */
+#define GNTDP_CTL_REPLY 0x8000u
+
+/** Message types (struct gntdp_ctl_hdr.type of a request). */
+enum gntdp_ctl_type {
+	/** Version check and daemon facts. Must be the first request. */
+	GNTDP_CTL_HELLO = 1,
+	/** Create and/or bind the connection's domain; reply carries its memory fds. */
+	GNTDP_CTL_DOMAIN_BIND = 2,
+	/** A hypercall ring for the bound domain; reply carries its memory (and eventfd). */
+	GNTDP_CTL_RING_CREATE = 3,
+	/** Tear down one of the connection's rings. */
+	GNTDP_CTL_RING_DESTROY = 4,
+	/** Privileged: create an unbound domain that a later DOMAIN_BIND takes. */
+	GNTDP_CTL_DOMAIN_CREATE = 5,
+	/** Privileged: destroy a domain (its connection, if any, is closed). */
+	GNTDP_CTL_DOMAIN_DESTROY = 6,
+	/** Domains, connections, rings and counters (gntdpctl). */
+	GNTDP_CTL_DOMAIN_LIST = 7,
+	/** Reserved for the next step: a share segment of the bound domain. */
+	GNTDP_CTL_SHARE_ALLOC = 8,
+	/** Reserved for the next step: an fd for a cross-process host map. */
+	GNTDP_CTL_MAP_FD = 9,
+	GNTDP_CTL_NB_TYPES
+};
+
+/** Every message starts with this (16 bytes). */
+struct gntdp_ctl_hdr {
+	uint32_t magic;   /**< GNTDP_CTL_MAGIC */
+	uint16_t version; /**< GNTDP_CTL_VERSION */
+	uint16_t type;    /**< enum gntdp_ctl_type, | GNTDP_CTL_REPLY in replies */
+	uint32_t len;     /**< bytes of the whole message, this header included */
+	uint32_t seq;     /**< chosen by the client, echoed in the reply */
+};
+
+/** Size of the human-readable reason in a reply, NUL included. */
+#define GNTDP_CTL_WHY_SIZE 104u
+
+/** Start of every reply (128 bytes); the type's reply body follows when err == 0. */
+struct gntdp_ctl_reply {
+	struct gntdp_ctl_hdr hdr;
+	int32_t err;   /**< 0 or a negative errno */
+	uint32_t nfds; /**< file descriptors attached (SCM_RIGHTS) */
+	/** NUL-terminated; names the field or rule that failed ("" when err == 0). */
+	char why[GNTDP_CTL_WHY_SIZE];
+};
+
+/* ---- HELLO ---------------------------------------------------------------- */
+
+struct gntdp_ctl_hello {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t min_version; /**< lowest protocol version the client speaks */
+	uint32_t max_version; /**< highest */
+};
+
+struct gntdp_ctl_hello_reply {
+	uint32_t version;      /**< protocol version the daemon chose */
+	uint32_t page_size;    /**< 4096 */
+	uint32_t nb_workers;   /**< the daemon's data-plane workers */
+	uint32_t max_rings;    /**< rings one connection may create */
+	uint32_t uid;          /**< the peer credentials the daemon saw */
+	uint32_t gid;
+	uint32_t pid;
+	uint32_t privileged;   /**< 1 when this uid/gid may act as dom0 */
+};
+
+/* ---- DOMAIN_BIND / DOMAIN_CREATE ------------------------------------------- */
+
+/** DOMAIN_BIND flag: create the domain when it does not exist. */
+#define GNTDP_CTL_BIND_CREATE 1u
+
+/**
+ * Body of DOMAIN_BIND and DOMAIN_CREATE. Limits of 0 take the daemon's
+ * defaults; each is checked against the daemon's config (max_domain_frames
+ * and the core's limits). For DOMAIN_BIND of an existing (unbound) domain
+ * the limits must be 0 or equal to the domain's.
+ */
+struct gntdp_ctl_domain {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t domid;              /**< below DOMID_FIRST_RESERVED */
+	uint32_t flags;              /**< GNTDP_CTL_BIND_* (DOMAIN_CREATE: 0) */
+	uint32_t nr_frames;          /**< RAM frames (gfn 0 .. nr_frames-1) */
+	uint32_t max_grant_frames;   /**< grant-table frame limit */
+	uint32_t max_maptrack_frames;
+	uint32_t max_grant_version;  /**< 1 or 2 */
+	uint32_t rsvd[2];
+};
+
+/**
+ * Reply body of DOMAIN_BIND; DOMAIN_CREATE replies with it too, without fds.
+ * fds, in this order: RAM (read-write, nr_frames pages), the grant table
+ * (read-write, max_grant_frames pages, the v1 or v2 entries as the guest
+ * writes them), the status frames (read-only, nr_status_frames pages;
+ * absent when nr_status_frames is 0). Each fd maps from offset 0.
+ */
+struct gntdp_ctl_domain_reply {
+	uint32_t domid;
+	uint32_t nr_frames;
+	uint32_t max_grant_frames;
+	uint32_t nr_status_frames;
+	uint32_t max_maptrack_frames;
+	uint32_t max_grant_version;
+	uint32_t worker;   /**< the worker that serves the domain's rings by default */
+	uint32_t numa_node; /**< where its memory was placed, UINT32_MAX = no policy */
+};
+
+/* ---- RING_CREATE / RING_DESTROY ------------------------------------------- */
+
+/** RING_CREATE flag: attach an eventfd the worker signals on request. */
+#define GNTDP_CTL_RING_EVENTFD 1u
+/** RING_CREATE worker value: the daemon chooses (the domain's worker). */
+#define GNTDP_CTL_ANY_WORKER UINT32_MAX
+
+struct gntdp_ctl_ring {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t sq_entries; /**< power of two, 2..GNTDP_HCALL_RING_MAX_ENTRIES */
+	uint32_t cq_entries; /**< power of two, 2..GNTDP_HCALL_RING_MAX_ENTRIES */
+	uint32_t flags;      /**< GNTDP_CTL_RING_* */
+	uint32_t worker;     /**< worker index or GNTDP_CTL_ANY_WORKER */
+};
+
+/**
+ * Reply body of RING_CREATE. fds: the ring region (read-write, mem_size
+ * bytes from offset 0, formatted as gntdp/hcall.h describes), then the
+ * eventfd when asked for.
+ */
+struct gntdp_ctl_ring_reply {
+	uint32_t ring_id; /**< names the ring in RING_DESTROY */
+	uint32_t worker;
+	uint64_t mem_size;
+};
+
+struct gntdp_ctl_ring_destroy {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t ring_id;
+	uint32_t rsvd;
+};
+/* Reply body of RING_DESTROY: none. */
+
+/* ---- DOMAIN_DESTROY / DOMAIN_LIST ------------------------------------------- */
+
+struct gntdp_ctl_domain_destroy {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t domid;
+	uint32_t rsvd;
+};
+/* Reply body of DOMAIN_DESTROY: none. */
+
+struct gntdp_ctl_domain_list {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t first_domid; /**< list domains with domid >= this (paging) */
+	uint32_t rsvd;
+};
+
+/** One domain in a DOMAIN_LIST reply (64 bytes). */
+struct gntdp_ctl_domain_entry {
+	uint32_t domid;
+	uint32_t bound;     /**< 1 when a connection holds it */
+	uint32_t pid;       /**< the bound connection's peer (0 when unbound) */
+	uint32_t uid;
+	uint32_t nr_rings;
+	uint32_t nr_frames;
+	uint32_t nr_grant_frames;
+	uint32_t worker;
+	uint64_t calls;     /**< hypercalls completed on its rings */
+	uint64_t ops;
+	uint64_t faults;    /**< completions with -EFAULT */
+	uint64_t rsvd;
+};
+
+/** Reply body of DOMAIN_LIST: a count, then that many entries. */
+struct gntdp_ctl_domain_list_reply {
+	uint32_t count;
+	uint32_t more; /**< 1 when domains after the last entry exist */
+	/* struct gntdp_ctl_domain_entry entries[count]; */
+};
+
+/** Most entries one DOMAIN_LIST reply holds. */
+#define GNTDP_CTL_LIST_MAX \
+	((GNTDP_CTL_MAX_MSG - sizeof(struct gntdp_ctl_reply) - \
+	  sizeof(struct gntdp_ctl_domain_list_reply)) / sizeof(struct gntdp_ctl_domain_entry))
+
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_hdr) == 16, "gntdp_ctl_hdr");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_reply) == 128, "gntdp_ctl_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_hello) == 24, "gntdp_ctl_hello");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_hello_reply) == 32, "gntdp_ctl_hello_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain) == 48, "gntdp_ctl_domain");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_reply) == 32, "gntdp_ctl_domain_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_ring) == 32, "gntdp_ctl_ring");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_ring_reply) == 16, "gntdp_ctl_ring_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_ring_destroy) == 24, "gntdp_ctl_ring_destroy");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_destroy) == 24, "gntdp_ctl_domain_destroy");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_list) == 24, "gntdp_ctl_domain_list");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_entry) == 64, "gntdp_ctl_domain_entry");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_list_reply) == 8, "gntdp_ctl_domain_list_reply");
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GNTDP_CTL_H */
