@@ -4,8 +4,8 @@
  *
  * Xen keeps two copy buffers (source, dest) across the ops of one call and
  * reuses them when consecutive ops name the same ref or frame (spec 8.3).
- * The cache here generalises that: a small direct-mapped table of pinned
- * entries, one half for reads (hstr pins, frame holds) and one for writes
+ * The cache here generalises that: a small set-associative table of pinned
+ * entries (CACHE_WAYS ways per set), one half for reads (hstr pins, frame holds) and one for writes
  * (hstw pins), so an op's source and destination never evict each other.
  * A cached entry holds exactly one pin of its kind, taken with every check
  * Xen makes on acquisition; a hit re-checks only what can change while a pin
@@ -20,17 +20,21 @@
 #define CACHE_FRAME (1ull << 63) /* key flag: a frame-mode hold, not a grant pin */
 
 /*
- * Slot of (granter, key) in the read or the write half. The granter enters
- * through its uid, not its address, so the layout does not depend on where
- * malloc put the domains; consecutive refs of one granter take consecutive
- * slots, and each granter starts at a pseudo-random offset.
+ * Set of (granter, key) in the read or the write half: CACHE_WAYS
+ * consecutive entries. The granter enters through its uid, not its address,
+ * so the layout does not depend on where malloc put the domains;
+ * consecutive refs of one granter take consecutive sets, and each granter
+ * starts at a pseudo-random set. Sets are associative so that two granters
+ * whose ranges overlap share the sets instead of evicting each other (a
+ * direct-mapped table thrashed once two guests' offsets were closer than
+ * their live refs: issue 11).
  */
 static inline struct cache_entry *
-cache_slot(struct gntdp_gnttab_ctx *ctx, const struct domain *rd, uint64_t key, bool write)
+cache_set(struct gntdp_gnttab_ctx *ctx, const struct domain *rd, uint64_t key, bool write)
 {
 	uint64_t h = key + ((rd->uid * 0x9E3779B97F4A7C15ull) >> 32);
 
-	return &ctx->cache[(h & ctx->cache_mask) + (write ? ctx->cache_mask + 1 : 0)];
+	return &ctx->cache[(write ? ctx->cache_half : 0) + (h & ctx->set_mask) * ctx->cache_ways];
 }
 
 static inline uint32_t
@@ -123,17 +127,21 @@ static int16_t
 cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd, uint64_t key,
 	      bool write, struct cache_entry **out)
 {
-	struct cache_entry *e = cache_slot(ctx, rd, key, write);
+	struct cache_entry *set = cache_set(ctx, rd, key, write), *e;
 	struct grant_win win = {NULL, 0, GNTDP_PAGE_SIZE};
+	unsigned int ways = ctx->cache_ways;
 	int16_t rc;
 
-	if (e->rd == rd && e->key == key && e->caller_uid == ld->uid) {
-		/* 2e: a held pin keeps the frame; only the granter's death matters. */
-		if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed)))
-			return GNTDP_GNTST_BAD_DOMAIN;
-		STAT_ADD(ctx, cache_hits, 1);
-		*out = e;
-		return GNTDP_GNTST_OKAY;
+	for (unsigned int w = 0; w < ways; w++) {
+		e = &set[w];
+		if (e->rd == rd && e->key == key && e->caller_uid == ld->uid) {
+			/* 2e: a held pin keeps the frame; only the granter's death matters. */
+			if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed)))
+				return GNTDP_GNTST_BAD_DOMAIN;
+			STAT_ADD(ctx, cache_hits, 1);
+			*out = e;
+			return GNTDP_GNTST_OKAY;
+		}
 	}
 	rc = (key & CACHE_FRAME) ? acquire_frame(ld, key & ~CACHE_FRAME, &win.page)
 				 : acquire_for_copy(rd, (gntdp_grant_ref_t)key, ld->domid, write, true,
@@ -141,6 +149,11 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	if (unlikely(rc != GNTDP_GNTST_OKAY))
 		return rc;
 	STAT_ADD(ctx, cache_misses, 1);
+	/* Victim: a free way, else the pin taken longest ago (the next to expire). */
+	e = &set[0];
+	for (unsigned int w = 0; w < ways && e->rd != NULL; w++)
+		if (set[w].rd == NULL || set[w].taken < e->taken)
+			e = &set[w];
 	if (e->rd != NULL)
 		cache_entry_release(ctx, e);
 	e->rd = rd;

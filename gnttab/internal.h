@@ -196,6 +196,9 @@ struct domain {
 	struct maptrack **mt_frames;
 };
 
+/* Ways per set of the grant cache (copy.c); fewer when a half has fewer entries. */
+#define CACHE_WAYS 4u
+
 /* Grant cache entry of a context (see copy.c). */
 struct cache_entry {
 	struct domain *rd;   /* granter, or the caller for frame mode; NULL = empty */
@@ -229,7 +232,9 @@ struct gntdp_gnttab_ctx {
 	gntdp_copy_fn copy;
 	uint64_t now;
 	bool persistent;
-	unsigned int cache_mask; /* nb_entries/2 - 1: half for reads, half for writes */
+	unsigned int cache_half; /* nb_entries/2: first half for reads, second for writes */
+	unsigned int cache_ways; /* entries per set: min(CACHE_WAYS, cache_half) */
+	unsigned int set_mask;   /* sets per half - 1 */
 	uint32_t age_head;       /* oldest occupied entry (index+1), 0 if none */
 	uint32_t age_tail;       /* newest */
 	struct cache_entry *cache;

@@ -275,7 +275,9 @@ gntdp_gnttab_ctx_create(struct gntdp_gnttab *gt, const struct gntdp_gnttab_cache
 	}
 	ctx->gt = gt;
 	ctx->persistent = persistent;
-	ctx->cache_mask = nb / 2 - 1;
+	ctx->cache_half = nb / 2;
+	ctx->cache_ways = ctx->cache_half < CACHE_WAYS ? ctx->cache_half : CACHE_WAYS;
+	ctx->set_mask = ctx->cache_half / ctx->cache_ways - 1;
 	ctx->copy = NULL;
 	atomic_init(&ctx->qs, 0);
 	for (unsigned int i = 0; i < gt->max_ctx; i++) {
