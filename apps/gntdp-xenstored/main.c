@@ -2,7 +2,7 @@
 /*
  * gntdp-xenstored: a xenstore server for Xen's user-space programs on a
  * machine without Xen (docs/xenstore.md). Command line, effective-config
- * line, then the server's loop until SIGTERM or SIGINT.
+ * line, then the server's loop until SIGTERM, SIGINT or SIGHUP.
  *
  * It does not use apps/common: that layer's logging and skeleton go
  * through DPDK (rte_log, EAL), and this server must build with
@@ -71,7 +71,7 @@ usage(FILE *f)
 		"      --dry-run              print the effective config and exit\n"
 		"  -v, --verbose              log connections and domains\n"
 		"  -h, --help                 this text\n"
-		"SIGTERM or SIGINT: clean exit, the sockets removed. Exit: 0 ok, 1 failure, 2 usage.\n");
+		"SIGTERM, SIGINT or SIGHUP: clean exit, the sockets removed. Exit: 0 ok, 1 failure, 2 usage.\n");
 }
 
 static int
@@ -94,21 +94,23 @@ parse_uint(const char *opt, const char *s, unsigned long long max, unsigned long
 static int
 parse_domains(struct xsd_conf *c, const char *list)
 {
-	char buf[1024], *tok, *save = NULL;
+	const char *p = list;
 
-	if (strlen(list) >= sizeof(buf)) {
-		fprintf(stderr, "gntdp-xenstored: --domain: list too long\n");
-		return -EINVAL;
-	}
-	memcpy(buf, list, strlen(list) + 1);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char tok[16];
 		uint32_t id;
 
-		if (xsd_parse_domid(tok, XSD_DOMID_MAX, &id) != 0 || id == 0) {
+		if (n >= sizeof(tok))
+			n = sizeof(tok) - 1; /* too long for a domid: refused below */
+		memcpy(tok, p, n);
+		tok[n] = '\0';
+		if (xsd_parse_uint(tok, XSD_DOMID_MAX, &id) != 0 || id == 0) {
 			fprintf(stderr,
-				"gntdp-xenstored: --domain '%s': expected a domid in "
-				"[1, %u]\n",
-				tok, XSD_DOMID_MAX);
+				"gntdp-xenstored: --domain '%s': expected domids in [1, %u], "
+				"comma-separated\n",
+				list, XSD_DOMID_MAX);
 			return -EINVAL;
 		}
 		if (c->nb_doms == XSD_MAX_DOMAINS_ARG) {
@@ -117,8 +119,10 @@ parse_domains(struct xsd_conf *c, const char *list)
 			return -EINVAL;
 		}
 		c->doms[c->nb_doms++] = id;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
 	}
-	return 0;
 }
 
 static int

@@ -306,7 +306,7 @@ parse_perm(const char *s, struct xsd_perm *p)
 	default:
 		return -EINVAL;
 	}
-	return xsd_parse_domid(s + 1, XSD_PERM_ID_MAX, &p->id);
+	return xsd_parse_uint(s + 1, XSD_PERM_ID_MAX, &p->id);
 }
 
 int

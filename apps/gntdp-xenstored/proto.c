@@ -290,7 +290,7 @@ do_directory_part(struct xsd_server *srv, struct xsd_conn *c, struct msg *m)
 
 	if (m->nstr != 2 || m->pl[m->len - 1] != '\0')
 		return -EINVAL;
-	rc = xsd_parse_domid(m->pl + strlen(m->pl) + 1, UINT32_MAX / 2, &off);
+	rc = xsd_parse_uint(m->pl + strlen(m->pl) + 1, UINT32_MAX / 2, &off);
 	if (rc == 0)
 		rc = xsd_op_read(&v, m->pl, &n);
 	if (rc != 0)
@@ -458,7 +458,7 @@ domid_arg(const struct msg *m, uint32_t max, uint32_t *id)
 {
 	const char *arg = onearg(m);
 
-	return arg ? xsd_parse_domid(arg, max, id) : -EINVAL;
+	return arg ? xsd_parse_uint(arg, max, id) : -EINVAL;
 }
 
 static int
@@ -468,7 +468,7 @@ do_introduce(struct xsd_server *srv, struct xsd_conn *c, struct msg *m)
 	int rc;
 
 	/* domid|gfn|evtchn|: the page and the port mean nothing without a hypervisor. */
-	if (m->nstr < 3 || xsd_parse_domid(m->pl, XSD_DOMID_MAX, &id) != 0 || id == 0)
+	if (m->nstr < 3 || xsd_parse_uint(m->pl, XSD_DOMID_MAX, &id) != 0 || id == 0)
 		return -EINVAL;
 	rc = xsd_dom_introduce(srv, id);
 	if (rc == 0 && !c->ep.dead)

@@ -18,6 +18,7 @@
  * current batch of epoll events, which may still point at it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -225,6 +226,25 @@ accept_all(struct xsd_server *srv, struct xsd_listener *l)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if ((errno == EMFILE || errno == ENFILE) && srv->spare_fd >= 0) {
+				/*
+				 * Out of descriptors: the level-triggered listener
+				 * would wake the loop forever. Refuse this client
+				 * with the spare descriptor, then take it back.
+				 */
+				close(srv->spare_fd);
+				fd = accept(l->ep.fd, NULL, NULL);
+				if (fd >= 0) {
+					xsd_log("%s: out of file descriptors, connection refused",
+						l->path);
+					close(fd);
+				}
+				srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				/* EMFILE comes before the queue is looked at: stop when it is empty. */
+				if (fd < 0)
+					return;
+				continue;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				xsd_log("%s: accept: %s", l->path, strerror(errno));
 			return;
@@ -428,7 +448,10 @@ xsd_dom_introduce(struct xsd_server *srv, uint32_t domid)
 	}
 	if (rc != 0) {
 		d->ls[0] = d->ls[1] = NULL;
-		return rc == -ENAMETOOLONG || rc == -EEXIST || rc == -EADDRINUSE ? -EEXIST : -EIO;
+		/* Xen's error names have no ENAMETOOLONG or EADDRINUSE. */
+		if (rc == -ENAMETOOLONG)
+			return -EINVAL;
+		return rc == -EEXIST || rc == -EADDRINUSE ? -EEXIST : -EIO;
 	}
 	d->introduced = true;
 	seed(srv, domid);
@@ -499,6 +522,7 @@ signals_open(struct xsd_server *srv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -errno;
 	srv->sig.kind = XSD_EP_SIGNAL;
@@ -518,6 +542,8 @@ xsd_server_init(struct xsd_server *srv, const struct xsd_conf *conf)
 	memset(srv, 0, sizeof(*srv));
 	srv->conf = *conf;
 	srv->sig.fd = -1;
+	srv->epfd = -1;
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	xsd_store_init(&srv->st);
 	/* The special watch paths are nodes only for their permissions (SET_PERMS). */
 	for (size_t i = 0; i < 2; i++) {
@@ -604,5 +630,7 @@ xsd_server_fini(struct xsd_server *srv)
 		close(srv->sig.fd);
 	if (srv->epfd >= 0)
 		close(srv->epfd);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
 	xsd_store_fini(&srv->st);
 }

@@ -567,20 +567,20 @@ xsd_perm_str(const struct xsd_perm *p, char *buf, size_t len)
 }
 
 int
-xsd_parse_domid(const char *s, uint32_t max, uint32_t *out)
+xsd_parse_uint(const char *s, uint32_t max, uint32_t *out)
 {
-	uint32_t v = 0;
+	uint64_t v = 0;
 
-	if (*s == '\0' || strlen(s) > 5)
+	if (*s == '\0' || strlen(s) > 10)
 		return -EINVAL;
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		v = v * 10 + (uint32_t)(*s - '0');
+		v = v * 10 + (uint64_t)(*s - '0');
 	}
 	if (v > max)
 		return -EINVAL;
-	*out = v;
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -601,8 +601,6 @@ xsd_canon(const struct xsd_who *who, const char *in, bool special, char *out)
 		return -EINVAL;
 	memcpy(out + blen, in, len + 1);
 	len += blen;
-	if (out[0] == '@')
-		return 0;
 	if ((len > 1 && out[len - 1] == '/') || strstr(out, "//") != NULL)
 		return -EINVAL;
 	/*

@@ -174,8 +174,8 @@ unsigned int xsd_perm_for(const struct xsd_who *who, const struct xsd_perm *p, u
  * /local/domain/<domid>/; @p special allows the @name watch paths. 0 or -EINVAL.
  */
 int xsd_canon(const struct xsd_who *who, const char *in, bool special, char *out);
-/* Parse a decimal domid in [0, max] (no sign, no junk). 0 or -EINVAL. */
-int xsd_parse_domid(const char *s, uint32_t max, uint32_t *out);
+/* Parse a decimal in [0, max] (digits only: no sign, no space, no junk). 0 or -EINVAL. */
+int xsd_parse_uint(const char *s, uint32_t max, uint32_t *out);
 
 void xsd_evq_init(struct xsd_evq *q);
 void xsd_evq_push(struct xsd_evq *q, enum xsd_ev_kind kind, const char *path,
@@ -269,6 +269,7 @@ struct xsd_server {
 	struct xsd_store st;
 	struct xsd_dom *doms;
 	int epfd;
+	int spare_fd; /* /dev/null, given up to refuse a client when out of descriptors */
 	struct xsd_ep sig;
 	struct xsd_conn *grave_conns;
 	struct xsd_listener *grave_ls;
@@ -279,7 +280,7 @@ struct xsd_server {
 void xsd_conf_init(struct xsd_conf *c);
 /* Sockets for dom0 and conf's domains. 0 or a negative errno (logged). */
 int xsd_server_init(struct xsd_server *srv, const struct xsd_conf *conf);
-/* The epoll loop, until SIGTERM or SIGINT. 0 or a negative errno. */
+/* The epoll loop, until SIGTERM, SIGINT or SIGHUP. 0 or a negative errno. */
 int xsd_server_run(struct xsd_server *srv);
 /* Close everything and remove the sockets. */
 void xsd_server_fini(struct xsd_server *srv);

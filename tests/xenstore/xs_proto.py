@@ -178,14 +178,18 @@ def expect_closed(c):
 
 
 class Server:
-    def __init__(self, binary):
+    def __init__(self, binary, args=(), preexec=None):
         self.dir = tempfile.mkdtemp(prefix="gntdp-xs-")
         self.sock = os.path.join(self.dir, "s")
-        self.p = subprocess.Popen([binary, "--dir", self.sock, "--domain", "1,2"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # stderr to a file: a pipe nobody reads would block a chatty server.
+        self.err = open(os.path.join(self.dir, "stderr"), "w+")
+        self.p = subprocess.Popen([binary, "--dir", self.sock, "--domain", "1,2"] + list(args),
+                                  stdout=subprocess.PIPE, stderr=self.err, preexec_fn=preexec)
         line = self.p.stdout.readline()
         if b"ready" not in line:
-            raise SystemExit("server did not start: %r %r" % (line, self.p.stderr.read()))
+            self.p.kill()
+            self.err.seek(0)
+            raise SystemExit("server did not start: %r %r" % (line, self.err.read()))
 
     def path(self, dom):
         return os.path.join(self.sock, "dom%d" % dom)
@@ -205,7 +209,8 @@ class Server:
         except subprocess.TimeoutExpired:
             self.p.kill()
             raise AssertionError("no exit within 10 s of SIGTERM")
-        err = self.p.stderr.read().decode(errors="replace")
+        self.err.seek(0)
+        err = self.err.read()
         left = os.listdir(self.sock) if os.path.isdir(self.sock) else []
         return rc, left, err
 
@@ -427,6 +432,8 @@ def case_watches(s):
     expect_err("EINVAL", d1.call, XS["WATCH"], b"w\0")
     expect_err("EINVAL", d1.call, XS["WATCH"], b"w\0t\x000\0")
     expect_err("EINVAL", d1.watch, "w//x", "t")
+    expect_err("EINVAL", d1.watch, "@releaseDomain/", "t")
+    expect_err("EINVAL", d1.watch, "", "t")
 
 
 def case_watch_quota(s):
@@ -636,9 +643,40 @@ def case_conn_limit(s):
     s.conn(1).read("domid")
 
 
+def case_fd_limit(s):
+    """Out of file descriptors: clients are refused, one log line each, and
+    the server goes on serving (it used to spin in accept on EMFILE)."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
+
+    srv = Server(s.binary, preexec=limit)
+    try:
+        cs = [srv.conn(1) for _ in range(40)]
+        answered = 0
+        for c in cs:
+            try:
+                c.s.settimeout(2)
+                c.read("domid")
+                answered += 1
+            except (Closed, ConnectionResetError, BrokenPipeError, AssertionError, OSError):
+                pass
+        assert 5 <= answered < 40, answered
+        for c in cs:
+            c.close()
+        time.sleep(0.3)
+        srv.alive()
+    finally:
+        rc, left, err = srv.stop()
+    refused = err.count("out of file descriptors")
+    assert rc == 0 and not left, (rc, left)
+    assert refused == 40 - answered, (refused, answered)
+
+
 CASES = [case_basic, case_permissions, case_transactions, case_tx_quota, case_watches,
          case_watch_quota, case_special_watches, case_node_quota, case_limits, case_malformed,
-         case_conn_limit]
+         case_conn_limit, case_fd_limit]
 
 
 def main():
@@ -646,6 +684,7 @@ def main():
         raise SystemExit(__doc__)
     want = sys.argv[2:]
     srv = Server(sys.argv[1])
+    srv.binary = sys.argv[1]
     failed = 0
     try:
         for case in CASES:
