@@ -60,7 +60,7 @@ usage(FILE *f)
 		"  -d, --dir DIR              socket directory (default /run/gntdp/xenstored)\n"
 		"  -D, --domain LIST          serve these domains from the start: 1,2,5 (repeatable)\n"
 		"      --max-conns N          connections per domain (64)\n"
-		"      --out-max BYTES        bytes queued to one client (1048576)\n"
+		"      --out-max BYTES        bytes queued to a domain's clients (1048576)\n"
 		"      --quota-nodes N        nodes a domain owns (1000)\n"
 		"      --quota-watches N      watches of a domain (128)\n"
 		"      --quota-transactions N open transactions of a domain (10)\n"

@@ -11,9 +11,10 @@
  * Connections are non-blocking; the loop is level-triggered and reads at
  * most MSGS_PER_WAKEUP messages from one connection before going on to the
  * next, so a busy client cannot starve the others. Replies queue in a
- * per-connection buffer of at most conf.out_max bytes: a watch event that
- * does not fit is dropped (counted), a reply that does not fit closes the
- * connection (the client sends requests without reading the answers).
+ * per-connection buffer; all the connections of a domain together hold at
+ * most conf.out_max bytes: a watch event that does not fit is dropped
+ * (counted), a reply that does not fit closes the connection (the client
+ * sends requests without reading the answers).
  * A closed connection or listener is marked dead and freed after the
  * current batch of epoll events, which may still point at it.
  */
@@ -37,6 +38,7 @@
 #define EVENTS_PER_WAIT 64
 #define LISTEN_BACKLOG 64
 #define HDR_LEN sizeof(struct gntdp_xs_sockmsg)
+#define OUT_KEEP 65536u /* output buffer kept across bursts, bytes */
 
 void
 xsd_log(const char *fmt, ...)
@@ -92,9 +94,16 @@ conn_flush(struct xsd_server *srv, struct xsd_conn *c)
 			return;
 		}
 		c->out_off += (size_t)n;
+		c->dom->out_queued -= (size_t)n;
 	}
-	if (c->out_off == c->out_len)
+	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
+		if (c->out_cap > OUT_KEEP) { /* a burst is over: give its memory back */
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = 0;
+		}
+	}
 	if ((c->out_len != 0) != c->out_armed) {
 		struct epoll_event ev = {.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
 					 .data.ptr = &c->ep};
@@ -113,7 +122,8 @@ xsd_send(struct xsd_server *srv, struct xsd_conn *c, uint32_t type, uint32_t req
 
 	if (c->ep.dead)
 		return;
-	if (c->out_len - c->out_off + need > srv->conf.out_max) {
+	/* The bound is the domain's: more connections do not buy more memory. */
+	if (c->dom->out_queued + need > srv->conf.out_max) {
 		if (event) {
 			srv->stats.events_dropped++;
 			return;
@@ -143,6 +153,7 @@ xsd_send(struct xsd_server *srv, struct xsd_conn *c, uint32_t type, uint32_t req
 	if (len)
 		memcpy(c->out + c->out_len + HDR_LEN, data, len);
 	c->out_len += need;
+	c->dom->out_queued += need;
 	conn_flush(srv, c);
 }
 
@@ -161,6 +172,7 @@ xsd_conn_kill(struct xsd_server *srv, struct xsd_conn *c, const char *why)
 	if (why)
 		srv->stats.conns_killed++;
 	c->ep.dead = true;
+	c->dom->out_queued -= c->out_len - c->out_off;
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->ep.fd, NULL);
 	close(c->ep.fd);
 	xsd_conn_reset(c);
@@ -240,7 +252,8 @@ accept_all(struct xsd_server *srv, struct xsd_listener *l)
 					close(fd);
 				}
 				srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-				/* EMFILE comes before the queue is looked at: stop when it is empty. */
+				/* EMFILE comes before the queue is looked at: stop when it is
+				 * empty. */
 				if (fd < 0)
 					return;
 				continue;

@@ -246,6 +246,7 @@ struct xsd_dom {
 	struct xsd_listener *ls[2]; /* dom<N>; dom0 also has "socket" */
 	struct xsd_conn *conns;
 	unsigned int nb_conns, nb_watches, nb_tx;
+	size_t out_queued; /* bytes queued to all its connections */
 };
 
 #define XSD_MAX_DOMAINS_ARG 256 /* --domain entries */

@@ -643,6 +643,30 @@ def case_conn_limit(s):
     s.conn(1).read("domid")
 
 
+def case_out_max(s):
+    """A client that sends without reading is closed once its domain has
+    1 MiB of replies queued; the others go on."""
+    d2 = s.conn(2)
+    d2.write("outbig", "x" * 2000)
+    c = s.conn(2)
+    sent = 0
+    try:
+        for _ in range(3000):  # 6 MB of replies
+            c.send(XS["READ"], b"outbig\0")
+            sent += 1
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    got = 0
+    try:
+        while c.recv(3) is not None:
+            got += 1
+    except (Closed, ConnectionResetError):
+        got = -got - 1  # closed after -got - 1 replies
+    assert got < 0 and -got - 1 < 3000, (sent, got)
+    assert d2.read("outbig") == b"x" * 2000  # the domain's other connection still works
+    d2.rm("outbig")
+
+
 def case_fd_limit(s):
     """Out of file descriptors: clients are refused, one log line each, and
     the server goes on serving (it used to spin in accept on EMFILE)."""
@@ -676,7 +700,7 @@ def case_fd_limit(s):
 
 CASES = [case_basic, case_permissions, case_transactions, case_tx_quota, case_watches,
          case_watch_quota, case_special_watches, case_node_quota, case_limits, case_malformed,
-         case_conn_limit, case_fd_limit]
+         case_conn_limit, case_out_max, case_fd_limit]
 
 
 def main():
