@@ -664,6 +664,25 @@ def case_out_max(s):
         got = -got - 1  # closed after -got - 1 replies
     assert got < 0 and -got - 1 < 3000, (sent, got)
     assert d2.read("outbig") == b"x" * 2000  # the domain's other connection still works
+    # The bound is the domain's: three connections with 700 KB each (under
+    # 1 MiB apiece, of which the kernel holds ~200 KB) cannot all stay.
+    cs = [s.conn(2) for _ in range(3)]
+    closed = 0
+    for c in cs:
+        try:
+            for _ in range(350):
+                c.send(XS["READ"], b"outbig\0")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    time.sleep(0.5)
+    for c in cs:
+        try:
+            while c.recv(1) is not None:
+                pass
+        except (Closed, ConnectionResetError):
+            closed += 1
+        c.close()
+    assert closed >= 1, "3 x 700 KB queued for one domain"
     d2.rm("outbig")
 
 
