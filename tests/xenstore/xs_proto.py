@@ -197,6 +197,14 @@ class Server:
     def conn(self, dom):
         return Conn(self.path(dom))
 
+    def sync(self):
+        """Let the server handle what is already sent (closes included): each
+        dom0 round trip is at least one pass of its loop."""
+        c = self.conn(0)
+        for _ in range(3):
+            c.read("/local/domain/0/domid")
+        c.close()
+
     def alive(self):
         c = self.conn(0)
         assert c.read("/local/domain/0/domid") == b"0"
@@ -378,7 +386,7 @@ def case_tx_quota(s):
     # Closing a connection ends its transactions.
     ts = [other.tx_start() for _ in range(10)]
     other.close()
-    time.sleep(0.2)
+    s.sync()
     d2.tx_end(d2.tx_start(), commit=False)
 
 
@@ -446,7 +454,7 @@ def case_watch_quota(s):
     for i in range(200):  # dom0 has no quota
         d0.watch("/q%d" % i, "t")
     d2.close()  # closing returns the domain's watches
-    time.sleep(0.2)
+    s.sync()
     d2 = s.conn(2)
     d2.watch("q-again", "t")
 
@@ -639,7 +647,7 @@ def case_conn_limit(s):
     assert closed >= 6, closed  # 64 per domain; other cases may hold a few
     for c in cs + extra:
         c.close()
-    time.sleep(0.2)
+    s.sync()
     s.conn(1).read("domid")
 
 
@@ -674,7 +682,11 @@ def case_out_max(s):
                 c.send(XS["READ"], b"outbig\0")
         except (BrokenPipeError, ConnectionResetError):
             pass
-    time.sleep(0.5)
+    # Each dom0 round trip is at least one pass of the server's loop, which
+    # takes up to 64 messages from every connection: 12 passes take all.
+    d0 = s.conn(0)
+    for _ in range(12):
+        d0.read("/local/domain/0/domid")
     for c in cs:
         try:
             while c.recv(1) is not None:
@@ -708,7 +720,7 @@ def case_fd_limit(s):
         assert 5 <= answered < 40, answered
         for c in cs:
             c.close()
-        time.sleep(0.3)
+        srv.sync()
         srv.alive()
     finally:
         rc, left, err = srv.stop()
