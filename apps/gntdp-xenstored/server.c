@@ -526,6 +526,25 @@ xsd_dom_release(struct xsd_server *srv, uint32_t domid)
 
 /* ---- the server ---------------------------------------------------------- */
 
+/* mkdir -p, mode 0755. 0 or a negative errno. */
+static int
+mkdir_p(const char *dir)
+{
+	char buf[sizeof(((struct xsd_conf *)0)->dir)];
+	size_t len = strlen(dir);
+
+	memcpy(buf, dir, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -errno;
+		buf[i] = dir[i];
+	}
+	return 0;
+}
+
 static int
 signals_open(struct xsd_server *srv)
 {
@@ -568,9 +587,9 @@ xsd_server_init(struct xsd_server *srv, const struct xsd_conf *conf)
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (srv->epfd < 0)
 		return -errno;
-	if (mkdir(srv->conf.dir, 0755) != 0 && errno != EEXIST) {
-		rc = -errno;
-		xsd_log("%s: %s", srv->conf.dir, strerror(errno));
+	rc = mkdir_p(srv->conf.dir);
+	if (rc != 0) {
+		xsd_log("%s: %s", srv->conf.dir, strerror(-rc));
 		return rc;
 	}
 	rc = signals_open(srv);

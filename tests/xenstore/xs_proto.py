@@ -180,7 +180,7 @@ def expect_closed(c):
 class Server:
     def __init__(self, binary, args=(), preexec=None):
         self.dir = tempfile.mkdtemp(prefix="gntdp-xs-")
-        self.sock = os.path.join(self.dir, "s")
+        self.sock = os.path.join(self.dir, "run", "s")  # parents made by the server
         # stderr to a file: a pipe nobody reads would block a chatty server.
         self.err = open(os.path.join(self.dir, "stderr"), "w+")
         self.p = subprocess.Popen([binary, "--dir", self.sock, "--domain", "1,2"] + list(args),
