@@ -93,22 +93,32 @@ send_event(struct xsd_server *srv, struct xsd_conn *c, const struct xsd_watch *w
 	xsd_send(srv, c, GNTDP_XS_WATCH_EVENT, 0, 0, buf, plen + tlen, true);
 }
 
+/*
+ * Whether a watcher may see an event: dom0 always; a domain that may read
+ * the node with the permissions it had at the change, had before it
+ * (SET_PERMS), or has now (a transaction's events fire at the commit, as
+ * Xen checks them then).
+ */
 static bool
-may_see(const struct xsd_who *who, const struct xsd_event *ev)
+may_see(const struct xsd_who *who, const struct xsd_event *ev, const struct xsd_node *now)
 {
 	if (who->priv)
 		return true;
 	if (ev->perms && (xsd_perm_for(who, ev->perms, ev->nperms) & XSD_PERM_R))
 		return true;
-	return ev->perms2 && (xsd_perm_for(who, ev->perms2, ev->nperms2) & XSD_PERM_R);
+	if (ev->perms2 && (xsd_perm_for(who, ev->perms2, ev->nperms2) & XSD_PERM_R))
+		return true;
+	return now && (xsd_perm_for(who, now->perms, now->nperms) & XSD_PERM_R);
 }
 
 void
 xsd_fire(struct xsd_server *srv, struct xsd_evq *q)
 {
 	for (struct xsd_event *ev = q->head; ev; ev = ev->next) {
+		const struct xsd_node *now = xsd_store_find(&srv->st, ev->path);
+
 		for (struct xsd_dom *d = srv->doms; d; d = d->next) {
-			if (!may_see(&d->who, ev))
+			if (!may_see(&d->who, ev, now))
 				continue;
 			for (struct xsd_conn *c = d->conns; c; c = c->next) {
 				for (struct xsd_watch *w = c->watches; w && !c->ep.dead;

@@ -369,6 +369,20 @@ def case_transactions(s):
     d1.tx_end(t)
     assert d0.event() == (b"/local/domain/1/tx/a", b"txw")
     d0.unwatch("/local/domain/1/tx", "txw")
+    # A node made and shared in one transaction (libxenvchan's ring-ref):
+    # both events reach the domain it is shared with, whose permissions are
+    # checked at the commit, as Xen does.
+    d2 = s.conn(2)
+    d2.watch("/local/domain/1/tx/ring-ref", "vchan")
+    assert d2.event() == (b"/local/domain/1/tx/ring-ref", b"vchan")
+    t = d1.tx_start()
+    d1.write("tx/ring-ref", "8", tx=t)
+    d1.set_perms("tx/ring-ref", ["n1", "r2"], tx=t)
+    d2.no_event()
+    d1.tx_end(t)
+    assert [d2.event(), d2.event()] == [(b"/local/domain/1/tx/ring-ref", b"vchan")] * 2
+    d2.no_event()
+    assert d2.read("/local/domain/1/tx/ring-ref") == b"8"
 
 
 def case_tx_quota(s):
