@@ -93,22 +93,43 @@ send_event(struct xsd_server *srv, struct xsd_conn *c, const struct xsd_watch *w
 	xsd_send(srv, c, GNTDP_XS_WATCH_EVENT, 0, 0, buf, plen + tlen, true);
 }
 
+/* Whether who may read a node with these permissions (none: no). */
+static bool
+readable(const struct xsd_who *who, const struct xsd_perm *p, uint32_t n)
+{
+	return p && (xsd_perm_for(who, p, n) & XSD_PERM_R);
+}
+
 /*
- * Whether a watcher may see an event: dom0 always; a domain that may read
- * the node with the permissions it had at the change, had before it
- * (SET_PERMS), or has now (a transaction's events fire at the commit, as
- * Xen checks them then).
+ * Whether a watcher may see an event, as Xen's watch_permitted: dom0
+ * always; a domain that may read the node with the permissions it had at
+ * the change, had before it (SET_PERMS) or has now (a transaction's events
+ * fire at its commit), or that may read the node's parent.
  */
 static bool
-may_see(const struct xsd_who *who, const struct xsd_event *ev, const struct xsd_node *now)
+may_see(const struct xsd_who *who, const struct xsd_event *ev, const struct xsd_node *now,
+	const struct xsd_node *parent)
 {
-	if (who->priv)
-		return true;
-	if (ev->perms && (xsd_perm_for(who, ev->perms, ev->nperms) & XSD_PERM_R))
-		return true;
-	if (ev->perms2 && (xsd_perm_for(who, ev->perms2, ev->nperms2) & XSD_PERM_R))
-		return true;
-	return now && (xsd_perm_for(who, now->perms, now->nperms) & XSD_PERM_R);
+	return who->priv || readable(who, ev->perms, ev->nperms) ||
+	       readable(who, ev->perms2, ev->nperms2) ||
+	       (now && readable(who, now->perms, now->nperms)) ||
+	       (parent && readable(who, parent->perms, parent->nperms));
+}
+
+/* The parent node of an event's path, or NULL (/, @ paths). */
+static const struct xsd_node *
+parent_node(struct xsd_server *srv, const char *path)
+{
+	char buf[GNTDP_XS_ABS_PATH_MAX + 1];
+	const char *slash = strrchr(path, '/');
+	size_t len;
+
+	if (path[0] != '/' || strcmp(path, "/") == 0 || slash == NULL)
+		return NULL;
+	len = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	return xsd_store_find(&srv->st, buf);
 }
 
 void
@@ -116,9 +137,10 @@ xsd_fire(struct xsd_server *srv, struct xsd_evq *q)
 {
 	for (struct xsd_event *ev = q->head; ev; ev = ev->next) {
 		const struct xsd_node *now = xsd_store_find(&srv->st, ev->path);
+		const struct xsd_node *parent = parent_node(srv, ev->path);
 
 		for (struct xsd_dom *d = srv->doms; d; d = d->next) {
-			if (!may_see(&d->who, ev, now))
+			if (!may_see(&d->who, ev, now, parent))
 				continue;
 			for (struct xsd_conn *c = d->conns; c; c = c->next) {
 				for (struct xsd_watch *w = c->watches; w && !c->ep.dead;

@@ -440,6 +440,21 @@ def case_watches(s):
     d1.set_perms("w/secret", ["n1", "r2"])  # now readable: the change reaches dom2
     assert d2.event() == (b"/local/domain/1/w/secret", b"peek")
     assert d1.event() == (b"/local/domain/1/w/secret", b"abs")
+    # As Xen: a domain that may read the parent sees its children's changes.
+    d1.set_perms("w", ["n1", "r2"])
+    assert d2.event() == (b"/local/domain/1/w", b"peek")
+    assert d1.event() == (b"/local/domain/1/w", b"abs")
+    d1.write("w/secret", "2")  # secret: n1 r2 (set above), still readable
+    d1.set_perms("w/secret", ["n1"])
+    d1.write("w/secret", "3")  # now unreadable by dom2, but its parent is not
+    assert [d2.event() for _ in range(3)] == [(b"/local/domain/1/w/secret", b"peek")] * 3
+    assert [d1.event() for _ in range(3)] == [(b"/local/domain/1/w/secret", b"abs")] * 3
+    d1.set_perms("w", ["n1"])
+    assert d1.event() == (b"/local/domain/1/w", b"abs")
+    assert d2.event() == (b"/local/domain/1/w", b"peek")  # the old permissions let it
+    d1.write("w/secret", "4")
+    d2.no_event()
+    assert d1.event() == (b"/local/domain/1/w/secret", b"abs")
     # dom0 sees everything.
     d0.watch("/", "root")
     assert d0.event() == (b"/", b"root")
