@@ -171,6 +171,26 @@ check "watch: a domain does not see what it may not read" \
 as 0 watch -n 1 @releaseDomain >"$TMP/watchr" 2>&1
 check "watch @releaseDomain: initial event" @releaseDomain cat "$TMP/watchr"
 
+# ---- the command line ----
+# exits STATUS NAME ARGS...: gntdp-xenstored ARGS exits with STATUS.
+exits() {
+	local want=$1 name=$2 rc
+	shift 2
+	timeout 10 "$XSD" "$@" >"$TMP/cli" 2>&1
+	rc=$?
+	if [ $rc -eq "$want" ]; then ok "$name"; else bad "$name: exit $rc, expected $want"; fi
+}
+exits 2 "cli: domain 0 in --domain" --dir "$TMP/x" --domain 0 --dry-run
+exits 2 "cli: reserved domid" --dir "$TMP/x" --domain 32752 --dry-run
+exits 2 "cli: junk in --domain" --dir "$TMP/x" --domain 1,x --dry-run
+exits 2 "cli: negative quota" --dir "$TMP/x" --quota-nodes -1 --dry-run
+exits 2 "cli: unknown option" --dir "$TMP/x" --bogus
+exits 0 "cli: --dry-run" --dir "$TMP/x" --domain 3,4 --quota-watches 7 --dry-run
+check "cli: --dry-run prints the effective config" 1 \
+	sh -c "grep -c 'domains=0,3,4 .*watches=7 transactions=10' '$TMP/cli'"
+exits 1 "cli: a second server on a live directory" --dir "$S"
+check "cli: the first server still serves" 1 as 0 read /local/domain/1/domid
+
 # ---- SIGTERM: clean exit, sockets removed ----
 kill -TERM "$PID"
 wait "$PID"
