@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -487,6 +488,15 @@ serve_one(struct gntdpd *d, struct d_conn *c, bool hup)
 			return 0;
 		ctl_close_conn(d, c, strerror(errno));
 		return -1;
+	}
+	/*
+	 * 0 bytes: EOF, or an empty datagram (SOCK_SEQPACKET allows one). The
+	 * peer may have closed after this round's epoll_wait: ask again.
+	 */
+	if (n == 0 && !hup) {
+		struct pollfd pf = {.fd = c->fd, .events = POLLRDHUP};
+
+		hup = poll(&pf, 1, 0) == 1 && (pf.revents & (POLLRDHUP | POLLHUP)) != 0;
 	}
 	if (n == 0 && hup) {
 		ctl_close_conn(d, c, "closed by the client");
