@@ -159,6 +159,10 @@ int dp_worker_iter(struct worker *w);
 /* The built-in poller: one burst from each of the worker's queues (@p arg is the worker). */
 int dp_queues_poll(void *arg, const struct gntdp_dp_poll_env *env);
 
+/* mem.c: the I/O address of @p va from the memseg holding it (memzones and registered
+ * external memory alike); the VA itself when DPDK has none. */
+uint64_t dp_virt2iova(const void *va);
+
 /* telemetry.c */
 void dp_telemetry_register(void);
 void dp_telemetry_attach(struct gntdp_dp *dp);
