@@ -23,12 +23,6 @@
 
 #include "gntdpd.h"
 
-#ifndef D_HAVE_MEMFD
-struct gntdp_dp_memfd_conf {
-	int socket;
-};
-#endif
-
 #define PAGE GNTDP_PAGE_SIZE
 #define STATUS_FRAMES(g) (((g) + 7u) / 8u)
 
@@ -81,16 +75,9 @@ dom_world_create(struct gntdpd *d)
 	struct gntdp_dp_conf dc;
 	int rc;
 
-#ifdef D_HAVE_MEMFD
 	gntdp_dp_memfd_conf_init(&mc);
 	mc.hugetlb = c->hugetlb;
 	rc = gntdp_dp_memfd_ops(&mc, &inner);
-#else
-	/* TODO(i11-dp): until the memfd provider lands, no domain can be bound. */
-	(void)mc;
-	inner = gntdp_dp_mem_ops(-1);
-	rc = 0;
-#endif
 	if (rc != 0) {
 		APP_LOG(ERR, "gntdpd: memfd provider: %s", strerror(-rc));
 		return rc;
@@ -315,11 +302,7 @@ domain_fds(const struct d_domain *dom, struct d_reply *r)
 	unsigned int n = dom->nr_status_frames > 0 ? 3 : 2;
 
 	for (unsigned int i = 0; i < n; i++) {
-#ifdef D_HAVE_MEMFD
 		int fd = gntdp_dp_memfd_open(seg[i], i == 2);
-#else
-		int fd = seg[i] != NULL ? -EOPNOTSUPP : -EOPNOTSUPP;
-#endif
 
 		if (fd < 0) {
 			for (unsigned int j = 0; j < r->nfds; j++)
