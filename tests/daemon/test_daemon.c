@@ -1181,6 +1181,68 @@ test_kill_daemon(void)
 	return 0;
 }
 
+/* A ring whose SQ tail the client corrupts: the worker disables it, the daemon closes. */
+static int
+test_ring_disabled(void)
+{
+	struct gntdp_hcall_ring_hdr *h;
+	uint32_t reason = 0;
+	struct cl c;
+	struct rep p;
+	char cmd[160];
+	int fd;
+
+	if (cl_bind(&c, 8, 16) != 0 || cl_ring(&c, false) != 0)
+		return -1;
+	h = c.rmem;
+	__atomic_store_n(&h->sq_tail, 1000u, __ATOMIC_RELEASE);
+	CHECK(recv_rep(c.fd, &p) == 0, "the connection stayed open (%zd)", p.n);
+	CHECK(gntdp_hcall_client_disabled(&c.hc, &reason) &&
+	      reason == GNTDP_HCALL_REASON_SQ_INDEX, "reason %u", reason);
+	close(c.fd);
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	CHECK(listed(fd, 8, NULL) == 0, "domain 8 outlived its ring");
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "grep -q 'domain 8: its ring .* disabled .*SQ tail' %s", g_log);
+	CHECK(system(cmd) == 0, "no log line names the ring and the reason");
+	return 0;
+}
+
+/* rte_telemetry: /gntdpd/domains lists a bound domain with its connection and rings. */
+static int
+test_telemetry(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char buf[16384], want[64];
+	struct cl c;
+	ssize_t n;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/var/run/dpdk/gntdpd-%d/dpdk_telemetry.v2",
+		 (int)g_pid);
+	if (access(sa.sun_path, F_OK) != 0) {
+		printf("SKIP test_telemetry: no %s (not root?)\n", sa.sun_path);
+		return 0;
+	}
+	if (cl_bind(&c, 9, 16) != 0 || cl_ring(&c, false) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect: %s",
+	      strerror(errno));
+	CHECK(read(fd, buf, sizeof(buf)) > 0, "no greeting");
+	CHECK(write(fd, "/gntdpd/domains", 15) == 15, "send");
+	n = read(fd, buf, sizeof(buf) - 1);
+	CHECK(n > 0, "no answer");
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "\"9\":{\"domid\":9,\"bound\":1,\"pid\":%d,", (int)getpid());
+	CHECK(strstr(buf, want) != NULL && strstr(buf, "\"rings\":1,") != NULL, "answer: %s",
+	      buf);
+	close(fd);
+	close(c.fd);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -1218,6 +1280,8 @@ main(int argc, char **argv)
 		{"bind_state", test_bind_state, true},
 		{"copy", test_copy, true},
 		{"kill_client", test_kill_client, true},
+		{"ring_disabled", test_ring_disabled, true},
+		{"telemetry", test_telemetry, true},
 		{"kill_daemon", test_kill_daemon, false},
 	};
 	int failed = 0, rc;
