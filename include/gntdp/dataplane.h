@@ -29,8 +29,10 @@
  * is dropped or duplicated, and other queues are unaffected.
  *
  * Threading: control-plane calls (create, queue_create, start, stop,
- * destroy, poller registration, worker contexts) are made from one thread
- * at a time, normally the EAL main lcore, and never concurrently with
+ * destroy, poller registration, worker contexts, hypercall rings) are made
+ * from one thread at a time, normally the EAL main lcore (any thread that
+ * is not a worker for gntdp_dp_hcall_create() / _destroy(), which also
+ * work while the workers run: gntdp/hcall.h), and never concurrently with
  * gntdp/gnttab.h control-plane calls on the same world. Each queue has one submitting thread and one completing thread at
  * a time (they may be the same). Statistics and info getters may be called
  * from any thread at any time; they return approximate snapshots.
