@@ -121,30 +121,18 @@ dom_world_destroy(struct gntdpd *d)
 }
 
 /*
- * Rings come and go while the workers run. gntdp_dp_hcall_create() and
- * _destroy() need the workers stopped today, so the control thread stops
- * them around the call (a few microseconds of every client's service).
- * TODO(i11-dp): drop these two once they are callable while running.
+ * Detach a ring from its running worker. A worker that does not answer
+ * within 5 s leaves the ring attached (-ETIMEDOUT): retried, and if it
+ * still fails the caller must keep the ring's memory mapped for good.
  */
 static int
-hc_create(struct gntdpd *d, const struct gntdp_dp_hcall_conf *hc, struct gntdp_dp_hcall **out)
-{
-	int rc;
-
-	gntdp_dp_stop(d->dp);
-	rc = gntdp_dp_hcall_create(d->dp, hc, out);
-	if (gntdp_dp_start(d->dp) != 0)
-		APP_LOG(ERR, "gntdpd: cannot restart the workers");
-	return rc;
-}
-
-static void
 hc_destroy(struct gntdpd *d, struct gntdp_dp_hcall *r)
 {
-	gntdp_dp_stop(d->dp);
-	gntdp_dp_hcall_destroy(d->dp, r);
-	if (gntdp_dp_start(d->dp) != 0)
-		APP_LOG(ERR, "gntdpd: cannot restart the workers");
+	int rc = -ETIMEDOUT;
+
+	for (int i = 0; i < 3 && rc == -ETIMEDOUT; i++)
+		rc = gntdp_dp_hcall_destroy(d->dp, r);
+	return rc;
 }
 
 /* ---- domains ------------------------------------------------------------------ */
@@ -407,7 +395,12 @@ ring_free(struct gntdpd *d, struct d_domain *dom, struct d_ring *rg)
 			dom->ops += hi.ops;
 			dom->faults += hi.faults;
 		}
-		hc_destroy(d, rg->hc);
+		if (hc_destroy(d, rg->hc) != 0) {
+			/* Still attached: its region stays mapped (and its fds open) for good. */
+			APP_LOG(ERR, "gntdpd: ring %u: its worker does not detach it; leaking it",
+				rg->id);
+			return;
+		}
 	}
 	if (rg->mem != NULL)
 		munmap(rg->mem, rg->size);
@@ -614,7 +607,7 @@ ring_create(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_ring *m, 
 	hc.mem = rg->mem;
 	hc.mem_size = rg->size;
 	hc.eventfd = rg->efd;
-	rc = hc_create(d, &hc, &rg->hc);
+	rc = gntdp_dp_hcall_create(d->dp, &hc, &rg->hc);
 	fd0 = rc == 0 ? dup(rg->memfd) : -1;
 	fd1 = rc == 0 && rg->efd >= 0 ? dup(rg->efd) : -1;
 	if (rc == 0 && (fd0 < 0 || (rg->efd >= 0 && fd1 < 0)))
