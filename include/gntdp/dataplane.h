@@ -673,7 +673,7 @@ struct gntdp_dp_cpl {
 	/**
 	 * 0 when the op ran; otherwise the negative errno that refused it:
 	 * a whole-call error of gntdp_gnttab_op (-ESRCH, -EINVAL, -EFAULT,
-	 * -ENOSYS), the errno of set_version / get_version / cache_flush,
+	 * -ENOSYS, -EOPNOTSUPP for transfer with gntdp_gnttab_conf.no_transfer), the errno of set_version / get_version / cache_flush,
 	 * -ENOSYS for a cmd the data plane does not carry (13 and above),
 	 * -EINVAL for non-zero reserved bytes.
 	 */

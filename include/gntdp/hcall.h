@@ -82,7 +82,9 @@ extern "C" {
  *   - what gntdp_gnttab_op() returns for the whole call: -EINVAL (count >
  *     INT_MAX; cmd with bits >= 12 set; count != 1 for setup_table,
  *     dump_table, query_size, set_version, get_status_frames,
- *     get_version), -ENOSYS (a command the core does not execute), -ESRCH
+ *     get_version), -ENOSYS (a command the core does not execute),
+ *     -EOPNOTSUPP (transfer while gntdp_gnttab_conf.no_transfer, whatever
+ *     the count and gaddr: nothing is read), -ESRCH
  *     (caller is not a live domain, also when it dies during the call).
  *     These checks come before any memory is read, as in Xen.
  */
