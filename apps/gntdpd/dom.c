@@ -86,6 +86,8 @@ dom_world_create(struct gntdpd *d)
 					 .virt2iova = rec_virt2iova, .arg = d};
 	gntdp_gnttab_conf_init(&gc);
 	gc.mem = &d->mem;
+	/* A transferred page would stay mapped in the donor's process (its RAM memfd). */
+	gc.no_transfer = true;
 	rc = gntdp_gnttab_create(&gc, &d->gt);
 	if (rc != 0)
 		return rc;

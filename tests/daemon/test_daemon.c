@@ -831,6 +831,19 @@ child_copier(int go)
 			usleep(20);
 		CHECK(q.rc == -EFAULT, "rc %d", q.rc);
 	}
+	/* GNTTABOP_transfer is off: the page would stay mapped in this process. */
+	{
+		struct gntdp_gnttab_transfer *tr = (void *)(c.ram + 31 * PAGE);
+
+		memset(tr, 0, sizeof(*tr));
+		tr->mfn = 7;
+		tr->domid = 1;
+		tr->ref = 12;
+		tr->status = 99;
+		rc = cl_hcall(&c, GNTDP_GNTTABOP_TRANSFER, tr, 1);
+		CHECK(rc == -EOPNOTSUPP && tr->status == 99, "transfer rc %d status %d", rc,
+		      tr->status);
+	}
 	free(snap);
 	return 0;
 }
