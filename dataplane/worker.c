@@ -259,6 +259,14 @@ dp_worker_iter(struct worker *w)
 	int done = 0;
 
 	/*
+	 * A poller list change from the control thread (dp.c): applied here,
+	 * between iterations, so no poller of this worker is running while its
+	 * list changes and a detached poller is never called again once acked.
+	 * Relaxed: the exchange in dp_worker_mbox() is the acquire.
+	 */
+	if (unlikely(atomic_load_explicit(&w->mbox, memory_order_relaxed) != NULL))
+		dp_worker_mbox(w);
+	/*
 	 * Every context the worker owns, every iteration, busy or idle: the
 	 * clock stamps the pins taken in this iteration, and ageing them here
 	 * is what bounds how long a cached pin lives after it was taken

@@ -458,6 +458,10 @@ gntdp_hcall(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd
 		return gntdp_gnttab_op(ctx, caller, cmd, NULL, count);
 	if (cmds[cmd].single && count != 1)
 		return -EINVAL;
+	/* As Xen: a translated caller's handle is always "okay", then gnttab_transfer refuses
+	 * before it copies anything in, so not even a bad gaddr is looked at. */
+	if (cmd == GNTDP_GNTTABOP_TRANSFER && ctx->gt->no_transfer)
+		return -EOPNOTSUPP;
 	if (count == 0)
 		return gntdp_gnttab_op(ctx, caller, cmd, NULL, 0);
 	bytes = (uint64_t)count * cmds[cmd].size;

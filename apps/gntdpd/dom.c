@@ -23,12 +23,6 @@
 
 #include "gntdpd.h"
 
-#ifndef D_HAVE_MEMFD
-struct gntdp_dp_memfd_conf {
-	int socket;
-};
-#endif
-
 #define PAGE GNTDP_PAGE_SIZE
 #define STATUS_FRAMES(g) (((g) + 7u) / 8u)
 
@@ -81,16 +75,9 @@ dom_world_create(struct gntdpd *d)
 	struct gntdp_dp_conf dc;
 	int rc;
 
-#ifdef D_HAVE_MEMFD
 	gntdp_dp_memfd_conf_init(&mc);
 	mc.hugetlb = c->hugetlb;
 	rc = gntdp_dp_memfd_ops(&mc, &inner);
-#else
-	/* TODO(i11-dp): until the memfd provider lands, no domain can be bound. */
-	(void)mc;
-	inner = gntdp_dp_mem_ops(-1);
-	rc = 0;
-#endif
 	if (rc != 0) {
 		APP_LOG(ERR, "gntdpd: memfd provider: %s", strerror(-rc));
 		return rc;
@@ -99,6 +86,8 @@ dom_world_create(struct gntdpd *d)
 					 .virt2iova = rec_virt2iova, .arg = d};
 	gntdp_gnttab_conf_init(&gc);
 	gc.mem = &d->mem;
+	/* A transferred page would stay mapped in the donor's process (its RAM memfd). */
+	gc.no_transfer = true;
 	rc = gntdp_gnttab_create(&gc, &d->gt);
 	if (rc != 0)
 		return rc;
@@ -134,30 +123,18 @@ dom_world_destroy(struct gntdpd *d)
 }
 
 /*
- * Rings come and go while the workers run. gntdp_dp_hcall_create() and
- * _destroy() need the workers stopped today, so the control thread stops
- * them around the call (a few microseconds of every client's service).
- * TODO(i11-dp): drop these two once they are callable while running.
+ * Detach a ring from its running worker. A worker that does not answer
+ * within 5 s leaves the ring attached (-ETIMEDOUT): retried, and if it
+ * still fails the caller must keep the ring's memory mapped for good.
  */
 static int
-hc_create(struct gntdpd *d, const struct gntdp_dp_hcall_conf *hc, struct gntdp_dp_hcall **out)
-{
-	int rc;
-
-	gntdp_dp_stop(d->dp);
-	rc = gntdp_dp_hcall_create(d->dp, hc, out);
-	if (gntdp_dp_start(d->dp) != 0)
-		APP_LOG(ERR, "gntdpd: cannot restart the workers");
-	return rc;
-}
-
-static void
 hc_destroy(struct gntdpd *d, struct gntdp_dp_hcall *r)
 {
-	gntdp_dp_stop(d->dp);
-	gntdp_dp_hcall_destroy(d->dp, r);
-	if (gntdp_dp_start(d->dp) != 0)
-		APP_LOG(ERR, "gntdpd: cannot restart the workers");
+	int rc = -ETIMEDOUT;
+
+	for (int i = 0; i < 3 && rc == -ETIMEDOUT; i++)
+		rc = gntdp_dp_hcall_destroy(d->dp, r);
+	return rc;
 }
 
 /* ---- domains ------------------------------------------------------------------ */
@@ -315,11 +292,7 @@ domain_fds(const struct d_domain *dom, struct d_reply *r)
 	unsigned int n = dom->nr_status_frames > 0 ? 3 : 2;
 
 	for (unsigned int i = 0; i < n; i++) {
-#ifdef D_HAVE_MEMFD
 		int fd = gntdp_dp_memfd_open(seg[i], i == 2);
-#else
-		int fd = seg[i] != NULL ? -EOPNOTSUPP : -EOPNOTSUPP;
-#endif
 
 		if (fd < 0) {
 			for (unsigned int j = 0; j < r->nfds; j++)
@@ -424,7 +397,12 @@ ring_free(struct gntdpd *d, struct d_domain *dom, struct d_ring *rg)
 			dom->ops += hi.ops;
 			dom->faults += hi.faults;
 		}
-		hc_destroy(d, rg->hc);
+		if (hc_destroy(d, rg->hc) != 0) {
+			/* Still attached: its region stays mapped (and its fds open) for good. */
+			APP_LOG(ERR, "gntdpd: ring %u: its worker does not detach it; leaking it",
+				rg->id);
+			return;
+		}
 	}
 	if (rg->mem != NULL)
 		munmap(rg->mem, rg->size);
@@ -631,7 +609,7 @@ ring_create(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_ring *m, 
 	hc.mem = rg->mem;
 	hc.mem_size = rg->size;
 	hc.eventfd = rg->efd;
-	rc = hc_create(d, &hc, &rg->hc);
+	rc = gntdp_dp_hcall_create(d->dp, &hc, &rg->hc);
 	fd0 = rc == 0 ? dup(rg->memfd) : -1;
 	fd1 = rc == 0 && rg->efd >= 0 ? dup(rg->efd) : -1;
 	if (rc == 0 && (fd0 < 0 || (rg->efd >= 0 && fd1 < 0)))

@@ -12,6 +12,7 @@
 #define GNTDPD_H
 
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,7 +154,8 @@ struct gntdpd {
 struct d_reply {
 	int32_t err;
 	char why[GNTDP_CTL_WHY_SIZE];
-	uint8_t body[GNTDP_CTL_MAX_MSG - sizeof(struct gntdp_ctl_reply)];
+	/* Entries are built in place: 8-byte aligned as they are on the wire. */
+	alignas(8) uint8_t body[GNTDP_CTL_MAX_MSG - sizeof(struct gntdp_ctl_reply)];
 	size_t body_len;
 	int fds[GNTDP_CTL_MAX_FDS];
 	unsigned int nfds;

@@ -29,8 +29,10 @@
  * is dropped or duplicated, and other queues are unaffected.
  *
  * Threading: control-plane calls (create, queue_create, start, stop,
- * destroy, poller registration, worker contexts) are made from one thread
- * at a time, normally the EAL main lcore, and never concurrently with
+ * destroy, poller registration, worker contexts, hypercall rings) are made
+ * from one thread at a time, normally the EAL main lcore (any thread that
+ * is not a worker for gntdp_dp_hcall_create() / _destroy(), which also
+ * work while the workers run: gntdp/hcall.h), and never concurrently with
  * gntdp/gnttab.h control-plane calls on the same world. Each queue has one submitting thread and one completing thread at
  * a time (they may be the same). Statistics and info getters may be called
  * from any thread at any time; they return approximate snapshots.
@@ -671,7 +673,7 @@ struct gntdp_dp_cpl {
 	/**
 	 * 0 when the op ran; otherwise the negative errno that refused it:
 	 * a whole-call error of gntdp_gnttab_op (-ESRCH, -EINVAL, -EFAULT,
-	 * -ENOSYS), the errno of set_version / get_version / cache_flush,
+	 * -ENOSYS, -EOPNOTSUPP for transfer with gntdp_gnttab_conf.no_transfer), the errno of set_version / get_version / cache_flush,
 	 * -ENOSYS for a cmd the data plane does not carry (13 and above),
 	 * -EINVAL for non-zero reserved bytes.
 	 */

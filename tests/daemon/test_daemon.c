@@ -671,7 +671,7 @@ cl_ring(struct cl *c, bool eventfd)
 	c->rmem = mmap(NULL, c->rsize, PROT_READ | PROT_WRITE, MAP_SHARED, p.fds[0], 0);
 	CHECK(c->rmem != MAP_FAILED, "ring mmap");
 	/* The region is sealed: the client cannot shrink it under the worker. */
-	CHECK(ftruncate(p.fds[0], PAGE) != 0 && errno == EPERM, "ring memfd not sealed");
+	CHECK(ftruncate(p.fds[0], 0) != 0 && errno == EPERM, "ring memfd not sealed");
 	close(p.fds[0]);
 	c->efd = eventfd ? p.fds[1] : -1;
 	CHECK(gntdp_hcall_client_init(&c->hc, c->rmem, c->rsize) == 0, "client_init");
@@ -704,6 +704,16 @@ cl_hcall(struct cl *c, unsigned int cmd, const void *ops, unsigned int count)
 		usleep(20);
 	}
 	return q.user_data == ud ? q.rc : -EPROTO;
+}
+
+/* One byte from a pipe within 2 x TIMEOUT_MS (a child that died closes its end). */
+static bool
+wait_byte(int fd)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	char b;
+
+	return poll(&pf, 1, 2 * TIMEOUT_MS) == 1 && read(fd, &b, 1) == 1;
 }
 
 static uint8_t
@@ -747,7 +757,7 @@ child_granter(int ready, int go)
 		a.ram[3 * PAGE + i] = pattern(3, i);
 	CHECK(gntdp_guest_grant_access(&a.tab[10], 2, 3, true) == 0, "grant");
 	CHECK(write(ready, &b, 1) == 1, "ready");
-	CHECK(read(go, &b, 1) == 1, "go");
+	CHECK(wait_byte(go), "go");
 	/* Nothing the grantee did changed our memory. */
 	for (uint32_t i = 0; i < PAGE; i++)
 		CHECK(a.ram[3 * PAGE + i] == pattern(3, i), "granted frame changed at %u", i);
@@ -763,9 +773,7 @@ child_copier(int go)
 	struct gntdp_gnttab_copy *op;
 	struct gntdp_gnttab_setup_table *st;
 	uint8_t *snap;
-	char b;
-	int rc, fd;
-	char path[64];
+	int rc;
 
 	if (cl_bind(&c, 2, 32) != 0 || cl_ring(&c, true) != 0)
 		return -1;
@@ -777,13 +785,7 @@ child_copier(int go)
 	CHECK(mprotect((void *)(uintptr_t)c.status, PAGE, PROT_READ | PROT_WRITE) != 0 &&
 	      errno == EACCES, "status mapping made writable");
 	CHECK((fcntl(c.st_fd, F_GETFL) & O_ACCMODE) == O_RDONLY, "status fd not O_RDONLY");
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", c.st_fd);
-	fd = open(path, O_RDWR);
-	if (fd >= 0) {
-		/* Same uid as the daemon (root here): see docs/daemon.md, the ACL child checks it. */
-		close(fd);
-	}
-	CHECK(read(go, &b, 1) == 1, "go");
+	CHECK(wait_byte(go), "go");
 	/* A gref -> own frame copy of the whole page, byte for byte. */
 	op = (void *)(c.ram + 31 * PAGE);
 	mkcopy(op, 1, 10, GNTDP_DOMID_SELF, 5, PAGE);
@@ -829,6 +831,19 @@ child_copier(int go)
 			usleep(20);
 		CHECK(q.rc == -EFAULT, "rc %d", q.rc);
 	}
+	/* GNTTABOP_transfer is off: the page would stay mapped in this process. */
+	{
+		struct gntdp_gnttab_transfer *tr = (void *)(c.ram + 31 * PAGE);
+
+		memset(tr, 0, sizeof(*tr));
+		tr->mfn = 7;
+		tr->domid = 1;
+		tr->ref = 12;
+		tr->status = 99;
+		rc = cl_hcall(&c, GNTDP_GNTTABOP_TRANSFER, tr, 1);
+		CHECK(rc == -EOPNOTSUPP && tr->status == 99, "transfer rc %d status %d", rc,
+		      tr->status);
+	}
 	free(snap);
 	return 0;
 }
@@ -848,7 +863,6 @@ test_copy(void)
 {
 	int ra[2], ga[2], gb[2];
 	pid_t a, b;
-	char x;
 
 	CHECK(pipe(ra) == 0 && pipe(ga) == 0 && pipe(gb) == 0, "pipes");
 	a = fork();
@@ -858,7 +872,10 @@ test_copy(void)
 	if (b == 0)
 		_exit(child_copier(gb[0]) == 0 ? 0 : 1);
 	/* B copies once A granted; A checks its memory once B is done. */
-	CHECK(read(ra[0], &x, 1) == 1, "A not ready");
+	close(ra[1]);
+	close(ga[0]);
+	close(gb[0]);
+	CHECK(wait_byte(ra[0]), "A not ready");
 	CHECK(write(gb[1], "g", 1) == 1, "go B");
 	if (wait_child(b, "copier") != 0) {
 		kill(a, SIGKILL);
@@ -868,8 +885,9 @@ test_copy(void)
 	CHECK(write(ga[1], "g", 1) == 1, "go A");
 	if (wait_child(a, "granter") != 0)
 		return -1;
-	for (int i = 0; i < 2; i++)
-		close(ra[i]), close(ga[i]), close(gb[i]);
+	close(ra[0]);
+	close(ga[1]);
+	close(gb[1]);
 	return 0;
 }
 
@@ -1091,18 +1109,20 @@ test_kill_client(void)
 	int rv[2], rs[2], gs[2], fd;
 	pid_t v, s;
 	uint64_t t0;
-	char b;
 	struct cl c;
 
 	CHECK(pipe(rv) == 0 && pipe(rs) == 0 && pipe(gs) == 0, "pipes");
 	v = fork();
 	if (v == 0)
 		child_victim(rv[1]);
-	CHECK(read(rv[0], &b, 1) == 1, "victim not ready");
+	close(rv[1]);
+	CHECK(wait_byte(rv[0]), "victim not ready");
 	s = fork();
 	if (s == 0)
 		_exit(child_survivor(rs[1], gs[0]) == 0 ? 0 : 1);
-	CHECK(read(rs[0], &b, 1) == 1, "survivor not ready");
+	close(rs[1]);
+	close(gs[0]);
+	CHECK(wait_byte(rs[0]), "survivor not ready");
 	usleep(100000);
 	kill(v, SIGKILL);
 	waitpid(v, NULL, 0);
@@ -1174,6 +1194,68 @@ test_kill_daemon(void)
 	return 0;
 }
 
+/* A ring whose SQ tail the client corrupts: the worker disables it, the daemon closes. */
+static int
+test_ring_disabled(void)
+{
+	struct gntdp_hcall_ring_hdr *h;
+	uint32_t reason = 0;
+	struct cl c;
+	struct rep p;
+	char cmd[160];
+	int fd;
+
+	if (cl_bind(&c, 8, 16) != 0 || cl_ring(&c, false) != 0)
+		return -1;
+	h = c.rmem;
+	__atomic_store_n(&h->sq_tail, 1000u, __ATOMIC_RELEASE);
+	CHECK(recv_rep(c.fd, &p) == 0, "the connection stayed open (%zd)", p.n);
+	CHECK(gntdp_hcall_client_disabled(&c.hc, &reason) &&
+	      reason == GNTDP_HCALL_REASON_SQ_INDEX, "reason %u", reason);
+	close(c.fd);
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	CHECK(listed(fd, 8, NULL) == 0, "domain 8 outlived its ring");
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "grep -q 'domain 8: its ring .* disabled .*SQ tail' %s", g_log);
+	CHECK(system(cmd) == 0, "no log line names the ring and the reason");
+	return 0;
+}
+
+/* rte_telemetry: /gntdpd/domains lists a bound domain with its connection and rings. */
+static int
+test_telemetry(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char buf[16384], want[64];
+	struct cl c;
+	ssize_t n;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/var/run/dpdk/gntdpd-%d/dpdk_telemetry.v2",
+		 (int)g_pid);
+	if (access(sa.sun_path, F_OK) != 0) {
+		printf("SKIP test_telemetry: no %s (not root?)\n", sa.sun_path);
+		return 0;
+	}
+	if (cl_bind(&c, 9, 16) != 0 || cl_ring(&c, false) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect: %s",
+	      strerror(errno));
+	CHECK(read(fd, buf, sizeof(buf)) > 0, "no greeting");
+	CHECK(write(fd, "/gntdpd/domains", 15) == 15, "send");
+	n = read(fd, buf, sizeof(buf) - 1);
+	CHECK(n > 0, "no answer");
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "\"9\":{\"domid\":9,\"bound\":1,\"pid\":%d,", (int)getpid());
+	CHECK(strstr(buf, want) != NULL && strstr(buf, "\"rings\":1,") != NULL, "answer: %s",
+	      buf);
+	close(fd);
+	close(c.fd);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -1211,6 +1293,8 @@ main(int argc, char **argv)
 		{"bind_state", test_bind_state, true},
 		{"copy", test_copy, true},
 		{"kill_client", test_kill_client, true},
+		{"ring_disabled", test_ring_disabled, true},
+		{"telemetry", test_telemetry, true},
 		{"kill_daemon", test_kill_daemon, false},
 	};
 	int failed = 0, rc;
