@@ -203,6 +203,23 @@ copy_op(bool src_gref, uint32_t src, gntdp_domid_t sdom, uint16_t soff, bool dst
 	return op;
 }
 
+/*
+ * End access as a guest must with gntdp's grant cache: the worker may hold
+ * a pin (GTF_reading/writing) up to [workers] hold_us (1 ms) after the last
+ * op that used it (docs/cache.md), so retry, as Linux defers the end of a
+ * busy grant; 1 s is far past any hold.
+ */
+static int
+end_access_within(struct gntdp_grant_entry_v1 *e, double secs)
+{
+	double t0 = now_s();
+	int rc;
+
+	while ((rc = gntdp_guest_end_access(e)) == -EBUSY && now_s() - t0 < secs)
+		usleep(100);
+	return rc;
+}
+
 /* Grants: ref 10 = own gfn 2 read-only, ref 11 = own gfn 5 writable (zeroed). */
 static int
 copies(struct dom *d)
@@ -243,9 +260,8 @@ copies(struct dom *d)
 		CHECK(d->ram[5 * PAGE + i] == pattern(d->peer, 3, i), "written byte %u", i);
 		CHECK(d->ram[2 * PAGE + i] == pattern(d->id, 2, i), "read-only frame byte %u", i);
 	}
-	CHECK((d->gt[10].flags & (GNTDP_GTF_READING | GNTDP_GTF_WRITING)) == 0, "10 still in use");
-	CHECK(gntdp_guest_end_access(&d->gt[10]) == 0, "end 10");
-	CHECK(gntdp_guest_end_access(&d->gt[11]) == 0, "end 11");
+	CHECK(end_access_within(&d->gt[10], 1.0) == 0, "end 10: flags 0x%x", d->gt[10].flags);
+	CHECK(end_access_within(&d->gt[11], 1.0) == 0, "end 11: flags 0x%x", d->gt[11].flags);
 	return step(d, 'e');
 }
 
@@ -267,9 +283,8 @@ map_unmap(struct dom *d)
 		CHECK(gntdp_guest_end_access(&d->gt[12]) == -EBUSY, "end access while mapped");
 		if (step(d, 'C') != 0 || step(d, 'U') != 0)
 			return -1;
-		CHECK((d->gt[12].flags & (GNTDP_GTF_READING | GNTDP_GTF_WRITING)) == 0,
-		      "unmapped, still in use: 0x%x", d->gt[12].flags);
-		CHECK(gntdp_guest_end_access(&d->gt[12]) == 0, "end access after unmap");
+		CHECK(end_access_within(&d->gt[12], 1.0) == 0, "unmapped, still in use: 0x%x",
+		      d->gt[12].flags);
 		return 0;
 	}
 	if (step(d, 'G') != 0)
