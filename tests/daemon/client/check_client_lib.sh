@@ -18,6 +18,7 @@ echo "NEEDED: $needed"
 for n in $needed; do
 	case $n in
 	librte_*|libnuma*|libgntdp*) fail "$lib needs $n" ;;
+	libasan*|libubsan*|libtsan*) ;; # a sanitizer build
 	esac
 done
 readelf -d "$lib" | grep -q 'SONAME.*\[libgntdp-client\.so\.0\]' || fail "soname is not libgntdp-client.so.0"
@@ -38,7 +39,10 @@ int main(void)
 	return rc == -ENOENT ? 0 : 1;
 }
 EOC
-"$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror -I "$src/include" -o "$tmp/use" "$tmp/use.c" \
+# A sanitizer build's library needs its runtime first: build the program the same way.
+san=
+case $needed in *libasan*) san=-fsanitize=address,undefined ;; *libtsan*) san=-fsanitize=thread ;; esac
+"$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror $san -I "$src/include" -o "$tmp/use" "$tmp/use.c" \
 	-L "$(dirname "$lib")" -l:"$(basename "$lib")" || fail "client.h does not build with -I include alone"
 LD_LIBRARY_PATH=$(dirname "$lib") "$tmp/use" || fail "the program against the library failed"
 readelf -d "$tmp/use" | grep NEEDED | grep -q librte_ && fail "the program needs DPDK"
