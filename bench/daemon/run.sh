@@ -64,17 +64,25 @@ echo "$0 $*" > "$out/command.txt"
 sock_dir=$(mktemp -d /tmp/gntdpd-bench-XXXXXX)
 trap 'rm -rf "$sock_dir"' EXIT
 fail=0
+# log CMD...: record the command line in command.txt, then run it.
+log() {
+	echo "$*" >> "$out/command.txt"
+	"$@"
+}
 
 # The cross-process side: one daemon per rep, all client scenarios against it.
 daemon_rep() {
 	local rep=$1 pid i
-	"${rt[@]}" "$daemon" -l 0,1 --no-pci --file-prefix=gntdpd-bench \
-		--log-level=lib.eal:error -- --config "$root/configs/gntdpd.ini" \
-		--set socket.path="$sock_dir/sock" --set socket.group= \
-		--set workers.cache_entries=1024 > "$out/gntdpd-$rep.log" 2>&1 &
+	local dcmd=("${rt[@]}" "$daemon" -l 0,1 --no-pci --file-prefix=gntdpd-bench
+		--log-level=lib.eal:error -- --config "$root/configs/gntdpd.ini"
+		--set socket.path="$sock_dir/sock" --set socket.group=
+		--set workers.cache_entries=1024)
+	# Not through log(): $! must be the daemon (chrt execs it), not a subshell.
+	echo "${dcmd[*]} &" >> "$out/command.txt"
+	"${dcmd[@]}" > "$out/gntdpd-$rep.log" 2>&1 &
 	pid=$!
 	for i in $(seq 300); do [ -S "$sock_dir/sock" ] && break; sleep 0.1; done
-	if ! timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
+	if ! log timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
 		--duration "$secs" > "$out/client-$rep.jsonl" 2> "$out/client-$rep.err"; then
 		echo "client bench failed (rep $rep): $(tail -n 3 "$out/client-$rep.err")"
 		fail=1
@@ -88,7 +96,7 @@ daemon_rep() {
 inproc_run() {
 	local rep=$1 goal=$2 kind=$3 line
 	shift 3
-	line=$(timeout -k 10 120 "${rt[@]}" "$bench" -l 0,1 --no-pci --file-prefix=gntdp-bench-d \
+	line=$(log timeout -k 10 120 "${rt[@]}" "$bench" -l 0,1 --no-pci --file-prefix=gntdp-bench-d \
 		--log-level=lib.eal:error -- --config "$root/configs/$goal.ini" \
 		--set queues.interface=hcall --progress off --json "$@" 2> "$out/inproc-$goal-$rep-$kind.err" |
 		tail -n 1) || true
@@ -112,6 +120,7 @@ for rep in $(seq "$reps"); do
 	done
 done
 echo "load after: $(cat /proc/loadavg)" >> "$out/machine.txt"
+find "$out" -name '*.err' -empty -delete
 python3 "$here/summary.py" "$out/results.jsonl" | tee "$out/summary.txt"
 python3 "$here/summary.py" --check "$out/results.jsonl" || fail=1
 echo "results in $out"

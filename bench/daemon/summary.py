@@ -64,6 +64,20 @@ def main():
                          if v else "-")
         print("%-14s %-10s %-26s %-26s %s" % (scen, what, cells[0], cells[1],
                                               "-" if goal is None else ">= %g" % goal))
+    # The two raw baselines differ (the client's glibc memcpy vs gntdp-bench's raw
+    # copy of its frames), so also set gntdpd's 4 KiB throughput against the
+    # in-process run's raw copy of the same rep.
+    x = []
+    for rep in sorted({r.get("rep") for r in rows}):
+        d = [r for r in rows if r["path"] == "gntdpd" and r["scenario"] == "copy-4k"
+             and r.get("rep") == rep]
+        i = [r for r in rows if r["path"] == "in-process" and r["scenario"] == "copy-4k"
+             and r.get("kind") == "timed" and r.get("rep") == rep and r.get("raw_gbps")]
+        if d and i:
+            x.append(d[0]["gbytes_per_s"] / i[0]["raw_gbps"])
+    if x:
+        print("copy-4k: gntdpd GB/s over gntdp-bench's raw_gbps of the same rep: "
+              "%.3f (%.3f-%.3f) n=%d" % (statistics.median(x), min(x), max(x), len(x)))
     print("verified: %d of %d runs" % (sum(verified(r) for r in rows), len(rows)))
 
 
