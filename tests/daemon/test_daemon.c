@@ -143,7 +143,9 @@ static int
 daemon_stop(void)
 {
 	struct stat st;
+	char rt[64];
 	int status = 0;
+	pid_t pid = g_pid;
 
 	if (g_pid < 0)
 		return 0;
@@ -152,6 +154,8 @@ daemon_stop(void)
 	g_pid = -1;
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
 	CHECK(stat(g_sock, &st) != 0 && errno == ENOENT, "the socket was left behind");
+	snprintf(rt, sizeof(rt), "/var/run/dpdk/gntdpd-%d", (int)pid);
+	CHECK(!g_root || (stat(rt, &st) != 0 && errno == ENOENT), "%s was left behind", rt);
 	return 0;
 }
 
@@ -1256,6 +1260,86 @@ test_telemetry(void)
 	return 0;
 }
 
+/* Run gntdpd with @p args (NULL-terminated) to its end: exit status, stderr in @p err. */
+static int
+run_daemon(const char *const *args, char *err, size_t len)
+{
+	const char *argv[24] = {g_daemon};
+	char path[160];
+	unsigned int n = 1;
+	pid_t pid;
+	ssize_t k;
+	int st, fd;
+
+	while (*args != NULL && n < 23)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	snprintf(path, sizeof(path), "%s/run.err", g_dir);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(g_daemon, (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	fd = open(path, O_RDONLY);
+	k = fd >= 0 ? read(fd, err, len - 1) : -1;
+	err[k > 0 ? k : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Bad configs exit 2 with the key named; a second daemon on a live socket exits 1. */
+static int
+test_config(void)
+{
+	static const struct {
+		const char *set, *want;
+	} bad[] = {
+		{"socket.mode=0999", "[socket] mode = '0999': not an octal mode"},
+		{"socket.path=relative.sock", "[socket] path = 'relative.sock': not an absolute path"},
+		{"socket.group=no-such-group-here", "no such group"},
+		{"acl1.user=nobody", "[acl1] domids = '': empty: an unprivileged rule needs domids"},
+		{"acl0.user=nobody", "[acl0] user = 'nobody': a rule names exactly one user or group"},
+		{"acl2.domids=0-5", "[acl2] user = '': a rule names exactly one user or group"},
+		{"domains.frames=100000", "[domains] frames = '100000': above max_frames"},
+		{"acl0.domids=5-2", "domids run upwards"},
+	};
+	char err[8192], path_set[200];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[] = {"--config", g_config, "--set", bad[i].set, "--dry-run", NULL};
+
+		rc = run_daemon(args, err, sizeof(err));
+		CHECK(rc == 2 && strstr(err, bad[i].want) != NULL, "--set %s: exit %d: %s",
+		      bad[i].set, rc, err);
+	}
+	{
+		const char *args[] = {"--config", g_config, "--set", "acl2.domids=0",
+				      "--set", "acl2.group=nogroup", "--dry-run", NULL};
+
+		rc = run_daemon(args, err, sizeof(err));
+		CHECK(rc == 2 && strstr(err, "domid 0 is dom0") != NULL, "exit %d: %s", rc, err);
+	}
+	/* The socket is live: a second daemon refuses it and leaves it to the first. */
+	snprintf(path_set, sizeof(path_set), "socket.path=%s", g_sock);
+	{
+		const char *args[] = {"--config", g_config, "--set", path_set, NULL};
+
+		rc = run_daemon(args, err, sizeof(err));
+		CHECK(rc == 1 && strstr(err, "another daemon is listening") != NULL, "exit %d: %s",
+		      rc, err);
+	}
+	rc = conn_hello();
+	CHECK(rc >= 0, "the first daemon lost its socket");
+	close(rc);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -1286,6 +1370,7 @@ main(int argc, char **argv)
 		bool mem;
 	} tests[] = {
 		{"hello", test_hello, false},
+		{"config", test_config, false},
 		{"garbage", test_garbage, false},
 		{"max_bad", test_max_bad, false},
 		{"create_list", test_create_list, false},
