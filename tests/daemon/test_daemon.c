@@ -508,23 +508,28 @@ listed(int fd, uint32_t domid, uint32_t *bound)
 	return 0;
 }
 
-/* Run gntdpctl; its exit status, stdout in @p out. */
+/*
+ * Run @p argv (NULL-terminated) as @p uid/gid to its end: its exit status,
+ * its stdout (and stderr with @p err2) in @p out.
+ */
 static int
-run_ctl(bool json, uid_t uid, gid_t gid, char *out, size_t len)
+run_capture(const char *const *argv, uid_t uid, gid_t gid, bool err2, char *out, size_t len)
 {
 	char path[160];
 	pid_t pid;
 	int st, fd;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/ctl.out", g_dir);
+	snprintf(path, sizeof(path), "%s/run.out", g_dir);
 	pid = fork();
 	if (pid == 0) {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 1);
+		if (err2)
+			dup2(fd, 2);
 		if (uid != getuid() && (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
 			_exit(126);
-		execl(g_ctl, g_ctl, "--socket", g_sock, json ? "--json" : NULL, (char *)NULL);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
@@ -534,6 +539,15 @@ run_ctl(bool json, uid_t uid, gid_t gid, char *out, size_t len)
 	if (fd >= 0)
 		close(fd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Run gntdpctl; its exit status, stdout in @p out. */
+static int
+run_ctl(bool json, uid_t uid, gid_t gid, char *out, size_t len)
+{
+	const char *argv[] = {g_ctl, "--socket", g_sock, json ? "--json" : NULL, NULL};
+
+	return run_capture(argv, uid, gid, false, out, len);
 }
 
 static int
@@ -1260,36 +1274,17 @@ test_telemetry(void)
 	return 0;
 }
 
-/* Run gntdpd with @p args (NULL-terminated) to its end: exit status, stderr in @p err. */
+/* Run gntdpd with @p args (NULL-terminated) to its end: exit status, its output in @p err. */
 static int
 run_daemon(const char *const *args, char *err, size_t len)
 {
 	const char *argv[24] = {g_daemon};
-	char path[160];
 	unsigned int n = 1;
-	pid_t pid;
-	ssize_t k;
-	int st, fd;
 
 	while (*args != NULL && n < 23)
 		argv[n++] = *args++;
 	argv[n] = NULL;
-	snprintf(path, sizeof(path), "%s/run.err", g_dir);
-	pid = fork();
-	if (pid == 0) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(g_daemon, (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	waitpid(pid, &st, 0);
-	fd = open(path, O_RDONLY);
-	k = fd >= 0 ? read(fd, err, len - 1) : -1;
-	err[k > 0 ? k : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return run_capture(argv, getuid(), getgid(), true, err, len);
 }
 
 /* Bad configs exit 2 with the key named; a second daemon on a live socket exits 1. */
