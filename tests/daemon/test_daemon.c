@@ -629,6 +629,9 @@ struct cl {
 	struct gntdp_hcall_client hc;
 };
 
+/* A client left bound when the daemon gets SIGTERM. */
+static struct cl g_last = {.fd = -1};
+
 /* DOMAIN_BIND (create) on a fresh connection and map the fds. 0, or the daemon's err. */
 static int
 cl_bind(struct cl *c, uint32_t domid, uint32_t nr_frames)
@@ -1209,6 +1212,82 @@ test_kill_daemon(void)
 	rc = conn_hello();
 	CHECK(rc >= 0, "the restarted daemon does not serve");
 	close(rc);
+	/* A client still bound, with a ring, when SIGTERM comes (daemon_stop()). */
+	if (g_mem && (cl_bind(&g_last, 5, 16) != 0 || cl_ring(&g_last, true) != 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * Random datagrams, mostly well framed (magic, version, a type and its
+ * exact length) with random bodies: every one gets a reply or, after 16
+ * bad ones, EOF; the daemon keeps serving.
+ */
+static int
+test_fuzz(void)
+{
+	static const uint32_t lens[GNTDP_CTL_NB_TYPES] = {
+		0, sizeof(struct gntdp_ctl_hello), sizeof(struct gntdp_ctl_domain),
+		sizeof(struct gntdp_ctl_ring), sizeof(struct gntdp_ctl_ring_destroy),
+		sizeof(struct gntdp_ctl_domain), sizeof(struct gntdp_ctl_domain_destroy),
+		sizeof(struct gntdp_ctl_domain_list), 16, 16};
+	uint8_t buf[256];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned int replies = 0, closes = 0;
+	int fd = -1;
+
+	for (unsigned int i = 0; i < 3000; i++) {
+		struct gntdp_ctl_hdr h;
+		struct rep p;
+		uint32_t type, len;
+
+		if (fd < 0) {
+			fd = conn_open();
+			CHECK(fd >= 0, "connect %u", i);
+			if (i % 3 == 0 && hello(fd, NULL) != 0)
+				return -1;
+		}
+		for (size_t k = 0; k < sizeof(buf); k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[k] = (uint8_t)x;
+		}
+		type = 1 + (uint32_t)(x % (GNTDP_CTL_NB_TYPES - 1));
+		len = x % 8 == 0 ? (uint32_t)(x >> 8) % sizeof(buf) : lens[type];
+		mkhdr(&h, (uint16_t)type, len, i);
+		if (x % 16 != 1)
+			memcpy(buf, &h, sizeof(h) < len ? sizeof(h) : len);
+		if (type == GNTDP_CTL_DOMAIN_BIND || type == GNTDP_CTL_DOMAIN_CREATE) {
+			struct gntdp_ctl_domain *m = (void *)buf;
+
+			/* Small domains, so that memory does not run out. */
+			m->nr_frames &= 15;
+			m->max_grant_frames &= 3;
+			m->max_maptrack_frames &= 3;
+			m->domid &= 127;
+			if (x % 4 != 0)
+				m->rsvd[0] = m->rsvd[1] = 0;
+		}
+		CHECK(send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len || errno == EPIPE, "send");
+		if (recv_rep(fd, &p) > 0) {
+			CHECK(p.n >= (ssize_t)sizeof(p.r) && p.r.hdr.magic == GNTDP_CTL_MAGIC &&
+			      p.r.hdr.len == (uint32_t)p.n && (p.r.err == 0 || p.r.why[0] != '\0'),
+			      "reply %u malformed", i);
+			close_fds(&p);
+			replies++;
+			continue;
+		}
+		CHECK(p.n == 0 || p.n == -ECONNRESET, "message %u: %zd", i, p.n);
+		close(fd);
+		fd = -1;
+		closes++;
+	}
+	if (fd >= 0)
+		close(fd);
+	printf("fuzz: %u replies, %u connections closed\n", replies, closes);
+	CHECK(closes > 0 && replies > 1000, "replies %u closes %u", replies, closes);
+	fd = conn_hello();
+	CHECK(fd >= 0, "the daemon stopped serving");
+	close(fd);
 	return 0;
 }
 
@@ -1375,6 +1454,7 @@ main(int argc, char **argv)
 		{"kill_client", test_kill_client, true},
 		{"ring_disabled", test_ring_disabled, true},
 		{"telemetry", test_telemetry, true},
+		{"fuzz", test_fuzz, false},
 		{"kill_daemon", test_kill_daemon, false},
 	};
 	int failed = 0, rc;
@@ -1414,6 +1494,15 @@ main(int argc, char **argv)
 	}
 	if (daemon_stop() != 0)
 		failed++;
+	if (g_last.fd >= 0) {
+		struct rep p;
+
+		/* SIGTERM with a client bound: the daemon exited 0 and hung up on it. */
+		if (recv_rep(g_last.fd, &p) != 0) {
+			fprintf(stderr, "FAIL: the bound client was not hung up on (%zd)\n", p.n);
+			failed++;
+		}
+	}
 	if (failed != 0) {
 		snprintf(cmd, sizeof(cmd), "tail -n 60 %s >&2", g_log);
 		if (system(cmd) != 0)
