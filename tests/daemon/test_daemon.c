@@ -962,6 +962,60 @@ test_bind_state(void)
 	return 0;
 }
 
+/* DOMAIN_CREATE then DOMAIN_BIND takes it; DOMAIN_DESTROY of a bound domain hangs up. */
+static int
+test_destroy_bound(void)
+{
+	struct gntdp_ctl_domain m;
+	struct gntdp_ctl_domain_destroy dd = {0};
+	struct cl a, b;
+	struct rep p;
+	int fd;
+
+	if (!g_root) {
+		printf("SKIP test_destroy_bound: privileged requests (run as root)\n");
+		return 0;
+	}
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	mkdom(&m, GNTDP_CTL_DOMAIN_CREATE, 30, 0, 1);
+	m.nr_frames = 16;
+	m.max_grant_frames = 4;
+	m.max_grant_version = 2;
+	if (expect(fd, &m, sizeof(m), GNTDP_CTL_DOMAIN_CREATE, 0) != 0)
+		return -1;
+	/* Taken by a bind without the create flag, with 0 or its own limits only. */
+	{
+		int fd2 = conn_hello();
+
+		mkdom(&m, GNTDP_CTL_DOMAIN_BIND, 30, 0, 2);
+		m.nr_frames = 17;
+		if (expect(fd2, &m, sizeof(m), GNTDP_CTL_DOMAIN_BIND, -EINVAL) != 0)
+			return -1;
+		close(fd2);
+	}
+	CHECK(listed(fd, 30, NULL) == 1, "a refused bind destroyed the unbound domain");
+	CHECK(cl_bind(&a, 30, 16) == 0, "bind of the created domain");
+	/* Destroyed by another (privileged) connection: its connection is closed. */
+	mkhdr(&dd, GNTDP_CTL_DOMAIN_DESTROY, sizeof(dd), 3);
+	dd.domid = 30;
+	if (expect(fd, &dd, sizeof(dd), GNTDP_CTL_DOMAIN_DESTROY, 0) != 0)
+		return -1;
+	CHECK(recv_rep(a.fd, &p) == 0, "the bound connection stayed open (%zd)", p.n);
+	close(a.fd);
+	/* Its own domain: the reply, then the hang-up. */
+	CHECK(cl_bind(&b, 31, 16) == 0, "bind 31");
+	mkhdr(&dd, GNTDP_CTL_DOMAIN_DESTROY, sizeof(dd), 4);
+	dd.domid = 31;
+	if (expect(b.fd, &dd, sizeof(dd), GNTDP_CTL_DOMAIN_DESTROY, 0) != 0)
+		return -1;
+	CHECK(recv_rep(b.fd, &p) == 0, "not hung up after destroying its own domain");
+	close(b.fd);
+	CHECK(listed(fd, 30, NULL) == 0 && listed(fd, 31, NULL) == 0, "still listed");
+	close(fd);
+	return 0;
+}
+
 /* ---- the ACL (root only) --------------------------------------------------------- */
 
 static int
@@ -1450,6 +1504,7 @@ main(int argc, char **argv)
 		{"create_list", test_create_list, false},
 		{"acl", test_acl, false},
 		{"bind_state", test_bind_state, true},
+		{"destroy_bound", test_destroy_bound, true},
 		{"copy", test_copy, true},
 		{"kill_client", test_kill_client, true},
 		{"ring_disabled", test_ring_disabled, true},
