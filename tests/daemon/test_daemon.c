@@ -1468,6 +1468,105 @@ test_config(void)
 	return 0;
 }
 
+/*
+ * Not a check: with GNTDPD_BENCH=SECONDS, 64-byte gref -> frame copies, 32
+ * per hypercall, 8 hypercalls in flight, from one client process to the
+ * grants of another, every status checked; one JSON line.
+ */
+#define BENCH_OPS 32
+#define BENCH_INFLIGHT 8
+
+static int
+child_bench(double seconds, int go)
+{
+	struct gntdp_hcall_sqe s[BENCH_INFLIGHT];
+	struct gntdp_hcall_cqe q[BENCH_INFLIGHT];
+	struct gntdp_gnttab_copy *ops;
+	struct timespec t0, t1;
+	uint64_t calls = 0;
+	double el;
+	struct cl c;
+
+	if (cl_bind(&c, 41, 128) != 0 || cl_ring(&c, false) != 0)
+		return -1;
+	CHECK(wait_byte(go), "go");
+	ops = (void *)(c.ram + 100 * PAGE);
+	for (unsigned int k = 0; k < BENCH_INFLIGHT; k++) {
+		for (unsigned int i = 0; i < BENCH_OPS; i++)
+			mkcopy(&ops[k * BENCH_OPS + i], 40, 8 + (k * BENCH_OPS + i) % 64,
+			       GNTDP_DOMID_SELF, (k * BENCH_OPS + i) % 64, 64);
+		s[k] = (struct gntdp_hcall_sqe){.user_data = k,
+						.gaddr = gaddr(&c, &ops[k * BENCH_OPS]),
+						.cmd = GNTDP_GNTTABOP_COPY, .count = BENCH_OPS};
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(gntdp_hcall_client_submit(&c.hc, s, BENCH_INFLIGHT) == BENCH_INFLIGHT, "submit");
+	for (;;) {
+		unsigned int n = gntdp_hcall_client_reap(&c.hc, q, BENCH_INFLIGHT);
+
+		for (unsigned int j = 0; j < n; j++) {
+			struct gntdp_gnttab_copy *a = &ops[q[j].user_data * BENCH_OPS];
+
+			CHECK(q[j].rc == 0, "rc %d", q[j].rc);
+			for (unsigned int i = 0; i < BENCH_OPS; i++) {
+				CHECK(a[i].status == 0, "status %d", a[i].status);
+				a[i].status = 99;
+			}
+			s[0] = (struct gntdp_hcall_sqe){.user_data = q[j].user_data,
+							.gaddr = gaddr(&c, a),
+							.cmd = GNTDP_GNTTABOP_COPY, .count = BENCH_OPS};
+			calls++;
+			if ((calls & 255) == 0) {
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				el = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+				if (el >= seconds)
+					goto done;
+			}
+			CHECK(gntdp_hcall_client_submit(&c.hc, s, 1) == 1, "resubmit");
+		}
+	}
+done:
+	printf("{\"bench\":\"daemon_copy64\",\"ops_per_call\":%u,\"inflight\":%u,"
+	       "\"seconds\":%.2f,\"calls\":%llu,\"mops\":%.2f}\n", BENCH_OPS, BENCH_INFLIGHT, el,
+	       (unsigned long long)calls, (double)calls * BENCH_OPS / el / 1e6);
+	return 0;
+}
+
+static int
+test_bench(void)
+{
+	const char *env = getenv("GNTDPD_BENCH");
+	int ready[2], go[2], goa[2];
+	pid_t a, b;
+
+	if (env == NULL || atof(env) <= 0)
+		return 0;
+	CHECK(pipe(ready) == 0 && pipe(go) == 0 && pipe(goa) == 0, "pipes");
+	a = fork();
+	if (a == 0) {
+		struct cl g;
+
+		if (cl_bind(&g, 40, 128) != 0)
+			_exit(1);
+		for (uint32_t i = 0; i < 64; i++)
+			gntdp_guest_grant_access(&g.tab[8 + i], 41, i, true);
+		if (write(ready[1], "r", 1) != 1 || !wait_byte(goa[0]))
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	CHECK(wait_byte(ready[0]), "granter");
+	b = fork();
+	if (b == 0)
+		_exit(child_bench(atof(env), go[0]) == 0 ? 0 : 1);
+	usleep(200000);
+	CHECK(write(go[1], "g", 1) == 1, "go");
+	if (wait_child(b, "bench") != 0)
+		return -1;
+	CHECK(write(goa[1], "g", 1) == 1, "go granter");
+	return wait_child(a, "granter");
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -1510,6 +1609,7 @@ main(int argc, char **argv)
 		{"ring_disabled", test_ring_disabled, true},
 		{"telemetry", test_telemetry, true},
 		{"fuzz", test_fuzz, false},
+		{"bench", test_bench, true},
 		{"kill_daemon", test_kill_daemon, false},
 	};
 	int failed = 0, rc;
