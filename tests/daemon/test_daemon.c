@@ -109,7 +109,8 @@ daemon_start(void)
 		dup2(fd, 2);
 		execl(g_daemon, g_daemon, "--config", g_config, "--set", path_set, "--set",
 		      g_root ? "socket.group=nogroup" : "socket.group=", "--set",
-		      "domains.max_rings=4", "--set", "domains.max_domains=16", (char *)NULL);
+		      "domains.max_rings=4", "--set", "domains.max_domains=16", "--set",
+		      "acl1.user=nobody", "--set", "acl1.domids=200-209", (char *)NULL);
 		_exit(127);
 	}
 	while (now_ms() - t0 < 30000) {
@@ -1062,6 +1063,29 @@ child_acl(void)
 	fd = open(path, O_RDWR);
 	CHECK(fd < 0, "status fd reopened read-write");
 	close(c.fd);
+	/* [acl1] names the user: its domids too. */
+	CHECK(cl_bind(&c, 205, 16) == 0, "bind 205 by the user rule");
+	close(c.fd);
+	return 0;
+}
+
+/* Primary gid elsewhere, nogroup supplementary: the socket and [acl0] both let it in. */
+static int
+child_acl_groups(void)
+{
+	const gid_t sup = NOBODY;
+	struct cl c;
+
+	CHECK(setgroups(1, &sup) == 0 && setgid(NOBODY - 1) == 0 && setuid(NOBODY) == 0, "setuid");
+	if (!g_mem) {
+		int fd = conn_hello();
+
+		CHECK(fd >= 0, "connect");
+		close(fd);
+		return 0;
+	}
+	CHECK(cl_bind(&c, 8, 16) == 0, "bind 8 through a supplementary group");
+	close(c.fd);
 	return 0;
 }
 
@@ -1078,6 +1102,11 @@ test_acl(void)
 	if (pid == 0)
 		_exit(child_acl() == 0 ? 0 : 1);
 	if (wait_child(pid, "acl") != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0)
+		_exit(child_acl_groups() == 0 ? 0 : 1);
+	if (wait_child(pid, "acl groups") != 0)
 		return -1;
 	/* Another group: the socket's mode (0660, group nogroup) keeps it out. */
 	pid = fork();
