@@ -919,6 +919,8 @@ test_bind_state(void)
 {
 	struct gntdp_ctl_domain m;
 	struct gntdp_ctl_ring r = {.sq_entries = 8, .cq_entries = 8, .worker = GNTDP_CTL_ANY_WORKER};
+	struct gntdp_ctl_ring_destroy rd = {0};
+	struct gntdp_ctl_ring_reply ids[4];
 	struct cl c;
 	int fd;
 
@@ -955,10 +957,29 @@ test_bind_state(void)
 		CHECK(rpc(c.fd, &r, sizeof(r), &p) == 0, "ring %d", i);
 		if (check_rep(&p, GNTDP_CTL_RING_CREATE, 10, 0) != 0)
 			return -1;
+		memcpy(&ids[i], p.raw + sizeof(p.r), sizeof(ids[i]));
 		close_fds(&p);
 	}
 	if (expect(c.fd, &r, sizeof(r), GNTDP_CTL_RING_CREATE, -ENOSPC) != 0)
 		return -1;
+	/* RING_DESTROY frees a slot (once), and another connection cannot name our rings. */
+	mkhdr(&rd, GNTDP_CTL_RING_DESTROY, sizeof(rd), 11);
+	rd.ring_id = ids[2].ring_id;
+	fd = conn_hello();
+	if (expect(fd, &rd, sizeof(rd), GNTDP_CTL_RING_DESTROY, -ENOENT) != 0)
+		return -1;
+	close(fd);
+	if (expect(c.fd, &rd, sizeof(rd), GNTDP_CTL_RING_DESTROY, 0) != 0 ||
+	    expect(c.fd, &rd, sizeof(rd), GNTDP_CTL_RING_DESTROY, -ENOENT) != 0)
+		return -1;
+	{
+		struct rep p;
+
+		CHECK(rpc(c.fd, &r, sizeof(r), &p) == 0, "ring after destroy");
+		if (check_rep(&p, GNTDP_CTL_RING_CREATE, 10, 0) != 0)
+			return -1;
+		close_fds(&p);
+	}
 	close(c.fd);
 	return 0;
 }
