@@ -1617,6 +1617,42 @@ test_bench(void)
 	return wait_child(a, "granter");
 }
 
+/* A client that sends and never reads: once its socket is full the daemon hangs up. */
+static int
+test_no_reader(void)
+{
+	struct gntdp_ctl_domain_list dl = {0};
+	unsigned int sent = 0, got = 0;
+	struct rep p;
+	int fd;
+
+	if (!g_root) {
+		printf("SKIP test_no_reader: DOMAIN_LIST is privileged (run as root)\n");
+		return 0;
+	}
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	mkhdr(&dl, GNTDP_CTL_DOMAIN_LIST, sizeof(dl), 1);
+	for (unsigned int i = 0; i < 5000; i++) {
+		if (send(fd, &dl, sizeof(dl), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(dl)) {
+			if (errno != EAGAIN)
+				break;
+			usleep(1000);
+			continue;
+		}
+		sent++;
+	}
+	while (recv_rep(fd, &p) > 0)
+		got++;
+	CHECK(p.n == 0, "no hang-up: %zd", p.n);
+	CHECK(got > 0 && got < sent, "%u replies to %u requests", got, sent);
+	close(fd);
+	fd = conn_hello();
+	CHECK(fd >= 0, "the daemon stopped serving");
+	close(fd);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -1659,6 +1695,7 @@ main(int argc, char **argv)
 		{"ring_disabled", test_ring_disabled, true},
 		{"telemetry", test_telemetry, true},
 		{"fuzz", test_fuzz, false},
+		{"no_reader", test_no_reader, false},
 		{"bench", test_bench, true},
 		{"kill_daemon", test_kill_daemon, false},
 	};
