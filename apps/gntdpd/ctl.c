@@ -465,7 +465,10 @@ drop_fds(struct msghdr *mh)
 static int
 serve_one(struct gntdpd *d, struct d_conn *c, bool hup)
 {
-	/* +1: a datagram longer than GNTDP_CTL_MAX_MSG is seen as one. */
+	/*
+	 * Static: the control thread is the only caller. +1: a datagram longer
+	 * than GNTDP_CTL_MAX_MSG is seen as one (MSG_TRUNC gives its length).
+	 */
 	static union {
 		uint8_t raw[GNTDP_CTL_MAX_MSG + 1];
 		struct gntdp_ctl_hdr h;

@@ -180,7 +180,7 @@ int ring_destroy_req(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_
 void dom_conn_gone(struct gntdpd *d, struct d_conn *c);
 /* Destroy an unbound domain or one whose connection is already gone. */
 void dom_destroy(struct gntdpd *d, struct d_domain *dom);
-/* A ring the worker disabled: its connection's name, for the log; NULL when none. */
+/* A connection one of whose rings a worker disabled (why: which and the reason), or NULL. */
 struct d_conn *dom_disabled_ring(struct gntdpd *d, char *why, size_t len);
 /* Fill an entry of DOMAIN_LIST / telemetry. Under d->lock. */
 void dom_entry(const struct gntdpd *d, const struct d_domain *dom,
@@ -201,7 +201,7 @@ void ctl_close(struct gntdpd *d);
 /*
  * Check one request's framing: magic, version, type, length, reserved
  * fields. 0 when the handler may look at it, else the error in @p r.
- * Pure: no state, for the tests as for the daemon.
+ * Pure: no state, no I/O.
  */
 int ctl_check_frame(const void *buf, size_t n, struct d_reply *r);
 /* Name of a request type ("HELLO"), "?" when unknown. */

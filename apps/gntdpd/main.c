@@ -7,8 +7,9 @@
  *
  *   gntdpd [EAL args --] [--config FILE] [--set SECTION.KEY=VALUE] [options]
  *
- * Setup: config (checked before EAL), EAL, the world on the memfd provider,
- * the data plane and its workers, the socket, telemetry. Then the control
+ * Setup: config (checked before EAL), EAL, the socket (a live daemon's is
+ * refused), the world on the memfd provider, the data plane and its
+ * workers, telemetry. Then the control
  * thread serves the socket until SIGINT/SIGTERM; every 50 ms it also closes
  * the connection of a client whose ring a worker disabled and reclaims dead
  * domains' memory. Teardown runs in reverse: every connection (its rings,
@@ -60,7 +61,8 @@ main(int argc, char **argv)
 	d.conf = &conf;
 	d.lfd = d.epfd = -1;
 	pthread_mutex_init(&d.lock, NULL);
-	if (dom_world_create(&d) != 0 || ctl_open(&d) != 0) {
+	/* The socket first: a second daemon on a live socket fails before starting workers. */
+	if (ctl_open(&d) != 0 || dom_world_create(&d) != 0) {
 		status = APP_EXIT_FAIL;
 		goto out;
 	}

@@ -109,7 +109,8 @@ daemon_start(void)
 		dup2(fd, 2);
 		execl(g_daemon, g_daemon, "--config", g_config, "--set", path_set, "--set",
 		      g_root ? "socket.group=nogroup" : "socket.group=", "--set",
-		      "domains.max_rings=4", "--set", "domains.max_domains=16", (char *)NULL);
+		      "domains.max_rings=4", "--set", "domains.max_domains=16", "--set",
+		      "acl1.user=nobody", "--set", "acl1.domids=200-209", (char *)NULL);
 		_exit(127);
 	}
 	while (now_ms() - t0 < 30000) {
@@ -143,7 +144,9 @@ static int
 daemon_stop(void)
 {
 	struct stat st;
+	char rt[64];
 	int status = 0;
+	pid_t pid = g_pid;
 
 	if (g_pid < 0)
 		return 0;
@@ -152,6 +155,8 @@ daemon_stop(void)
 	g_pid = -1;
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
 	CHECK(stat(g_sock, &st) != 0 && errno == ENOENT, "the socket was left behind");
+	snprintf(rt, sizeof(rt), "/var/run/dpdk/gntdpd-%d", (int)pid);
+	CHECK(!g_root || (stat(rt, &st) != 0 && errno == ENOENT), "%s was left behind", rt);
 	return 0;
 }
 
@@ -504,23 +509,28 @@ listed(int fd, uint32_t domid, uint32_t *bound)
 	return 0;
 }
 
-/* Run gntdpctl; its exit status, stdout in @p out. */
+/*
+ * Run @p argv (NULL-terminated) as @p uid/gid to its end: its exit status,
+ * its stdout (and stderr with @p err2) in @p out.
+ */
 static int
-run_ctl(bool json, uid_t uid, gid_t gid, char *out, size_t len)
+run_capture(const char *const *argv, uid_t uid, gid_t gid, bool err2, char *out, size_t len)
 {
 	char path[160];
 	pid_t pid;
 	int st, fd;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/ctl.out", g_dir);
+	snprintf(path, sizeof(path), "%s/run.out", g_dir);
 	pid = fork();
 	if (pid == 0) {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 1);
+		if (err2)
+			dup2(fd, 2);
 		if (uid != getuid() && (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
 			_exit(126);
-		execl(g_ctl, g_ctl, "--socket", g_sock, json ? "--json" : NULL, (char *)NULL);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
@@ -530,6 +540,15 @@ run_ctl(bool json, uid_t uid, gid_t gid, char *out, size_t len)
 	if (fd >= 0)
 		close(fd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Run gntdpctl; its exit status, stdout in @p out. */
+static int
+run_ctl(bool json, uid_t uid, gid_t gid, char *out, size_t len)
+{
+	const char *argv[] = {g_ctl, "--socket", g_sock, json ? "--json" : NULL, NULL};
+
+	return run_capture(argv, uid, gid, false, out, len);
 }
 
 static int
@@ -610,6 +629,9 @@ struct cl {
 	uint32_t ring_id;
 	struct gntdp_hcall_client hc;
 };
+
+/* A client left bound when the daemon gets SIGTERM. */
+static struct cl g_last = {.fd = -1};
 
 /* DOMAIN_BIND (create) on a fresh connection and map the fds. 0, or the daemon's err. */
 static int
@@ -897,6 +919,8 @@ test_bind_state(void)
 {
 	struct gntdp_ctl_domain m;
 	struct gntdp_ctl_ring r = {.sq_entries = 8, .cq_entries = 8, .worker = GNTDP_CTL_ANY_WORKER};
+	struct gntdp_ctl_ring_destroy rd = {0};
+	struct gntdp_ctl_ring_reply ids[4];
 	struct cl c;
 	int fd;
 
@@ -933,11 +957,84 @@ test_bind_state(void)
 		CHECK(rpc(c.fd, &r, sizeof(r), &p) == 0, "ring %d", i);
 		if (check_rep(&p, GNTDP_CTL_RING_CREATE, 10, 0) != 0)
 			return -1;
+		memcpy(&ids[i], p.raw + sizeof(p.r), sizeof(ids[i]));
 		close_fds(&p);
 	}
 	if (expect(c.fd, &r, sizeof(r), GNTDP_CTL_RING_CREATE, -ENOSPC) != 0)
 		return -1;
+	/* RING_DESTROY frees a slot (once), and another connection cannot name our rings. */
+	mkhdr(&rd, GNTDP_CTL_RING_DESTROY, sizeof(rd), 11);
+	rd.ring_id = ids[2].ring_id;
+	fd = conn_hello();
+	if (expect(fd, &rd, sizeof(rd), GNTDP_CTL_RING_DESTROY, -ENOENT) != 0)
+		return -1;
+	close(fd);
+	if (expect(c.fd, &rd, sizeof(rd), GNTDP_CTL_RING_DESTROY, 0) != 0 ||
+	    expect(c.fd, &rd, sizeof(rd), GNTDP_CTL_RING_DESTROY, -ENOENT) != 0)
+		return -1;
+	{
+		struct rep p;
+
+		CHECK(rpc(c.fd, &r, sizeof(r), &p) == 0, "ring after destroy");
+		if (check_rep(&p, GNTDP_CTL_RING_CREATE, 10, 0) != 0)
+			return -1;
+		close_fds(&p);
+	}
 	close(c.fd);
+	return 0;
+}
+
+/* DOMAIN_CREATE then DOMAIN_BIND takes it; DOMAIN_DESTROY of a bound domain hangs up. */
+static int
+test_destroy_bound(void)
+{
+	struct gntdp_ctl_domain m;
+	struct gntdp_ctl_domain_destroy dd = {0};
+	struct cl a, b;
+	struct rep p;
+	int fd;
+
+	if (!g_root) {
+		printf("SKIP test_destroy_bound: privileged requests (run as root)\n");
+		return 0;
+	}
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	mkdom(&m, GNTDP_CTL_DOMAIN_CREATE, 30, 0, 1);
+	m.nr_frames = 16;
+	m.max_grant_frames = 4;
+	m.max_grant_version = 2;
+	if (expect(fd, &m, sizeof(m), GNTDP_CTL_DOMAIN_CREATE, 0) != 0)
+		return -1;
+	/* Taken by a bind without the create flag, with 0 or its own limits only. */
+	{
+		int fd2 = conn_hello();
+
+		mkdom(&m, GNTDP_CTL_DOMAIN_BIND, 30, 0, 2);
+		m.nr_frames = 17;
+		if (expect(fd2, &m, sizeof(m), GNTDP_CTL_DOMAIN_BIND, -EINVAL) != 0)
+			return -1;
+		close(fd2);
+	}
+	CHECK(listed(fd, 30, NULL) == 1, "a refused bind destroyed the unbound domain");
+	CHECK(cl_bind(&a, 30, 16) == 0, "bind of the created domain");
+	/* Destroyed by another (privileged) connection: its connection is closed. */
+	mkhdr(&dd, GNTDP_CTL_DOMAIN_DESTROY, sizeof(dd), 3);
+	dd.domid = 30;
+	if (expect(fd, &dd, sizeof(dd), GNTDP_CTL_DOMAIN_DESTROY, 0) != 0)
+		return -1;
+	CHECK(recv_rep(a.fd, &p) == 0, "the bound connection stayed open (%zd)", p.n);
+	close(a.fd);
+	/* Its own domain: the reply, then the hang-up. */
+	CHECK(cl_bind(&b, 31, 16) == 0, "bind 31");
+	mkhdr(&dd, GNTDP_CTL_DOMAIN_DESTROY, sizeof(dd), 4);
+	dd.domid = 31;
+	if (expect(b.fd, &dd, sizeof(dd), GNTDP_CTL_DOMAIN_DESTROY, 0) != 0)
+		return -1;
+	CHECK(recv_rep(b.fd, &p) == 0, "not hung up after destroying its own domain");
+	close(b.fd);
+	CHECK(listed(fd, 30, NULL) == 0 && listed(fd, 31, NULL) == 0, "still listed");
+	close(fd);
 	return 0;
 }
 
@@ -987,6 +1084,29 @@ child_acl(void)
 	fd = open(path, O_RDWR);
 	CHECK(fd < 0, "status fd reopened read-write");
 	close(c.fd);
+	/* [acl1] names the user: its domids too. */
+	CHECK(cl_bind(&c, 205, 16) == 0, "bind 205 by the user rule");
+	close(c.fd);
+	return 0;
+}
+
+/* Primary gid elsewhere, nogroup supplementary: the socket and [acl0] both let it in. */
+static int
+child_acl_groups(void)
+{
+	const gid_t sup = NOBODY;
+	struct cl c;
+
+	CHECK(setgroups(1, &sup) == 0 && setgid(NOBODY - 1) == 0 && setuid(NOBODY) == 0, "setuid");
+	if (!g_mem) {
+		int fd = conn_hello();
+
+		CHECK(fd >= 0, "connect");
+		close(fd);
+		return 0;
+	}
+	CHECK(cl_bind(&c, 8, 16) == 0, "bind 8 through a supplementary group");
+	close(c.fd);
 	return 0;
 }
 
@@ -1003,6 +1123,11 @@ test_acl(void)
 	if (pid == 0)
 		_exit(child_acl() == 0 ? 0 : 1);
 	if (wait_child(pid, "acl") != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0)
+		_exit(child_acl_groups() == 0 ? 0 : 1);
+	if (wait_child(pid, "acl groups") != 0)
 		return -1;
 	/* Another group: the socket's mode (0660, group nogroup) keeps it out. */
 	pid = fork();
@@ -1191,6 +1316,82 @@ test_kill_daemon(void)
 	rc = conn_hello();
 	CHECK(rc >= 0, "the restarted daemon does not serve");
 	close(rc);
+	/* A client still bound, with a ring, when SIGTERM comes (daemon_stop()). */
+	if (g_mem && (cl_bind(&g_last, 5, 16) != 0 || cl_ring(&g_last, true) != 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * Random datagrams, mostly well framed (magic, version, a type and its
+ * exact length) with random bodies: every one gets a reply or, after 16
+ * bad ones, EOF; the daemon keeps serving.
+ */
+static int
+test_fuzz(void)
+{
+	static const uint32_t lens[GNTDP_CTL_NB_TYPES] = {
+		0, sizeof(struct gntdp_ctl_hello), sizeof(struct gntdp_ctl_domain),
+		sizeof(struct gntdp_ctl_ring), sizeof(struct gntdp_ctl_ring_destroy),
+		sizeof(struct gntdp_ctl_domain), sizeof(struct gntdp_ctl_domain_destroy),
+		sizeof(struct gntdp_ctl_domain_list), 16, 16};
+	uint8_t buf[256];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned int replies = 0, closes = 0;
+	int fd = -1;
+
+	for (unsigned int i = 0; i < 3000; i++) {
+		struct gntdp_ctl_hdr h;
+		struct rep p;
+		uint32_t type, len;
+
+		if (fd < 0) {
+			fd = conn_open();
+			CHECK(fd >= 0, "connect %u", i);
+			if (i % 3 == 0 && hello(fd, NULL) != 0)
+				return -1;
+		}
+		for (size_t k = 0; k < sizeof(buf); k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[k] = (uint8_t)x;
+		}
+		type = 1 + (uint32_t)(x % (GNTDP_CTL_NB_TYPES - 1));
+		len = x % 8 == 0 ? (uint32_t)(x >> 8) % sizeof(buf) : lens[type];
+		mkhdr(&h, (uint16_t)type, len, i);
+		if (x % 16 != 1)
+			memcpy(buf, &h, sizeof(h) < len ? sizeof(h) : len);
+		if (type == GNTDP_CTL_DOMAIN_BIND || type == GNTDP_CTL_DOMAIN_CREATE) {
+			struct gntdp_ctl_domain *m = (void *)buf;
+
+			/* Small domains, so that memory does not run out. */
+			m->nr_frames &= 15;
+			m->max_grant_frames &= 3;
+			m->max_maptrack_frames &= 3;
+			m->domid &= 127;
+			if (x % 4 != 0)
+				m->rsvd[0] = m->rsvd[1] = 0;
+		}
+		CHECK(send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len || errno == EPIPE, "send");
+		if (recv_rep(fd, &p) > 0) {
+			CHECK(p.n >= (ssize_t)sizeof(p.r) && p.r.hdr.magic == GNTDP_CTL_MAGIC &&
+			      p.r.hdr.len == (uint32_t)p.n && (p.r.err == 0 || p.r.why[0] != '\0'),
+			      "reply %u malformed", i);
+			close_fds(&p);
+			replies++;
+			continue;
+		}
+		CHECK(p.n == 0 || p.n == -ECONNRESET, "message %u: %zd", i, p.n);
+		close(fd);
+		fd = -1;
+		closes++;
+	}
+	if (fd >= 0)
+		close(fd);
+	printf("fuzz: %u replies, %u connections closed\n", replies, closes);
+	CHECK(closes > 0 && replies > 1000, "replies %u closes %u", replies, closes);
+	fd = conn_hello();
+	CHECK(fd >= 0, "the daemon stopped serving");
+	close(fd);
 	return 0;
 }
 
@@ -1256,6 +1457,202 @@ test_telemetry(void)
 	return 0;
 }
 
+/* Run gntdpd with @p args (NULL-terminated) to its end: exit status, its output in @p err. */
+static int
+run_daemon(const char *const *args, char *err, size_t len)
+{
+	const char *argv[24] = {g_daemon};
+	unsigned int n = 1;
+
+	while (*args != NULL && n < 23)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return run_capture(argv, getuid(), getgid(), true, err, len);
+}
+
+/* Bad configs exit 2 with the key named; a second daemon on a live socket exits 1. */
+static int
+test_config(void)
+{
+	static const struct {
+		const char *set, *want;
+	} bad[] = {
+		{"socket.mode=0999", "[socket] mode = '0999': not an octal mode"},
+		{"socket.path=relative.sock", "[socket] path = 'relative.sock': not an absolute path"},
+		{"socket.group=no-such-group-here", "no such group"},
+		{"acl1.user=nobody", "[acl1] domids = '': empty: an unprivileged rule needs domids"},
+		{"acl0.user=nobody", "[acl0] user = 'nobody': a rule names exactly one user or group"},
+		{"acl2.domids=0-5", "[acl2] user = '': a rule names exactly one user or group"},
+		{"domains.frames=100000", "[domains] frames = '100000': above max_frames"},
+		{"acl0.domids=5-2", "domids run upwards"},
+	};
+	char err[8192], path_set[200];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[] = {"--config", g_config, "--set", bad[i].set, "--dry-run", NULL};
+
+		rc = run_daemon(args, err, sizeof(err));
+		CHECK(rc == 2 && strstr(err, bad[i].want) != NULL, "--set %s: exit %d: %s",
+		      bad[i].set, rc, err);
+	}
+	{
+		const char *args[] = {"--config", g_config, "--set", "acl2.domids=0",
+				      "--set", "acl2.group=nogroup", "--dry-run", NULL};
+
+		rc = run_daemon(args, err, sizeof(err));
+		CHECK(rc == 2 && strstr(err, "domid 0 is dom0") != NULL, "exit %d: %s", rc, err);
+	}
+	/* The socket is live: a second daemon refuses it and leaves it to the first. */
+	snprintf(path_set, sizeof(path_set), "socket.path=%s", g_sock);
+	{
+		const char *args[] = {"--config", g_config, "--set", path_set, NULL};
+
+		rc = run_daemon(args, err, sizeof(err));
+		CHECK(rc == 1 && strstr(err, "another daemon is listening") != NULL, "exit %d: %s",
+		      rc, err);
+	}
+	rc = conn_hello();
+	CHECK(rc >= 0, "the first daemon lost its socket");
+	close(rc);
+	return 0;
+}
+
+/*
+ * Not a check: with GNTDPD_BENCH=SECONDS, 64-byte gref -> frame copies, 32
+ * per hypercall, 8 hypercalls in flight, from one client process to the
+ * grants of another, every status checked; one JSON line.
+ */
+#define BENCH_OPS 32
+#define BENCH_INFLIGHT 8
+
+static int
+child_bench(double seconds, int go)
+{
+	struct gntdp_hcall_sqe s[BENCH_INFLIGHT];
+	struct gntdp_hcall_cqe q[BENCH_INFLIGHT];
+	struct gntdp_gnttab_copy *ops;
+	struct timespec t0, t1;
+	uint64_t calls = 0;
+	double el;
+	struct cl c;
+
+	if (cl_bind(&c, 41, 128) != 0 || cl_ring(&c, false) != 0)
+		return -1;
+	CHECK(wait_byte(go), "go");
+	ops = (void *)(c.ram + 100 * PAGE);
+	for (unsigned int k = 0; k < BENCH_INFLIGHT; k++) {
+		for (unsigned int i = 0; i < BENCH_OPS; i++)
+			mkcopy(&ops[k * BENCH_OPS + i], 40, 8 + (k * BENCH_OPS + i) % 64,
+			       GNTDP_DOMID_SELF, (k * BENCH_OPS + i) % 64, 64);
+		s[k] = (struct gntdp_hcall_sqe){.user_data = k,
+						.gaddr = gaddr(&c, &ops[k * BENCH_OPS]),
+						.cmd = GNTDP_GNTTABOP_COPY, .count = BENCH_OPS};
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(gntdp_hcall_client_submit(&c.hc, s, BENCH_INFLIGHT) == BENCH_INFLIGHT, "submit");
+	for (;;) {
+		unsigned int n = gntdp_hcall_client_reap(&c.hc, q, BENCH_INFLIGHT);
+
+		for (unsigned int j = 0; j < n; j++) {
+			struct gntdp_gnttab_copy *a = &ops[q[j].user_data * BENCH_OPS];
+
+			CHECK(q[j].rc == 0, "rc %d", q[j].rc);
+			for (unsigned int i = 0; i < BENCH_OPS; i++) {
+				CHECK(a[i].status == 0, "status %d", a[i].status);
+				a[i].status = 99;
+			}
+			s[0] = (struct gntdp_hcall_sqe){.user_data = q[j].user_data,
+							.gaddr = gaddr(&c, a),
+							.cmd = GNTDP_GNTTABOP_COPY, .count = BENCH_OPS};
+			calls++;
+			if ((calls & 255) == 0) {
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				el = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+				if (el >= seconds)
+					goto done;
+			}
+			CHECK(gntdp_hcall_client_submit(&c.hc, s, 1) == 1, "resubmit");
+		}
+	}
+done:
+	printf("{\"bench\":\"daemon_copy64\",\"ops_per_call\":%u,\"inflight\":%u,"
+	       "\"seconds\":%.2f,\"calls\":%llu,\"mops\":%.2f}\n", BENCH_OPS, BENCH_INFLIGHT, el,
+	       (unsigned long long)calls, (double)calls * BENCH_OPS / el / 1e6);
+	return 0;
+}
+
+static int
+test_bench(void)
+{
+	const char *env = getenv("GNTDPD_BENCH");
+	int ready[2], go[2], goa[2];
+	pid_t a, b;
+
+	if (env == NULL || atof(env) <= 0)
+		return 0;
+	CHECK(pipe(ready) == 0 && pipe(go) == 0 && pipe(goa) == 0, "pipes");
+	a = fork();
+	if (a == 0) {
+		struct cl g;
+
+		if (cl_bind(&g, 40, 128) != 0)
+			_exit(1);
+		for (uint32_t i = 0; i < 64; i++)
+			gntdp_guest_grant_access(&g.tab[8 + i], 41, i, true);
+		if (write(ready[1], "r", 1) != 1 || !wait_byte(goa[0]))
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	CHECK(wait_byte(ready[0]), "granter");
+	b = fork();
+	if (b == 0)
+		_exit(child_bench(atof(env), go[0]) == 0 ? 0 : 1);
+	usleep(200000);
+	CHECK(write(go[1], "g", 1) == 1, "go");
+	if (wait_child(b, "bench") != 0)
+		return -1;
+	CHECK(write(goa[1], "g", 1) == 1, "go granter");
+	return wait_child(a, "granter");
+}
+
+/* A client that sends and never reads: once its socket is full the daemon hangs up. */
+static int
+test_no_reader(void)
+{
+	struct gntdp_ctl_domain_list dl = {0};
+	unsigned int sent = 0, got = 0;
+	struct rep p;
+	int fd;
+
+	if (!g_root) {
+		printf("SKIP test_no_reader: DOMAIN_LIST is privileged (run as root)\n");
+		return 0;
+	}
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	mkhdr(&dl, GNTDP_CTL_DOMAIN_LIST, sizeof(dl), 1);
+	for (unsigned int i = 0; i < 5000; i++) {
+		if (send(fd, &dl, sizeof(dl), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(dl)) {
+			if (errno != EAGAIN)
+				break;
+			usleep(1000);
+			continue;
+		}
+		sent++;
+	}
+	while (recv_rep(fd, &p) > 0)
+		got++;
+	CHECK(p.n == 0, "no hang-up: %zd", p.n);
+	CHECK(got > 0 && got < sent, "%u replies to %u requests", got, sent);
+	close(fd);
+	fd = conn_hello();
+	CHECK(fd >= 0, "the daemon stopped serving");
+	close(fd);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -1286,15 +1683,20 @@ main(int argc, char **argv)
 		bool mem;
 	} tests[] = {
 		{"hello", test_hello, false},
+		{"config", test_config, false},
 		{"garbage", test_garbage, false},
 		{"max_bad", test_max_bad, false},
 		{"create_list", test_create_list, false},
 		{"acl", test_acl, false},
 		{"bind_state", test_bind_state, true},
+		{"destroy_bound", test_destroy_bound, true},
 		{"copy", test_copy, true},
 		{"kill_client", test_kill_client, true},
 		{"ring_disabled", test_ring_disabled, true},
 		{"telemetry", test_telemetry, true},
+		{"fuzz", test_fuzz, false},
+		{"no_reader", test_no_reader, false},
+		{"bench", test_bench, true},
 		{"kill_daemon", test_kill_daemon, false},
 	};
 	int failed = 0, rc;
@@ -1334,6 +1736,15 @@ main(int argc, char **argv)
 	}
 	if (daemon_stop() != 0)
 		failed++;
+	if (g_last.fd >= 0) {
+		struct rep p;
+
+		/* SIGTERM with a client bound: the daemon exited 0 and hung up on it. */
+		if (recv_rep(g_last.fd, &p) != 0) {
+			fprintf(stderr, "FAIL: the bound client was not hung up on (%zd)\n", p.n);
+			failed++;
+		}
+	}
 	if (failed != 0) {
 		snprintf(cmd, sizeof(cmd), "tail -n 60 %s >&2", g_log);
 		if (system(cmd) != 0)
