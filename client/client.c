@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -49,7 +50,7 @@ open_socket(const char *path, int timeout_ms)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* A backstop for connect() against a full backlog; replies have their own poll timeout. */
+	/* Bounds connect() against a full backlog and each send; replies have their own poll. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	do {
 		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
@@ -139,9 +140,13 @@ gntdp_client_close(struct gntdp_client *c)
 int
 gntdp_client_set_timeout(struct gntdp_client *c, int timeout_ms)
 {
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+
 	if (c == NULL || timeout_ms <= 0)
 		return -EINVAL;
 	c->timeout_ms = timeout_ms;
+	/* Sends too: a daemon that stops reading must not block a request forever. */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return 0;
 }
 

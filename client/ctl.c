@@ -207,6 +207,8 @@ cl_request(struct gntdp_client *c, struct cl_req *q)
 	do {
 		n = send(c->fd, q->msg, q->len, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return cl_fail(c, -ETIMEDOUT, "request: the daemon does not read (send timed out)");
 	if (n < 0)
 		return cl_fail(c, -EPIPE, "request: the daemon is gone (send failed)");
 	if ((size_t)n != q->len)

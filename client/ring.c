@@ -237,9 +237,10 @@ wait_sleep(struct gntdp_client_ring *r, int64_t end_ns)
 		if (rc < 0 && errno != EINTR)
 			return -errno;
 		if (rc > 0 && p[1].revents != 0) {
-			rc = cl_check_socket(r->c);
-			if (rc < 0)
-				return rc;
+			int dead = cl_check_socket(r->c);
+
+			if (dead < 0)
+				return dead;
 		}
 		if (rc > 0 && (p[0].revents & POLLIN)) {
 			uint64_t v;
