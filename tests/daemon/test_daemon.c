@@ -1653,6 +1653,31 @@ test_no_reader(void)
 	return 0;
 }
 
+/* [socket] max_connections (64): the 65th connection is closed at accept. */
+static int
+test_max_conns(void)
+{
+	int fds[65];
+	struct rep p;
+	struct gntdp_ctl_hello m = {.min_version = 1, .max_version = 1};
+
+	for (int i = 0; i < 64; i++) {
+		fds[i] = conn_hello();
+		CHECK(fds[i] >= 0, "connection %d refused", i);
+	}
+	fds[64] = conn_open();
+	CHECK(fds[64] >= 0, "connect");
+	mkhdr(&m, GNTDP_CTL_HELLO, sizeof(m), 1);
+	CHECK(rpc(fds[64], &m, sizeof(m), &p) != 0, "the 65th connection was served");
+	for (int i = 0; i < 65; i++)
+		close(fds[i]);
+	usleep(100000);
+	fds[0] = conn_hello();
+	CHECK(fds[0] >= 0, "no connection after closing the others");
+	close(fds[0]);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -1696,6 +1721,7 @@ main(int argc, char **argv)
 		{"telemetry", test_telemetry, true},
 		{"fuzz", test_fuzz, false},
 		{"no_reader", test_no_reader, false},
+		{"max_conns", test_max_conns, false},
 		{"bench", test_bench, true},
 		{"kill_daemon", test_kill_daemon, false},
 	};
