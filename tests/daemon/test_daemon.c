@@ -778,12 +778,18 @@ child_granter(int ready, int go)
 	for (uint32_t i = 0; i < PAGE; i++)
 		a.ram[3 * PAGE + i] = pattern(3, i);
 	CHECK(gntdp_guest_grant_access(&a.tab[10], 2, 3, true) == 0, "grant");
+	memset(a.ram + 4 * PAGE, 0, PAGE);
+	CHECK(gntdp_guest_grant_access(&a.tab[13], 2, 4, false) == 0, "grant rw");
 	CHECK(write(ready, &b, 1) == 1, "ready");
 	CHECK(wait_byte(go), "go");
 	/* Nothing the grantee did changed our memory. */
 	for (uint32_t i = 0; i < PAGE; i++)
 		CHECK(a.ram[3 * PAGE + i] == pattern(3, i), "granted frame changed at %u", i);
 	CHECK(a.tab[10].flags != 0, "grant entry gone");
+	/* The grantee wrote our frame 4 through ref 13: its frame 5, a copy of our frame 3. */
+	for (uint32_t i = 0; i < PAGE; i++)
+		CHECK(a.ram[4 * PAGE + i] == pattern(3, i), "frame 4 byte %u", i);
+	CHECK(gntdp_guest_end_access(&a.tab[13]) == 0, "end access");
 	return 0;
 }
 
@@ -815,6 +821,22 @@ child_copier(int go)
 	CHECK(rc == 0 && op->status == GNTDP_GNTST_OKAY, "copy rc %d status %d", rc, op->status);
 	for (uint32_t i = 0; i < PAGE; i++)
 		CHECK(c.ram[5 * PAGE + i] == pattern(3, i), "byte %u", i);
+	/* And back into the granter's read-write grant, waking up on the ring's eventfd. */
+	mkcopy(op, GNTDP_DOMID_SELF, 5, 1, 13, PAGE);
+	{
+		struct gntdp_hcall_sqe sq = {.user_data = 7, .gaddr = gaddr(&c, op),
+					     .cmd = GNTDP_GNTTABOP_COPY, .count = 1};
+		struct gntdp_hcall_cqe q;
+		struct pollfd pf = {.fd = c.efd, .events = POLLIN};
+		uint64_t v;
+
+		CHECK(!gntdp_hcall_client_arm_wakeup(&c.hc), "completions before any call");
+		CHECK(gntdp_hcall_client_submit(&c.hc, &sq, 1) == 1, "submit");
+		CHECK(poll(&pf, 1, TIMEOUT_MS) == 1 && read(c.efd, &v, sizeof(v)) == sizeof(v),
+		      "no eventfd signal");
+		CHECK(gntdp_hcall_client_reap(&c.hc, &q, 1) == 1 && q.user_data == 7 && q.rc == 0 &&
+		      op->status == GNTDP_GNTST_OKAY, "rc %d status %d", q.rc, op->status);
+	}
 	/* Read-only grant as destination, an ungranted ref: refused per op. */
 	mkcopy(&op[0], GNTDP_DOMID_SELF, 5, 1, 10, 64);
 	mkcopy(&op[1], 1, 11, GNTDP_DOMID_SELF, 6, 64);
