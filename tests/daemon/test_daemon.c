@@ -837,6 +837,15 @@ child_copier(int go)
 		CHECK(gntdp_hcall_client_reap(&c.hc, &q, 1) == 1 && q.user_data == 7 && q.rc == 0 &&
 		      op->status == GNTDP_GNTST_OKAY, "rc %d status %d", q.rc, op->status);
 	}
+	/* A frame of another domain named directly (no gref: a forged domid): refused. */
+	memset(c.ram + 6 * PAGE, 0, PAGE);
+	mkcopy(op, GNTDP_DOMID_SELF, 0, GNTDP_DOMID_SELF, 6, 64);
+	op->source.domid = 1;
+	op->source.u.gmfn = 3;
+	rc = cl_hcall(&c, GNTDP_GNTTABOP_COPY, op, 1);
+	CHECK(rc == 0 && op->status < 0, "forged source: rc %d status %d", rc, op->status);
+	for (uint32_t i = 0; i < PAGE; i++)
+		CHECK(c.ram[6 * PAGE + i] == 0, "forged source copied byte %u", i);
 	/* Read-only grant as destination, an ungranted ref: refused per op. */
 	mkcopy(&op[0], GNTDP_DOMID_SELF, 5, 1, 10, 64);
 	mkcopy(&op[1], 1, 11, GNTDP_DOMID_SELF, 6, 64);
