@@ -633,6 +633,21 @@ struct cl {
 /* A client left bound when the daemon gets SIGTERM. */
 static struct cl g_last = {.fd = -1};
 
+/* Whether @p fd is what its name in /proc says it is: "/memfd:...", "anon_inode:[eventfd]". */
+static bool
+fd_is(int fd, const char *prefix)
+{
+	char path[64], target[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strncmp(target, prefix, strlen(prefix)) == 0;
+}
+
 /* DOMAIN_BIND (create) on a fresh connection and map the fds. 0, or the daemon's err. */
 static int
 cl_bind(struct cl *c, uint32_t domid, uint32_t nr_frames)
@@ -659,6 +674,9 @@ cl_bind(struct cl *c, uint32_t domid, uint32_t nr_frames)
 	CHECK(c->dr.domid == domid && c->dr.nr_frames == nr_frames && c->dr.max_grant_frames == 4 &&
 	      c->dr.nr_status_frames == 1 && c->dr.max_grant_version == 2, "bind reply fields");
 	CHECK(p.nfds == 3, "%u fds", p.nfds);
+	/* Memfds, nothing else of the daemon's (its hugepage files, sockets, ...). */
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(fd_is(p.fds[i], "/memfd:"), "fd %u is not a memfd", i);
 	c->ram_fd = p.fds[0];
 	c->tab_fd = p.fds[1];
 	c->st_fd = p.fds[2];
@@ -688,6 +706,8 @@ cl_ring(struct cl *c, bool eventfd)
 		return -1;
 	memcpy(&rr, p.raw + sizeof(p.r), sizeof(rr));
 	CHECK(p.nfds == (eventfd ? 2u : 1u), "%u fds", p.nfds);
+	CHECK(fd_is(p.fds[0], "/memfd:") && (!eventfd || fd_is(p.fds[1], "anon_inode:[eventfd]")),
+	      "ring fds are not a memfd and an eventfd");
 	c->rsize = rr.mem_size;
 	c->ring_id = rr.ring_id;
 	c->rmem = mmap(NULL, c->rsize, PROT_READ | PROT_WRITE, MAP_SHARED, p.fds[0], 0);
