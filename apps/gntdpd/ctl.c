@@ -212,6 +212,7 @@ ctl_open(struct gntdpd *d)
 	old = umask(0177);
 	rc = bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	d->bound = rc == 0;
 	if (rc != 0 || chmod(c->socket_path, c->socket_mode) != 0 ||
 	    (c->has_group && chown(c->socket_path, (uid_t)-1, c->group_gid) != 0) ||
 	    listen(d->lfd, 64) != 0) {
@@ -232,15 +233,16 @@ ctl_close(struct gntdpd *d)
 {
 	while (d->nb_conns > 0)
 		ctl_close_conn(d, d->conns[d->nb_conns - 1], "the daemon stops");
-	if (d->lfd >= 0) {
+	if (d->lfd >= 0)
 		close(d->lfd);
+	if (d->bound)
 		unlink(d->conf->socket_path);
-	}
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->made_dir)
 		rmdir(d->dir);
 	d->lfd = d->epfd = -1;
+	d->bound = false;
 }
 
 /* ---- connections -------------------------------------------------------------- */
