@@ -1521,6 +1521,48 @@ run_daemon(const char *const *args, char *err, size_t len)
 	return run_capture(argv, getuid(), getgid(), true, err, len);
 }
 
+/*
+ * A socket in a directory that does not exist: created (0755) with the
+ * socket (the configured mode and group), both gone after SIGTERM.
+ */
+static int
+test_socket_dir(void)
+{
+	char dir[128], sock[160], set[200], log[160];
+	struct stat st = {0};
+	uint64_t t0 = now_ms();
+	pid_t pid;
+	int status;
+
+	snprintf(dir, sizeof(dir), "%s/sub", g_dir);
+	snprintf(sock, sizeof(sock), "%s/d.sock", dir);
+	snprintf(set, sizeof(set), "socket.path=%s", sock);
+	snprintf(log, sizeof(log), "%s/sub.log", g_dir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(g_daemon, g_daemon, "--config", g_config, "--set", set, "--set",
+		      "socket.mode=0640", "--set", g_root ? "socket.group=nogroup" : "socket.group=",
+		      (char *)NULL);
+		_exit(127);
+	}
+	while (stat(sock, &st) != 0 && now_ms() - t0 < 30000)
+		usleep(50000);
+	CHECK(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0640, "socket mode 0%o",
+	      st.st_mode & 0777);
+	CHECK(!g_root || st.st_gid == NOBODY, "socket group %u", (unsigned int)st.st_gid);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0755, "directory mode 0%o",
+	      st.st_mode & 0777);
+	kill(pid, SIGTERM);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "status 0x%x", status);
+	CHECK(stat(dir, &st) != 0 && errno == ENOENT, "%s left behind", dir);
+	return 0;
+}
+
 /* Bad configs exit 2 with the key named; a second daemon on a live socket exits 1. */
 static int
 test_config(void)
@@ -1566,7 +1608,7 @@ test_config(void)
 	rc = conn_hello();
 	CHECK(rc >= 0, "the first daemon lost its socket");
 	close(rc);
-	return 0;
+	return test_socket_dir();
 }
 
 /*
