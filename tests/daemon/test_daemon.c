@@ -1135,6 +1135,15 @@ child_acl(void)
 	fd = open(path, O_RDWR);
 	CHECK(fd < 0, "status fd reopened read-write");
 	close(c.fd);
+	/* The daemon's own fds and memory are out of reach of another uid. */
+	for (int i = 0; i < 256; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)g_pid, i);
+		fd = open(path, O_RDONLY);
+		CHECK(fd < 0, "opened the daemon's fd %d", i);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)g_pid);
+	fd = open(path, O_RDONLY);
+	CHECK(fd < 0, "opened the daemon's memory");
 	/* [acl1] names the user: its domids too. */
 	CHECK(cl_bind(&c, 205, 16) == 0, "bind 205 by the user rule");
 	close(c.fd);
