@@ -212,6 +212,7 @@ ctl_open(struct gntdpd *d)
 	old = umask(0177);
 	rc = bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	d->bound = rc == 0;
 	if (rc != 0 || chmod(c->socket_path, c->socket_mode) != 0 ||
 	    (c->has_group && chown(c->socket_path, (uid_t)-1, c->group_gid) != 0) ||
 	    listen(d->lfd, 64) != 0) {
@@ -232,15 +233,16 @@ ctl_close(struct gntdpd *d)
 {
 	while (d->nb_conns > 0)
 		ctl_close_conn(d, d->conns[d->nb_conns - 1], "the daemon stops");
-	if (d->lfd >= 0) {
+	if (d->lfd >= 0)
 		close(d->lfd);
+	if (d->bound)
 		unlink(d->conf->socket_path);
-	}
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->made_dir)
 		rmdir(d->dir);
 	d->lfd = d->epfd = -1;
+	d->bound = false;
 }
 
 /* ---- connections -------------------------------------------------------------- */
@@ -382,38 +384,41 @@ counts_as_bad(int err)
 	return err != 0 && err != -ENOMEM && err != -ENOSPC && err != -EEXIST && err != -EBUSY;
 }
 
+static int
+hello(const struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_hello *m, struct d_reply *r)
+{
+	struct gntdp_ctl_hello_reply hr = {0};
+
+	if (c->hello)
+		return d_fail(r, -EALREADY, "HELLO: already exchanged on this connection");
+	if (m->min_version > m->max_version)
+		return d_fail(r, -EINVAL, "min_version: %u above max_version %u", m->min_version,
+			      m->max_version);
+	if (m->min_version > GNTDP_CTL_VERSION || m->max_version < GNTDP_CTL_VERSION)
+		return d_fail(r, -EPROTO, "min_version..max_version: %u..%u, the daemon speaks %u",
+			      m->min_version, m->max_version, GNTDP_CTL_VERSION);
+	c->hello = true;
+	hr.version = GNTDP_CTL_VERSION;
+	hr.page_size = GNTDP_PAGE_SIZE;
+	hr.nb_workers = d->nb_workers;
+	hr.max_rings = d->conf->max_rings;
+	hr.uid = (uint32_t)c->cr.uid;
+	hr.gid = (uint32_t)c->cr.gid;
+	hr.pid = (uint32_t)c->cr.pid;
+	hr.privileged = c->privileged;
+	memcpy(r->body, &hr, sizeof(hr));
+	r->body_len = sizeof(hr);
+	return 0;
+}
+
 /* State checks, then the handler. */
 static int
 dispatch(struct gntdpd *d, struct d_conn *c, const void *buf, struct d_reply *r)
 {
 	const struct gntdp_ctl_hdr *h = buf;
 
-	if (h->type == GNTDP_CTL_HELLO) {
-		const struct gntdp_ctl_hello *m = buf;
-		struct gntdp_ctl_hello_reply hr = {0};
-
-		if (c->hello)
-			return d_fail(r, -EALREADY, "HELLO: already exchanged on this connection");
-		if (m->min_version > m->max_version)
-			return d_fail(r, -EINVAL, "min_version: %u above max_version %u",
-				      m->min_version, m->max_version);
-		if (m->min_version > GNTDP_CTL_VERSION || m->max_version < GNTDP_CTL_VERSION)
-			return d_fail(r, -EPROTO, "min_version..max_version: %u..%u, the daemon "
-				      "speaks %u", m->min_version, m->max_version,
-				      GNTDP_CTL_VERSION);
-		c->hello = true;
-		hr.version = GNTDP_CTL_VERSION;
-		hr.page_size = GNTDP_PAGE_SIZE;
-		hr.nb_workers = d->nb_workers;
-		hr.max_rings = d->conf->max_rings;
-		hr.uid = (uint32_t)c->cr.uid;
-		hr.gid = (uint32_t)c->cr.gid;
-		hr.pid = (uint32_t)c->cr.pid;
-		hr.privileged = c->privileged;
-		memcpy(r->body, &hr, sizeof(hr));
-		r->body_len = sizeof(hr);
-		return 0;
-	}
+	if (h->type == GNTDP_CTL_HELLO)
+		return hello(d, c, buf, r);
 	if (!c->hello)
 		return d_fail(r, -EPROTO, "hdr.type: %s before HELLO (HELLO must come first)",
 			      ctl_type_name(h->type));

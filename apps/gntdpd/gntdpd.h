@@ -141,6 +141,7 @@ struct gntdpd {
 	unsigned int nb_workers;
 	int lfd, epfd;
 	bool made_dir; /* the socket's directory was created by us */
+	bool bound;    /* the socket's path is ours to unlink */
 	char dir[108];
 	struct d_conn *conns[D_MAX_CONNS];
 	unsigned int nb_conns;

@@ -21,6 +21,7 @@
  * argument, 77 EAL could not get memory.
  */
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include "gntdpd.h"
@@ -53,6 +54,11 @@ main(int argc, char **argv)
 	struct app a;
 	int rc, status = APP_EXIT_OK;
 
+	/*
+	 * Not dumpable: no core file with guests' memory, and no process of
+	 * the daemon's own uid can ptrace it or open its fds through /proc.
+	 */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	rc = app_start(&a, &d_app, &conf, argc, argv);
 	if (rc != APP_RUN)
 		return rc;

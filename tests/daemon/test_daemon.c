@@ -633,6 +633,21 @@ struct cl {
 /* A client left bound when the daemon gets SIGTERM. */
 static struct cl g_last = {.fd = -1};
 
+/* Whether @p fd is what its name in /proc says it is: "/memfd:...", "anon_inode:[eventfd]". */
+static bool
+fd_is(int fd, const char *prefix)
+{
+	char path[64], target[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strncmp(target, prefix, strlen(prefix)) == 0;
+}
+
 /* DOMAIN_BIND (create) on a fresh connection and map the fds. 0, or the daemon's err. */
 static int
 cl_bind(struct cl *c, uint32_t domid, uint32_t nr_frames)
@@ -659,6 +674,9 @@ cl_bind(struct cl *c, uint32_t domid, uint32_t nr_frames)
 	CHECK(c->dr.domid == domid && c->dr.nr_frames == nr_frames && c->dr.max_grant_frames == 4 &&
 	      c->dr.nr_status_frames == 1 && c->dr.max_grant_version == 2, "bind reply fields");
 	CHECK(p.nfds == 3, "%u fds", p.nfds);
+	/* Memfds, nothing else of the daemon's (its hugepage files, sockets, ...). */
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(fd_is(p.fds[i], "/memfd:"), "fd %u is not a memfd", i);
 	c->ram_fd = p.fds[0];
 	c->tab_fd = p.fds[1];
 	c->st_fd = p.fds[2];
@@ -688,6 +706,8 @@ cl_ring(struct cl *c, bool eventfd)
 		return -1;
 	memcpy(&rr, p.raw + sizeof(p.r), sizeof(rr));
 	CHECK(p.nfds == (eventfd ? 2u : 1u), "%u fds", p.nfds);
+	CHECK(fd_is(p.fds[0], "/memfd:") && (!eventfd || fd_is(p.fds[1], "anon_inode:[eventfd]")),
+	      "ring fds are not a memfd and an eventfd");
 	c->rsize = rr.mem_size;
 	c->ring_id = rr.ring_id;
 	c->rmem = mmap(NULL, c->rsize, PROT_READ | PROT_WRITE, MAP_SHARED, p.fds[0], 0);
@@ -778,12 +798,18 @@ child_granter(int ready, int go)
 	for (uint32_t i = 0; i < PAGE; i++)
 		a.ram[3 * PAGE + i] = pattern(3, i);
 	CHECK(gntdp_guest_grant_access(&a.tab[10], 2, 3, true) == 0, "grant");
+	memset(a.ram + 4 * PAGE, 0, PAGE);
+	CHECK(gntdp_guest_grant_access(&a.tab[13], 2, 4, false) == 0, "grant rw");
 	CHECK(write(ready, &b, 1) == 1, "ready");
 	CHECK(wait_byte(go), "go");
 	/* Nothing the grantee did changed our memory. */
 	for (uint32_t i = 0; i < PAGE; i++)
 		CHECK(a.ram[3 * PAGE + i] == pattern(3, i), "granted frame changed at %u", i);
 	CHECK(a.tab[10].flags != 0, "grant entry gone");
+	/* The grantee wrote our frame 4 through ref 13: its frame 5, a copy of our frame 3. */
+	for (uint32_t i = 0; i < PAGE; i++)
+		CHECK(a.ram[4 * PAGE + i] == pattern(3, i), "frame 4 byte %u", i);
+	CHECK(gntdp_guest_end_access(&a.tab[13]) == 0, "end access");
 	return 0;
 }
 
@@ -815,6 +841,31 @@ child_copier(int go)
 	CHECK(rc == 0 && op->status == GNTDP_GNTST_OKAY, "copy rc %d status %d", rc, op->status);
 	for (uint32_t i = 0; i < PAGE; i++)
 		CHECK(c.ram[5 * PAGE + i] == pattern(3, i), "byte %u", i);
+	/* And back into the granter's read-write grant, waking up on the ring's eventfd. */
+	mkcopy(op, GNTDP_DOMID_SELF, 5, 1, 13, PAGE);
+	{
+		struct gntdp_hcall_sqe sq = {.user_data = 7, .gaddr = gaddr(&c, op),
+					     .cmd = GNTDP_GNTTABOP_COPY, .count = 1};
+		struct gntdp_hcall_cqe q;
+		struct pollfd pf = {.fd = c.efd, .events = POLLIN};
+		uint64_t v;
+
+		CHECK(!gntdp_hcall_client_arm_wakeup(&c.hc), "completions before any call");
+		CHECK(gntdp_hcall_client_submit(&c.hc, &sq, 1) == 1, "submit");
+		CHECK(poll(&pf, 1, TIMEOUT_MS) == 1 && read(c.efd, &v, sizeof(v)) == sizeof(v),
+		      "no eventfd signal");
+		CHECK(gntdp_hcall_client_reap(&c.hc, &q, 1) == 1 && q.user_data == 7 && q.rc == 0 &&
+		      op->status == GNTDP_GNTST_OKAY, "rc %d status %d", q.rc, op->status);
+	}
+	/* A frame of another domain named directly (no gref: a forged domid): refused. */
+	memset(c.ram + 6 * PAGE, 0, PAGE);
+	mkcopy(op, GNTDP_DOMID_SELF, 0, GNTDP_DOMID_SELF, 6, 64);
+	op->source.domid = 1;
+	op->source.u.gmfn = 3;
+	rc = cl_hcall(&c, GNTDP_GNTTABOP_COPY, op, 1);
+	CHECK(rc == 0 && op->status < 0, "forged source: rc %d status %d", rc, op->status);
+	for (uint32_t i = 0; i < PAGE; i++)
+		CHECK(c.ram[6 * PAGE + i] == 0, "forged source copied byte %u", i);
 	/* Read-only grant as destination, an ungranted ref: refused per op. */
 	mkcopy(&op[0], GNTDP_DOMID_SELF, 5, 1, 10, 64);
 	mkcopy(&op[1], 1, 11, GNTDP_DOMID_SELF, 6, 64);
@@ -1084,6 +1135,15 @@ child_acl(void)
 	fd = open(path, O_RDWR);
 	CHECK(fd < 0, "status fd reopened read-write");
 	close(c.fd);
+	/* The daemon's own fds and memory are out of reach of another uid. */
+	for (int i = 0; i < 256; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)g_pid, i);
+		fd = open(path, O_RDONLY);
+		CHECK(fd < 0, "opened the daemon's fd %d", i);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)g_pid);
+	fd = open(path, O_RDONLY);
+	CHECK(fd < 0, "opened the daemon's memory");
 	/* [acl1] names the user: its domids too. */
 	CHECK(cl_bind(&c, 205, 16) == 0, "bind 205 by the user rule");
 	close(c.fd);
@@ -1470,6 +1530,48 @@ run_daemon(const char *const *args, char *err, size_t len)
 	return run_capture(argv, getuid(), getgid(), true, err, len);
 }
 
+/*
+ * A socket in a directory that does not exist: created (0755) with the
+ * socket (the configured mode and group), both gone after SIGTERM.
+ */
+static int
+test_socket_dir(void)
+{
+	char dir[128], sock[160], set[200], log[160];
+	struct stat st = {0};
+	uint64_t t0 = now_ms();
+	pid_t pid;
+	int status;
+
+	snprintf(dir, sizeof(dir), "%s/sub", g_dir);
+	snprintf(sock, sizeof(sock), "%s/d.sock", dir);
+	snprintf(set, sizeof(set), "socket.path=%s", sock);
+	snprintf(log, sizeof(log), "%s/sub.log", g_dir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(g_daemon, g_daemon, "--config", g_config, "--set", set, "--set",
+		      "socket.mode=0640", "--set", g_root ? "socket.group=nogroup" : "socket.group=",
+		      (char *)NULL);
+		_exit(127);
+	}
+	while (stat(sock, &st) != 0 && now_ms() - t0 < 30000)
+		usleep(50000);
+	CHECK(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0640, "socket mode 0%o",
+	      st.st_mode & 0777);
+	CHECK(!g_root || st.st_gid == NOBODY, "socket group %u", (unsigned int)st.st_gid);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0755, "directory mode 0%o",
+	      st.st_mode & 0777);
+	kill(pid, SIGTERM);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "status 0x%x", status);
+	CHECK(stat(dir, &st) != 0 && errno == ENOENT, "%s left behind", dir);
+	return 0;
+}
+
 /* Bad configs exit 2 with the key named; a second daemon on a live socket exits 1. */
 static int
 test_config(void)
@@ -1515,7 +1617,7 @@ test_config(void)
 	rc = conn_hello();
 	CHECK(rc >= 0, "the first daemon lost its socket");
 	close(rc);
-	return 0;
+	return test_socket_dir();
 }
 
 /*
@@ -1653,6 +1755,31 @@ test_no_reader(void)
 	return 0;
 }
 
+/* [socket] max_connections (64): the 65th connection is closed at accept. */
+static int
+test_max_conns(void)
+{
+	int fds[65];
+	struct rep p;
+	struct gntdp_ctl_hello m = {.min_version = 1, .max_version = 1};
+
+	for (int i = 0; i < 64; i++) {
+		fds[i] = conn_hello();
+		CHECK(fds[i] >= 0, "connection %d refused", i);
+	}
+	fds[64] = conn_open();
+	CHECK(fds[64] >= 0, "connect");
+	mkhdr(&m, GNTDP_CTL_HELLO, sizeof(m), 1);
+	CHECK(rpc(fds[64], &m, sizeof(m), &p) != 0, "the 65th connection was served");
+	for (int i = 0; i < 65; i++)
+		close(fds[i]);
+	usleep(100000);
+	fds[0] = conn_hello();
+	CHECK(fds[0] >= 0, "no connection after closing the others");
+	close(fds[0]);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -1696,6 +1823,7 @@ main(int argc, char **argv)
 		{"telemetry", test_telemetry, true},
 		{"fuzz", test_fuzz, false},
 		{"no_reader", test_no_reader, false},
+		{"max_conns", test_max_conns, false},
 		{"bench", test_bench, true},
 		{"kill_daemon", test_kill_daemon, false},
 	};
