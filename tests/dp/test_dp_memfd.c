@@ -5,6 +5,7 @@
  *  - lookup: RAM and grant-table frames resolve to their memfd, offset and
  *    size; other addresses are -ENOENT;
  *  - the provider's fd: O_CLOEXEC, mode 0600, sealed SHRINK|GROW|SEAL;
+ *  - NUMA: frames of a provider bound to node 0 have policy MPOL_BIND {0};
  *  - a read-write fd from gntdp_dp_memfd_open(): its own mapping and the
  *    domain's frames are the same memory (both ways, and a grant copy in
  *    the core reads what was written through it); ftruncate (either way)
@@ -31,6 +32,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifdef GNTDP_HAVE_NUMA
+#include <numaif.h>
+#endif
 
 #include <rte_eal.h>
 #include <rte_memory.h>
@@ -254,6 +259,25 @@ test_ro(struct gntdp_gnttab *gt)
 	return 0;
 }
 
+/* The provider bound to node 0 (run() asks for it): the pages' policy says MPOL_BIND, {0}. */
+static int
+test_numa(struct gntdp_gnttab *gt)
+{
+#ifdef GNTDP_HAVE_NUMA
+	unsigned long mask[16] = { 0 };
+	int mode = -1;
+
+	CHECK(get_mempolicy(&mode, mask, sizeof(mask) * 8, gntdp_domain_frame(gt, DOM_CLIENT, 3),
+			    MPOL_F_ADDR) == 0);
+	CHECKF(mode == MPOL_BIND && mask[0] == 1, "mode %d mask %#lx", mode, mask[0]);
+	printf("numa: frames bound to node 0 (MPOL_BIND)\n");
+#else
+	(void)gt;
+	printf("numa: built without libnuma, no binding to check\n");
+#endif
+	return 0;
+}
+
 static int
 test_iova(struct gntdp_gnttab *gt)
 {
@@ -429,6 +453,7 @@ run(void)
 	CHECK(test_rw(gt) == 0);
 	CHECK(test_copy(gt) == 0);
 	CHECK(test_ro(gt) == 0);
+	CHECK(test_numa(gt) == 0);
 	CHECK(test_iova(gt) == 0);
 	CHECK(test_free(gt) == 0);
 	CHECK(test_past_the_limit(gt) == 0);
