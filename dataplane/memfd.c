@@ -18,7 +18,9 @@
  *     worker that touches a page past the new end), nor add seals;
  *  5. rte_extmem_register with one IOVA per page: the VA in IOVA-as-VA
  *     mode, the physical address otherwise (rte_mem_virt2phy), so the
- *     memseg lookup of dp_virt2iova() and rte_mem_virt2iova() agree.
+ *     memseg lookup of dp_virt2iova() and rte_mem_virt2iova() agree. Past
+ *     DPDK's RTE_MAX_MEMSEG_LISTS registrations the allocation stays
+ *     unregistered and the provider answers its IOVAs (register_extmem()).
  * free undoes 5, 2 and 1 (unregister, munmap, close). Processes that hold
  * other fds of the memfd keep its pages.
  *
@@ -74,6 +76,8 @@ struct mfd {
 	size_t size; /* bytes mapped = the memfd's size */
 	size_t page; /* 4 KiB or 2 MiB */
 	int fd;
+	/* Not registered (DPDK's table was full): the per-page IOVAs, kept here. */
+	rte_iova_t *iovas;
 };
 
 static pthread_mutex_t mfd_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -170,10 +174,21 @@ populate(const struct mfd *m)
 	return 0;
 }
 
-/* Register @p m with DPDK, one IOVA per page (file comment, step 5). */
+/*
+ * Register @p m with DPDK, one IOVA per page (file comment, step 5). DPDK
+ * keeps one memseg list per registration and has RTE_MAX_MEMSEG_LISTS in
+ * all: when they are used up (ENOSPC) the allocation stays unregistered and
+ * keeps its IOVAs in m->iovas for memfd_virt2iova() (one warning per
+ * process); the data plane needs DPDK's registration only for device DMA.
+ */
+/* Set by an ENOSPC, cleared when a registered allocation goes: skip DPDK's attempt (and its
+ * error line) meanwhile. */
+static atomic_bool extmem_full;
+
 static int
-register_extmem(const struct mfd *m)
+register_extmem(struct mfd *m)
 {
+	static atomic_bool warned;
 	unsigned int n = (unsigned int)(m->size / m->page);
 	bool va_mode = rte_eal_iova_mode() == RTE_IOVA_VA;
 	rte_iova_t *iovas = malloc(sizeof(*iovas) * n);
@@ -186,15 +201,39 @@ register_extmem(const struct mfd *m)
 
 		iovas[i] = va_mode ? (rte_iova_t)(uintptr_t)p : rte_mem_virt2phy(p);
 	}
-	if (rte_extmem_register(m->va, m->size, iovas, n, m->page) != 0) {
-		rc = -rte_errno;
-		DP_LOG(ERR, "memfd: rte_extmem_register of %zu bytes failed: %s%s\n", m->size,
-		       rte_strerror(rte_errno),
-		       rte_errno == ENOSPC ? " (DPDK's RTE_MAX_MEMSEG_LISTS external chunks in use)"
-					   : "");
+	if (!atomic_load(&extmem_full) &&
+	    rte_extmem_register(m->va, m->size, iovas, n, m->page) == 0) {
+		free(iovas);
+		return 0;
 	}
+	if (atomic_load(&extmem_full) || rte_errno == ENOSPC) {
+		atomic_store(&extmem_full, true);
+		if (!atomic_exchange(&warned, true))
+			DP_LOG(WARNING, "memfd: DPDK's table of external memory is full "
+					"(RTE_MAX_MEMSEG_LISTS): further memfds are not registered "
+					"with DPDK; their IOVAs come from the provider\n");
+		m->iovas = iovas;
+		return 0;
+	}
+	rc = -rte_errno;
+	DP_LOG(ERR, "memfd: rte_extmem_register of %zu bytes failed: %s\n", m->size,
+	       rte_strerror(rte_errno));
 	free(iovas);
 	return rc;
+}
+
+/* Undo register_extmem(). */
+static void
+unregister_extmem(struct mfd *m)
+{
+	if (m->iovas != NULL) {
+		free(m->iovas);
+		m->iovas = NULL;
+	} else if (rte_extmem_unregister(m->va, m->size) != 0) {
+		DP_LOG(ERR, "memfd: rte_extmem_unregister(%p): %s\n", m->va, rte_strerror(rte_errno));
+	} else {
+		atomic_store(&extmem_full, false); /* a memseg list is free again */
+	}
 }
 
 static void *
@@ -238,7 +277,7 @@ memfd_alloc(void *arg, size_t nb_frames, int socket)
 		goto err;
 	rc = table_add(&m);
 	if (rc != 0) {
-		rte_extmem_unregister(m.va, m.size);
+		unregister_extmem(&m);
 		goto err;
 	}
 	return m.va;
@@ -275,17 +314,41 @@ memfd_free(void *arg, void *va, size_t nb_frames)
 		DP_LOG(ERR, "memfd: free of unknown frame memory %p\n", va);
 		return;
 	}
-	if (rte_extmem_unregister(m.va, m.size) != 0)
-		DP_LOG(ERR, "memfd: rte_extmem_unregister(%p): %s\n", m.va, rte_strerror(rte_errno));
+	unregister_extmem(&m);
 	munmap(m.va, m.size);
 	close(m.fd);
 }
 
+/* Called once per frame at allocation: the frames of one allocation come in a row. */
 static uint64_t
 memfd_virt2iova(void *arg, const void *va)
 {
+	static size_t hint; /* under mfd_lock */
+	uint64_t iova = RTE_BAD_IOVA;
+	bool unregistered = false;
+	ssize_t i;
+
 	(void)arg;
-	return dp_virt2iova(va);
+	pthread_mutex_lock(&mfd_lock);
+	if (hint < nb_mfds && (uintptr_t)va - (uintptr_t)mfds[hint].va < mfds[hint].size)
+		i = (ssize_t)hint;
+	else
+		i = find(va);
+	if (i >= 0) {
+		hint = (size_t)i;
+		if (mfds[i].iovas != NULL) {
+			size_t off = (size_t)((uintptr_t)va - (uintptr_t)mfds[i].va);
+
+			unregistered = true;
+			iova = mfds[i].iovas[off / mfds[i].page];
+			if (iova != RTE_BAD_IOVA)
+				iova += off % mfds[i].page;
+		}
+	}
+	pthread_mutex_unlock(&mfd_lock);
+	if (!unregistered)
+		return dp_virt2iova(va); /* registered: DPDK's memseg has it */
+	return iova != RTE_BAD_IOVA ? iova : (uint64_t)(uintptr_t)va;
 }
 
 int

@@ -256,11 +256,14 @@ void gntdp_dp_memfd_conf_init(struct gntdp_dp_memfd_conf *conf);
  * free unregisters, unmaps and closes the provider's fd; a process that
  * holds another fd or mapping of the memfd keeps the pages.
  *
- * Limits: DPDK keeps one memseg list per registration and has
+ * DPDK keeps one memseg list per registration and has
  * RTE_MAX_MEMSEG_LISTS (128 in Debian's build) in all, its own included,
  * and a domain uses 2 allocations (3 with grant-table v2): about 40
- * domains per process. An allocation past that fails (one log line
- * naming the limit) and gntdp_domain_create() returns -ENOMEM.
+ * domains. Past that, allocations are not registered with DPDK (one
+ * warning line per process) and the provider computes their IOVAs the
+ * same way (VA mode: the VA; PA mode: the physical address); everything
+ * else is the same. Only DPDK device DMA would need the registration.
+ * Registration resumes once a registered allocation is freed.
  *
  * The returned struct may be copied; gntdp_gnttab_conf.mem must point to a
  * copy that outlives the world. Callbacks may run on any thread (free may
