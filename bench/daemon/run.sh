@@ -74,7 +74,7 @@ log() {
 daemon_rep() {
 	local rep=$1 pid i
 	local dcmd=("${rt[@]}" "$daemon" -l 0,1 --no-pci --file-prefix=gntdpd-bench
-		--log-level=lib.eal:error -- --config "$root/configs/gntdpd.ini"
+		--log-level=lib.eal:error -- --config "$root/configs/gntdpd/gntdpd.ini"
 		--set socket.path="$sock_dir/sock" --set socket.group=
 		--set workers.cache_entries=1024)
 	# Not through log(): $! must be the daemon (chrt execs it), not a subshell.

@@ -22,7 +22,7 @@ done
 mkdir -p "$out"
 sock_dir=$(mktemp -d /tmp/gntdpd-sweep-XXXXXX)
 dcmd=("${rt[@]}" "$build/apps/gntdpd/gntdpd" -l 0,1 --no-pci --file-prefix=gntdpd-sweep
-	--log-level=lib.eal:error -- --config "$root/configs/gntdpd.ini"
+	--log-level=lib.eal:error -- --config "$root/configs/gntdpd/gntdpd.ini"
 	--set socket.path="$sock_dir/sock" --set socket.group= --set workers.cache_entries=1024)
 echo "$0 $*" > "$out/command.txt"
 echo "${dcmd[*]} &" >> "$out/command.txt"

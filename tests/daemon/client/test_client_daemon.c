@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libgntdp-client against a real gntdpd (suite daemon): the test starts
- * the daemon (configs/gntdpd.ini, its socket in a temporary directory) and
+ * the daemon (configs/gntdpd/gntdpd.ini, its socket in a temporary directory) and
  * runs every domain in a process of its own, forked from this one before
  * anything else happens in it; no process but the daemon runs EAL.
  *
