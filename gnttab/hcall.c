@@ -413,19 +413,28 @@ run_chunk(struct call *k, struct span *sp, uint64_t addr, uint8_t *priv, unsigne
 	return 0;
 }
 
+/*
+ * Ops *@pdone.. of the call, chunk by chunk; *@pdone follows. Before each
+ * chunk after the first, GNTDP_HCALL_PREEMPTED once @budget ops ran (Xen's
+ * hypercall_preempt_check between ops, at chunk granularity here).
+ */
 static int
-hcall_loop(struct call *k)
+hcall_loop(struct call *k, unsigned int budget, unsigned int *pdone)
 {
 	const struct cmd_desc *d = &cmds[k->cmd];
 	_Alignas(8) uint8_t priv[CHUNK_BYTES];
-	unsigned int done = 0;
+	const unsigned int start = *pdone;
 
-	while (done < k->count) {
-		unsigned int left = k->count - done, m = left < CHUNK_OPS ? left : CHUNK_OPS, used;
+	while (*pdone < k->count) {
+		unsigned int done = *pdone, left = k->count - done;
+		unsigned int m = left < CHUNK_OPS ? left : CHUNK_OPS, used;
 		uint64_t addr = k->gaddr + (uint64_t)done * d->size;
 		struct span sp;
-		int rc = span_get_section(&k->c, addr, m * d->size, &sp);
+		int rc;
 
+		if (done > start && done - start >= budget)
+			return GNTDP_HCALL_PREEMPTED;
+		rc = span_get_section(&k->c, addr, m * d->size, &sp);
 		if (rc != 0)
 			return rc;
 		/* Copy in: each byte of the ops is read here, once. */
@@ -440,7 +449,7 @@ hcall_loop(struct call *k)
 		span_put(&sp);
 		if (rc != 0)
 			return rc;
-		done += used;
+		*pdone = done + used;
 	}
 	return 0;
 }
@@ -449,9 +458,20 @@ int
 gntdp_hcall(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, uint64_t gaddr,
 	    unsigned int count)
 {
+	unsigned int done = 0;
+
+	return gntdp_hcall_resume(ctx, caller, cmd, gaddr, count, UINT_MAX, &done);
+}
+
+int
+gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
+		   uint64_t gaddr, unsigned int count, unsigned int budget, unsigned int *done)
+{
 	struct call k;
 	uint64_t bytes;
 
+	if (done == NULL || *done > count)
+		return -EINVAL; /* the host's misuse, not the guest's */
 	/* Whole-call checks first, as Xen: nothing of the caller's memory is read before them. */
 	if ((cmd >> 12) != 0 || count > INT_MAX || cmd >= GNTDP_HCALL_NB_CMDS ||
 	    gntdp_gnttab_op_size(cmd) == 0)
@@ -475,5 +495,5 @@ gntdp_hcall(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd
 	k.count = count;
 	k.lo = gaddr >> GNTDP_PAGE_SHIFT;
 	k.hi = (gaddr + bytes - 1) >> GNTDP_PAGE_SHIFT;
-	return hcall_loop(&k);
+	return hcall_loop(&k, budget, done);
 }

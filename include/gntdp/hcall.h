@@ -91,6 +91,30 @@ extern "C" {
 int gntdp_hcall(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
 		uint64_t gaddr, unsigned int count);
 
+/** gntdp_hcall_resume(): the call stopped early and goes on with another call. */
+#define GNTDP_HCALL_PREEMPTED 1
+
+/**
+ * gntdp_hcall() in slices, as Xen's hypercall continuations: a host that
+ * serves several callers on one thread (a worker's rings) bounds how long
+ * one call holds it. Runs ops *@p done.. of the call; before each chunk of
+ * ops after the first, stops once @p budget ops have run in this slice.
+ * Call it first with *@p done = 0, then again with the same arguments
+ * while it returns GNTDP_HCALL_PREEMPTED; the slices together do exactly
+ * what one gntdp_hcall() does (the whole-call checks pass or fail the same
+ * in every slice, and slices end only where chunks do, so the guest sees
+ * the op-by-op order either way). Statuses of the ops before *@p done are
+ * written back when it returns.
+ * @param budget ops per slice (at least one chunk of up to 64 ops runs);
+ *        UINT_MAX: never preempted, as gntdp_hcall().
+ * @param done in: ops already run; out: ops run so far (on 0: count; on
+ *        -EFAULT: the op that faulted).
+ * @return GNTDP_HCALL_PREEMPTED, or what gntdp_hcall() returns; -EINVAL
+ *         also for a NULL @p done or *@p done > @p count.
+ */
+int gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
+		       uint64_t gaddr, unsigned int count, unsigned int budget, unsigned int *done);
+
 /**
  * Size of @p cmd's argument struct in the op array (Xen's layout), for
  * every command 0..12 whether the core executes it or not; 0 above 12.
@@ -298,7 +322,19 @@ struct gntdp_dp_hcall_conf {
 	 */
 	int eventfd;
 	enum gntdp_dp_hcall_impl impl; /**< default GNTDP_DP_HCALL_NATIVE */
+	/**
+	 * Most ops one poll runs on this ring (native impl): a call that
+	 * would run longer is preempted between chunks of ops and goes on in
+	 * the next polls (gntdp_hcall_resume(), Xen's continuations), so one
+	 * client's huge op array cannot hold the worker from the other rings.
+	 * The ring takes no new call until a preempted one completes.
+	 * 0: never preempt. Default GNTDP_DP_HCALL_DEFAULT_PREEMPT_OPS.
+	 */
+	unsigned int preempt_ops;
 };
+
+/** Default gntdp_dp_hcall_conf.preempt_ops: 2048 ops (about 50-200 us). */
+#define GNTDP_DP_HCALL_DEFAULT_PREEMPT_OPS 2048u
 
 /** Fill @p conf with defaults. */
 void gntdp_dp_hcall_conf_init(struct gntdp_dp_hcall_conf *conf);
@@ -335,10 +371,12 @@ int gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf 
  * worker is between iterations and will never touch the ring again, so
  * conf.mem may be unmapped or freed as soon as it returns.
  *
- * Calls in flight: the worker takes submissions only inside a poll and
- * completes every call it took in that same poll, so every submission
- * the worker took (up to the region's sq_head) has its completion in the
- * CQ (up to cq_tail) before destroy returns; submissions it had not taken
+ * Calls in flight: every submission the worker took (up to the region's
+ * sq_head) has its completion in the CQ (up to cq_tail) before destroy
+ * returns: the worker completes each call it takes in the same poll,
+ * except a call preempted by conf.preempt_ops, which destroy completes
+ * with rc -ECANCELED (its ops before the preemption ran and their statuses
+ * are written; the others did not run). Submissions it had not taken
  * (sq_head .. sq_tail) are never executed and never get a completion, and
  * their op arrays are not read. Before gntdp_dp_destroy(). NULL is a no-op.
  * @return 0, -ETIMEDOUT (a running worker did not take the request within
@@ -380,6 +418,7 @@ struct gntdp_dp_hcall_info {
 	uint64_t errors;   /**< completions with another rc != 0 */
 	uint64_t wakeups;  /**< eventfd signals sent */
 	uint64_t cq_full;  /**< polls where calls waited but the CQ had no room */
+	uint64_t preempted; /**< slices of calls that ran out of a poll's preempt_ops */
 	bool disabled;     /**< the worker disabled the ring */
 	uint32_t reason;   /**< GNTDP_HCALL_REASON_* */
 };

@@ -15,6 +15,9 @@
  *    written is disabled with its reason in the header, in the info and in
  *    one log line; another ring on the same worker keeps working;
  *  - eventfd wake-up only when asked for;
+ *  - preemption: a 4096-op call on one ring runs 64 ops a poll while another
+ *    ring on the worker is served, and a destroy in mid-call completes it
+ *    with -ECANCELED;
  *  - the rte_ring implementation's round trip.
  */
 #include <errno.h>
@@ -647,6 +650,150 @@ test_live(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *a)
 	return 0;
 }
 
+/* ---- preemption: one huge call does not hold the worker ----------------------------- */
+
+#define BIG_GFN 24u  /* DOM_CLIENT2 gfns 24..63 hold the big call's array */
+#define BIG_OPS 4096u /* 40 frames of copies */
+
+/* A call of BIG_OPS copies of 64 bytes inside DOM_CLIENT2's own frames 0 -> 1. */
+static void
+big_call(struct test_world *w, struct gntdp_hcall_sqe *s)
+{
+	for (unsigned int i = 0; i < BIG_OPS; i++) {
+		uint64_t ga = GA(BIG_GFN, 0) + (uint64_t)i * sizeof(struct gntdp_gnttab_copy);
+		uint8_t *f = gntdp_domain_frame(w->gt, DOM_CLIENT2, ga >> 12);
+		struct gntdp_gnttab_copy *op = (void *)(f + (ga & 4095));
+
+		memset(op, 0, sizeof(*op));
+		op->source.u.gmfn = 0;
+		op->source.domid = GNTDP_DOMID_SELF;
+		op->source.offset = (uint16_t)((i % 64) * 64);
+		op->dest.u.gmfn = 1;
+		op->dest.domid = GNTDP_DOMID_SELF;
+		op->dest.offset = (uint16_t)((i % 64) * 64);
+		op->len = 64;
+		op->status = 0x7fff;
+	}
+	memset(s, 0, sizeof(*s));
+	s->user_data = 77;
+	s->cmd = GNTDP_GNTTABOP_COPY;
+	s->count = BIG_OPS;
+	s->gaddr = GA(BIG_GFN, 0);
+}
+
+/* Ops of the big call whose status is still the sentinel; -1 if the prefix rule is broken. */
+static int
+big_unrun(struct test_world *w)
+{
+	unsigned int ran = 0;
+
+	for (unsigned int i = 0; i < BIG_OPS; i++) {
+		uint64_t ga = GA(BIG_GFN, 0) + (uint64_t)i * sizeof(struct gntdp_gnttab_copy);
+		const uint8_t *f = gntdp_domain_frame(w->gt, DOM_CLIENT2, ga >> 12);
+		const struct gntdp_gnttab_copy *op = (const void *)(f + (ga & 4095));
+
+		if (op->status == GNTDP_GNTST_OKAY && ran == i)
+			ran++;
+		else if (op->status != 0x7fff)
+			return -1;
+	}
+	return (int)(BIG_OPS - ran);
+}
+
+static int
+big_ring(struct gntdp_dp *dp, unsigned int preempt_ops, struct gntdp_dp_hcall **out)
+{
+	struct gntdp_dp_hcall_conf hc;
+
+	gntdp_dp_hcall_conf_init(&hc);
+	CHECK(hc.preempt_ops == GNTDP_DP_HCALL_DEFAULT_PREEMPT_OPS);
+	hc.domid = DOM_CLIENT2;
+	hc.sq_entries = RING;
+	hc.cq_entries = RING;
+	hc.preempt_ops = preempt_ops;
+	return gntdp_dp_hcall_create(dp, &hc, out);
+}
+
+/*
+ * Driven by hand (gntdp_dp_poll, workers stopped), so every step is exact:
+ * with preempt_ops 64 the big call runs one 64-op chunk per poll while ring
+ * A's calls on the same worker complete in the first poll; the ring takes
+ * nothing after the big call until it completes; the slices together do
+ * every op once. A destroy in mid-call completes it with -ECANCELED, the
+ * ops before the preemption done and the others never run.
+ */
+static int
+test_preempt(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *a)
+{
+	struct gntdp_hcall_sqe s[2], sa[4];
+	struct gntdp_hcall_cqe c[4];
+	struct gntdp_dp_hcall_info info;
+	struct gntdp_dp_hcall_conf hc;
+	struct gntdp_dp_hcall *p;
+	struct gntdp_hcall_client cl;
+	unsigned int polls = 0, got;
+	size_t size;
+	void *mem;
+
+	CHECK(big_ring(dp, 64, &p) == 0);
+	big_call(w, &s[0]);
+	s[1] = s[0];
+	s[1].user_data = 78;
+	s[1].count = 1; /* behind the big one: waits for it */
+	CHECK(gntdp_dp_hcall_submit_burst(p, s, 2) == 2);
+	for (uint32_t k = 0; k < 4; k++)
+		make_sqe(w, &sa[k], k);
+	CHECK(gntdp_dp_hcall_submit_burst(a, sa, 4) == 4);
+	CHECK(gntdp_dp_poll(dp, 0) > 0);
+	/* One poll: all of A's calls, one chunk of the big one. */
+	CHECK(gntdp_dp_hcall_reap_burst(a, c, 4) == 4);
+	for (uint32_t k = 0; k < 4; k++)
+		CHECK(check_cqe(w, &c[k], k) == 0);
+	CHECK(gntdp_dp_hcall_reap_burst(p, c, 2) == 0);
+	CHECKF(big_unrun(w) == (int)(BIG_OPS - 64), "after one poll: %d unrun", big_unrun(w));
+	for (polls = 1, got = 0; got == 0 && polls < 1000; polls++) {
+		CHECK(gntdp_dp_poll(dp, 0) > 0);
+		got = gntdp_dp_hcall_reap_burst(p, c, 2);
+	}
+	CHECKF(polls == BIG_OPS / 64 && got == 1, "%u polls, %u completions", polls, got);
+	CHECK(c[0].user_data == 77 && c[0].rc == 0 && big_unrun(w) == 0);
+	CHECK(gntdp_dp_poll(dp, 0) > 0);
+	CHECK(gntdp_dp_hcall_reap_burst(p, c, 2) == 1 && c[0].user_data == 78 && c[0].rc == 0);
+	CHECK(gntdp_dp_hcall_info(p, &info) == 0);
+	CHECKF(info.preempted == BIG_OPS / 64 - 1 && info.calls == 2 && info.ops == BIG_OPS + 1,
+	       "preempted %llu calls %llu ops %llu", (unsigned long long)info.preempted,
+	       (unsigned long long)info.calls, (unsigned long long)info.ops);
+
+	CHECK(gntdp_dp_hcall_destroy(dp, p) == 0);
+
+	/* Destroy in mid-call, on a ring in our own memory (to read its CQ afterwards). */
+	gntdp_dp_hcall_conf_init(&hc);
+	hc.domid = DOM_CLIENT2;
+	hc.sq_entries = RING;
+	hc.cq_entries = RING;
+	hc.preempt_ops = 64;
+	size = gntdp_hcall_ring_mem_size(RING, RING);
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(mem != MAP_FAILED);
+	hc.mem = mem;
+	hc.mem_size = size;
+	CHECK(gntdp_dp_hcall_create(dp, &hc, &p) == 0);
+	big_call(w, &s[0]);
+	CHECK(gntdp_dp_hcall_submit_burst(p, s, 1) == 1);
+	CHECK(gntdp_dp_poll(dp, 0) > 0);
+	CHECK(gntdp_dp_poll(dp, 0) > 0);
+	CHECK(gntdp_dp_hcall_destroy(dp, p) == 0);
+	CHECK(gntdp_hcall_client_init(&cl, mem, size) == 0);
+	CHECK(gntdp_hcall_client_reap(&cl, c, 4) == 1);
+	CHECKF(c[0].user_data == 77 && c[0].rc == -ECANCELED, "rc %d", c[0].rc);
+	CHECKF(big_unrun(w) == (int)(BIG_OPS - 128), "destroyed after two polls: %d unrun",
+	       big_unrun(w));
+	CHECK(munmap(mem, size) == 0);
+	printf("preempt: a %u-op call in %u slices of 64 ops beside ring A; destroyed in mid-call:"
+	       " 128 ops done, the rest never run\n", BIG_OPS, polls);
+	return 0;
+}
+
 static int
 run(struct test_world *w, struct gntdp_dp *dp)
 {
@@ -679,6 +826,7 @@ run(struct test_world *w, struct gntdp_dp *dp)
 
 	CHECK(make_ring(dp, DOM_CLIENT, GNTDP_DP_HCALL_NATIVE, -1, &r) == 0);
 	CHECK(test_live(w, dp, r) == 0);
+	CHECK(test_preempt(w, dp, r) == 0);
 	CHECK(gntdp_dp_hcall_destroy(dp, r) == 0);
 	close(efd);
 	return 0;
