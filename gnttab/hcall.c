@@ -318,10 +318,21 @@ write_back(const struct cmd_desc *d, const struct span *sp, uint8_t *priv, unsig
 {
 	const uint32_t in = (uint32_t)(sp->addr & (GNTDP_PAGE_SIZE - 1));
 
-	/* Common case: statuses only, every op in the span's first frame; one base pointer. */
-	if (!d->whole && d->status_off != NO_FIELD && in + (k + n) * d->size <= GNTDP_PAGE_SIZE) {
+	/* Common cases: every op in the span's first frame; one base pointer. */
+	if (in + (k + n) * d->size <= GNTDP_PAGE_SIZE) {
 		uint8_t *g = sp->pg[0]->va + in;
 
+		/*
+		 * Whole structs (map): ops k..k+n-1 are contiguous in both, so one
+		 * memcpy writes the same bytes as n per-op span_copy calls (which
+		 * were 60 instructions per map+unmap pair, callgrind).
+		 */
+		if (d->whole) {
+			memcpy(g + k * d->size, priv + k * d->size, (size_t)n * d->size);
+			return;
+		}
+		if (d->status_off == NO_FIELD)
+			return;
 		for (unsigned int i = k; i < k + n; i++)
 			memcpy(g + i * d->size + d->status_off, priv + i * d->size + d->status_off,
 			       sizeof(int16_t));
