@@ -18,6 +18,20 @@ mt_entry(struct domain *d, uint32_t handle)
 	return &d->mt_frames[handle / GNTDP_MAPTRACK_PER_FRAME][handle % GNTDP_MAPTRACK_PER_FRAME];
 }
 
+/*
+ * Handles in use (gntdp_gnttab_domain_info's live_mappings) change only
+ * under mt_lock, with the handle: a plain load and store, not a locked
+ * read-modify-write (two per map+unmap pair when the count lived outside
+ * the lock). Readers are relaxed snapshots.
+ */
+static inline void
+mt_live_add(struct domain *d, int delta)
+{
+	unsigned int n = atomic_load_explicit(&d->mt_live, memory_order_relaxed);
+
+	atomic_store_explicit(&d->mt_live, n + (unsigned int)delta, memory_order_relaxed);
+}
+
 /* Allocate a handle: free list first, then a new frame of 256 if below the limit. */
 static uint32_t
 mt_get(struct domain *d)
@@ -48,6 +62,7 @@ mt_get(struct domain *d)
 		atomic_store_explicit(&d->mt_limit, limit + GNTDP_MAPTRACK_PER_FRAME,
 				      memory_order_release);
 	}
+	mt_live_add(d, 1);
 	spin_unlock(&d->mt_lock);
 	return h;
 }
@@ -58,6 +73,7 @@ mt_put(struct domain *d, uint32_t h)
 	spin_lock(&d->mt_lock);
 	__atomic_store_n(&mt_entry(d, h)->ref, d->mt_free, __ATOMIC_RELAXED);
 	d->mt_free = h;
+	mt_live_add(d, -1);
 	spin_unlock(&d->mt_lock);
 }
 
@@ -175,7 +191,6 @@ op_map(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_map_
 	atomic_store_explicit(&mt->flags, flags & (GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_DEVICE_MAP |
 						   GNTDP_GNTMAP_READONLY),
 			      memory_order_release);
-	atomic_fetch_add_explicit(&ld->mt_live, 1, memory_order_relaxed);
 	op->handle = handle;
 	op->dev_bus_addr = pg->iova;
 	op->status = GNTDP_GNTST_OKAY;
@@ -279,10 +294,8 @@ unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_b
 	*drop_inc = inc;
 	*rd_out = rd;
 	*ref_out = ref;
-	if (keep == 0 && inc != 0) {
-		atomic_fetch_sub_explicit(&ld->mt_live, 1, memory_order_relaxed);
+	if (keep == 0 && inc != 0)
 		mt_put(ld, handle);
-	}
 	return GNTDP_GNTST_OKAY;
 }
 
