@@ -318,7 +318,9 @@ unlock:
 /*
  * First writer after read-only pins (2f, XSA-500): resolve the frame the
  * entry names now (bad_page first, as Xen), then it must be the pinned one
- * with the same window.
+ * with the same window. The pinned start holds 15 bits (pin_first) and is
+ * compared with the entry's whole 16-bit page_off, as Xen compares its
+ * start:15 bit field: a page_off with bit 15 set never matches.
  */
 static int16_t
 upgrade_check(struct domain *rd, gntdp_grant_ref_t ref, const struct active_entry *act)
@@ -334,7 +336,7 @@ upgrade_check(struct domain *rd, gntdp_grant_ref_t ref, const struct active_entr
 		const union gntdp_grant_entry_v2 *e = &rd->shared_v2[ref];
 
 		if (!(__atomic_load_n(&e->hdr.flags, __ATOMIC_RELAXED) & GNTDP_GTF_SUB_PAGE) ||
-		    act->start != (__atomic_load_n(&e->sub_page.page_off, __ATOMIC_RELAXED) & 0x7fff) ||
+		    act->start != __atomic_load_n(&e->sub_page.page_off, __ATOMIC_RELAXED) ||
 		    act->length != __atomic_load_n(&e->sub_page.length, __ATOMIC_RELAXED))
 			return GNTDP_GNTST_GENERAL_ERROR;
 	}
