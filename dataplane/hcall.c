@@ -374,8 +374,6 @@ gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf *con
 	rc = conf_check(dp, conf);
 	if (rc != 0)
 		return rc;
-	if (atomic_load(&dp->running))
-		return -EBUSY;
 	socket = dp->workers[conf->worker]->socket;
 	r = rte_zmalloc_socket("gntdp_hcall", sizeof(*r), 64, socket);
 	if (r == NULL)
@@ -390,7 +388,7 @@ gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf *con
 	rc = r->impl == GNTDP_DP_HCALL_NATIVE ? setup_native(r, conf, socket)
 					      : setup_rte(r, conf, socket);
 	if (rc == 0)
-		rc = gntdp_dp_poller_register(dp, conf->worker, "hcall", hcall_poll, r, &r->poller);
+		rc = dp_poller_attach(dp, conf->worker, "hcall", hcall_poll, r, &r->poller);
 	if (rc != 0) {
 		hcall_free(r);
 		return rc;
@@ -406,7 +404,10 @@ gntdp_dp_hcall_destroy(struct gntdp_dp *dp, struct gntdp_dp_hcall *r)
 
 	if (r == NULL)
 		return 0;
-	rc = gntdp_dp_poller_unregister(dp, r->poller);
+	/* Once detached the worker is between iterations and will never call hcall_poll(r)
+	 * again: every call it took has its completion in the CQ, and the region (caller
+	 * memory or our memzone) may go at once. */
+	rc = dp_poller_detach(dp, r->poller);
 	if (rc != 0)
 		return rc;
 	hcall_free(r);

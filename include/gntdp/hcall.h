@@ -82,7 +82,9 @@ extern "C" {
  *   - what gntdp_gnttab_op() returns for the whole call: -EINVAL (count >
  *     INT_MAX; cmd with bits >= 12 set; count != 1 for setup_table,
  *     dump_table, query_size, set_version, get_status_frames,
- *     get_version), -ENOSYS (a command the core does not execute), -ESRCH
+ *     get_version), -ENOSYS (a command the core does not execute),
+ *     -EOPNOTSUPP (transfer while gntdp_gnttab_conf.no_transfer, whatever
+ *     the count and gaddr: nothing is read), -ESRCH
  *     (caller is not a live domain, also when it dies during the call).
  *     These checks come before any memory is read, as in Xen.
  */
@@ -302,22 +304,45 @@ struct gntdp_dp_hcall_conf {
 void gntdp_dp_hcall_conf_init(struct gntdp_dp_hcall_conf *conf);
 
 /**
- * Create a ring and register its poller ("hcall") on conf->worker. The
+ * Create a ring and attach its poller ("hcall") to conf->worker. The
  * poller executes each hypercall with gntdp_hcall() on the worker's own
  * context, taking no more calls per poll than the CQ has room for (so
- * every call taken gets exactly one completion). Only while stopped.
- * Main thread.
+ * every call taken gets exactly one completion).
+ *
+ * Callable while the workers run: the ring is then handed to its worker
+ * through the worker's mailbox, which the worker applies between two
+ * iterations (its other pollers, rings and queues are served throughout),
+ * and create returns once the worker has it: it is polled from the
+ * worker's next iteration on. Stopped (or on a manual worker), it is
+ * attached directly. Any thread that is not a worker (no EAL lcore
+ * needed), but not concurrently with another gntdp_dp_hcall_create() /
+ * gntdp_dp_hcall_destroy() or other control-plane call on @p dp
+ * (start, stop, destroy, poller registration; gntdp/dataplane.h). On a
+ * manual worker, only from the thread that runs its gntdp_dp_poll().
  * @return 0, -EINVAL (bad conf: domid, worker, sizes, burst, mem too small
- *         or misaligned, mem with the rte_ring impl), -EBUSY (running),
- *         -ENOSPC (poller limits), -ENOMEM.
+ *         or misaligned, mem with the rte_ring impl), -ENOSPC (poller
+ *         limits), -ENOMEM, -ETIMEDOUT (a running worker did not take the
+ *         ring within 5 s, one log line: nothing was attached, nothing is
+ *         left allocated).
  */
 int gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf *conf,
 			  struct gntdp_dp_hcall **out);
 
 /**
- * Unregister the ring's poller and free it (and its memzone). Only while
- * stopped, before gntdp_dp_destroy(). NULL is a no-op. Main thread.
- * @return 0, -EBUSY (running).
+ * Detach the ring's poller from its worker and free the ring (and its
+ * memzone), also while the workers run (through the worker's mailbox, as
+ * gntdp_dp_hcall_create(); same thread rules). Returns only once the
+ * worker is between iterations and will never touch the ring again, so
+ * conf.mem may be unmapped or freed as soon as it returns.
+ *
+ * Calls in flight: the worker takes submissions only inside a poll and
+ * completes every call it took in that same poll, so every submission
+ * the worker took (up to the region's sq_head) has its completion in the
+ * CQ (up to cq_tail) before destroy returns; submissions it had not taken
+ * (sq_head .. sq_tail) are never executed and never get a completion, and
+ * their op arrays are not read. Before gntdp_dp_destroy(). NULL is a no-op.
+ * @return 0, -ETIMEDOUT (a running worker did not take the request within
+ *         5 s, one log line: the ring is still attached and intact; retry).
  */
 int gntdp_dp_hcall_destroy(struct gntdp_dp *dp, struct gntdp_dp_hcall *r);
 

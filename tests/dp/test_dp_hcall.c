@@ -18,10 +18,13 @@
  *  - the rte_ring implementation's round trip.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <rte_log.h>
@@ -180,21 +183,25 @@ check_cqe(struct test_world *w, const struct gntdp_hcall_cqe *c, uint32_t i)
 	return 0;
 }
 
+/*
+ * Drive @p r as its client with verified calls: nb_calls of them, or (with
+ * @p until) until *until is set; then drain. *done_out: completions checked.
+ */
 static int
-test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *r,
-		uint32_t nb_calls)
+pump(struct test_world *w, struct gntdp_dp_hcall *r, uint32_t nb_calls, _Atomic bool *until,
+     uint32_t *done_out)
 {
 	struct gntdp_hcall_sqe s[8];
 	struct gntdp_hcall_cqe c[64];
-	struct gntdp_dp_hcall_info info;
-	uint32_t sent = 0, done = 0, faults = 0, errors = 0;
-	uint64_t end = dp_now_ms() + 40000;
+	uint32_t sent = 0, done = 0;
+	uint64_t end = dp_now_ms() + 60000;
 
-	CHECK(gntdp_dp_start(dp) == 0);
-	while (done < nb_calls && dp_now_ms() < end) {
+	while ((done < nb_calls || sent != done) && dp_now_ms() < end) {
 		/* Never more in flight than there are array slots. */
 		unsigned int n = 1u + sent % 7u, k;
 
+		if (until != NULL && atomic_load(until))
+			nb_calls = sent;
 		if (n > nb_calls - sent)
 			n = nb_calls - sent;
 		if (sent + n - done > SLOTS)
@@ -203,16 +210,28 @@ test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall
 			make_sqe(w, &s[k], sent + k);
 		sent += gntdp_dp_hcall_submit_burst(r, s, n);
 		n = gntdp_dp_hcall_reap_burst(r, c, 64);
-		for (k = 0; k < n; k++) {
-			if (check_cqe(w, &c[k], done + k) != 0) {
-				gntdp_dp_stop(dp);
-				return 1;
-			}
-		}
+		for (k = 0; k < n; k++)
+			CHECK(check_cqe(w, &c[k], done + k) == 0);
 		done += n;
 	}
-	gntdp_dp_stop(dp);
+	*done_out = done;
 	CHECKF(done == nb_calls, "only %u of %u completions", done, nb_calls);
+	return 0;
+}
+
+static int
+test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *r,
+		uint32_t nb_calls)
+{
+	struct gntdp_hcall_cqe c[64];
+	struct gntdp_dp_hcall_info info;
+	uint32_t done = 0, faults = 0, errors = 0;
+	int rc;
+
+	CHECK(gntdp_dp_start(dp) == 0);
+	rc = pump(w, r, nb_calls, NULL, &done);
+	gntdp_dp_stop(dp);
+	CHECK(rc == 0);
 	CHECK(gntdp_dp_hcall_reap_burst(r, c, 64) == 0);
 	for (uint32_t k = 0; k < NB_REFS; k++) {
 		const uint8_t *f = gntdp_domain_frame(w->gt, DOM_GRANTER, k);
@@ -440,6 +459,194 @@ make_ring(struct gntdp_dp *dp, gntdp_domid_t dom, enum gntdp_dp_hcall_impl impl,
 	return gntdp_dp_hcall_create(dp, &hc, out);
 }
 
+/* ---- live create / destroy ---------------------------------------------------------- */
+
+#define LIVE_ROUNDS 200u
+#define LIVE_CALLS 8u
+
+struct live {
+	struct test_world *w;
+	struct gntdp_dp *dp;
+	_Atomic bool done;
+	int rc;
+	unsigned int taken_hist[RING + 1]; /* in-flight destroys: calls taken before the detach */
+};
+
+/* A ring B of DOM_CLIENT2 in a fresh anonymous mapping that goes right after destroy. */
+static int
+live_ring(struct live *lv, void **mem, size_t *size, struct gntdp_dp_hcall **out)
+{
+	struct gntdp_dp_hcall_conf hc;
+	int rc;
+
+	*size = gntdp_hcall_ring_mem_size(RING, RING);
+	*mem = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(*mem != MAP_FAILED);
+	gntdp_dp_hcall_conf_init(&hc);
+	hc.domid = DOM_CLIENT2;
+	hc.sq_entries = RING;
+	hc.cq_entries = RING;
+	hc.burst = 8;
+	hc.mem = *mem;
+	hc.mem_size = *size;
+	rc = gntdp_dp_hcall_create(lv->dp, &hc, out);
+	CHECKF(rc == 0, "live create: %d", rc);
+	return 0;
+}
+
+static void
+b_sqe(struct live *lv, struct gntdp_hcall_sqe *s, uint32_t i)
+{
+	memset(s, 0, sizeof(*s));
+	s->user_data = i;
+	s->cmd = GNTDP_GNTTABOP_COPY;
+	s->count = OPS;
+	s->gaddr = slot_ga(i % SLOTS);
+	fill_call(lv->w, DOM_CLIENT2, i % SLOTS, i);
+}
+
+/* Verified traffic on B while it is attached. */
+static int
+live_traffic(struct live *lv, struct gntdp_dp_hcall *b, uint32_t round)
+{
+	struct gntdp_hcall_sqe s[LIVE_CALLS];
+	struct gntdp_hcall_cqe c[LIVE_CALLS];
+	uint32_t got = 0;
+	uint64_t end = dp_now_ms() + 20000;
+
+	for (uint32_t k = 0; k < LIVE_CALLS; k++)
+		b_sqe(lv, &s[k], k);
+	CHECK(gntdp_dp_hcall_submit_burst(b, s, LIVE_CALLS) == LIVE_CALLS);
+	while (got < LIVE_CALLS) {
+		CHECKF(dp_now_ms() < end, "round %u: %u of %u completions", round, got, LIVE_CALLS);
+		got += gntdp_dp_hcall_reap_burst(b, c + got, LIVE_CALLS - got);
+	}
+	for (uint32_t k = 0; k < LIVE_CALLS; k++) {
+		const struct gntdp_gnttab_copy *ops = slot_ops(lv->w, DOM_CLIENT2, k);
+
+		CHECKF(c[k].user_data == k && c[k].rc == 0, "round %u call %u rc %d", round, k,
+		       c[k].rc);
+		for (unsigned int j = 0; j < OPS; j++)
+			CHECK(ops[j].status == GNTDP_GNTST_OKAY);
+	}
+	return 0;
+}
+
+/*
+ * Destroy with RING calls submitted and none reaped: every call the worker
+ * took (sq_head) has its completion in the CQ, in order, its ops done; the
+ * others were never run (their statuses are still the sentinel).
+ */
+static int
+live_inflight(struct live *lv, struct gntdp_dp_hcall *b, void *mem, size_t size)
+{
+	struct gntdp_hcall_sqe s[RING];
+	struct gntdp_hcall_cqe c[RING];
+	struct gntdp_hcall_ring_hdr *h = mem;
+	struct gntdp_hcall_client cl;
+	uint32_t taken;
+
+	for (uint32_t k = 0; k < RING; k++)
+		b_sqe(lv, &s[k], k);
+	CHECK(gntdp_dp_hcall_submit_burst(b, s, RING) == RING);
+	CHECK(gntdp_dp_hcall_destroy(lv->dp, b) == 0);
+	/* The region is ours again: nothing may change in it from now on. The indices
+	 * start at LIVE_CALLS (live_traffic's calls, all reaped). */
+	taken = __atomic_load_n(&h->sq_head, __ATOMIC_ACQUIRE) - LIVE_CALLS;
+	CHECKF(taken <= RING && __atomic_load_n(&h->cq_tail, __ATOMIC_ACQUIRE) == LIVE_CALLS + taken,
+	       "sq_head %u cq_tail %u", h->sq_head, h->cq_tail);
+	/* A fresh client view of the region (its CQ side is all that is read). */
+	CHECK(gntdp_hcall_client_init(&cl, mem, size) == 0);
+	CHECK(gntdp_hcall_client_reap(&cl, c, RING) == taken);
+	for (uint32_t k = 0; k < RING; k++) {
+		const struct gntdp_gnttab_copy *ops = slot_ops(lv->w, DOM_CLIENT2, k);
+
+		if (k < taken) {
+			CHECK(c[k].user_data == k && c[k].rc == 0);
+			for (unsigned int j = 0; j < OPS; j++)
+				CHECK(ops[j].status == GNTDP_GNTST_OKAY);
+		} else {
+			for (unsigned int j = 0; j < OPS; j++)
+				CHECKF(ops[j].status == 0x7fff, "untaken call %u op %u ran", k, j);
+		}
+	}
+	CHECK(h->sq_head == LIVE_CALLS + taken && h->cq_tail == LIVE_CALLS + taken);
+	lv->taken_hist[taken]++;
+	return 0;
+}
+
+static int
+live_rounds(struct live *lv)
+{
+	for (uint32_t round = 0; round < LIVE_ROUNDS; round++) {
+		struct gntdp_dp_hcall *b;
+		size_t size;
+		void *mem;
+
+		CHECK(live_ring(lv, &mem, &size, &b) == 0);
+		CHECK(live_traffic(lv, b, round) == 0);
+		if (round % 4 == 3) {
+			CHECK(live_inflight(lv, b, mem, size) == 0);
+		} else {
+			CHECK(gntdp_dp_hcall_destroy(lv->dp, b) == 0);
+		}
+		/* At once: a worker that still touched the ring would fault here. */
+		CHECK(munmap(mem, size) == 0);
+	}
+	return 0;
+}
+
+/* The control thread: not an EAL lcore, as gntdpd's. */
+static void *
+live_thread(void *arg)
+{
+	struct live *lv = arg;
+
+	lv->rc = live_rounds(lv);
+	atomic_store(&lv->done, true);
+	return NULL;
+}
+
+static int
+test_live(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *a)
+{
+	static struct live lv;
+	struct gntdp_dp_hcall_info ia, ib;
+	struct gntdp_dp_hcall *b;
+	pthread_t th;
+	uint32_t done = 0;
+	size_t size;
+	void *mem;
+	int rc;
+
+	lv.w = w;
+	lv.dp = dp;
+	CHECK(gntdp_dp_start(dp) == 0);
+	CHECK(pthread_create(&th, NULL, live_thread, &lv) == 0);
+	/* Ring A is served, and verified, all along. */
+	rc = pump(w, a, UINT32_MAX, &lv.done, &done);
+	CHECK(pthread_join(th, NULL) == 0);
+	CHECK(rc == 0 && lv.rc == 0);
+	CHECK(gntdp_dp_hcall_info(a, &ia) == 0 && ia.calls == done && !ia.disabled);
+	/* Stopped: create and destroy apply directly; running again: served again. */
+	gntdp_dp_stop(dp);
+	CHECK(live_ring(&lv, &mem, &size, &b) == 0);
+	CHECK(gntdp_dp_start(dp) == 0);
+	CHECK(live_traffic(&lv, b, LIVE_ROUNDS) == 0);
+	gntdp_dp_stop(dp);
+	CHECK(gntdp_dp_hcall_info(b, &ib) == 0 && ib.calls == LIVE_CALLS);
+	CHECK(gntdp_dp_hcall_destroy(dp, b) == 0);
+	CHECK(munmap(mem, size) == 0);
+	printf("live: %u rings created, used and destroyed while ring A served %u verified calls;"
+	       " in-flight destroys took", LIVE_ROUNDS, done);
+	for (unsigned int t = 0; t <= RING; t++) {
+		if (lv.taken_hist[t] != 0)
+			printf(" %u calls x%u", t, lv.taken_hist[t]);
+	}
+	printf("\n");
+	return 0;
+}
+
 static int
 run(struct test_world *w, struct gntdp_dp *dp)
 {
@@ -469,6 +676,10 @@ run(struct test_world *w, struct gntdp_dp *dp)
 	CHECK(gntdp_dp_hcall_destroy(dp, r) == 0);
 	CHECK(gntdp_dp_hcall_destroy(dp, r2) == 0);
 	CHECK(gntdp_dp_hcall_destroy(dp, r3) == 0);
+
+	CHECK(make_ring(dp, DOM_CLIENT, GNTDP_DP_HCALL_NATIVE, -1, &r) == 0);
+	CHECK(test_live(w, dp, r) == 0);
+	CHECK(gntdp_dp_hcall_destroy(dp, r) == 0);
 	close(efd);
 	return 0;
 }

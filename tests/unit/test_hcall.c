@@ -567,6 +567,9 @@ test_command_table(void)
 			T_EQ(gntdp_gnttab_op_size(c), want[c]);
 	}
 	T_EQ(gntdp_hcall_op_size(GNTDP_HCALL_NB_CMDS), 0);
+	/* hcall_ring.c's table (what clients see) and the core's cmds[] agree. */
+	for (unsigned int c = 0; c < GNTDP_HCALL_NB_CMDS; c++)
+		T_EQ(cmds[c].size, gntdp_hcall_op_size(c));
 	return TC_PASS;
 }
 
