@@ -3,10 +3,11 @@
  * Pins on active entries and the status flags of shared entries, for v1 and
  * v2 tables (spec 2.2, 5.2, 8.1 step 2, 8.4), shared by map, unmap and copy:
  * setting and reducing GTF_reading/GTF_writing, the first pin of an entry,
- * unpinning, and the copy acquisition with sub-page windows and transitive
- * grants. Every function here runs with the entry's active lock held unless
- * it says otherwise; holding any entry's lock also keeps the table's
- * version stable (set_version takes them all).
+ * unpinning, and the transitive part of the copy acquisition (the common
+ * path, acquire_for_copy(), lives in copy.c beside its only hot caller).
+ * Every function here runs with the entry's active lock held unless it
+ * says otherwise; holding any entry's lock also keeps the table's version
+ * stable (set_version takes them all).
  */
 #include "internal.h"
 
@@ -236,7 +237,7 @@ unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc)
  * held, returns with it released. > 0: the entry changed while unlocked,
  * retry (Xen restarts the op).
  */
-static int
+int
 acquire_transitive(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act,
 		   gntdp_domid_t ldomid, bool write, bool allow_transitive, struct grant_win *out)
 {
@@ -313,97 +314,4 @@ clear:
 unlock:
 	spin_unlock(&act->lock);
 	return rc;
-}
-
-/*
- * First writer after read-only pins (2f, XSA-500): resolve the frame the
- * entry names now (bad_page first, as Xen), then it must be the pinned one
- * with the same window.
- */
-static int16_t
-upgrade_check(struct domain *rd, gntdp_grant_ref_t ref, const struct active_entry *act)
-{
-	uint32_t ver = gt_version(rd);
-	struct page *now = p2m_ram_page(rd, entry_frame(rd, ver, ref));
-
-	if (now == NULL)
-		return GNTDP_GNTST_BAD_PAGE;
-	if (now != act->page || act->td != NULL)
-		return GNTDP_GNTST_GENERAL_ERROR;
-	if (ver == 2 && act->is_sub_page) {
-		const union gntdp_grant_entry_v2 *e = &rd->shared_v2[ref];
-
-		if (!(__atomic_load_n(&e->hdr.flags, __ATOMIC_RELAXED) & GNTDP_GTF_SUB_PAGE) ||
-		    act->start != (__atomic_load_n(&e->sub_page.page_off, __ATOMIC_RELAXED) & 0x7fff) ||
-		    act->length != __atomic_load_n(&e->sub_page.length, __ATOMIC_RELAXED))
-			return GNTDP_GNTST_GENERAL_ERROR;
-	}
-	return GNTDP_GNTST_OKAY;
-}
-
-/* Acquire ref of rd for a copy by ldomid: one pin of the kind (hstr / hstw). */
-int16_t
-acquire_for_copy(struct domain *rd, gntdp_grant_ref_t ref, gntdp_domid_t ldomid, bool write,
-		 bool allow_transitive, struct grant_win *out)
-{
-	uint32_t inc = write ? PIN_HSTW_INC : PIN_HSTR_INC;
-
-	for (int tries = 0;; tries++) {
-		struct active_entry *act;
-		int16_t rc = GNTDP_GNTST_OKAY;
-		uint32_t ver;
-
-		if (unlikely(ref >= nr_entries(rd))) /* 2a */
-			return GNTDP_GNTST_BAD_GNTREF;
-		act = &rd->active[ref];
-		spin_lock(&act->lock);
-		ver = gt_version(rd);
-		if (unlikely(ref >= nr_entries_v(rd, ver))) { /* the version changed meanwhile */
-			spin_unlock(&act->lock);
-			return GNTDP_GNTST_BAD_GNTREF;
-		}
-		if (act->pin != 0 &&
-		    (act->domid != ldomid || (act->pin & PIN_OVERFLOW_MASK(inc)) != 0)) {
-			spin_unlock(&act->lock);
-			return GNTDP_GNTST_GENERAL_ERROR; /* 2b */
-		}
-		if (ver == 2 && (__atomic_load_n(&rd->shared_v2[ref].hdr.flags, __ATOMIC_ACQUIRE) &
-				 GNTDP_GTF_TYPE_MASK) == GNTDP_GTF_TRANSITIVE) {
-			int r = acquire_transitive(rd, ref, act, ldomid, write, allow_transitive, out);
-
-			if (r <= 0)
-				return (int16_t)r;
-			if (tries == TRANSITIVE_TRIES - 1)
-				return GNTDP_GNTST_GENERAL_ERROR;
-			continue;
-		}
-		if (act->pin == 0 || (write && (act->pin & (PIN_HSTW_MASK | PIN_DEVW_MASK)) == 0)) {
-			bool first = act->pin == 0;
-
-			rc = pin_set_status(rd, ref, act, !write, false, ldomid); /* 2c */
-			if (rc == GNTDP_GNTST_OKAY) {
-				if (first) {
-					rc = pin_first(rd, ref, act, ldomid, !write); /* 2d */
-				} else {
-					rc = upgrade_check(rd, ref, act); /* 2f */
-					if (rc != GNTDP_GNTST_OKAY)
-						pin_reduce_status(rd, ref, act, true);
-				}
-			}
-		} else if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed) ||
-				    atomic_load_explicit(&act->page->owner, memory_order_relaxed) !=
-					    rd)) {
-			/* 2e: the granter is dying, or the pinned page is not its own: a
-			 * transitive pin whose entry is no longer transitive. */
-			rc = GNTDP_GNTST_BAD_DOMAIN;
-		}
-		if (rc == GNTDP_GNTST_OKAY) {
-			act->pin += inc;
-			out->page = act->page;
-			out->start = act->start;
-			out->length = act->length;
-		}
-		spin_unlock(&act->lock);
-		return rc;
-	}
 }

@@ -212,6 +212,7 @@ struct cache_entry {
 	uint32_t prev;
 	uint32_t next;
 	bool write;
+	bool narrow; /* the window is less than the page: op_copy checks it (steps 5-6) */
 };
 
 /*
@@ -362,6 +363,13 @@ struct grant_win {
 };
 int16_t acquire_for_copy(struct domain *rd, gntdp_grant_ref_t ref, gntdp_domid_t ldomid,
 			 bool write, bool allow_transitive, struct grant_win *out);
+/*
+ * The transitive branch of acquire_for_copy() (entry.c): entered with
+ * act->lock held, returns with it released; > 0 means retry.
+ */
+int acquire_transitive(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act,
+		       gntdp_domid_t ldomid, bool write, bool allow_transitive,
+		       struct grant_win *out);
 
 /* ops */
 void op_map(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_map_grant_ref *op);

@@ -20,11 +20,13 @@
  * writable, 4 grant transfer, 5 end transfer, 6 and 12-15 raw entry write,
  * 7 destroy the domain, 8 unmap everything, 9 expire the persistent cache,
  * 10 create the domain again (sizes from a-d), 11 write bytes into a frame
- * (they vary with the position, so an offset error in a copy shows).
+ * (they vary with the position, so an offset error in a copy shows). On a
+ * v2 table k 0-6 and 12-15 are the v2 actions of guest_action_v2().
  *
  * Checks (abort() on the first failure, so libFuzzer and the replay fail):
- *  - the whole-call result is one of the errors whose condition holds, or 0;
- *    on an error nothing in the op array changed;
+ *  - the whole-call result is the error Xen's do_grant_table_op() gives
+ *    first (whole_call_errno()), or 0; on an error nothing in the op array
+ *    changed;
  *  - on 0 every op's status is the status the model computes by running
  *    Xen's steps (exactly: no alternative is accepted), and no byte outside
  *    the op's output fields moved;
@@ -43,7 +45,7 @@
  * stays exact, the harness drains that cache before any record other than
  * a persistent copy call; between drains only the GTF_reading/writing bits
  * and pinned_entries of the entries those calls touched may be higher than
- * the model's.
+ * the model's. While any table is v2 a persistent call runs Xen-exact.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -126,6 +128,19 @@ entry(gntdp_domid_t d, uint32_t ref)
 
 	if (gntdp_guest_table(fz.gt, d, &e, &nr) != 0 || ref >= nr)
 		return NULL;
+	return &e[ref];
+}
+
+/* A v2 table's entry and its status word (NULL unless the table is v2 and ref inside). */
+static union gntdp_grant_entry_v2 *
+entry_v2(gntdp_domid_t d, uint32_t ref, gntdp_grant_status_t **st)
+{
+	union gntdp_grant_entry_v2 *e;
+	uint32_t nr;
+
+	if (gntdp_guest_table_v2(fz.gt, d, &e, st, &nr) != 0 || ref >= nr)
+		return NULL;
+	*st = &(*st)[ref];
 	return &e[ref];
 }
 
@@ -358,10 +373,46 @@ read_entries_v1(gntdp_domid_t d, struct m_entry *out, uint32_t max)
 	return nr;
 }
 
+static uint32_t
+read_entries_v2(gntdp_domid_t d, struct m_entry *out, uint32_t max)
+{
+	union gntdp_grant_entry_v2 *e;
+	gntdp_grant_status_t *st;
+	uint32_t nr;
+
+	CHECK(gntdp_guest_table_v2(fz.gt, d, &e, &st, &nr) == 0, "v2 table %u", d);
+	CHECK(nr <= max, "dom %u: %u v2 entries", d, nr);
+	memset(out, 0, (size_t)nr * sizeof(*out));
+	for (uint32_t ref = 0; ref < nr; ref++) {
+		out[ref].e2.hdr.flags = __atomic_load_n(&e[ref].hdr.flags, __ATOMIC_ACQUIRE);
+		memcpy(&out[ref].e2, &e[ref], sizeof(e[ref]));
+		out[ref].status = __atomic_load_n(&st[ref], __ATOMIC_ACQUIRE);
+	}
+	return nr;
+}
+
 /* How the harness reads each table format (by version, as m_fmts). */
 static uint32_t (*const fmt_read[3])(gntdp_domid_t, struct m_entry *, uint32_t) = {
 	[1] = read_entries_v1,
+	[2] = read_entries_v2,
 };
+
+/* v2: the 16 bytes and the status word (GTF_reading/writing there, with the leniency). */
+static void
+check_entry_v2(const struct m_dom *d, uint32_t ref, const struct m_entry *got, uint16_t extra)
+{
+	const struct m_entry *me = &d->ent[ref];
+
+	CHECK(memcmp(&got->e2, &me->e2, sizeof(me->e2)) == 0 &&
+		      (got->status & ~extra) == (me->status & ~extra) &&
+		      (me->status & extra & ~got->status) == 0,
+	      "dom %u v2 ref %u: {%#x, %u, %#x %#x %#x} status %#x, model {%#x, %u, %#x %#x %#x} "
+	      "status %#x",
+	      d->id, ref, got->e2.hdr.flags, got->e2.hdr.domid, got->e2.__spacer[1],
+	      got->e2.__spacer[2], got->e2.__spacer[3], got->status, me->e2.hdr.flags,
+	      me->e2.hdr.domid, me->e2.__spacer[1], me->e2.__spacer[2], me->e2.__spacer[3],
+	      me->status);
+}
 
 static void
 check_dom(int mi)
@@ -384,6 +435,9 @@ check_dom(int mi)
 	      info.owned_pages, d->owned);
 	CHECK(info.maptrack_limit <= info.max_maptrack_handles, "dom %u maptrack %u > %u", d->id,
 	      info.maptrack_limit, info.max_maptrack_handles);
+	CHECK(info.grant_version == d->version && info.nr_status_frames == m_nr_status_frames(mi),
+	      "dom %u: version %u with %u status frames, model %u with %u", d->id,
+	      info.grant_version, info.nr_status_frames, d->version, m_nr_status_frames(mi));
 	nr = fmt_read[d->version](d->id, got, M_MAX_ENTRIES);
 	CHECK(nr == m_nr_entries(mi), "dom %u: %u entries, model %u", d->id, nr, m_nr_entries(mi));
 	for (uint32_t ref = 0; ref < nr; ref++) {
@@ -392,6 +446,10 @@ check_dom(int mi)
 		uint16_t extra = cached_bits(mi, ref);
 
 		maybe += extra != 0;
+		if (d->version == 2) {
+			check_entry_v2(d, ref, &got[ref], extra);
+			continue;
+		}
 		CHECK((fl & ~extra) == (me->flags & ~extra) && (me->flags & extra & ~fl) == 0 &&
 			      got[ref].domid == me->domid && got[ref].frame == me->frame,
 		      "dom %u ref %u: {%#x, %u, %#x}, model {%#x, %u, %#x}", d->id, ref, fl,
@@ -485,19 +543,40 @@ check_map(int ci, bool persistent, const void *vin, void *vout)
 	m_map_add(ci, gi, in, out->handle, fid);
 }
 
+/* Both unmap commands: the model's plan, gntdp's status, and the change on okay. */
+static void
+unmap_vs_model(int ci, const char *what, uint32_t handle, uint64_t host, uint64_t dev,
+	       uint64_t new_addr, int16_t st)
+{
+	struct m_unmap_plan p = m_unmap_plan(ci, handle, host, dev, new_addr);
+
+	CHECK(st == p.st,
+	      "%s handle %u host %#" PRIx64 " dev %#" PRIx64 " new %#" PRIx64 ": %d (%s), model %d (%s)",
+	      what, handle, host, dev, new_addr, st, gntdp_gntst_name(st), p.st,
+	      gntdp_gntst_name(p.st));
+	if (p.st == GNTDP_GNTST_OKAY)
+		m_unmap_apply(&p);
+}
+
 static void
 check_unmap(int ci, bool persistent, const void *vin, void *vout)
 {
-	const struct gntdp_gnttab_unmap_grant_ref *out = vout;
-	struct m_unmap_plan p = m_unmap_plan(ci, vin);
+	const struct gntdp_gnttab_unmap_grant_ref *in = vin;
 
 	(void)persistent;
-	CHECK(out->status == p.st,
-	      "unmap handle %u host %#" PRIx64 " dev %#" PRIx64 ": %d (%s), model %d (%s)",
-	      out->handle, out->host_addr, out->dev_bus_addr, out->status,
-	      gntdp_gntst_name(out->status), p.st, gntdp_gntst_name(p.st));
-	if (p.st == GNTDP_GNTST_OKAY)
-		m_unmap_apply(&p);
+	unmap_vs_model(ci, "unmap", in->handle, in->host_addr, in->dev_bus_addr, 0,
+		       ((const struct gntdp_gnttab_unmap_grant_ref *)vout)->status);
+}
+
+/* unmap_and_replace (7): the translated rule, a host-only unmap whose new_addr must be 0. */
+static void
+check_unmap_replace(int ci, bool persistent, const void *vin, void *vout)
+{
+	const struct gntdp_gnttab_unmap_and_replace *in = vin;
+
+	(void)persistent;
+	unmap_vs_model(ci, "unmap_and_replace", in->handle, in->host_addr, 0, in->new_addr,
+		       ((const struct gntdp_gnttab_unmap_and_replace *)vout)->status);
 }
 
 static void
@@ -535,11 +614,38 @@ check_setup(int ci, bool persistent, const void *vin, void *vout)
 {
 	const struct gntdp_gnttab_setup_table *op = vin;
 	int16_t st = ((const struct gntdp_gnttab_setup_table *)vout)->status;
-	int16_t want = m_setup_table(ci, op);
+	int16_t want = m_setup_table(ci, op, op->frame_list == NULL);
 
 	(void)persistent;
 	CHECK(st == want, "setup_table dom %u nr %u: %d (%s), model %d (%s)", op->dom, op->nr_frames,
 	      st, gntdp_gntst_name(st), want, gntdp_gntst_name(want));
+}
+
+/* The sentinel the frame list holds before a get_status_frames call. */
+#define LIST_SENTINEL 0xa5a5a5a5a5a5a5a5ull
+
+static void
+check_status_frames(int ci, bool persistent, const void *vin, void *vout)
+{
+	const struct gntdp_gnttab_get_status_frames *op = vin;
+	int16_t st = ((const struct gntdp_gnttab_get_status_frames *)vout)->status;
+	int16_t want = m_get_status_frames(ci, op->dom, op->nr_frames, op->frame_list == NULL);
+
+	(void)persistent;
+	CHECK(st == want, "get_status_frames dom %u nr %u list %p: %d (%s), model %d (%s)", op->dom,
+	      op->nr_frames, (void *)op->frame_list, st, gntdp_gntst_name(st), want,
+	      gntdp_gntst_name(want));
+	/* Written on okay only, exactly nr_frames entries: distinct frame numbers. */
+	for (uint32_t i = 0; i < FRAME_LIST_MAX; i++) {
+		bool written = st == GNTDP_GNTST_OKAY && i < op->nr_frames;
+
+		CHECK((fz.frame_list[i] != LIST_SENTINEL) == written,
+		      "get_status_frames: entry %u is %#" PRIx64 " (status %d, nr %u)", i,
+		      (uint64_t)fz.frame_list[i], st, op->nr_frames);
+		for (uint32_t j = 0; written && j < i; j++)
+			CHECK(fz.frame_list[j] != fz.frame_list[i], "status frames %u and %u equal",
+			      j, i);
+	}
 }
 
 static void
@@ -658,10 +764,8 @@ flush_addr(uint64_t v)
 }
 
 /*
- * The commands the model covers, by number. A command gntdp executes that
- * has no row here (7 unmap_and_replace, 9 get_status_frames) is skipped,
- * not run unchecked, and so is a set_version that would switch to v2: add
- * its row (model step + output fields) to cover it.
+ * The commands the model covers, by number: every command gntdp executes
+ * (0-12). A command without a row would be skipped, not run unchecked.
  */
 static const struct cmd_row cmd_rows[] = {
 	[GNTDP_GNTTABOP_MAP_GRANT_REF] = {.name = "map_grant_ref", .check = check_map,
@@ -684,6 +788,14 @@ static const struct cmd_row cmd_rows[] = {
 				       .outs = {FIELD(struct gntdp_gnttab_query_size, status),
 						FIELD(struct gntdp_gnttab_query_size, nr_frames),
 						FIELD(struct gntdp_gnttab_query_size, max_nr_frames)}},
+	[GNTDP_GNTTABOP_UNMAP_AND_REPLACE] = {.name = "unmap_and_replace",
+					      .check = check_unmap_replace,
+					      .outs = {FIELD(struct gntdp_gnttab_unmap_and_replace,
+							     status)}},
+	[GNTDP_GNTTABOP_GET_STATUS_FRAMES] = {.name = "get_status_frames", .single = true,
+					      .check = check_status_frames,
+					      .outs = {FIELD(struct gntdp_gnttab_get_status_frames,
+							     status)}},
 	[GNTDP_GNTTABOP_SET_VERSION] = {.name = "set_version", .call = call_set_version,
 					.once = true,
 					.outs = {FIELD(struct gntdp_gnttab_set_version, version)}},
@@ -730,6 +842,44 @@ check_untouched(unsigned int base, const struct cmd_row *row, const uint8_t *in,
 
 /* ---- Hypercall records ----------------------------------------------------------------- */
 
+static bool
+any_v2(void)
+{
+	for (unsigned int i = 0; i < M.nb_dom; i++)
+		if (M.dom[i].used && M.dom[i].version == 2)
+			return true;
+	return false;
+}
+
+/*
+ * The whole-call result in do_grant_table_op()'s order (Xen HEAD): a count
+ * above INT_MAX, then cmd bits >= 12 (cache_flush exempt: its argument),
+ * then an unknown command (-ENOSYS), then the command's own count rule
+ * (setup_table, query_size, dump_table, get_status_frames: exactly 1), then
+ * the copy from guest memory (-EFAULT: ops NULL with a count, or NULL for
+ * set_version and get_version, which read one struct whatever the count).
+ * gntdp's -ESRCH (the caller is no live domain: Xen has no such case)
+ * comes last. 0: none holds.
+ */
+static int
+whole_call_errno(unsigned int cmd, const struct cmd_row *row, unsigned int count, bool null_ops,
+		 int ci)
+{
+	if (count > INT_MAX)
+		return -EINVAL;
+	if ((cmd >> 12) != 0 && (cmd & GNTDP_GNTTABOP_CMD_MASK) != GNTDP_GNTTABOP_CACHE_FLUSH)
+		return -EINVAL;
+	if (row == NULL)
+		return -ENOSYS;
+	if (row->single && count != 1)
+		return -EINVAL;
+	if (null_ops && (count > 0 || row->once))
+		return -EFAULT;
+	if (ci < 0)
+		return -ESRCH;
+	return 0;
+}
+
 /* The struct size, or 16 for commands gntdp does not execute (never read). */
 static size_t
 op_size(unsigned int cmd)
@@ -754,12 +904,21 @@ do_call(uint8_t sel, uint8_t cmdb, uint8_t cntb, const uint8_t **p, const uint8_
 	size_t sz = op_size(base);
 	size_t bytes = sz * n;
 	long soff = status_offset(row);
-	struct gntdp_gnttab_ctx *ctx = persistent ? fz.pctx : fz.ctx;
+	struct gntdp_gnttab_ctx *ctx;
 	int ci = m_dom_by_id(caller);
-	bool eok[5] = {false}; /* 0, EINVAL, ENOSYS, ESRCH, EFAULT allowed */
+	int want;
 	uint8_t *ops, *in;
 	size_t avail = (size_t)(end - *p);
 	int rc;
+
+	/*
+	 * The persistent cache keeps transitive pins (and the pins they hold on
+	 * the entries they name) beyond Xen's buffers, which changes what later
+	 * ops of the call see: with any v2 table, run the call Xen-exact.
+	 */
+	if (persistent && any_v2())
+		persistent = false;
+	ctx = persistent ? fz.pctx : fz.ctx;
 
 	/* Exact-size heap buffers: the address sanitizer sees any access past op n-1. */
 	ops = malloc(bytes ? bytes : 1);
@@ -769,10 +928,7 @@ do_call(uint8_t sel, uint8_t cmdb, uint8_t cntb, const uint8_t **p, const uint8_
 	memcpy(ops, *p, avail < bytes ? avail : bytes);
 	*p += avail < bytes ? avail : bytes;
 	if (row == NULL && gntdp_gnttab_op_size(base) != 0)
-		goto out; /* executed by gntdp, not yet in the model: see cmd_rows */
-	if (base == GNTDP_GNTTABOP_SET_VERSION && ci >= 0 && !null_ops &&
-	    m_set_version_to_v2(ci, ((const struct gntdp_gnttab_set_version *)(void *)ops)->version))
-		goto out; /* a switch to v2: the model has v1 tables only */
+		goto out; /* executed by gntdp, not in the model: see cmd_rows */
 	if (fz.pctx_dirty && !(persistent && base == GNTDP_GNTTABOP_COPY))
 		drain_pctx();
 	for (unsigned int k = 0; k < n; k++) {
@@ -786,9 +942,19 @@ do_call(uint8_t sel, uint8_t cmdb, uint8_t cntb, const uint8_t **p, const uint8_
 		if (base == GNTDP_GNTTABOP_SETUP_TABLE) {
 			struct gntdp_gnttab_setup_table *st = (void *)op;
 
-			/* The API requires a valid frame list for nr_frames entries. */
+			/* A valid frame list for nr_frames entries, or NULL if bit 0 asks for it. */
 			st->nr_frames %= FRAME_LIST_MAX + 1;
-			st->frame_list = st->nr_frames ? fz.frame_list : NULL;
+			st->frame_list = st->nr_frames && !((uintptr_t)st->frame_list & 1u)
+						 ? fz.frame_list
+						 : NULL;
+		}
+		if (base == GNTDP_GNTTABOP_GET_STATUS_FRAMES) {
+			struct gntdp_gnttab_get_status_frames *sf = (void *)op;
+
+			sf->nr_frames %= FRAME_LIST_MAX + 1;
+			sf->frame_list = (uintptr_t)sf->frame_list & 1u ? NULL : fz.frame_list;
+			for (unsigned int i = 0; i < FRAME_LIST_MAX; i++)
+				fz.frame_list[i] = LIST_SENTINEL;
 		}
 		if (base == GNTDP_GNTTABOP_CACHE_FLUSH) {
 			struct gntdp_gnttab_cache_flush *cf = (void *)op;
@@ -805,41 +971,25 @@ do_call(uint8_t sel, uint8_t cmdb, uint8_t cntb, const uint8_t **p, const uint8_
 	if (trace)
 		fprintf(stderr, "call caller %u cmd %#x count %u%s%s: rc %d\n", caller, cmd, count,
 			persistent ? " persistent" : "", null_ops ? " ops=NULL" : "", rc);
-	/* The whole-call errors whose condition holds; the order among them is not pinned. */
-	if (count > INT_MAX)
-		eok[1] = true;
-	if ((cmd >> 12) && base != GNTDP_GNTTABOP_CACHE_FLUSH) /* cache_flush: its argument */
-		eok[1] = true;
-	if (row != NULL && row->single && count != 1)
-		eok[1] = true;
-	if (null_ops && (count > 0 || (row != NULL && row->once)))
-		eok[4] = true; /* Xen's copy from guest memory fails */
-	if (row == NULL)
-		eok[2] = true;
-	if (ci < 0)
-		eok[3] = true;
-	if (row != NULL && row->call != NULL && !(eok[1] || eok[2] || eok[3] || eok[4])) {
+	want = whole_call_errno(cmd, row, count, null_ops, ci);
+	if (want != 0) {
+		CHECK(rc == want, "cmd %#x count %u caller %u null %d: rc %d, Xen's order gives %d", cmd,
+		      count, caller, null_ops, rc, want);
+		CHECK(memcmp(in, ops, bytes) == 0, "cmd %#x: rc %d but the ops changed", cmd, rc);
+		goto out;
+	}
+	if (row->call != NULL) {
 		/* No whole-call error: the call's errno is the model's. */
-		int want = row->call(ci, cmd & ~(unsigned int)GNTDP_GNTTABOP_CMD_MASK, in, ops, n,
-				    sz);
-
+		want = row->call(ci, cmd & ~(unsigned int)GNTDP_GNTTABOP_CMD_MASK, in, ops, n, sz);
 		CHECK(rc == want, "cmd %#x count %u caller %u: rc %d, model %d", cmd, count, caller,
 		      rc, want);
 		for (unsigned int k = 0; k < n; k++)
 			check_untouched(base, row, in + k * sz, ops + k * sz, sz);
 		goto out;
 	}
-	eok[0] = !(eok[1] || eok[2] || eok[3] || eok[4]) ||
-		 (count == 0 && !eok[1] && !eok[2] && !(row != NULL && row->once));
-	CHECK((rc == 0 && eok[0]) || (rc == -EINVAL && eok[1]) || (rc == -ENOSYS && eok[2]) ||
-		      (rc == -ESRCH && eok[3]) || (rc == -EFAULT && eok[4]),
-	      "cmd %#x count %u caller %u null %d: rc %d", cmd, count, caller, null_ops, rc);
-	if (rc != 0) {
-		CHECK(memcmp(in, ops, bytes) == 0, "cmd %#x: rc %d but the ops changed", cmd, rc);
-		goto out;
-	}
-	if (row->call != NULL)
-		goto out; /* count 0 with a whole-call condition that gntdp checks later */
+	CHECK(rc == 0, "cmd %#x count %u caller %u: rc %d, Xen 0", cmd, count, caller, rc);
+	if (base == GNTDP_GNTTABOP_COPY)
+		m_copy_begin(); /* Xen's two buffers live for the call */
 	for (unsigned int k = 0; k < count; k++) {
 		uint8_t *op = ops + k * sz;
 		int16_t st;
@@ -851,6 +1001,8 @@ do_call(uint8_t sel, uint8_t cmdb, uint8_t cntb, const uint8_t **p, const uint8_
 		check_untouched(base, row, in + k * sz, op, sz);
 		row->check(ci, persistent, in + k * sz, op);
 	}
+	if (base == GNTDP_GNTTABOP_COPY)
+		m_copy_end();
 out:
 	free(ops);
 	free(in);
@@ -933,6 +1085,112 @@ recreate(unsigned int si, const uint8_t a[4])
 	domain_create(slot_ids[si], si == 0, nr, p2m, 1u + a[2] % M_MAX_GF, a[3] % 3u);
 }
 
+/* Publish a v2 entry in gntdp's memory as the guest helpers do: the body, then the header. */
+static void
+store_v2(union gntdp_grant_entry_v2 *e, const union gntdp_grant_entry_v2 *v)
+{
+	for (unsigned int i = 1; i < 4; i++)
+		__atomic_store_n(&e->__spacer[i], v->__spacer[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&e->__spacer[0], v->__spacer[0], __ATOMIC_RELEASE);
+}
+
+/*
+ * Guest actions on a v2 table: 0 grant full_page, 1 end access (Linux's
+ * v2 protocol), 2 grant sub_page (window from d: offset (d >> 4) * 256,
+ * bit 3 sets offset bit 15, length 16 << 2 * ((d >> 1) & 3)), 3 grant
+ * transitive (trans_domid from c, gref (d >> 1) % 32), 4 offer a transfer,
+ * 5 end a transfer, others a raw write of all 16 bytes. d bit 0: read-only.
+ * A frame c >= 0xf0 is above 32 bits (odd c) or near the top of 64 bits.
+ */
+static void
+guest_action_v2(int mi, unsigned int k, uint32_t ref, gntdp_domid_t grantee, const uint8_t a[4])
+{
+	gntdp_domid_t d = M.dom[mi].id;
+	gntdp_grant_status_t *st;
+	union gntdp_grant_entry_v2 *e = entry_v2(d, ref, &st), v;
+	uint64_t frame = a[2] < 0xf0u ? a[2]
+				      : ((a[2] & 1u) ? (1ull << 32) + a[2] : 0xfffffffffffff000ull + a[2]);
+	bool ro = (a[3] & 1u) != 0;
+	uint16_t rof = ro ? GNTDP_GTF_READONLY : 0;
+	int rc;
+
+	if (e == NULL)
+		return;
+	memset(&v, 0, sizeof(v));
+	switch (k) {
+	case 0:
+		rc = gntdp_guest_grant_access_v2(e, grantee, frame, ro);
+		v.full_page.frame = frame;
+		CHECK(rc == m_guest_grant_v2(mi, ref, (uint16_t)(GNTDP_GTF_PERMIT_ACCESS | rof), grantee,
+					     &v),
+		      "grant_access_v2 %u/%u: %d", d, ref, rc);
+		break;
+	case 1:
+		rc = gntdp_guest_end_access_v2(e, st);
+		CHECK(rc == m_guest_end_access_v2(mi, ref), "end_access_v2 %u/%u: %d", d, ref, rc);
+		break;
+	case 2: {
+		uint16_t off = (uint16_t)((a[3] >> 4) * 256u | ((a[3] & 8u) ? 0x8000u : 0u));
+		uint16_t len = (uint16_t)(16u << (2u * ((a[3] >> 1) & 3u)));
+
+		rc = gntdp_guest_grant_sub_page(e, grantee, frame, off, len, ro);
+		v.sub_page.frame = frame;
+		v.sub_page.page_off = off;
+		v.sub_page.length = len;
+		CHECK(rc == m_guest_grant_v2(mi, ref,
+					     (uint16_t)(GNTDP_GTF_PERMIT_ACCESS | GNTDP_GTF_SUB_PAGE |
+							rof),
+					     grantee, &v),
+		      "grant_sub_page %u/%u: %d", d, ref, rc);
+		break;
+	}
+	case 3: {
+		gntdp_domid_t td = (a[2] & 0x80u) ? (gntdp_domid_t)(a[2] & 0x7fu)
+						  : slot_ids[a[2] % NB_SLOTS];
+		uint32_t gref = (a[3] >> 1) % 32u;
+
+		rc = gntdp_guest_grant_transitive(e, grantee, td, gref, ro);
+		v.transitive.trans_domid = td;
+		v.transitive.gref = gref;
+		CHECK(rc == m_guest_grant_v2(mi, ref, (uint16_t)(GNTDP_GTF_TRANSITIVE | rof), grantee,
+					     &v),
+		      "grant_transitive %u/%u: %d", d, ref, rc);
+		break;
+	}
+	case 4: /* no v2 helper: the guest writes the offer itself, on an unused entry */
+		v.full_page.frame = frame;
+		v.hdr.flags = GNTDP_GTF_ACCEPT_TRANSFER;
+		v.hdr.domid = grantee;
+		if (M.dom[mi].ent[ref].e2.hdr.flags == 0) {
+			store_v2(e, &v);
+			m_guest_raw_v2(mi, ref, &v);
+		}
+		break;
+	case 5: { /* end a transfer: clear the offer (once a committed one completed) */
+		uint16_t fl = M.dom[mi].ent[ref].e2.hdr.flags;
+
+		if ((fl & GNTDP_GTF_TYPE_MASK) != GNTDP_GTF_ACCEPT_TRANSFER ||
+		    ((fl & GNTDP_GTF_TRANSFER_COMMITTED) && !(fl & GNTDP_GTF_TRANSFER_COMPLETED)))
+			break;
+		v = M.dom[mi].ent[ref].e2;
+		v.hdr.flags = 0;
+		store_v2(e, &v);
+		m_guest_raw_v2(mi, ref, &v);
+		break;
+	}
+	default: /* hostile: any header (the status word stays gntdp's), any body */
+		v.hdr.flags = (uint16_t)(a[3] | ((unsigned int)(a[2] & 1u) << 8));
+		v.hdr.domid = grantee;
+		v.__spacer[1] = (uint32_t)slot_ids[(a[2] >> 1) % NB_SLOTS] |
+				(uint32_t)((a[2] >> 3) & 0xfu) << 24;
+		v.__spacer[2] = a[2] % 24u;
+		v.__spacer[3] = (a[2] & 0x80u) ? 1u : 0u;
+		store_v2(e, &v);
+		m_guest_raw_v2(mi, ref, &v);
+		break;
+	}
+}
+
 static void
 guest_action(uint8_t sel, uint8_t k, const uint8_t a[4])
 {
@@ -978,6 +1236,11 @@ guest_action(uint8_t sel, uint8_t k, const uint8_t a[4])
 		return;
 	default:
 		break;
+	}
+	if (mi >= 0 && M.dom[mi].version == 2) {
+		guest_action_v2(mi, k, a[0] % 24u + (a[0] >= 0xc0u ? GNTDP_GRANT_ENTRIES_PER_FRAME_V2 : 0u),
+				grantee, a);
+		return;
 	}
 	if (mi < 0 || (e = entry(d, ref)) == NULL)
 		return;

@@ -9,7 +9,12 @@ Each seed is a short scenario in the record format fuzz_batch.c documents:
    5 end transfer, 6 raw write, 7 destroy, 8 unmap all, 9 expire the persistent cache,
    10 create again (a: frames - 1, b: extra gfns, c: grant frames - 1, d: maptrack frames),
    11 write (a: gfn, b: offset / 16, c: length / 16 - 1, d: byte);
-   a guest-action ref is a % 24, plus 512 when a >= 0xc0)
+   a guest-action ref is a % 24, plus 512 (v2: 256) when a >= 0xc0)
+  On a v2 table (after set_version 2) k means: 0 grant full_page (c: gfn, d bit 0: read-only),
+   1 end access, 2 grant sub_page (window from d: offset (d >> 4) * 256 (bit 3: | 0x8000),
+   length 16 << 2 * ((d >> 1) & 3)), 3 grant transitive (c: trans_domid slot, or c & 0x7f
+   with bit 7; d: gref (d >> 1) % 32), 4 offer a transfer, 5 end it, 6 and 12-15 raw;
+   a frame c >= 0xf0 lies above 32 bits (odd c) or near 2^64.
 The world each input starts from (fuzz_batch.c, world_build):
   dom 0 (privileged): 8 rw->1 gfn1, 9 rw->2 gfn2, 10 self rw gfn3, 11 accept_transfer from 1
   dom 1: 8 rw->2 gfn1, 9 ro->2 gfn2, 10 accept_transfer from 2 (slot gfn 20), 11 invalid,
@@ -32,7 +37,7 @@ import sys
 
 SELF = 0x7FF0
 MAP, UNMAP, SETUP, DUMP, TRANSFER, COPY, QUERY = range(7)
-SET_VERSION, GET_VERSION, SWAP, FLUSH = 8, 10, 11, 12
+UAR, SET_VERSION, GSF, GET_VERSION, SWAP, FLUSH = 7, 8, 9, 10, 11, 12
 CLEAN, INVAL, FL_SRC_GREF = 0x1, 0x2, 0x80000000
 HOST, DEV, RO = 0x2, 0x1, 0x4
 SRC_GREF, DST_GREF = 0x1, 0x2
@@ -43,6 +48,19 @@ def call(caller, cmd, ops, sel_bits=0, cnt=None, high=False):
     """A hypercall record; caller is an index into (0, 1, 2, 9, DOMID_SELF)."""
     n = len(ops) if cnt is None else cnt
     return bytes([caller | sel_bits, cmd | (0x40 if high else 0), n]) + b"".join(ops)
+
+
+# Struct sizes (16 for a command gntdp does not execute, as the harness reads it).
+SIZES = {MAP: 32, UNMAP: 24, SETUP: 24, DUMP: 4, TRANSFER: 24, COPY: 40, QUERY: 16, UAR: 24,
+         SET_VERSION: 4, GSF: 16, GET_VERSION: 8, SWAP: 12, FLUSH: 16}
+
+
+def callp(caller, cmd, ops, cnt, sel_bits=0, high=False):
+    """A call with count cnt whose op array is padded with zero structs to what the harness
+    reads (one struct for a count of 0xff and for set_version / get_version)."""
+    n = 1 if cnt == 0xFF or cmd in (SET_VERSION, GET_VERSION) else cnt
+    ops = list(ops) + [bytes(SIZES.get(cmd, 16))] * max(0, n - len(ops))
+    return call(caller, cmd, ops[:n], sel_bits=sel_bits, cnt=cnt, high=high)
 
 
 def guest(dom, k, a=0, b=0, c=0, d=0):
@@ -78,6 +96,16 @@ def dump(dom):
 
 def xfer(gfn, dom, ref):
     return struct.pack("<QH2xIh6x", gfn, dom, ref, 0)
+
+
+def uar(handle, gfn=0, new=0, host_addr=None):
+    ha = (gfn << 12) if host_addr is None else host_addr
+    return struct.pack("<QQIh2x", ha, new, handle, 0)
+
+
+def gsf(dom, nr, null=False):
+    """get_status_frames; frame_list bit 0 set asks the harness for NULL."""
+    return struct.pack("<IHhQ", nr, dom, 0, 1 if null else 0)
 
 
 def setver(v):
@@ -281,9 +309,8 @@ def seeds():
                         call(1, GET_VERSION, [getver(2)], cnt=3) +
                         call(1, GET_VERSION, [getver(2)], high=True) +
                         call(1, GET_VERSION, [], sel_bits=NULLOPS, cnt=0))
-    # set_version on v1: 1 -> 1, bad versions, v2 without v2 support, v2 while a ref
-    # beyond 7 is pinned (-EBUSY), a pin of a reserved ref only (the switch: not modelled,
-    # skipped), the version always written back.
+    # set_version: 1 -> 1, bad versions, v2 without v2 support, v2 while a ref beyond 7 is
+    # pinned (-EBUSY), the switches back and forth, the version always written back.
     s["set-version"] = (call(1, SET_VERSION, [setver(1)]) +
                         call(1, SET_VERSION, [setver(0)]) +
                         call(1, SET_VERSION, [setver(3)]) +
@@ -339,6 +366,116 @@ def seeds():
                         call(2, FLUSH, [], cnt=0) + call(2, FLUSH, [], sel_bits=NULLOPS, cnt=0) +
                         call(2, FLUSH, [flush(33, CLEAN)], sel_bits=NULLOPS) +
                         call(3, FLUSH, [flush(33, CLEAN)]))
+    # v2 tables: full_page, sub_page windows (copy in, across and past the window; never
+    # mappable), a frame above 32 bits (bad_page), read-only, a transfer into a v2 offer,
+    # end access on the status word, the switch back.
+    s["v2-grants"] = (call(1, SET_VERSION, [setver(2)]) + call(1, GET_VERSION, [getver(SELF)]) +
+                      guest(1, 0, 8, 2, 1, 0) + guest(1, 0, 9, 2, 2, 1) +
+                      guest(1, 2, 12, 2, 3, 0x12) + guest(1, 0, 16, 2, 0xF1, 0) +
+                      guest(1, 4, 10, 2, 20, 0) + guest(1, 2, 13, 2, 4, 0x1F) +
+                      call(2, MAP, [mp(1, 8, HOST, 40), mp(1, 9, HOST | RO, 41),
+                                    mp(1, 12, HOST, 42), mp(1, 16, DEV), mp(1, 12, DEV | RO)]) +
+                      call(2, COPY, [cp((12, 1, 256), (1, SELF, 0), 64, SRC_GREF),
+                                     cp((12, 1, 255), (1, SELF, 0), 64, SRC_GREF),
+                                     cp((12, 1, 256), (1, SELF, 0), 65, SRC_GREF),
+                                     cp((1, SELF, 0), (12, 1, 300), 20, DST_GREF),
+                                     cp((9, 1, 0), (8, 1, 0), 128, SRC_GREF | DST_GREF),
+                                     cp((1, SELF, 0), (9, 1, 0), 8, DST_GREF),
+                                     cp((13, 1, 256), (1, SELF, 0), 8, SRC_GREF),
+                                     cp((16, 1, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                      call(2, MAP, [mp(1, 12, HOST, 43)]) +
+                      guest(1, 1, 8) + call(2, TRANSFER, [xfer(5, 1, 10)]) + guest(1, 5, 10) +
+                      call(2, UNMAP, [ump(0, 40), ump(1, 41)]) + guest(1, 1, 8) +
+                      guest(1, 1, 9) + call(1, SET_VERSION, [setver(1)]) +
+                      call(1, SET_VERSION, [setver(1)]))
+    # Transitive grants (v2, copy only): read and write through one, read-only, followed
+    # one level only (XSA-226: the named entry transitive too), self-referential, a missing
+    # domain, granted back to the original domain, never mappable, held copy buffers.
+    s["v2-transitive"] = (call(1, SET_VERSION, [setver(2)]) + call(0, SET_VERSION, [setver(2)]) +
+                          guest(1, 3, 10, 0, 2, 16) + guest(1, 3, 11, 0, 2, 17) +
+                          guest(1, 3, 12, 0, 1, 16) + guest(1, 3, 13, 0, 0x89, 16) +
+                          guest(1, 3, 14, 0, 2, 18) + guest(1, 3, 15, 2, 2, 16) +
+                          guest(0, 3, 12, 1, 1, 20) + guest(1, 3, 17, 0, 0, 24) +
+                          guest(0, 3, 9, 1, 2, 16) + guest(1, 3, 18, 2, 0, 18) +
+                          call(0, COPY, [cp((10, 1, 0), (5, SELF, 0), 64, SRC_GREF),
+                                         cp((5, SELF, 64), (10, 1, 64), 64, DST_GREF),
+                                         cp((10, 1, 0), (10, 1, 128), 64, SRC_GREF | DST_GREF),
+                                         cp((11, 1, 0), (6, SELF, 0), 8, SRC_GREF),
+                                         cp((6, SELF, 0), (11, 1, 0), 8, DST_GREF),
+                                         cp((12, 1, 0), (6, SELF, 0), 8, SRC_GREF),
+                                         cp((13, 1, 0), (6, SELF, 0), 8, SRC_GREF),
+                                         cp((14, 1, 0), (6, SELF, 0), 8, SRC_GREF),
+                                         cp((6, SELF, 0), (14, 1, 0), 8, DST_GREF),
+                                         cp((17, 1, 0), (6, SELF, 0), 8, SRC_GREF)]) +
+                          call(0, MAP, [mp(1, 10, HOST, 40), mp(1, 10, DEV | RO)]) +
+                          call(2, COPY, [cp((15, 1, 0), (1, SELF, 0), 8, SRC_GREF),
+                                         cp((8, 2, 0), (2, SELF, 0), 8, SRC_GREF),
+                                         cp((18, 1, 0), (2, SELF, 0), 8, SRC_GREF)]) +
+                          call(1, COPY, [cp((8, 2, 0), (1, SELF, 0), 8, SRC_GREF)]) +
+                          call(2, MAP, [mp(1, 15, HOST, 40)]) +
+                          call(1, MAP, [mp(2, 8, HOST, 50)]) +
+                          call(0, COPY, [cp((10, 1, 0), (5, SELF, 0), 64, SRC_GREF)]) +
+                          guest(1, 1, 10) + guest(1, 6, 10, 0, 0x12, 0x01) +
+                          call(0, COPY, [cp((10, 1, 0), (5, SELF, 0), 64, SRC_GREF)]) +
+                          call(1, SET_VERSION, [setver(1)]))
+    # set_version's rules: -EBUSY with a ref >= 8 pinned, a pinned reserved ref carried
+    # over (its reading/writing moved to the status word and back), a preset GTF_writing
+    # carried, swap on v2 with status bits, status frames after growth, -ERANGE for a
+    # reserved entry v1 cannot hold (a frame above 32 bits, a transitive grant), a sub-page
+    # reserved entry keeping its bit, get_status_frames on v2 and v1.
+    s["v2-set-version"] = (guest(1, 0, 3, 2, 5, 0) + guest(1, 0, 4, 2, 6, 0) +
+                           guest(1, 6, 5, 0, 7, 0x11) +
+                           call(2, MAP, [mp(1, 3, HOST, 40), mp(1, 8, HOST, 41)]) +
+                           call(1, SET_VERSION, [setver(2)]) + call(2, UNMAP, [ump(1, 41)]) +
+                           call(1, SET_VERSION, [setver(2)]) +
+                           call(1, GSF, [gsf(SELF, 1)]) + call(1, GSF, [gsf(SELF, 2)]) +
+                           call(1, GSF, [gsf(SELF, 1, True)]) +
+                           call(1, GSF, [gsf(SELF, 0, True)]) + call(2, GSF, [gsf(1, 1)]) +
+                           call(0, GSF, [gsf(1, 1)]) + call(0, GSF, [gsf(7, 1)]) +
+                           callp(1, GSF, [gsf(SELF, 1)], 2) +
+                           call(1, SWAP, [swap(5, 6), swap(3, 6), swap(6, 300)]) +
+                           call(1, SETUP, [setup(SELF, 2)]) + call(1, GSF, [gsf(SELF, 1)]) +
+                           guest(1, 0, 2, 0, 0xF1, 0) + call(2, UNMAP, [ump(0, 40)]) +
+                           call(1, SET_VERSION, [setver(1)]) + guest(1, 1, 2) +
+                           guest(1, 3, 1, 0, 2, 16) + call(1, SET_VERSION, [setver(1)]) +
+                           guest(1, 1, 1) + guest(1, 2, 7, 2, 4, 0x12) +
+                           guest(1, 0, 0xC2, 2, 4, 0) +
+                           call(1, SET_VERSION, [setver(1)]) + call(1, GSF, [gsf(SELF, 1)]) +
+                           call(1, GSF, [gsf(SELF, 0)]) + call(2, MAP, [mp(1, 7, HOST, 44)]))
+    # A sub-page grant whose page_off has bit 15 set: Xen's 15-bit start serves reads,
+    # but a first writer after the read pin compares it with the whole page_off and fails.
+    s["v2-sub-page-bit15"] = (call(1, SET_VERSION, [setver(2)]) + guest(1, 2, 13, 2, 4, 0x1E) +
+                              call(2, COPY, [cp((13, 1, 256), (13, 1, 512), 8,
+                                                SRC_GREF | DST_GREF),
+                                             cp((13, 1, 256), (1, SELF, 0), 8, SRC_GREF),
+                                             cp((1, SELF, 0), (13, 1, 300), 8, DST_GREF)]))
+    # unmap_and_replace (translated: new_addr must be 0): a wrong slot, the right one, the
+    # handle again, a device-only mapping, the host part of a host+device mapping.
+    s["unmap-and-replace"] = (call(2, MAP, [mp(1, 8, HOST, 40), mp(1, 9, DEV | RO),
+                                            mp(1, 17, HOST | DEV, 42)]) +
+                              call(2, UAR, [uar(0, 40, new=41 << 12), uar(0, 41), uar(0, 40),
+                                            uar(0, 40), uar(1, 0), uar(1, 43), uar(2, 42),
+                                            uar(7, 40), uar(0xFFFFFFFF)]) +
+                              call(2, UAR, [], cnt=0) + call(1, UAR, [uar(0, 40)]))
+    # The whole-call checks in Xen's order (do_grant_table_op): count, cmd bits, unknown
+    # cmd, the command's count rule, the copy from guest memory; gntdp's dead caller last.
+    s["whole-call-order"] = (callp(1, GSF, [gsf(SELF, 1)], 2, sel_bits=NULLOPS) +
+                             callp(1, GSF, [], 1, sel_bits=NULLOPS) +
+                             callp(1, 13, [], 0xFF) + callp(1, 13, [], 0, high=True) +
+                             callp(3, COPY, [], 1, sel_bits=NULLOPS) +
+                             callp(3, 13, [], 0) + callp(3, SETUP, [], 2) +
+                             callp(1, SET_VERSION, [], 0, sel_bits=NULLOPS) +
+                             callp(3, SET_VERSION, [setver(1)], 1) +
+                             callp(1, FLUSH, [], 1, high=True, sel_bits=NULLOPS) +
+                             callp(1, UAR, [], 0xFF) +
+                             callp(1, UAR, [], 3, sel_bits=NULLOPS) +
+                             callp(1, UAR, [], 0, sel_bits=NULLOPS) +
+                             callp(1, SETUP, [setup(SELF, 1)], 0, sel_bits=NULLOPS) +
+                             call(1, SETUP, [struct.pack("<H2xIh6xQ", SELF, 2, 0, 1)]) +
+                             callp(3, GSF, [gsf(SELF, 1)], 0xFF, high=True) +
+                             callp(3, QUERY, [], 2) + callp(3, GSF, [gsf(SELF, 0)], 1) +
+                             callp(1, GET_VERSION, [], 0, sel_bits=NULLOPS) +
+                             call(1, GSF, [gsf(SELF, 0)]))
     return s
 
 

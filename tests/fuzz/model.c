@@ -14,11 +14,40 @@ struct model M;
 
 const struct m_fmt m_fmts[3] = {
 	[1] = {GNTDP_GRANT_ENTRIES_PER_FRAME_V1},
+	[2] = {GNTDP_GRANT_ENTRIES_PER_FRAME_V2},
 };
 
 #define RW_BITS (GNTDP_GTF_READING | GNTDP_GTF_WRITING)
 #define COUNTER_TOP 128u /* Xen fails a pin whose counter already has its top bit set */
 #define SLOT_OF(g, gfn) ((gfn) < (g)->p2m_size ? &(g)->p2m[(gfn)] : NULL)
+#define STATUS_PER_FRAME (GNTDP_PAGE_SIZE / sizeof(uint16_t))
+
+/* The flags Xen reads for the entry's type: v1's flags or v2's header. */
+static uint16_t *
+hdr_flags(struct m_dom *d, uint32_t ref)
+{
+	return d->version == 1 ? &d->ent[ref].flags : &d->ent[ref].e2.hdr.flags;
+}
+
+static gntdp_domid_t
+hdr_domid(const struct m_dom *d, uint32_t ref)
+{
+	return d->version == 1 ? d->ent[ref].domid : d->ent[ref].e2.hdr.domid;
+}
+
+/* Where GTF_reading/writing live: v1's flags, v2's status word. */
+static uint16_t *
+rw_word(struct m_dom *d, uint32_t ref)
+{
+	return d->version == 1 ? &d->ent[ref].flags : &d->ent[ref].status;
+}
+
+/* The granted gfn: v1's 32-bit frame, v2's 64-bit full_page/sub_page frame. */
+static uint64_t
+entry_gfn(const struct m_dom *d, uint32_t ref)
+{
+	return d->version == 1 ? d->ent[ref].frame : d->ent[ref].e2.full_page.frame;
+}
 
 /* ---- Domains, frames, entries ------------------------------------------------ */
 
@@ -72,6 +101,8 @@ m_dom_create(gntdp_domid_t id, bool priv, uint32_t nr_frames, uint32_t p2m_size,
 		d->p2m[g] = (struct m_slot){SLOT_EMPTY, -1};
 	for (uint32_t g = 0; g < nr_frames; g++)
 		d->p2m[g] = (struct m_slot){SLOT_PAGE, frame_new()};
+	for (uint32_t r = 0; r < M_MAX_ENTRIES; r++)
+		d->act[r].tdi = -1;
 	return (int)M.nb_dom++;
 }
 
@@ -143,6 +174,16 @@ m_pinned(int di, uint32_t ref)
 }
 
 uint32_t
+m_nr_status_frames(int di)
+{
+	const struct m_dom *d = &M.dom[di];
+
+	return d->version == 1 ? 0
+			       : (d->nr_gf * GNTDP_GRANT_ENTRIES_PER_FRAME_V2 + STATUS_PER_FRAME - 1) /
+					 STATUS_PER_FRAME;
+}
+
+uint32_t
 m_pinned_entries(int di)
 {
 	const struct m_dom *d = &M.dom[di];
@@ -185,31 +226,37 @@ lookup_page(const struct m_dom *d, uint64_t gfn, int16_t *fid)
 }
 
 /*
- * _set_status_v1(): validate the entry (type and grantee only when not yet
- * pinned; GTF_readonly for a writable use) and set GTF_reading/writing.
+ * _set_status_v1() / _set_status_v2(): validate the entry (type and
+ * grantee only when not yet pinned; GTF_readonly for a writable use) and
+ * set GTF_reading/writing (v2: in the status word). Type: permit_access
+ * (map: without GTF_sub_page); a v2 copy also accepts transitive.
  */
 static int16_t
-set_status(struct m_entry *e, const struct m_act *a, bool readonly, bool mapflag,
-	   gntdp_domid_t ldom)
+set_status(struct m_dom *g, uint32_t ref, bool readonly, bool mapflag, gntdp_domid_t ldom)
 {
 	uint16_t mask = (uint16_t)(GNTDP_GTF_TYPE_MASK | (mapflag ? GNTDP_GTF_SUB_PAGE : 0));
+	uint16_t fl = *hdr_flags(g, ref);
+	bool type_ok = (fl & mask) == GNTDP_GTF_PERMIT_ACCESS ||
+		       (g->version == 2 && !mapflag && (fl & mask) == GNTDP_GTF_TRANSITIVE);
 
-	if (pin_total(a) == 0 && ((e->flags & mask) != GNTDP_GTF_PERMIT_ACCESS || e->domid != ldom))
+	if (pin_total(&g->act[ref]) == 0 && (!type_ok || hdr_domid(g, ref) != ldom))
 		return GNTDP_GNTST_GENERAL_ERROR;
-	if (!readonly && (e->flags & GNTDP_GTF_READONLY))
+	if (!readonly && (fl & GNTDP_GTF_READONLY))
 		return GNTDP_GNTST_GENERAL_ERROR;
-	e->flags |= (uint16_t)(GNTDP_GTF_READING | (readonly ? 0 : GNTDP_GTF_WRITING));
+	*rw_word(g, ref) |= (uint16_t)(GNTDP_GTF_READING | (readonly ? 0 : GNTDP_GTF_WRITING));
 	return GNTDP_GNTST_OKAY;
 }
 
 /* "Reduce status for pin" (§5.2), after the pin change; the unlock_out_clear path too. */
 static void
-reduce_status(struct m_entry *e, const struct m_act *a, bool was_write)
+reduce_status(struct m_dom *g, uint32_t ref, bool was_write)
 {
+	const struct m_act *a = &g->act[ref];
+
 	if (was_write && !pin_writable(a))
-		e->flags &= (uint16_t)~GNTDP_GTF_WRITING;
+		*rw_word(g, ref) &= (uint16_t)~GNTDP_GTF_WRITING;
 	if (pin_total(a) == 0)
-		e->flags &= (uint16_t)~GNTDP_GTF_READING;
+		*rw_word(g, ref) &= (uint16_t)~GNTDP_GTF_READING;
 }
 
 static uint32_t *
@@ -231,7 +278,7 @@ map_release(const struct m_map *m, uint32_t gone)
 		(*map_counter(&g->act[m->ref], GNTDP_GNTMAP_DEVICE_MAP, ro))--;
 	if (gone & GNTDP_GNTMAP_HOST_MAP)
 		(*map_counter(&g->act[m->ref], GNTDP_GNTMAP_HOST_MAP, ro))--;
-	reduce_status(&g->ent[m->ref], &g->act[m->ref], !ro);
+	reduce_status(g, m->ref, !ro);
 }
 
 static void
@@ -328,6 +375,35 @@ m_guest_raw(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_
 	*e = (struct m_entry){nf, grantee, frame};
 }
 
+int
+m_guest_grant_v2(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee,
+		 const union gntdp_grant_entry_v2 *body)
+{
+	struct m_entry *e = &M.dom[di].ent[ref];
+
+	if (e->e2.hdr.flags != 0)
+		return -EBUSY;
+	e->e2 = *body;
+	e->e2.hdr.flags = flags;
+	e->e2.hdr.domid = grantee;
+	return 0;
+}
+
+int
+m_guest_end_access_v2(int di, uint32_t ref)
+{
+	struct m_entry *e = &M.dom[di].ent[ref];
+
+	e->e2.hdr.flags = 0;
+	return (e->status & RW_BITS) ? -EBUSY : 0;
+}
+
+void
+m_guest_raw_v2(int di, uint32_t ref, const union gntdp_grant_entry_v2 *v)
+{
+	M.dom[di].ent[ref].e2 = *v;
+}
+
 bool
 m_guest_write(int di, uint64_t gfn, uint32_t off, uint32_t len, const uint8_t *buf)
 {
@@ -348,7 +424,6 @@ m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid, int *gi
 	struct m_dom *c = &M.dom[ci], *g;
 	uint32_t flags = op->flags;
 	bool ro = (flags & GNTDP_GNTMAP_READONLY) != 0;
-	struct m_entry *e;
 	struct m_act *a;
 	struct m_slot *slot = NULL;
 	bool first;
@@ -368,25 +443,30 @@ m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid, int *gi
 	g = &M.dom[gi];
 	if (op->ref >= nr_entries(g)) /* 6 */
 		return GNTDP_GNTST_BAD_GNTREF;
-	e = &g->ent[op->ref];
 	a = &g->act[op->ref];
 	first = pin_total(a) == 0;
-	if (!first && (a->domid != c->id || pin_saturated(a, flags, false))) /* 7 */
+	/* 7: a sub-page or transitive copy pin is never mappable */
+	if (!first && (a->domid != c->id || pin_saturated(a, flags, false) || a->sub))
 		return GNTDP_GNTST_GENERAL_ERROR;
 	if (first || (!ro && !pin_writable(a))) { /* 8 */
-		st = set_status(e, a, ro, true, c->id);
+		st = set_status(g, op->ref, ro, true, c->id);
 		if (st != GNTDP_GNTST_OKAY)
 			return st;
-		if (first) { /* 9 */
+		if (first) { /* 9: v2 reads full_page.frame, all 64 bits */
 			int16_t f;
 
-			st = lookup_page(g, e->frame, &f);
+			st = lookup_page(g, entry_gfn(g, op->ref), &f);
 			if (st != GNTDP_GNTST_OKAY) {
-				reduce_status(e, a, !ro); /* a preset GTF_writing stays */
+				reduce_status(g, op->ref, !ro); /* a preset GTF_writing stays */
 				return st;
 			}
 			a->domid = c->id;
 			a->fid = f;
+			a->start = 0;
+			a->length = GNTDP_PAGE_SIZE;
+			a->sub = false;
+			a->tdi = -1;
+			a->tref = op->ref;
 		}
 	}
 	/* 10 */
@@ -402,7 +482,7 @@ m_map(int ci, const struct gntdp_gnttab_map_grant_ref *op, int16_t *fid, int *gi
 			if (flags & GNTDP_GNTMAP_DEVICE_MAP)
 				(*map_counter(a, GNTDP_GNTMAP_DEVICE_MAP, ro))--;
 			(*map_counter(a, GNTDP_GNTMAP_HOST_MAP, ro))--;
-			reduce_status(e, a, !ro);
+			reduce_status(g, op->ref, !ro);
 			return GNTDP_GNTST_GENERAL_ERROR;
 		}
 		*slot = (struct m_slot){ro ? SLOT_GRANT_RO : SLOT_GRANT_RW, a->fid};
@@ -430,10 +510,10 @@ m_map_add(int ci, int gi, const struct gntdp_gnttab_map_grant_ref *op, uint32_t 
 /* ---- unmap_grant_ref --------------------------------------------------------------- */
 
 struct m_unmap_plan
-m_unmap_plan(int ci, const struct gntdp_gnttab_unmap_grant_ref *op)
+m_unmap_plan(int ci, uint32_t handle, uint64_t host_addr, uint64_t dev_bus_addr, uint64_t new_addr)
 {
 	struct m_unmap_plan p = {.st = GNTDP_GNTST_OKAY};
-	struct m_map *m = m_map_find(ci, op->handle);
+	struct m_map *m = m_map_find(ci, handle);
 	uint64_t frame_addr;
 
 	if (m == NULL) { /* 1, 2 */
@@ -443,24 +523,27 @@ m_unmap_plan(int ci, const struct gntdp_gnttab_unmap_grant_ref *op)
 	/* 3 (granter gone) cannot happen: a mapped granter stays as a zombie. */
 	p.map = m;
 	frame_addr = (uint64_t)(uintptr_t)M.frame[m->fid].ptr; /* heap provider: IOVA = VA */
-	if (op->dev_bus_addr != 0 && (m->parts & GNTDP_GNTMAP_DEVICE_MAP) &&
-	    op->dev_bus_addr != frame_addr) { /* 7, XSA-224: the whole 64 bits */
+	if (dev_bus_addr != 0 && (m->parts & GNTDP_GNTMAP_DEVICE_MAP) &&
+	    dev_bus_addr != frame_addr) { /* 7, XSA-224: the whole 64 bits */
 		p.st = GNTDP_GNTST_BAD_DEV_ADDR;
 		return p;
 	}
-	if (op->host_addr != 0 && (m->parts & GNTDP_GNTMAP_HOST_MAP)) { /* 8 */
-		const struct m_slot *s = SLOT_OF(&M.dom[ci], op->host_addr >> GNTDP_PAGE_SHIFT);
+	if (host_addr != 0 && (m->parts & GNTDP_GNTMAP_HOST_MAP)) { /* 8 */
+		const struct m_slot *s = SLOT_OF(&M.dom[ci], host_addr >> GNTDP_PAGE_SHIFT);
 
-		/* Translated: the slot must hold a grant mapping (either kind) of the same frame. */
-		if (s == NULL || (s->kind != SLOT_GRANT_RO && s->kind != SLOT_GRANT_RW) ||
-		    s->fid != m->fid) {
+		/*
+		 * Translated (replace_grant_p2m_mapping): new_addr must be 0, and
+		 * the slot must hold a grant mapping (either kind) of the same frame.
+		 */
+		if (new_addr != 0 || s == NULL ||
+		    (s->kind != SLOT_GRANT_RO && s->kind != SLOT_GRANT_RW) || s->fid != m->fid) {
 			p.st = GNTDP_GNTST_GENERAL_ERROR;
 			return p;
 		}
 		p.gone |= GNTDP_GNTMAP_HOST_MAP;
-		p.gfn = op->host_addr >> GNTDP_PAGE_SHIFT;
+		p.gfn = host_addr >> GNTDP_PAGE_SHIFT;
 	}
-	if (op->dev_bus_addr != 0 && (m->parts & GNTDP_GNTMAP_DEVICE_MAP))
+	if (dev_bus_addr != 0 && (m->parts & GNTDP_GNTMAP_DEVICE_MAP))
 		p.gone |= GNTDP_GNTMAP_DEVICE_MAP;
 	return p;
 }
@@ -482,120 +565,296 @@ m_unmap_apply(const struct m_unmap_plan *p)
 
 /* ---- copy ---------------------------------------------------------------------------- */
 
-/* acquire_grant_for_copy() for v1: the pin is taken on the model's active entry. */
+/* ---- copy ---------------------------------------------------------------------------- */
+
+static void release_copy(int gi, uint32_t ref, bool write);
+
+/* What an acquired copy side may touch: the frame and its window. */
+struct m_win {
+	int16_t fid;
+	uint16_t off, len;
+};
+
+static void
+pin_inc(struct m_act *a, bool write)
+{
+	if (write)
+		a->hstw++;
+	else
+		a->hstr++;
+}
+
+/*
+ * acquire_grant_for_copy(): one pin of the kind (hstw / hstr) on ref of
+ * gi for ldom, with v2 sub-page windows and transitive grants (followed one
+ * level: allow_trans is false for the entry a transitive grant names).
+ */
 static int16_t
-acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, int16_t *fid)
+acquire_copy(int gi, uint32_t ref, gntdp_domid_t ldom, bool write, bool allow_trans,
+	     struct m_win *w)
 {
 	struct m_dom *g = &M.dom[gi];
-	struct m_entry *e;
 	struct m_act *a;
-	bool pinned;
+	bool pinned, need;
 	int16_t st, f = -1;
 
 	if (ref >= nr_entries(g)) /* 2a */
 		return GNTDP_GNTST_BAD_GNTREF;
-	e = &g->ent[ref];
 	a = &g->act[ref];
 	pinned = pin_total(a) != 0;
 	if (pinned && (a->domid != ldom || pin_saturated(a, 0, write))) /* 2b */
 		return GNTDP_GNTST_GENERAL_ERROR;
-	if (!pinned || (write && !pin_writable(a))) {
-		st = set_status(e, a, !write, false, ldom); /* 2c */
+	need = !pinned || (write && !pin_writable(a));
+	if (g->version == 2 &&
+	    (*hdr_flags(g, ref) & GNTDP_GTF_TYPE_MASK) == GNTDP_GTF_TRANSITIVE) {
+		const union gntdp_grant_entry_v2 *e = &g->ent[ref].e2;
+		gntdp_domid_t tdom = e->transitive.trans_domid;
+		uint32_t tref = e->transitive.gref;
+		struct m_win tw;
+		int ti;
+
+		if (need && (st = set_status(g, ref, !write, false, ldom)) != GNTDP_GNTST_OKAY)
+			return st;
+		/* XSA-226: one level only; never self-referential; the domain must exist */
+		ti = tdom == g->id ? -1 : m_dom_by_id(tdom);
+		if (!allow_trans || ti < 0) {
+			reduce_status(g, ref, write);
+			return GNTDP_GNTST_GENERAL_ERROR;
+		}
+		st = acquire_copy(ti, tref, g->id, write, false, &tw);
+		if (st != GNTDP_GNTST_OKAY) {
+			reduce_status(g, ref, write);
+			return st;
+		}
+		if (pinned && (a->tdi != ti || a->tref != tref || a->fid != tw.fid ||
+			       a->start != tw.off || a->length != tw.len || !a->sub)) {
+			/*
+			 * The entry now names something else than the pin holds: Xen
+			 * restarts the op (forever, as nothing changes); gntdp gives up
+			 * with general_error (docs/semantics.md).
+			 */
+			release_copy(ti, tref, write);
+			reduce_status(g, ref, write);
+			return GNTDP_GNTST_GENERAL_ERROR;
+		}
+		if (!pinned) {
+			a->domid = ldom;
+			a->fid = tw.fid;
+			a->start = tw.off;
+			a->length = tw.len;
+			a->sub = true; /* blocks mappings of transitive grants */
+			a->tdi = ti;
+			a->tref = tref;
+		}
+		pin_inc(a, write);
+		*w = tw;
+		return GNTDP_GNTST_OKAY;
+	}
+	if (need) {
+		bool sub = g->version == 2 && (*hdr_flags(g, ref) & GNTDP_GTF_SUB_PAGE);
+		uint16_t off = sub ? g->ent[ref].e2.sub_page.page_off : 0;
+		uint16_t len = sub ? g->ent[ref].e2.sub_page.length : GNTDP_PAGE_SIZE;
+
+		st = set_status(g, ref, !write, false, ldom); /* 2c */
 		if (st != GNTDP_GNTST_OKAY)
 			return st;
-		st = lookup_page(g, e->frame, &f); /* 2d (sub-page bit ignored in v1) */
-		if (st == GNTDP_GNTST_OKAY && pinned && f != a->fid)
-			st = GNTDP_GNTST_GENERAL_ERROR; /* 2f, XSA-500: the frame must not move */
+		st = lookup_page(g, entry_gfn(g, ref), &f); /* 2d (v1 ignores the sub-page bit) */
+		/* 2f, XSA-500: a first writer after read-only pins must find the same frame, window */
+		if (st == GNTDP_GNTST_OKAY && pinned &&
+		    (f != a->fid || a->tdi >= 0 ||
+		     (a->sub && (!sub || a->start != off || a->length != len))))
+			st = GNTDP_GNTST_GENERAL_ERROR;
 		if (st != GNTDP_GNTST_OKAY) {
-			reduce_status(e, a, write);
+			reduce_status(g, ref, write);
 			return st;
 		}
 		if (!pinned) {
 			a->domid = ldom;
 			a->fid = f;
+			a->start = off & 0x7fffu; /* Xen's start is a 15-bit field */
+			a->length = len;
+			a->sub = sub;
+			a->tdi = -1;
+			a->tref = ref;
 		}
+	} else if (a->tdi >= 0) {
+		/* 2e: pinned through a transitive grant, now something else: not rd's page */
+		reduce_status(g, ref, write);
+		return GNTDP_GNTST_BAD_DOMAIN;
 	}
-	/* 2e: a pinned page stays the granter's (transfer refuses pinned pages). */
-	if (write)
-		a->hstw++;
-	else
-		a->hstr++;
-	*fid = a->fid;
+	pin_inc(a, write);
+	*w = (struct m_win){a->fid, a->start, a->length};
 	return GNTDP_GNTST_OKAY;
 }
 
+/* release_grant_for_copy(): a transitive pin releases the entry it holds too. */
 static void
 release_copy(int gi, uint32_t ref, bool write)
 {
 	struct m_dom *g = &M.dom[gi];
 	struct m_act *a = &g->act[ref];
+	int ti = a->tdi;
+	uint32_t tref = a->tref;
 
 	if (write)
 		a->hstw--;
 	else
 		a->hstr--;
-	reduce_status(&g->ent[ref], a, write);
+	reduce_status(g, ref, write);
+	if (pin_total(a) == 0) {
+		a->sub = false;
+		a->tdi = -1;
+	}
+	if (ti >= 0)
+		release_copy(ti, tref, write);
 }
 
-/* One side of a copy: domain step done, acquire the buffer (steps 2 and 3). */
-static int16_t
-copy_side(int ci, int di, bool gref, const struct gntdp_gnttab_copy_ptr *p, bool write,
-	  int16_t *fid)
+/* One of Xen's two copy buffers (struct gnttab_copy_buf). */
+struct m_buf {
+	bool locked;	     /* the domain step ran: domid and di hold */
+	gntdp_domid_t domid; /* as the op named it */
+	int di;
+	bool valid; /* claimed (Xen: virt != NULL) */
+	bool grant; /* have_grant: key is a ref of di; otherwise a gmfn of the caller */
+	uint64_t key;
+	struct m_win w;
+};
+
+static struct m_buf bsrc, bdst;
+
+static void
+buf_release(struct m_buf *b, bool write)
 {
-	if (gref)
-		return acquire_copy(di, p->u.ref, M.dom[ci].id, write, fid);
-	/* 2h: frame mode, the caller's own gfn; the whole 64-bit value counts */
-	return lookup_page(&M.dom[ci], p->u.gmfn, fid);
+	if (b->valid && b->grant)
+		release_copy(b->di, (uint32_t)b->key, write);
+	b->valid = false;
+	b->grant = false;
+}
+
+void
+m_copy_begin(void)
+{
+	memset(&bsrc, 0, sizeof(bsrc));
+	memset(&bdst, 0, sizeof(bdst));
+}
+
+void
+m_copy_end(void)
+{
+	buf_release(&bsrc, false);
+	buf_release(&bdst, true);
+	bsrc.locked = bdst.locked = false;
+}
+
+/* gnttab_copy_lock_domain(): only DOMID_SELF may name a frame. */
+static int16_t
+lock_domain(int ci, gntdp_domid_t domid, bool gref, struct m_buf *b)
+{
+	if (!gref && domid != GNTDP_DOMID_SELF)
+		return GNTDP_GNTST_PERMISSION_DENIED;
+	b->di = domid == GNTDP_DOMID_SELF ? ci : m_dom_by_id(domid);
+	if (b->di < 0)
+		return GNTDP_GNTST_BAD_DOMAIN;
+	b->domid = domid;
+	b->locked = true;
+	return GNTDP_GNTST_OKAY;
+}
+
+/* gnttab_copy_claim_buf(); the buffer is released already. */
+static int16_t
+claim(int ci, bool gref, const struct gntdp_gnttab_copy_ptr *p, bool write, struct m_buf *b)
+{
+	int16_t st;
+
+	if (gref) {
+		st = acquire_copy(b->di, p->u.ref, M.dom[ci].id, write, true, &b->w);
+		b->key = p->u.ref;
+	} else {
+		/* 2h: frame mode, the caller's own gfn; the whole 64-bit value counts */
+		st = lookup_page(&M.dom[b->di], p->u.gmfn, &b->w.fid);
+		b->w.off = 0;
+		b->w.len = GNTDP_PAGE_SIZE;
+		b->key = p->u.gmfn;
+	}
+	b->valid = st == GNTDP_GNTST_OKAY;
+	b->grant = b->valid && gref;
+	return st;
+}
+
+/* gnttab_copy_buf_valid(); gntdp never lets a gmfn hit a gref buffer (docs/semantics.md). */
+static bool
+buf_hit(const struct m_buf *b, bool gref, const struct gntdp_gnttab_copy_ptr *p)
+{
+	return b->valid && b->grant == gref && b->key == (gref ? p->u.ref : p->u.gmfn);
+}
+
+static int16_t
+copy_one(int ci, const struct gntdp_gnttab_copy *op)
+{
+	bool sgref = (op->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0;
+	bool dgref = (op->flags & GNTDP_GNTCOPY_DEST_GREF) != 0;
+	int16_t st;
+
+	if (op->len == 0) /* 0 */
+		return GNTDP_GNTST_OKAY;
+	if (!bsrc.locked || op->source.domid != bsrc.domid || !bdst.locked ||
+	    op->dest.domid != bdst.domid) { /* a new domid pair: both buffers go */
+		buf_release(&bsrc, false);
+		buf_release(&bdst, true);
+	}
+	/*
+	 * 1a-1d. Xen skips them while the domid pair stays the same; gntdp runs
+	 * the DOMID_SELF/frame-mode rule and the lookups on every op
+	 * (docs/semantics.md), so a frame-mode op naming another domain fails
+	 * even right after a gref op of that domain.
+	 */
+	st = lock_domain(ci, op->source.domid, sgref, &bsrc);
+	if (st == GNTDP_GNTST_OKAY)
+		st = lock_domain(ci, op->dest.domid, dgref, &bdst);
+	if (st != GNTDP_GNTST_OKAY) {
+		bsrc.locked = bdst.locked = false;
+		return st;
+	}
+	if (!buf_hit(&bsrc, sgref, &op->source)) { /* 2 */
+		buf_release(&bsrc, false);
+		st = claim(ci, sgref, &op->source, false, &bsrc);
+		if (st != GNTDP_GNTST_OKAY)
+			return st;
+	}
+	if (!buf_hit(&bdst, dgref, &op->dest)) { /* 3 */
+		buf_release(&bdst, true);
+		st = claim(ci, dgref, &op->dest, true, &bdst);
+		if (st != GNTDP_GNTST_OKAY)
+			return st;
+	}
+	if ((uint32_t)op->source.offset + op->len > GNTDP_PAGE_SIZE ||
+	    (uint32_t)op->dest.offset + op->len > GNTDP_PAGE_SIZE)
+		return GNTDP_GNTST_BAD_COPY_ARG; /* 4 */
+	if (op->source.offset < bsrc.w.off ||
+	    (uint32_t)op->source.offset + op->len > (uint32_t)bsrc.w.off + bsrc.w.len)
+		return GNTDP_GNTST_GENERAL_ERROR; /* 5: outside the source window */
+	if (op->dest.offset < bdst.w.off ||
+	    (uint32_t)op->dest.offset + op->len > (uint32_t)bdst.w.off + bdst.w.len)
+		return GNTDP_GNTST_GENERAL_ERROR; /* 6: outside the dest window */
+	memmove(M.frame[bdst.w.fid].data + op->dest.offset,
+		M.frame[bsrc.w.fid].data + op->source.offset, op->len); /* 7 */
+	return GNTDP_GNTST_OKAY;
 }
 
 struct m_copy_res
 m_copy(int ci, const struct gntdp_gnttab_copy *op)
 {
-	struct m_copy_res r = {.st = GNTDP_GNTST_OKAY, .src_gi = -1, .dst_gi = -1};
-	bool sgref = (op->flags & GNTDP_GNTCOPY_SOURCE_GREF) != 0;
-	bool dgref = (op->flags & GNTDP_GNTCOPY_DEST_GREF) != 0;
-	int sd, dd;
-	int16_t sf = -1, df = -1;
+	struct m_copy_res r = {.src_gi = -1, .dst_gi = -1};
 
-	if (op->len == 0) /* 0 */
-		return r;
-	if (!sgref && op->source.domid != GNTDP_DOMID_SELF) { /* 1a */
-		r.st = GNTDP_GNTST_PERMISSION_DENIED;
-		return r;
+	r.st = copy_one(ci, op);
+	if (bsrc.valid && bsrc.grant)
+		r.src_gi = bsrc.di;
+	if (bdst.valid && bdst.grant)
+		r.dst_gi = bdst.di;
+	if (r.st != GNTDP_GNTST_OKAY) { /* a failing op releases both buffers */
+		buf_release(&bsrc, false);
+		buf_release(&bdst, true);
 	}
-	sd = op->source.domid == GNTDP_DOMID_SELF ? ci : m_dom_by_id(op->source.domid);
-	if (sd < 0) { /* 1b */
-		r.st = GNTDP_GNTST_BAD_DOMAIN;
-		return r;
-	}
-	if (!dgref && op->dest.domid != GNTDP_DOMID_SELF) { /* 1c */
-		r.st = GNTDP_GNTST_PERMISSION_DENIED;
-		return r;
-	}
-	dd = op->dest.domid == GNTDP_DOMID_SELF ? ci : m_dom_by_id(op->dest.domid);
-	if (dd < 0) { /* 1d */
-		r.st = GNTDP_GNTST_BAD_DOMAIN;
-		return r;
-	}
-	r.st = copy_side(ci, sd, sgref, &op->source, false, &sf); /* 2 */
-	if (r.st != GNTDP_GNTST_OKAY)
-		return r;
-	if (sgref)
-		r.src_gi = sd;
-	r.st = copy_side(ci, dd, dgref, &op->dest, true, &df); /* 3 */
-	if (r.st == GNTDP_GNTST_OKAY && dgref)
-		r.dst_gi = dd;
-	if (r.st == GNTDP_GNTST_OKAY &&
-	    ((uint32_t)op->source.offset + op->len > GNTDP_PAGE_SIZE ||
-	     (uint32_t)op->dest.offset + op->len > GNTDP_PAGE_SIZE))
-		r.st = GNTDP_GNTST_BAD_COPY_ARG; /* 4; 5 and 6 need v2 windows */
-	if (r.st == GNTDP_GNTST_OKAY) /* 7 */
-		memmove(M.frame[df].data + op->dest.offset, M.frame[sf].data + op->source.offset,
-			op->len);
-	if (r.dst_gi >= 0)
-		release_copy(dd, op->dest.u.ref, true);
-	if (r.src_gi >= 0)
-		release_copy(sd, op->source.u.ref, false);
 	return r;
 }
 
@@ -619,7 +878,6 @@ m_transfer(int ci, const struct gntdp_gnttab_transfer *op)
 {
 	struct m_dom *c = &M.dom[ci], *r;
 	struct m_slot *s = SLOT_OF(c, op->mfn);
-	struct m_entry *e;
 	int16_t fid;
 	int ri;
 
@@ -636,15 +894,15 @@ m_transfer(int ci, const struct gntdp_gnttab_transfer *op)
 	r = &M.dom[ri];
 	if (op->ref >= nr_entries(r)) /* 8 */
 		return GNTDP_GNTST_GENERAL_ERROR;
-	e = &r->ent[op->ref];
-	if (e->flags != GNTDP_GTF_ACCEPT_TRANSFER || e->domid != c->id)
+	/* v2: the header's flags; the slot is full_page.frame (gntdp writes the same gfn back) */
+	if (*hdr_flags(r, op->ref) != GNTDP_GTF_ACCEPT_TRANSFER || hdr_domid(r, op->ref) != c->id)
 		return GNTDP_GNTST_GENERAL_ERROR;
-	s = SLOT_OF(r, e->frame); /* gntdp: the slot must be empty, checked before commit */
+	s = SLOT_OF(r, entry_gfn(r, op->ref)); /* gntdp: the slot must be empty, before commit */
 	if (s == NULL || s->kind != SLOT_EMPTY)
 		return GNTDP_GNTST_GENERAL_ERROR;
 	*s = (struct m_slot){SLOT_PAGE, fid};
 	r->owned++;
-	e->flags |= GNTDP_GTF_TRANSFER_COMMITTED | GNTDP_GTF_TRANSFER_COMPLETED;
+	*hdr_flags(r, op->ref) |= GNTDP_GTF_TRANSFER_COMMITTED | GNTDP_GTF_TRANSFER_COMPLETED;
 	return GNTDP_GNTST_OKAY;
 }
 
@@ -663,7 +921,7 @@ target_dom(int ci, gntdp_domid_t dom, int *di)
 }
 
 int16_t
-m_setup_table(int ci, const struct gntdp_gnttab_setup_table *op)
+m_setup_table(int ci, const struct gntdp_gnttab_setup_table *op, bool null_list)
 {
 	int di;
 	int16_t st = target_dom(ci, op->dom, &di);
@@ -673,7 +931,24 @@ m_setup_table(int ci, const struct gntdp_gnttab_setup_table *op)
 	if (op->nr_frames > M.dom[di].max_gf)
 		return GNTDP_GNTST_GENERAL_ERROR;
 	if (op->nr_frames > M.dom[di].nr_gf)
-		M.dom[di].nr_gf = op->nr_frames; /* grows, never shrinks */
+		M.dom[di].nr_gf = op->nr_frames; /* grows (v2: status frames too), never shrinks */
+	if (null_list && op->nr_frames != 0)
+		return GNTDP_GNTST_BAD_VIRT_ADDR; /* the first write of the list faults */
+	return GNTDP_GNTST_OKAY;
+}
+
+int16_t
+m_get_status_frames(int ci, gntdp_domid_t dom, uint32_t nr, bool null_list)
+{
+	int di;
+	int16_t st = target_dom(ci, dom, &di);
+
+	if (st != GNTDP_GNTST_OKAY)
+		return st;
+	if (nr > m_nr_status_frames(di)) /* XSA-382: counted in status frames; v1 has none */
+		return GNTDP_GNTST_GENERAL_ERROR;
+	if (null_list && nr != 0)
+		return GNTDP_GNTST_BAD_VIRT_ADDR;
 	return GNTDP_GNTST_OKAY;
 }
 
@@ -726,27 +1001,84 @@ pinned_beyond_reserved(const struct m_dom *d)
 	return false;
 }
 
-bool
-m_set_version_to_v2(int ci, uint32_t want)
+/* Sub-page and transitive pins (Xen's nr_v2_ops): a switch back to v1 must wait for them. */
+static bool
+v2_ops(const struct m_dom *d)
 {
-	const struct m_dom *d = &M.dom[ci];
+	for (uint32_t r = 0; r < nr_entries(d); r++)
+		if (pin_total(&d->act[r]) != 0 && d->act[r].sub)
+			return true;
+	return false;
+}
 
-	return want == 2 && d->max_version == 2 && d->version != 2 && !pinned_beyond_reserved(d);
+/* v2 -> v1: a reserved entry v1 cannot express (a frame above 32 bits, a transitive grant). */
+static bool
+reserved_unrepresentable(const struct m_dom *d)
+{
+	for (uint32_t r = 0; r < GNTDP_GNTTAB_NR_RESERVED_ENTRIES; r++) {
+		const union gntdp_grant_entry_v2 *e = &d->ent[r].e2;
+
+		switch (e->hdr.flags & GNTDP_GTF_TYPE_MASK) {
+		case GNTDP_GTF_PERMIT_ACCESS:
+			if (e->full_page.frame >> 32)
+				return true;
+			break;
+		case GNTDP_GTF_TRANSITIVE:
+			return true;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+/* The switch itself: keep refs 0-7 (in the new format), clear everything else. */
+static void
+switch_version(struct m_dom *d, uint32_t want)
+{
+	struct m_entry keep[GNTDP_GNTTAB_NR_RESERVED_ENTRIES];
+
+	memset(keep, 0, sizeof(keep));
+	for (uint32_t r = 0; r < GNTDP_GNTTAB_NR_RESERVED_ENTRIES; r++) {
+		const struct m_entry *e = &d->ent[r];
+
+		if (want == 2) { /* v1 -> v2: reading/writing move to the status word */
+			keep[r].status = (uint16_t)(e->flags & RW_BITS);
+			keep[r].e2.hdr.flags = (uint16_t)(e->flags & ~RW_BITS);
+			keep[r].e2.hdr.domid = e->domid;
+			keep[r].e2.full_page.frame = e->frame;
+		} else if ((e->e2.hdr.flags & GNTDP_GTF_TYPE_MASK) == GNTDP_GTF_PERMIT_ACCESS) {
+			/* v2 -> v1: the status merges back (a sub-page bit stays, as in Xen) */
+			keep[r].flags = (uint16_t)(e->e2.hdr.flags | e->status);
+			keep[r].domid = e->e2.hdr.domid;
+			keep[r].frame = (uint32_t)e->e2.full_page.frame;
+		} /* any other type: dropped */
+	}
+	memset(d->ent, 0, sizeof(d->ent));
+	memcpy(d->ent, keep, sizeof(keep));
+	d->version = (uint8_t)want;
 }
 
 int
 m_set_version(int ci, uint32_t want, uint32_t *version)
 {
-	const struct m_dom *d = &M.dom[ci];
+	struct m_dom *d = &M.dom[ci];
 	int rc = 0;
 
 	if (want != 1 && want != 2)
 		rc = -EINVAL;
 	else if (want == 2 && d->max_version == 1)
 		rc = -ENOSYS; /* as if set_version did not exist */
-	else if (want != d->version && pinned_beyond_reserved(d))
+	else if (want == d->version)
+		rc = 0; /* nothing changes (the table is not cleared) */
+	else if (pinned_beyond_reserved(d))
 		rc = -EBUSY;
-	/* want == version: nothing changes (the table is not cleared). */
+	else if (d->version == 2 && v2_ops(d))
+		rc = -EAGAIN;
+	else if (d->version == 2 && reserved_unrepresentable(d))
+		rc = -ERANGE;
+	else
+		switch_version(d, want);
 	*version = d->version;
 	return rc;
 }

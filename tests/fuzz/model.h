@@ -12,11 +12,12 @@
  * one status Xen would write; the harness requires gntdp's to equal it
  * (no alternatives: every status is exactly Xen's).
  *
- * v1 tables only. A table format is a row of m_fmts (entries per frame)
- * and of the harness's fmt_rows (how to read gntdp's table into m_entry);
- * v2 adds its rows, its fields to struct m_entry (64-bit frame, sub-page
- * window, transitive target, the separate status word) and its cases to
- * set_status()/acquire_copy(); each domain names its format in version.
+ * v1 and v2 tables. A table format is a row of m_fmts (entries per frame)
+ * and of the harness's fmt_read (how to read gntdp's table into m_entry);
+ * each domain names its format in version. A v2 entry is kept as the 16
+ * bytes the guest wrote plus the status word (where GTF_reading/writing
+ * live on v2); a v1 entry as flags (with GTF_reading/writing), domid and
+ * frame.
  */
 #ifndef FUZZ_MODEL_H
 #define FUZZ_MODEL_H
@@ -29,7 +30,7 @@
 #define M_MAX_DOMS 16	 /* model domains ever created in one input, zombies included */
 #define M_MAX_GFNS 64	 /* largest p2m_size the harness configures */
 #define M_MAX_GF 4	 /* largest max_grant_frames the harness configures */
-#define M_MAX_ENTRIES (M_MAX_GF * GNTDP_GRANT_ENTRIES_PER_FRAME_V1)
+#define M_MAX_ENTRIES (M_MAX_GF * GNTDP_GRANT_ENTRIES_PER_FRAME_V1) /* v1 has the most */
 #define M_MAX_FRAMES 256 /* model frames ever created in one input */
 #define M_MAX_MAPS 2048	 /* live mappings, all callers together */
 
@@ -53,18 +54,32 @@ struct m_frame {
 	uint8_t data[GNTDP_PAGE_SIZE];
 };
 
-/* Xen's active entry: the four pin counters of grant_table.c, the grantee and the frame. */
+/*
+ * Xen's active entry: the four pin counters of grant_table.c, the grantee,
+ * the frame, the copy window (start is 15 bits wide in Xen) and, for a
+ * transitive pin, the entry it holds (tdi: model domain index, -1 if none).
+ */
 struct m_act {
 	uint32_t hstr, hstw, devr, devw;
 	gntdp_domid_t domid;
 	int16_t fid;
+	uint16_t start, length;
+	bool sub; /* Xen's is_sub_page: sub-page or transitive (never mappable) */
+	int tdi;
+	uint32_t tref;
 };
 
-/* A v1 shared entry as it must read in guest memory, GTF_reading/writing included. */
+/*
+ * A shared entry as it must read in guest memory. v1: flags (with
+ * GTF_reading/writing), domid, frame. v2: the 16 bytes of e2 and the
+ * status word.
+ */
 struct m_entry {
 	uint16_t flags;
 	gntdp_domid_t domid;
 	uint32_t frame;
+	union gntdp_grant_entry_v2 e2;
+	uint16_t status;
 };
 
 /* What the model needs of each grant-table format, by version. */
@@ -75,7 +90,7 @@ extern const struct m_fmt m_fmts[3];
 
 struct m_dom {
 	bool used;
-	uint8_t version; /* index into m_fmts */
+	uint8_t version; /* index into m_fmts: 1 or 2 */
 	uint8_t max_version; /* 1: set_version to 2 is -ENOSYS */
 	bool alive; /* false: destroyed (a zombie while others still map its grants) */
 	gntdp_domid_t id;
@@ -125,6 +140,8 @@ bool m_pinned(int di, uint32_t ref);
 uint32_t m_nr_entries(int di);
 /* Entries with a non-zero pin in di's table. */
 uint32_t m_pinned_entries(int di);
+/* Status frames of di's table: 0 on v1, ceil(nr_grant_frames / 8) on v2. */
+uint32_t m_nr_status_frames(int di);
 
 /* ---- Guest side (gntdp_guest_*; results are gntdp's documented contract) ---- */
 
@@ -141,6 +158,16 @@ int m_guest_end_transfer(int di, uint32_t ref, uint32_t *frame);
  * entry nobody pins the guest may preset them.
  */
 void m_guest_raw(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee, uint32_t frame);
+/*
+ * v2 grant_access_v2 / grant_sub_page / grant_transitive: -EBUSY unless
+ * the header's flags are 0.
+ */
+int m_guest_grant_v2(int di, uint32_t ref, uint16_t flags, gntdp_domid_t grantee,
+		     const union gntdp_grant_entry_v2 *body);
+/* v2 end access as Linux does: the header's flags go; -EBUSY while the status is busy. */
+int m_guest_end_access_v2(int di, uint32_t ref);
+/* v2 hostile raw write of all 16 bytes (the header is the guest's; the status word is not). */
+void m_guest_raw_v2(int di, uint32_t ref, const union gntdp_grant_entry_v2 *e);
 /* The guest writes len bytes of buf at off of its gfn, if it may. True if written. */
 bool m_guest_write(int di, uint64_t gfn, uint32_t off, uint32_t len, const uint8_t *buf);
 
@@ -162,23 +189,33 @@ struct m_unmap_plan {
 	uint32_t gone;	/* GNTMAP_HOST_MAP / GNTMAP_DEVICE_MAP parts removed on okay */
 	uint64_t gfn;	/* the host slot removed */
 };
-struct m_unmap_plan m_unmap_plan(int ci, const struct gntdp_gnttab_unmap_grant_ref *op);
+/* new_addr: unmap_and_replace's (translated: must be 0 for the host part); 0 for unmap. */
+struct m_unmap_plan m_unmap_plan(int ci, uint32_t handle, uint64_t host_addr, uint64_t dev_bus_addr,
+				 uint64_t new_addr);
 void m_unmap_apply(const struct m_unmap_plan *p);
 
 /*
- * copy: Xen's steps with transient pins (taken and dropped within the op,
- * which is what any holding scheme looks like to a single caller between
- * guest actions). On okay the bytes move in the shadow. src_gi and dst_gi
- * report the grant sides that acquired (for the persistent-cache leniency).
+ * copy: Xen's gnttab_copy_one() with its two buffers (source, dest), held
+ * across the ops of one call between m_copy_begin() and m_copy_end(): a
+ * buffer is reused by the next op naming the same ref (or gmfn) with the
+ * same domids, and released when an op names another, when the domid pair
+ * changes, after a failing op and at the end of the call. On okay the bytes
+ * move in the shadow. src_gi and dst_gi report the grant sides the op used
+ * (for the persistent-cache leniency).
  */
 struct m_copy_res {
 	int16_t st;
-	int src_gi, dst_gi; /* granter of a gref side that acquired, or -1 */
+	int src_gi, dst_gi; /* granter of a gref side the op used, or -1 */
 };
+void m_copy_begin(void);
 struct m_copy_res m_copy(int ci, const struct gntdp_gnttab_copy *op);
+void m_copy_end(void);
 
 int16_t m_transfer(int ci, const struct gntdp_gnttab_transfer *op);
-int16_t m_setup_table(int ci, const struct gntdp_gnttab_setup_table *op);
+/* null_list: the frame list cannot be written (translated: bad_virt_addr after the growth). */
+int16_t m_setup_table(int ci, const struct gntdp_gnttab_setup_table *op, bool null_list);
+/* get_status_frames (9): okay, bad_domain, permission_denied, general_error, bad_virt_addr. */
+int16_t m_get_status_frames(int ci, gntdp_domid_t dom, uint32_t nr, bool null_list);
 /* query_size; on okay *nr and *max are the answers. */
 int16_t m_query_size(int ci, gntdp_domid_t dom, uint32_t *nr, uint32_t *max);
 int16_t m_dump_table(int ci, gntdp_domid_t dom);
@@ -189,11 +226,14 @@ int16_t m_dump_table(int ci, gntdp_domid_t dom);
  * get_version: 0, -ESRCH or -EPERM (XSM target rule); *version on 0 only.
  */
 int m_get_version(int ci, gntdp_domid_t dom, uint32_t *version);
-/* Whether set_version(want) would switch ci's table to v2 (the model stays v1: not modelled). */
-bool m_set_version_to_v2(int ci, uint32_t want);
-/* set_version on a v1 table, except the switch to v2; *version is written back always. */
+/*
+ * set_version (8): -EINVAL, -ENOSYS, -EBUSY (a ref >= 8 pinned), -EAGAIN
+ * (v2 -> v1 with a sub-page or transitive pin), -ERANGE (a reserved entry
+ * v1 cannot hold), else 0 and the switch (reserved entries carried over,
+ * the rest cleared). *version is written back always.
+ */
 int m_set_version(int ci, uint32_t want, uint32_t *version);
-/* swap_grant_ref on the caller's own v1 table: okay, bad_gntref or eagain. */
+/* swap_grant_ref on the caller's own table (v2: the status words too): okay, bad_gntref, eagain. */
 int16_t m_swap_grant_ref(int ci, uint32_t ref_a, uint32_t ref_b);
 /*
  * One cache_flush op (x86 Xen 4.17, which gntdp follows): the frame is

@@ -19,6 +19,10 @@
 #   E  swap_grant_ref swaps pinned entries
 #   F  cache_flush accepts a pin of the frame held by another domain
 #   G  set_version switches while a ref beyond 7 is pinned
+# and three in v2 tables:
+#   H  a copy ignores the sub-page window
+#   I  transitive grants are followed two levels deep (XSA-226)
+#   J  get_status_frames skips its count check (XSA-382)
 # Exit status: 0 when the unmodified tree passes and every bug is caught,
 # 1 when not, 2 when a bug cannot be planted (the code it patches moved:
 # update the patterns below).
@@ -36,7 +40,10 @@ C|copy source offset ignored|s/(->va) \+ src\.offset/$1/g
 D|unmap dev_bus_addr unchecked (XSA-224)|s/ && dev_bus_addr != act->page->iova\)/ \&\& 0)/g
 E|swap of pinned entries allowed|s/else if \(d->active\[a\]\.pin != 0 \|\| d->active\[b\]\.pin != 0\)/else if (0)/g
 F|cache_flush pin of another domain accepted|s/ && act->domid == ld->domid && act->page == pg;/ \&\& act->page == pg;/g
-G|set_version ignores pins|s/if \(d->active\[i\]\.pin != 0\)(\s*)return -EBUSY;/if (0)$1return -EBUSY;/g'
+G|set_version ignores pins|s/if \(d->active\[i\]\.pin != 0\)(\s*)return -EBUSY;/if (0)$1return -EBUSY;/g
+H|sub-page window ignored|s/return off >= e->start && off \+ len <= \(uint32_t\)e->start \+ e->length;/return (void)e, (void)off, (void)len, 1;/g
+I|transitive followed two levels|s/if \(!allow_transitive\) \{/if (0) {/g
+J|get_status_frames count unchecked (XSA-382)|s/if \(want > atomic_load_explicit\(&d->nr_status_frames, memory_order_relaxed\)\) \{/if (want > STATUS_FRAMES(d->max_grant_frames)) {/g'
 
 # copy NAME: a scratch copy of the tree without build outputs.
 copy() {

@@ -164,6 +164,50 @@ test_null_op_array_efault(void)
 	return TC_PASS;
 }
 
+/*
+ * When several whole-call conditions hold, the first in do_grant_table_op()'s
+ * order wins (Xen HEAD): a count above INT_MAX (-EINVAL), cmd bits >= 12 on
+ * anything but cache_flush (-EINVAL), an unknown command (-ENOSYS), the
+ * command's own count rule (-EINVAL), then the copy from guest memory
+ * (-EFAULT). gntdp's dead-caller -ESRCH has no Xen counterpart: it comes last.
+ */
+static int
+test_whole_call_error_order(void)
+{
+	struct tw *w = tw_std();
+	struct gntdp_gnttab_get_status_frames sf = {.nr_frames = 0, .dom = SELF};
+	struct gntdp_gnttab_set_version sv = {.version = 1};
+	const unsigned int hi = 1u << 12;
+
+	T_TRUE(w != NULL);
+	/* count before the cmd bits, the command and NULL ops */
+	T_EQ(tw_op(w, DNONE, 13 | hi, NULL, 0x80000000u), -EINVAL);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_COPY, NULL, 0x80000000u), -EINVAL);
+	/* cmd bits before an unknown command; cache_flush is exempt */
+	T_EQ(tw_op(w, DB, 13 | hi, NULL, 0), -EINVAL);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_UNMAP_AND_REPLACE | hi, NULL, 1), -EINVAL);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_CACHE_FLUSH | hi, NULL, 1), -EFAULT);
+	/* an unknown command before NULL ops and a dead caller */
+	T_EQ(tw_op(w, DNONE, 13, NULL, 1), -ENOSYS);
+	/* the count rule before the copy from guest memory */
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_GET_STATUS_FRAMES, NULL, 2), -EINVAL);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_SETUP_TABLE, NULL, 0), -EINVAL);
+	T_EQ(tw_op(w, DNONE, GNTDP_GNTTABOP_QUERY_SIZE, NULL, 2), -EINVAL);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_GET_STATUS_FRAMES, NULL, 1), -EFAULT);
+	/* set_version / get_version read one struct whatever the count */
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_SET_VERSION, NULL, 0), -EFAULT);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_GET_VERSION, NULL, 0), -EFAULT);
+	/* NULL ops before the dead caller; a dead caller with valid ops: -ESRCH */
+	T_EQ(tw_op(w, DNONE, GNTDP_GNTTABOP_UNMAP_AND_REPLACE, NULL, 3), -EFAULT);
+	T_EQ(tw_op(w, DNONE, GNTDP_GNTTABOP_SET_VERSION, NULL, 0), -EFAULT);
+	T_EQ(tw_op(w, DNONE, GNTDP_GNTTABOP_SET_VERSION, &sv, 1), -ESRCH);
+	T_EQ(tw_op(w, DNONE, GNTDP_GNTTABOP_GET_STATUS_FRAMES, &sf, 1), -ESRCH);
+	/* nothing holds: count 0 with NULL ops is a successful no-op */
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_UNMAP_AND_REPLACE, NULL, 0), 0);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_SWAP_GRANT_REF, NULL, 0), 0);
+	return TC_PASS;
+}
+
 static int
 test_setup_null_frame_list_bad_virt_addr(void)
 {
@@ -460,6 +504,7 @@ static const struct tc_case cases[] = {
 	TC(test_upgrade_to_bad_frame_is_bad_page),
 	TC(test_readonly_rollback_keeps_guest_writing),
 	TC(test_null_op_array_efault),
+	TC(test_whole_call_error_order),
 	TC(test_setup_null_frame_list_bad_virt_addr),
 	TC(test_cache_flush_exempt_from_arg_bits_check),
 	TC(test_zombie_domid_not_recreated),

@@ -695,6 +695,42 @@ test_v2_upgrade_checks_window(void)
 	return TC_PASS;
 }
 
+/*
+ * Xen keeps a sub-page grant's start in a 15-bit field (active_grant_entry.start:15)
+ * and compares it with the entry's whole 16-bit page_off when a first writer
+ * follows read-only pins: with bit 15 set the two never match, so the upgrade
+ * fails with general_error, while a read alone uses the truncated window.
+ */
+static int
+test_v2_upgrade_compares_16bit_page_off(void)
+{
+	struct tw *w = v2_world();
+	struct gntdp_gnttab_copy op;
+	gntdp_grant_status_t *st;
+
+	T_TRUE(w != NULL);
+	T_EQ(gntdp_guest_grant_sub_page(v2_ent(w, DA, 10, &st), DB, 20, 0x8100, 256, false), 0);
+	tw_fill(w, DA, 20, 0x44);
+	/* A read: the window starts at 0x100 (bit 15 dropped). */
+	T_ST(tw_copy(w, DB, tw_ref(DA, 10, 0x100), tw_gfn(SELF, 30, 0), 8), GNTDP_GNTST_OKAY);
+	T_ST(tw_copy(w, DB, tw_ref(DA, 10, 0xff), tw_gfn(SELF, 30, 0), 8),
+	     GNTDP_GNTST_GENERAL_ERROR);
+	/* Source and destination the same ref: the writable pin upgrades the read pin. */
+	op = tw_copy_op(tw_ref(DA, 10, 0x100), tw_ref(DA, 10, 0x180), 8);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_COPY, &op, 1), 0);
+	T_ST(op.status, GNTDP_GNTST_GENERAL_ERROR);
+	T_TRUE(tw_has_pat(w, DA, 20, 0x180, 8, 0x44, 0x180));
+	T_EQ(*st, 0);
+	/* Without bit 15 the same upgrade is fine. */
+	T_EQ(gntdp_guest_end_access_v2(v2_ent(w, DA, 10, NULL), st), 0);
+	T_EQ(gntdp_guest_grant_sub_page(v2_ent(w, DA, 10, NULL), DB, 20, 0x100, 256, false), 0);
+	op = tw_copy_op(tw_ref(DA, 10, 0x100), tw_ref(DA, 10, 0x180), 8);
+	T_EQ(tw_op(w, DB, GNTDP_GNTTABOP_COPY, &op, 1), 0);
+	T_ST(op.status, GNTDP_GNTST_OKAY);
+	T_EQ(*st, 0);
+	return TC_PASS;
+}
+
 /* ---- transitive grants (XSA-226) ----------------------------------------------------- */
 
 /*
@@ -925,6 +961,7 @@ static const struct tc_case cases[] = {
 	TC(test_v2_sub_page_window),
 	TC(test_v2_sub_page_pin_blocks_map),
 	TC(test_v2_upgrade_checks_window),
+	TC(test_v2_upgrade_compares_16bit_page_off),
 	TC(test_transitive_copy_reaches_origin),
 	TC(test_transitive_pins_held_and_released),
 	TC(test_transitive_pin_after_entry_change_bad_domain),
