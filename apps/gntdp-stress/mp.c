@@ -38,7 +38,7 @@ struct mp {
 	char sock[256], dir[128], log[160];
 	pid_t daemon, garbage, pid[MP_MAX_SLOTS];
 	int list_fd;
-	uint64_t rng, kills, respawns, lists;
+	uint64_t rng, kills, early_kills, respawns, lists;
 	unsigned int violations;
 };
 
@@ -182,8 +182,9 @@ check_list(struct mp *m, const char *when)
 
 /* ---- clients --------------------------------------------------------------- */
 
+/* Start a client in slot @p s; with @p wait, until it is alive (its grants written). */
 static int
-spawn(struct mp *m, uint32_t s)
+spawn(struct mp *m, uint32_t s, bool wait)
 {
 	char slot[16], seed[24], g[16], b[16], d[16];
 	double t0;
@@ -205,11 +206,13 @@ spawn(struct mp *m, uint32_t s)
 	if (m->pid[s] < 0)
 		return -errno;
 	atomic_store(&m->b->slot[s].pid, (uint32_t)m->pid[s]);
-	for (t0 = now_s(); atomic_load(&m->b->slot[s].alive) == 0; sleep_s(0.001)) {
-		int st;
+	for (t0 = now_s(); wait && atomic_load(&m->b->slot[s].alive) == 0; sleep_s(0.001)) {
+		int st = 0;
 
 		if (waitpid(m->pid[s], &st, WNOHANG) == m->pid[s] || now_s() - t0 > 10.0) {
-			VIOL(m, "client dom %u did not come up (status 0x%x)", s + 1, st);
+			VIOL(m, "client dom %u did not come up in 10 s (status 0x%x)", s + 1, st);
+			if (st == 0 && kill(m->pid[s], SIGKILL) == 0)
+				waitpid(m->pid[s], NULL, 0);
 			m->pid[s] = 0;
 			return -1;
 		}
@@ -233,11 +236,28 @@ reap_unexpected(struct mp *m)
 	}
 }
 
+/* SIGKILL slot @p s's client and reap it; @p setup: it may still be setting up. */
+static void
+kill_slot(struct mp *m, uint32_t s, bool setup)
+{
+	int st;
+
+	/* Peers judge their ops by alive and gen: both change before the kill. */
+	atomic_store(&m->b->slot[s].alive, 0);
+	atomic_fetch_add(&m->b->slot[s].gen, 1);
+	kill(m->pid[s], SIGKILL);
+	if (waitpid(m->pid[s], &st, 0) != m->pid[s] || !WIFSIGNALED(st))
+		VIOL(m, "client dom %u ended before the kill%s (status 0x%x)", s + 1,
+		     setup ? " during its setup" : "", st);
+	m->pid[s] = 0;
+	m->kills++;
+	check_list(m, setup ? "after a kill -9 during a client's setup" : "after a kill -9");
+}
+
 static void
 kill_one(struct mp *m)
 {
 	uint32_t live[MP_MAX_SLOTS], nl = 0, free_[MP_MAX_SLOTS], nf = 0, s;
-	int st;
 
 	for (s = 0; s < m->c->slots; s++) {
 		if (m->pid[s] > 0)
@@ -246,22 +266,20 @@ kill_one(struct mp *m)
 	if (nl == 0)
 		return;
 	s = live[rnd(m, nl)];
-	/* Peers judge their ops by alive and gen: both change before the kill. */
-	atomic_store(&m->b->slot[s].alive, 0);
-	atomic_fetch_add(&m->b->slot[s].gen, 1);
-	kill(m->pid[s], SIGKILL);
-	if (waitpid(m->pid[s], &st, 0) != m->pid[s] || !WIFSIGNALED(st))
-		VIOL(m, "client dom %u ended before the kill (status 0x%x)", s + 1, st);
-	m->pid[s] = 0;
-	m->kills++;
-	check_list(m, "after a kill -9");
+	kill_slot(m, s, false);
 	/* Respawn: the same domid, or one not in use. */
 	for (uint32_t t = 0; t < m->c->slots; t++)
 		if (m->pid[t] == 0 && t != s)
 			free_[nf++] = t;
 	if (nf > 0 && rnd(m, 2) == 0)
 		s = free_[rnd(m, nf)];
-	if (spawn(m, s) == 0)
+	/* One respawn in 4 is killed again within 0-20 ms: in connect, bind, grants or ring setup. */
+	if (rnd(m, 4) == 0 && spawn(m, s, false) == 0) {
+		sleep_s(rnd(m, 20000) / 1e6);
+		kill_slot(m, s, true);
+		m->early_kills++;
+	}
+	if (spawn(m, s, true) == 0)
 		m->respawns++;
 }
 
@@ -465,9 +483,11 @@ finish(struct mp *m)
 		okay += atomic_load(&m->b->slot[s].okay);
 		raced += atomic_load(&m->b->slot[s].raced);
 	}
-	printf("gntdp-stress: multiprocess: %llu kills, %llu respawns, %llu calls, %llu copies "
+	printf("gntdp-stress: multiprocess: %llu kills (%llu during setup), %llu respawns, "
+	       "%llu calls, %llu copies "
 	       "(%llu okay, %llu failed racing a peer's death), %llu domain lists\n",
-	       (unsigned long long)m->kills, (unsigned long long)m->respawns,
+	       (unsigned long long)m->kills, (unsigned long long)m->early_kills,
+	       (unsigned long long)m->respawns,
 	       (unsigned long long)calls, (unsigned long long)ops, (unsigned long long)okay,
 	       (unsigned long long)raced, (unsigned long long)m->lists);
 	if (ops == 0 || okay == 0)
@@ -517,7 +537,7 @@ mp_main(const struct stress_conf *sc)
 		return rc == -ENOMEM ? 77 : APP_EXIT_USAGE;
 	}
 	for (uint32_t s = 0; s < m->c->clients; s++)
-		spawn(m, s);
+		spawn(m, s, true);
 	check_list(m, "after the start");
 	if (m->c->garbage)
 		m->garbage = start_garbage(m);
