@@ -39,6 +39,9 @@ struct mp {
 	pid_t daemon, garbage, pid[MP_MAX_SLOTS];
 	int list_fd;
 	uint64_t rng, kills, early_kills, respawns, lists;
+	uint64_t progress_calls[MP_MAX_SLOTS];
+	uint32_t progress_gen[MP_MAX_SLOTS];
+	double progress_t;
 	unsigned int violations;
 };
 
@@ -283,6 +286,30 @@ kill_one(struct mp *m)
 		m->respawns++;
 }
 
+/*
+ * Every client alive through a whole second made calls in it: the deaths
+ * around it never stall a survivor.
+ */
+static void
+check_progress(struct mp *m)
+{
+	double t = now_s();
+
+	if (t - m->progress_t < 1.0)
+		return;
+	for (uint32_t s = 0; s < m->c->slots; s++) {
+		uint64_t calls = atomic_load(&m->b->slot[s].calls);
+		uint32_t gen = atomic_load(&m->b->slot[s].gen);
+
+		if (m->progress_t > 0 && m->pid[s] > 0 && gen == m->progress_gen[s] &&
+		    atomic_load(&m->b->slot[s].alive) && calls == m->progress_calls[s])
+			VIOL(m, "client dom %u made no call in %.1f s", s + 1, t - m->progress_t);
+		m->progress_calls[s] = calls;
+		m->progress_gen[s] = gen;
+	}
+	m->progress_t = t;
+}
+
 /* ---- garbage on fresh connections ------------------------------------------- */
 
 static int
@@ -464,6 +491,10 @@ finish(struct mp *m)
 
 		if (m->pid[s] <= 0)
 			continue;
+		if (atomic_load(&m->b->slot[s].stopped) == 0) {
+			VIOL(m, "client dom %u did not stop in 10 s: killed", s + 1);
+			kill(m->pid[s], SIGKILL);
+		}
 		if (waitpid(m->pid[s], &st, 0) != m->pid[s] || !WIFEXITED(st) ||
 		    WEXITSTATUS(st) != 0)
 			VIOL(m, "client dom %u did not exit clean (status 0x%x)", s + 1, st);
@@ -545,6 +576,7 @@ mp_main(const struct stress_conf *sc)
 	while (now_s() < end && daemon_up(m)) {
 		sleep_s(m->c->kill_every * (0.5 + rnd(m, 1000) / 1000.0));
 		reap_unexpected(m);
+		check_progress(m);
 		kill_one(m);
 	}
 	reap_unexpected(m);

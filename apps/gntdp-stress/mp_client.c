@@ -198,9 +198,11 @@ copies(struct cl *w, uint32_t q, bool *raced_out, uint32_t gen0)
 			.cmd = GNTDP_GNTTABOP_COPY, .count = w->batch};
 	if (gntdp_client_submit(w->r, sqe, w->depth) != w->depth)
 		FAIL("submit of %u calls refused", w->depth);
-	while (got < w->depth) {
+	for (double t0 = mp_now_s(); got < w->depth;) {
 		unsigned int n = gntdp_client_reap(w->r, cqe, MAX_DEPTH);
 
+		if (n == 0 && mp_now_s() - t0 > 5.0)
+			FAIL("%u of %u copy calls not completed in 5 s", w->depth - got, w->depth);
 		for (unsigned int i = 0; i < n; i++) {
 			if (cqe[i].user_data >= w->depth || seen[cqe[i].user_data] || cqe[i].rc != 0)
 				FAIL("completion user_data %llu rc %d (seen %d)",
