@@ -226,9 +226,13 @@ copies(struct cl *w, uint32_t q, bool *raced_out, uint32_t gen0)
 	*raced_out = raced;
 }
 
-/* Map BATCH of peer @p q's grants (or unmap them): check against its @p gen after the call. */
-static bool
-maps(struct cl *w, uint32_t q, bool unmap, uint32_t gen)
+/*
+ * Map BATCH of peer @p q's grants (or unmap them). *@p raced: in, whether the
+ * peer was not alive when picked; out, also whether it died or was respawned
+ * (its gen moved from @p gen) by the call's end.
+ */
+static void
+maps(struct cl *w, uint32_t q, bool unmap, uint32_t gen, bool *raced_io)
 {
 	bool raced;
 	int rc;
@@ -252,7 +256,9 @@ maps(struct cl *w, uint32_t q, bool unmap, uint32_t gen)
 	if (rc != 0)
 		FAIL("%s call: rc %d", unmap ? "unmap" : "map", rc);
 	atomic_fetch_add(&w->b->slot[w->self].calls, 1);
-	raced = atomic_load(&w->b->slot[q].alive) == 0 || atomic_load(&w->b->slot[q].gen) != gen;
+	raced = *raced_io || atomic_load(&w->b->slot[q].alive) == 0 ||
+		atomic_load(&w->b->slot[q].gen) != gen;
+	*raced_io = raced;
 	for (uint32_t i = 0; i < w->batch; i++) {
 		if (!unmap)
 			check_status(w, "map", w->maps[i].status, raced, q);
@@ -261,17 +267,16 @@ maps(struct cl *w, uint32_t q, bool unmap, uint32_t gen)
 			FAIL("unmap of a live map of dom %u ref %u: status %d", q + 1,
 			     w->maps[i].ref, w->unmaps[i].status);
 	}
-	return raced;
 }
 
 /* Unmap only what mapped: the rest get an invalid handle's status, not checked. */
 static void
-unmap_mapped(struct cl *w, uint32_t q, uint32_t gen)
+unmap_mapped(struct cl *w, uint32_t q, uint32_t gen, bool raced)
 {
 	for (uint32_t i = 0; i < w->batch; i++)
 		if (w->maps[i].status != GNTDP_GNTST_OKAY)
 			w->maps[i].handle = UINT32_MAX;
-	maps(w, q, true, gen);
+	maps(w, q, true, gen, &raced);
 }
 
 /*
@@ -279,15 +284,18 @@ unmap_mapped(struct cl *w, uint32_t q, uint32_t gen)
  * (its ops must then come out of the peer-death set).
  */
 static int
-pick_peer(struct cl *w, uint32_t *q, uint32_t *gen)
+pick_peer(struct cl *w, uint32_t *q, uint32_t *gen, bool *dead)
 {
 	uint32_t start = rnd(w, w->b->nb_slots);
 
+	/* gen first, then alive: alive seen set goes with that gen or a later one. */
 	if (rnd(w, 8) == 0 && start != w->self) {
 		*q = start;
 		*gen = atomic_load(&w->b->slot[start].gen);
+		*dead = atomic_load(&w->b->slot[start].alive) == 0;
 		return 0;
 	}
+	*dead = false;
 	for (uint32_t k = 0; k < w->b->nb_slots; k++) {
 		uint32_t p = (start + k) % w->b->nb_slots;
 
@@ -364,14 +372,14 @@ main(int argc, char **argv)
 		uint32_t q, gen;
 		bool raced = false;
 
-		if (pick_peer(w, &q, &gen) < 0) {
+		if (pick_peer(w, &q, &gen, &raced) < 0) {
 			usleep(1000);
 			continue;
 		}
 		/* Maps stay live through the copies: a kill lands on them too. */
-		raced = maps(w, q, false, gen);
+		maps(w, q, false, gen, &raced);
 		copies(w, q, &raced, gen);
-		unmap_mapped(w, q, gen);
+		unmap_mapped(w, q, gen, raced);
 	}
 	atomic_store(&w->b->slot[w->self].stopped, 1);
 	while (atomic_load(&w->b->stop) < 2)
