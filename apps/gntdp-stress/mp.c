@@ -10,6 +10,7 @@
  * every kill and to none at the end, every client it did not kill exits 0.
  * No EAL in this process.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -38,6 +39,7 @@ struct mp {
 	char sock[256], dir[128], log[160];
 	pid_t daemon, garbage, pid[MP_MAX_SLOTS];
 	int list_fd;
+	int fds0; /* the daemon's open fds before the first client */
 	uint64_t rng, kills, early_kills, respawns, lists;
 	uint64_t progress_calls[MP_MAX_SLOTS];
 	uint32_t progress_gen[MP_MAX_SLOTS];
@@ -181,6 +183,27 @@ check_list(struct mp *m, const char *when)
 	if (got >= 0 && got != want)
 		VIOL(m, "%s: DOMAIN_LIST is 0x%llx 5 s on, the live clients 0x%llx", when,
 		     (unsigned long long)got, (unsigned long long)want);
+}
+
+/* Open fds of the daemon this run started (-1: none, or unreadable). */
+static int
+daemon_fds(const struct mp *m)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (m->daemon <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)m->daemon);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 /* ---- clients --------------------------------------------------------------- */
@@ -508,6 +531,15 @@ finish(struct mp *m)
 			VIOL(m, "the garbage process found a bad reply (status 0x%x)", st);
 	}
 	check_list(m, "after every client exited");
+	/* Every domain's memfds, rings and eventfds went with it: the fds of the start. */
+	for (double t = now_s(); m->fds0 >= 0 && daemon_fds(m) != m->fds0 && now_s() - t < 2.0;)
+		sleep_s(0.01);
+	if (m->fds0 >= 0 && daemon_fds(m) != m->fds0)
+		VIOL(m, "gntdpd holds %d fds after every client exited, %d before the first",
+		     daemon_fds(m), m->fds0);
+	else if (m->fds0 >= 0)
+		printf("gntdp-stress: gntdpd: %d fds before the first client and after the last\n",
+		       m->fds0);
 	for (uint32_t s = 0; s < m->c->slots; s++) {
 		calls += atomic_load(&m->b->slot[s].calls);
 		ops += atomic_load(&m->b->slot[s].ops);
@@ -567,6 +599,7 @@ mp_main(const struct stress_conf *sc)
 			kill(m->daemon, SIGTERM), waitpid(m->daemon, NULL, 0);
 		return rc == -ENOMEM ? 77 : APP_EXIT_USAGE;
 	}
+	m->fds0 = daemon_fds(m);
 	for (uint32_t s = 0; s < m->c->clients; s++)
 		spawn(m, s, true);
 	check_list(m, "after the start");
