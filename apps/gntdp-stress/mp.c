@@ -38,6 +38,7 @@ struct mp {
 	int board_fd;
 	char sock[256], dir[128], log[160];
 	pid_t daemon, garbage, pid[MP_MAX_SLOTS];
+	struct gntdp_client *list_conn; /* privileged, for DOMAIN_LIST */
 	int list_fd;
 	int fds0; /* the daemon's open fds before the first client */
 	uint64_t rng, kills, early_kills, respawns, lists;
@@ -472,7 +473,6 @@ start_garbage(struct mp *m)
 static int
 setup(struct mp *m)
 {
-	struct gntdp_client *lc;
 	int rc;
 
 	m->board_fd = memfd_create("gntdp-stress-mp-board", 0);
@@ -490,10 +490,10 @@ setup(struct mp *m)
 			return rc;
 	}
 	/* The privileged connection for DOMAIN_LIST: the library's hello, then raw. */
-	rc = gntdp_client_connect(m->sock, &lc);
+	rc = gntdp_client_connect(m->sock, &m->list_conn);
 	if (rc < 0)
 		return rc;
-	m->list_fd = gntdp_client_fd(lc);
+	m->list_fd = gntdp_client_fd(m->list_conn);
 	return domain_list(m) < 0 ? -EPERM : 0;
 }
 
@@ -614,6 +614,9 @@ mp_main(const struct stress_conf *sc)
 	}
 	reap_unexpected(m);
 	finish(m);
+	gntdp_client_close(m->list_conn);
+	munmap(m->b, sizeof(*m->b));
+	close(m->board_fd);
 	if (m->daemon > 0 && daemon_up(m)) {
 		kill(m->daemon, SIGTERM);
 		if (waitpid(m->daemon, &st, 0) != m->daemon || !WIFEXITED(st) ||
