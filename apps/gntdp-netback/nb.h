@@ -246,6 +246,7 @@ struct port_stats {
 struct be_stats {
 	ctr_t iters, busy_iters, busy_cycles;
 	ctr_t calls, ops, ops_failed, probes;
+	ctr_t copy_cycles;         /* TSC cycles inside gntdp_gnttab_op(GNTTABOP_copy) */
 	ctr_t fwd_pkts, fwd_bytes; /* packets delivered to at least one destination */
 	ctr_t express_pkts;        /* of those, moved by the express lane */
 	ctr_t deliveries;          /* per destination */
