@@ -6,6 +6,7 @@
  * worker.c.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pause.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -160,9 +162,101 @@ out:
 	return 0;
 }
 
-/* Add @p fn as a poller of worker @p w (control path, stopped). */
+/* Put @p p last in @p w's list. The worker itself while running, else the control thread. */
+static void
+worker_link(struct worker *w, struct gntdp_dp_poller *p)
+{
+	w->pollers[w->nb_pollers++] = p;
+}
+
+/* Take @p p out of @p w's list, keeping the order of the others (the order they run in). */
+static void
+worker_unlink(struct worker *w, struct gntdp_dp_poller *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nb_pollers && w->pollers[i] != p; i++)
+		;
+	if (i == w->nb_pollers)
+		return;
+	memmove(&w->pollers[i], &w->pollers[i + 1],
+		sizeof(w->pollers[0]) * (w->nb_pollers - i - 1));
+	w->nb_pollers--;
+}
+
+/* ---- Live poller changes --------------------------------------------------
+ *
+ * While the workers run, a worker's poller list belongs to the worker: the
+ * control thread posts the change in the worker's mailbox and waits for the
+ * ack (dp_internal.h, struct worker). The worker applies it at the top of
+ * an iteration, when none of its pollers is running; so once the ack is
+ * seen, an attached poller will be called from the next iteration on and a
+ * detached one is not running and never will be again (its memory, and
+ * whatever it touches, may go at once). Stopped, or on a manual worker
+ * (whose iterations the control thread runs itself with gntdp_dp_poll()),
+ * the change is applied directly. One poster at a time (the control-plane
+ * rule of dataplane.h); nothing here needs an EAL lcore.
+ */
+
+/* How long a poster waits for a worker to take its request. */
+#define MBOX_WAIT_MS 5000u
+
+void
+dp_worker_mbox(struct worker *w)
+{
+	/* Acquire pairs with the poster's release store: the request and its poller are written. */
+	struct dp_mbox_req *req = atomic_exchange_explicit(&w->mbox, NULL, memory_order_acquire);
+	uint64_t seq;
+
+	if (req == NULL)
+		return; /* the poster took it back (timeout) */
+	seq = req->seq;
+	if (req->add)
+		worker_link(w, req->p);
+	else
+		worker_unlink(w, req->p);
+	/* Release pairs with the poster's acquire load: the list no longer (or now) holds p.
+	 * req may be gone after this store. */
+	atomic_store_explicit(&w->mbox_ack, seq, memory_order_release);
+}
+
 static int
-poller_add(struct gntdp_dp *dp, struct worker *w, const char *name, gntdp_dp_poller_fn fn,
+worker_change(struct gntdp_dp *dp, struct worker *w, bool add, struct gntdp_dp_poller *p)
+{
+	struct dp_mbox_req req = { .seq = ++w->mbox_seq, .add = add, .p = p };
+	uint64_t hz = rte_get_timer_hz();
+	uint64_t deadline = rte_get_timer_cycles() + hz * MBOX_WAIT_MS / 1000u;
+
+	if (!atomic_load(&dp->running) || w->manual) {
+		if (add)
+			worker_link(w, p);
+		else
+			worker_unlink(w, p);
+		return 0;
+	}
+	/* Release pairs with the worker's acquire exchange in dp_worker_mbox(). */
+	atomic_store_explicit(&w->mbox, &req, memory_order_release);
+	/* Acquire pairs with the worker's release store of the ack. */
+	while (atomic_load_explicit(&w->mbox_ack, memory_order_acquire) != req.seq) {
+		if (rte_get_timer_cycles() < deadline) {
+			sched_yield(); /* the worker may share this CPU */
+			continue;
+		}
+		if (atomic_exchange_explicit(&w->mbox, NULL, memory_order_acq_rel) == &req) {
+			DP_LOG(ERR, "worker %u (lcore %u) did not take a poller change in %u ms\n",
+			       w->idx, w->lcore_id, MBOX_WAIT_MS);
+			return -ETIMEDOUT;
+		}
+		/* The worker has it: applying it is a few stores, wait for them. */
+		while (atomic_load_explicit(&w->mbox_ack, memory_order_acquire) != req.seq)
+			rte_pause();
+	}
+	return 0;
+}
+
+/* A new poller in a free id slot, not yet on any worker's list. */
+static int
+poller_new(struct gntdp_dp *dp, struct worker *w, const char *name, gntdp_dp_poller_fn fn,
 	   void *arg, struct gntdp_dp_poller **out)
 {
 	struct gntdp_dp_poller *p;
@@ -184,12 +278,39 @@ poller_add(struct gntdp_dp *dp, struct worker *w, const char *name, gntdp_dp_pol
 	p->id = id;
 	p->worker = w->idx;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	w->pollers[w->nb_pollers++] = p;
 	dp_telemetry_lock();
 	dp->pollers[id] = p;
 	if (id >= dp->nb_poller_slots)
 		dp->nb_poller_slots = id + 1;
 	dp_telemetry_unlock();
+	*out = p;
+	return 0;
+}
+
+static void
+poller_delete(struct gntdp_dp *dp, struct gntdp_dp_poller *p)
+{
+	dp_telemetry_lock();
+	dp->pollers[p->id] = NULL;
+	dp_telemetry_unlock();
+	rte_free(p);
+}
+
+/* Add @p fn as a poller of worker @p w, running or not. */
+static int
+poller_add(struct gntdp_dp *dp, struct worker *w, const char *name, gntdp_dp_poller_fn fn,
+	   void *arg, struct gntdp_dp_poller **out)
+{
+	struct gntdp_dp_poller *p;
+	int rc = poller_new(dp, w, name, fn, arg, &p);
+
+	if (rc != 0)
+		return rc;
+	rc = worker_change(dp, w, true, p);
+	if (rc != 0) {
+		poller_delete(dp, p);
+		return rc;
+	}
 	if (out != NULL)
 		*out = p;
 	return 0;
@@ -212,11 +333,47 @@ poller_name_ok(const char *name)
 	return true;
 }
 
+static bool
+attach_ok(const struct gntdp_dp *dp, unsigned int worker, const char *name, gntdp_dp_poller_fn fn)
+{
+	return dp != NULL && fn != NULL && worker < dp->nb_workers && poller_name_ok(name);
+}
+
+/* A removable poller of @p dp: registered, not a built-in one. */
+static bool
+detach_ok(const struct gntdp_dp *dp, const struct gntdp_dp_poller *p)
+{
+	return dp != NULL && p != NULL && p->id < GNTDP_DP_MAX_POLLERS && dp->pollers[p->id] == p &&
+	       p->fn != dp_queues_poll;
+}
+
+int
+dp_poller_attach(struct gntdp_dp *dp, unsigned int worker, const char *name,
+		 gntdp_dp_poller_fn fn, void *arg, struct gntdp_dp_poller **out)
+{
+	if (!attach_ok(dp, worker, name, fn))
+		return -EINVAL;
+	return poller_add(dp, dp->workers[worker], name, fn, arg, out);
+}
+
+int
+dp_poller_detach(struct gntdp_dp *dp, struct gntdp_dp_poller *p)
+{
+	int rc;
+
+	if (!detach_ok(dp, p))
+		return -EINVAL;
+	rc = worker_change(dp, dp->workers[p->worker], false, p);
+	if (rc == 0)
+		poller_delete(dp, p);
+	return rc;
+}
+
 int
 gntdp_dp_poller_register(struct gntdp_dp *dp, unsigned int worker, const char *name,
 			 gntdp_dp_poller_fn fn, void *arg, struct gntdp_dp_poller **out)
 {
-	if (dp == NULL || fn == NULL || worker >= dp->nb_workers || !poller_name_ok(name))
+	if (!attach_ok(dp, worker, name, fn))
 		return -EINVAL;
 	if (atomic_load(&dp->running))
 		return -EBUSY;
@@ -226,26 +383,11 @@ gntdp_dp_poller_register(struct gntdp_dp *dp, unsigned int worker, const char *n
 int
 gntdp_dp_poller_unregister(struct gntdp_dp *dp, struct gntdp_dp_poller *p)
 {
-	struct worker *w;
-	unsigned int i;
-
-	if (dp == NULL || p == NULL || p->id >= GNTDP_DP_MAX_POLLERS || dp->pollers[p->id] != p ||
-	    p->fn == dp_queues_poll)
+	if (!detach_ok(dp, p))
 		return -EINVAL;
 	if (atomic_load(&dp->running))
 		return -EBUSY;
-	w = dp->workers[p->worker];
-	for (i = 0; i < w->nb_pollers && w->pollers[i] != p; i++)
-		;
-	/* Keep the order of the others: it is the order they run in. */
-	memmove(&w->pollers[i], &w->pollers[i + 1],
-		sizeof(w->pollers[0]) * (w->nb_pollers - i - 1));
-	w->nb_pollers--;
-	dp_telemetry_lock();
-	dp->pollers[p->id] = NULL;
-	dp_telemetry_unlock();
-	rte_free(p);
-	return 0;
+	return dp_poller_detach(dp, p);
 }
 
 unsigned int

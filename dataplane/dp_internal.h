@@ -10,9 +10,13 @@
  *  - struct gntdp_dp_poller: set up by the main thread while stopped; its
  *    busy/idle counters are written only by the worker that runs it.
  *  - struct gntdp_dp: control-plane fields, written by the main thread while
- *    the workers are stopped; `stop` is the only field written while they run.
- *    Telemetry reads the poller slots under telemetry.c's lock, which the
- *    control thread also takes to change them (dp_telemetry_lock/unlock).
+ *    the workers are stopped; while they run, only `stop` and the poller
+ *    slots (live hypercall rings) change. Telemetry reads the poller slots
+ *    under telemetry.c's lock, which the control thread also takes to
+ *    change them (dp_telemetry_lock/unlock).
+ *  - struct worker's poller list: the worker's own while it runs; the
+ *    control thread changes it through the worker's mailbox (dp.c, "Live
+ *    poller changes"), or directly while stopped.
  */
 #ifndef DP_INTERNAL_H
 #define DP_INTERNAL_H
@@ -100,6 +104,18 @@ struct gntdp_dp_poller {
 	counter_t idle;             /* calls that returned 0 (or < 0) */
 };
 
+/*
+ * One live change of a worker's poller list (dp_poller_attach/detach while
+ * the workers run): posted by the control thread into worker.mbox, applied
+ * by the worker at the top of an iteration, acknowledged in worker.mbox_ack.
+ * Lives on the poster's stack until acknowledged or retracted.
+ */
+struct dp_mbox_req {
+	uint64_t seq;
+	bool add;
+	struct gntdp_dp_poller *p;
+};
+
 /* Contexts a worker owns: its own one, then gntdp_dp_worker_ctx_create()'s. */
 #define DP_WORKER_MAX_CTX (1 + GNTDP_DP_MAX_WORKER_CTX)
 
@@ -125,6 +141,17 @@ struct worker {
 	unsigned int lcore_id;
 	int socket;
 	bool manual; /* on the main lcore: gntdp_dp_start() does not launch it */
+
+	/*
+	 * Mailbox: the control thread stores a request (release), the worker
+	 * exchanges it out (acquire) when its relaxed load sees one, applies it
+	 * and stores its seq in mbox_ack (release; the poster's acquire). The
+	 * poster may exchange its own request back out after a timeout: whoever
+	 * gets it from the exchange owns it. mbox_seq is the poster's counter.
+	 */
+	alignas(64) _Atomic(struct dp_mbox_req *) mbox;
+	_Atomic uint64_t mbox_ack;
+	uint64_t mbox_seq;
 
 	/* Written only by the owner; summed by readers. */
 	alignas(64) counter_t stats[ST_COUNT];
@@ -153,11 +180,22 @@ struct gntdp_dp {
 	_Atomic bool stop;
 };
 
+/* dp.c: poller changes callable while the workers run (dp.c, "Live poller changes"). */
+int dp_poller_attach(struct gntdp_dp *dp, unsigned int worker, const char *name,
+		     gntdp_dp_poller_fn fn, void *arg, struct gntdp_dp_poller **out);
+int dp_poller_detach(struct gntdp_dp *dp, struct gntdp_dp_poller *p);
+/* The worker's side of the mailbox (worker.c calls it when mbox is non-NULL). */
+void dp_worker_mbox(struct worker *w);
+
 /* worker.c */
 int dp_worker_main(void *arg);
 int dp_worker_iter(struct worker *w);
 /* The built-in poller: one burst from each of the worker's queues (@p arg is the worker). */
 int dp_queues_poll(void *arg, const struct gntdp_dp_poll_env *env);
+
+/* mem.c: the I/O address of @p va from the memseg holding it (memzones and registered
+ * external memory alike); the VA itself when DPDK has none. */
+uint64_t dp_virt2iova(const void *va);
 
 /* telemetry.c */
 void dp_telemetry_register(void);

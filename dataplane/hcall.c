@@ -22,6 +22,7 @@
  * size and mask stored in the region, which is why it is not the default.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,16 @@
 #define ESZ_SQE ((unsigned int)sizeof(struct gntdp_hcall_sqe))
 #define ESZ_CQE ((unsigned int)sizeof(struct gntdp_hcall_cqe))
 
-enum hc_stat { HC_CALLS, HC_OPS, HC_FAULTS, HC_ERRORS, HC_WAKEUPS, HC_CQ_FULL, HC_COUNT };
+enum hc_stat {
+	HC_CALLS,
+	HC_OPS,
+	HC_FAULTS,
+	HC_ERRORS,
+	HC_WAKEUPS,
+	HC_CQ_FULL,
+	HC_PREEMPTED,
+	HC_COUNT
+};
 
 struct gntdp_dp_hcall {
 	/* Hot, worker only. */
@@ -54,7 +64,12 @@ struct gntdp_dp_hcall {
 	uint32_t cq_tail;      /* private: the worker's next CQ slot */
 	uint32_t cq_head_seen; /* last client cq_head read */
 	unsigned int burst;
+	unsigned int budget; /* ops per poll (conf.preempt_ops; UINT_MAX: none) */
 	gntdp_domid_t domid;
+	/* A call that ran out of budget: taken (sq_head is past it), its CQ slot kept free. */
+	bool cont;
+	unsigned int cont_done;
+	struct gntdp_hcall_sqe cont_sqe;
 	int efd;
 	_Atomic bool disabled;
 	_Atomic uint32_t reason;
@@ -90,6 +105,7 @@ gntdp_dp_hcall_conf_init(struct gntdp_dp_hcall_conf *conf)
 	conf->burst = GNTDP_DP_DEFAULT_BURST;
 	conf->eventfd = -1;
 	conf->impl = GNTDP_DP_HCALL_NATIVE;
+	conf->preempt_ops = GNTDP_DP_HCALL_DEFAULT_PREEMPT_OPS;
 }
 
 /* ---- Worker side ------------------------------------------------------------ */
@@ -123,32 +139,46 @@ hcall_disable(struct gntdp_dp_hcall *r, uint32_t reason, uint32_t seen, uint32_t
 	       r->domid, r->worker, reason_str(reason), seen, mine);
 }
 
-/* One submission, from its private copy. */
+/*
+ * One submission, from its private copy, ops *@done.. of it within *@budget
+ * ops (charged at least one). GNTDP_HCALL_PREEMPTED: the rest waits.
+ */
 static int32_t
-exec_one(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx, const struct gntdp_hcall_sqe *s)
+exec_one(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx, const struct gntdp_hcall_sqe *s,
+	 unsigned int *done, unsigned int *budget)
 {
+	unsigned int before = *done, ran;
 	int rc;
 
 	if (unlikely((s->flags | s->rsvd) != 0)) {
 		rc = -EINVAL;
 	} else {
-		rc = gntdp_hcall(ctx, r->domid, s->cmd, s->gaddr, s->count);
+		rc = gntdp_hcall_resume(ctx, r->domid, s->cmd, s->gaddr, s->count, *budget, done);
+		ran = *done > before ? *done - before : 1;
+		*budget = *budget == UINT_MAX ? UINT_MAX : *budget - RTE_MIN(ran, *budget);
+		if (rc == GNTDP_HCALL_PREEMPTED) {
+			counter_add(&r->st[HC_PREEMPTED], 1);
+			return rc;
+		}
 		counter_add(&r->st[HC_OPS], s->count);
 	}
 	if (unlikely(rc != 0))
 		counter_add(&r->st[rc == -EFAULT ? HC_FAULTS : HC_ERRORS], 1);
+	counter_add(&r->st[HC_CALLS], 1);
 	return rc;
 }
 
+/* Whole calls only (the rte_ring impl, which cannot leave an entry half taken). */
 static void
 exec_all(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
+		unsigned int done = 0, budget = UINT_MAX;
+
 		r->cqes[i].user_data = r->sqes[i].user_data;
-		r->cqes[i].rc = exec_one(r, ctx, &r->sqes[i]);
+		r->cqes[i].rc = exec_one(r, ctx, &r->sqes[i], &done, &budget);
 		r->cqes[i].flags = 0;
 	}
-	counter_add(&r->st[HC_CALLS], n);
 }
 
 /* Signal the client if it asked; the fence pairs with gntdp_hcall_client_arm_wakeup's. */
@@ -186,14 +216,53 @@ cq_room(struct gntdp_dp_hcall *r, unsigned int want, unsigned int *room)
 	return true;
 }
 
+/* Publish completions cqes[0..n) and wake the client if it asked. */
+static void
+post(struct gntdp_dp_hcall *r, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		r->cq[(r->cq_tail + i) & (r->cq_entries - 1)] = r->cqes[i];
+	r->cq_tail += n;
+	/* Release pairs with the client's acquire of cq_tail: the completions are written. */
+	__atomic_store_n(&r->hdr->cq_tail, r->cq_tail, __ATOMIC_RELEASE);
+	if (r->efd >= 0)
+		wake(r);
+}
+
+static void
+cqe_set(struct gntdp_hcall_cqe *c, const struct gntdp_hcall_sqe *s, int32_t rc)
+{
+	c->user_data = s->user_data;
+	c->rc = rc;
+	c->flags = 0;
+}
+
+/* Go on with the preempted call; the poll takes nothing else until it completes. */
+static int
+native_resume(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx)
+{
+	unsigned int budget = r->budget;
+	int32_t rc = exec_one(r, ctx, &r->cont_sqe, &r->cont_done, &budget);
+
+	if (rc == GNTDP_HCALL_PREEMPTED)
+		return 1;
+	r->cont = false;
+	/* Its slot: room was there when it was taken, and only this worker posts. */
+	cqe_set(&r->cqes[0], &r->cont_sqe, rc);
+	post(r, 1);
+	return 1;
+}
+
 static int
 native_poll(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx)
 {
 	/* Acquire pairs with the client's release of sq_tail: the entries are written. */
 	uint32_t tail = __atomic_load_n(&r->hdr->sq_tail, __ATOMIC_ACQUIRE);
 	uint32_t avail = tail - r->sq_head;
-	unsigned int want, room, n;
+	unsigned int want, room, n, taken, budget = r->budget;
 
+	if (unlikely(r->cont))
+		return native_resume(r, ctx);
 	if (avail == 0)
 		return 0;
 	if (unlikely(avail > r->sq_entries)) {
@@ -208,21 +277,33 @@ native_poll(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx)
 		counter_add(&r->st[HC_CQ_FULL], 1);
 	if (n == 0)
 		return 0;
-	/* Each entry is read once, here; the rest of the poll uses the copies. */
+	/*
+	 * Each entry taken is read once, here; the rest of the poll uses the
+	 * copies. Calls run in order within the poll's budget of ops: the
+	 * poll takes those it ran or began (one preempted call at most, the
+	 * last); the copies of the others are dropped and read afresh later.
+	 */
 	for (unsigned int i = 0; i < n; i++)
 		r->sqes[i] = r->sq[(r->sq_head + i) & (r->sq_entries - 1)];
-	r->sq_head += n;
+	for (taken = 0; taken < n;) {
+		unsigned int done = 0;
+		int32_t rc = exec_one(r, ctx, &r->sqes[taken], &done, &budget);
+
+		if (unlikely(rc == GNTDP_HCALL_PREEMPTED)) {
+			r->cont = true;
+			r->cont_done = done;
+			r->cont_sqe = r->sqes[taken++];
+			break;
+		}
+		cqe_set(&r->cqes[taken], &r->sqes[taken], rc);
+		if (++taken < n && budget == 0)
+			break;
+	}
+	r->sq_head += taken;
 	/* Release pairs with the client's acquire of sq_head: our reads of the slots are done. */
 	__atomic_store_n(&r->hdr->sq_head, r->sq_head, __ATOMIC_RELEASE);
-	exec_all(r, ctx, n);
-	for (unsigned int i = 0; i < n; i++)
-		r->cq[(r->cq_tail + i) & (r->cq_entries - 1)] = r->cqes[i];
-	r->cq_tail += n;
-	/* Release pairs with the client's acquire of cq_tail: the completions are written. */
-	__atomic_store_n(&r->hdr->cq_tail, r->cq_tail, __ATOMIC_RELEASE);
-	if (r->efd >= 0)
-		wake(r);
-	return (int)n;
+	post(r, taken - (r->cont ? 1u : 0u));
+	return (int)taken;
 }
 
 static int
@@ -374,8 +455,6 @@ gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf *con
 	rc = conf_check(dp, conf);
 	if (rc != 0)
 		return rc;
-	if (atomic_load(&dp->running))
-		return -EBUSY;
 	socket = dp->workers[conf->worker]->socket;
 	r = rte_zmalloc_socket("gntdp_hcall", sizeof(*r), 64, socket);
 	if (r == NULL)
@@ -384,13 +463,14 @@ gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf *con
 	r->sq_entries = conf->sq_entries;
 	r->cq_entries = conf->cq_entries;
 	r->burst = conf->burst;
+	r->budget = conf->preempt_ops == 0 ? UINT_MAX : conf->preempt_ops;
 	r->domid = conf->domid;
 	r->efd = conf->eventfd;
 	r->worker = conf->worker;
 	rc = r->impl == GNTDP_DP_HCALL_NATIVE ? setup_native(r, conf, socket)
 					      : setup_rte(r, conf, socket);
 	if (rc == 0)
-		rc = gntdp_dp_poller_register(dp, conf->worker, "hcall", hcall_poll, r, &r->poller);
+		rc = dp_poller_attach(dp, conf->worker, "hcall", hcall_poll, r, &r->poller);
 	if (rc != 0) {
 		hcall_free(r);
 		return rc;
@@ -406,9 +486,17 @@ gntdp_dp_hcall_destroy(struct gntdp_dp *dp, struct gntdp_dp_hcall *r)
 
 	if (r == NULL)
 		return 0;
-	rc = gntdp_dp_poller_unregister(dp, r->poller);
+	/* Once detached the worker is between iterations and will never call hcall_poll(r)
+	 * again: every call it took has its completion in the CQ, and the region (caller
+	 * memory or our memzone) may go at once. */
+	rc = dp_poller_detach(dp, r->poller);
 	if (rc != 0)
 		return rc;
+	/* A preempted call was taken: it gets its completion (its ops before cont_done ran). */
+	if (r->cont && !atomic_load_explicit(&r->disabled, memory_order_relaxed)) {
+		cqe_set(&r->cqes[0], &r->cont_sqe, -ECANCELED);
+		post(r, 1);
+	}
 	hcall_free(r);
 	return 0;
 }
@@ -482,6 +570,7 @@ gntdp_dp_hcall_info(const struct gntdp_dp_hcall *r, struct gntdp_dp_hcall_info *
 	out->errors = counter_read(&r->st[HC_ERRORS]);
 	out->wakeups = counter_read(&r->st[HC_WAKEUPS]);
 	out->cq_full = counter_read(&r->st[HC_CQ_FULL]);
+	out->preempted = counter_read(&r->st[HC_PREEMPTED]);
 	out->disabled = atomic_load_explicit((_Atomic bool *)(uintptr_t)&r->disabled,
 					     memory_order_acquire);
 	out->reason = atomic_load_explicit((_Atomic uint32_t *)(uintptr_t)&r->reason,

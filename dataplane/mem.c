@@ -13,9 +13,9 @@
  * (rte_malloc_virt2iova is not usable: it reads a malloc element header
  * in front of the address, which only rte_malloc pointers have.)
  *
- * A later daemon will hand clients frames from a 4 KiB memfd registered
- * with rte_extmem_register(); that is another provider with the same
- * callbacks (docs/dataplane.md).
+ * Frames that another process maps come from the memfd provider
+ * (memfd.c), registered with rte_extmem_register(): the same callbacks,
+ * and the same memseg lookup for IOVAs (dp_virt2iova()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -92,16 +92,22 @@ mz_free(void *arg, void *va, size_t nb_frames)
 	rte_memzone_free(f.mz);
 }
 
-static uint64_t
-mz_virt2iova(void *arg, const void *va)
+uint64_t
+dp_virt2iova(const void *va)
 {
 	const struct rte_memseg *ms = rte_mem_virt2memseg(va, NULL);
 
-	(void)arg;
 	/* --no-huge in IOVA-as-PA mode has no physical addresses: report the VA. */
 	if (ms == NULL || ms->iova == RTE_BAD_IOVA)
 		return (uint64_t)(uintptr_t)va;
 	return ms->iova + (uint64_t)((uintptr_t)va - (uintptr_t)ms->addr);
+}
+
+static uint64_t
+mz_virt2iova(void *arg, const void *va)
+{
+	(void)arg;
+	return dp_virt2iova(va);
 }
 
 struct gntdp_mem_ops

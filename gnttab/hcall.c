@@ -88,12 +88,6 @@ static const struct cmd_desc cmds[GNTDP_HCALL_NB_CMDS] = {
 
 _Static_assert(CHUNK_BYTES <= GNTDP_PAGE_SIZE, "a chunk spans at most SPAN_FRAMES frames");
 
-size_t
-gntdp_hcall_op_size(unsigned int cmd)
-{
-	return cmd < GNTDP_HCALL_NB_CMDS ? cmds[cmd].size : 0;
-}
-
 #ifdef HCALL_TEST_HOOK
 /* Tests only (tests/unit/test_hcall.c includes this file): runs between copy-in and the op. */
 static void (*hcall_test_fetched)(uint64_t gaddr, unsigned int nb_ops);
@@ -419,19 +413,28 @@ run_chunk(struct call *k, struct span *sp, uint64_t addr, uint8_t *priv, unsigne
 	return 0;
 }
 
+/*
+ * Ops *@pdone.. of the call, chunk by chunk; *@pdone follows. Before each
+ * chunk after the first, GNTDP_HCALL_PREEMPTED once @budget ops ran (Xen's
+ * hypercall_preempt_check between ops, at chunk granularity here).
+ */
 static int
-hcall_loop(struct call *k)
+hcall_loop(struct call *k, unsigned int budget, unsigned int *pdone)
 {
 	const struct cmd_desc *d = &cmds[k->cmd];
 	_Alignas(8) uint8_t priv[CHUNK_BYTES];
-	unsigned int done = 0;
+	const unsigned int start = *pdone;
 
-	while (done < k->count) {
-		unsigned int left = k->count - done, m = left < CHUNK_OPS ? left : CHUNK_OPS, used;
+	while (*pdone < k->count) {
+		unsigned int done = *pdone, left = k->count - done;
+		unsigned int m = left < CHUNK_OPS ? left : CHUNK_OPS, used;
 		uint64_t addr = k->gaddr + (uint64_t)done * d->size;
 		struct span sp;
-		int rc = span_get_section(&k->c, addr, m * d->size, &sp);
+		int rc;
 
+		if (done > start && done - start >= budget)
+			return GNTDP_HCALL_PREEMPTED;
+		rc = span_get_section(&k->c, addr, m * d->size, &sp);
 		if (rc != 0)
 			return rc;
 		/* Copy in: each byte of the ops is read here, once. */
@@ -446,7 +449,7 @@ hcall_loop(struct call *k)
 		span_put(&sp);
 		if (rc != 0)
 			return rc;
-		done += used;
+		*pdone = done + used;
 	}
 	return 0;
 }
@@ -455,15 +458,30 @@ int
 gntdp_hcall(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd, uint64_t gaddr,
 	    unsigned int count)
 {
+	unsigned int done = 0;
+
+	return gntdp_hcall_resume(ctx, caller, cmd, gaddr, count, UINT_MAX, &done);
+}
+
+int
+gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
+		   uint64_t gaddr, unsigned int count, unsigned int budget, unsigned int *done)
+{
 	struct call k;
 	uint64_t bytes;
 
+	if (done == NULL || *done > count)
+		return -EINVAL; /* the host's misuse, not the guest's */
 	/* Whole-call checks first, as Xen: nothing of the caller's memory is read before them. */
 	if ((cmd >> 12) != 0 || count > INT_MAX || cmd >= GNTDP_HCALL_NB_CMDS ||
 	    gntdp_gnttab_op_size(cmd) == 0)
 		return gntdp_gnttab_op(ctx, caller, cmd, NULL, count);
 	if (cmds[cmd].single && count != 1)
 		return -EINVAL;
+	/* As Xen: a translated caller's handle is always "okay", then gnttab_transfer refuses
+	 * before it copies anything in, so not even a bad gaddr is looked at. */
+	if (cmd == GNTDP_GNTTABOP_TRANSFER && ctx->gt->no_transfer)
+		return -EOPNOTSUPP;
 	if (count == 0)
 		return gntdp_gnttab_op(ctx, caller, cmd, NULL, 0);
 	bytes = (uint64_t)count * cmds[cmd].size;
@@ -477,152 +495,5 @@ gntdp_hcall(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd
 	k.count = count;
 	k.lo = gaddr >> GNTDP_PAGE_SHIFT;
 	k.hi = (gaddr + bytes - 1) >> GNTDP_PAGE_SHIFT;
-	return hcall_loop(&k);
-}
-
-/* ---- Ring layout and client side ------------------------------------------- */
-
-#define LINE 64u
-
-static bool
-ring_count_ok(unsigned int n)
-{
-	return n >= 2 && n <= GNTDP_HCALL_RING_MAX_ENTRIES && (n & (n - 1)) == 0;
-}
-
-static size_t
-line_up(size_t n)
-{
-	return (n + LINE - 1) & ~(size_t)(LINE - 1);
-}
-
-size_t
-gntdp_hcall_ring_mem_size(unsigned int sq_entries, unsigned int cq_entries)
-{
-	if (!ring_count_ok(sq_entries) || !ring_count_ok(cq_entries))
-		return 0;
-	return sizeof(struct gntdp_hcall_ring_hdr) +
-	       line_up(sq_entries * sizeof(struct gntdp_hcall_sqe)) +
-	       line_up(cq_entries * sizeof(struct gntdp_hcall_cqe));
-}
-
-int
-gntdp_hcall_ring_format(void *mem, size_t size, unsigned int sq_entries, unsigned int cq_entries)
-{
-	size_t need = gntdp_hcall_ring_mem_size(sq_entries, cq_entries);
-	struct gntdp_hcall_ring_hdr *h = mem;
-
-	if (need == 0 || mem == NULL || ((uintptr_t)mem & (LINE - 1)) != 0 || size < need)
-		return -EINVAL;
-	memset(mem, 0, need);
-	h->version = GNTDP_HCALL_RING_VERSION;
-	h->sq_entries = sq_entries;
-	h->cq_entries = cq_entries;
-	h->sq_off = (uint32_t)sizeof(*h);
-	h->cq_off = (uint32_t)(sizeof(*h) + line_up(sq_entries * sizeof(struct gntdp_hcall_sqe)));
-	h->state = GNTDP_HCALL_RING_LIVE;
-	/* Magic last: a region is a ring only once the rest is in place (pairs with client_init). */
-	__atomic_store_n(&h->magic, GNTDP_HCALL_RING_MAGIC, __ATOMIC_RELEASE);
-	return 0;
-}
-
-int
-gntdp_hcall_client_init(struct gntdp_hcall_client *c, void *mem, size_t size)
-{
-	struct gntdp_hcall_ring_hdr *h = mem;
-	uint32_t sq, cq, sq_off, cq_off;
-
-	if (c == NULL || mem == NULL || size < sizeof(*h) ||
-	    __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != GNTDP_HCALL_RING_MAGIC ||
-	    h->version != GNTDP_HCALL_RING_VERSION)
-		return -EINVAL;
-	/* Read each field once; check what was read. */
-	sq = h->sq_entries;
-	cq = h->cq_entries;
-	sq_off = h->sq_off;
-	cq_off = h->cq_off;
-	if (!ring_count_ok(sq) || !ring_count_ok(cq) || sq_off < sizeof(*h) ||
-	    (uint64_t)sq_off + (uint64_t)sq * sizeof(struct gntdp_hcall_sqe) > size ||
-	    cq_off < sizeof(*h) ||
-	    (uint64_t)cq_off + (uint64_t)cq * sizeof(struct gntdp_hcall_cqe) > size ||
-	    sq_off % LINE != 0 || cq_off % LINE != 0)
-		return -EINVAL;
-	memset(c, 0, sizeof(*c));
-	c->hdr = h;
-	c->sq = (struct gntdp_hcall_sqe *)(void *)((uint8_t *)mem + sq_off);
-	c->cq = (struct gntdp_hcall_cqe *)(void *)((uint8_t *)mem + cq_off);
-	c->sq_mask = sq - 1;
-	c->cq_mask = cq - 1;
-	c->sq_tail = __atomic_load_n(&h->sq_tail, __ATOMIC_RELAXED);
-	c->sq_head_seen = __atomic_load_n(&h->sq_head, __ATOMIC_ACQUIRE);
-	c->cq_head = __atomic_load_n(&h->cq_head, __ATOMIC_RELAXED);
-	return 0;
-}
-
-unsigned int
-gntdp_hcall_client_submit(struct gntdp_hcall_client *c, const struct gntdp_hcall_sqe *sqes,
-			  unsigned int n)
-{
-	uint32_t size = c->sq_mask + 1, free_slots;
-
-	if (unlikely(__atomic_load_n(&c->hdr->state, __ATOMIC_RELAXED) != GNTDP_HCALL_RING_LIVE))
-		return 0;
-	/* Re-read the worker's head only when the cached one says full (one line fewer). */
-	free_slots = size - (c->sq_tail - c->sq_head_seen);
-	if (free_slots < n) {
-		/* Acquire pairs with the worker's release of sq_head: its reads of the slots are done. */
-		c->sq_head_seen = __atomic_load_n(&c->hdr->sq_head, __ATOMIC_ACQUIRE);
-		free_slots = size - (c->sq_tail - c->sq_head_seen);
-		if (free_slots > size)
-			free_slots = 0; /* our own ring's head is garbage: nothing fits */
-	}
-	if (n > free_slots)
-		n = free_slots;
-	for (unsigned int i = 0; i < n; i++)
-		c->sq[(c->sq_tail + i) & c->sq_mask] = sqes[i];
-	c->sq_tail += n;
-	/* Release pairs with the worker's acquire of sq_tail: the entries are written. */
-	__atomic_store_n(&c->hdr->sq_tail, c->sq_tail, __ATOMIC_RELEASE);
-	return n;
-}
-
-unsigned int
-gntdp_hcall_client_reap(struct gntdp_hcall_client *c, struct gntdp_hcall_cqe *cqes,
-			unsigned int n)
-{
-	/* Acquire pairs with the worker's release of cq_tail: the entries are written. */
-	uint32_t tail = __atomic_load_n(&c->hdr->cq_tail, __ATOMIC_ACQUIRE);
-	uint32_t avail = tail - c->cq_head;
-
-	if (avail > c->cq_mask + 1)
-		avail = 0; /* not a tail the worker wrote: take nothing */
-	if (n > avail)
-		n = avail;
-	for (unsigned int i = 0; i < n; i++)
-		cqes[i] = c->cq[(c->cq_head + i) & c->cq_mask];
-	c->cq_head += n;
-	/* Release pairs with the worker's acquire of cq_head: our reads are done. */
-	if (n > 0)
-		__atomic_store_n(&c->hdr->cq_head, c->cq_head, __ATOMIC_RELEASE);
-	return n;
-}
-
-bool
-gntdp_hcall_client_arm_wakeup(struct gntdp_hcall_client *c)
-{
-	__atomic_store_n(&c->hdr->wakeup, 1u, __ATOMIC_RELAXED);
-	/* Full fence: the flag is visible before we look at the tail (pairs with the worker's). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return __atomic_load_n(&c->hdr->cq_tail, __ATOMIC_ACQUIRE) != c->cq_head;
-}
-
-bool
-gntdp_hcall_client_disabled(const struct gntdp_hcall_client *c, uint32_t *reason)
-{
-	bool off = __atomic_load_n(&c->hdr->state, __ATOMIC_ACQUIRE) != GNTDP_HCALL_RING_LIVE;
-
-	if (reason != NULL)
-		*reason = off ? __atomic_load_n(&c->hdr->reason, __ATOMIC_RELAXED)
-			      : GNTDP_HCALL_REASON_NONE;
-	return off;
+	return hcall_loop(&k, budget, done);
 }

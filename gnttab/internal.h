@@ -248,6 +248,7 @@ struct gntdp_gnttab {
 	void (*log)(void *arg, enum gntdp_log_level level, const char *line);
 	void *log_arg;
 	unsigned int max_ctx;
+	bool no_transfer; /* gntdp_gnttab_conf.no_transfer */
 	_Atomic(struct gntdp_gnttab_ctx *) *ctxs;
 	atomic_uint next_mfn;
 	atomic_ulong next_uid;

@@ -236,6 +236,9 @@ gntdp_gnttab_op_strided(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsi
 	if (rc != 0)
 		return rc;
 	cmd &= GNTDP_GNTTABOP_CMD_MASK; /* whole_call_check let only cache_flush keep an arg */
+	/* Xen's gnttab_transfer with !opt_grant_transfer: refused before the op loop, any count. */
+	if (unlikely(cmd == GNTDP_GNTTABOP_TRANSFER && ctx->gt->no_transfer))
+		return -EOPNOTSUPP;
 	/* Enter: odd qs, then a full fence before any lookup (pairs with qsbr_wait). */
 	qs = atomic_load_explicit(&ctx->qs, memory_order_relaxed);
 	atomic_store_explicit(&ctx->qs, qs + 1, memory_order_relaxed);

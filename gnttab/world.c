@@ -88,6 +88,7 @@ gntdp_gnttab_create(const struct gntdp_gnttab_conf *conf, struct gntdp_gnttab **
 	gt->log = conf->log != NULL ? conf->log : log_stderr;
 	gt->log_arg = conf->log_arg;
 	gt->max_ctx = conf->max_ctx;
+	gt->no_transfer = conf->no_transfer;
 	atomic_init(&gt->next_uid, 1);
 	*out = gt;
 	return 0;

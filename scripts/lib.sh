@@ -10,10 +10,11 @@
 # Everything the build, the tests and the benchmark scripts use.
 # libclang-rt-14-dev carries libFuzzer and clang's sanitizer runtimes;
 # llvm gives llvm-symbolizer for sanitizer stack traces; util-linux gives
-# mountpoint and setarch.
+# mountpoint and setarch; xenstore-utils gives Debian's unmodified xenstore
+# clients that tests/xenstore runs against gntdp-xenstored.
 GNTDP_PACKAGES=(
 	build-essential pkg-config meson ninja-build
-	dpdk dpdk-dev libdpdk-dev libnuma-dev libxen-dev libinih-dev libpcap-dev
+	dpdk dpdk-dev libdpdk-dev libnuma-dev libxen-dev libinih-dev libpcap-dev xenstore-utils
 	clang llvm libclang-rt-14-dev
 	python3 python3-pyelftools python3-scapy gnuplot-nox tcpdump util-linux
 )

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_log.h>
 
@@ -337,4 +338,25 @@ app_report_stream(const struct app *a)
 	return a->json && (a->d->json == APP_JSON_STDOUT || strcmp(a->json_path, "-") == 0)
 		       ? stderr
 		       : stdout;
+}
+
+int
+app_eal_lcores(const char *prefix, unsigned int workers, char **argv, int max, char *buf,
+	       size_t len)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = 1;
+	size_t k;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if (max < 6)
+		return 1;
+	k = (size_t)snprintf(buf, len, "--lcores=(0-%u)@(0-%ld)", workers, ncpu - 1) + 1;
+	argv[n++] = buf;
+	snprintf(buf + k, len - k, "--file-prefix=%s-%ld", prefix, (long)getpid());
+	argv[n++] = buf + k;
+	argv[n++] = (char *)(uintptr_t) "--no-pci";
+	argv[n++] = (char *)(uintptr_t) "--log-level=lib.*:warning";
+	return n;
 }

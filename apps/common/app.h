@@ -261,6 +261,14 @@ struct app_desc {
 	unsigned int no_huge_mb; /* gntdp_dp_eal_conf.no_huge_mb (0: the data plane's default) */
 };
 
+/*
+ * An app_desc.eal_default for apps with a main lcore and @p workers worker
+ * lcores: --lcores=(0-workers)@(0-ncpu-1) (all float over every CPU),
+ * --file-prefix=PREFIX-PID, --no-pci, --log-level=lib.*:warning.
+ */
+int app_eal_lcores(const char *prefix, unsigned int workers, char **argv, int max, char *buf,
+		   size_t len);
+
 struct app {
 	const struct app_desc *d;
 	struct app_cfg cfg;

@@ -84,22 +84,8 @@ want_eal(const void *conf)
 static int
 default_eal(const void *conf, char **argv, int max, char *buf, size_t len)
 {
-	const struct stress_conf *c = conf;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = 1;
-	size_t k;
-
-	if (ncpu < 1)
-		ncpu = 1;
-	if (max < 6)
-		return 1;
-	k = (size_t)snprintf(buf, len, "--lcores=(0-%u)@(0-%ld)", c->workers, ncpu - 1) + 1;
-	argv[n++] = buf;
-	snprintf(buf + k, len - k, "--file-prefix=gntdp-stress-%ld", (long)getpid());
-	argv[n++] = buf + k;
-	argv[n++] = (char *)(uintptr_t) "--no-pci";
-	argv[n++] = (char *)(uintptr_t) "--log-level=lib.*:warning";
-	return n;
+	return app_eal_lcores("gntdp-stress", ((const struct stress_conf *)conf)->workers, argv, max,
+			      buf, len);
 }
 
 static const struct app_desc stress_app = {

@@ -13,8 +13,26 @@
  *
  * Threading: a struct gntdp_client is used by one thread at a time; each
  * ring by one thread at a time (different rings on different threads is
- * fine). Errors are negative errno values; gntdp_client_why() gives the
- * daemon's reason for the last failed request.
+ * fine, as long as no control request runs on the client meanwhile). Errors
+ * are negative errno values; gntdp_client_why() gives the daemon's reason
+ * for the last failed request, or the library's.
+ *
+ * Linking: `pkg-config --libs gntdp-client` (libgntdp-client.so.0). The
+ * library needs no DPDK and no hugepages. It holds the entry-level guest
+ * helpers of gntdp/gnttab.h (gntdp_guest_grant_access(),
+ * gntdp_guest_end_access() and the others that take an entry) and the ring
+ * client of gntdp/hcall.h (gntdp_hcall_client_*, gntdp_hcall_op_size(),
+ * gntdp_hcall_ring_mem_size()); not the core (gntdp_gnttab_*,
+ * gntdp_guest_table(), gntdp_hcall()), which runs in the daemon.
+ *
+ * Connection errors: every control reply is checked (magic, version, type,
+ * seq, len, nfds against the fds that arrived; gntdp/ctl.h). A reply that
+ * breaks the protocol is -EPROTO, a reply that does not come within the
+ * timeout (gntdp_client_set_timeout(), $GNTDP_CLIENT_TIMEOUT_MS, default
+ * 5000 ms) is -ETIMEDOUT, a daemon that went away is -EPIPE; after any of
+ * the three the connection is dead and every later call on it or on its
+ * rings returns the same error at once (waits included: they watch the
+ * control socket). Only gntdp_client_close() is left to do.
  */
 #ifndef GNTDP_CLIENT_H
 #define GNTDP_CLIENT_H
@@ -45,12 +63,20 @@ int gntdp_client_connect(const char *path, struct gntdp_client **out);
 
 /**
  * Close the connection: the daemon destroys the bound domain (docs/daemon.md).
- * Unmaps everything this client mapped. NULL is a no-op.
+ * Unmaps everything this client mapped, its rings included (their handles
+ * are then invalid). NULL is a no-op.
  */
 void gntdp_client_close(struct gntdp_client *c);
 
-/** The daemon's reason for the last failed request ("" if none). */
+/** The daemon's (or the library's) reason for the last failed request ("" if none). */
 const char *gntdp_client_why(const struct gntdp_client *c);
+
+/**
+ * How long a control request waits for its reply (default
+ * $GNTDP_CLIENT_TIMEOUT_MS, else 5000 ms).
+ * @return 0, -EINVAL (NULL, @p timeout_ms <= 0).
+ */
+int gntdp_client_set_timeout(struct gntdp_client *c, int timeout_ms);
 
 /** What HELLO returned (version, workers, the credentials the daemon saw). */
 const struct gntdp_ctl_hello_reply *gntdp_client_hello(const struct gntdp_client *c);
@@ -73,7 +99,11 @@ void gntdp_client_domain_conf_init(struct gntdp_client_domain_conf *conf);
  * memory. At most once per connection.
  * @return 0, -EPERM (the config does not let this uid/gid be that domain),
  *         -EEXIST (bound by another connection, or still a zombie),
- *         -EINVAL (bad limits), -EALREADY (already bound), -ENOMEM.
+ *         -ENOENT (does not exist and conf->create is false),
+ *         -EINVAL (bad limits), -EALREADY (already bound), -ENOMEM,
+ *         -EPROTO (the reply's fds are not memfds as long as it says, or
+ *         the reply is malformed), -EPIPE, -ETIMEDOUT, another error of the
+ *         daemon (gntdp_client_why()).
  */
 int gntdp_client_bind(struct gntdp_client *c, const struct gntdp_client_domain_conf *conf);
 
@@ -89,6 +119,12 @@ void *gntdp_client_ram(const struct gntdp_client *c, uint32_t *nr_frames);
  * hypercalls are given by such addresses.
  */
 uint64_t gntdp_client_gaddr(const struct gntdp_client *c, const void *p);
+
+/**
+ * The inverse: where @p len bytes at guest address @p gaddr lie in this
+ * process; NULL when any of them is outside the RAM.
+ */
+void *gntdp_client_gaddr_ptr(const struct gntdp_client *c, uint64_t gaddr, size_t len);
 
 /** The own v1 grant entries (max_grant_frames * 512 of them). */
 struct gntdp_grant_entry_v1 *gntdp_client_table(const struct gntdp_client *c, uint32_t *nr_entries);
@@ -111,14 +147,28 @@ struct gntdp_client_ring_conf {
 
 void gntdp_client_ring_conf_init(struct gntdp_client_ring_conf *conf);
 
-/** RING_CREATE and map the region. After gntdp_client_bind(). */
+/**
+ * RING_CREATE and map the region. After gntdp_client_bind().
+ * @return 0, -ENOTCONN (not bound), -EINVAL (bad sizes or worker, from the
+ *         daemon), -ENOSPC (the connection's max_rings), -ENOMEM, -EPROTO
+ *         (the region is not a formatted ring of the size the reply says),
+ *         -EPIPE, -ETIMEDOUT.
+ */
 int gntdp_client_ring_create(struct gntdp_client *c, const struct gntdp_client_ring_conf *conf,
 			     struct gntdp_client_ring **out);
 
-/** RING_DESTROY and unmap. Completions not reaped are lost. NULL is a no-op. */
+/**
+ * RING_DESTROY and unmap. Completions not reaped are lost. NULL is a no-op.
+ * The ring is unmapped and freed whatever the daemon answers.
+ * @return 0, -EINVAL (@p r is not @p c's), the request's error.
+ */
 int gntdp_client_ring_destroy(struct gntdp_client *c, struct gntdp_client_ring *r);
 
-/** Asynchronous: gntdp_hcall_client_submit() on the ring. */
+/**
+ * Asynchronous: gntdp_hcall_client_submit() on the ring: the op arrays
+ * must stay in place until their completions are reaped. 0 on a dead
+ * connection (gntdp_client_wait() then says why).
+ */
 unsigned int gntdp_client_submit(struct gntdp_client_ring *r, const struct gntdp_hcall_sqe *sqes,
 				 unsigned int n);
 
@@ -126,21 +176,32 @@ unsigned int gntdp_client_submit(struct gntdp_client_ring *r, const struct gntdp
 unsigned int gntdp_client_reap(struct gntdp_client_ring *r, struct gntdp_hcall_cqe *cqes,
 			       unsigned int n);
 
+/** Hypercalls submitted on @p r and not yet reaped. */
+unsigned int gntdp_client_inflight(const struct gntdp_client_ring *r);
+
 /**
- * Block until completions may wait or @p timeout_ms passed (eventfd ring:
- * sleeps; otherwise busy-polls).
+ * Block until completions may wait or @p timeout_ms passed (< 0: no
+ * limit). An eventfd ring sleeps (poll on the eventfd and the control
+ * socket); otherwise it busy-polls, looking at the control socket every
+ * millisecond.
  * @return 1, 0 (timeout), -EPIPE (the ring was disabled or the daemon went
- *         away), another negative errno.
+ *         away), -EPROTO (the daemon sent a message nobody asked for),
+ *         another negative errno from poll() or read().
  */
 int gntdp_client_wait(struct gntdp_client_ring *r, int timeout_ms);
 
 /**
  * Synchronous hypercall: GNTTABOP @p cmd on @p count ops at @p ops, which
  * must lie in the own RAM (gntdp_client_gaddr()). Submits one call, waits
- * for its completion (completions of earlier asynchronous calls on the same
- * ring must have been reaped).
+ * for its completion: busy-polls for up to 50 us, then sleeps on the
+ * eventfd (a ring without one keeps polling). Completions of earlier
+ * asynchronous calls on the same ring must have been reaped. There is no
+ * timeout while the daemon lives (a hypercall completes); its death ends
+ * the wait.
  * @return the hypercall's rc (gntdp_hcall()), or -EPIPE (ring disabled /
- *         daemon gone), -EFAULT (@p ops not in RAM), -EBUSY (SQ full).
+ *         daemon gone), -EFAULT (an op of @p ops not in RAM: checked here,
+ *         nothing is submitted), -EBUSY (SQ full, or calls in flight),
+ *         -EPROTO / -ETIMEDOUT (the connection is dead).
  */
 int gntdp_client_hcall(struct gntdp_client_ring *r, unsigned int cmd, void *ops,
 		       unsigned int count);

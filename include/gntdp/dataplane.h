@@ -29,8 +29,10 @@
  * is dropped or duplicated, and other queues are unaffected.
  *
  * Threading: control-plane calls (create, queue_create, start, stop,
- * destroy, poller registration, worker contexts) are made from one thread
- * at a time, normally the EAL main lcore, and never concurrently with
+ * destroy, poller registration, worker contexts, hypercall rings) are made
+ * from one thread at a time, normally the EAL main lcore (any thread that
+ * is not a worker for gntdp_dp_hcall_create() / _destroy(), which also
+ * work while the workers run: gntdp/hcall.h), and never concurrently with
  * gntdp/gnttab.h control-plane calls on the same world. Each queue has one submitting thread and one completing thread at
  * a time (they may be the same). Statistics and info getters may be called
  * from any thread at any time; they return approximate snapshots.
@@ -215,6 +217,89 @@ int gntdp_dp_eal_cleanup(void);
  *        that has no memory, any socket.
  */
 struct gntdp_mem_ops gntdp_dp_mem_ops(int socket);
+
+/**
+ * Options of the memfd memory provider (gntdp_dp_memfd_ops()). Fill with
+ * gntdp_dp_memfd_conf_init().
+ */
+struct gntdp_dp_memfd_conf {
+	/**
+	 * NUMA node used when a domain's socket hint is -1; -1 (default): no
+	 * policy (the kernel's default placement). A node that does not exist
+	 * or has no memory gets no policy either.
+	 */
+	int socket;
+	/**
+	 * MFD_HUGETLB with 2 MiB pages (each allocation rounded up to 2 MiB;
+	 * a client then maps it only in 2 MiB units). Default false: 4 KiB
+	 * pages. Needs EAL on hugepages.
+	 */
+	bool hugetlb;
+};
+
+/** Fill @p conf with defaults (no NUMA policy, 4 KiB pages). */
+void gntdp_dp_memfd_conf_init(struct gntdp_dp_memfd_conf *conf);
+
+/**
+ * A memory provider for gntdp_gnttab_conf.mem whose every allocation is
+ * one memfd (docs/daemon.md "Memory", docs/dataplane.md), so that another
+ * process can map a domain's frames: memfd_create(MFD_CLOEXEC |
+ * MFD_ALLOW_SEALING [| MFD_HUGETLB]) with mode 0600, sized, mapped
+ * MAP_SHARED, bound to the NUMA node (the domain's socket hint, else
+ * conf->socket) with libnuma's mbind before any page exists, allocated
+ * (fallocate) and prefaulted, sealed F_SEAL_SHRINK | F_SEAL_GROW |
+ * F_SEAL_SEAL (no holder of a read-write fd can resize it and fault the
+ * daemon's workers), and registered with DPDK as external memory
+ * (rte_extmem_register) with one IOVA per page: the VA in IOVA-as-VA
+ * mode, the physical address otherwise (RTE_BAD_IOVA where the process
+ * cannot read it; the frame's IOVA is then its VA). Frames are zeroed.
+ * free unregisters, unmaps and closes the provider's fd; a process that
+ * holds another fd or mapping of the memfd keeps the pages.
+ *
+ * DPDK keeps one memseg list per registration and has
+ * RTE_MAX_MEMSEG_LISTS (128 in Debian's build) in all, its own included,
+ * and a domain uses 2 allocations (3 with grant-table v2): about 40
+ * domains. Past that, allocations are not registered with DPDK (one
+ * warning line per process) and the provider computes their IOVAs the
+ * same way (VA mode: the VA; PA mode: the physical address); everything
+ * else is the same. Only DPDK device DMA would need the registration.
+ * Registration resumes once a registered allocation is freed.
+ *
+ * The returned struct may be copied; gntdp_gnttab_conf.mem must point to a
+ * copy that outlives the world. Callbacks may run on any thread (free may
+ * run on a worker when the last mapping of a dead domain's frame goes:
+ * rte_extmem_unregister takes DPDK's memory lock). Only after
+ * gntdp_dp_eal_init().
+ * @param conf NULL for defaults.
+ * @return 0, or -EINVAL (NULL @p out, socket out of -1..RTE_MAX_NUMA_NODES-1,
+ *         hugetlb while EAL runs with --no-huge: one log line says so).
+ */
+int gntdp_dp_memfd_ops(const struct gntdp_dp_memfd_conf *conf, struct gntdp_mem_ops *out);
+
+/**
+ * The memfd holding @p va, which lies inside an allocation of a memfd
+ * provider (any byte of it). Any thread.
+ * @param fd receives the provider's fd (owned by the provider: do not close
+ *        it; it stays open until that allocation is freed). May be NULL.
+ * @param offset receives va's byte offset in the memfd. May be NULL.
+ * @param size receives the allocation's (and memfd's) size in bytes: its
+ *        frames rounded up to the page size. May be NULL.
+ * @return 0, -ENOENT (no live memfd allocation holds @p va).
+ */
+int gntdp_dp_memfd_lookup(const void *va, int *fd, size_t *offset, size_t *size);
+
+/**
+ * A new O_CLOEXEC fd of the memfd holding @p va, owned by the caller (to
+ * pass over SCM_RIGHTS, for instance): a new open file description opened
+ * through /proc/self/fd. @p readonly: O_RDONLY, so no mapping of it can
+ * ever be writable (mmap or mprotect with PROT_WRITE on MAP_SHARED fails
+ * with EACCES), and a process of another uid cannot reopen it read-write
+ * (mode 0600; the daemon's own uid and root can). Otherwise O_RDWR. Any
+ * thread.
+ * @return the fd (>= 0), -ENOENT (no allocation holds @p va), or the
+ *         negative errno of open().
+ */
+int gntdp_dp_memfd_open(const void *va, bool readonly);
 
 /* ---- Data plane configuration -------------------------------------------- */
 
@@ -591,7 +676,7 @@ struct gntdp_dp_cpl {
 	/**
 	 * 0 when the op ran; otherwise the negative errno that refused it:
 	 * a whole-call error of gntdp_gnttab_op (-ESRCH, -EINVAL, -EFAULT,
-	 * -ENOSYS), the errno of set_version / get_version / cache_flush,
+	 * -ENOSYS, -EOPNOTSUPP for transfer with gntdp_gnttab_conf.no_transfer), the errno of set_version / get_version / cache_flush,
 	 * -ENOSYS for a cmd the data plane does not carry (13 and above),
 	 * -EINVAL for non-zero reserved bytes.
 	 */

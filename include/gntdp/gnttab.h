@@ -26,7 +26,8 @@
  * docs/semantics.md): domains are "translated" for host_map (the frame is
  * inserted into the caller's physmap at host_addr >> 12) but may use
  * device_map (dev_bus_addr is the frame's I/O address); transfer is
- * available (Xen: PV only) and takes a gfn of the caller; dump_table is
+ * available (Xen: PV only; off with gntdp_gnttab_conf.no_transfer) and
+ * takes a gfn of the caller; dump_table is
  * implemented (Xen: -ENOSYS) and writes to the log callback.
  */
 #ifndef GNTDP_GNTTAB_H
@@ -96,9 +97,18 @@ struct gntdp_gnttab_conf {
 	 */
 	void (*log)(void *arg, enum gntdp_log_level level, const char *line);
 	void *log_arg;
+	/**
+	 * Refuse GNTTABOP_transfer as Xen does with `gnttab=no-transfer` (or
+	 * without CONFIG_PV): every transfer call returns -EOPNOTSUPP after
+	 * the whole-call -EINVAL/-EFAULT checks, whatever its count, with no
+	 * op read, run or written back. Default false: transfer is executed.
+	 * gntdpd sets it: a transferred page would stay mapped in the donor's
+	 * process (docs/daemon.md "Memory").
+	 */
+	bool no_transfer;
 };
 
-/** Fill @p conf with defaults. */
+/** Fill @p conf with defaults (no_transfer false). */
 void gntdp_gnttab_conf_init(struct gntdp_gnttab_conf *conf);
 
 /**
@@ -325,7 +335,8 @@ void gntdp_gnttab_ctx_stats(const struct gntdp_gnttab_ctx *ctx, struct gntdp_gnt
  *         setup_table/query_size/dump_table/get_status_frames), -EFAULT
  *         (ops NULL with count > 0, or NULL for set_version/get_version:
  *         Xen's copy from guest memory fails), -ENOSYS (unknown cmd),
- *         -ESRCH (caller is not a live domain).
+ *         -EOPNOTSUPP (transfer while gntdp_gnttab_conf.no_transfer, also
+ *         with count 0), -ESRCH (caller is not a live domain).
  *         A NULL setup_table frame_list is no whole-call error: as for a
  *         translated Xen caller the table grows, then the write faults and
  *         the status is bad_virt_addr.

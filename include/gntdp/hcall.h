@@ -82,12 +82,38 @@ extern "C" {
  *   - what gntdp_gnttab_op() returns for the whole call: -EINVAL (count >
  *     INT_MAX; cmd with bits >= 12 set; count != 1 for setup_table,
  *     dump_table, query_size, set_version, get_status_frames,
- *     get_version), -ENOSYS (a command the core does not execute), -ESRCH
+ *     get_version), -ENOSYS (a command the core does not execute),
+ *     -EOPNOTSUPP (transfer while gntdp_gnttab_conf.no_transfer, whatever
+ *     the count and gaddr: nothing is read), -ESRCH
  *     (caller is not a live domain, also when it dies during the call).
  *     These checks come before any memory is read, as in Xen.
  */
 int gntdp_hcall(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
 		uint64_t gaddr, unsigned int count);
+
+/** gntdp_hcall_resume(): the call stopped early and goes on with another call. */
+#define GNTDP_HCALL_PREEMPTED 1
+
+/**
+ * gntdp_hcall() in slices, as Xen's hypercall continuations: a host that
+ * serves several callers on one thread (a worker's rings) bounds how long
+ * one call holds it. Runs ops *@p done.. of the call; before each chunk of
+ * ops after the first, stops once @p budget ops have run in this slice.
+ * Call it first with *@p done = 0, then again with the same arguments
+ * while it returns GNTDP_HCALL_PREEMPTED; the slices together do exactly
+ * what one gntdp_hcall() does (the whole-call checks pass or fail the same
+ * in every slice, and slices end only where chunks do, so the guest sees
+ * the op-by-op order either way). Statuses of the ops before *@p done are
+ * written back when it returns.
+ * @param budget ops per slice (at least one chunk of up to 64 ops runs);
+ *        UINT_MAX: never preempted, as gntdp_hcall().
+ * @param done in: ops already run; out: ops run so far (on 0: count; on
+ *        -EFAULT: the op that faulted).
+ * @return GNTDP_HCALL_PREEMPTED, or what gntdp_hcall() returns; -EINVAL
+ *         also for a NULL @p done or *@p done > @p count.
+ */
+int gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
+		       uint64_t gaddr, unsigned int count, unsigned int budget, unsigned int *done);
 
 /**
  * Size of @p cmd's argument struct in the op array (Xen's layout), for
@@ -296,28 +322,65 @@ struct gntdp_dp_hcall_conf {
 	 */
 	int eventfd;
 	enum gntdp_dp_hcall_impl impl; /**< default GNTDP_DP_HCALL_NATIVE */
+	/**
+	 * Most ops one poll runs on this ring (native impl): a call that
+	 * would run longer is preempted between chunks of ops and goes on in
+	 * the next polls (gntdp_hcall_resume(), Xen's continuations), so one
+	 * client's huge op array cannot hold the worker from the other rings.
+	 * The ring takes no new call until a preempted one completes.
+	 * 0: never preempt. Default GNTDP_DP_HCALL_DEFAULT_PREEMPT_OPS.
+	 */
+	unsigned int preempt_ops;
 };
+
+/** Default gntdp_dp_hcall_conf.preempt_ops: 2048 ops (about 50-200 us). */
+#define GNTDP_DP_HCALL_DEFAULT_PREEMPT_OPS 2048u
 
 /** Fill @p conf with defaults. */
 void gntdp_dp_hcall_conf_init(struct gntdp_dp_hcall_conf *conf);
 
 /**
- * Create a ring and register its poller ("hcall") on conf->worker. The
+ * Create a ring and attach its poller ("hcall") to conf->worker. The
  * poller executes each hypercall with gntdp_hcall() on the worker's own
  * context, taking no more calls per poll than the CQ has room for (so
- * every call taken gets exactly one completion). Only while stopped.
- * Main thread.
+ * every call taken gets exactly one completion).
+ *
+ * Callable while the workers run: the ring is then handed to its worker
+ * through the worker's mailbox, which the worker applies between two
+ * iterations (its other pollers, rings and queues are served throughout),
+ * and create returns once the worker has it: it is polled from the
+ * worker's next iteration on. Stopped (or on a manual worker), it is
+ * attached directly. Any thread that is not a worker (no EAL lcore
+ * needed), but not concurrently with another gntdp_dp_hcall_create() /
+ * gntdp_dp_hcall_destroy() or other control-plane call on @p dp
+ * (start, stop, destroy, poller registration; gntdp/dataplane.h). On a
+ * manual worker, only from the thread that runs its gntdp_dp_poll().
  * @return 0, -EINVAL (bad conf: domid, worker, sizes, burst, mem too small
- *         or misaligned, mem with the rte_ring impl), -EBUSY (running),
- *         -ENOSPC (poller limits), -ENOMEM.
+ *         or misaligned, mem with the rte_ring impl), -ENOSPC (poller
+ *         limits), -ENOMEM, -ETIMEDOUT (a running worker did not take the
+ *         ring within 5 s, one log line: nothing was attached, nothing is
+ *         left allocated).
  */
 int gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf *conf,
 			  struct gntdp_dp_hcall **out);
 
 /**
- * Unregister the ring's poller and free it (and its memzone). Only while
- * stopped, before gntdp_dp_destroy(). NULL is a no-op. Main thread.
- * @return 0, -EBUSY (running).
+ * Detach the ring's poller from its worker and free the ring (and its
+ * memzone), also while the workers run (through the worker's mailbox, as
+ * gntdp_dp_hcall_create(); same thread rules). Returns only once the
+ * worker is between iterations and will never touch the ring again, so
+ * conf.mem may be unmapped or freed as soon as it returns.
+ *
+ * Calls in flight: every submission the worker took (up to the region's
+ * sq_head) has its completion in the CQ (up to cq_tail) before destroy
+ * returns: the worker completes each call it takes in the same poll,
+ * except a call preempted by conf.preempt_ops, which destroy completes
+ * with rc -ECANCELED (its ops before the preemption ran and their statuses
+ * are written; the others did not run). Submissions it had not taken
+ * (sq_head .. sq_tail) are never executed and never get a completion, and
+ * their op arrays are not read. Before gntdp_dp_destroy(). NULL is a no-op.
+ * @return 0, -ETIMEDOUT (a running worker did not take the request within
+ *         5 s, one log line: the ring is still attached and intact; retry).
  */
 int gntdp_dp_hcall_destroy(struct gntdp_dp *dp, struct gntdp_dp_hcall *r);
 
@@ -355,6 +418,7 @@ struct gntdp_dp_hcall_info {
 	uint64_t errors;   /**< completions with another rc != 0 */
 	uint64_t wakeups;  /**< eventfd signals sent */
 	uint64_t cq_full;  /**< polls where calls waited but the CQ had no room */
+	uint64_t preempted; /**< slices of calls that ran out of a poll's preempt_ops */
 	bool disabled;     /**< the worker disabled the ring */
 	uint32_t reason;   /**< GNTDP_HCALL_REASON_* */
 };

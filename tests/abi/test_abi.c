@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ABI conformance: include/gntdp/xen_grant_table.h against Xen's own public
- * header as Debian's libxen-dev installs it (<xen/grant_table.h>).
+ * header as Debian's libxen-dev installs it (<xen/grant_table.h>), and
+ * include/gntdp/xenstore.h against <xen/io/xs_wire.h>.
  *
  * A guest builds its GNTTABOP argument arrays with Xen's header and hands
  * them to gntdp, so every struct must have the same size and alignment,
@@ -23,6 +24,7 @@
 
 #include <gntdp/gnttab.h>
 #include <gntdp/xen_grant_table.h>
+#include <gntdp/xenstore.h>
 
 #ifdef HAVE_XEN_GRANT_TABLE_H
 
@@ -37,6 +39,8 @@
 #include <xen/xen.h>
 /* After xen.h, which defines domid_t and the guest handles it uses. */
 #include <xen/grant_table.h>
+/* xenstore's wire framing, from the same package (include/gntdp/xenstore.h). */
+#include <xen/io/xs_wire.h>
 
 /* clang-format 14 mangles _Generic and a leading # in macro bodies. */
 /* clang-format off */
@@ -92,6 +96,7 @@ struct layout_row {
 #define GETV struct gnttab_get_version, struct gntdp_gnttab_get_version
 #define SWAP struct gnttab_swap_grant_ref, struct gntdp_gnttab_swap_grant_ref
 #define FLUSH struct gnttab_cache_flush, struct gntdp_gnttab_cache_flush
+#define XSMSG struct xsd_sockmsg, struct gntdp_xs_sockmsg
 
 /* Expand a (xen type, gntdp type) pair macro before the row macro sees it. */
 #define TYPE(p) TYPE_ROW(p)
@@ -219,6 +224,13 @@ static const struct layout_row layout[] = {
 	FIELD(FLUSH, offset),
 	FIELD(FLUSH, length),
 	FIELD(FLUSH, op),
+
+	/* xenstore's message header. */
+	TYPE(XSMSG),
+	FIELD(XSMSG, type),
+	FIELD(XSMSG, req_id),
+	FIELD(XSMSG, tx_id),
+	FIELD(XSMSG, len),
 };
 
 struct const_row {
@@ -306,6 +318,39 @@ static const struct const_row constants[] = {
 	CONST_ROW(4096, GNTDP_PAGE_SIZE),
 	CONST_ROW(4096 / sizeof(grant_entry_v1_t), GNTDP_GRANT_ENTRIES_PER_FRAME_V1),
 	CONST_ROW(4096 / sizeof(grant_entry_v2_t), GNTDP_GRANT_ENTRIES_PER_FRAME_V2),
+
+	/* xenstore (io/xs_wire.h). */
+	CONST_ROW(XS_CONTROL, GNTDP_XS_CONTROL),
+	CONST_ROW(XS_DIRECTORY, GNTDP_XS_DIRECTORY),
+	CONST_ROW(XS_READ, GNTDP_XS_READ),
+	CONST_ROW(XS_GET_PERMS, GNTDP_XS_GET_PERMS),
+	CONST_ROW(XS_WATCH, GNTDP_XS_WATCH),
+	CONST_ROW(XS_UNWATCH, GNTDP_XS_UNWATCH),
+	CONST_ROW(XS_TRANSACTION_START, GNTDP_XS_TRANSACTION_START),
+	CONST_ROW(XS_TRANSACTION_END, GNTDP_XS_TRANSACTION_END),
+	CONST_ROW(XS_INTRODUCE, GNTDP_XS_INTRODUCE),
+	CONST_ROW(XS_RELEASE, GNTDP_XS_RELEASE),
+	CONST_ROW(XS_GET_DOMAIN_PATH, GNTDP_XS_GET_DOMAIN_PATH),
+	CONST_ROW(XS_WRITE, GNTDP_XS_WRITE),
+	CONST_ROW(XS_MKDIR, GNTDP_XS_MKDIR),
+	CONST_ROW(XS_RM, GNTDP_XS_RM),
+	CONST_ROW(XS_SET_PERMS, GNTDP_XS_SET_PERMS),
+	CONST_ROW(XS_WATCH_EVENT, GNTDP_XS_WATCH_EVENT),
+	CONST_ROW(XS_ERROR, GNTDP_XS_ERROR),
+	CONST_ROW(XS_IS_DOMAIN_INTRODUCED, GNTDP_XS_IS_DOMAIN_INTRODUCED),
+	CONST_ROW(XS_RESUME, GNTDP_XS_RESUME),
+	CONST_ROW(XS_SET_TARGET, GNTDP_XS_SET_TARGET),
+	CONST_ROW(XS_RESET_WATCHES, GNTDP_XS_RESET_WATCHES),
+	CONST_ROW(XS_DIRECTORY_PART, GNTDP_XS_DIRECTORY_PART),
+	CONST_ROW(XS_INVALID, GNTDP_XS_INVALID),
+	/* 4.17's header ends at DIRECTORY_PART; GET/SET_FEATURE and GET/SET_QUOTA
+	 * (23-26) are Xen 4.18's, from docs/misc/xenstore.txt. */
+	CONST_ROW(XS_TYPE_COUNT, GNTDP_XS_DIRECTORY_PART + 1),
+	CONST_ROW(XENSTORE_PAYLOAD_MAX, GNTDP_XS_PAYLOAD_MAX),
+	CONST_ROW(XENSTORE_ABS_PATH_MAX, GNTDP_XS_ABS_PATH_MAX),
+	CONST_ROW(XENSTORE_REL_PATH_MAX, GNTDP_XS_REL_PATH_MAX),
+	CONST_ROW(XS_WATCH_PATH, GNTDP_XS_WATCH_PATH),
+	CONST_ROW(XS_WATCH_TOKEN, GNTDP_XS_WATCH_TOKEN),
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_launch.h>
@@ -193,9 +194,24 @@ transport(enum mode mode, const char *name)
 	return 0;
 }
 
-/* Whole data plane: submit copy requests, one worker executes, client drains. */
+/* CPU time of this thread, in TSC cycles (the "same" placement's clock). */
+static double
+thread_cycles(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9) * (double)rte_get_tsc_hz();
+}
+
+/*
+ * Whole data plane: submit copy requests, one worker executes, client drains.
+ * same: the worker is a manual one on this thread (gntdp_dp_poll() after each
+ * submit) and the clock is this thread's CPU time, which time slicing on a
+ * loaded machine does not inflate: client + worker cycles per op.
+ */
 static int
-round_trip_once(unsigned int len, bool cache, double *cycles, double *idle, char *copy,
+round_trip_once(unsigned int len, bool cache, bool same, double *cycles, double *idle, char *copy,
 		size_t copy_size)
 {
 	struct gntdp_dp_req reqs[BURST];
@@ -205,17 +221,22 @@ round_trip_once(unsigned int len, bool cache, double *cycles, double *idle, char
 	struct gntdp_dp_queue *q;
 	struct test_world w;
 	const uint64_t n = 1000u * 1000u;
-	uint64_t sent = 0, done = 0, t0, t1, i;
+	uint64_t sent = 0, done = 0, i;
+	double t0, t1;
 
 	CHECK(dp_test_world(&w) == 0);
 	for (uint32_t k = 0; k < 8; k++)
 		CHECK(dp_test_grant(w.gt, DOM_GRANTER, 8 + k, DOM_CLIENT, k, false) == 0);
 	gntdp_dp_conf_init(&conf);
 	conf.cache = cache;
+	if (same) {
+		conf.worker_lcores[0] = rte_get_main_lcore();
+		conf.nb_workers = 1;
+	}
 	CHECK(gntdp_dp_create(w.gt, &conf, &dp) == 0);
 	CHECK(gntdp_dp_queue_create(dp, DOM_CLIENT, &q) == 0);
 	CHECK(gntdp_dp_start(dp) == 0);
-	t0 = rte_rdtsc();
+	t0 = same ? thread_cycles() : (double)rte_rdtsc();
 	while (done < n) {
 		unsigned int k = (unsigned int)RTE_MIN((uint64_t)BURST, n - sent);
 
@@ -228,11 +249,13 @@ round_trip_once(unsigned int len, bool cache, double *cycles, double *idle, char
 					    (uint16_t)len);
 		}
 		sent += gntdp_dp_submit_burst(q, reqs, k);
+		if (same)
+			gntdp_dp_poll(dp, 0);
 		done += gntdp_dp_complete_burst(q, cpls, 64);
 	}
-	t1 = rte_rdtsc();
+	t1 = same ? thread_cycles() : (double)rte_rdtsc();
 	gntdp_dp_stop(dp);
-	*cycles = (double)(t1 - t0) / (double)n;
+	*cycles = (t1 - t0) / (double)n;
 	{
 		struct gntdp_dp_stats st;
 
@@ -247,19 +270,20 @@ round_trip_once(unsigned int len, bool cache, double *cycles, double *idle, char
 }
 
 static int
-round_trip(unsigned int len, bool cache)
+round_trip(unsigned int len, bool cache, bool same)
 {
 	double c[REPS], idle[REPS];
-	char head[200], copy[32], tail[64];
+	char head[240], copy[32], tail[64];
 
 	for (int i = 0; i < REPS; i++)
-		CHECK(round_trip_once(len, cache, &c[i], &idle[i], copy, sizeof(copy)) == 0);
+		CHECK(round_trip_once(len, cache, same, &c[i], &idle[i], copy, sizeof(copy)) == 0);
 	qsort(idle, REPS, sizeof(idle[0]), cmp_double);
 	snprintf(tail, sizeof(tail), ",\"worker_idle_poll_frac_median\":%.2f", idle[REPS / 2]);
 	snprintf(head, sizeof(head),
-		 "\"bench\":\"dp_round_trip\",\"op\":\"copy\",\"len\":%u,\"cache\":%s,"
-		 "\"burst\":%u,\"copy\":\"%s\",\"n\":1000000", len, cache ? "true" : "false",
-		 GNTDP_DP_DEFAULT_BURST, copy);
+		 "\"bench\":\"dp_round_trip\",\"placement\":\"%s\",\"op\":\"copy\","
+		 "\"len\":%u,\"cache\":%s,\"burst\":%u,\"copy\":\"%s\",\"n\":1000000",
+		 same ? "same" : "cross", len, cache ? "true" : "false", GNTDP_DP_DEFAULT_BURST,
+		 copy);
 	print_line(head, c, tail);
 	return 0;
 }
@@ -272,11 +296,18 @@ main(int argc, char **argv)
 	rc = dp_test_eal("bench_dp_ring", argc, argv);
 	if (rc != 0)
 		return rc;
-	rc = transport(M_ELEM, "elem");
-	rc |= transport(M_ZC, "zc");
-	rc |= transport(M_PTR, "ptr_mempool");
-	rc |= round_trip(64, true);
-	rc |= round_trip(64, false);
-	rc |= round_trip(1500, true);
+	/* argv[3]: "round-trip" runs only the round trips, "same" only the same-thread ones. */
+	const char *only = argc > 3 ? argv[3] : "";
+
+	if (strcmp(only, "round-trip") != 0 && strcmp(only, "same") != 0) {
+		rc = transport(M_ELEM, "elem");
+		rc |= transport(M_ZC, "zc");
+		rc |= transport(M_PTR, "ptr_mempool");
+	}
+	for (int same = strcmp(only, "same") == 0; same < 2; same++) {
+		rc |= round_trip(64, true, same);
+		rc |= round_trip(64, false, same);
+		rc |= round_trip(1500, true, same);
+	}
 	return dp_test_finish(NULL, NULL, rc);
 }

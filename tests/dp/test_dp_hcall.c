@@ -15,13 +15,19 @@
  *    written is disabled with its reason in the header, in the info and in
  *    one log line; another ring on the same worker keeps working;
  *  - eventfd wake-up only when asked for;
+ *  - preemption: a 4096-op call on one ring runs 64 ops a poll while another
+ *    ring on the worker is served, and a destroy in mid-call completes it
+ *    with -ECANCELED;
  *  - the rte_ring implementation's round trip.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <rte_log.h>
@@ -180,21 +186,25 @@ check_cqe(struct test_world *w, const struct gntdp_hcall_cqe *c, uint32_t i)
 	return 0;
 }
 
+/*
+ * Drive @p r as its client with verified calls: nb_calls of them, or (with
+ * @p until) until *until is set; then drain. *done_out: completions checked.
+ */
 static int
-test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *r,
-		uint32_t nb_calls)
+pump(struct test_world *w, struct gntdp_dp_hcall *r, uint32_t nb_calls, _Atomic bool *until,
+     uint32_t *done_out)
 {
 	struct gntdp_hcall_sqe s[8];
 	struct gntdp_hcall_cqe c[64];
-	struct gntdp_dp_hcall_info info;
-	uint32_t sent = 0, done = 0, faults = 0, errors = 0;
-	uint64_t end = dp_now_ms() + 40000;
+	uint32_t sent = 0, done = 0;
+	uint64_t end = dp_now_ms() + 60000;
 
-	CHECK(gntdp_dp_start(dp) == 0);
-	while (done < nb_calls && dp_now_ms() < end) {
+	while ((done < nb_calls || sent != done) && dp_now_ms() < end) {
 		/* Never more in flight than there are array slots. */
 		unsigned int n = 1u + sent % 7u, k;
 
+		if (until != NULL && atomic_load(until))
+			nb_calls = sent;
 		if (n > nb_calls - sent)
 			n = nb_calls - sent;
 		if (sent + n - done > SLOTS)
@@ -203,16 +213,28 @@ test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall
 			make_sqe(w, &s[k], sent + k);
 		sent += gntdp_dp_hcall_submit_burst(r, s, n);
 		n = gntdp_dp_hcall_reap_burst(r, c, 64);
-		for (k = 0; k < n; k++) {
-			if (check_cqe(w, &c[k], done + k) != 0) {
-				gntdp_dp_stop(dp);
-				return 1;
-			}
-		}
+		for (k = 0; k < n; k++)
+			CHECK(check_cqe(w, &c[k], done + k) == 0);
 		done += n;
 	}
-	gntdp_dp_stop(dp);
+	*done_out = done;
 	CHECKF(done == nb_calls, "only %u of %u completions", done, nb_calls);
+	return 0;
+}
+
+static int
+test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *r,
+		uint32_t nb_calls)
+{
+	struct gntdp_hcall_cqe c[64];
+	struct gntdp_dp_hcall_info info;
+	uint32_t done = 0, faults = 0, errors = 0;
+	int rc;
+
+	CHECK(gntdp_dp_start(dp) == 0);
+	rc = pump(w, r, nb_calls, NULL, &done);
+	gntdp_dp_stop(dp);
+	CHECK(rc == 0);
 	CHECK(gntdp_dp_hcall_reap_burst(r, c, 64) == 0);
 	for (uint32_t k = 0; k < NB_REFS; k++) {
 		const uint8_t *f = gntdp_domain_frame(w->gt, DOM_GRANTER, k);
@@ -440,6 +462,338 @@ make_ring(struct gntdp_dp *dp, gntdp_domid_t dom, enum gntdp_dp_hcall_impl impl,
 	return gntdp_dp_hcall_create(dp, &hc, out);
 }
 
+/* ---- live create / destroy ---------------------------------------------------------- */
+
+#define LIVE_ROUNDS 200u
+#define LIVE_CALLS 8u
+
+struct live {
+	struct test_world *w;
+	struct gntdp_dp *dp;
+	_Atomic bool done;
+	int rc;
+	unsigned int taken_hist[RING + 1]; /* in-flight destroys: calls taken before the detach */
+};
+
+/* A ring B of DOM_CLIENT2 in a fresh anonymous mapping that goes right after destroy. */
+static int
+live_ring(struct live *lv, void **mem, size_t *size, struct gntdp_dp_hcall **out)
+{
+	struct gntdp_dp_hcall_conf hc;
+	int rc;
+
+	*size = gntdp_hcall_ring_mem_size(RING, RING);
+	*mem = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(*mem != MAP_FAILED);
+	gntdp_dp_hcall_conf_init(&hc);
+	hc.domid = DOM_CLIENT2;
+	hc.sq_entries = RING;
+	hc.cq_entries = RING;
+	hc.burst = 8;
+	hc.mem = *mem;
+	hc.mem_size = *size;
+	rc = gntdp_dp_hcall_create(lv->dp, &hc, out);
+	CHECKF(rc == 0, "live create: %d", rc);
+	return 0;
+}
+
+static void
+b_sqe(struct live *lv, struct gntdp_hcall_sqe *s, uint32_t i)
+{
+	memset(s, 0, sizeof(*s));
+	s->user_data = i;
+	s->cmd = GNTDP_GNTTABOP_COPY;
+	s->count = OPS;
+	s->gaddr = slot_ga(i % SLOTS);
+	fill_call(lv->w, DOM_CLIENT2, i % SLOTS, i);
+}
+
+/* Verified traffic on B while it is attached. */
+static int
+live_traffic(struct live *lv, struct gntdp_dp_hcall *b, uint32_t round)
+{
+	struct gntdp_hcall_sqe s[LIVE_CALLS];
+	struct gntdp_hcall_cqe c[LIVE_CALLS];
+	uint32_t got = 0;
+	uint64_t end = dp_now_ms() + 20000;
+
+	for (uint32_t k = 0; k < LIVE_CALLS; k++)
+		b_sqe(lv, &s[k], k);
+	CHECK(gntdp_dp_hcall_submit_burst(b, s, LIVE_CALLS) == LIVE_CALLS);
+	while (got < LIVE_CALLS) {
+		CHECKF(dp_now_ms() < end, "round %u: %u of %u completions", round, got, LIVE_CALLS);
+		got += gntdp_dp_hcall_reap_burst(b, c + got, LIVE_CALLS - got);
+	}
+	for (uint32_t k = 0; k < LIVE_CALLS; k++) {
+		const struct gntdp_gnttab_copy *ops = slot_ops(lv->w, DOM_CLIENT2, k);
+
+		CHECKF(c[k].user_data == k && c[k].rc == 0, "round %u call %u rc %d", round, k,
+		       c[k].rc);
+		for (unsigned int j = 0; j < OPS; j++)
+			CHECK(ops[j].status == GNTDP_GNTST_OKAY);
+	}
+	return 0;
+}
+
+/*
+ * Destroy with RING calls submitted and none reaped: every call the worker
+ * took (sq_head) has its completion in the CQ, in order, its ops done; the
+ * others were never run (their statuses are still the sentinel).
+ */
+static int
+live_inflight(struct live *lv, struct gntdp_dp_hcall *b, void *mem, size_t size)
+{
+	struct gntdp_hcall_sqe s[RING];
+	struct gntdp_hcall_cqe c[RING];
+	struct gntdp_hcall_ring_hdr *h = mem;
+	struct gntdp_hcall_client cl;
+	uint32_t taken;
+
+	for (uint32_t k = 0; k < RING; k++)
+		b_sqe(lv, &s[k], k);
+	CHECK(gntdp_dp_hcall_submit_burst(b, s, RING) == RING);
+	CHECK(gntdp_dp_hcall_destroy(lv->dp, b) == 0);
+	/* The region is ours again: nothing may change in it from now on. The indices
+	 * start at LIVE_CALLS (live_traffic's calls, all reaped). */
+	taken = __atomic_load_n(&h->sq_head, __ATOMIC_ACQUIRE) - LIVE_CALLS;
+	CHECKF(taken <= RING && __atomic_load_n(&h->cq_tail, __ATOMIC_ACQUIRE) == LIVE_CALLS + taken,
+	       "sq_head %u cq_tail %u", h->sq_head, h->cq_tail);
+	/* A fresh client view of the region (its CQ side is all that is read). */
+	CHECK(gntdp_hcall_client_init(&cl, mem, size) == 0);
+	CHECK(gntdp_hcall_client_reap(&cl, c, RING) == taken);
+	for (uint32_t k = 0; k < RING; k++) {
+		const struct gntdp_gnttab_copy *ops = slot_ops(lv->w, DOM_CLIENT2, k);
+
+		if (k < taken) {
+			CHECK(c[k].user_data == k && c[k].rc == 0);
+			for (unsigned int j = 0; j < OPS; j++)
+				CHECK(ops[j].status == GNTDP_GNTST_OKAY);
+		} else {
+			for (unsigned int j = 0; j < OPS; j++)
+				CHECKF(ops[j].status == 0x7fff, "untaken call %u op %u ran", k, j);
+		}
+	}
+	CHECK(h->sq_head == LIVE_CALLS + taken && h->cq_tail == LIVE_CALLS + taken);
+	lv->taken_hist[taken]++;
+	return 0;
+}
+
+static int
+live_rounds(struct live *lv)
+{
+	for (uint32_t round = 0; round < LIVE_ROUNDS; round++) {
+		struct gntdp_dp_hcall *b;
+		size_t size;
+		void *mem;
+
+		CHECK(live_ring(lv, &mem, &size, &b) == 0);
+		CHECK(live_traffic(lv, b, round) == 0);
+		if (round % 4 == 3) {
+			CHECK(live_inflight(lv, b, mem, size) == 0);
+		} else {
+			CHECK(gntdp_dp_hcall_destroy(lv->dp, b) == 0);
+		}
+		/* At once: a worker that still touched the ring would fault here. */
+		CHECK(munmap(mem, size) == 0);
+	}
+	return 0;
+}
+
+/* The control thread: not an EAL lcore, as gntdpd's. */
+static void *
+live_thread(void *arg)
+{
+	struct live *lv = arg;
+
+	lv->rc = live_rounds(lv);
+	atomic_store(&lv->done, true);
+	return NULL;
+}
+
+static int
+test_live(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *a)
+{
+	static struct live lv;
+	struct gntdp_dp_hcall_info ia, ib;
+	struct gntdp_dp_hcall *b;
+	pthread_t th;
+	uint32_t done = 0;
+	size_t size;
+	void *mem;
+	int rc;
+
+	lv.w = w;
+	lv.dp = dp;
+	CHECK(gntdp_dp_start(dp) == 0);
+	CHECK(pthread_create(&th, NULL, live_thread, &lv) == 0);
+	/* Ring A is served, and verified, all along. */
+	rc = pump(w, a, UINT32_MAX, &lv.done, &done);
+	CHECK(pthread_join(th, NULL) == 0);
+	CHECK(rc == 0 && lv.rc == 0);
+	CHECK(gntdp_dp_hcall_info(a, &ia) == 0 && ia.calls == done && !ia.disabled);
+	/* Stopped: create and destroy apply directly; running again: served again. */
+	gntdp_dp_stop(dp);
+	CHECK(live_ring(&lv, &mem, &size, &b) == 0);
+	CHECK(gntdp_dp_start(dp) == 0);
+	CHECK(live_traffic(&lv, b, LIVE_ROUNDS) == 0);
+	gntdp_dp_stop(dp);
+	CHECK(gntdp_dp_hcall_info(b, &ib) == 0 && ib.calls == LIVE_CALLS);
+	CHECK(gntdp_dp_hcall_destroy(dp, b) == 0);
+	CHECK(munmap(mem, size) == 0);
+	printf("live: %u rings created, used and destroyed while ring A served %u verified calls;"
+	       " in-flight destroys took", LIVE_ROUNDS, done);
+	for (unsigned int t = 0; t <= RING; t++) {
+		if (lv.taken_hist[t] != 0)
+			printf(" %u calls x%u", t, lv.taken_hist[t]);
+	}
+	printf("\n");
+	return 0;
+}
+
+/* ---- preemption: one huge call does not hold the worker ----------------------------- */
+
+#define BIG_GFN 24u  /* DOM_CLIENT2 gfns 24..63 hold the big call's array */
+#define BIG_OPS 4096u /* 40 frames of copies */
+
+/* A call of BIG_OPS copies of 64 bytes inside DOM_CLIENT2's own frames 0 -> 1. */
+static void
+big_call(struct test_world *w, struct gntdp_hcall_sqe *s)
+{
+	for (unsigned int i = 0; i < BIG_OPS; i++) {
+		uint64_t ga = GA(BIG_GFN, 0) + (uint64_t)i * sizeof(struct gntdp_gnttab_copy);
+		uint8_t *f = gntdp_domain_frame(w->gt, DOM_CLIENT2, ga >> 12);
+		struct gntdp_gnttab_copy *op = (void *)(f + (ga & 4095));
+
+		memset(op, 0, sizeof(*op));
+		op->source.u.gmfn = 0;
+		op->source.domid = GNTDP_DOMID_SELF;
+		op->source.offset = (uint16_t)((i % 64) * 64);
+		op->dest.u.gmfn = 1;
+		op->dest.domid = GNTDP_DOMID_SELF;
+		op->dest.offset = (uint16_t)((i % 64) * 64);
+		op->len = 64;
+		op->status = 0x7fff;
+	}
+	memset(s, 0, sizeof(*s));
+	s->user_data = 77;
+	s->cmd = GNTDP_GNTTABOP_COPY;
+	s->count = BIG_OPS;
+	s->gaddr = GA(BIG_GFN, 0);
+}
+
+/* Ops of the big call whose status is still the sentinel; -1 if the prefix rule is broken. */
+static int
+big_unrun(struct test_world *w)
+{
+	unsigned int ran = 0;
+
+	for (unsigned int i = 0; i < BIG_OPS; i++) {
+		uint64_t ga = GA(BIG_GFN, 0) + (uint64_t)i * sizeof(struct gntdp_gnttab_copy);
+		const uint8_t *f = gntdp_domain_frame(w->gt, DOM_CLIENT2, ga >> 12);
+		const struct gntdp_gnttab_copy *op = (const void *)(f + (ga & 4095));
+
+		if (op->status == GNTDP_GNTST_OKAY && ran == i)
+			ran++;
+		else if (op->status != 0x7fff)
+			return -1;
+	}
+	return (int)(BIG_OPS - ran);
+}
+
+static int
+big_ring(struct gntdp_dp *dp, unsigned int preempt_ops, struct gntdp_dp_hcall **out)
+{
+	struct gntdp_dp_hcall_conf hc;
+
+	gntdp_dp_hcall_conf_init(&hc);
+	CHECK(hc.preempt_ops == GNTDP_DP_HCALL_DEFAULT_PREEMPT_OPS);
+	hc.domid = DOM_CLIENT2;
+	hc.sq_entries = RING;
+	hc.cq_entries = RING;
+	hc.preempt_ops = preempt_ops;
+	return gntdp_dp_hcall_create(dp, &hc, out);
+}
+
+/*
+ * Driven by hand (gntdp_dp_poll, workers stopped), so every step is exact:
+ * with preempt_ops 64 the big call runs one 64-op chunk per poll while ring
+ * A's calls on the same worker complete in the first poll; the ring takes
+ * nothing after the big call until it completes; the slices together do
+ * every op once. A destroy in mid-call completes it with -ECANCELED, the
+ * ops before the preemption done and the others never run.
+ */
+static int
+test_preempt(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall *a)
+{
+	struct gntdp_hcall_sqe s[2], sa[4];
+	struct gntdp_hcall_cqe c[4];
+	struct gntdp_dp_hcall_info info;
+	struct gntdp_dp_hcall_conf hc;
+	struct gntdp_dp_hcall *p;
+	struct gntdp_hcall_client cl;
+	unsigned int polls = 0, got;
+	size_t size;
+	void *mem;
+
+	CHECK(big_ring(dp, 64, &p) == 0);
+	big_call(w, &s[0]);
+	s[1] = s[0];
+	s[1].user_data = 78;
+	s[1].count = 1; /* behind the big one: waits for it */
+	CHECK(gntdp_dp_hcall_submit_burst(p, s, 2) == 2);
+	for (uint32_t k = 0; k < 4; k++)
+		make_sqe(w, &sa[k], k);
+	CHECK(gntdp_dp_hcall_submit_burst(a, sa, 4) == 4);
+	CHECK(gntdp_dp_poll(dp, 0) > 0);
+	/* One poll: all of A's calls, one chunk of the big one. */
+	CHECK(gntdp_dp_hcall_reap_burst(a, c, 4) == 4);
+	for (uint32_t k = 0; k < 4; k++)
+		CHECK(check_cqe(w, &c[k], k) == 0);
+	CHECK(gntdp_dp_hcall_reap_burst(p, c, 2) == 0);
+	CHECKF(big_unrun(w) == (int)(BIG_OPS - 64), "after one poll: %d unrun", big_unrun(w));
+	for (polls = 1, got = 0; got == 0 && polls < 1000; polls++) {
+		CHECK(gntdp_dp_poll(dp, 0) > 0);
+		got = gntdp_dp_hcall_reap_burst(p, c, 2);
+	}
+	CHECKF(polls == BIG_OPS / 64 && got == 1, "%u polls, %u completions", polls, got);
+	CHECK(c[0].user_data == 77 && c[0].rc == 0 && big_unrun(w) == 0);
+	CHECK(gntdp_dp_poll(dp, 0) > 0);
+	CHECK(gntdp_dp_hcall_reap_burst(p, c, 2) == 1 && c[0].user_data == 78 && c[0].rc == 0);
+	CHECK(gntdp_dp_hcall_info(p, &info) == 0);
+	CHECKF(info.preempted == BIG_OPS / 64 - 1 && info.calls == 2 && info.ops == BIG_OPS + 1,
+	       "preempted %llu calls %llu ops %llu", (unsigned long long)info.preempted,
+	       (unsigned long long)info.calls, (unsigned long long)info.ops);
+
+	CHECK(gntdp_dp_hcall_destroy(dp, p) == 0);
+
+	/* Destroy in mid-call, on a ring in our own memory (to read its CQ afterwards). */
+	gntdp_dp_hcall_conf_init(&hc);
+	hc.domid = DOM_CLIENT2;
+	hc.sq_entries = RING;
+	hc.cq_entries = RING;
+	hc.preempt_ops = 64;
+	size = gntdp_hcall_ring_mem_size(RING, RING);
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(mem != MAP_FAILED);
+	hc.mem = mem;
+	hc.mem_size = size;
+	CHECK(gntdp_dp_hcall_create(dp, &hc, &p) == 0);
+	big_call(w, &s[0]);
+	CHECK(gntdp_dp_hcall_submit_burst(p, s, 1) == 1);
+	CHECK(gntdp_dp_poll(dp, 0) > 0);
+	CHECK(gntdp_dp_poll(dp, 0) > 0);
+	CHECK(gntdp_dp_hcall_destroy(dp, p) == 0);
+	CHECK(gntdp_hcall_client_init(&cl, mem, size) == 0);
+	CHECK(gntdp_hcall_client_reap(&cl, c, 4) == 1);
+	CHECKF(c[0].user_data == 77 && c[0].rc == -ECANCELED, "rc %d", c[0].rc);
+	CHECKF(big_unrun(w) == (int)(BIG_OPS - 128), "destroyed after two polls: %d unrun",
+	       big_unrun(w));
+	CHECK(munmap(mem, size) == 0);
+	printf("preempt: a %u-op call in %u slices of 64 ops beside ring A; destroyed in mid-call:"
+	       " 128 ops done, the rest never run\n", BIG_OPS, polls);
+	return 0;
+}
+
 static int
 run(struct test_world *w, struct gntdp_dp *dp)
 {
@@ -469,6 +823,11 @@ run(struct test_world *w, struct gntdp_dp *dp)
 	CHECK(gntdp_dp_hcall_destroy(dp, r) == 0);
 	CHECK(gntdp_dp_hcall_destroy(dp, r2) == 0);
 	CHECK(gntdp_dp_hcall_destroy(dp, r3) == 0);
+
+	CHECK(make_ring(dp, DOM_CLIENT, GNTDP_DP_HCALL_NATIVE, -1, &r) == 0);
+	CHECK(test_live(w, dp, r) == 0);
+	CHECK(test_preempt(w, dp, r) == 0);
+	CHECK(gntdp_dp_hcall_destroy(dp, r) == 0);
 	close(efd);
 	return 0;
 }

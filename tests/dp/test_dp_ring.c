@@ -47,10 +47,12 @@ make_req(struct gntdp_dp_req *r, uint32_t i)
 		return;
 	}
 	dp_req_copy_to_gref(r, i, k, off, DOM_GRANTER, FIRST_REF + k, off, 64);
+	/* 13, or 0xff (every bit of the cmd byte: not a reserved bit, -ENOSYS). */
 	if (classify(i) == K_NOSYS)
-		r->cmd = GNTDP_DP_NB_CMDS; /* 13: not carried: -ENOSYS */
+		r->cmd = (i / 1000u) % 2u ? 0xff : GNTDP_DP_NB_CMDS;
+	/* One reserved bit set, a different byte and bit each time: -EINVAL. */
 	if (classify(i) == K_RSVD)
-		r->rsvd[3] = 1; /* reserved byte set: -EINVAL */
+		r->rsvd[(i / 1000u) % 7u] = (uint8_t)(0x80u >> ((i / 1000u) % 8u));
 }
 
 static int

@@ -567,6 +567,9 @@ test_command_table(void)
 			T_EQ(gntdp_gnttab_op_size(c), want[c]);
 	}
 	T_EQ(gntdp_hcall_op_size(GNTDP_HCALL_NB_CMDS), 0);
+	/* hcall_ring.c's table (what clients see) and the core's cmds[] agree. */
+	for (unsigned int c = 0; c < GNTDP_HCALL_NB_CMDS; c++)
+		T_EQ(cmds[c].size, gntdp_hcall_op_size(c));
 	return TC_PASS;
 }
 
@@ -649,6 +652,98 @@ test_ring_client_round_trip(void)
 	return TC_PASS;
 }
 
+/* ---- preemption (gntdp_hcall_resume) --------------------------------------------- */
+
+#define NSLICE 300u /* 5 chunks of 64 ops, the array over 3 frames */
+
+/* 300 copies of 64 bytes from A's ref 10 into B's gfns 30..34, every 7th one bad. */
+static bool
+slice_ops(struct tw *w, uint64_t ga)
+{
+	for (unsigned int i = 0; i < NSLICE; i++) {
+		struct gntdp_gnttab_copy op = from_ref((uint16_t)((i % 64) * 64), 30 + i / 64,
+						       (uint16_t)((i % 64) * 64), 64);
+
+		if (i % 7 == 3)
+			op.len = 4096; /* crosses the frame: bad_copy_arg */
+		op.status = TW_UNSET;
+		if (!gwrite(w, DB, ga + i * sizeof(op), &op, sizeof(op)))
+			return false;
+	}
+	for (uint64_t g = 30; g < 35; g++)
+		tw_memset(w, DB, g, 0);
+	return true;
+}
+
+static int
+test_resume_slices_do_what_one_call_does(void)
+{
+	struct tw *w = hw();
+	const uint64_t ga = GA(5, 8);
+	int16_t whole[NSLICE];
+	uint64_t sum;
+	unsigned int done = 0, slices = 0;
+	int rc;
+
+	T_TRUE(w != NULL);
+	T_TRUE(slice_ops(w, ga));
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_COPY, ga, NSLICE), 0);
+	for (unsigned int i = 0; i < NSLICE; i++)
+		whole[i] = copy_status(w, ga, i);
+	T_ST(whole[3], GNTDP_GNTST_BAD_COPY_ARG);
+	T_ST(whole[NSLICE - 1], GNTDP_GNTST_OKAY);
+	sum = ram_sum(w, DB);
+
+	T_TRUE(slice_ops(w, ga));
+	/* Budget 1: every slice runs one chunk; statuses of a slice are out when it returns. */
+	while ((rc = gntdp_hcall_resume(w->ctx, DB, GNTDP_GNTTABOP_COPY, ga, NSLICE, 1, &done)) ==
+	       GNTDP_HCALL_PREEMPTED) {
+		slices++;
+		T_EQ(done, slices * 64);
+		T_ST(copy_status(w, ga, done - 1), whole[done - 1]);
+		T_ST(copy_status(w, ga, done), TW_UNSET);
+	}
+	T_EQ(rc, 0);
+	T_EQ(done, NSLICE);
+	T_EQ(slices, 4);
+	T_EQ(ram_sum(w, DB), sum); /* same bytes and statuses as the whole call */
+	T_EQ(tw_info(w, DA).pinned_entries, 0);
+
+	/* A budget of the whole array, or UINT_MAX, never preempts. */
+	T_TRUE(slice_ops(w, ga));
+	done = 0;
+	T_EQ(gntdp_hcall_resume(w->ctx, DB, GNTDP_GNTTABOP_COPY, ga, NSLICE, NSLICE, &done), 0);
+	T_EQ(done, NSLICE);
+	T_EQ(ram_sum(w, DB), sum);
+	return TC_PASS;
+}
+
+static int
+test_resume_fault_and_misuse(void)
+{
+	struct tw *w = hw();
+	struct gntdp_gnttab_copy op = from_ref(0, 30, 0, 64);
+	/* 100 ops, the last 36 past the end of RAM: the second slice faults at op 64. */
+	const uint64_t ga = GA(RAM, 0) - 64 * sizeof(op);
+	unsigned int done = 0;
+
+	T_TRUE(w != NULL);
+	for (unsigned int i = 0; i < 64; i++)
+		T_TRUE(gwrite(w, DB, ga + i * sizeof(op), &op, sizeof(op)));
+	T_EQ(gntdp_hcall_resume(w->ctx, DB, GNTDP_GNTTABOP_COPY, ga, 100, 10, &done),
+	     GNTDP_HCALL_PREEMPTED);
+	T_EQ(done, 64);
+	T_EQ(gntdp_hcall_resume(w->ctx, DB, GNTDP_GNTTABOP_COPY, ga, 100, 10, &done), -EFAULT);
+	T_EQ(done, 64);
+	/* Whole-call errors are the same in every slice. */
+	done = 0;
+	T_EQ(gntdp_hcall_resume(w->ctx, DB, GNTDP_GNTTABOP_SETUP_TABLE, ga, 2, 1, &done), -EINVAL);
+	done = 5;
+	T_EQ(gntdp_hcall_resume(w->ctx, DB, GNTDP_GNTTABOP_COPY, ga, 4, 1, &done), -EINVAL);
+	T_EQ(gntdp_hcall_resume(w->ctx, DB, GNTDP_GNTTABOP_COPY, ga, 4, 1, NULL), -EINVAL);
+	return TC_PASS;
+}
+
 static const struct tc_case cases[] = {
 	TC(test_copy_batch_in_out),
 	TC(test_array_crosses_frames),
@@ -669,6 +764,8 @@ static const struct tc_case cases[] = {
 	TC(test_command_table),
 	TC(test_whole_call_errors_before_memory),
 	TC(test_ring_client_round_trip),
+	TC(test_resume_slices_do_what_one_call_does),
+	TC(test_resume_fault_and_misuse),
 };
 
 TC_MAIN(cases)

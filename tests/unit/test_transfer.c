@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <gntdp/hcall.h>
+
 #include "tcommon.h"
 
 #define SELF GNTDP_DOMID_SELF
@@ -397,6 +399,80 @@ test_batch_statuses_and_status_only_writeback(void)
 	return TC_PASS;
 }
 
+/* ---- transfer off (gntdp_gnttab_conf.no_transfer) ------------------------------------ */
+
+/*
+ * Xen HEAD, gnttab_transfer(): `if ( !opt_grant_transfer ) return -EOPNOTSUPP;`
+ * before the op loop, after do_grant_table_op's count/opaque checks and
+ * guest_handle_okay (always true for a translated caller). So every call
+ * is refused whole, count 0 included, and nothing is read, run or written
+ * back; the other commands are unaffected.
+ */
+static int
+test_no_transfer_refused_as_xen(void)
+{
+	struct gntdp_gnttab_conf gc;
+	struct gntdp_domain_conf dc;
+	struct gntdp_gnttab *gt;
+	struct gntdp_gnttab_ctx *ctx;
+	struct gntdp_grant_entry_v1 *e;
+	struct gntdp_gnttab_transfer op, arr;
+	struct gntdp_gnttab_copy cp;
+	uint8_t *b40;
+	uint32_t n;
+
+	gntdp_gnttab_conf_init(&gc);
+	T_TRUE(!gc.no_transfer); /* default: transfer on */
+	gc.no_transfer = true;
+	T_EQ(gntdp_gnttab_create(&gc, &gt), 0);
+	for (gntdp_domid_t d = DA; d <= DB; d++) {
+		gntdp_domain_conf_init(&dc);
+		dc.domid = d;
+		T_EQ(gntdp_domain_create(gt, &dc), 0);
+	}
+	T_EQ(gntdp_gnttab_ctx_create(gt, NULL, &ctx), 0);
+	T_EQ(gntdp_guest_table(gt, DA, &e, &n), 0);
+	T_EQ(gntdp_guest_grant_transfer(&e[50], DB, 1000), 0);
+	b40 = gntdp_domain_frame(gt, DB, 40);
+	T_TRUE(b40 != NULL);
+	memset(&op, 0, sizeof(op));
+	op.mfn = 40;
+	op.domid = DA;
+	op.ref = 50;
+	op.status = TW_UNSET;
+	T_EQ(gntdp_gnttab_op(ctx, DB, GNTDP_GNTTABOP_TRANSFER, &op, 1), -EOPNOTSUPP);
+	T_ST(op.status, TW_UNSET);
+	T_PTR(gntdp_domain_frame(gt, DB, 40), b40);
+	T_PTR(gntdp_domain_frame(gt, DA, 1000), NULL);
+	T_EQ(e[50].flags, AT); /* not committed */
+	/* Any count, and before the caller is looked up. */
+	T_EQ(gntdp_gnttab_op(ctx, DB, GNTDP_GNTTABOP_TRANSFER, NULL, 0), -EOPNOTSUPP);
+	T_EQ(gntdp_gnttab_op(ctx, DNONE, GNTDP_GNTTABOP_TRANSFER, &op, 1), -EOPNOTSUPP);
+	/* The whole-call -EINVAL and -EFAULT checks come first, as in Xen. */
+	T_EQ(gntdp_gnttab_op(ctx, DB, GNTDP_GNTTABOP_TRANSFER, &op, 0x80000000u), -EINVAL);
+	T_EQ(gntdp_gnttab_op(ctx, DB, GNTDP_GNTTABOP_TRANSFER | (1u << 12), &op, 1), -EINVAL);
+	T_EQ(gntdp_gnttab_op(ctx, DB, GNTDP_GNTTABOP_TRANSFER, NULL, 1), -EFAULT);
+	/* Through the hypercall: refused before any guest memory is read. */
+	memcpy(b40 + 64, &op, sizeof(op));
+	T_EQ(gntdp_hcall(ctx, DB, GNTDP_GNTTABOP_TRANSFER, (40ull << 12) | 64, 1), -EOPNOTSUPP);
+	memcpy(&arr, b40 + 64, sizeof(arr));
+	T_ST(arr.status, TW_UNSET);
+	T_EQ(gntdp_hcall(ctx, DB, GNTDP_GNTTABOP_TRANSFER, ~0ull << 12, 3), -EOPNOTSUPP);
+	T_EQ(gntdp_hcall(ctx, DB, GNTDP_GNTTABOP_TRANSFER, 0, 0), -EOPNOTSUPP);
+	/* Other commands still run. */
+	memset(&cp, 0, sizeof(cp));
+	cp.source.u.gmfn = 40;
+	cp.source.domid = GNTDP_DOMID_SELF;
+	cp.dest.u.gmfn = 41;
+	cp.dest.domid = GNTDP_DOMID_SELF;
+	cp.len = 8;
+	T_EQ(gntdp_gnttab_op(ctx, DB, GNTDP_GNTTABOP_COPY, &cp, 1), 0);
+	T_ST(cp.status, GNTDP_GNTST_OKAY);
+	gntdp_gnttab_ctx_destroy(ctx);
+	gntdp_gnttab_destroy(gt);
+	return TC_PASS;
+}
+
 static const struct tc_case cases[] = {
 	TC(test_protocol_success),
 	TC(test_page_lands_in_emptied_ram_gfn_and_moves_on),
@@ -411,6 +487,7 @@ static const struct tc_case cases[] = {
 	TC(test_wrong_grantee_loses_page),
 	TC(test_occupied_slot_loses_page),
 	TC(test_batch_statuses_and_status_only_writeback),
+	TC(test_no_transfer_refused_as_xen),
 };
 
 TC_MAIN(cases)

@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# gntdpd's performance goals (issue 11) across processes, with the same three
+# through the in-process hypercall ring beside them:
+#
+#   copy-64     64 B gref->gref copies, 32 ops per hypercall: goal 40 M ops/s
+#   copy-4k     4 KiB gref->gref copies: goal 90 % of a raw copy (raw_ratio, same run)
+#   map-unmap   map + unmap pairs (model only): goal 15 M pairs/s
+#
+# Across processes: gntdpd (its one worker on EAL lcore 1 = CPU 1, the main
+# lcore on CPU 0) and gntdp-client-bench (two client processes, domain A
+# driving on CPU 0, domain B granting and asleep) linked to libgntdp-client
+# only. In process: gntdp-bench -l 0,1 with [queues] interface = hcall on
+# configs/copy-64.ini, copy-4k.ini, map-unmap.ini (its client on lcore 0, the
+# worker on lcore 1). Every run verifies (client bench: every status, exactly
+# once, a byte-for-byte readback of every written grant; gntdp-bench: its
+# timed runs have verify off as in bench/dataplane/goals.sh, so each gets a
+# verified twin of 1 s here).
+#
+# Each process busy-polls; on a shared machine they are started under
+# `chrt -f 1` (as goals.sh does) unless -R. Wrap the script in
+# /work/tools/isolate (or any private /run/dpdk + hugetlbfs) where several
+# DPDK users share the host.
+#
+#   bench/daemon/run.sh [-B BUILDDIR] [-o OUTDIR] [-n REPS] [-d SECONDS] [-R]
+#
+# Writes OUTDIR/results.jsonl (one line per run, "path": gntdpd | in-process),
+# summary.txt (median, min, max per path and goal), machine.txt, command.txt.
+# Exit 0 when every run verified, 1 otherwise.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build="$root/build"
+out="$root/bench/results/daemon-$(date -u +%Y%m%dT%H%M%SZ)"
+reps=3
+secs=2
+rt=(chrt -f 1)
+while getopts B:o:n:d:R opt; do
+	case $opt in
+	B) build=$OPTARG ;;
+	o) out=$OPTARG ;;
+	n) reps=$OPTARG ;;
+	d) secs=$OPTARG ;;
+	R) rt=() ;;
+	*) sed -n '3,28p' "$0"; exit 2 ;;
+	esac
+done
+daemon="$build/apps/gntdpd/gntdpd"
+client="$build/bench/daemon/gntdp-client-bench"
+bench="$build/apps/gntdp-bench/gntdp-bench"
+for x in "$daemon" "$client" "$bench"; do
+	[ -x "$x" ] || { echo "missing $x (ninja -C $build)"; exit 1; }
+done
+mkdir -p "$out"
+echo "$0 $*" > "$out/command.txt"
+{
+	echo "commit: $(git -C "$root" rev-parse HEAD) $(git -C "$root" status --porcelain --untracked-files=no | grep -q . && echo '(dirty tree)')"
+	echo "date: $(date -u)"
+	echo "dpdk: $(pkg-config --modversion libdpdk 2>/dev/null)"
+	echo "compiler: $(cc --version | head -n 1)"
+	echo "load before: $(cat /proc/loadavg)"
+	lscpu | grep -E 'Model name|^CPU\(s\)|Thread|MHz' || true
+} > "$out/machine.txt"
+sock_dir=$(mktemp -d /tmp/gntdpd-bench-XXXXXX)
+trap 'rm -rf "$sock_dir"' EXIT
+fail=0
+# log CMD...: record the command line in command.txt, then run it.
+log() {
+	echo "$*" >> "$out/command.txt"
+	"$@"
+}
+
+# The cross-process side: one daemon per rep, all client scenarios against it.
+daemon_rep() {
+	local rep=$1 pid i
+	local dcmd=("${rt[@]}" "$daemon" -l 0,1 --no-pci --file-prefix=gntdpd-bench
+		--log-level=lib.eal:error -- --config "$root/configs/gntdpd/gntdpd.ini"
+		--set socket.path="$sock_dir/sock" --set socket.group=
+		--set workers.cache_entries=1024)
+	# Not through log(): $! must be the daemon (chrt execs it), not a subshell.
+	echo "${dcmd[*]} &" >> "$out/command.txt"
+	"${dcmd[@]}" > "$out/gntdpd-$rep.log" 2>&1 &
+	pid=$!
+	for i in $(seq 300); do [ -S "$sock_dir/sock" ] && break; sleep 0.1; done
+	if ! log timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
+		--duration "$secs" > "$out/client-$rep.jsonl" 2> "$out/client-$rep.err"; then
+		echo "client bench failed (rep $rep): $(tail -n 3 "$out/client-$rep.err")"
+		fail=1
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" || { echo "gntdpd exited $? (rep $rep)"; fail=1; }
+	sed "s/}\$/,\"rep\":$rep}/" "$out/client-$rep.jsonl" >> "$out/results.jsonl"
+}
+
+# The in-process side: gntdp-bench through its own hypercall ring.
+inproc_run() {
+	local rep=$1 goal=$2 kind=$3 line
+	shift 3
+	line=$(log timeout -k 10 120 "${rt[@]}" "$bench" -l 0,1 --no-pci --file-prefix=gntdp-bench-d \
+		--log-level=lib.eal:error -- --config "$root/configs/$goal.ini" \
+		--set queues.interface=hcall --progress off --json "$@" 2> "$out/inproc-$goal-$rep-$kind.err" |
+		tail -n 1) || true
+	if [ -z "$line" ]; then
+		echo "gntdp-bench $goal ($kind, rep $rep) printed nothing: $(tail -n 3 "$out/inproc-$goal-$rep-$kind.err")"
+		fail=1
+		return
+	fi
+	echo "$line" | python3 -c 'import json, sys
+r = json.loads(sys.stdin.read())
+r.update({"path": "in-process", "scenario": sys.argv[1], "kind": sys.argv[2], "rep": int(sys.argv[3])})
+print(json.dumps(r))' "$goal" "$kind" "$rep" >> "$out/results.jsonl"
+}
+
+: > "$out/results.jsonl"
+for rep in $(seq "$reps"); do
+	daemon_rep "$rep"
+	for goal in copy-64 copy-4k map-unmap; do
+		inproc_run "$rep" "$goal" timed --duration "$secs" --warmup 0.3
+		inproc_run "$rep" "$goal" verified --duration 1 --warmup 0.1 --verify on --raw-copy off
+	done
+done
+echo "load after: $(cat /proc/loadavg)" >> "$out/machine.txt"
+find "$out" -name '*.err' -empty -delete
+python3 "$here/summary.py" "$out/results.jsonl" | tee "$out/summary.txt"
+python3 "$here/summary.py" --check "$out/results.jsonl" || fail=1
+echo "results in $out"
+exit "$fail"
