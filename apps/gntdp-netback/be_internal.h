@@ -86,6 +86,20 @@ rx_reserve(struct be_vif *d, unsigned int n)
 	return first;
 }
 
+/*
+ * Where a frame of @p len bytes starts in the RX page of grant @p gref:
+ * the page's own staggered offset (nb_stagger: fixed per buffer, so a
+ * buffer's cache footprint stays one frame's lines however often it is
+ * reposted; spread over all sets), or 0 when it would cross the page or
+ * rx_stagger is off. The RX response carries it; netfront honours it
+ * (offset + status within the page).
+ */
+static inline uint16_t
+rx_first_off(const struct be *be, gntdp_grant_ref_t gref, uint32_t len)
+{
+	return be->conf->rx_stagger ? nb_stagger(gref, len) : 0;
+}
+
 /* ---- Completion ------------------------------------------------------------ */
 
 static inline void

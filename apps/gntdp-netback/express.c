@@ -102,10 +102,8 @@ vif_tx_express(struct be *be, struct be_vif *v, unsigned int budget, bool *more)
 		pe = &v->peek[r->gref & v->peek_mask];
 		if (!pe->valid || pe->gref != r->gref || !hdr_equal(pe->va + r->offset, rc->hdr))
 			break;
-		off = be->conf->rx_stagger ? (uint16_t)((d->rx_cons & 15u) * 128u) : 0;
-		if (off + r->size > PAGE)
-			off = 0;
 		idx = rx_reserve(d, 1);
+		off = rx_first_off(be, d->rx_shadow[GNTDP_NETIF_RING_SLOT(idx)].gref, r->size);
 		op->source.u.gmfn = r->gref;
 		op->source.domid = v->domid;
 		op->source.offset = r->offset;

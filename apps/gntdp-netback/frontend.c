@@ -12,7 +12,11 @@
  *
  * Buffers are persistent grants: each buffer frame is granted once at
  * creation and its ref reused for every packet (fixed pools, as the brief's
- * design allows), so the backend's grant cache keeps hitting.
+ * design allows), so the backend's grant cache keeps hitting. As a real
+ * netfront's skb data, a TX buffer's data does not start at its page's
+ * offset 0 but at its own staggered offset (nb_stagger(), `stagger`), and
+ * free buffers are reused LIFO, so the backend's copies touch few cache
+ * lines spread over all sets.
  *
  * Modes per vif: sink (count, optionally verify, repost), gen (generate
  * frames of configured sizes to a destination MAC, and sink), fwd (a bridge
@@ -44,10 +48,16 @@ pattern(uint64_t seq, uint32_t i)
 	return (uint8_t)(seq * 7u + i);
 }
 
+/*
+ * A generator's TX pool holds a ring's worth of buffers, of which `depth`
+ * are in flight at most: with the free lists as stacks (LIFO), the buffers
+ * in use are the ones used last, so the working set is about `depth`
+ * buffers, not the pool (a FIFO would walk through all of it).
+ */
 static unsigned int
 vif_tx_bufs(const struct vif_conf *vc)
 {
-	return vc->mode == VIF_GEN ? vc->depth : 0;
+	return vc->mode == VIF_GEN ? RING_SIZE : 0;
 }
 
 uint32_t
@@ -203,6 +213,8 @@ vif_create(struct fe *fe, struct fe_vif *v, struct fe_guest *g, uint32_t *next)
 		b->home_vif = v;
 		b->is_rx = rx;
 		b->where = FB_FREE;
+		/* RX offsets are the backend's to choose (the RX response carries them). */
+		b->off = !rx && vc->stagger ? nb_stagger(b->gref, 0) : 0;
 		if (rx)
 			v->rx_free[v->n_rx_free++] = (uint16_t)id;
 		else
@@ -226,6 +238,7 @@ vif_prefill(struct fe_vif *v)
 		memset(p, 0x5a, PAGE);
 		for (unsigned int s = 0; s < (vc->tx_offset ? GEN_OFF_STEPS : 1); s++)
 			write_eth_header(p + s * vc->tx_offset, v->dst, vc->mac);
+		write_eth_header(p + v->g->bufs[v->tx_free[i]].off, v->dst, vc->mac);
 	}
 }
 
@@ -305,7 +318,12 @@ fe_destroy(struct fe *fe)
 
 /* ---- Buffers ---------------------------------------------------------------- */
 
-/* A buffer's trip is over: back to the free list of the vif that owns it. */
+/*
+ * A buffer's trip is over: back to the free list of the vif that owns it.
+ * The free lists are stacks: the next buffer taken is the one released
+ * last, still warm in the backend's cache (LIFO; tests/netback
+ * buffers_lifo_staggered checks it).
+ */
 static void
 buf_release(struct fe *fe, struct fe_guest *g, uint16_t id)
 {
@@ -354,6 +372,8 @@ tx_responses(struct fe *fe, struct fe_vif *v)
 			nbad++;
 			continue;
 		}
+		v->tx_inflight_bytes -= v->g->bufs[r.id].tx_len;
+		v->g->bufs[r.id].tx_len = 0;
 		buf_release(fe, v->g, r.id);
 	}
 	/* Counters once per pass. */
@@ -635,6 +655,40 @@ gen_fill(struct fe_vif *v, const uint16_t *ids, const uint16_t *offs, const uint
 	}
 }
 
+/*
+ * Whether @p n more frames of @p len bytes may go: within inflight_bytes
+ * (a byte bound on what is in flight, as Linux's byte queue limits: small
+ * frames keep the ring deep, large ones keep the buffers few and cached),
+ * or the first frame when nothing is in flight, so any size can go.
+ */
+static inline bool
+tx_bytes_room(const struct fe_vif *v, uint32_t len, unsigned int n)
+{
+	uint32_t lim = v->vc->inflight_bytes;
+
+	return lim == 0 || v->tx_inflight_bytes + (uint64_t)n * len <= lim ||
+	       (v->tx_inflight == 0 && n == 1);
+}
+
+/*
+ * The first slot's offset of the next frame, whose first slot holds @p len
+ * bytes: the tx_offset step when one is set (the tests' offset sweep),
+ * else the buffer on top of the free stack's own offset; 0 when it would
+ * cross the page.
+ */
+static uint16_t
+tx_first_off(const struct fe_vif *v, uint32_t len)
+{
+	const struct vif_conf *vc = v->vc;
+	uint32_t off = 0;
+
+	if (vc->tx_offset != 0)
+		off = vc->tx_offset * (v->off_i % GEN_OFF_STEPS);
+	else if (v->n_tx_free > 0)
+		off = v->g->bufs[v->tx_free[v->n_tx_free - 1]].off;
+	return off + len <= PAGE ? (uint16_t)off : 0;
+}
+
 /* One generated frame; false when the ring or the buffers are short. */
 static bool
 gen_one(struct fe_vif *v)
@@ -642,14 +696,12 @@ gen_one(struct fe_vif *v)
 	const struct vif_conf *vc = v->vc;
 	uint32_t len = vc->sizes[v->size_i];
 	uint16_t ids[NB_SLOTS_FATAL], offs[NB_SLOTS_FATAL], lens[NB_SLOTS_FATAL];
-	uint16_t off = (uint16_t)(vc->tx_offset * (v->off_i % GEN_OFF_STEPS));
+	uint16_t off = tx_first_off(v, len < vc->slot_size ? len : vc->slot_size);
 	unsigned int nd = 0, nx = 0, k;
 	bool mcast = vc->extra == EXTRA_MCAST && (v->seq + 1) % 16 == 0;
 	struct gntdp_netif_extra_info x;
 	uint32_t left = len;
 
-	if (off + (len < vc->slot_size ? len : vc->slot_size) > PAGE)
-		off = 0;
 	/* Split into slots: slot_size bytes at most, never past the page. */
 	do {
 		uint16_t o = nd == 0 ? off : 0;
@@ -667,7 +719,7 @@ gen_one(struct fe_vif *v)
 	if (vc->extra != EXTRA_NONE && (vc->extra != EXTRA_MCAST || mcast))
 		nx = 1;
 	if (v->n_tx_free < nd || RING_SIZE - (v->tx_prod - v->tx_cons) < nd + nx ||
-	    v->tx_inflight + nd + nx > vc->depth) {
+	    v->tx_inflight + nd + nx > vc->depth || !tx_bytes_room(v, len, 1)) {
 		if (!v->tx_blocked)
 			CTR_ADD(v->st.tx_full, 1);
 		v->tx_blocked = true;
@@ -679,6 +731,8 @@ gen_one(struct fe_vif *v)
 		v->g->bufs[ids[k]].where = FB_TX;
 	}
 	v->seq++;
+	v->g->bufs[ids[0]].tx_len = (uint16_t)len;
+	v->tx_inflight_bytes += len;
 	if (vc->verify)
 		gen_fill(v, ids, offs, lens, nd, len, v->seq);
 	tx_put(v, v->g->bufs[ids[0]].gref, offs[0],
@@ -728,15 +782,24 @@ gen_fast(struct fe_vif *v)
 		room = vc->depth - v->tx_inflight;
 	if (v->n_tx_free < room)
 		room = v->n_tx_free;
+	if (vc->inflight_bytes != 0) {
+		uint32_t lim = vc->inflight_bytes, used = v->tx_inflight_bytes;
+		unsigned int can = used < lim ? (lim - used) / len : 0;
+
+		if (can == 0 && v->tx_inflight == 0)
+			can = 1; /* any size goes when nothing is in flight */
+		if (can < room)
+			room = can;
+	}
 	if (vc->count > 0 && vc->count - v->sent < room)
 		room = (unsigned int)(vc->count - v->sent);
 	for (; n < room; n++) {
-		uint16_t off = (uint16_t)(vc->tx_offset * (v->off_i++ % GEN_OFF_STEPS));
+		uint16_t off = tx_first_off(v, len);
 		uint16_t id = v->tx_free[--v->n_tx_free];
 
-		if (off + len > PAGE)
-			off = 0;
+		v->off_i++;
 		v->g->bufs[id].where = FB_TX;
+		v->g->bufs[id].tx_len = (uint16_t)len;
 		tx_put(v, v->g->bufs[id].gref, off, 0, id, (uint16_t)len);
 	}
 	/* Nothing could go although frames are due: the ring or the buffers are full. */
@@ -750,6 +813,7 @@ gen_fast(struct fe_vif *v)
 	v->seq += n;
 	v->sent += n;
 	v->tx_inflight += n;
+	v->tx_inflight_bytes += n * len;
 	CTR_ADD(v->st.tx_pkts, n);
 	CTR_ADD(v->st.tx_bytes, (uint64_t)n * len);
 	CTR_ADD(v->st.tx_slots, n);

@@ -125,7 +125,7 @@ log_disabled(struct be *be, FILE *f)
 
 struct window {
 	double s, be_cpu_s, fe_cpu_s;
-	uint64_t pkts, bytes, ops, calls, cycles, busy, deliveries;
+	uint64_t pkts, bytes, ops, calls, cycles, busy, copy, deliveries;
 };
 
 static void
@@ -140,6 +140,7 @@ window_of(const struct be *be, const struct nb_snap *a, const struct nb_snap *b,
 	w->calls = b->be.calls - a->be.calls;
 	w->cycles = b->tsc - a->tsc;
 	w->busy = b->be.busy_cycles - a->be.busy_cycles;
+	w->copy = b->be.copy_cycles - a->be.copy_cycles;
 	w->deliveries = b->be.deliveries - a->be.deliveries;
 }
 
@@ -157,8 +158,9 @@ report_text(const struct be *be, const struct fe *fe, const struct nb_snap *s0,
 		w.s, w.pkts, w.s > 0 ? (double)w.pkts / w.s / 1e6 : 0.0,
 		w.s > 0 ? (double)w.bytes * 8 / w.s / 1e9 : 0.0, w.deliveries);
 	fprintf(f, "  copy ops/packet %.2f, ops/call %.1f, TSC cycles/packet %.1f (busy %.1f), "
-		   "grant cache hits %.4f\n",
+		   "TSC cycles/copy op %.1f (%.1f ns), grant cache hits %.4f\n",
 		per(w.ops, w.pkts), per(w.ops, w.calls), per(w.cycles, w.pkts), per(w.busy, w.pkts),
+		per(w.copy, w.ops), per(w.copy, w.ops) * 1e9 / (double)be->hz,
 		per(hits, hits + misses));
 	fprintf(f, "  express lane %.1f%% of forwarded packets\n",
 		100.0 * per(s1->be.express_pkts - s0->be.express_pkts, w.pkts));
@@ -254,6 +256,8 @@ report_json(const struct be *be, const struct fe *fe, const struct nb_snap *s0,
 	app_json_dbl(&j, "copy_ops_per_pkt", per(w.ops, w.pkts), 4);
 	app_json_dbl(&j, "cycles_per_pkt", per(w.cycles, w.pkts), 2);
 	app_json_dbl(&j, "busy_cycles_per_pkt", per(w.busy, w.pkts), 2);
+	app_json_dbl(&j, "copy_cycles_per_op", per(w.copy, w.ops), 2);
+	app_json_dbl(&j, "copy_ns_per_op", per(w.copy, w.ops) * 1e9 / (double)be->hz, 2);
 	app_json_dbl(&j, "be_cpu_s", w.be_cpu_s, 6);
 	app_json_dbl(&j, "fe_cpu_s", w.fe_cpu_s, 6);
 	app_json_dbl(&j, "be_cpu_ns_per_pkt", w.pkts ? w.be_cpu_s * 1e9 / (double)w.pkts : 0.0, 3);
@@ -385,6 +389,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "iters", CTR_GET(s->iters));
 	rte_tel_data_add_dict_u64(d, "busy_iters", CTR_GET(s->busy_iters));
 	rte_tel_data_add_dict_u64(d, "busy_cycles", CTR_GET(s->busy_cycles));
+	rte_tel_data_add_dict_u64(d, "copy_cycles", CTR_GET(s->copy_cycles));
 	rte_tel_data_add_dict_u64(d, "mac_learned", CTR_GET(s->mac_learned));
 	return 0;
 }

@@ -10,12 +10,13 @@
 #include <string.h>
 
 #include "app.h"
+#include "mp.h"
 #include "stress.h"
 
 static const char *const mode_names[] = {"sequential", "concurrent", "both", "seq", "conc",
-					 NULL};
+					 "multiprocess", NULL};
 static const enum stress_mode mode_values[] = {MODE_SEQ, MODE_CONC, MODE_BOTH, MODE_SEQ,
-					       MODE_CONC};
+					       MODE_CONC, MODE_MP};
 
 static int
 parse_mode(const struct app_key *k, void *base, const char *v, char *why, size_t wl)
@@ -26,7 +27,7 @@ parse_mode(const struct app_key *k, void *base, const char *v, char *why, size_t
 			return 0;
 		}
 	}
-	snprintf(why, wl, "expected sequential, concurrent or both");
+	snprintf(why, wl, "expected sequential, concurrent, both or multiprocess");
 	return -EINVAL;
 }
 
@@ -36,7 +37,10 @@ print_mode(const struct app_key *k, const void *base, char *buf, size_t len)
 	enum stress_mode m = *(const enum stress_mode *)(const void *)((const char *)base + k->off);
 
 	snprintf(buf, len, "%s",
-		 m == MODE_SEQ ? "sequential" : m == MODE_CONC ? "concurrent" : "both");
+		 m == MODE_SEQ    ? "sequential"
+		 : m == MODE_CONC ? "concurrent"
+		 : m == MODE_MP   ? "multiprocess"
+				  : "both");
 }
 
 #define O(f) offsetof(struct stress_conf, f)
@@ -49,11 +53,15 @@ print_mode(const struct app_key *k, const void *base, char *buf, size_t len)
 #define B(sec, key, field, d, h)                                                               \
 	{.section = sec, .name = key, .type = APP_KT_BOOL, .off = O(field), .def = d, .help = h}
 
+#define MP_STR(key, field, h)                                                                  \
+	{.section = "multiprocess", .name = key, .type = APP_KT_STR, .off = O(mp.field),         \
+	 .max = sizeof(((struct stress_conf *)0)->mp.field) - 1, .def = "", .help = h}
 static const struct app_key keys[] = {
 	{.section = "run", .name = "seed", .type = APP_KT_U64, .off = O(seed), .max = UINT64_MAX,
 	 .def = "1", .help = "seed of every random choice"},
 	{.section = "run", .name = "mode", .type = APP_KT_CUSTOM, .off = O(mode), .def = "both",
-	 .parse = parse_mode, .print = print_mode, .help = "sequential, concurrent or both"},
+	 .parse = parse_mode, .print = print_mode,
+	 .help = "sequential, concurrent, both or multiprocess"},
 	D("run", "seq_seconds", seq_seconds, 0, 86400, "5", "length of the sequential phase"),
 	U("run", "seq_records", seq_records, 0, 1000000000, "0",
 	  "stop the sequential phase after this many records (0: time only)"),
@@ -105,11 +113,26 @@ static const struct app_key keys[] = {
 	  "seconds between domain destructions"),
 	D("faults", "stall_every", stall_every, 0.01, 3600, "0.25", "seconds between stalls"),
 	U("faults", "stall_ms_max", stall_ms_max, 1, 1000, "10", "longest stall"),
+	MP_STR("socket", socket, "a running gntdpd's socket (empty: start daemon)"),
+	MP_STR("daemon", daemon, "the gntdpd binary (empty: ../gntdpd/gntdpd from this one)"),
+	MP_STR("daemon_config", daemon_config, "the daemon's --config"),
+	MP_STR("client", client, "gntdp-stress-mp-client (empty: next to this binary)"),
+	U("multiprocess", "clients", mp.clients, 2, MP_MAX_SLOTS, "4", "client processes"),
+	U("multiprocess", "slots", mp.slots, 2, MP_MAX_SLOTS, "6",
+	  "domids 1..slots a client may be (re)spawned as"),
+	U("multiprocess", "grants", mp.grants, 1, 16, "4", "frames each client grants each peer"),
+	U("multiprocess", "batch", mp.batch, 1, 64, "16", "ops per hypercall"),
+	U("multiprocess", "depth", mp.depth, 1, 16, "4", "copy hypercalls in flight at once"),
+	D("multiprocess", "kill_every", mp.kill_every, 0.001, 3600, "0.2",
+	  "mean seconds between kill -9s"),
+	B("multiprocess", "garbage", mp.garbage, "on", "garbage on fresh control connections"),
+	D("multiprocess", "garbage_every", mp.garbage_every, 0, 3600, "0.01",
+	  "seconds between garbage connections"),
 };
 
 static const struct app_section sections[] = {
-	{.name = "run"},   {.name = "dataplane"}, {.name = "world"},
-	{.name = "ops"},   {.name = "guest"},     {.name = "faults"},
+	{.name = "run"},   {.name = "dataplane"}, {.name = "world"},        {.name = "ops"},
+	{.name = "guest"}, {.name = "faults"},    {.name = "multiprocess"},
 };
 
 const struct app_cfg_desc stress_cfg_desc = {

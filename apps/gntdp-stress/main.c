@@ -76,8 +76,8 @@ check(struct app_cfg *cfg)
 static bool
 want_eal(const void *conf)
 {
-	(void)conf;
-	return !opt.plain;
+	/* Multi-process mode: gntdpd has the EAL, this process none. */
+	return !opt.plain && ((const struct stress_conf *)conf)->mode != MODE_MP;
 }
 
 /* The default EAL command line when none is given. */
@@ -125,6 +125,8 @@ main(int argc, char **argv)
 		rc = minimize_main(&conf, opt.minimize, opt.out, a.eal);
 	} else {
 		conf_print(&conf, &a.cfg, stdout);
+		if (conf.mode == MODE_MP)
+			rc = mp_main(&conf);
 		if (conf.mode & MODE_SEQ)
 			rc = seq_main(&conf, a.eal);
 		if (rc == EXIT_SUCCESS && (conf.mode & MODE_CONC)) {

@@ -98,10 +98,24 @@ rng_pct(struct rng *r, uint32_t pct)
 
 /* ---- Configuration ------------------------------------------------------- */
 
-enum stress_mode { MODE_SEQ = 1, MODE_CONC = 2, MODE_BOTH = 3 };
+enum stress_mode { MODE_SEQ = 1, MODE_CONC = 2, MODE_BOTH = 3, MODE_MP = 4 };
+
+/* [multiprocess]: mp.c, docs/stress.md "Multi-process mode". */
+struct mp_conf {
+	char socket[256];        /* a running gntdpd's; "" = start daemon */
+	char daemon[256];        /* gntdpd binary ("" = next to this one: ../gntdpd/gntdpd) */
+	char daemon_config[256]; /* its --config */
+	char client[256];        /* gntdp-stress-mp-client ("" = next to this binary) */
+	uint32_t clients, slots, grants, batch, depth;
+	uint64_t seed;           /* [run] seed */
+	double duration;         /* [run] duration */
+	double kill_every, garbage_every;
+	bool garbage;
+};
 
 struct stress_conf {
 	char config_path[512];
+	struct mp_conf mp;
 	uint64_t seed;
 	enum stress_mode mode;
 	/* [run] */
@@ -545,6 +559,8 @@ struct fault_counts {
 
 int seq_main(const struct stress_conf *c, bool eal);
 int conc_main(const struct stress_conf *c);
+/* Multi-process mode (mp.c): 0 clean, 1 a violation, 2 setup, 77 no EAL memory for gntdpd. */
+int mp_main(const struct stress_conf *c);
 
 /* Monotonic seconds. */
 double now_s(void);

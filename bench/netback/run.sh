@@ -7,7 +7,8 @@
 #       BUILD_DIR  meson build directory with apps/gntdp-netback (default build)
 #       SECONDS    measured seconds per gntdp-netback run (default 10)
 #       REPS       rounds; each round runs every size on both (default 5)
-#   Environment: PEERS (default ../shared/bench/peers next to this repo),
+#   Environment: PEERS (default ../shared/bench/peers next to this repo, or
+#   next to the main checkout for a git worktree),
 #   SIZES (default "64 1500"), OUT (default bench/results/netback-<UTC stamp>),
 #   QUIET_WAIT (seconds to wait, before each run, for a second with >= 90%
 #   idle CPU; default 300), RT (default 1: run both tools' busy-polling
@@ -28,7 +29,9 @@
 # Reported: packets the backend delivered from one guest's TX ring into the
 # other's RX ring per second (both directions summed; the median of the
 # one-second samples after a 2 s warmup), its TSC cycles and grant copy ops
-# per packet.
+# per packet, the time per copy op inside the copy hypercall (grant lookups
+# and the copy), and the frames lost (dropped for any reason, or failed at
+# a frontend: must be 0; a run that lost any is marked in the notes).
 # Peer side: shared/bench/peers/vhost_dual.sh (two dpdk-testpmd processes,
 # vhost-user backend forwarding on lcore 1, virtio-user guest on lcore 0, mac
 # forwarding, split ring). Reported: the median of the backend port's Rx-pps
@@ -59,6 +62,11 @@ secs=${2:-10}
 reps=${3:-5}
 sizes=${SIZES:-64 1500}
 peers=${PEERS:-$(cd .. && pwd)/shared/bench/peers}
+# A worktree (/work/wt/NAME) has no shared/ beside it: look beside the main checkout.
+if [ -z "${PEERS:-}" ] && [ ! -x "$peers/vhost_dual.sh" ] &&
+	common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null); then
+	peers=$(dirname "$(dirname "$common")")/shared/bench/peers
+fi
 nb=$build/apps/gntdp-netback/gntdp-netback
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=${OUT:-bench/results/netback-$stamp}
@@ -121,7 +129,7 @@ wait_quiet() {
 	echo "$idle"
 }
 : >"$out.txt"
-echo "round,size,gntdp_mpps,vhost_mpps,ratio,gntdp_cycles_per_pkt,gntdp_copy_ops_per_pkt,gntdp_cache_hit,gntdp_cpu_share,others_pct_gntdp,others_pct_vhost,core_rtt_ns,gntdp_sample_min,gntdp_sample_max,vhost_sample_min,vhost_sample_max,notes" >"$out.csv"
+echo "round,size,gntdp_mpps,vhost_mpps,ratio,gntdp_cycles_per_pkt,gntdp_copy_ops_per_pkt,gntdp_cache_hit,gntdp_cpu_share,others_pct_gntdp,others_pct_vhost,core_rtt_ns,gntdp_sample_min,gntdp_sample_max,vhost_sample_min,vhost_sample_max,gntdp_copy_ns_per_op,gntdp_lost,notes" >"$out.csv"
 log "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $(uname -r), DPDK $(pkg-config --modversion libdpdk 2>/dev/null), gntdp $(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo '+dirty')"
 log "tsc: $(grep -o 'constant_tsc' /proc/cpuinfo | head -1), cpufreq: $(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo n/a), scheduling: $([ ${#rt[@]} -gt 0 ] && echo "SCHED_FIFO 1 for the polling threads of both tools" || echo "CFS (RT=0)")"
 
@@ -134,12 +142,23 @@ nb_cmd() { # size json
 vh_cmd() { # size logprefix
 	VH_CMD=("$peers/vhost_dual.sh" mac "$1" 32 "$2")
 }
-# Raise the forwarding lcores of the peer's testpmd processes to SCHED_FIFO
-# (see RT above) as they appear, for up to 20 s; run in the background.
+# Whether process $1 descends from this script (not another user's testpmd).
+ours() {
+	local p=$1
+	while [ "${p:-0}" -gt 1 ]; do
+		[ "$p" = "$$" ] && return 0
+		p=$(sed 's/.*) //' /proc/"$p"/stat 2>/dev/null | cut -d' ' -f2)
+	done
+	return 1
+}
+# Raise the forwarding lcores of the peer's testpmd processes (this run's
+# only) to SCHED_FIFO (see RT above) as they appear, for up to 20 s; run in
+# the background.
 rt_peer() {
 	local end=$((SECONDS + 20)) pid t
 	while [ $SECONDS -lt $end ]; do
 		for pid in $(pgrep -x dpdk-testpmd); do
+			ours "$pid" || continue
 			for t in /proc/"$pid"/task/*; do
 				case $(cat "$t/comm" 2>/dev/null) in
 				rte-worker-* | lcore-worker-*) chrt -f -p 1 "${t##*/}" 2>/dev/null ;;
@@ -169,13 +188,16 @@ for r in $(seq "$reps"); do
 			fi
 			# Mpps: the median of the one-second samples after the warmup, as the peer's
 			# median of its 2 s samples; cycles and ops per packet over the whole window.
-			read -r mpps nmin nmax cyc ops hit share < <(python3 -c 'import json, re, statistics, sys
+			# Lost: frames the backend dropped (any reason) or a frontend saw fail; must be 0.
+			read -r mpps nmin nmax cyc ops hit share copyns lost < <(python3 -c 'import json, re, statistics, sys
 d = json.load(open(sys.argv[1])); b = d["backend"]
 smp = [float(m.group(2)) for m in re.finditer(r"\[ *([0-9.]+)s\] fwd +([0-9.]+) Mpps", open(sys.argv[2]).read())
        if float(m.group(1)) > 2.5]
 print(round(statistics.median(smp), 3), min(smp), max(smp), b["cycles_per_pkt"], b["copy_ops_per_pkt"],
       round(b["cache_hits"] / max(1, b["cache_hits"] + b["cache_misses"]), 4),
-      round(min(b["be_cpu_s"], b["fe_cpu_s"]) / d["window_s"], 3))' "$tmp/nb.json" "$tmp/nb.log")
+      round(min(b["be_cpu_s"], b["fe_cpu_s"]) / d["window_s"], 3), b["copy_ns_per_op"],
+      sum(sum(v["drops"].values()) + v["fe"]["rx_err"] + v["fe"]["tx_rsp_err"] + v["fe"]["tx_rsp_bad"]
+          for v in d["vifs"]))' "$tmp/nb.json" "$tmp/nb.log")
 			rtt2=$("$tmp/pingpong")
 			vh_cmd "$sz" "$tmp/vh"
 			rtpid=
@@ -198,6 +220,7 @@ if max(r) > 1.3 * min(r): why.append('core round trip moved: %s ns' % r)
 if $nmax > 1.15 * $nmin: why.append('gntdp-netback samples %s..%s Mpps' % ($nmin, $nmax))
 if ${vmax:-0} > 1.15 * ${vmin:-0}: why.append('vhost-user samples %s..%s Mpps' % (${vmin:-0}, ${vmax:-0}))
 if $vmpps <= 0: why.append('no peer result')
+if $lost > 0: why.append('gntdp-netback LOST %d frames' % $lost)
 print('; '.join(why) or 'ok')")
 			case $verdict in
 			*"no peer"*) ;;
@@ -208,8 +231,8 @@ print('; '.join(why) or 'ok')")
 		done
 		rtt="$rtt1/$rtt2/$rtt3"
 		ratio=$(python3 -c "print(round($mpps / $vmpps, 3) if $vmpps > 0 else 0)")
-		log "round $r size $sz: gntdp-netback $mpps Mpps ($cyc TSC cycles/pkt, $ops ops/pkt, cache hit $hit) | vhost-user $vmpps Mpps ($vh) | ratio $ratio | others ${others1}% / ${others2}% | core round trip $rtt ns | $verdict"
-		echo "$r,$sz,$mpps,$vmpps,$ratio,$cyc,$ops,$hit,$share,$others1,$others2,$rtt,$nmin,$nmax,${vmin:-0},${vmax:-0},\"$verdict\"" >>"$out.csv"
+		log "round $r size $sz: gntdp-netback $mpps Mpps ($cyc TSC cycles/pkt, $ops ops/pkt, $copyns ns/copy op, cache hit $hit, lost $lost) | vhost-user $vmpps Mpps ($vh) | ratio $ratio | others ${others1}% / ${others2}% | core round trip $rtt ns | $verdict"
+		echo "$r,$sz,$mpps,$vmpps,$ratio,$cyc,$ops,$hit,$share,$others1,$others2,$rtt,$nmin,$nmax,${vmin:-0},${vmax:-0},$copyns,$lost,\"$verdict\"" >>"$out.csv"
 		cp "$tmp/nb.json" "$tmp/nb-$r-$sz.json"
 		runs+=("$tmp/nb-$r-$sz.json")
 	done

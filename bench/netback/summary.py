@@ -14,7 +14,9 @@ Per frame size:
     rounds (gntdp-netback's one-second samples, testpmd's 2 s samples),
     which may come from different rounds and placements; their quotient is
     not a pair and is not the headline.
-Cycles and copy ops per packet are gntdp-netback's medians over rounds.
+Cycles and copy ops per packet and ns per copy op are gntdp-netback's
+medians over rounds; lost is the sum over rounds of the frames it dropped or
+its frontends saw fail (must be 0).
 """
 import csv
 import json
@@ -44,6 +46,8 @@ def main():
             "ratio_max": max(f("ratio")),
             "gntdp_cycles_per_pkt": statistics.median(f("gntdp_cycles_per_pkt")),
             "gntdp_copy_ops_per_pkt": statistics.median(f("gntdp_copy_ops_per_pkt")),
+            "gntdp_copy_ns_per_op": statistics.median(f("gntdp_copy_ns_per_op")),
+            "gntdp_lost": sum(int(r["gntdp_lost"]) for r in rs),
             "rounds": len(rs),
             "goal_ratio": 1.5,
         }
@@ -57,11 +61,12 @@ def main():
         m = res[s]
         print("%5d B: gntdp-netback / vhost-user = %.2f, the median of %d same-round pair ratios "
               "(%.2f-%.2f; goal 1.5); run medians %.2f / %.2f Mpps; best samples %.2f / %.2f Mpps "
-              "(not a pair: %.2f); gntdp %.0f TSC cycles/pkt, %.2f copy ops/pkt"
+              "(not a pair: %.2f); gntdp %.0f TSC cycles/pkt, %.2f copy ops/pkt, "
+              "%.1f ns/copy op, %d lost"
               % (s, m["ratio_median_of_rounds"], m["rounds"], m["ratio_min"], m["ratio_max"],
                  m["gntdp_median_mpps"], m["vhost_median_mpps"], m["gntdp_peak_mpps"],
                  m["vhost_peak_mpps"], m["ratio_peak"], m["gntdp_cycles_per_pkt"],
-                 m["gntdp_copy_ops_per_pkt"]))
+                 m["gntdp_copy_ops_per_pkt"], m["gntdp_copy_ns_per_op"], m["gntdp_lost"]))
     dat = out + ".dat"
     with open(dat, "w") as fh:
         for s in sizes:

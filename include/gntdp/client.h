@@ -22,7 +22,8 @@
  * helpers of gntdp/gnttab.h (gntdp_guest_grant_access(),
  * gntdp_guest_end_access() and the others that take an entry) and the ring
  * client of gntdp/hcall.h (gntdp_hcall_client_*, gntdp_hcall_op_size(),
- * gntdp_hcall_ring_mem_size()); not the core (gntdp_gnttab_*,
+ * gntdp_hcall_ring_mem_size()), and the status names of gntdp/gnttab.h
+ * (gntdp_gntst_name(), gntdp_gntst_str()); not the core (gntdp_gnttab_*,
  * gntdp_guest_table(), gntdp_hcall()), which runs in the daemon.
  *
  * Connection errors: every control reply is checked (magic, version, type,

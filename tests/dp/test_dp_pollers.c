@@ -215,13 +215,16 @@ part_ctx_bound(struct test_world *w)
 		       "end access succeeded while the extra context holds a pin");
 		printf("ctx bound: descheduled past the hold bound, cannot check the held pin\n");
 	} else {
-		while (gntdp_guest_end_access(e) != 0) {
+		/* The bound is hold_us plus one worker iteration; a loaded machine can deschedule
+		 * the worker for a long while, so wall time can only show that ageing happens at
+		 * all (a pin never released), not the bound itself: 50 holds. */
+		while (gntdp_guest_end_access(e) != 0 && dp_now_ms() - t0 < 50u * hold_us / 1000u) {
 			busy++;
 			usleep(50);
 		}
 		t1 = dp_now_ms();
-		CHECKF(t1 - t0 <= hold_us / 1000u + 100u,
-		       "extra context's pin released after %llu ms, bound %u us + one iteration",
+		CHECKF(t1 - t0 < 50u * hold_us / 1000u,
+		       "extra context's pin not released %llu ms after the copy (hold %u us)",
 		       (unsigned long long)(t1 - t0), hold_us);
 		printf("ctx bound: end access busy %u times, succeeded %llu ms after the copy "
 		       "(hold %u ms), worker idle\n",

@@ -25,7 +25,10 @@
  *    clock lasted nothing (rx_room called twice at one clock), and two
  *    guests sending to one with two RX buffers lose nothing to rx_stalled;
  *  - MTU: frames above a vif's MTU + 22 are dropped where they enter and
- *    per destination (too_big, answered OKAY), GSO frames are not bound.
+ *    per destination (too_big, answered OKAY), GSO frames are not bound;
+ *  - buffer placement: TX and RX data at each buffer's own staggered offset
+ *    within the page, TX buffers reused LIFO (16 of a pool of 256 in use),
+ *    inflight_bytes bounding the frame bytes in flight.
  *
  * Usage: test_netback huge|nohuge [case]; exit 0 pass, 1 fail, 77 skip.
  */
@@ -1130,6 +1133,211 @@ struct tcase {
 	int (*fn)(void);
 };
 
+/* ---- Buffer placement and reuse ------------------------------------------------ */
+
+/* What one vif's slots showed: buffers used, each one's offset, distinct offsets. */
+struct placement {
+	bool used[UINT16_MAX + 1];
+	int16_t off[UINT16_MAX + 1]; /* -1: not seen */
+	bool off_seen[GNTDP_PAGE_SIZE];
+	unsigned int nb_used, nb_offs, slots;
+};
+
+static struct placement tx_seen[2], rx_seen[2];
+
+static void
+placement_reset(void)
+{
+	memset(tx_seen, 0, sizeof(tx_seen));
+	memset(rx_seen, 0, sizeof(rx_seen));
+	for (unsigned int i = 0; i < 2; i++) {
+		memset(tx_seen[i].off, 0xff, sizeof(tx_seen[i].off));
+		memset(rx_seen[i].off, 0xff, sizeof(rx_seen[i].off));
+	}
+}
+
+/* Record buffer @p id at @p off with @p size bytes; -1 when the slot breaks the rules. */
+static int
+placement_add(struct placement *p, uint16_t id, uint16_t off, uint32_t size)
+{
+	CHECK(off % 64 == 0 && (uint32_t)off + size <= GNTDP_PAGE_SIZE,
+	      "buffer %u: offset %u + size %u", id, off, size);
+	/* A frame up to 1536 bytes fits at any buffer's offset: the buffer's own, every time. */
+	if (size <= 1536) {
+		CHECK(p->off[id] < 0 || p->off[id] == off, "buffer %u at %d, then at %u", id,
+		      p->off[id], off);
+		p->off[id] = (int16_t)off;
+	}
+	if (!p->used[id])
+		p->nb_used++;
+	p->used[id] = true;
+	if (!p->off_seen[off])
+		p->nb_offs++;
+	p->off_seen[off] = true;
+	p->slots++;
+	return 0;
+}
+
+/* TX requests vif @p i posted from @p from to its tx_prod, and RX responses it has not read. */
+static int
+placement_scan(unsigned int i, uint32_t from)
+{
+	struct fe_vif *v = fv(i);
+
+	for (uint32_t k = from; k != v->tx_prod; k++) {
+		struct gntdp_netif_tx_request r = v->tx->ring[GNTDP_NETIF_RING_SLOT(k)].req;
+
+		if (placement_add(&tx_seen[i], r.id, r.offset, r.size) != 0)
+			return -1;
+	}
+	for (uint32_t k = v->rx_cons; k != v->rx->hdr.rsp_prod; k++) {
+		struct gntdp_netif_rx_response r = v->rx->ring[GNTDP_NETIF_RING_SLOT(k)].rsp;
+
+		CHECK(r.status > 0, "vif%u RX status %d", i, r.status);
+		if (placement_add(&rx_seen[i], r.id, r.offset, (uint32_t)r.status) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Issue 10's working set: the guests' buffers start at staggered offsets,
+ * each its own, within the page (TX: the frontend's choice; RX: the
+ * backend's, in the RX response), and TX buffers are reused LIFO: with 16
+ * frames in flight out of a pool of a ring's worth, only 16 buffers are ever
+ * used (a FIFO free list would cycle through all 256). Both directions
+ * 1500-byte frames, vif0 through the generator's fast path and the express
+ * lane, vif1 through the general generator (verified bytes at vif2).
+ */
+static int
+test_buffers_lifo_staggered(void)
+{
+	const unsigned int depth = 16;
+	char d[8];
+
+	snprintf(d, sizeof(d), "%u", depth);
+	conf_base();
+	set("vif0", "guest", "1");
+	set("vif0", "mode", "gen");
+	set("vif0", "dst", "vif1");
+	set("vif0", "sizes", "1500");
+	set("vif0", "count", "3000");
+	set("vif0", "depth", d);
+	set("vif0", "rx_buffers", "32");
+	set("vif1", "guest", "2");
+	set("vif1", "mode", "gen");
+	set("vif1", "dst", "vif2");
+	set("vif1", "sizes", "1500,1400");
+	set("vif1", "count", "3000");
+	set("vif1", "depth", d);
+	set("vif1", "verify", "on");
+	set("vif1", "rx_buffers", "32");
+	set("vif2", "guest", "3");
+	set("vif2", "verify", "on");
+	CHECK(world_up() == 0, "setup");
+	placement_reset();
+	for (unsigned int it = 0; it < 200000 && !fe_gen_done(&nb.fe); it++) {
+		uint32_t from[2] = {fv(0)->tx_prod, fv(1)->tx_prod};
+
+		be_step();
+		for (unsigned int i = 0; i < 2; i++) {
+			/* RX responses first (fe_vif_poll consumes them), then the new TX requests. */
+			if (placement_scan(i, fv(i)->tx_prod) != 0)
+				return -1;
+			fe_vif_poll(fv(i));
+			if (placement_scan(i, from[i]) != 0)
+				return -1;
+			from[i] = fv(i)->tx_prod;
+		}
+		fe_vif_poll(fv(2));
+	}
+	settle();
+	CHECK(fe_gen_done(&nb.fe), "generators done: %lu, %lu", (unsigned long)fv(0)->sent,
+	      (unsigned long)fv(1)->sent);
+	/* vif1's frames intact; the rest are vif0's (unverifiable) flooded before learning. */
+	CHECK(fv(2)->st.verify_ok == 3000 && fv(2)->st.order_bad == 0 &&
+		      fv(2)->st.verify_bad == fv(2)->st.rx_pkts - 3000,
+	      "vif2 verified %lu of %lu, bad %lu, out of order %lu",
+	      (unsigned long)fv(2)->st.verify_ok, (unsigned long)fv(2)->st.rx_pkts,
+	      (unsigned long)fv(2)->st.verify_bad, (unsigned long)fv(2)->st.order_bad);
+	CHECK(fv(1)->st.rx_pkts == 3000, "vif1 received %lu", (unsigned long)fv(1)->st.rx_pkts);
+	for (unsigned int i = 0; i < 2; i++) {
+		CHECK(tx_seen[i].slots == 3000, "vif%u: %u TX slots seen", i, tx_seen[i].slots);
+		CHECK(fv(i)->n_tx_bufs == GNTDP_NETIF_RING_SIZE, "vif%u pool %u", i,
+		      fv(i)->n_tx_bufs);
+		/* LIFO: never more buffers than frames in flight. */
+		CHECK(tx_seen[i].nb_used == depth, "vif%u used %u TX buffers, %u in flight at most",
+		      i, tx_seen[i].nb_used, depth);
+		/* Staggered: 16 buffers over 41 positions; all at 0 before issue 10. */
+		CHECK(tx_seen[i].nb_offs >= 8, "vif%u: %u distinct TX offsets", i,
+		      tx_seen[i].nb_offs);
+	}
+	CHECK(rx_seen[1].slots == 3000, "vif1: %u RX slots seen", rx_seen[1].slots);
+	CHECK(rx_seen[1].nb_used == 32 && rx_seen[1].nb_offs >= 12,
+	      "vif1: %u RX buffers at %u distinct offsets", rx_seen[1].nb_used,
+	      rx_seen[1].nb_offs);
+	world_down();
+
+	/* stagger = off and rx_stagger = off: every buffer at 0, as before. */
+	conf_base();
+	set("backend", "rx_stagger", "off");
+	set("vif0", "guest", "1");
+	set("vif0", "mode", "gen");
+	set("vif0", "dst", "vif1");
+	set("vif0", "sizes", "1500");
+	set("vif0", "count", "500");
+	set("vif0", "stagger", "off");
+	set("vif1", "guest", "2");
+	CHECK(world_up() == 0, "setup");
+	placement_reset();
+	for (unsigned int it = 0; it < 200000 && !fe_gen_done(&nb.fe); it++) {
+		uint32_t from = fv(0)->tx_prod;
+
+		be_step();
+		if (placement_scan(1, fv(1)->tx_prod) != 0)
+			return -1;
+		fe_vif_poll(fv(1));
+		fe_vif_poll(fv(0));
+		if (placement_scan(0, from) != 0)
+			return -1;
+	}
+	CHECK(tx_seen[0].slots == 500 && tx_seen[0].nb_offs == 1 && tx_seen[0].off_seen[0],
+	      "stagger off: %u TX slots at %u offsets", tx_seen[0].slots, tx_seen[0].nb_offs);
+	CHECK(rx_seen[1].slots == 500 && rx_seen[1].nb_offs == 1 && rx_seen[1].off_seen[0],
+	      "rx_stagger off: %u RX slots at %u offsets", rx_seen[1].slots, rx_seen[1].nb_offs);
+	world_down();
+
+	/* inflight_bytes 3000: two 1500-byte frames in flight, so two buffers; 4000 B still go. */
+	conf_base();
+	set("vif0", "guest", "1");
+	set("vif0", "mode", "gen");
+	set("vif0", "dst", "vif1");
+	set("vif0", "sizes", "1500,1500,4000");
+	set("vif0", "count", "600");
+	set("vif0", "inflight_bytes", "3000");
+	set("vif1", "guest", "2");
+	jumbo_vifs();
+	CHECK(world_up() == 0, "setup");
+	placement_reset();
+	for (unsigned int it = 0; it < 200000 && !fe_gen_done(&nb.fe); it++) {
+		uint32_t from = fv(0)->tx_prod;
+
+		be_step();
+		fe_vif_poll(fv(1));
+		fe_vif_poll(fv(0));
+		CHECK(fv(0)->tx_inflight_bytes <= 4000 && fv(0)->tx_inflight <= 2,
+		      "%u bytes in %u slots in flight", fv(0)->tx_inflight_bytes, fv(0)->tx_inflight);
+		if (placement_scan(0, from) != 0)
+			return -1;
+	}
+	CHECK(fe_gen_done(&nb.fe) && fv(1)->st.rx_pkts == 600 && fv(0)->tx_inflight_bytes == 0,
+	      "sent %lu, received %lu, %u bytes left in flight", (unsigned long)fv(0)->sent,
+	      (unsigned long)fv(1)->st.rx_pkts, fv(0)->tx_inflight_bytes);
+	CHECK(tx_seen[0].nb_used == 2, "inflight_bytes 3000: %u TX buffers used",
+	      tx_seen[0].nb_used);
+	return 0;
+}
+
 static const struct tcase cases[] = {
 	{"g2g_direct", test_g2g_direct},
 	{"g2g_staged", test_g2g_staged},
@@ -1161,6 +1369,7 @@ static const struct tcase cases[] = {
 	{"rx_wait_not_stall", test_rx_wait_not_stall},
 	{"tight_rx_no_false_drop", test_tight_rx_no_false_drop},
 	{"mtu", test_mtu},
+	{"buffers_lifo_staggered", test_buffers_lifo_staggered},
 };
 
 static unsigned long

@@ -25,6 +25,7 @@ readelf -d "$lib" | grep -q 'SONAME.*\[libgntdp-client\.so\.0\]' || fail "soname
 bad=$(nm -D --defined-only "$lib" | awk '$2 ~ /[TDBR]/ && $3 !~ /^gntdp_/ && $3 !~ /^GNTDP_/ {print $3}')
 [ -z "$bad" ] || fail "exports outside gntdp_: $bad"
 nm -D --defined-only "$lib" | grep -q ' gntdp_guest_grant_access' || fail "guest helpers not exported"
+nm -D --defined-only "$lib" | grep -q ' gntdp_gntst_name' || fail "status names not exported"
 nm -D --defined-only "$lib" | grep -q ' gntdp_gnttab_' && fail "the core is in the client library"
 
 cat > "$tmp/use.c" <<'EOC'
