@@ -37,6 +37,8 @@
 #include <gntdp/gnttab.h>
 #include <gntdp/hcall.h>
 
+#include "tdaemon.h"
+
 #define PAGE GNTDP_PAGE_SIZE
 #define TIMEOUT_MS 5000
 #define NOBODY 65534u
@@ -96,47 +98,14 @@ conn_open(void)
 static int
 daemon_start(void)
 {
-	char path_set[200];
-	uint64_t t0 = now_ms();
-	int st;
+	const char *sets[] = {g_root ? "socket.group=nogroup" : "socket.group=",
+			      "domains.max_rings=4",
+			      "domains.max_domains=16",
+			      "acl1.user=nobody",
+			      "acl1.domids=200-209",
+			      NULL};
 
-	snprintf(path_set, sizeof(path_set), "socket.path=%s", g_sock);
-	g_pid = fork();
-	if (g_pid == 0) {
-		int fd = open(g_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(g_daemon, g_daemon, "--config", g_config, "--set", path_set, "--set",
-		      g_root ? "socket.group=nogroup" : "socket.group=", "--set",
-		      "domains.max_rings=4", "--set", "domains.max_domains=16", "--set",
-		      "acl1.user=nobody", "--set", "acl1.domids=200-209", (char *)NULL);
-		_exit(127);
-	}
-	while (now_ms() - t0 < 30000) {
-		int fd = conn_open();
-
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (waitpid(g_pid, &st, WNOHANG) == g_pid) {
-			g_pid = -1;
-			fprintf(stderr, "gntdpd exited (status %d) before listening; its log:\n",
-				WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-			if (system("true") == 0) {
-				char cmd[200];
-
-				snprintf(cmd, sizeof(cmd), "cat %s >&2", g_log);
-				if (system(cmd) != 0)
-					fprintf(stderr, "(no log)\n");
-			}
-			return WIFEXITED(st) && WEXITSTATUS(st) == 77 ? 77 : -1;
-		}
-		usleep(50000);
-	}
-	fprintf(stderr, "gntdpd did not listen within 30 s\n");
-	return -1;
+	return td_daemon_start(g_daemon, g_config, g_sock, g_log, sets, &g_pid);
 }
 
 /* SIGTERM: exit 0, the socket removed. */

@@ -37,6 +37,8 @@
 
 #include <gntdp/client.h>
 
+#include "../tdaemon.h"
+
 #define PAGE GNTDP_PAGE_SIZE
 #define NR_FRAMES 16u
 #define OPS_GFN 8u /* where each domain puts its op arrays */
@@ -66,50 +68,13 @@ now_s(void)
 
 /* ---- the daemon ------------------------------------------------------------ */
 
-static int
-sock_answers(void)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), rc;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_sock);
-	rc = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* 0 once the socket answers, 77 when gntdpd exits 77 (no memory for EAL), -1 otherwise. */
 static int
 daemon_start(void)
 {
-	char path_set[160];
-	double t0 = now_s();
-	int st;
+	const char *sets[] = {"socket.group=", NULL};
 
-	snprintf(path_set, sizeof(path_set), "socket.path=%s", g_sock);
-	g_pid = fork();
-	if (g_pid == 0) {
-		int fd = open(g_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(g_daemon, g_daemon, "--config", g_config, "--set", path_set, "--set",
-		      "socket.group=", (char *)NULL);
-		_exit(127);
-	}
-	while (now_s() - t0 < 30) {
-		if (sock_answers())
-			return 0;
-		if (waitpid(g_pid, &st, WNOHANG) == g_pid) {
-			g_pid = -1;
-			fprintf(stderr, "gntdpd exited (0x%x) before listening (log: %s)\n", st,
-				g_log);
-			return WIFEXITED(st) && WEXITSTATUS(st) == 77 ? 77 : -1;
-		}
-		usleep(50000);
-	}
-	return -1;
+	return td_daemon_start(g_daemon, g_config, g_sock, g_log, sets, &g_pid);
 }
 
 static void

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#include "tdaemon.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SETS 16
+#define UNCONST(p) ((char *)(uintptr_t)(p))
+
+static int
+sock_answers(const char *sock)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), rc;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	rc = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void
+copy_log(const char *log)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(log, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "(no log at %s)\n", log);
+		return;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(f);
+}
+
+int
+td_daemon_start(const char *daemon, const char *config, const char *sock, const char *log,
+		const char *const *sets, pid_t *pid)
+{
+	char *argv[4 + 2 * (MAX_SETS + 1) + 1]; /* execv's type; the strings are not written */
+	char path_set[200];
+	unsigned int n = 0;
+	struct timespec t0, t;
+	int st;
+
+	snprintf(path_set, sizeof(path_set), "socket.path=%s", sock);
+	argv[n++] = UNCONST(daemon);
+	argv[n++] = UNCONST("--config");
+	argv[n++] = UNCONST(config);
+	argv[n++] = UNCONST("--set");
+	argv[n++] = path_set;
+	for (unsigned int i = 0; sets != NULL && sets[i] != NULL; i++) {
+		if (i == MAX_SETS) {
+			fprintf(stderr, "td_daemon_start: more than %d --set values\n", MAX_SETS);
+			return -1;
+		}
+		argv[n++] = UNCONST("--set");
+		argv[n++] = UNCONST(sets[i]);
+	}
+	argv[n] = NULL;
+	*pid = fork();
+	if (*pid < 0)
+		return -1;
+	if (*pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(daemon, argv);
+		_exit(127);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (t = t0; t.tv_sec - t0.tv_sec < 30; clock_gettime(CLOCK_MONOTONIC, &t)) {
+		if (sock_answers(sock))
+			return 0;
+		if (waitpid(*pid, &st, WNOHANG) == *pid) {
+			*pid = -1;
+			fprintf(stderr, "gntdpd exited (status %d) before listening; its log:\n",
+				WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			copy_log(log);
+			return WIFEXITED(st) && WEXITSTATUS(st) == 77 ? 77 : -1;
+		}
+		usleep(50000);
+	}
+	fprintf(stderr, "gntdpd did not listen within 30 s (log: %s)\n", log);
+	return -1;
+}
