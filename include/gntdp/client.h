@@ -58,7 +58,9 @@ struct gntdp_client_ring;
  * Connect to gntdpd at @p path (NULL: $GNTDP_SOCKET, else
  * GNTDP_CTL_DEFAULT_SOCKET) and exchange HELLO.
  * @return 0, -ENOENT / -ECONNREFUSED (no daemon), -EPROTO (version),
- *         -ENOMEM, another negative errno from socket calls.
+ *         -EDQUOT (this uid holds its [limits] connections; the
+ *         connection is closed), -ENOMEM, another negative errno from
+ *         socket calls.
  */
 int gntdp_client_connect(const char *path, struct gntdp_client **out);
 
@@ -102,6 +104,7 @@ void gntdp_client_domain_conf_init(struct gntdp_client_domain_conf *conf);
  *         -EEXIST (bound by another connection, or still a zombie),
  *         -ENOENT (does not exist and conf->create is false),
  *         -EINVAL (bad limits), -EALREADY (already bound), -ENOMEM,
+ *         -EDQUOT (this uid holds its [limits] domains or frames),
  *         -EPROTO (the reply's fds are not memfds as long as it says, or
  *         the reply is malformed), -EPIPE, -ETIMEDOUT, another error of the
  *         daemon (gntdp_client_why()).
