@@ -265,6 +265,14 @@ new_domain(struct gntdpd *d, const struct d_cred *cr, const struct gntdp_domain_
 		free(dom);
 		return d_fail(r, -ENOMEM, "domain %u: its segments were not found", dc.domid);
 	}
+	/* Only the daemon writes status words: no later mapping of them is writable. */
+	rc = dom->status != NULL ? gntdp_dp_memfd_seal(dom->status, true) : 0;
+	if (rc != 0) {
+		gntdp_domain_destroy(d->gt, dc.domid);
+		free(dom);
+		return d_fail(r, rc, "domain %u: sealing its status frames: %s", dc.domid,
+			      strerror(-rc));
+	}
 	d->doms[slot] = dom;
 	APP_LOG(INFO, "gntdpd: domain %u created: %u frames, %u grant frames, v%u, worker %u",
 		dom->domid, dom->nr_frames, dom->max_grant_frames, dom->max_grant_version,

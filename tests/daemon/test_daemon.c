@@ -1687,6 +1687,79 @@ test_fuzz(void)
 	return 0;
 }
 
+/*
+ * The status frames are sealed F_SEAL_FUTURE_WRITE once the daemon's own
+ * mapping exists: a client of the daemon's own uid (this test's) reopens
+ * its read-only status fd read-write through /proc, and still neither maps
+ * it writable nor writes, truncates or punches it; the daemon still
+ * updates the status words (a map of a v2 grant sets GTF_reading).
+ */
+static int
+test_status_seal(void)
+{
+	struct gntdp_gnttab_set_version *sv;
+	struct gntdp_gnttab_map_grant_ref *mp;
+	struct gntdp_gnttab_unmap_grant_ref *up;
+	const volatile uint16_t *st;
+	struct cl a, b;
+	char path[64], byte = 1;
+	void *w;
+	int fd, seals, rc;
+	uint64_t t0;
+
+	if (cl_bind(&a, 70, 16) != 0 || cl_ring(&a, false) != 0 || cl_bind(&b, 71, 16) != 0 ||
+	    cl_ring(&b, false) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", a.st_fd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "the daemon's own uid could not reopen the status fd: %s", strerror(errno));
+	seals = fcntl(fd, F_GET_SEALS);
+	CHECK(seals >= 0 && (seals & F_SEAL_FUTURE_WRITE) && (seals & F_SEAL_SEAL),
+	      "status seals 0x%x", seals);
+	w = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(w == MAP_FAILED && errno == EPERM, "status frames mapped writable (%s)",
+	      w == MAP_FAILED ? strerror(errno) : "mapped");
+	CHECK(pwrite(fd, &byte, 1, 0) < 0 && errno == EPERM, "status frames written");
+	CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PAGE) != 0 &&
+	      errno == EPERM, "status frames hole-punched");
+	CHECK(ftruncate(fd, 0) != 0 && errno == EPERM, "status memfd truncated");
+	/* The RAM stays the client's to write: read-write, not sealed against writes. */
+	seals = fcntl(a.ram_fd, F_GET_SEALS);
+	CHECK(seals >= 0 && !(seals & F_SEAL_FUTURE_WRITE) && (seals & F_SEAL_SEAL),
+	      "RAM seals 0x%x", seals);
+	close(fd);
+	/* v2, a read-only grant of A's gfn 3 to B as ref 8; B maps it: A's status word says so. */
+	sv = (void *)(a.ram + 15 * PAGE);
+	sv->version = 2;
+	rc = cl_hcall(&a, GNTDP_GNTTABOP_SET_VERSION, sv, 1);
+	CHECK(rc == 0, "set_version 2: %d", rc);
+	CHECK(gntdp_guest_grant_access_v2(&((union gntdp_grant_entry_v2 *)(void *)a.tab)[8], 71, 3,
+					  true) == 0, "grant");
+	st = (const volatile uint16_t *)(const void *)a.status;
+	CHECK(st[8] == 0, "status word 0x%x before the map", st[8]);
+	mp = (void *)(b.ram + 15 * PAGE);
+	memset(mp, 0, sizeof(*mp));
+	mp->host_addr = (uint64_t)(16 + 1) << 12;
+	mp->flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY;
+	mp->ref = 8;
+	mp->dom = 70;
+	rc = cl_hcall(&b, GNTDP_GNTTABOP_MAP_GRANT_REF, mp, 1);
+	CHECK(rc == 0 && mp->status == GNTDP_GNTST_OKAY, "map rc %d status %d", rc, mp->status);
+	CHECK(st[8] & GNTDP_GTF_READING, "status word 0x%x while mapped", st[8]);
+	up = (void *)(b.ram + 14 * PAGE);
+	memset(up, 0, sizeof(*up));
+	up->host_addr = mp->host_addr;
+	up->handle = mp->handle;
+	rc = cl_hcall(&b, GNTDP_GNTTABOP_UNMAP_GRANT_REF, up, 1);
+	CHECK(rc == 0 && up->status == GNTDP_GNTST_OKAY, "unmap rc %d status %d", rc, up->status);
+	for (t0 = now_ms(); (st[8] & GNTDP_GTF_READING) && now_ms() - t0 < TIMEOUT_MS;)
+		usleep(1000);
+	CHECK(!(st[8] & GNTDP_GTF_READING), "status word 0x%x after the unmap", st[8]);
+	close(a.fd);
+	close(b.fd);
+	return 0;
+}
+
 /* A ring whose SQ tail the client corrupts: the worker disables it, the daemon closes. */
 static int
 test_ring_disabled(void)
@@ -2055,6 +2128,7 @@ main(int argc, char **argv)
 		{"destroy_bound", test_destroy_bound, true},
 		{"copy", test_copy, true},
 		{"kill_client", test_kill_client, true},
+		{"status_seal", test_status_seal, true},
 		{"ring_disabled", test_ring_disabled, true},
 		{"telemetry", test_telemetry, true},
 		{"fuzz", test_fuzz, false},
