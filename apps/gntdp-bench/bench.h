@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <gntdp/dataplane.h>
 #include <gntdp/gnttab.h>
@@ -382,6 +383,82 @@ struct bench {
 int scenario_resolve_lcores(struct scenario *sc);
 int bench_setup(struct bench *b);
 void bench_teardown(struct bench *b);
+
+/* ---- requests and op arrays (gen.c builds them, run.c reaps them) ---- */
+
+/* A request's user_data on the per-op queue: the queue and the sequence number. */
+#define USER_DATA(qid, seq) (((uint64_t)(qid) << 48) | ((seq) & ((1ull << 48) - 1)))
+
+/*
+ * A hypercall's user_data: the sequence number of its first op and its op
+ * count. Completions must come back in submission order, so each must carry
+ * exactly the next expected sequence number and the count that was posted
+ * at that slot: a lost, duplicated or reordered hypercall is a mismatch.
+ */
+#define HC_USER_DATA(seq, n) (((uint64_t)(n) << 48) | ((seq) & ((1ull << 48) - 1)))
+
+/* One op as it lies in the op array: the commands gntdp-bench issues. */
+union hc_op {
+	struct gntdp_gnttab_copy copy;
+	struct gntdp_gnttab_map_grant_ref map;
+	struct gntdp_gnttab_unmap_grant_ref unmap;
+};
+_Static_assert(sizeof(union hc_op) == HC_OP_STRIDE, "HC_OP_STRIDE is the largest op");
+
+static inline size_t
+hc_op_size(uint8_t cmd)
+{
+	return cmd == GNTDP_GNTTABOP_COPY	       ? sizeof(struct gntdp_gnttab_copy)
+	       : cmd == GNTDP_GNTTABOP_MAP_GRANT_REF ? sizeof(struct gntdp_gnttab_map_grant_ref)
+						     : sizeof(struct gntdp_gnttab_unmap_grant_ref);
+}
+
+/* [off, off + len) of the op-array area lies in one frame. */
+static inline bool
+hc_in_frame(size_t off, size_t len)
+{
+	return (off & (GNTDP_PAGE_SIZE - 1)) + len <= GNTDP_PAGE_SIZE;
+}
+
+/* Host address of byte off of the op-array area (ops lie at multiples of 8: aligned). */
+static inline union hc_op *
+hc_at(const struct cqueue *cq, size_t off)
+{
+	return (union hc_op *)(void *)(cq->arr[off >> GNTDP_PAGE_SHIFT] +
+				       (off & (GNTDP_PAGE_SIZE - 1)));
+}
+
+/* Copy between the client and its op-array area (guest memory, frame by frame). */
+static inline void
+hc_guest_io(const struct cqueue *cq, size_t off, void *buf, size_t len, bool write)
+{
+	while (len > 0) {
+		size_t in = off & (GNTDP_PAGE_SIZE - 1), n = GNTDP_PAGE_SIZE - in;
+		uint8_t *g = cq->arr[off >> GNTDP_PAGE_SHIFT] + in;
+
+		n = n < len ? n : len;
+		if (write)
+			memcpy(g, buf, n);
+		else
+			memcpy(buf, g, n);
+		off += n;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+}
+
+/* The hypercall over slots s0 .. s0 + n - 1 (first sequence number seq). */
+
+/*
+ * Build up to n requests at the queue's head (cq->head advances), grouped by
+ * command; returns how many (fewer when map/unmap slots run out).
+ */
+unsigned int build_burst(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs,
+			 unsigned int n, uint64_t tsc);
+/* Post the n requests just built (sequence numbers cq->head - n ..) as hypercalls. */
+unsigned int hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n);
+/* Valid copies only: n of them straight into the op array; advances cq->head. */
+unsigned int hc_post_copies(struct bench *b, struct cqueue *cq, unsigned int n, uint64_t tsc);
 
 /* ---- run.c ---- */
 int bench_run(struct bench *b, struct run_result *r);
