@@ -11,6 +11,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
+
+#include <gntdp/client.h>
+
 #include "bench.h"
 
 static inline void
@@ -115,6 +119,8 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
 	if (cls == RK_MAP && want_unmap) {
 		struct pending_unmap *pu = &cq->unmap_fifo[cq->unmap_tail++ & (cq->depth - 1)];
 
+		if (unlikely(cq->chk != NULL))
+			prepare_map(b, cq, pu->gfn_idx);
 		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
 		r->op.unmap.host_addr = (cq->map_gfn0 + pu->gfn_idx) << GNTDP_PAGE_SHIFT;
 		r->op.unmap.handle = pu->handle;
@@ -123,6 +129,8 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
 	} else if (cls == RK_MAP) {
 		uint32_t g = cq->gfn_free[--cq->nb_gfn_free];
 
+		if (unlikely(cq->chk != NULL))
+			prepare_map(b, cq, g);
 		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
 		r->op.map.host_addr = (cq->map_gfn0 + g) << GNTDP_PAGE_SHIFT;
 		r->op.map.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY;
@@ -152,7 +160,8 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
 		if (cls == RK_INVALID)
 			make_invalid_copy(r, sl, fr, (enum invalid_kind)inv);
 		if (sc->verify)
-			poison_range(sl->kind == RK_COPY_GF && cls != RK_INVALID ? fr->bf : fr->rx,
+			prepare_dest(b, cq, s,
+				     sl->kind == RK_COPY_GF && cls != RK_INVALID ? fr->bf : fr->rx,
 				     sl->off, sl->len);
 	}
 	if (cls == RK_INVALID) {
@@ -185,7 +194,7 @@ copy_slot(struct bench *b, struct cqueue *cq, uint64_t seq, uint64_t tsc, uint16
 	sl->len = len;
 	sl->off = sc->dst_offset;
 	if (sc->verify)
-		poison_range(gg ? cq->fr[s].rx : cq->fr[s].bf, sl->off, len);
+		prepare_dest(b, cq, s, gg ? cq->fr[s].rx : cq->fr[s].bf, sl->off, len);
 	*len_out = len;
 	return &cq->tmpl[gg ? s : cq->depth + s];
 }
@@ -223,7 +232,7 @@ req_head(struct gntdp_dp_req *r, uint64_t ud, uint8_t cmd)
  * client's cycles per request bound this mix, the worker's are few.
  */
 static unsigned int
-build_mapunmap(struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n, uint64_t tsc)
+build_mapunmap(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n, uint64_t tsc)
 {
 	unsigned int mask = cq->depth - 1, out = 0;
 	unsigned int nu = (unsigned int)(cq->unmap_head - cq->unmap_tail), nm;
@@ -236,6 +245,8 @@ build_mapunmap(struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n, uin
 		struct slot *sl = &cq->slots[seq & mask];
 		struct gntdp_dp_req *r = &reqs[out];
 
+		if (unlikely(cq->chk != NULL))
+			prepare_map(b, cq, pu->gfn_idx);
 		req_head(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
 		r->op.unmap = (struct gntdp_gnttab_unmap_grant_ref){
 			.host_addr = (cq->map_gfn0 + pu->gfn_idx) << GNTDP_PAGE_SHIFT,
@@ -252,6 +263,8 @@ build_mapunmap(struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n, uin
 		struct slot *sl = &cq->slots[seq & mask];
 		struct gntdp_dp_req *r = &reqs[out];
 
+		if (unlikely(cq->chk != NULL))
+			prepare_map(b, cq, g);
 		req_head(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
 		r->op.map = (struct gntdp_gnttab_map_grant_ref){
 			.host_addr = (cq->map_gfn0 + g) << GNTDP_PAGE_SHIFT,
@@ -284,7 +297,7 @@ build_burst(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsig
 	if (b->copies_only)
 		return build_copies(b, cq, reqs, n, tsc);
 	if (b->mapunmap_only)
-		return build_mapunmap(cq, reqs, n, tsc);
+		return build_mapunmap(b, cq, reqs, n, tsc);
 
 	for (unsigned int i = 0; i < n; i++) {
 		cls[i] = b->class_tab[cq->mix++ % 100];
@@ -335,7 +348,9 @@ hc_call(struct cqueue *cq, struct gntdp_hcall_sqe *sqe, uint64_t seq, unsigned i
 static inline unsigned int
 hc_flush(struct cqueue *cq, const struct gntdp_hcall_sqe *sqes, unsigned int nb)
 {
-	unsigned int k = gntdp_dp_hcall_submit_burst(cq->hc, sqes, nb), done = 0;
+	unsigned int k = cq->cr != NULL ? gntdp_client_submit(cq->cr, sqes, nb)
+					: gntdp_dp_hcall_submit_burst(cq->hc, sqes, nb);
+	unsigned int done = 0;
 
 	for (unsigned int c = 0; c < k; c++)
 		done += sqes[c].count;

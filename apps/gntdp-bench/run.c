@@ -30,6 +30,8 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include <gntdp/client.h>
+
 #include "bench.h"
 
 /* How long the drain may take before the remaining requests count as lost. */
@@ -122,7 +124,9 @@ static unsigned int
 hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 {
 	struct gntdp_hcall_cqe cqes[BENCH_MAX_BURST];
-	unsigned int n = gntdp_dp_hcall_reap_burst(cq->hc, cqes, BENCH_MAX_BURST), ops = 0;
+	unsigned int n = cq->cr != NULL ? gntdp_client_reap(cq->cr, cqes, BENCH_MAX_BURST)
+					: gntdp_dp_hcall_reap_burst(cq->hc, cqes, BENCH_MAX_BURST);
+	unsigned int ops = 0;
 	unsigned int mask = cq->depth - 1;
 	uint64_t tsc;
 
@@ -182,14 +186,14 @@ hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 	return ops;
 }
 
-static unsigned int
+unsigned int
 reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 {
 	struct gntdp_dp_cpl *cpls = c->cpls;
 	unsigned int n;
 	uint64_t tsc;
 
-	if (cq->hc != NULL)
+	if (cq->hc != NULL || cq->cr != NULL)
 		return hc_reap(b, c, cq, measuring);
 	n = gntdp_dp_complete_burst(cq->q, cpls, BENCH_MAX_BURST);
 	if (n == 0)
@@ -211,7 +215,7 @@ struct pacing {
 static void
 pacing_reset(struct bench *b, struct client *c, struct pacing *p, uint64_t tsc)
 {
-	double mops = atomic_load(&b->rate_mops);
+	double mops = atomic_load(&b->sync->rate_mops);
 
 	p->rate_per_tsc = mops > 0 ? mops * 1e6 * c->share / (double)b->tsc_hz : 0;
 	p->t0 = tsc;
@@ -235,7 +239,6 @@ pacing_allow(struct pacing *p, unsigned int depth, uint64_t tsc)
 	return due > 0 ? (unsigned int)due : 0;
 }
 
-static void controller_tick(struct bench *b, uint64_t tsc);
 
 /* React to a phase change seen by client c. */
 static void
@@ -254,7 +257,7 @@ client_phase(struct bench *b, struct client *c, struct pacing *p, int ph, uint64
 	}
 }
 
-static int
+int
 client_loop(void *arg)
 {
 	struct client *c = arg;
@@ -265,7 +268,7 @@ client_loop(void *arg)
 	uint64_t budget = 0, posted_measure = 0;
 	int ph = -1;
 	/* The controller shares the main lcore when the main lcore is a client. */
-	bool tick = rte_lcore_id() == rte_get_main_lcore();
+	bool tick = !b->connect && rte_lcore_id() == rte_get_main_lcore();
 	uint64_t tsc_end;
 
 	burst = b->sc.burst;
@@ -274,7 +277,7 @@ client_loop(void *arg)
 	for (;;) {
 		uint64_t tsc = rte_rdtsc();
 		unsigned int did = 0;
-		int now_ph = atomic_load_explicit(&b->phase, memory_order_acquire);
+		int now_ph = atomic_load_explicit(&b->sync->phase, memory_order_acquire);
 		bool measuring, posting;
 		unsigned int inflight = 0;
 
@@ -302,12 +305,12 @@ client_loop(void *arg)
 			n = burst;
 			if (ph == PH_MEASURE && budget > 0 && budget - posted_measure < n)
 				n = (unsigned int)(budget - posted_measure);
-			if (cq->hc != NULL && b->copies_only) {
+			if (cq->q == NULL && b->copies_only) {
 				k = hc_post_copies(b, cq, n, tsc);
 			} else {
 				n = build_burst(b, cq, reqs, n, tsc);
-				k = cq->hc != NULL ? hc_submit(cq, reqs, n)
-						   : gntdp_dp_submit_burst(cq->q, reqs, n);
+				k = cq->q == NULL ? hc_submit(cq, reqs, n)
+						  : gntdp_dp_submit_burst(cq->q, reqs, n);
 			}
 			c->st.posted += k;
 			p.posted += k;
@@ -371,19 +374,19 @@ sum_completed(struct bench *b, uint64_t *bytes)
 	return n;
 }
 
-static void
+void
 set_phase(struct bench *b, int ph, uint64_t tsc)
 {
-	int old = atomic_load(&b->phase);
+	int old = atomic_load(&b->sync->phase);
 
 	/* Data-plane counters bracket the measurement (approximate snapshots, see dataplane.h). */
-	if (ph == PH_MEASURE)
+	if (ph == PH_MEASURE && b->dp != NULL)
 		gntdp_dp_stats_get(b->dp, &b->dps0);
-	if (old == PH_MEASURE)
+	if (old == PH_MEASURE && b->dp != NULL)
 		gntdp_dp_stats_get(b->dp, &b->dps1);
 	b->ph_start = tsc;
 	/* Release: pairs with the clients' acquire load of phase (rate_mops is written before). */
-	atomic_store_explicit(&b->phase, ph, memory_order_release);
+	atomic_store_explicit(&b->sync->phase, ph, memory_order_release);
 }
 
 static bool
@@ -416,7 +419,7 @@ progress(struct bench *b, int ph, uint64_t tsc)
 	b->last_progress_tsc = tsc;
 }
 
-static void
+void
 controller_tick(struct bench *b, uint64_t tsc)
 {
 	const struct scenario *sc = &b->sc;
@@ -426,7 +429,7 @@ controller_tick(struct bench *b, uint64_t tsc)
 	if (tsc < b->next_tick)
 		return;
 	b->next_tick = tsc + b->tsc_hz / (1000000 / TICK_US);
-	ph = atomic_load(&b->phase);
+	ph = atomic_load(&b->sync->phase);
 	el = tsc_s(b, tsc - b->ph_start);
 	if (tsc >= b->next_progress) {
 		progress(b, ph, tsc);
@@ -441,7 +444,7 @@ controller_tick(struct bench *b, uint64_t tsc)
 	case PH_CALIB:
 		if (el >= sc->calib_s) {
 			b->peak_mops = (double)sum_completed(b, NULL) / el / 1e6;
-			atomic_store(&b->rate_mops, b->peak_mops * sc->rate_pct / 100.0);
+			atomic_store(&b->sync->rate_mops, b->peak_mops * sc->rate_pct / 100.0);
 			set_phase(b, PH_WARMUP, tsc);
 		}
 		break;
@@ -476,8 +479,8 @@ stats_add(struct client_stats *d, const struct client_stats *a, const struct cli
 		pd[i] += pa[i] - (ps != NULL ? ps[i] : 0);
 }
 
-static void
-collect(struct bench *b, struct run_result *r)
+void
+collect_clients(struct bench *b, struct run_result *r)
 {
 	uint64_t t0 = UINT64_MAX, t1 = 0;
 
@@ -497,6 +500,18 @@ collect(struct bench *b, struct run_result *r)
 			snprintf(r->first_error, sizeof(r->first_error), "%s", c->first_error);
 	}
 	r->elapsed_s = t1 > t0 ? tsc_s(b, t1 - t0) : 0;
+	r->peak_mops = b->peak_mops;
+	r->rate_mops = atomic_load(&b->sync->rate_mops);
+	r->nb_workers = b->sc.nb_workers;
+	/* A signal after the window (in the drain) still stops the raw copy: interrupted too. */
+	r->interrupted = b->stop_phase >= 0 || gntdp_dp_stop_requested();
+	r->stopped_in = b->stop_phase >= 0 ? phase_names[b->stop_phase] : r->interrupted ? "drain" : "";
+}
+
+static void
+collect(struct bench *b, struct run_result *r)
+{
+	collect_clients(b, r);
 	for (unsigned int i = 0; i < b->nb_q; i++) {
 		const struct cqueue *cq = &b->cq[i];
 		struct gntdp_dp_hcall_info hi;
@@ -526,14 +541,8 @@ collect(struct bench *b, struct run_result *r)
 	r->busy_polls = b->dps1.busy_polls - b->dps0.busy_polls;
 	r->idle_polls = b->dps1.idle_polls - b->dps0.idle_polls;
 	r->ring_full = b->dps1.ring_full - b->dps0.ring_full;
-	r->peak_mops = b->peak_mops;
-	r->rate_mops = atomic_load(&b->rate_mops);
 	snprintf(r->copy_kernel, sizeof(r->copy_kernel), "%s", b->copy_name);
 	r->hugepages = gntdp_dp_eal_hugepages();
-	r->nb_workers = b->sc.nb_workers;
-	/* A signal after the window (in the drain) still stops the raw copy: interrupted too. */
-	r->interrupted = b->stop_phase >= 0 || gntdp_dp_stop_requested();
-	r->stopped_in = b->stop_phase >= 0 ? phase_names[b->stop_phase] : r->interrupted ? "drain" : "";
 	r->src_corrupt = verify_sources(b, r->first_error, sizeof(r->first_error));
 }
 
@@ -549,7 +558,8 @@ bench_run(struct bench *b, struct run_result *r)
 
 	b->tsc_hz = rte_get_tsc_hz();
 	b->stop_phase = -1;
-	atomic_store(&b->rate_mops, sc->rate_mops);
+	b->sync = &b->sync_local;
+	atomic_store(&b->sync->rate_mops, sc->rate_mops);
 	rtt0 = xcore_rtt_ns(b);
 	ph = sc->rate_pct > 0 ? PH_CALIB : sc->warmup_s > 0 ? PH_WARMUP : PH_MEASURE;
 	rc = gntdp_dp_start(b->dp);
@@ -579,7 +589,7 @@ bench_run(struct bench *b, struct run_result *r)
 	}
 	if (main_client != NULL)
 		client_loop(main_client);
-	while (atomic_load(&b->phase) != PH_DONE) {
+	while (atomic_load(&b->sync->phase) != PH_DONE) {
 		controller_tick(b, rte_rdtsc());
 		if (main_client == NULL)
 			rte_delay_us_sleep(TICK_US / 5);
