@@ -420,6 +420,7 @@ struct bench {
 	bool connect;
 	struct gntdp_client *cl;    /* this process's connection (a backend or a frontend) */
 	gntdp_domid_t self;         /* its domain */
+	bool ticker;                /* the backend process that runs the controller (backend 0) */
 	uint64_t inject_seen;       /* copies checked so far ([run] inject_fault) */
 	/* mix tables: 100 entries each, shuffled by the seed */
 	uint8_t class_tab[100]; /* RK_COPY_GG (any valid copy), RK_MAP, RK_INVALID */

@@ -6,8 +6,8 @@
  *
  *   parent        no EAL, no domain: parses the config, says HELLO to the
  *                 daemon (its workers), maps one shared region, forks the
- *                 domain processes, walks the phases (the controller of
- *                 run.c), collects and reports
+ *                 domain processes, starts the run, watches the children,
+ *                 collects and reports
  *   frontend f    binds domain 1 + f (created by the bind, as the daemon's
  *                 ACL allows), grows its grant table with setup_table on its
  *                 own ring, writes its grants in its own table, fills its TX
@@ -25,8 +25,13 @@
  * MAP_SHARED | MAP_ANONYMOUS, made before the fork, so it reaches no
  * daemon memory.
  *
- * Each child dies with the parent (PR_SET_PDEATHSIG) and ignores SIGINT and
- * SIGTERM: a signal to the parent drains the run as in process.
+ * The controller of run.c (phases, progress, a stop request) runs in
+ * backend 0's client loop, as in process on the main lcore's client: a
+ * busy-polling backend under SCHED_FIFO (bench/daemon/run.sh) would starve
+ * a controller of its own. Each child dies with the parent
+ * (PR_SET_PDEATHSIG); SIGINT and SIGTERM drain the run: backend 0 takes
+ * them itself (a terminal's ^C reaches the process group), the parent
+ * passes its own on as SIGUSR1, the others ignore them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -71,6 +76,9 @@ struct shared {
 	_Atomic unsigned int ready;
 	_Atomic bool go;
 	_Atomic bool fe_stop;
+	/* backend 0's controller: its calibration and the phase a stop came in */
+	double peak_mops;
+	int stop_phase;
 	/* the raw copy, measured by backend 0 */
 	double raw_gbps, raw_mops, raw_min_gbps, raw_max_gbps;
 	unsigned int raw_rounds;
@@ -424,9 +432,17 @@ backend_main(struct bench *b, struct region *rg, unsigned int bk)
 	struct gntdp_hcall_cqe extra[4];
 
 	p->domid = backend_id(sc, bk);
-	/* This process's client: its entry of the shared array, which the parent reads. */
-	b->clients = c;
-	b->nb_clients = 1;
+	/*
+	 * This process's client: its entry of the shared array, which the parent
+	 * reads. Backend 0 runs the controller, which looks at every client.
+	 */
+	b->clients = bk == 0 ? rg->clients : c;
+	b->nb_clients = bk == 0 ? sc->nb_backends : 1;
+	b->ticker = bk == 0;
+	if (bk == 0) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
 	if (sc->nb_clients > 0) {
 		cpu_set_t set;
 
@@ -443,7 +459,26 @@ backend_main(struct bench *b, struct region *rg, unsigned int bk)
 	atomic_fetch_add(&rg->sh->ready, 1);
 	if (!wait_go(rg))
 		return 1;
+	if (bk == 0) {
+		uint64_t tsc = rte_rdtsc();
+
+		/* The parent set the first phase; the controller's clock starts here. */
+		b->stop_phase = -1;
+		b->ph_start = tsc;
+		b->run_start = tsc;
+		b->next_progress = tsc + b->tsc_hz;
+		b->last_progress_tsc = tsc;
+	}
 	client_loop(c);
+	/* As bench_run's main lcore: the controller ends the drain once every client left. */
+	while (bk == 0 && atomic_load(&b->sync->phase) != PH_DONE) {
+		controller_tick(b, rte_rdtsc());
+		sleep_us(50);
+	}
+	if (bk == 0) {
+		rg->sh->peak_mops = b->peak_mops;
+		rg->sh->stop_phase = b->stop_phase;
+	}
 	for (unsigned int i = 0; i < c->nb_q; i++) {
 		struct cqueue *cq = c->q[i];
 
@@ -484,6 +519,7 @@ spawn(struct bench *b, struct region *rg, bool frontend, unsigned int idx)
 		_exit(1);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
+	signal(SIGUSR1, on_signal);
 	_exit(frontend ? frontend_main(b, rg, idx) : backend_main(b, rg, idx));
 }
 
@@ -573,29 +609,31 @@ wait_ready(struct bench *b, struct region *rg, struct kids *k)
 	return 0;
 }
 
-/* The controller of run.c, on a timer, watching the children. */
+/* Start the run (backend 0's controller walks it), watch the children until it is done. */
 static void
 drive(struct bench *b, struct region *rg, struct kids *k, struct run_result *r)
 {
 	const struct scenario *sc = &b->sc;
 	int ph = sc->rate_pct > 0 ? PH_CALIB : sc->warmup_s > 0 ? PH_WARMUP : PH_MEASURE;
-	uint64_t tsc = rte_rdtsc();
 	unsigned int which;
+	bool passed_on = false;
 
-	b->stop_phase = -1;
 	atomic_store(&b->sync->rate_mops, sc->rate_mops);
-	b->run_start = tsc;
-	b->next_progress = tsc + b->tsc_hz;
-	b->last_progress_tsc = tsc;
-	set_phase(b, ph, tsc);
+	atomic_store_explicit(&b->sync->phase, ph, memory_order_release);
+	/* Release: the phase before go; the children acquire go. */
 	atomic_store_explicit(&rg->sh->go, true, memory_order_release);
+	/* Not busy-polling CPUs: this process only watches (under SCHED_FIFO it would wait). */
+	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){0});
 	while (atomic_load(&b->sync->phase) != PH_DONE) {
-		controller_tick(b, rte_rdtsc());
 		if (kids_poll(k, rg, &which) < 0) {
 			snprintf(r->first_error, sizeof(r->first_error), "%s", rg->procs[which].why);
-			set_phase(b, PH_DONE, rte_rdtsc());
+			atomic_store(&b->sync->phase, PH_DONE);
 		}
-		sleep_us(100);
+		if (gntdp_dp_stop_requested() && !passed_on) {
+			kill(k->pid[sc->nb_frontends], SIGUSR1);
+			passed_on = true;
+		}
+		sleep_us(1000);
 	}
 }
 
@@ -607,6 +645,8 @@ collect_connect(struct bench *b, struct region *rg, struct run_result *r)
 	char err[sizeof(r->first_error)];
 
 	snprintf(err, sizeof(err), "%s", r->first_error);
+	b->peak_mops = rg->sh->peak_mops;
+	b->stop_phase = rg->sh->stop_phase;
 	collect_clients(b, r);
 	if (err[0] != '\0')
 		snprintf(r->first_error, sizeof(r->first_error), "%s", err);
@@ -688,6 +728,7 @@ connect_run(struct bench *b, struct run_result *r)
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	b->sync = &rg.sh->sync;
+	rg.sh->stop_phase = -1;
 	b->clients = rg.clients;
 	b->nb_clients = sc->nb_backends;
 	signal(SIGINT, on_signal);

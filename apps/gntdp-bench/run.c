@@ -268,7 +268,7 @@ client_loop(void *arg)
 	uint64_t budget = 0, posted_measure = 0;
 	int ph = -1;
 	/* The controller shares the main lcore when the main lcore is a client. */
-	bool tick = !b->connect && rte_lcore_id() == rte_get_main_lcore();
+	bool tick = b->connect ? b->ticker : rte_lcore_id() == rte_get_main_lcore();
 	uint64_t tsc_end;
 
 	burst = b->sc.burst;
