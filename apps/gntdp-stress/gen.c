@@ -1894,6 +1894,8 @@ rollback_op(struct sim *s, struct qmodel *q, uint32_t i)
 	switch (q->cur.type == REC_RAW ? 0xff : q->cur.cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
 		map_failed(s, q, i);
+		if (q->cur.meta[i].kind == K_MP_V2)
+			v2_rollback(s, q, i);
 		break;
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
 	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:

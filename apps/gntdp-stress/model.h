@@ -61,6 +61,9 @@ enum zone { Z_STABLE = 1, Z_RO, Z_SAT, Z_BADFRAME, Z_CHURN, Z_VICTIM, Z_CORRUPT,
 /* Reserved entries of V2: one carried over by every set_version, one it makes unrepresentable. */
 #define V2_RSV_REF 2
 #define V2_ODD_REF 7
+/* Entries that exist on v1 only (256..511 of one grant frame): swap_grant_ref's bound. */
+#define V2_HI_REF (GNTDP_GRANT_ENTRIES_PER_FRAME_V2 + 8)
+#define V2_HI_REFS 200
 
 /* V2's entries per client, in the order of its refs. */
 enum v2slot {
@@ -94,6 +97,7 @@ struct v2model {
 	bool rsv_granted;   /* V2_RSV_REF granted (carried over by set_version) */
 	uint8_t odd;        /* V2_ODD_REF on v2: 0 none, 1 transitive, 2 frame above 2^32 */
 	bool spare[V2_SPARES]; /* spare entry granted (to DOM_NONE) */
+	bool hi[V2_HI_REFS];   /* v1 entries V2_HI_REF.. a swap moved a spare grant to */
 	struct v2cl cl[V2_MAX_CL];
 	uint64_t status_mfn; /* what get_status_frames first listed */
 	uint64_t sv_ok, sv_busy, sv_range, swaps, flushes, replaces;
@@ -405,6 +409,8 @@ uint8_t v2_choose_kind(struct sim *s, struct qmodel *q);
 bool v2_build(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k);
 /* A new command's or kind's result (after the status check); false: not a v2 op. */
 bool v2_apply(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result *r);
+/* A map of a V2 slot that did not succeed (or never ran): drop its reservation. */
+void v2_rollback(struct sim *s, struct qmodel *q, uint32_t i);
 /* A mapping of a V2 slot lost its last part. */
 void v2_mapping_gone(struct sim *s, struct qmodel *q, const struct mapping *mm);
 /* Count a v2 kind's outcome (every run of the process), and print the counts. */
