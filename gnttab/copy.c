@@ -281,6 +281,13 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	struct cache_entry *set = cache_set(ctx, rd, key, write);
 	unsigned int ways = ctx->cache_ways;
 
+	/*
+	 * Xen-exact: side_acquire() has just released this direction's buffer, the only
+	 * entry its half can hold (a failing op or a new domid pair releases both), so
+	 * the scan cannot hit. Skipping it saves 4 ways of compares per acquisition.
+	 */
+	if (!ctx->persistent)
+		return cache_fill(ctx, ld, rd, key, write, set, out);
 	for (unsigned int w = 0; w < ways; w++) {
 		struct cache_entry *e = &set[w];
 
