@@ -204,8 +204,12 @@ build_copy_v2(struct sim *s, struct qmodel *q, uint32_t i)
 	/*
 	 * Concurrent: a transitive pin (a copy in flight, a cached pin) that outlives its
 	 * entry's end access makes the next copy bad_domain, as in Xen (the pinned page is
-	 * not the granter's own). bad_page was seen once in a concurrent run (seed 13,
-	 * v2.ini) and not explained yet: allowed here, still never in sequential mode.
+	 * not the granter's own). And bad_page: when the guest regrants a transitive slot
+	 * while a copy acquires it, the copy may read the header as not transitive (the
+	 * branch) and then as transitive (the status check accepts that type for a copy),
+	 * and take the transitive body for a full_page frame. Xen reads the flags twice
+	 * the same way (acquire_grant_for_copy's branch, then _set_status_v2) and answers
+	 * bad_page from get_paged_frame. The granter races itself; sequential mode never.
 	 */
 	m->mask = racy(s, copy_expect(&s->v2, vc, k, write, voff, len),
 		       M_OKAY | M_GENERAL | M_BAD_PAGE |
