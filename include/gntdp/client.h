@@ -11,11 +11,23 @@
  * (gntdp_guest_grant_access() and friends) work on the entries returned by
  * gntdp_client_table() / gntdp_client_table_v2().
  *
- * Threading: a struct gntdp_client is used by one thread at a time; each
- * ring by one thread at a time (different rings on different threads is
- * fine, as long as no control request runs on the client meanwhile). Errors
- * are negative errno values; gntdp_client_why() gives the daemon's reason
- * for the last failed request, or the library's.
+ * Threading: the control requests of a struct gntdp_client (bind, ring
+ * create/destroy, and the later request types) are serialised by a mutex
+ * inside it, so several threads, and several drop-in handles sharing
+ * gntdp_client_self_get()'s connection, may issue them at once; each waits
+ * for its own reply. Each ring is used by one thread at a time (different
+ * rings on different threads is fine). gntdp_client_close() must not run
+ * while another thread still uses the client. Errors are negative errno
+ * values; gntdp_client_why() gives the daemon's reason for the last failed
+ * request of any thread on the client, or the library's.
+ *
+ * The process's own domain: gntdp_client_self_get() connects to
+ * $GNTDP_SOCKET (default GNTDP_CTL_DEFAULT_SOCKET) and binds the domain
+ * named by the environment variable GNTDP_DOMID (a decimal domid below
+ * DOMID_FIRST_RESERVED, 0x7FF0; created when it does not exist, with the
+ * daemon's default limits). This is how the Xen drop-in libraries
+ * (libxenevtchn.so.1, libxengnttab.so.1) learn "their" domid, which Xen
+ * gives a process by the domain it runs in.
  *
  * Linking: `pkg-config --libs gntdp-client` (libgntdp-client.so.0). The
  * library needs no DPDK and no hugepages. It holds the entry-level guest
@@ -212,6 +224,29 @@ int gntdp_client_ring_fd(const struct gntdp_client_ring *r);
 
 /** The control socket, for poll(): it becomes readable (EOF) when the daemon dies. */
 int gntdp_client_fd(const struct gntdp_client *c);
+
+/**
+ * The process-wide client the Xen drop-in libraries share. The first call
+ * connects (gntdp_client_connect(NULL): $GNTDP_SOCKET) and binds the domain
+ * $GNTDP_DOMID names (created when missing, default limits); later calls
+ * return the same client and take one more reference. Thread-safe. A child
+ * of fork() does not share its parent's: its first call connects anew
+ * (binding the same domid then fails with -EEXIST while the parent holds
+ * it).
+ * @return 0 and *@p out, -EINVAL (@p out NULL, GNTDP_DOMID unset, not a
+ *         decimal number, or >= DOMID_FIRST_RESERVED), or an error of
+ *         gntdp_client_connect() / gntdp_client_bind() (-ENOENT,
+ *         -ECONNREFUSED: no daemon; -EPERM: this uid may not be that
+ *         domain; -EEXIST: another connection holds it; ...).
+ */
+int gntdp_client_self_get(struct gntdp_client **out);
+
+/**
+ * Drop a reference taken by gntdp_client_self_get(); the last one closes
+ * the connection (gntdp_client_close(): the domain is destroyed). NULL, or
+ * a client that is not the process's own, is a no-op.
+ */
+void gntdp_client_self_put(struct gntdp_client *c);
 
 #ifdef __cplusplus
 }
