@@ -73,14 +73,12 @@ xg_handle_new(bool shr, const char *what)
 	rc.sq_entries = XG_RING_ENTRIES;
 	rc.cq_entries = XG_RING_ENTRIES;
 	rc.eventfd = true;
-	xg_ctl_lock();
 	err = gntdp_client_ring_create(h->c, &rc, &h->r);
-	if (err != 0)
+	if (err != 0) {
 		fprintf(stderr, "%s: gntdpd: no ring: %s (%s)\n", what, strerror(-err),
 			gntdp_client_why(h->c));
-	xg_ctl_unlock();
-	if (err != 0)
 		goto err_put;
+	}
 	return h;
 err_put:
 	xg_self_put(h->c);
@@ -103,9 +101,7 @@ xg_handle_close(struct xg_handle *h)
 	xg_maps_close(h);
 	xg_shares_close(h);
 	xg_copy_free(h);
-	xg_ctl_lock();
 	gntdp_client_ring_destroy(h->c, h->r);
-	xg_ctl_unlock();
 	xg_self_put(h->c);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

@@ -12,16 +12,14 @@
  *  - grant refs of the own table, never 0..7 (Xen reserves them; libxenvchan
  *    takes 0 for "none").
  *
- * xg_self_get() stands in for gntdp_client_self_get() (branch evtchn) with
- * the same contract; each allocator has a lock of its own, held only for
- * the bitmap scan. After fork() a child that opens a handle gets a new
- * connection (the parent's is left alone: only close is allowed on
- * inherited handles).
+ * The connection is gntdp_client_self_get()'s (shared with libxenevtchn in
+ * the same process); the allocators are set up by the first handle on it
+ * and each has a lock of its own, held only for the bitmap scan. After
+ * fork() a child that opens a handle gets a new connection (the parent's
+ * is left alone: only close is allowed on inherited handles).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "xg.h"
@@ -41,7 +39,6 @@ struct bitmap {
 };
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t g_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	struct gntdp_client *c;
 	unsigned int refs;
@@ -66,18 +63,6 @@ xg_fail_ptr(int err)
 {
 	errno = err < 0 ? -err : err;
 	return NULL;
-}
-
-void
-xg_ctl_lock(void)
-{
-	pthread_mutex_lock(&g_ctl_lock);
-}
-
-void
-xg_ctl_unlock(void)
-{
-	pthread_mutex_unlock(&g_ctl_lock);
 }
 
 static int
@@ -157,88 +142,59 @@ bm_free(struct bitmap *b, uint32_t i)
 	pthread_mutex_unlock(&b->lock);
 }
 
-/* $GNTDP_DOMID: a decimal domid below DOMID_FIRST_RESERVED. */
+/* The allocators of a (new) connection's domain. */
 static int
-env_domid(gntdp_domid_t *out)
+self_init(struct gntdp_client *c)
 {
-	const char *s = getenv("GNTDP_DOMID");
-	unsigned long v;
-	char *end;
-
-	if (s == NULL || *s == '\0')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v >= GNTDP_DOMID_FIRST_RESERVED)
-		return -EINVAL;
-	*out = (gntdp_domid_t)v;
-	return 0;
-}
-
-static int
-self_open(void)
-{
-	struct gntdp_client_domain_conf dc;
 	uint32_t nr_entries = 0;
 	int rc;
 
-	gntdp_client_domain_conf_init(&dc);
-	rc = env_domid(&dc.domid);
-	if (rc != 0)
-		return rc;
-	rc = gntdp_client_connect(NULL, &g.c);
-	if (rc != 0)
-		return rc;
-	rc = gntdp_client_bind(g.c, &dc);
-	if (rc != 0)
-		goto err;
-	gntdp_client_ram(g.c, &g.nr_frames);
-	gntdp_client_table(g.c, &nr_entries);
+	gntdp_client_ram(c, &g.nr_frames);
+	gntdp_client_table(c, &nr_entries);
 	rc = bm_init(&g.ram, g.nr_frames, 0);
 	if (rc == 0)
 		rc = bm_init(&g.mapgfn, GNTDP_CTL_MAP_GFNS, 0);
 	if (rc == 0)
 		rc = bm_init(&g.gref, nr_entries, GNTDP_GNTTAB_NR_RESERVED_ENTRIES);
-	if (rc != 0)
-		goto err;
-	g.pid = getpid();
-	return 0;
-err:
-	gntdp_client_close(g.c);
-	g.c = NULL;
 	return rc;
 }
 
 int
 xg_self_get(struct gntdp_client **out)
 {
-	int rc = 0;
+	struct gntdp_client *c;
+	int rc;
 
+	rc = gntdp_client_self_get(&c);
+	if (rc != 0)
+		return rc;
 	pthread_mutex_lock(&g_lock);
-	if (g.c != NULL && g.pid != getpid()) {
-		/* A forked child: the parent's connection is not its to use or close. */
-		g.c = NULL;
+	if (g.c != c || g.pid != getpid()) {
+		/* The first handle on this connection (or in this forked child). */
+		rc = self_init(c);
+		g.c = rc == 0 ? c : NULL;
 		g.refs = 0;
+		g.pid = getpid();
 	}
-	if (g.c == NULL)
-		rc = self_open();
-	if (rc == 0) {
+	if (rc == 0)
 		g.refs++;
-		*out = g.c;
-	}
 	pthread_mutex_unlock(&g_lock);
-	return rc;
+	if (rc != 0) {
+		gntdp_client_self_put(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
 }
 
 void
 xg_self_put(struct gntdp_client *c)
 {
 	pthread_mutex_lock(&g_lock);
-	if (c != NULL && c == g.c && g.pid == getpid() && --g.refs == 0) {
-		gntdp_client_close(g.c);
+	if (c == g.c && g.pid == getpid() && g.refs > 0 && --g.refs == 0)
 		g.c = NULL;
-	}
 	pthread_mutex_unlock(&g_lock);
+	gntdp_client_self_put(c);
 }
 
 int

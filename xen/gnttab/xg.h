@@ -67,15 +67,11 @@ struct xg_handle {
 };
 
 /*
- * The process-wide connection (self.c): stands in for branch evtchn's
- * gntdp_client_self_get() / _put() until it lands (the same contract:
- * $GNTDP_SOCKET, $GNTDP_DOMID, refcounted). 0 or -errno.
+ * The process-wide connection (self.c): gntdp_client_self_get() /
+ * _put(), and the allocators below made for it. 0 or -errno.
  */
 int xg_self_get(struct gntdp_client **out);
 void xg_self_put(struct gntdp_client *c);
-/* Serialises control requests on the shared connection (the client does not yet). */
-void xg_ctl_lock(void);
-void xg_ctl_unlock(void);
 
 /*
  * Process-wide allocators of the bound domain (self.c), each with its own
