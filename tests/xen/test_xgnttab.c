@@ -29,6 +29,7 @@
 #include <gntdp/client.h>
 
 #include "../daemon/tdaemon.h"
+#include "xgtest.h"
 
 #define PAGE 4096u
 #define DOM_A 20 /* uses libxengnttab */
@@ -39,16 +40,6 @@
 #define NR_GRANTS 4u
 
 static char g_sock[100];
-
-#define CHECK(c, ...)                                                                          \
-	do {                                                                                   \
-		if (!(c)) {                                                                    \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __func__, __LINE__, #c);            \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-			return -1;                                                             \
-		}                                                                              \
-	} while (0)
 
 static uint8_t
 pattern(unsigned int gfn, unsigned int i)

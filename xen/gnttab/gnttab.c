@@ -101,6 +101,7 @@ xg_handle_close(struct xg_handle *h)
 	xg_maps_close(h);
 	xg_shares_close(h);
 	xg_copy_free(h);
+	xg_ops_free(h);
 	gntdp_client_ring_destroy(h->c, h->r);
 	xg_self_put(h->c);
 	pthread_mutex_destroy(&h->lock);

@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -62,8 +63,11 @@ struct xg_handle {
 	struct gntdp_client_ring *r;  /* gnttab: this handle's hypercall ring */
 	pthread_mutex_t lock;         /* the handle's lists, copy state and ring */
 	struct xg_copy *copy;
+	uint32_t ops_gfn;             /* RAM frame for map/unmap/setup_table op arrays */
+	bool ops_valid;
 	struct xg_map *maps;
-	struct xg_share *shares;
+	struct xg_share *shares;       /* live shares */
+	struct xg_share *unshared;     /* unshared, a grantee still maps them */
 };
 
 /*
@@ -99,6 +103,34 @@ int xg_handle_close(struct xg_handle *h);
 /* Set errno from a negative errno and return @p ret (the libraries' -1 / NULL convention). */
 int xg_fail(int err);
 void *xg_fail_ptr(int err);
+
+/* A piece of a mapping as /proc/self/maps shows it (vma.c). */
+struct xg_vma {
+	uintptr_t start, end;
+	uint64_t off;
+	uint64_t ino;
+	char dev[16];
+};
+
+/*
+ * vma.c: _read: every file-backed VMA now (malloc'ed); _record: the pieces
+ * of [addr, addr + len) now; _intact: whether every recorded piece is
+ * still there; _munmap_ours: munmap the recorded pieces that are. 0 or
+ * -errno.
+ */
+int xg_vmas_read(struct xg_vma **out, unsigned int *n);
+int xg_vmas_record(void *addr, size_t len, struct xg_vma **out, unsigned int *nr);
+bool xg_vmas_intact(const struct xg_vma *rec, unsigned int nrec, const struct xg_vma *all,
+		    unsigned int n);
+void xg_vmas_munmap_ours(const struct xg_vma *rec, unsigned int nrec, const struct xg_vma *all,
+			 unsigned int n);
+
+/* A grant handle slot that holds no mapping. */
+#define XG_NO_HANDLE UINT32_MAX
+
+/* The handle's op frame (map.c): 0 and *ops, or -ENOMEM; _free at close. */
+int xg_ops_frame(struct xg_handle *h, void **ops);
+void xg_ops_free(struct xg_handle *h);
 
 /* Copy state (gnttab.c) and the maps' and shares' lazy clean-up on close (map.c, gntshr.c). */
 void xg_copy_free(struct xg_handle *h);
