@@ -422,6 +422,8 @@ dom_destroy(struct gntdpd *d, struct d_domain *dom)
 		if (d->doms[i] == dom)
 			d->doms[i] = NULL;
 	}
+	/* Its unmap notifications first, while its mappings still stand. */
+	d_notify_domain_dying(d, dom);
 	/* Its mappings of others' grants go; its pages others map stay until unmapped. */
 	rc = gntdp_domain_destroy(d->gt, dom->domid);
 	if (rc != 0)

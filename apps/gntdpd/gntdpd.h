@@ -191,6 +191,15 @@ struct d_domain *dom_find(const struct gntdpd *d, uint32_t domid);
 int dom_world_create(struct gntdpd *d);
 void dom_world_destroy(struct gntdpd *d);
 
+/* ---- unmap notifications (notify.c) --------------------------------------- */
+
+int notify_set(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_notify_set *m,
+	       struct d_reply *r);
+int notify_fire(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_notify_fire *m,
+		struct d_reply *r);
+/* A domain dies: do its notifications (bytes cleared, events sent) and drop them. */
+void d_notify_domain_dying(struct gntdpd *d, struct d_domain *dom);
+
 /* ---- control socket (ctl.c) ---------------------------------------------- */
 
 int ctl_open(struct gntdpd *d);
