@@ -155,6 +155,8 @@ gntdp_client_close(struct gntdp_client *c)
 		munmap(c->table, c->table_size);
 	if (c->status != NULL)
 		munmap(c->status, c->status_size);
+	if (c->ev_gen != NULL)
+		munmap((void *)(uintptr_t)c->ev_gen, c->ev_gen_size);
 	close(c->fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);

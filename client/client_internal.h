@@ -38,6 +38,10 @@ struct gntdp_client {
 	void *status;        /* nr_status_frames pages, read-only; NULL without */
 	size_t status_size;
 	struct gntdp_client_ring *rings; /* list of live rings */
+	/* Event channels (evtchn.c), set up by the first gntdp_client_evtchn_open(). */
+	const uint32_t *ev_gen; /* the domain's generation page, read-only; NULL before */
+	size_t ev_gen_size;
+	uint32_t ev_nr_ports;
 	char why[GNTDP_CTL_WHY_SIZE];
 };
 

@@ -418,12 +418,13 @@ dom_destroy(struct gntdpd *d, struct d_domain *dom)
 {
 	int rc;
 
+	/* Unmap notifications first (they may send events), then its event channels. */
+	d_notify_domain_dying(d, dom);
+	d_evtchn_domain_dying(d, dom);
 	for (unsigned int i = 0; i < D_MAX_DOMAINS; i++) {
 		if (d->doms[i] == dom)
 			d->doms[i] = NULL;
 	}
-	/* Its unmap notifications first, while its mappings still stand. */
-	d_notify_domain_dying(d, dom);
 	/* Its mappings of others' grants go; its pages others map stay until unmapped. */
 	rc = gntdp_domain_destroy(d->gt, dom->domid);
 	if (rc != 0)

@@ -16,9 +16,10 @@
  * that frame, checked when it is set and again when the byte is cleared
  * (gntdev refuses CLEAR_BYTE on a read-only map).
  *
- * The event goes through branch evtchn's d_evtchn_send() (as EVTCHNOP_send
- * from the dying domain); until the daemon has it, the reference is weak
- * and SEND_EVENT is refused with -EOPNOTSUPP.
+ * The event goes through d_evtchn_send() (apps/gntdpd/evtchn.c, as
+ * EVTCHNOP_send from the dying domain), before d_evtchn_domain_dying()
+ * closes the domain's ports. The port is not checked at NOTIFY_SET: one
+ * that is unbound or gone by then gets nothing, as an EVTCHNOP_send on it.
  *
  * Control thread only. One table for the daemon (at most
  * GNTDP_CTL_MAX_NOTIFY per domain).
@@ -35,9 +36,6 @@
 #ifndef GNTDP_CTL_MAP_GFNS
 #define GNTDP_CTL_MAP_GFNS 32768u
 #endif
-
-/* Branch evtchn's: raise @p port of @p domid towards its peer. Weak until it is linked in. */
-int d_evtchn_send(struct gntdpd *g, gntdp_domid_t domid, uint32_t port) __attribute__((weak));
 
 struct d_notify {
 	gntdp_domid_t domid;
@@ -98,8 +96,6 @@ check_set(struct gntdpd *d, const struct d_domain *dom, const struct gntdp_ctl_n
 	if (send ? m->port == 0 : m->port != 0)
 		return d_fail(r, -EINVAL, "port: %u, %s", m->port,
 			      send ? "0 is no port" : "must be 0 without SEND_EVENT");
-	if (send && d_evtchn_send == NULL)
-		return d_fail(r, -EOPNOTSUPP, "flags: SEND_EVENT, this daemon has no event channels");
 	if (m->kind == GNTDP_CTL_NOTIFY_SHARE && (m->granter != 0 || m->ref != 0))
 		return d_fail(r, -EINVAL, "granter, ref: must be 0 for a SHARE");
 	lo = m->kind == GNTDP_CTL_NOTIFY_MAP ? share_end : 0;
@@ -168,7 +164,7 @@ notify_do(struct gntdpd *d, const struct d_domain *dom, const struct d_notify *n
 		if (b != NULL)
 			b[n->m.offset] = 0;
 	}
-	if ((n->m.flags & GNTDP_CTL_NOTIFY_SEND_EVENT) && d_evtchn_send != NULL)
+	if (n->m.flags & GNTDP_CTL_NOTIFY_SEND_EVENT)
 		d_evtchn_send(d, dom->domid, n->m.port);
 	free(r);
 }
