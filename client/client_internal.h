@@ -30,6 +30,7 @@ struct gntdp_client {
 	void *status;        /* nr_status_frames pages, read-only; NULL without */
 	size_t status_size;
 	struct gntdp_client_ring *rings; /* list of live rings */
+	struct cl_share *shares;         /* live share segments (share.c) */
 	char why[GNTDP_CTL_WHY_SIZE];
 };
 
@@ -78,5 +79,7 @@ int64_t cl_now_ms(void);
 int cl_map_fd(int fd, uint64_t bytes, int prot, void **out);
 /* Unmap a ring and free it, without telling the daemon (ring.c). */
 void cl_ring_free(struct gntdp_client_ring *r);
+/* Unmap every share segment, without telling the daemon (share.c). */
+void cl_share_free_all(struct gntdp_client *c);
 
 #endif /* GNTDP_CLIENT_INTERNAL_H */
