@@ -631,6 +631,39 @@ ns_b(struct dom *d)
 	CHECK(still_reserved(p, 2), "something stayed mapped");
 	if (unmap_grants(d, h, 2, 0) != 0)
 		return -1;
+	/*
+	 * A host map inside our own share window: SHARE_ALLOC places past it, and
+	 * MAP_FD refuses it (outside the host-map window) though it holds a grant.
+	 */
+	{
+		struct gntdp_gnttab_map_grant_ref *m = (void *)(d->ram + OPS * PAGE);
+		uint64_t in_share = GNTDP_CTL_SHARE_BASE(NR), g;
+		void *va;
+
+		memset(m, 0, sizeof(*m));
+		m->host_addr = in_share << GNTDP_PAGE_SHIFT;
+		m->flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY;
+		m->ref = 8;
+		m->dom = 25;
+		CHECK(gntdp_client_hcall(d->r, GNTDP_GNTTABOP_MAP_GRANT_REF, m, 1) == 0 &&
+		      m->status == GNTDP_GNTST_OKAY, "map into the share window: %d", m->status);
+		h[0] = m->handle;
+		CHECK(gntdp_client_share_alloc(d->c, 25, 2, false, &va, &g) == 0, "share");
+		CHECK(g == in_share + 1, "placed at %llu, not past the host map",
+		      (unsigned long long)g);
+		CHECK(gntdp_client_map_fd(d->c, &in_share, 1, p, PROT_READ) == -EINVAL,
+		      "MAP_FD in the share window");
+		/* Our own share's gfn holds RAM, not a host-mapped grant. */
+		CHECK(gntdp_client_map_fd(d->c, &g, 1, p, PROT_READ) == -EINVAL, "own share");
+		CHECK(gntdp_client_share_free(d->c, va) == 0, "free");
+		struct gntdp_gnttab_unmap_grant_ref *u = (void *)(d->ram + OPS * PAGE);
+
+		memset(u, 0, sizeof(*u));
+		u->host_addr = in_share << GNTDP_PAGE_SHIFT;
+		u->handle = h[0];
+		CHECK(gntdp_client_hcall(d->r, GNTDP_GNTTABOP_UNMAP_GRANT_REF, u, 1) == 0 &&
+		      u->status == GNTDP_GNTST_OKAY, "unmap: %d", u->status);
+	}
 	/* Unmapped: the gfns hold nothing now. */
 	slots(bad, 1, 0);
 	CHECK(gntdp_client_map_fd(d->c, bad, 1, p, PROT_READ) == -EINVAL, "after unmap");
@@ -768,6 +801,10 @@ killed_b(struct dom *d)
 	}
 	CHECK(rc == -EEXIST && strstr(why, "zombie") != NULL, "not a zombie: %d %s", rc, why);
 	CHECK(has(p, 30, 0) && has(p + PAGE, 30, 1), "contents lost with the granter");
+	/* The dead granter's shares are gone: no new fd of them, though we still map them. */
+	rc = gntdp_client_map_fd(d->c, gfns, 1, reserve(1), PROT_READ);
+	CHECK(rc == -EACCES, "MAP_FD of a dead granter's frame: %d", rc);
+	CHECK(has(p, 30, 0), "the refusal changed the mapping");
 	fill(p + PAGE, 31, 1);
 	CHECK(has(p + PAGE, 31, 1), "write after the granter died");
 	if (unmap_grants(d, h, 2, 0) != 0)
