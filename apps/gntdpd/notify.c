@@ -30,13 +30,6 @@
 
 #include "gntdpd.h"
 
-#ifndef GNTDP_CTL_SHARE_GFNS
-#define GNTDP_CTL_SHARE_GFNS 32768u
-#endif
-#ifndef GNTDP_CTL_MAP_GFNS
-#define GNTDP_CTL_MAP_GFNS 32768u
-#endif
-
 struct d_notify {
 	gntdp_domid_t domid;
 	uint32_t id;

@@ -6,6 +6,10 @@
 #   copy-64     64 B gref->gref copies, 32 ops per hypercall: goal 40 M ops/s
 #   copy-4k     4 KiB gref->gref copies: goal 90 % of a raw copy (raw_ratio, same run)
 #   map-unmap   map + unmap pairs (model only): goal 15 M pairs/s
+#   map-fd      the cost of a cross-process map the grantee touches (no goal:
+#               reported in ns per page): GNTTABOP_map_grant_ref + MAP_FD +
+#               mmap + a read of every page + munmap + unmap, 1 and 64 pages
+#               per call, gntdpd only (a process mapping has no in-process twin)
 #
 # Across processes: gntdpd (its one worker on EAL lcore 1 = CPU 1, the main
 # lcore on CPU 0) and gntdp-client-bench (two client processes, domain A
@@ -87,6 +91,14 @@ daemon_rep() {
 		echo "client bench failed (rep $rep): $(tail -n 3 "$out/client-$rep.err")"
 		fail=1
 	fi
+	for b in 1 64; do
+		if ! log timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
+			--scenario map-fd --batch "$b" --duration "$secs" >> "$out/client-$rep.jsonl" \
+			2>> "$out/client-$rep.err"; then
+			echo "client bench map-fd --batch $b failed (rep $rep)"
+			fail=1
+		fi
+	done
 	kill -TERM "$pid" 2>/dev/null || true
 	wait "$pid" || { echo "gntdpd exited $? (rep $rep)"; fail=1; }
 	sed "s/}\$/,\"rep\":$rep}/" "$out/client-$rep.jsonl" >> "$out/results.jsonl"

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The gntshr half of the drop-in libxengnttab.so.1: open, close, fd, and
- * the shares. Shares need share segments (gntdp_client_share_alloc(),
- * docs/daemon.md "Physmap layout"); until the client library has them
- * share_pages and share_page_notify fail with ENOSYS.
+ * the shares, as Linux's gntalloc gives them: each share_pages call is one
+ * share segment (gntdp_client_share_alloc(): a memfd of its own that only
+ * the grantee may map across processes) with one v1 grant entry per frame;
+ * unshare ends the grants, keeping those the grantee still maps until it
+ * lets go (gntalloc's deferred end of foreign access), and frees the
+ * segment once none is granted. Mappings outlive the granter: the
+ * grantee's keep their frames and contents (the daemon frees them on its
+ * unmap).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,8 +49,6 @@ xengntshr_fd(struct xg_handle *h)
 		return xg_fail(-EINVAL);
 	return gntdp_client_ring_fd(h->r);
 }
-
-#ifdef HAVE_GNTDP_CLIENT_SHARE_ALLOC
 
 struct xg_share {
 	struct xg_share *next;
@@ -259,36 +262,12 @@ xg_shares_close(struct xg_handle *h)
 	 */
 }
 
-#else /* !HAVE_GNTDP_CLIENT_SHARE_ALLOC: no share segments in the client library yet */
-
-void *
-xengntshr_share_pages(struct xg_handle *h, uint32_t domid, int count, uint32_t *refs, int writable)
-{
-	(void)h, (void)domid, (void)count, (void)refs, (void)writable;
-	return xg_fail_ptr(-ENOSYS);
-}
-
-int
-xengntshr_unshare(struct xg_handle *h, void *start_address, uint32_t count)
-{
-	(void)h, (void)start_address, (void)count;
-	return xg_fail(-EINVAL);
-}
-
-void
-xg_shares_close(struct xg_handle *h)
-{
-	(void)h;
-}
-
-#endif
 
 void *
 xengntshr_share_page_notify(struct xg_handle *h, uint32_t domid, uint32_t *ref, int writable,
 			    uint32_t notify_offset, uint32_t notify_port)
 {
 	void *va = xengntshr_share_pages(h, domid, 1, ref, writable);
-#ifdef HAVE_GNTDP_CLIENT_SHARE_ALLOC
 	struct xg_share *s;
 	int rc;
 
@@ -305,8 +284,5 @@ xengntshr_share_page_notify(struct xg_handle *h, uint32_t domid, uint32_t *ref, 
 		xengntshr_unshare(h, va, 1);
 		return xg_fail_ptr(rc);
 	}
-#else
-	(void)notify_offset, (void)notify_port;
-#endif
 	return va;
 }

@@ -22,8 +22,8 @@
  *    and its grants are unmapped then; what is left of it and still ours
  *    is munmapped, nothing else.
  *
- * The op arrays live in one RAM frame per handle (xg_handle.ops), taken on
- * the first map; a larger call runs in chunks of what fits.
+ * The op arrays live in one RAM frame per handle (xg_handle.ops_gfn), taken
+ * on the first map; a larger call runs in chunks of what fits.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,8 +56,6 @@ xg_ops_frame(struct xg_handle *h, void **ops)
 		*ops = gntdp_client_gaddr_ptr(h->c, (uint64_t)h->ops_gfn * XG_PAGE, XG_PAGE);
 	return rc;
 }
-
-#ifdef HAVE_GNTDP_CLIENT_MAP_FD
 
 struct xg_map {
 	struct xg_map *next;
@@ -233,7 +231,8 @@ map_refs(struct xg_handle *h, uint32_t count, const uint32_t *domids, size_t dst
 		goto err_grants;
 	}
 	m->addr = va;
-	rc = gntdp_client_map_fd(h->c, m->gfns, count, va, prot & (PROT_READ | PROT_WRITE));
+	rc = gntdp_client_map_fd(h->c, m->gfns, count, va,
+				 writable ? PROT_READ | PROT_WRITE : PROT_READ);
 	if (rc == 0)
 		rc = xg_vmas_record(va, (size_t)count * XG_PAGE, &m->vmas, &m->nr_vmas);
 	if (rc != 0)
@@ -323,38 +322,6 @@ xg_maps_close(struct xg_handle *h)
 	}
 }
 
-#else /* !HAVE_GNTDP_CLIENT_MAP_FD: the client library cannot map foreign frames yet */
-
-void *
-xengnttab_map_grant_refs(struct xg_handle *h, uint32_t count, uint32_t *domids, uint32_t *refs,
-			 int prot)
-{
-	(void)h, (void)count, (void)domids, (void)refs, (void)prot;
-	return xg_fail_ptr(-ENOSYS);
-}
-
-void *
-xengnttab_map_domain_grant_refs(struct xg_handle *h, uint32_t count, uint32_t domid,
-				uint32_t *refs, int prot)
-{
-	(void)h, (void)count, (void)domid, (void)refs, (void)prot;
-	return xg_fail_ptr(-ENOSYS);
-}
-
-int
-xengnttab_unmap(struct xg_handle *h, void *start_address, uint32_t count)
-{
-	(void)h, (void)start_address, (void)count;
-	return xg_fail(-EINVAL);
-}
-
-void
-xg_maps_close(struct xg_handle *h)
-{
-	(void)h;
-}
-
-#endif
 
 void
 xg_ops_free(struct xg_handle *h)
@@ -380,11 +347,7 @@ xengnttab_map_grant_ref_notify(struct xg_handle *h, uint32_t domid, uint32_t ref
 	if (notify_offset < XG_PAGE && !(prot & PROT_WRITE))
 		return xg_fail_ptr(-EINVAL);
 	va = xengnttab_map_domain_grant_refs(h, 1, domid, &ref, prot);
-#ifdef HAVE_GNTDP_CLIENT_MAP_FD
 	if (va != NULL)
 		va = map_notify(h, va, domid, ref, notify_offset, notify_port);
-#else
-	(void)notify_port;
-#endif
 	return va;
 }

@@ -25,13 +25,6 @@
 
 #include "xg.h"
 
-#ifndef GNTDP_CTL_SHARE_GFNS
-#define GNTDP_CTL_SHARE_GFNS 32768u
-#endif
-#ifndef GNTDP_CTL_MAP_GFNS
-#define GNTDP_CTL_MAP_GFNS 32768u
-#endif
-
 struct bitmap {
 	pthread_mutex_t lock;
 	uint64_t *w;
