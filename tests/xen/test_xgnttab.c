@@ -476,10 +476,284 @@ test_notify(void)
 	return bad ? -1 : 0;
 }
 
-/* ---- main ------------------------------------------------------------------------- */
+/* ---- shares and maps through the library, both sides ----------------------------- */
+
+static int run_pair2(int (*a)(int), const char *da, int (*b)(int), const char *db, int b_killed);
+
+#define DOM_S 40 /* shares (xengntshr) */
+#define DOM_C 41 /* maps (xengnttab) */
+
+struct offer {
+	uint32_t refs[3]; /* writable, one frame each */
+	uint32_t ro_ref;  /* read-only */
+	uint32_t live_ref; /* share_page_notify, live byte at LIVE_OFF */
+	uint32_t port;    /* S's port, unbound for C */
+};
+#define LIVE_OFF 100u /* S's byte: cleared when S goes */
+#define CLI_OFF 101u  /* C's byte: cleared when C goes */
 
 static int
-run_pair(int (*a)(int), int (*b)(int), const char *domid_a)
+send_all(int fd, const void *p, size_t n)
+{
+	return write(fd, p, n) == (ssize_t)n ? 0 : -1;
+}
+
+static int
+recv_all(int fd, void *p, size_t n)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+	return poll(&pf, 1, 20000) == 1 && read(fd, p, n) == (ssize_t)n ? 0 : -1;
+}
+
+/* Wait up to 5 s for an event on @p h; the port or -1. */
+static int
+event_within(struct gntdp_client_evtchn *h)
+{
+	struct pollfd pf = {.fd = gntdp_client_evtchn_fd(h), .events = POLLIN};
+
+	if (poll(&pf, 1, 5000) != 1)
+		return -1;
+	return gntdp_client_evtchn_pending(h);
+}
+
+/* Whether a write to @p p kills a child with SIGSEGV. */
+static bool
+write_faults(volatile uint8_t *p)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		p[0] = 1;
+		_exit(0);
+	}
+	return waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+}
+
+static int
+flags_idle_within(const struct gntdp_grant_entry_v1 *e, double secs)
+{
+	time_t t0 = time(NULL);
+
+	while ((e->flags & (GNTDP_GTF_READING | GNTDP_GTF_WRITING)) != 0) {
+		if (time(NULL) - t0 > secs)
+			return -1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+static int
+sharer_main(int sync)
+{
+	struct gntdp_client_evtchn *eh;
+	struct gntdp_grant_entry_v1 *gt;
+	struct gntdp_client *c;
+	xengntshr_handle *xgs;
+	struct offer o;
+	uint8_t *p, *ro, *live;
+
+	xgs = xengntshr_open(NULL, 0);
+	CHECK(xgs != NULL, "xengntshr_open: %s", strerror(errno));
+	CHECK(xengntshr_fd(xgs) >= 0, "fd");
+	p = xengntshr_share_pages(xgs, DOM_C, 3, o.refs, 1);
+	ro = xengntshr_share_pages(xgs, DOM_C, 1, &o.ro_ref, 0);
+	live = xengntshr_share_page_notify(xgs, DOM_C, &o.live_ref, 1, LIVE_OFF, -1);
+	CHECK(p != NULL && ro != NULL && live != NULL, "share: %s", strerror(errno));
+	for (unsigned int k = 0; k < 3; k++)
+		CHECK(o.refs[k] >= 8, "ref %u: %u (0..7 are reserved)", k, o.refs[k]);
+	for (unsigned int i = 0; i < PAGE; i++) {
+		for (unsigned int k = 0; k < 3; k++)
+			p[k * PAGE + i] = pattern(k + 1, i);
+		ro[i] = pattern(9, i);
+	}
+	live[LIVE_OFF] = 1;
+	live[CLI_OFF] = 1;
+	CHECK(gntdp_client_self_get(&c) == 0, "self");
+	CHECK(gntdp_client_evtchn_open(c, &eh) == 0, "evtchn open");
+	o.port = (uint32_t)gntdp_client_evtchn_alloc_unbound(eh, DOM_C);
+	CHECK((int)o.port > 0, "alloc_unbound: %d", (int)o.port);
+	gt = gntdp_client_table(c, NULL);
+	CHECK(send_all(sync, &o, sizeof(o)) == 0, "offer");
+	if (step(sync, 'm') != 0)
+		return -1;
+	/* C mapped refs[2], refs[0], refs[1] contiguous and wrote 0xa0 + its page index. */
+	CHECK(p[2 * PAGE + 5] == 0xa0 && p[5] == 0xa1 && p[PAGE + 5] == 0xa2, "C's writes: %x %x %x",
+	      p[2 * PAGE + 5], p[5], p[PAGE + 5]);
+	p[7] = 0x77; /* refs[0]: C's page 1 */
+	if (step(sync, 'w') != 0 || step(sync, 'x') != 0)
+		return -1;
+	/* C unmapped the three and munmapped the read-only one, then closed that handle. */
+	for (unsigned int k = 0; k < 3; k++)
+		CHECK(flags_idle_within(&gt[o.refs[k]], 2) == 0, "ref %u still in use", o.refs[k]);
+	CHECK(flags_idle_within(&gt[o.ro_ref], 2) == 0, "munmapped ref still in use: 0x%x",
+	      gt[o.ro_ref].flags);
+	CHECK(xengntshr_unshare(xgs, p, 2) == -1 && errno == EINVAL, "unshare of a wrong count");
+	CHECK(xengntshr_unshare(xgs, p, 3) == 0 && xengntshr_unshare(xgs, ro, 1) == 0, "unshare");
+	for (unsigned int k = 0; k < 3; k++)
+		CHECK(gt[o.refs[k]].flags == 0, "ref %u not ended: 0x%x", o.refs[k],
+		      gt[o.refs[k]].flags);
+	CHECK(gt[o.ro_ref].flags == 0, "ro ref not ended: 0x%x", gt[o.ro_ref].flags);
+	if (step(sync, 'k') != 0)
+		return -1;
+	/* C kills itself: its byte of our live page cleared, its event on our port. */
+	for (time_t t0 = time(NULL); live[CLI_OFF] != 0 && time(NULL) - t0 < 5;)
+		usleep(1000);
+	CHECK(live[CLI_OFF] == 0 && live[LIVE_OFF] == 1, "C's byte on its death: %u %u",
+	      live[CLI_OFF], live[LIVE_OFF]);
+	CHECK(event_within(eh) == (int)o.port, "no event on C's death");
+	gntdp_client_evtchn_close(eh);
+	gntdp_client_self_put(c);
+	CHECK(xengntshr_close(xgs) == 0, "close");
+	return 0;
+}
+
+static int
+mapper_main(int sync)
+{
+	struct gntdp_client_evtchn *eh;
+	xengnttab_handle *xgt, *x2;
+	struct gntdp_client *c;
+	uint32_t order[3], dom2[1] = {DOM_S}, bad = 4000;
+	uint8_t *va, *rv, *live;
+	struct offer o;
+	int lport;
+
+	CHECK(recv_all(sync, &o, sizeof(o)) == 0, "offer");
+	xgt = xengnttab_open(NULL, 0);
+	x2 = xengnttab_open(NULL, 0);
+	CHECK(xgt != NULL && x2 != NULL, "open: %s", strerror(errno));
+	order[0] = o.refs[2], order[1] = o.refs[0], order[2] = o.refs[1];
+	va = xengnttab_map_domain_grant_refs(xgt, 3, DOM_S, order, PROT_READ | PROT_WRITE);
+	CHECK(va != NULL, "map 3: %s", strerror(errno));
+	for (unsigned int i = 0; i < PAGE; i++) {
+		CHECK(va[i] == pattern(3, i) && va[PAGE + i] == pattern(1, i) &&
+		      va[2 * PAGE + i] == pattern(2, i), "contiguous byte %u", i);
+	}
+	for (unsigned int k = 0; k < 3; k++)
+		va[k * PAGE + 5] = (uint8_t)(0xa0 + k);
+	rv = xengnttab_map_grant_refs(x2, 1, dom2, &o.ro_ref, PROT_READ);
+	CHECK(rv != NULL && rv[0] == pattern(9, 0) && rv[PAGE - 1] == pattern(9, PAGE - 1),
+	      "read-only map: %s", strerror(errno));
+	CHECK(write_faults(rv), "a write into a PROT_READ map does not fault");
+	errno = 0;
+	CHECK(xengnttab_map_grant_ref(xgt, DOM_S, o.ro_ref, PROT_READ | PROT_WRITE) == NULL &&
+	      errno == EINVAL, "PROT_WRITE on a read-only grant: %d", errno);
+	errno = 0;
+	CHECK(xengnttab_map_grant_ref(xgt, DOM_S, bad, PROT_READ) == NULL && errno == EINVAL,
+	      "a bad ref: %d", errno);
+	errno = 0;
+	CHECK(xengnttab_map_grant_ref_notify(xgt, DOM_S, o.live_ref, PROT_READ, 0, -1) == NULL &&
+	      errno == EINVAL, "CLEAR_BYTE on a read-only map: %d", errno);
+	CHECK(xengnttab_unmap(xgt, va, 2) == -1 && errno == EINVAL, "unmap of a wrong count");
+	CHECK(xengnttab_unmap(xgt, va + PAGE, 2) == -1 && errno == EINVAL, "unmap mid-range");
+	CHECK(xengnttab_unmap(xgt, NULL, 1) == -1 && errno == EINVAL, "unmap NULL");
+	CHECK(gntdp_client_self_get(&c) == 0, "self");
+	CHECK(gntdp_client_evtchn_open(c, &eh) == 0, "evtchn");
+	lport = gntdp_client_evtchn_bind_interdomain(eh, DOM_S, o.port);
+	CHECK(lport > 0, "bind_interdomain: %d", lport);
+	live = xengnttab_map_grant_ref_notify(xgt, DOM_S, o.live_ref, PROT_READ | PROT_WRITE,
+					      CLI_OFF, (uint32_t)lport);
+	CHECK(live != NULL && live[CLI_OFF] == 1, "notify map: %s", strerror(errno));
+	if (step(sync, 'm') != 0 || step(sync, 'w') != 0)
+		return -1;
+	CHECK(va[PAGE + 7] == 0x77, "S's write: %x", va[PAGE + 7]);
+	CHECK(xengnttab_unmap(xgt, va, 3) == 0, "unmap: %s", strerror(errno));
+	CHECK(munmap(rv, PAGE) == 0, "munmap"); /* as libxenvchan does: no unmap call */
+	CHECK(xengnttab_close(x2) == 0, "close");
+	if (step(sync, 'x') != 0 || step(sync, 'k') != 0)
+		return -1;
+	raise(SIGKILL);
+	return -1;
+}
+
+/* The granter side of test_granter_dies: shares, then kill -9s itself. */
+static int
+sharer2_main(int sync)
+{
+	struct gntdp_client_evtchn *eh;
+	struct gntdp_client *c;
+	xengntshr_handle *xgs;
+	struct offer o;
+	uint8_t *p, *live;
+
+	xgs = xengntshr_open(NULL, 0);
+	CHECK(xgs != NULL, "open: %s", strerror(errno));
+	CHECK(gntdp_client_self_get(&c) == 0 && gntdp_client_evtchn_open(c, &eh) == 0, "evtchn");
+	o.port = (uint32_t)gntdp_client_evtchn_alloc_unbound(eh, DOM_C + 2);
+	p = xengntshr_share_pages(xgs, DOM_C + 2, 2, o.refs, 1);
+	live = xengntshr_share_page_notify(xgs, DOM_C + 2, &o.live_ref, 1, LIVE_OFF, o.port);
+	CHECK(p != NULL && live != NULL && (int)o.port > 0, "share: %s", strerror(errno));
+	for (unsigned int i = 0; i < 2 * PAGE; i++)
+		p[i] = pattern(i / PAGE + 5, i % PAGE);
+	live[LIVE_OFF] = 1;
+	CHECK(send_all(sync, &o, sizeof(o)) == 0, "offer");
+	if (step(sync, 'm') != 0 || step(sync, 'k') != 0)
+		return -1;
+	raise(SIGKILL);
+	return -1;
+}
+
+/* The grantee: its maps keep the dead granter's pages; the live byte cleared, the event came. */
+static int
+mapper2_main(int sync)
+{
+	struct gntdp_client_evtchn *eh;
+	struct gntdp_client *c;
+	xengnttab_handle *xgt;
+	uint8_t *va, *live;
+	struct offer o;
+	int lport;
+
+	CHECK(recv_all(sync, &o, sizeof(o)) == 0, "offer");
+	xgt = xengnttab_open(NULL, 0);
+	CHECK(xgt != NULL, "open: %s", strerror(errno));
+	CHECK(gntdp_client_self_get(&c) == 0 && gntdp_client_evtchn_open(c, &eh) == 0, "evtchn");
+	lport = gntdp_client_evtchn_bind_interdomain(eh, DOM_S + 2, o.port);
+	CHECK(lport > 0, "bind: %d", lport);
+	/* bind_interdomain starts pending, as Xen: take that one first. */
+	CHECK(event_within(eh) == lport && gntdp_client_evtchn_unmask(eh, (uint32_t)lport) == 0,
+	      "initial event");
+	va = xengnttab_map_domain_grant_refs(xgt, 2, DOM_S + 2, o.refs, PROT_READ | PROT_WRITE);
+	live = xengnttab_map_grant_ref(xgt, DOM_S + 2, o.live_ref, PROT_READ | PROT_WRITE);
+	CHECK(va != NULL && live != NULL && live[LIVE_OFF] == 1, "map: %s", strerror(errno));
+	if (step(sync, 'm') != 0 || step(sync, 'k') != 0)
+		return -1;
+	for (time_t t0 = time(NULL); live[LIVE_OFF] != 0 && time(NULL) - t0 < 5;)
+		usleep(1000);
+	CHECK(live[LIVE_OFF] == 0, "the granter's live byte on its death");
+	CHECK(event_within(eh) == lport, "no event on the granter's death");
+	for (unsigned int i = 0; i < 2 * PAGE; i++)
+		CHECK(va[i] == pattern(i / PAGE + 5, i % PAGE), "kept byte %u", i);
+	va[3] = 0x42; /* still writable memory */
+	CHECK(va[3] == 0x42, "write after the granter died");
+	CHECK(xengnttab_unmap(xgt, va, 2) == 0 && xengnttab_unmap(xgt, live, 1) == 0, "unmap");
+	gntdp_client_evtchn_close(eh);
+	gntdp_client_self_put(c);
+	CHECK(xengnttab_close(xgt) == 0, "close");
+	return 0;
+}
+
+/* Mappings outlive the granter; share_page_notify on its kill -9. */
+static int
+test_granter_dies(void)
+{
+	return run_pair2(mapper2_main, "43", sharer2_main, "42", 1);
+}
+
+/* S shares, C maps (both through libxengnttab), then C is kill -9'd. */
+static int
+test_share_map(void)
+{
+	return run_pair2(sharer_main, "40", mapper_main, "41", 1);
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+/* Run a(sync) as domain @p da and b(sync) as @p db (NULL: no GNTDP_DOMID); @p b_killed: b SIGKILLs itself. */
+static int
+run_pair2(int (*a)(int), const char *da, int (*b)(int), const char *db, int b_killed)
 {
 	int sv[2], bad = 0;
 	pid_t pids[2];
@@ -488,19 +762,24 @@ run_pair(int (*a)(int), int (*b)(int), const char *domid_a)
 	for (int i = 0; i < 2; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
+			const char *dom = i == 0 ? da : db;
+
 			alarm(60);
 			close(sv[1 - i]);
-			if (i == 0)
-				setenv("GNTDP_DOMID", domid_a, 1);
+			if (dom != NULL)
+				setenv("GNTDP_DOMID", dom, 1);
 			_exit((i == 0 ? a : b)(sv[i]) == 0 ? 0 : 1);
 		}
 	}
 	close(sv[0]);
 	close(sv[1]);
 	for (int i = 0; i < 2; i++) {
+		bool killed = i == 1 && b_killed;
 		int st;
 
-		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (waitpid(pids[i], &st, 0) != pids[i] ||
+		    (killed ? !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL
+			    : !WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
 			fprintf(stderr, "child %d: status 0x%x\n", i, st);
 			bad = 1;
 		}
@@ -511,7 +790,7 @@ run_pair(int (*a)(int), int (*b)(int), const char *domid_a)
 static int
 test_grant_copy(void)
 {
-	return run_pair(user_main, granter_main, "20");
+	return run_pair2(user_main, "20", granter_main, NULL, 0);
 }
 
 /* Without $GNTDP_DOMID there is no domain to be: NULL + EINVAL, nothing left behind. */
@@ -542,6 +821,8 @@ main(int argc, char **argv)
 		{"no_domid", test_no_domid},
 		{"grant_copy", test_grant_copy},
 		{"notify", test_notify},
+		{"share_map", test_share_map},
+		{"granter_dies", test_granter_dies},
 	};
 	const char *sets[] = {"socket.group=", NULL};
 	char dir[64], log[100], cmd[200];
