@@ -45,9 +45,7 @@
 #define MAX_EVTCHNS 64 /* configs/gntdpd/gntdpd.ini */
 #define PINGS 20000
 
-static const char *g_daemon, *g_config;
-static char g_dir[64], g_sock[100], g_log[100];
-static pid_t g_pid = -1;
+static char g_sock[100];
 
 #define CHECK(c, ...)                                                                          \
 	do {                                                                                   \
@@ -560,50 +558,18 @@ test_raw(void)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(void);
-	} tests[] = {
+	static const struct td_test tests[] = {
 		{"channel", test_channel},
 		{"killed", test_killed},
 		{"quota", test_quota},
 		{"raw", test_raw},
 	};
 	const char *sets[] = {"socket.group=", NULL};
-	int failed = 0, rc;
-	char cmd[200];
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s GNTDPD CONFIG\n", argv[0]);
 		return 2;
 	}
-	g_daemon = argv[1];
-	g_config = argv[2];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(g_dir, sizeof(g_dir), "/tmp/gntdp-evtchn-XXXXXX");
-	if (mkdtemp(g_dir) == NULL || chmod(g_dir, 0755) != 0)
-		return 1;
-	snprintf(g_sock, sizeof(g_sock), "%s/gntdpd.sock", g_dir);
-	snprintf(g_log, sizeof(g_log), "%s/gntdpd.log", g_dir);
-	rc = td_daemon_start(g_daemon, g_config, g_sock, g_log, sets, &g_pid);
-	if (rc != 0)
-		return rc == 77 ? 77 : 1;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		rc = tests[i].fn();
-		printf("%s %s\n", rc == 0 ? "ok  " : "FAIL", tests[i].name);
-		failed += rc != 0;
-	}
-	kill(g_pid, SIGTERM);
-	waitpid(g_pid, NULL, 0);
-	if (failed != 0) {
-		snprintf(cmd, sizeof(cmd), "tail -n 40 %s >&2", g_log);
-		if (system(cmd) != 0)
-			fprintf(stderr, "(no daemon log)\n");
-	} else {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", g_dir);
-	}
-	return failed != 0;
+	return td_main(argv[1], argv[2], "gntdp-evtchn", sets, g_sock, sizeof(g_sock), tests,
+		       sizeof(tests) / sizeof(tests[0]));
 }
