@@ -21,7 +21,8 @@
  *    ([domains] max_evtchns = 64) is -ENOSPC; alloc_unbound of another
  *    domain's port (raw EVTCHN_ALLOC_UNBOUND with dom != DOMID_SELF) is
  *    -EPERM (-EOPNOTSUPP for a privileged caller); unserved type numbers
- *    are -EOPNOTSUPP.
+ *    are -EOPNOTSUPP; the generation page's fd neither maps writable nor
+ *    takes write(2) or ftruncate.
  *  - latency: notify to pending across the two processes, ping-pong
  *    (printed: the median of one-way times, half a round trip).
  */
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -523,6 +525,54 @@ raw(struct gntdp_client *c, uint16_t type, uint32_t w0, uint32_t w1)
 	return (int)st.port;
 }
 
+/*
+ * EVTCHN_SETUP raw: the generation page's fd maps read-only and nothing
+ * else (no writable shared mapping, no write(2), no resize): only the
+ * daemon writes the words senders trust.
+ */
+static int
+gen_page_sealed(struct gntdp_client *c)
+{
+	struct gntdp_ctl_evtchn_setup m = {0};
+	union {
+		struct gntdp_ctl_reply r;
+		uint8_t b[GNTDP_CTL_MAX_MSG];
+	} u;
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = {.iov_base = u.b, .iov_len = sizeof(u.b)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			    .msg_controllen = sizeof(cm.b)};
+	struct pollfd pf = {.fd = gntdp_client_fd(c), .events = POLLIN};
+	struct cmsghdr *h;
+	uint32_t w = 1;
+	void *p;
+	int fd = -1, bad;
+
+	m.hdr = (struct gntdp_ctl_hdr){.magic = GNTDP_CTL_MAGIC, .version = GNTDP_CTL_VERSION,
+				       .type = GNTDP_CTL_EVTCHN_SETUP, .len = sizeof(m), .seq = 778};
+	CHECK(send(pf.fd, &m, sizeof(m), 0) == sizeof(m), "send");
+	CHECK(poll(&pf, 1, 5000) == 1 && recvmsg(pf.fd, &mh, MSG_CMSG_CLOEXEC) > 0, "reply");
+	h = CMSG_FIRSTHDR(&mh);
+	CHECK(u.r.err == 0 && h != NULL && h->cmsg_type == SCM_RIGHTS, "setup: %d", u.r.err);
+	memcpy(&fd, CMSG_DATA(h), sizeof(fd));
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	bad = p == MAP_FAILED;
+	if (!bad) {
+		bad |= mprotect(p, 4096, PROT_READ | PROT_WRITE) == 0;
+		munmap(p, 4096);
+	}
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	bad |= (p != MAP_FAILED) << 1;
+	bad |= (pwrite(fd, &w, sizeof(w), 0) >= 0) << 2;
+	bad |= (ftruncate(fd, 0) == 0) << 3;
+	close(fd);
+	CHECK(bad == 0, "the generation page is not sealed read-only (0x%x)", bad);
+	return 0;
+}
+
 /* Raw requests: another domain's port, unserved type numbers. */
 static int
 test_raw(void)
@@ -551,6 +601,8 @@ test_raw(void)
 	CHECK(rc == -EINVAL, "close of a free port: %d", rc);
 	rc = raw(d.c, GNTDP_CTL_EVTCHN_CLOSE, 1, 1);
 	CHECK(rc == -EINVAL, "rsvd: %d", rc);
+	if (gen_page_sealed(d.c) != 0)
+		return -1;
 	dom_close(&d);
 	return 0;
 }
