@@ -30,7 +30,9 @@
 # /work/tools/isolate (or any private /run/dpdk + hugetlbfs) where several
 # DPDK users share the host.
 #
-#   bench/daemon/run.sh [-B BUILDDIR] [-o OUTDIR] [-n REPS] [-d SECONDS] [-R]
+#   bench/daemon/run.sh [-B BUILDDIR] [-o OUTDIR] [-n REPS] [-d SECONDS] [-R] [-m]
+#
+# -m: map-fd only (the cross-process map; no other scenario, no in-process runs).
 #
 # Writes OUTDIR/results.jsonl (one line per run, "path": gntdpd | connect | in-process),
 # summary.txt (median, min, max per path and goal), machine.txt, command.txt.
@@ -43,14 +45,16 @@ out="$root/bench/results/daemon-$(date -u +%Y%m%dT%H%M%SZ)"
 reps=3
 secs=2
 rt=(chrt -f 1)
-while getopts B:o:n:d:R opt; do
+mapfd_only=0
+while getopts B:o:n:d:Rm opt; do
 	case $opt in
 	B) build=$OPTARG ;;
 	o) out=$OPTARG ;;
 	n) reps=$OPTARG ;;
 	d) secs=$OPTARG ;;
 	R) rt=() ;;
-	*) sed -n '3,28p' "$0"; exit 2 ;;
+	m) mapfd_only=1 ;;
+	*) sed -n '3,35p' "$0"; exit 2 ;;
 	esac
 done
 daemon="$build/apps/gntdpd/gntdpd"
@@ -90,7 +94,9 @@ daemon_rep() {
 	"${dcmd[@]}" > "$out/gntdpd-$rep.log" 2>&1 &
 	pid=$!
 	for i in $(seq 300); do [ -S "$sock_dir/sock" ] && break; sleep 0.1; done
-	if ! log timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
+	: > "$out/client-$rep.jsonl"
+	if [ "$mapfd_only" = 0 ] &&
+		! log timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
 		--duration "$secs" > "$out/client-$rep.jsonl" 2> "$out/client-$rep.err"; then
 		echo "client bench failed (rep $rep): $(tail -n 3 "$out/client-$rep.err")"
 		fail=1
@@ -140,6 +146,7 @@ print(json.dumps(r))' "$goal" "$kind" "$rep" "$path" >> "$out/results.jsonl"
 : > "$out/results.jsonl"
 for rep in $(seq "$reps"); do
 	daemon_rep "$rep"
+	[ "$mapfd_only" = 1 ] && continue
 	for goal in copy-64 copy-4k map-unmap; do
 		bench_run in-process "$rep" "$goal" timed --duration "$secs" --warmup 0.3
 		bench_run in-process "$rep" "$goal" verified --duration 1 --warmup 0.1 --verify on \

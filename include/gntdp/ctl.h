@@ -350,8 +350,8 @@ struct gntdp_ctl_share_free {
  *    (empty, RAM, a share segment of the caller's own);
  *  - -EACCES: the frame is not in a live share segment (SHARE_ALLOC) whose
  *    grantee is the caller (a RAM frame of the granter, a segment shared
- *    with another domain, a segment already freed); GNTTABOP_copy of the
- *    same grant still works. With GNTDP_CTL_MAP_FD_WRITE also a read-only
+ *    with another domain, a segment already freed or whose granter died);
+ *    GNTTABOP_copy of the same grant still works (of a live one). With GNTDP_CTL_MAP_FD_WRITE also a read-only
  *    host map or a segment allocated without GNTDP_CTL_SHARE_WRITABLE.
  * The fds reach exactly those share segments: read-only (O_RDONLY, so no
  * mapping of them can be made writable) unless GNTDP_CTL_MAP_FD_WRITE.

@@ -229,7 +229,11 @@ int gntdp_domain_populate(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t
  * @p domid's physmap, as Xen's XENMEM_decrease_reservation: the slots
  * become empty and the domain loses ownership at once (a new grant or
  * frame-mode copy naming those gfns gets bad_page; a cached frame-mode
- * hold is dropped at its next use). A frame that another domain still
+ * hold is dropped at its next use; a copy through an entry that a mapping
+ * still pins gets bad_domain: the frame is no longer the granter's, and
+ * gntdp refuses it as Xen's acquire_grant_for_copy refuses a pinned frame
+ * whose owner is not the granter; Xen itself keeps a removed page's owner
+ * until the page is freed and would copy). A frame that another domain still
  * maps, or that a pin or a cached copy pin holds, stays alive, with its
  * contents, until that last reference goes; then its allocation is freed
  * once all its frames are dead. Every gfn must hold RAM the domain owns

@@ -526,6 +526,13 @@ ro_b(struct dom *d)
 	n = readlink(path, link, sizeof(link) - 1);
 	CHECK(n > 0 && strncmp(link, "/memfd:", 7) == 0, "not a memfd: %.*s", (int)n, link);
 	CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY, "fd not O_RDONLY");
+	/* It reaches the segment R and nothing more: its 2 frames. */
+	{
+		struct stat st;
+
+		CHECK(fstat(fd, &st) == 0 && st.st_size == 2 * PAGE, "fd size %lld",
+		      (long long)st.st_size);
+	}
 	CHECK(open(path, O_RDWR) < 0 && errno == EACCES, "reopened read-write: %s",
 	      strerror(errno));
 	CHECK(mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED &&
