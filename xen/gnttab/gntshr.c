@@ -45,9 +45,7 @@ xengntshr_close(struct xg_handle *h)
 int
 xengntshr_fd(struct xg_handle *h)
 {
-	if (h == NULL)
-		return xg_fail(-EINVAL);
-	return gntdp_client_ring_fd(h->r);
+	return xg_handle_fd(h);
 }
 
 struct xg_share {
@@ -78,7 +76,7 @@ table_cover(struct xg_handle *h, uint32_t ref)
 	q = (void *)ops;
 	memset(q, 0, sizeof(*q));
 	q->dom = GNTDP_DOMID_SELF;
-	rc = gntdp_client_hcall(h->r, GNTDP_GNTTABOP_QUERY_SIZE, q, 1);
+	rc = xg_hcall(h, GNTDP_GNTTABOP_QUERY_SIZE, q, 1);
 	if (rc != 0 || q->status != GNTDP_GNTST_OKAY)
 		return rc != 0 ? rc : -ENOSPC;
 	if (q->nr_frames >= want)
@@ -91,7 +89,7 @@ table_cover(struct xg_handle *h, uint32_t ref)
 	st->frame_list = (gntdp_xen_pfn_t *)(uintptr_t)(h->ops_gfn * (uint64_t)XG_PAGE + 64);
 	if (want > (XG_PAGE - 64) / sizeof(gntdp_xen_pfn_t))
 		return -ENOSPC;
-	rc = gntdp_client_hcall(h->r, GNTDP_GNTTABOP_SETUP_TABLE, st, 1);
+	rc = xg_hcall(h, GNTDP_GNTTABOP_SETUP_TABLE, st, 1);
 	if (rc == 0 && st->status != GNTDP_GNTST_OKAY)
 		rc = -ENOSPC;
 	return rc;

@@ -46,13 +46,12 @@ int xengnttab_dmabuf_imp_to_refs(struct xg_handle *h, uint32_t domid, uint32_t f
 				 uint32_t count, uint32_t *refs);
 int xengnttab_dmabuf_imp_release(struct xg_handle *h, uint32_t fd);
 
-/* Ring of a gnttab handle: one synchronous call at a time, so a few entries do. */
+/* Ring of a handle: one synchronous call at a time, so a few entries do. */
 #define XG_RING_ENTRIES 8u
 
 struct xg_handle *
 xg_handle_new(bool shr, const char *what)
 {
-	struct gntdp_client_ring_conf rc;
 	struct xg_handle *h = calloc(1, sizeof(*h));
 	int err;
 
@@ -67,25 +66,48 @@ xg_handle_new(bool shr, const char *what)
 			fprintf(stderr, "%s: GNTDP_DOMID is not a domid below 32752\n", what);
 		else
 			fprintf(stderr, "%s: cannot reach gntdpd: %s\n", what, strerror(-err));
-		goto err_free;
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		return xg_fail_ptr(err);
 	}
+	return h;
+}
+
+/* The handle's ring, made on first use (a handle that never copies or maps takes none). */
+static int
+ring_get(struct xg_handle *h)
+{
+	struct gntdp_client_ring_conf rc;
+
+	if (h->r != NULL)
+		return 0;
 	gntdp_client_ring_conf_init(&rc);
 	rc.sq_entries = XG_RING_ENTRIES;
 	rc.cq_entries = XG_RING_ENTRIES;
 	rc.eventfd = true;
-	err = gntdp_client_ring_create(h->c, &rc, &h->r);
-	if (err != 0) {
-		fprintf(stderr, "%s: gntdpd: no ring: %s (%s)\n", what, strerror(-err),
-			gntdp_client_why(h->c));
-		goto err_put;
-	}
-	return h;
-err_put:
-	xg_self_put(h->c);
-err_free:
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-	return xg_fail_ptr(err);
+	return gntdp_client_ring_create(h->c, &rc, &h->r);
+}
+
+int
+xg_hcall(struct xg_handle *h, unsigned int cmd, void *ops, unsigned int count)
+{
+	int rc = ring_get(h);
+
+	return rc != 0 ? rc : gntdp_client_hcall(h->r, cmd, ops, count);
+}
+
+int
+xg_handle_fd(struct xg_handle *h)
+{
+	int rc;
+
+	if (h == NULL)
+		return xg_fail(-EINVAL);
+	pthread_mutex_lock(&h->lock);
+	rc = ring_get(h);
+	pthread_mutex_unlock(&h->lock);
+	/* The ring's eventfd: a real fd of the handle ("selecting on it is not useful"). */
+	return rc != 0 ? xg_fail(rc) : gntdp_client_ring_fd(h->r);
 }
 
 int
@@ -102,7 +124,8 @@ xg_handle_close(struct xg_handle *h)
 	xg_shares_close(h);
 	xg_copy_free(h);
 	xg_ops_free(h);
-	gntdp_client_ring_destroy(h->c, h->r);
+	if (h->r != NULL)
+		gntdp_client_ring_destroy(h->c, h->r);
 	xg_self_put(h->c);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -126,10 +149,7 @@ xengnttab_close(struct xg_handle *h)
 int
 xengnttab_fd(struct xg_handle *h)
 {
-	if (h == NULL)
-		return xg_fail(-EINVAL);
-	/* The ring's eventfd: a real fd of the handle ("selecting on it is not useful"). */
-	return gntdp_client_ring_fd(h->r);
+	return xg_handle_fd(h);
 }
 
 int
@@ -193,7 +213,7 @@ copy_flush(struct xg_handle *h)
 	int rc;
 
 	cp->nr_ops = 0;
-	rc = gntdp_client_hcall(h->r, GNTDP_GNTTABOP_COPY, cp->ops, n);
+	rc = xg_hcall(h, GNTDP_GNTTABOP_COPY, cp->ops, n);
 	if (rc != 0)
 		return rc;
 	for (unsigned int i = 0; i < n; i++) {

@@ -88,7 +88,7 @@ grants_unmap(struct xg_handle *h, const uint64_t *gfns, const uint32_t *handles,
 			ops[i].host_addr = gfns[done + i] * XG_PAGE;
 			ops[i].handle = handles[done + i];
 		}
-		if (gntdp_client_hcall(h->r, GNTDP_GNTTABOP_UNMAP_GRANT_REF, ops, k) != 0)
+		if (xg_hcall(h, GNTDP_GNTTABOP_UNMAP_GRANT_REF, ops, k) != 0)
 			return;
 		done += k;
 	}
@@ -126,7 +126,7 @@ grants_map(struct xg_handle *h, uint32_t n, const uint32_t *domids, size_t dstri
 			ops[i].dom = (gntdp_domid_t)domids[(done + i) * dstride];
 			ops[i].status = 1; /* not run */
 		}
-		rc = gntdp_client_hcall(h->r, GNTDP_GNTTABOP_MAP_GRANT_REF, ops, k);
+		rc = xg_hcall(h, GNTDP_GNTTABOP_MAP_GRANT_REF, ops, k);
 		for (uint32_t i = 0; i < k; i++) {
 			if (ops[i].status == GNTDP_GNTST_OKAY)
 				handles[done + i] = ops[i].handle;

@@ -60,7 +60,7 @@ struct xg_handle {
 	bool shr;                     /* gntshr half */
 	pid_t pid;                    /* opener: after fork() the child may only close */
 	struct gntdp_client *c;       /* the process-wide connection */
-	struct gntdp_client_ring *r;  /* gnttab: this handle's hypercall ring */
+	struct gntdp_client_ring *r;  /* this handle's hypercall ring, NULL until used */
 	pthread_mutex_t lock;         /* the handle's lists, copy state and ring */
 	struct xg_copy *copy;
 	uint32_t ops_gfn;             /* RAM frame for map/unmap/setup_table op arrays */
@@ -92,13 +92,17 @@ int xg_gref_alloc(unsigned int n, uint32_t *out);
 void xg_gref_free(const uint32_t *refs, unsigned int n);
 
 /*
- * A handle of either half (gnttab.c): the shared connection and a ring of
- * its own (gntshr's grows the grant table with it). NULL + errno, with one
- * line on stderr saying why. _close undoes everything (after fork(), in
- * the child: frees the struct only).
+ * A handle of either half (gnttab.c) on the shared connection. NULL +
+ * errno, with one line on stderr saying why. _close undoes everything
+ * (after fork(), in the child: frees the struct only). _fd: the ring's
+ * eventfd (-1 + errno). xg_hcall: a hypercall on the handle's own ring,
+ * made on first use (a gntshr handle's grows the grant table); under
+ * h->lock; 0 or -errno as gntdp_client_hcall().
  */
 struct xg_handle *xg_handle_new(bool shr, const char *what);
 int xg_handle_close(struct xg_handle *h);
+int xg_handle_fd(struct xg_handle *h);
+int xg_hcall(struct xg_handle *h, unsigned int cmd, void *ops, unsigned int count);
 
 /*
  * An unmap notification of @p h's domain (self.c): @p offset >= 4096 is no
