@@ -277,6 +277,16 @@ test_misc(xengnttab_handle *xgt)
 	      "dmabuf export");
 	errno = 0;
 	CHECK(xengnttab_dmabuf_imp_release(xgt, 3) == -1 && errno == ENOSYS, "dmabuf release");
+	/* Handles take a ring (of [domains] max_rings = 8) only when used: 12 idle ones open. */
+	{
+		xengntshr_handle *idle[12];
+
+		for (int i = 0; i < 12; i++)
+			CHECK((idle[i] = xengntshr_open(NULL, 0)) != NULL, "idle handle %d: %s", i,
+			      strerror(errno));
+		for (int i = 0; i < 12; i++)
+			CHECK(xengntshr_close(idle[i]) == 0, "close %d", i);
+	}
 	/* B's grants are of its RAM, not of a share segment: the daemon will not hand them over. */
 	errno = 0;
 	CHECK(xengnttab_map_grant_ref(xgt, DOM_B, RO_REF, PROT_READ) == NULL && errno == EACCES,
