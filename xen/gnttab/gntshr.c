@@ -200,9 +200,20 @@ xengntshr_share_pages(struct xg_handle *h, uint32_t domid, int count, uint32_t *
 	}
 	s->gfn = gfn;
 	gt = gntdp_client_table(h->c, NULL);
-	for (uint32_t i = 0; i < s->count; i++)
-		gntdp_guest_grant_access(&gt[s->refs[i]], (gntdp_domid_t)domid,
-					 (uint32_t)(gfn + i), writable == 0);
+	for (uint32_t i = 0; i < s->count; i++) {
+		if (gntdp_guest_grant_access(&gt[s->refs[i]], (gntdp_domid_t)domid,
+					     (uint32_t)(gfn + i), writable == 0) != 0) {
+			/* An entry in use that the allocator thought free: never ours to reuse. */
+			for (uint32_t k = 0; k < i; k++)
+				gntdp_guest_end_access(&gt[s->refs[k]]);
+			xg_gref_free(s->refs, i);
+			xg_gref_free(s->refs + i + 1, s->count - i - 1);
+			gntdp_client_share_free(h->c, s->addr);
+			free(s->vmas);
+			rc = -EBUSY;
+			goto err_free;
+		}
+	}
 	s->next = h->shares;
 	h->shares = s;
 	memcpy(refs, s->refs, sizeof(*refs) * s->count);
@@ -214,7 +225,7 @@ err_free:
 	pthread_mutex_unlock(&h->lock);
 	free(s->refs);
 	free(s);
-	return xg_fail_ptr(rc == -ENOSPC ? -ENOSPC : rc);
+	return xg_fail_ptr(rc);
 }
 
 int

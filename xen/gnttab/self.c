@@ -143,13 +143,23 @@ self_init(struct gntdp_client *c)
 	uint32_t nr_entries = 0;
 	int rc;
 
+	const struct gntdp_grant_entry_v1 *gt;
+
 	gntdp_client_ram(c, &g.nr_frames);
-	gntdp_client_table(c, &nr_entries);
+	gt = gntdp_client_table(c, &nr_entries);
 	rc = bm_init(&g.ram, g.nr_frames, 0);
 	if (rc == 0)
 		rc = bm_init(&g.mapgfn, GNTDP_CTL_MAP_GFNS, 0);
 	if (rc == 0)
 		rc = bm_init(&g.gref, nr_entries, GNTDP_GNTTAB_NR_RESERVED_ENTRIES);
+	/*
+	 * The connection may have outlived our last handle (libxenevtchn holds
+	 * it too) with grants still standing: an unshare the grantee had not
+	 * let go of by our last close. Those refs stay taken.
+	 */
+	for (uint32_t i = GNTDP_GNTTAB_NR_RESERVED_ENTRIES; rc == 0 && i < nr_entries; i++)
+		if (__atomic_load_n(&gt[i].flags, __ATOMIC_ACQUIRE) != 0)
+			bm_set(&g.gref, i, true);
 	return rc;
 }
 
