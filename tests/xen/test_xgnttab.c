@@ -755,6 +755,58 @@ mapper2_main(int sync)
 	return 0;
 }
 
+/*
+ * Shares the program munmapped itself (libxenvchan does with multi-page
+ * rings): close ends their grants and gives the segments back without
+ * unmapping a page the program mapped there since.
+ */
+static int
+share_munmapped_main(int sync)
+{
+	struct gntdp_grant_entry_v1 *gt;
+	struct gntdp_client *c;
+	xengntshr_handle *xgs;
+	uint32_t refs[2], qrefs[2];
+	uint8_t *p, *q, *mine;
+
+	(void)sync;
+	CHECK(gntdp_client_self_get(&c) == 0, "self"); /* keeps the domain after the close */
+	gt = gntdp_client_table(c, NULL);
+	xgs = xengntshr_open(NULL, 0);
+	CHECK(xgs != NULL, "open: %s", strerror(errno));
+	p = xengntshr_share_pages(xgs, DOM_C, 2, refs, 1);
+	q = xengntshr_share_pages(xgs, DOM_C, 2, qrefs, 0);
+	CHECK(p != NULL && q != NULL, "share: %s", strerror(errno));
+	CHECK(munmap(p, 2 * PAGE) == 0 && munmap(q, 2 * PAGE) == 0, "munmap");
+	mine = mmap(p + PAGE, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(mine == p + PAGE, "the program's page in the hole");
+	mine[0] = 0x77;
+	CHECK(xengntshr_close(xgs) == 0, "close");
+	CHECK(mine[0] == 0x77 && msync(mine, PAGE, MS_ASYNC) == 0, "the program's page survives");
+	CHECK(msync(q, PAGE, MS_ASYNC) != 0 && msync(q + PAGE, PAGE, MS_ASYNC) != 0,
+	      "the free range stays free (the placeholder went with the segment)");
+	for (int k = 0; k < 2; k++)
+		CHECK(gt[refs[k]].flags == 0 && gt[qrefs[k]].flags == 0, "grants ended: 0x%x 0x%x",
+		      gt[refs[k]].flags, gt[qrefs[k]].flags);
+	munmap(mine, PAGE);
+	gntdp_client_self_put(c);
+	return 0;
+}
+
+static int
+nothing_main(int sync)
+{
+	(void)sync;
+	return 0;
+}
+
+static int
+test_share_munmapped(void)
+{
+	return run_pair2(share_munmapped_main, "44", nothing_main, NULL, 0);
+}
+
 /* Mappings outlive the granter; share_page_notify on its kill -9. */
 static int
 test_granter_dies(void)
@@ -843,6 +895,7 @@ main(int argc, char **argv)
 		{"notify", test_notify},
 		{"share_map", test_share_map},
 		{"granter_dies", test_granter_dies},
+		{"share_munmapped", test_share_munmapped},
 	};
 	const char *sets[] = {"socket.group=", NULL};
 	char dir[64], log[100], cmd[200];
