@@ -769,7 +769,6 @@ share_munmapped_main(int sync)
 	uint32_t refs[2], qrefs[2];
 	uint8_t *p, *q, *mine;
 
-	(void)sync;
 	CHECK(gntdp_client_self_get(&c) == 0, "self"); /* keeps the domain after the close */
 	gt = gntdp_client_table(c, NULL);
 	xgs = xengntshr_open(NULL, 0);
@@ -790,21 +789,58 @@ share_munmapped_main(int sync)
 		CHECK(gt[refs[k]].flags == 0 && gt[qrefs[k]].flags == 0, "grants ended: 0x%x 0x%x",
 		      gt[refs[k]].flags, gt[qrefs[k]].flags);
 	munmap(mine, PAGE);
+	/* 600 frames: refs past the first table frame (512 entries), so the table grows. */
+	{
+		static uint32_t big[600];
+		uint32_t maxref = 0;
+		uint8_t *b;
+
+		xgs = xengntshr_open(NULL, 0);
+		CHECK(xgs != NULL, "open: %s", strerror(errno));
+		b = xengntshr_share_pages(xgs, 45, 600, big, 0);
+		CHECK(b != NULL, "share 600: %s", strerror(errno));
+		gt = gntdp_client_table(c, NULL);
+		for (int k = 0; k < 600; k++) {
+			CHECK(big[k] >= 8 && (gt[big[k]].flags & GNTDP_GTF_TYPE_MASK) ==
+						    GNTDP_GTF_PERMIT_ACCESS,
+			      "ref %u: flags 0x%x", big[k], gt[big[k]].flags);
+			maxref = big[k] > maxref ? big[k] : maxref;
+		}
+		CHECK(maxref >= 512, "all 600 refs below 512?");
+		b[(size_t)599 * PAGE] = 0x5c;
+		/* The grantee maps the last one: it lies in the grown table. */
+		CHECK(send_all(sync, &big[599], sizeof(big[599])) == 0, "send ref");
+		if (step(sync, 'M') != 0)
+			return -1;
+		CHECK(xengntshr_unshare(xgs, b, 600) == 0, "unshare 600");
+		CHECK(gt[maxref].flags == 0, "ended: 0x%x", gt[maxref].flags);
+		CHECK(xengntshr_close(xgs) == 0, "close");
+	}
 	gntdp_client_self_put(c);
 	return 0;
 }
 
+/* Domain 45: maps the last of the 600 (a ref past the first table frame). */
 static int
-nothing_main(int sync)
+big_mapper_main(int sync)
 {
-	(void)sync;
-	return 0;
+	xengnttab_handle *xgt = xengnttab_open(NULL, 0);
+	uint32_t ref;
+	uint8_t *v;
+
+	CHECK(xgt != NULL, "open: %s", strerror(errno));
+	CHECK(recv_all(sync, &ref, sizeof(ref)) == 0, "ref");
+	v = xengnttab_map_grant_ref(xgt, 44, ref, PROT_READ);
+	CHECK(v != NULL && v[0] == 0x5c, "map of ref %u: %s", ref, strerror(errno));
+	CHECK(xengnttab_unmap(xgt, v, 1) == 0, "unmap");
+	CHECK(xengnttab_close(xgt) == 0, "close");
+	return step(sync, 'M');
 }
 
 static int
 test_share_munmapped(void)
 {
-	return run_pair2(share_munmapped_main, "44", nothing_main, NULL, 0);
+	return run_pair2(share_munmapped_main, "44", big_mapper_main, "45", 0);
 }
 
 /* Mappings outlive the granter; share_page_notify on its kill -9. */
