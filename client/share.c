@@ -129,7 +129,9 @@ check_fds(const int *fds, unsigned int n, bool write, uint64_t *sizes)
 
 		if (fl < 0 || (fl & O_ACCMODE) != (write ? O_RDWR : O_RDONLY))
 			return -EPROTO;
-		if (fstat(fds[i], &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+		/* Whole pages: check_entries() bounds each offset by size - 4096. */
+		if (fstat(fds[i], &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < PAGE ||
+		    st.st_size % PAGE != 0)
 			return -EPROTO;
 		sizes[i] = (uint64_t)st.st_size;
 	}

@@ -219,6 +219,8 @@ int share_map_fd(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_map_
 int share_check_map_fd_len(const void *buf, uint32_t len, struct d_reply *r);
 /* Drop the records of a domain being destroyed (the core frees the frames). */
 void share_domain_dying(struct gntdpd *d, struct d_domain *dom);
+/* Frames of the share segments @p dom holds (counted in its owner's [limits] frames). */
+uint64_t share_frames(const struct d_domain *dom);
 
 /* ---- unmap notifications (notify.c) --------------------------------------- */
 
@@ -297,6 +299,12 @@ int lim_refuse_conn(const struct gntdpd *d, struct d_conn *c, struct d_reply *r)
  */
 int lim_domain(const struct gntdpd *d, const struct d_cred *cr, uint32_t frames,
 	       struct d_reply *r);
+/*
+ * The frame check of lim_domain(), for @p frames more frames; @p share: share
+ * frames of a bound domain (SHARE_ALLOC: no domain count, the why names nb_frames).
+ */
+int lim_frames_check(const struct gntdpd *d, const struct d_cred *cr, uint32_t frames,
+		     bool share, struct d_reply *r);
 /* The frames a domain counts against its owner's [limits] frames. */
 uint32_t lim_dom_frames(uint32_t nr_frames, uint32_t max_grant_frames, uint32_t nr_status);
 /* The config checks of [limits] and the rules' limits; -EINVAL (reported). */

@@ -56,6 +56,16 @@ struct d_share {
 
 static struct d_share *shares; /* every live record, control thread only */
 
+uint64_t
+share_frames(const struct d_domain *dom)
+{
+	uint64_t n = 0;
+
+	for (const struct d_share *s = shares; s != NULL; s = s->next)
+		n += s->dom == dom ? s->nb_frames : 0;
+	return n;
+}
+
 static void
 domain_usage(const struct d_domain *dom, unsigned int *count, uint64_t *frames)
 {
@@ -169,6 +179,10 @@ share_alloc(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_all
 	if (count >= D_MAX_SHARES)
 		return d_fail(r, -ENOSPC, "SHARE_ALLOC: domain %u holds %u share segments, the most",
 			      dom->domid, D_MAX_SHARES);
+	/* Share frames are the uid's memory too: [limits] frames counts them. */
+	rc = lim_frames_check(d, &c->cr, m->nb_frames, true, r);
+	if (rc != 0)
+		return rc;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return d_fail(r, -ENOMEM, "out of memory");

@@ -110,7 +110,8 @@ daemon_rep() {
 		fi
 	done
 	sed "s/}\$/,\"rep\":$rep}/" "$out/client-$rep.jsonl" >> "$out/results.jsonl"
-	for goal in copy-64 copy-4k map-unmap; do
+	[ "$mapfd_only" = 1 ] && goals=() || goals=(copy-64 copy-4k map-unmap)
+	for goal in "${goals[@]}"; do
 		bench_run connect "$rep" "$goal" timed --duration "$secs" --warmup 0.3
 		bench_run connect "$rep" "$goal" verified --duration 1 --warmup 0.1 --verify on \
 			--raw-copy off

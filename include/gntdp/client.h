@@ -410,6 +410,7 @@ int gntdp_client_notify_fire(struct gntdp_client *c, uint32_t id, bool drop);
  * @return 0, -EINVAL (NULL argument, nb_frames 0 or above max_share_frames,
  *         grantee >= DOMID_FIRST_RESERVED), -ENOTCONN (not bound), -ENOSPC
  *         (max_share_frames reached, no free run of gfns, or 256 segments),
+ *         -EDQUOT (the uid's [limits] frames),
  *         -ENOMEM, -EPROTO (the reply or its fd is not what SHARE_ALLOC
  *         returns), -EPIPE, -ETIMEDOUT.
  */

@@ -298,8 +298,8 @@ struct gntdp_ctl_domain_list_reply {
  * The caller then grants its frames (frame = gfn + i) to grantee in its
  * own grant table. Counted against the daemon's [domains]
  * max_share_frames of the caller (-ENOSPC past it, or when no run of
- * nb_frames free gfns is left in the window). Needs a bound domain
- * (-ENOTCONN).
+ * nb_frames free gfns is left in the window) and against the caller's
+ * uid's [limits] frames (-EDQUOT). Needs a bound domain (-ENOTCONN).
  */
 struct gntdp_ctl_share_alloc {
 	struct gntdp_ctl_hdr hdr;

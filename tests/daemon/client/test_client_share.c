@@ -24,6 +24,8 @@
  *  - free_while_mapped: A frees the segment while B maps it: B's mapping
  *    still works, a new MAP_FD is -EACCES, a new map of the grant bad_page.
  *  - quota: [domains] max_share_frames (64 here).
+ *  - uid_limit: share frames count in the uid's [limits] frames (acl0,
+ *    nobody's group: 100 frames, its domain holds 80): -EDQUOT past it.
  *  - garbage: bad SHARE_ALLOC / MAP_FD / SHARE_FREE bodies, each with its
  *    err; then random bodies of the right sizes, each answered.
  */
@@ -932,6 +934,51 @@ test_quota(void)
 	return 0;
 }
 
+/* ---- uid_limit: share frames count in the uid's [limits] frames ---------------------- */
+
+/* As nobody (acl0: group nogroup, max_frames 100): domain 41 holds 16 + 64 frames. */
+static int
+uid_limit_child(void)
+{
+	struct dom d = {.peer = -1};
+	void *va[2];
+	uint64_t gfn;
+	int rc;
+
+	CHECK(setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 && setuid(NOBODY) == 0, "setuid");
+	if (dom_open(&d, 41) != 0)
+		return -1;
+	CHECK(gntdp_client_share_alloc(d.c, 42, 20, true, &va[0], &gfn) == 0, "20: %s",
+	      gntdp_client_why(d.c));
+	rc = gntdp_client_share_alloc(d.c, 42, 1, true, &va[1], &gfn);
+	CHECK(rc == -EDQUOT && strstr(gntdp_client_why(d.c), "[limits] frames") != NULL,
+	      "one more: %d %s", rc, gntdp_client_why(d.c));
+	CHECK(gntdp_client_share_free(d.c, va[0]) == 0, "free");
+	CHECK(gntdp_client_share_alloc(d.c, 42, 20, true, &va[0], &gfn) == 0, "20 again");
+	gntdp_client_close(d.c);
+	return 0;
+}
+
+static int
+test_uid_limit(void)
+{
+	pid_t pid;
+	int st;
+
+	if (geteuid() != 0) {
+		printf("SKIP uid_limit: needs root to run a client as nobody\n");
+		return 0;
+	}
+	pid = fork();
+	if (pid == 0) {
+		alarm(60);
+		_exit(uid_limit_child() == 0 ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "child: 0x%x", st);
+	return 0;
+}
+
 /* ---- garbage ----------------------------------------------------------------------------- */
 
 static int
@@ -1064,10 +1111,11 @@ main(int argc, char **argv)
 		{"granter_killed", test_granter_killed},
 		{"free_while_mapped", test_free_while_mapped},
 		{"quota", test_quota},
+		{"uid_limit", test_uid_limit},
 		{"garbage", test_garbage},
 	};
 	const char *sets[] = {"socket.group=", "socket.mode=0666", "domains.max_share_frames=64",
-			      NULL};
+			      "acl0.max_frames=100", NULL};
 	int failed = 0, rc;
 	char cmd[200];
 
