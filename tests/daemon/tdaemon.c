@@ -98,6 +98,8 @@ td_daemon_start(const char *daemon, const char *config, const char *sock, const 
 	return -1;
 }
 
+pid_t td_pid = -1;
+
 int
 td_main(const char *daemon, const char *config, const char *prefix, const char *const *sets,
 	char *sock, size_t sock_size, const struct td_test *tests, size_t n)
@@ -116,6 +118,7 @@ td_main(const char *daemon, const char *config, const char *prefix, const char *
 	rc = td_daemon_start(daemon, config, sock, log, sets, &pid);
 	if (rc != 0)
 		return rc == 77 ? 77 : 1;
+	td_pid = pid;
 	for (size_t i = 0; i < n; i++) {
 		rc = tests[i].fn();
 		printf("%s %s\n", rc == 0 ? "ok  " : "FAIL", tests[i].name);

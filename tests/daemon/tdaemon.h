@@ -31,6 +31,9 @@ struct td_test {
  * @return the exit status: 0, 1 (a test failed or the daemon did not
  *         start), 77 (gntdpd exited 77: no memory for EAL).
  */
+/** The daemon td_main() started (for a test that stops or signals it), -1 before. */
+extern pid_t td_pid;
+
 int td_main(const char *daemon, const char *config, const char *prefix, const char *const *sets,
 	    char *sock, size_t sock_size, const struct td_test *tests, size_t n);
 

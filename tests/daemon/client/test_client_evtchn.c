@@ -23,6 +23,9 @@
  *    -EPERM (-EOPNOTSUPP for a privileged caller); unserved type numbers
  *    are -EOPNOTSUPP; the generation page's fd neither maps writable nor
  *    takes write(2) or ftruncate.
+ *  - daemon_stopped: once 46 and 47 exchanged one notify each way, gntdpd
+ *    is SIGSTOPped and they ping 1000 round trips: a notify is the
+ *    sender's write to the receiver's eventfd, the daemon plays no part.
  *  - latency: notify to pending across the two processes, ping-pong
  *    (printed: the median of one-way times, half a round trip).
  */
@@ -347,6 +350,97 @@ test_killed(void)
 	return 0;
 }
 
+/* ---- the daemon stopped: notifications do not go through it ------------------- */
+
+#define STOPPED_PINGS 1000
+
+/* Domains 46 (i 0) and 47 (i 1): bind, one notify each way, then ping while gntdpd is stopped. */
+static int
+stopped_child(int i, int sync, int ready, int go)
+{
+	struct dom d = {.sync = sync};
+	uint32_t port;
+	int p;
+	char b;
+
+	if (dom_open(&d, (gntdp_domid_t)(46 + i)) != 0)
+		return -1;
+	if (i == 0) {
+		p = gntdp_client_evtchn_alloc_unbound(d.h, 47);
+		CHECK(p > 0, "alloc: %d", p);
+		if (xchg(&d, (uint32_t)p, NULL) != 0 || expect_event(&d, p) != 0)
+			return -1;
+		/* This notify fetches the peer's eventfd (the bind moved the generation). */
+		CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)p) == 0, "notify");
+	} else {
+		if (xchg(&d, 0, &port) != 0)
+			return -1;
+		p = gntdp_client_evtchn_bind_interdomain(d.h, 46, port);
+		CHECK(p > 0, "bind: %d", p);
+		if (expect_event(&d, p) != 0)
+			return -1;
+		CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)p) == 0, "notify");
+		if (expect_event(&d, p) != 0)
+			return -1;
+	}
+	CHECK(write(ready, "r", 1) == 1, "ready");
+	CHECK(read(go, &b, 1) == 1, "go");
+	for (int k = 0; k < STOPPED_PINGS; k++) {
+		if (i == 0)
+			CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)p) == 0, "notify %d", k);
+		CHECK(readable(&d, 2000), "ping %d: nothing came with gntdpd stopped", k);
+		CHECK(gntdp_client_evtchn_pending(d.h) == p, "pending");
+		CHECK(gntdp_client_evtchn_unmask(d.h, (uint32_t)p) == 0, "unmask");
+		if (i == 1)
+			CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)p) == 0, "notify %d", k);
+	}
+	CHECK(write(ready, "d", 1) == 1, "done");
+	CHECK(read(go, &b, 1) == 1, "go"); /* close only once the daemon runs again */
+	dom_close(&d);
+	return 0;
+}
+
+static int
+test_daemon_stopped(void)
+{
+	int sv[2], ready[2], go[2], bad = 0;
+	pid_t pids[2];
+	char b;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0 && pipe(ready) == 0 &&
+	      pipe(go) == 0, "socketpair/pipe");
+	for (int i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			close(sv[1 - i]);
+			alarm(60);
+			_exit(stopped_child(i, sv[i], ready[1], go[0]) == 0 ? 0 : 1);
+		}
+	}
+	close(sv[0]);
+	close(sv[1]);
+	close(ready[1]);
+	close(go[0]);
+	bad |= read(ready[0], &b, 1) != 1 || read(ready[0], &b, 1) != 1;
+	kill(td_pid, SIGSTOP);
+	bad |= write(go[1], "gg", 2) != 2;
+	/* Both pinged STOPPED_PINGS round trips (or failed: then the reads see EOF). */
+	bad |= read(ready[0], &b, 1) != 1 || read(ready[0], &b, 1) != 1;
+	kill(td_pid, SIGCONT);
+	bad |= write(go[1], "gg", 2) != 2;
+	close(go[1]);
+	close(ready[0]);
+	for (int i = 0; i < 2; i++) {
+		int st;
+
+		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "domain %d: status 0x%x\n", 46 + i, st);
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 /* ---- quota and raw checks ---------------------------------------------------- */
 
 static int
@@ -615,6 +709,7 @@ main(int argc, char **argv)
 		{"killed", test_killed},
 		{"quota", test_quota},
 		{"raw", test_raw},
+		{"daemon_stopped", test_daemon_stopped},
 	};
 	const char *sets[] = {"socket.group=", NULL};
 
