@@ -6,6 +6,10 @@
 #   copy-64     64 B gref->gref copies, 32 ops per hypercall: goal 40 M ops/s
 #   copy-4k     4 KiB gref->gref copies: goal 90 % of a raw copy (raw_ratio, same run)
 #   map-unmap   map + unmap pairs (model only): goal 15 M pairs/s
+#   map-fd      the cost of a cross-process map the grantee touches (no goal:
+#               reported in ns per page): GNTTABOP_map_grant_ref + MAP_FD +
+#               mmap + a read of every page + munmap + unmap, 1 and 64 pages
+#               per call, gntdpd only (a process mapping has no in-process twin)
 #
 # Across processes: gntdpd (its one worker on EAL lcore 1 = CPU 1, the main
 # lcore on CPU 0) and gntdp-client-bench (two client processes, domain A
@@ -26,7 +30,9 @@
 # /work/tools/isolate (or any private /run/dpdk + hugetlbfs) where several
 # DPDK users share the host.
 #
-#   bench/daemon/run.sh [-B BUILDDIR] [-o OUTDIR] [-n REPS] [-d SECONDS] [-R]
+#   bench/daemon/run.sh [-B BUILDDIR] [-o OUTDIR] [-n REPS] [-d SECONDS] [-R] [-m]
+#
+# -m: map-fd only (the cross-process map; no other scenario, no in-process runs).
 #
 # Writes OUTDIR/results.jsonl (one line per run, "path": gntdpd | connect | in-process),
 # summary.txt (median, min, max per path and goal), machine.txt, command.txt.
@@ -39,14 +45,16 @@ out="$root/bench/results/daemon-$(date -u +%Y%m%dT%H%M%SZ)"
 reps=3
 secs=2
 rt=(chrt -f 1)
-while getopts B:o:n:d:R opt; do
+mapfd_only=0
+while getopts B:o:n:d:Rm opt; do
 	case $opt in
 	B) build=$OPTARG ;;
 	o) out=$OPTARG ;;
 	n) reps=$OPTARG ;;
 	d) secs=$OPTARG ;;
 	R) rt=() ;;
-	*) sed -n '3,28p' "$0"; exit 2 ;;
+	m) mapfd_only=1 ;;
+	*) sed -n '3,35p' "$0"; exit 2 ;;
 	esac
 done
 daemon="$build/apps/gntdpd/gntdpd"
@@ -86,13 +94,24 @@ daemon_rep() {
 	"${dcmd[@]}" > "$out/gntdpd-$rep.log" 2>&1 &
 	pid=$!
 	for i in $(seq 300); do [ -S "$sock_dir/sock" ] && break; sleep 0.1; done
-	if ! log timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
+	: > "$out/client-$rep.jsonl"
+	if [ "$mapfd_only" = 0 ] &&
+		! log timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
 		--duration "$secs" > "$out/client-$rep.jsonl" 2> "$out/client-$rep.err"; then
 		echo "client bench failed (rep $rep): $(tail -n 3 "$out/client-$rep.err")"
 		fail=1
 	fi
+	for b in 1 64; do
+		if ! log timeout -k 5 120 taskset -c 0 "${rt[@]}" "$client" --socket "$sock_dir/sock" \
+			--scenario map-fd --batch "$b" --duration "$secs" >> "$out/client-$rep.jsonl" \
+			2>> "$out/client-$rep.err"; then
+			echo "client bench map-fd --batch $b failed (rep $rep)"
+			fail=1
+		fi
+	done
 	sed "s/}\$/,\"rep\":$rep}/" "$out/client-$rep.jsonl" >> "$out/results.jsonl"
-	for goal in copy-64 copy-4k map-unmap; do
+	[ "$mapfd_only" = 1 ] && goals=() || goals=(copy-64 copy-4k map-unmap)
+	for goal in "${goals[@]}"; do
 		bench_run connect "$rep" "$goal" timed --duration "$secs" --warmup 0.3
 		bench_run connect "$rep" "$goal" verified --duration 1 --warmup 0.1 --verify on \
 			--raw-copy off
@@ -128,6 +147,7 @@ print(json.dumps(r))' "$goal" "$kind" "$rep" "$path" >> "$out/results.jsonl"
 : > "$out/results.jsonl"
 for rep in $(seq "$reps"); do
 	daemon_rep "$rep"
+	[ "$mapfd_only" = 1 ] && continue
 	for goal in copy-64 copy-4k map-unmap; do
 		bench_run in-process "$rep" "$goal" timed --duration "$secs" --warmup 0.3
 		bench_run in-process "$rep" "$goal" verified --duration 1 --warmup 0.1 --verify on \

@@ -87,6 +87,15 @@ def main():
     if x:
         print("copy-4k: gntdpd GB/s over gntdp-bench's raw_gbps of the same rep: "
               "%.3f (%.3f-%.3f) n=%d" % (statistics.median(x), min(x), max(x), len(x)))
+    # The cross-process map the grantee touches: ns per page by pages per call.
+    steps = ("ns_per_page", "map_ns_per_page", "mapfd_mmap_ns_per_page", "touch_ns_per_page",
+             "munmap_ns_per_page", "unmap_ns_per_page")
+    for b in sorted({r["batch"] for r in rows if r.get("scenario") == "map-fd"}):
+        mf = [r for r in rows if r.get("scenario") == "map-fd" and r["batch"] == b]
+        cells = ["%s %.0f" % (k.replace("_ns_per_page", "").replace("ns_per_page", "total"),
+                              statistics.median([r[k] for r in mf])) for k in steps]
+        print("map-fd %3d pages/call, ns per page (median of %d): %s" % (b, len(mf),
+                                                                         ", ".join(cells)))
     print("verified: %d of %d runs" % (sum(verified(r) for r in rows), len(rows)))
 
 
