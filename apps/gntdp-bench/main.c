@@ -39,8 +39,9 @@ static char **
 connect_argv(int *argc, char **argv)
 {
 	static char dd[] = "--";
+	/* Static: the config keeps pointers into argv for the whole run. */
+	static char **nv;
 	bool connect = false;
-	char **nv;
 
 	for (int i = 1; i < *argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
