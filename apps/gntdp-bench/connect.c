@@ -55,6 +55,8 @@
 /* How long the domain processes may take to set up, and to leave at the end. */
 #define SETUP_TIMEOUT_S 60
 #define EXIT_TIMEOUT_S 10
+/* Empty passes over the checks after which a frontend sleeps 20 us between passes. */
+#define FE_IDLE_PASSES 1000
 /* The raw copy of connect mode: rounds of RAW_ROUND_S, the median reported. */
 #define RAW_ROUNDS 5
 #define RAW_ROUND_S 0.2
@@ -323,9 +325,18 @@ frontend_main(struct bench *b, struct region *rg, unsigned int f)
 		return 1;
 	atomic_store_explicit(&p->state, PS_READY, memory_order_release);
 	atomic_fetch_add(&rg->sh->ready, 1);
-	/* Until the parent says the backends are gone: then a last pass. */
-	while (!atomic_load_explicit(&rg->sh->fe_stop, memory_order_acquire)) {
-		if (frontend_scan(b, rg, p) == 0)
+	/*
+	 * Until the parent says the backends are gone: then a last pass. While
+	 * checks come, yield between passes (a backend waits for each one);
+	 * after FE_IDLE_PASSES empty passes, sleep between them.
+	 */
+	for (unsigned int idle = 0;
+	     !atomic_load_explicit(&rg->sh->fe_stop, memory_order_acquire);) {
+		if (frontend_scan(b, rg, p) != 0)
+			idle = 0;
+		else if (++idle < FE_IDLE_PASSES)
+			sched_yield();
+		else
 			sleep_us(20);
 	}
 	frontend_scan(b, rg, p);
