@@ -151,8 +151,7 @@ on_signal(int sig)
 
 /* ---- in a domain process ---- */
 
-static void __attribute__((format(printf, 2, 3)))
-proc_fail(struct proc *p, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) proc_fail(struct proc *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -295,7 +294,8 @@ frontend_scan(struct bench *b, struct region *rg, struct proc *p)
 		/* Acquire: pairs with the backend's release of req (verify.c check_post). */
 		uint32_t req = atomic_load_explicit(&v->req, memory_order_acquire);
 
-		if (req == atomic_load_explicit(&v->done, memory_order_relaxed) || v->dom != b->self)
+		if (req == atomic_load_explicit(&v->done, memory_order_relaxed) ||
+		    v->dom != b->self)
 			continue;
 		p->checks++;
 		if (!vcheck_do(b, v, why, sizeof(why))) {
@@ -360,7 +360,8 @@ backend_rawcopy(struct bench *b, struct region *rg)
 	for (uint32_t k = 0; k < n; k++)
 		pattern_fill(bench_frame(b, b->self, src0 + k), b->self, src0 + k, sc->seed);
 	for (unsigned int round = 0; round < RAW_ROUNDS; round++) {
-		uint64_t t0 = rte_rdtsc(), t, end = t0 + (uint64_t)(RAW_ROUND_S * (double)b->tsc_hz);
+		uint64_t t0 = rte_rdtsc(), t,
+			 end = t0 + (uint64_t)(RAW_ROUND_S * (double)b->tsc_hz);
 		uint64_t copies = 0, bytes = 0;
 
 		do {
@@ -558,7 +559,8 @@ kids_poll(struct kids *k, struct region *rg, unsigned int *which)
 			if (rg->procs[i].why[0] == '\0')
 				snprintf(rg->procs[i].why, sizeof(rg->procs[i].why),
 					 "domain process %u (pid %d) %s %d before it was done", i,
-					 (int)k->pid[i], WIFSIGNALED(st) ? "killed by signal" : "exited",
+					 (int)k->pid[i],
+					 WIFSIGNALED(st) ? "killed by signal" : "exited",
 					 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 			return -1;
 		}
@@ -638,7 +640,8 @@ drive(struct bench *b, struct region *rg, struct kids *k, struct run_result *r)
 	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){0});
 	while (atomic_load(&b->sync->phase) != PH_DONE) {
 		if (kids_poll(k, rg, &which) < 0) {
-			snprintf(r->first_error, sizeof(r->first_error), "%s", rg->procs[which].why);
+			snprintf(r->first_error, sizeof(r->first_error), "%s",
+				 rg->procs[which].why);
 			atomic_store(&b->sync->phase, PH_DONE);
 		}
 		if (gntdp_dp_stop_requested() && !passed_on) {

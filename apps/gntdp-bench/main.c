@@ -46,7 +46,8 @@ connect_argv(int *argc, char **argv)
 	for (int i = 1; i < *argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			return argv;
-		connect |= strcmp(argv[i], "--connect") == 0 || strncmp(argv[i], "--connect=", 10) == 0;
+		connect |= strcmp(argv[i], "--connect") == 0 ||
+			   strncmp(argv[i], "--connect=", 10) == 0;
 	}
 	if (!connect || (nv = calloc((size_t)*argc + 2, sizeof(*nv))) == NULL)
 		return argv;
