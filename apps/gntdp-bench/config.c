@@ -457,8 +457,9 @@ check_connect(struct app_cfg *cfg, struct scenario *sc)
 	for (size_t i = 0; i < sizeof(daemon_keys) / sizeof(daemon_keys[0]); i++) {
 		if (key_given(cfg, "workers", daemon_keys[i]))
 			APP_LOG(NOTICE,
-				"gntdp-bench: [workers] %s is gntdpd's with --connect (its config); "
-				"ignored here", daemon_keys[i]);
+				"gntdp-bench: [workers] %s is gntdpd's with --connect "
+				"(its config); ignored here",
+				daemon_keys[i]);
 	}
 	return 0;
 }

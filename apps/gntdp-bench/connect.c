@@ -37,6 +37,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -55,6 +56,8 @@
 /* How long the domain processes may take to set up, and to leave at the end. */
 #define SETUP_TIMEOUT_S 60
 #define EXIT_TIMEOUT_S 10
+/* Empty passes over the checks after which a frontend sleeps 20 us between passes. */
+#define FE_IDLE_PASSES 1000
 /* The raw copy of connect mode: rounds of RAW_ROUND_S, the median reported. */
 #define RAW_ROUNDS 5
 #define RAW_ROUND_S 0.2
@@ -148,8 +151,7 @@ on_signal(int sig)
 
 /* ---- in a domain process ---- */
 
-static void __attribute__((format(printf, 2, 3)))
-proc_fail(struct proc *p, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) proc_fail(struct proc *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -292,7 +294,8 @@ frontend_scan(struct bench *b, struct region *rg, struct proc *p)
 		/* Acquire: pairs with the backend's release of req (verify.c check_post). */
 		uint32_t req = atomic_load_explicit(&v->req, memory_order_acquire);
 
-		if (req == atomic_load_explicit(&v->done, memory_order_relaxed) || v->dom != b->self)
+		if (req == atomic_load_explicit(&v->done, memory_order_relaxed) ||
+		    v->dom != b->self)
 			continue;
 		p->checks++;
 		if (!vcheck_do(b, v, why, sizeof(why))) {
@@ -323,9 +326,18 @@ frontend_main(struct bench *b, struct region *rg, unsigned int f)
 		return 1;
 	atomic_store_explicit(&p->state, PS_READY, memory_order_release);
 	atomic_fetch_add(&rg->sh->ready, 1);
-	/* Until the parent says the backends are gone: then a last pass. */
-	while (!atomic_load_explicit(&rg->sh->fe_stop, memory_order_acquire)) {
-		if (frontend_scan(b, rg, p) == 0)
+	/*
+	 * Until the parent says the backends are gone: then a last pass. While
+	 * checks come, yield between passes (a backend waits for each one);
+	 * after FE_IDLE_PASSES empty passes, sleep between them.
+	 */
+	for (unsigned int idle = 0;
+	     !atomic_load_explicit(&rg->sh->fe_stop, memory_order_acquire);) {
+		if (frontend_scan(b, rg, p) != 0)
+			idle = 0;
+		else if (++idle < FE_IDLE_PASSES)
+			sched_yield();
+		else
 			sleep_us(20);
 	}
 	frontend_scan(b, rg, p);
@@ -348,7 +360,8 @@ backend_rawcopy(struct bench *b, struct region *rg)
 	for (uint32_t k = 0; k < n; k++)
 		pattern_fill(bench_frame(b, b->self, src0 + k), b->self, src0 + k, sc->seed);
 	for (unsigned int round = 0; round < RAW_ROUNDS; round++) {
-		uint64_t t0 = rte_rdtsc(), t, end = t0 + (uint64_t)(RAW_ROUND_S * (double)b->tsc_hz);
+		uint64_t t0 = rte_rdtsc(), t,
+			 end = t0 + (uint64_t)(RAW_ROUND_S * (double)b->tsc_hz);
 		uint64_t copies = 0, bytes = 0;
 
 		do {
@@ -546,7 +559,8 @@ kids_poll(struct kids *k, struct region *rg, unsigned int *which)
 			if (rg->procs[i].why[0] == '\0')
 				snprintf(rg->procs[i].why, sizeof(rg->procs[i].why),
 					 "domain process %u (pid %d) %s %d before it was done", i,
-					 (int)k->pid[i], WIFSIGNALED(st) ? "killed by signal" : "exited",
+					 (int)k->pid[i],
+					 WIFSIGNALED(st) ? "killed by signal" : "exited",
 					 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 			return -1;
 		}
@@ -626,7 +640,8 @@ drive(struct bench *b, struct region *rg, struct kids *k, struct run_result *r)
 	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){0});
 	while (atomic_load(&b->sync->phase) != PH_DONE) {
 		if (kids_poll(k, rg, &which) < 0) {
-			snprintf(r->first_error, sizeof(r->first_error), "%s", rg->procs[which].why);
+			snprintf(r->first_error, sizeof(r->first_error), "%s",
+				 rg->procs[which].why);
 			atomic_store(&b->sync->phase, PH_DONE);
 		}
 		if (gntdp_dp_stop_requested() && !passed_on) {

@@ -39,13 +39,15 @@ static char **
 connect_argv(int *argc, char **argv)
 {
 	static char dd[] = "--";
+	/* Static: the config keeps pointers into argv for the whole run. */
+	static char **nv;
 	bool connect = false;
-	char **nv;
 
 	for (int i = 1; i < *argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			return argv;
-		connect |= strcmp(argv[i], "--connect") == 0 || strncmp(argv[i], "--connect=", 10) == 0;
+		connect |= strcmp(argv[i], "--connect") == 0 ||
+			   strncmp(argv[i], "--connect=", 10) == 0;
 	}
 	if (!connect || (nv = calloc((size_t)*argc + 2, sizeof(*nv))) == NULL)
 		return argv;

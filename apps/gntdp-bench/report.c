@@ -187,8 +187,8 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 		"latency submit->cpl", d.p50_us, d.p99_us, d.p999_us, d.max_us, d.mean_us);
 	if (r->connect) {
 		/* The workers are gntdpd's: its telemetry (/gntdpd/domains) has their counters. */
-		fprintf(f, "  %-22s client %.1f %% busy; the workers' counters are gntdpd's\n", "load",
-			d.client_busy_pct);
+		fprintf(f, "  %-22s client %.1f %% busy; the workers' counters are gntdpd's\n",
+			"load", d.client_busy_pct);
 		fprintf(f, "  %-22s %" PRIu64 " made by the frontend processes in their own frames\n",
 			"cross-process checks", r->checks);
 	} else {

@@ -17,6 +17,10 @@
  * of one command, and each op's status is read back from there (hc_submit,
  * hc_reap); everything after that is the same per-op completion handling.
  *
+ * In connect mode (connect.c) the same client loop runs in each backend
+ * process on rings of gntdpd (cq->cr), and backend 0's loop runs the
+ * controller (b->ticker), as the main lcore's client does in process.
+ *
  * Latency is the TSC at the completion burst minus the TSC at the submit
  * burst of the same request: both ends stamp once per burst, which is when
  * the requests become visible and when the client sees them done.

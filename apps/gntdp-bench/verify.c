@@ -139,7 +139,8 @@ check_wait(struct bench *b, struct cqueue *cq, struct vcheck *v)
 			c->st.bad_bytes++;
 			if (c->first_error[0] == '\0')
 				snprintf(c->first_error, sizeof(c->first_error),
-					 "queue %u: domain %u did not check its frame %u within %d s",
+					 "queue %u: domain %u did not check its frame %u "
+					 "within %d s",
 					 cq->qid, v->dom, v->gfn, CHECK_WAIT_S);
 			atomic_store_explicit(&v->done, want, memory_order_relaxed);
 			return;
@@ -412,8 +413,9 @@ vcheck_do(struct bench *b, const struct vcheck *v, char *why, size_t wl)
 			   GNTDP_GTF_READING) != 0;
 		if (reading == (v->op == VC_MAPPED))
 			return true;
-		snprintf(why, wl, v->op == VC_MAPPED ? "map: the granter's ref %u is not in use"
-						     : "unmap: the granter's ref %u is still in use",
+		snprintf(why, wl,
+			 v->op == VC_MAPPED ? "map: the granter's ref %u is not in use"
+					    : "unmap: the granter's ref %u is still in use",
 			 v->gfn);
 		return false;
 	default:
