@@ -11,6 +11,7 @@
 
 #include "internal.h"
 
+/* A failed op's status into its counter; okays are summed per batch by OP_LOOP. */
 static inline void
 count_status(struct gntdp_gnttab_ctx *ctx, int16_t status)
 {
@@ -18,15 +19,26 @@ count_status(struct gntdp_gnttab_ctx *ctx, int16_t status)
 	(void)status;
 }
 
-/* One loop per array command: the op function sees one struct at a time, @stride bytes apart. */
+/*
+ * One loop per array command: the op function sees one struct at a time,
+ * @stride bytes apart. GNTST_okay is counted once per batch (a modulo and a
+ * load and store per op were 17 instructions of a 64 B copy's ~320).
+ */
 #define OP_LOOP(type, fn)                                                                          \
 	do {                                                                                       \
 		char *p_ = ops;                                                                    \
+		unsigned int failed_ = 0;                                                          \
 		for (unsigned int i = 0; i < count; i++, p_ += stride) {                           \
 			type *op_ = (type *)(void *)p_;                                            \
+			int16_t st_;                                                               \
 			fn;                                                                        \
-			count_status(ctx, op_->status);                                            \
+			st_ = op_->status;                                                         \
+			if (unlikely(st_ != GNTDP_GNTST_OKAY)) {                                   \
+				failed_++;                                                         \
+				count_status(ctx, st_);                                            \
+			}                                                                          \
 		}                                                                                  \
+		STAT_ADD(ctx, status[0], count - failed_);                                        \
 	} while (0)
 
 size_t
