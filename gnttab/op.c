@@ -161,10 +161,14 @@ run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, unsig
 
 	switch (cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
+		mt_batch_begin(ctx, count);
 		OP_LOOP(struct gntdp_gnttab_map_grant_ref, op_map(ctx, ld, op_));
+		mt_batch_begin(ctx, 0);
+		mt_flush(ctx); /* no maptrack handle stays with the context past its batch */
 		break;
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
 		OP_LOOP(struct gntdp_gnttab_unmap_grant_ref, op_unmap(ctx, ld, op_));
+		mt_flush(ctx);
 		break;
 	case GNTDP_GNTTABOP_SETUP_TABLE:
 		OP_LOOP(struct gntdp_gnttab_setup_table, op_setup_table(ld, op_));
@@ -185,6 +189,7 @@ run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, unsig
 		break;
 	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
 		OP_LOOP(struct gntdp_gnttab_unmap_and_replace, op_unmap_and_replace(ctx, ld, op_));
+		mt_flush(ctx);
 		break;
 	case GNTDP_GNTTABOP_SET_VERSION:
 		return op_set_version(ld, ops);
