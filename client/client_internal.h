@@ -44,6 +44,8 @@ struct gntdp_client_ring {
 	uint32_t id;
 	uint32_t worker;
 	uint64_t token; /* user_data of synchronous calls */
+	int hcall_timeout_ms; /* gntdp_client_hcall()'s bound, 0: none */
+	uint64_t stale; /* user_data of a synchronous call that timed out, still in flight; 0 none */
 };
 
 /* One control transaction (ctl.c). */

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -158,6 +159,15 @@ gntdp_client_ring_destroy(struct gntdp_client *c, struct gntdp_client_ring *r)
 	}
 	cl_ring_free(r);
 	return rc;
+}
+
+int
+gntdp_client_ring_set_hcall_timeout(struct gntdp_client_ring *r, int timeout_ms)
+{
+	if (r == NULL || timeout_ms < 0)
+		return -EINVAL;
+	r->hcall_timeout_ms = timeout_ms;
+	return 0;
 }
 
 int
@@ -310,18 +320,40 @@ ops_gaddr(const struct gntdp_client *c, unsigned int cmd, const void *ops, unsig
 	return g;
 }
 
+/*
+ * A synchronous call that timed out is still in flight: when it is the
+ * only one, take its completion if it came (and drop it). true when
+ * nothing is in flight afterwards.
+ */
+static bool
+reap_stale(struct gntdp_client_ring *r)
+{
+	struct gntdp_hcall_cqe cqe;
+
+	if (r->inflight == 0)
+		r->stale = 0;
+	if (r->stale == 0 || r->inflight != 1 || !cq_ready(r))
+		return r->inflight == 0;
+	if (gntdp_client_reap(r, &cqe, 1) == 1 && cqe.user_data != r->stale) {
+		cl_fail(r->c, -EPROTO, "ring: a completion that is not the call's");
+		return false;
+	}
+	r->stale = 0;
+	return true;
+}
+
 int
 gntdp_client_hcall(struct gntdp_client_ring *r, unsigned int cmd, void *ops, unsigned int count)
 {
 	struct gntdp_hcall_sqe sqe = {.cmd = cmd, .count = count};
 	struct gntdp_hcall_cqe cqe;
-	int64_t spin_end;
+	int64_t spin_end, end = -1;
 	int rc;
 
 	if (r->c->dead)
 		return r->c->dead;
-	if (r->inflight != 0)
-		return -EBUSY; /* a completion of an earlier call would be taken for ours */
+	if (!reap_stale(r))
+		return r->c->dead ? r->c->dead : -EBUSY; /* an earlier call's completion is due */
 	sqe.gaddr = ops_gaddr(r->c, cmd, ops, count);
 	if (sqe.gaddr == UINT64_MAX)
 		return -EFAULT;
@@ -331,14 +363,25 @@ gntdp_client_hcall(struct gntdp_client_ring *r, unsigned int cmd, void *ops, uns
 		return rc < 0 ? rc : -EBUSY;
 	}
 	spin_end = now_ns() + HCALL_SPIN_NS;
+	if (r->hcall_timeout_ms > 0) {
+		end = now_ns() + (int64_t)r->hcall_timeout_ms * 1000000;
+		spin_end = end < spin_end ? end : spin_end;
+	}
 	for (;;) {
-		rc = wait_spin(r, r->efd >= 0 ? spin_end : -1);
-		if (rc == 0)
-			rc = wait_sleep(r, -1);
+		rc = wait_spin(r, r->efd >= 0 ? spin_end : end);
+		if (rc == 0 && r->efd >= 0)
+			rc = wait_sleep(r, end);
 		if (rc < 0)
 			return rc;
 		if (gntdp_client_reap(r, &cqe, 1) == 1)
 			break;
+		if (rc == 0) {
+			/* Still in flight: the worker may yet run it (and write its ops). */
+			r->stale = sqe.user_data;
+			snprintf(r->c->why, sizeof(r->c->why), "ring: the call did not complete "
+				 "within %d ms", r->hcall_timeout_ms);
+			return -ETIMEDOUT;
+		}
 	}
 	if (cqe.user_data != sqe.user_data)
 		return cl_fail(r->c, -EPROTO, "ring: a completion that is not the call's");

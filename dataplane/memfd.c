@@ -13,9 +13,15 @@
  *     file, so every page allocated below lands on that node;
  *  3. fallocate the whole file (it fails cleanly with ENOSPC/ENOMEM where
  *     touching pages would SIGBUS) and prefault the mapping;
- *  4. seal F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL: a client holding a
- *     read-write fd can then never ftruncate it (which would SIGBUS every
- *     worker that touches a page past the new end), nor add seals;
+ *  4. seal F_SEAL_SHRINK | F_SEAL_GROW: a client holding a read-write fd
+ *     can then never ftruncate it (which would SIGBUS every worker that
+ *     touches a page past the new end). F_SEAL_SEAL comes later, with the
+ *     first fd that leaves the provider (gntdp_dp_memfd_open(), _lookup())
+ *     or with gntdp_dp_memfd_seal(), which may add F_SEAL_FUTURE_WRITE
+ *     before it: the daemon's own writable mapping (step 2) exists by then
+ *     and keeps working, and no mapping made afterwards can be writable
+ *     (gntdpd's status frames). Until then only this process holds the fd;
+ *     from then on nobody can add or remove seals;
  *  5. rte_extmem_register with one IOVA per page: the VA in IOVA-as-VA
  *     mode, the physical address otherwise (rte_mem_virt2phy), so the
  *     memseg lookup of dp_virt2iova() and rte_mem_virt2iova() agree. Past
@@ -63,7 +69,10 @@
 #endif
 
 #define HUGE_2M (2u << 20)
-#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW) /* at allocation; F_SEAL_SEAL: seal_final() */
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010 /* Linux 5.1 */
+#endif
 
 struct memfd_arg {
 	int socket;
@@ -76,6 +85,7 @@ struct mfd {
 	size_t size; /* bytes mapped = the memfd's size */
 	size_t page; /* 4 KiB or 2 MiB */
 	int fd;
+	bool sealed; /* F_SEAL_SEAL added: its seals are final */
 	/* Not registered (DPDK's table was full): the per-page IOVAs, kept here. */
 	rte_iova_t *iovas;
 };
@@ -380,14 +390,43 @@ gntdp_dp_memfd_ops(const struct gntdp_dp_memfd_conf *conf, struct gntdp_mem_ops 
 	return 0;
 }
 
+/* Make allocation @p i's seals final, with @p extra first. 0 or -errno. Under mfd_lock. */
+static int
+seal_final(ssize_t i, int extra)
+{
+	if (mfds[i].sealed)
+		return extra != 0 ? -EPERM : 0;
+	if (fcntl(mfds[i].fd, F_ADD_SEALS, extra | F_SEAL_SEAL) != 0)
+		return -errno;
+	mfds[i].sealed = true;
+	return 0;
+}
+
+int
+gntdp_dp_memfd_seal(const void *va, bool future_write)
+{
+	ssize_t i;
+	int rc;
+
+	pthread_mutex_lock(&mfd_lock);
+	i = find(va);
+	rc = i < 0 ? -ENOENT : seal_final(i, future_write ? F_SEAL_FUTURE_WRITE : 0);
+	pthread_mutex_unlock(&mfd_lock);
+	return rc;
+}
+
 int
 gntdp_dp_memfd_lookup(const void *va, int *fd, size_t *offset, size_t *size)
 {
 	ssize_t i;
+	int rc = 0;
 
 	pthread_mutex_lock(&mfd_lock);
 	i = find(va);
-	if (i >= 0) {
+	/* The fd may leave the provider from here (dup, SCM_RIGHTS): its seals are final. */
+	if (i >= 0)
+		rc = seal_final(i, 0);
+	if (i >= 0 && rc == 0) {
 		if (fd != NULL)
 			*fd = mfds[i].fd;
 		if (offset != NULL)
@@ -396,7 +435,7 @@ gntdp_dp_memfd_lookup(const void *va, int *fd, size_t *offset, size_t *size)
 			*size = mfds[i].size;
 	}
 	pthread_mutex_unlock(&mfd_lock);
-	return i >= 0 ? 0 : -ENOENT;
+	return i < 0 ? -ENOENT : rc;
 }
 
 int
@@ -415,9 +454,12 @@ gntdp_dp_memfd_open(const void *va, bool readonly)
 	/* A new open file description: its own access mode, unlike dup(). Under the lock so
 	 * that a concurrent free cannot close (and the number be reused) meanwhile. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfds[i].fd);
-	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0)
-		fd = -errno;
+	fd = seal_final(i, 0);
+	if (fd == 0) {
+		fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
 	pthread_mutex_unlock(&mfd_lock);
 	return fd;
 }

@@ -165,6 +165,12 @@ static const struct app_key keys[] = {
 	 .flags = APP_KF_POW2, .def = "4096", .help = "most SQ or CQ entries of a ring"},
 	{.section = "memory", .name = "hugetlb", .type = APP_KT_BOOL, .off = F(hugetlb),
 	 .def = "off", .help = "domain memory in hugetlb memfds (no 4 KiB process mappings)"},
+	U("limits", "connections", lim_connections, 0, D_MAX_CONNS, "0",
+	  "connections one uid may hold at once (0: no limit)"),
+	U("limits", "domains", lim_domains, 0, D_MAX_DOMAINS, "0",
+	  "domains one uid may hold at once (0: no limit)"),
+	U("limits", "frames", lim_frames, 0, 1u << 30, "0",
+	  "RAM + grant-table + status frames one uid's domains may hold (0: no limit)"),
 	{.section = "access", .name = "root_privileged", .type = APP_KT_BOOL, .off = F(root_privileged),
 	 .def = "on", .help = "uid 0 may act as any domain and as dom0"},
 	{.section = "acl", .name = "user", .type = APP_KT_STR, .off = R(user), .max = D_NAME_MAX,
@@ -176,6 +182,14 @@ static const struct app_key keys[] = {
 	 .help = "[aclN]: domids it may act as (1-9,12; 0 needs privileged)"},
 	{.section = "acl", .name = "privileged", .type = APP_KT_BOOL, .off = R(privileged),
 	 .def = "off", .help = "[aclN]: may act as dom0 (any domid, DOMAIN_CREATE/DESTROY/LIST)"},
+	{.section = "acl", .name = "max_connections", .type = APP_KT_UINT,
+	 .off = R(max_connections), .max = D_MAX_CONNS, .def = "0",
+	 .help = "[aclN]: its peers' [limits] connections (0: [limits]'s)"},
+	{.section = "acl", .name = "max_domains", .type = APP_KT_UINT, .off = R(max_domains),
+	 .max = D_MAX_DOMAINS, .def = "0",
+	 .help = "[aclN]: its peers' [limits] domains (0: [limits]'s)"},
+	{.section = "acl", .name = "max_frames", .type = APP_KT_UINT, .off = R(max_frames),
+	 .max = 1u << 30, .def = "0", .help = "[aclN]: its peers' [limits] frames (0: [limits]'s)"},
 };
 
 static void
@@ -189,6 +203,7 @@ static const struct app_section sections[] = {
 	{.name = "workers"},
 	{.name = "domains"},
 	{.name = "memory"},
+	{.name = "limits"},
 	{.name = "access"},
 	{.name = "acl", .count = D_MAX_ACL, .off = F(acl), .stride = sizeof(struct acl_rule),
 	 .declare = acl_declare},
@@ -288,13 +303,13 @@ check(struct app_cfg *cfg)
 		if (c->acl[i].used && check_acl(cfg, c, i) < 0)
 			return -EINVAL;
 	}
-	return 0;
+	return lim_check_conf(cfg, c);
 }
 
 /* ---- the ACL ---------------------------------------------------------------- */
 
-static bool
-rule_matches(const struct acl_rule *r, const struct d_cred *cr)
+bool
+acl_rule_matches(const struct acl_rule *r, const struct d_cred *cr)
 {
 	if (!r->used)
 		return false;
@@ -315,7 +330,7 @@ acl_privileged(const struct d_conf *c, const struct d_cred *cr)
 	if (c->root_privileged && cr->uid == 0)
 		return true;
 	for (unsigned int i = 0; i < D_MAX_ACL; i++) {
-		if (c->acl[i].privileged && rule_matches(&c->acl[i], cr))
+		if (c->acl[i].privileged && acl_rule_matches(&c->acl[i], cr))
 			return true;
 	}
 	return false;
@@ -329,7 +344,7 @@ acl_may_act(const struct d_conf *c, const struct d_cred *cr, uint32_t domid)
 	for (unsigned int i = 0; i < D_MAX_ACL; i++) {
 		const struct acl_rule *r = &c->acl[i];
 
-		if (!rule_matches(r, cr))
+		if (!acl_rule_matches(r, cr))
 			continue;
 		for (unsigned int j = 0; j < r->nb_ranges; j++) {
 			if (domid != 0 && domid >= r->ranges[j].lo && domid <= r->ranges[j].hi)

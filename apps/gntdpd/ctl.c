@@ -295,7 +295,8 @@ accept_one(struct gntdpd *d)
 	read_cred(fd, &c->cr);
 	c->privileged = acl_privileged(d->conf, &c->cr);
 	ev.data.ptr = c;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+	/* Its uid's [limits] connections: answered -EDQUOT, or closed here (limits.c). */
+	if (lim_accept(d, c) < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		close(fd);
 		free(c);
 		return;
@@ -381,7 +382,8 @@ send_reply(struct d_conn *c, const struct gntdp_ctl_hdr *h, struct d_reply *r)
 static bool
 counts_as_bad(int err)
 {
-	return err != 0 && err != -ENOMEM && err != -ENOSPC && err != -EEXIST && err != -EBUSY;
+	return err != 0 && err != -ENOMEM && err != -ENOSPC && err != -EEXIST && err != -EBUSY &&
+	       err != -EDQUOT;
 }
 
 static int
@@ -417,6 +419,8 @@ dispatch(struct gntdpd *d, struct d_conn *c, const void *buf, struct d_reply *r)
 {
 	const struct gntdp_ctl_hdr *h = buf;
 
+	if (c->over_quota)
+		return lim_refuse_conn(d, c, r);
 	if (h->type == GNTDP_CTL_HELLO)
 		return hello(d, c, buf, r);
 	if (!c->hello)
@@ -536,7 +540,8 @@ serve_one(struct gntdpd *d, struct d_conn *c, bool hup)
 	}
 	if (r.close_after) {
 		ctl_close_conn(d, c, c->bad >= GNTDP_CTL_MAX_BAD_MSGS ? "too many bad messages"
-								    : "its domain was destroyed");
+				     : c->over_quota ? "over its uid's connections limit"
+						     : "its domain was destroyed");
 		return -1;
 	}
 	return 1;

@@ -203,9 +203,10 @@ check_domid(struct gntdpd *d, struct d_conn *c, uint32_t domid, struct d_reply *
 	return 0;
 }
 
+/* A new domain of @p dcf, owned by the peer @p cr. */
 static int
-new_domain(struct gntdpd *d, const struct gntdp_domain_conf *dcf, struct d_reply *r,
-	   struct d_domain **out)
+new_domain(struct gntdpd *d, const struct d_cred *cr, const struct gntdp_domain_conf *dcf,
+	   struct d_reply *r, struct d_domain **out)
 {
 	struct gntdp_domain_conf dc = *dcf;
 	struct gntdp_grant_entry_v1 *table = NULL;
@@ -218,6 +219,11 @@ new_domain(struct gntdpd *d, const struct gntdp_domain_conf *dcf, struct d_reply
 		;
 	if (dom_count(d) >= d->conf->max_domains || slot == D_MAX_DOMAINS)
 		return d_fail(r, -ENOSPC, "domid: max_domains (%u) reached", d->conf->max_domains);
+	rc = lim_domain(d, cr, lim_dom_frames(dc.nr_frames, dc.max_grant_frames,
+					      dc.max_grant_version == 2 ?
+					      STATUS_FRAMES(dc.max_grant_frames) : 0), r);
+	if (rc != 0)
+		return rc;
 	dom = calloc(1, sizeof(*dom));
 	if (dom == NULL)
 		return d_fail(r, -ENOMEM, "out of memory");
@@ -240,6 +246,7 @@ new_domain(struct gntdpd *d, const struct gntdp_domain_conf *dcf, struct d_reply
 		return d_fail(r, rc, "domain %u: gntdp_domain_create: %s", dc.domid, strerror(-rc));
 	}
 	dom->domid = dc.domid;
+	dom->owner = cr->uid;
 	dom->nr_frames = dc.nr_frames;
 	dom->max_grant_frames = dc.max_grant_frames;
 	dom->max_maptrack_frames = dc.max_maptrack_frames;
@@ -257,6 +264,14 @@ new_domain(struct gntdpd *d, const struct gntdp_domain_conf *dcf, struct d_reply
 		gntdp_domain_destroy(d->gt, dc.domid);
 		free(dom);
 		return d_fail(r, -ENOMEM, "domain %u: its segments were not found", dc.domid);
+	}
+	/* Only the daemon writes status words: no later mapping of them is writable. */
+	rc = dom->status != NULL ? gntdp_dp_memfd_seal(dom->status, true) : 0;
+	if (rc != 0) {
+		gntdp_domain_destroy(d->gt, dc.domid);
+		free(dom);
+		return d_fail(r, rc, "domain %u: sealing its status frames: %s", dc.domid,
+			      strerror(-rc));
 	}
 	d->doms[slot] = dom;
 	APP_LOG(INFO, "gntdpd: domain %u created: %u frames, %u grant frames, v%u, worker %u",
@@ -337,11 +352,18 @@ dom_bind(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_domain *m, s
 		    (m->max_grant_version != 0 && m->max_grant_version != dom->max_grant_version))
 			return d_fail(r, -EINVAL, "limits: domain %u exists with other limits (give "
 				      "0 or its own)", m->domid);
+		/* Taken from its creator: it counts against the binder from now on. */
+		if (dom->owner != c->cr.uid) {
+			rc = lim_domain(d, &c->cr, lim_dom_frames(dom->nr_frames,
+					dom->max_grant_frames, dom->nr_status_frames), r);
+			if (rc != 0)
+				return rc;
+		}
 	} else {
 		if ((m->flags & GNTDP_CTL_BIND_CREATE) == 0)
 			return d_fail(r, -ENOENT, "domid: %u does not exist and flags lacks "
 				      "GNTDP_CTL_BIND_CREATE", m->domid);
-		rc = new_domain(d, &dc, r, &dom);
+		rc = new_domain(d, &c->cr, &dc, r, &dom);
 		if (rc != 0)
 			return rc;
 		created = true;
@@ -353,6 +375,7 @@ dom_bind(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_domain *m, s
 		return rc;
 	}
 	dom->conn = c;
+	dom->owner = c->cr.uid;
 	c->dom = dom;
 	domain_reply(dom, r);
 	APP_LOG(INFO, "gntdpd: pid %d uid %u bound domain %u", (int)c->cr.pid,
@@ -379,7 +402,7 @@ dom_create(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_domain *m,
 		return rc;
 	if (dom_find(d, m->domid) != NULL)
 		return d_fail(r, -EEXIST, "domid: %u exists", m->domid);
-	rc = new_domain(d, &dc, r, &dom);
+	rc = new_domain(d, &c->cr, &dc, r, &dom);
 	if (rc == 0)
 		domain_reply(dom, r);
 	return rc;

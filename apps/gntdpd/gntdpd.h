@@ -43,6 +43,8 @@ struct acl_rule {
 	} ranges[D_MAX_RANGES];
 	unsigned int nb_ranges;
 	bool privileged;
+	/* Per-uid limits of the rule's peers (0: [limits]'s); limits.c. */
+	unsigned int max_connections, max_domains, max_frames;
 	/* Resolved by the config check. */
 	bool has_uid, has_gid;
 	uid_t uid;
@@ -72,6 +74,8 @@ struct d_conf {
 	unsigned int max_ring_entries;
 	/* [memory] */
 	bool hugetlb;
+	/* [limits]: what one uid may hold at once (0: no limit); limits.c */
+	unsigned int lim_connections, lim_domains, lim_frames;
 	/* [acl] and [aclN] */
 	bool root_privileged;
 	struct acl_rule acl[D_MAX_ACL];
@@ -94,6 +98,8 @@ struct d_cred {
 /* Whether @p cr may act as @p domid; *privileged receives whether it may act as dom0. */
 bool acl_may_act(const struct d_conf *c, const struct d_cred *cr, uint32_t domid);
 bool acl_privileged(const struct d_conf *c, const struct d_cred *cr);
+/* Whether rule @p r (a used one) matches the peer: its uid, or its gid or a supplementary group. */
+bool acl_rule_matches(const struct acl_rule *r, const struct d_cred *cr);
 
 /* ---- domains and rings (dom.c) ------------------------------------------- */
 
@@ -116,6 +122,7 @@ struct d_domain {
 	uint32_t nr_status_frames;
 	unsigned int worker;
 	int socket;
+	uid_t owner;   /* whose [limits] it counts against: its creator, then its binder */
 	void *ram, *table, *status; /* the segments in this process */
 	uint64_t calls, ops, faults; /* of its destroyed rings */
 };
@@ -126,6 +133,7 @@ struct d_conn {
 	bool closing;
 	unsigned int bad;
 	bool privileged;
+	bool over_quota; /* beyond its uid's connections: its first request gets -EDQUOT */
 	struct d_cred cr;
 	struct d_domain *dom;
 	struct d_ring *rings[D_MAX_RINGS];
@@ -207,6 +215,33 @@ void ctl_close(struct gntdpd *d);
 int ctl_check_frame(const void *buf, size_t n, struct d_reply *r);
 /* Name of a request type ("HELLO"), "?" when unknown. */
 const char *ctl_type_name(uint32_t type);
+
+/* ---- per-uid limits (limits.c) ------------------------------------------ */
+
+/* A peer's limits: the first matching [aclN] that sets one, else [limits]. 0: none. */
+struct d_limits {
+	unsigned int connections, domains, frames;
+};
+
+void lim_of(const struct d_conf *c, const struct d_cred *cr, struct d_limits *out);
+/*
+ * At accept, before @p c joins d->conns: 0 (serve it), 1 (over its uid's
+ * connections: keep it to answer -EDQUOT, c->over_quota set), -1 (close it
+ * unanswered: its uid already holds a refused connection too).
+ */
+int lim_accept(const struct gntdpd *d, struct d_conn *c);
+/* A refused connection's answer (-EDQUOT, and it closes after the reply). */
+int lim_refuse_conn(const struct gntdpd *d, struct d_conn *c, struct d_reply *r);
+/*
+ * Whether uid @p uid (with credentials @p cr) may hold one more domain of
+ * @p frames frames (RAM, grant table and status). 0, or -EDQUOT with the why in @p r.
+ */
+int lim_domain(const struct gntdpd *d, const struct d_cred *cr, uint32_t frames,
+	       struct d_reply *r);
+/* The frames a domain counts against its owner's [limits] frames. */
+uint32_t lim_dom_frames(uint32_t nr_frames, uint32_t max_grant_frames, uint32_t nr_status);
+/* The config checks of [limits] and the rules' limits; -EINVAL (reported). */
+int lim_check_conf(struct app_cfg *cfg, struct d_conf *c);
 
 /* ---- telemetry (telemetry.c) --------------------------------------------- */
 

@@ -58,7 +58,9 @@ struct gntdp_client_ring;
  * Connect to gntdpd at @p path (NULL: $GNTDP_SOCKET, else
  * GNTDP_CTL_DEFAULT_SOCKET) and exchange HELLO.
  * @return 0, -ENOENT / -ECONNREFUSED (no daemon), -EPROTO (version),
- *         -ENOMEM, another negative errno from socket calls.
+ *         -EDQUOT (this uid holds its [limits] connections; the
+ *         connection is closed), -ENOMEM, another negative errno from
+ *         socket calls.
  */
 int gntdp_client_connect(const char *path, struct gntdp_client **out);
 
@@ -102,6 +104,7 @@ void gntdp_client_domain_conf_init(struct gntdp_client_domain_conf *conf);
  *         -EEXIST (bound by another connection, or still a zombie),
  *         -ENOENT (does not exist and conf->create is false),
  *         -EINVAL (bad limits), -EALREADY (already bound), -ENOMEM,
+ *         -EDQUOT (this uid holds its [limits] domains or frames),
  *         -EPROTO (the reply's fds are not memfds as long as it says, or
  *         the reply is malformed), -EPIPE, -ETIMEDOUT, another error of the
  *         daemon (gntdp_client_why()).
@@ -196,16 +199,30 @@ int gntdp_client_wait(struct gntdp_client_ring *r, int timeout_ms);
  * must lie in the own RAM (gntdp_client_gaddr()). Submits one call, waits
  * for its completion: busy-polls for up to 50 us, then sleeps on the
  * eventfd (a ring without one keeps polling). Completions of earlier
- * asynchronous calls on the same ring must have been reaped. There is no
- * timeout while the daemon lives (a hypercall completes); its death ends
- * the wait.
+ * asynchronous calls on the same ring must have been reaped. By default
+ * there is no timeout while the daemon lives (as in Xen, a hypercall
+ * completes); its death ends the wait. gntdp_client_ring_set_hcall_timeout()
+ * bounds it: then -ETIMEDOUT, and the call stays in flight (the worker
+ * may still run it and write its ops' statuses: @p ops must stay valid);
+ * the next gntdp_client_hcall() on the ring takes and drops its late
+ * completion, or answers -EBUSY while it has not come. The connection
+ * stays usable.
  * @return the hypercall's rc (gntdp_hcall()), or -EPIPE (ring disabled /
  *         daemon gone), -EFAULT (an op of @p ops not in RAM: checked here,
- *         nothing is submitted), -EBUSY (SQ full, or calls in flight),
- *         -EPROTO / -ETIMEDOUT (the connection is dead).
+ *         nothing is submitted), -EBUSY (SQ full, or calls in flight, a
+ *         timed-out one included), -ETIMEDOUT (the ring's hcall timeout
+ *         passed; the connection stays usable), -EPROTO / -ETIMEDOUT of a
+ *         control request earlier (the connection is dead).
  */
 int gntdp_client_hcall(struct gntdp_client_ring *r, unsigned int cmd, void *ops,
 		       unsigned int count);
+
+/**
+ * Bound gntdp_client_hcall() on @p r to @p timeout_ms (0: no bound, the
+ * default). gntdp_client_wait() has its own timeout argument.
+ * @return 0, -EINVAL (NULL, @p timeout_ms < 0).
+ */
+int gntdp_client_ring_set_hcall_timeout(struct gntdp_client_ring *r, int timeout_ms);
 
 /** The ring's eventfd (-1 without one), for the caller's own poll loop. */
 int gntdp_client_ring_fd(const struct gntdp_client_ring *r);

@@ -137,7 +137,8 @@ struct gntdp_ctl_hello_reply {
  * Body of DOMAIN_BIND and DOMAIN_CREATE. Limits of 0 take the daemon's
  * defaults; each is checked against the daemon's config (max_domain_frames
  * and the core's limits). For DOMAIN_BIND of an existing (unbound) domain
- * the limits must be 0 or equal to the domain's.
+ * the limits must be 0 or equal to the domain's. -EDQUOT: the peer's uid
+ * holds its [limits] domains or frames (docs/daemon.md "Limits").
  */
 struct gntdp_ctl_domain {
 	struct gntdp_ctl_hdr hdr;

@@ -247,9 +247,10 @@ void gntdp_dp_memfd_conf_init(struct gntdp_dp_memfd_conf *conf);
  * MFD_ALLOW_SEALING [| MFD_HUGETLB]) with mode 0600, sized, mapped
  * MAP_SHARED, bound to the NUMA node (the domain's socket hint, else
  * conf->socket) with libnuma's mbind before any page exists, allocated
- * (fallocate) and prefaulted, sealed F_SEAL_SHRINK | F_SEAL_GROW |
- * F_SEAL_SEAL (no holder of a read-write fd can resize it and fault the
- * daemon's workers), and registered with DPDK as external memory
+ * (fallocate) and prefaulted, sealed F_SEAL_SHRINK | F_SEAL_GROW (no
+ * holder of a read-write fd can resize it and fault the daemon's workers;
+ * F_SEAL_SEAL follows with the first fd that leaves the provider, or with
+ * gntdp_dp_memfd_seal()), and registered with DPDK as external memory
  * (rte_extmem_register) with one IOVA per page: the VA in IOVA-as-VA
  * mode, the physical address otherwise (RTE_BAD_IOVA where the process
  * cannot read it; the frame's IOVA is then its VA). Frames are zeroed.
@@ -284,9 +285,25 @@ int gntdp_dp_memfd_ops(const struct gntdp_dp_memfd_conf *conf, struct gntdp_mem_
  * @param offset receives va's byte offset in the memfd. May be NULL.
  * @param size receives the allocation's (and memfd's) size in bytes: its
  *        frames rounded up to the page size. May be NULL.
- * @return 0, -ENOENT (no live memfd allocation holds @p va).
+ * The allocation's seals are final from here (gntdp_dp_memfd_seal()).
+ * @return 0, -ENOENT (no live memfd allocation holds @p va), the negative
+ *         errno of fcntl() when its seals could not be made final.
  */
 int gntdp_dp_memfd_lookup(const void *va, int *fd, size_t *offset, size_t *size);
+
+/**
+ * Make the seals of the memfd holding @p va final (F_SEAL_SEAL), adding
+ * F_SEAL_FUTURE_WRITE first when @p future_write: the provider's own
+ * mapping (read-write) keeps working, every later writable MAP_SHARED
+ * mapping, write() and hole punch (fallocate) fails with EPERM, through any
+ * fd of it, a reopened one included. For frames that only this process
+ * writes (gntdpd's status frames). Must come before the first
+ * gntdp_dp_memfd_open() or _lookup() of the allocation, which make the
+ * seals final as they are. Any thread.
+ * @return 0, -ENOENT (no allocation holds @p va), -EPERM (@p future_write
+ *         on seals already final), another negative errno of fcntl().
+ */
+int gntdp_dp_memfd_seal(const void *va, bool future_write);
 
 /**
  * A new O_CLOEXEC fd of the memfd holding @p va, owned by the caller (to

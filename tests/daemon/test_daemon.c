@@ -1171,6 +1171,269 @@ test_acl(void)
 	return wait_child(pid, "outsider");
 }
 
+/* ---- per-uid limits (root only) -------------------------------------------------- */
+
+#define UID_A (NOBODY - 2) /* a second unprivileged uid (no name needed), gid nogroup */
+
+/* Drop to @p uid with gid nogroup (so [acl0] and the socket's group let it in). */
+static int
+become(uid_t uid)
+{
+	CHECK(setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 && setuid(uid) == 0, "setuid %u",
+	      (unsigned int)uid);
+	return 0;
+}
+
+/* become(@p uid), then its 3 connections ([limits] connections) into @p c. */
+static int
+become_with(uid_t uid, int c[3])
+{
+	if (become(uid) != 0)
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		c[i] = conn_hello();
+		CHECK(c[i] >= 0, "uid %u: connection %d of 3 refused", (unsigned int)uid, i);
+	}
+	return 0;
+}
+
+/*
+ * A DOMAIN_BIND (with GNTDP_CTL_BIND_CREATE when @p create) of @p nr_frames
+ * RAM frames, 4 grant frames, v2 (one status frame) on @p fd: the reply's
+ * err, its why in @p why; -ECONNRESET without a well-formed reply.
+ */
+static int
+bind_try(int fd, uint32_t domid, uint32_t nr_frames, bool create, char *why)
+{
+	struct gntdp_ctl_domain m;
+	struct rep p;
+
+	mkdom(&m, GNTDP_CTL_DOMAIN_BIND, domid, create ? GNTDP_CTL_BIND_CREATE : 0, 7);
+	m.nr_frames = nr_frames;
+	m.max_grant_frames = 4;
+	m.max_grant_version = 2;
+	if (rpc(fd, &m, sizeof(m), &p) != 0)
+		return -ECONNRESET;
+	close_fds(&p);
+	if (p.n < (ssize_t)sizeof(p.r) || p.r.hdr.type != (GNTDP_CTL_REPLY | GNTDP_CTL_DOMAIN_BIND))
+		return -ECONNRESET;
+	snprintf(why, GNTDP_CTL_WHY_SIZE, "%.*s", (int)GNTDP_CTL_WHY_SIZE - 1, p.r.why);
+	return p.r.err;
+}
+
+/* bind_try() must answer @p err, with @p want in its why (when not NULL). */
+static int
+bind_raw(int fd, uint32_t domid, uint32_t nr_frames, bool create, int err, const char *want)
+{
+	char why[GNTDP_CTL_WHY_SIZE];
+	int rc = bind_try(fd, domid, nr_frames, create, why);
+
+	CHECK(rc == err, "bind %u: %d (%s), want %d", domid, rc, why, err);
+	CHECK(want == NULL || strstr(why, want) != NULL, "bind %u: why '%s', want '%s'", domid,
+	      why, want);
+	return 0;
+}
+
+/* The reply to the first request of a connection over its uid's limit, then EOF. */
+static int
+refused_conn(int fd)
+{
+	struct gntdp_ctl_hello m = {.min_version = 1, .max_version = 1};
+	struct rep p;
+
+	mkhdr(&m, GNTDP_CTL_HELLO, sizeof(m), 1);
+	CHECK(rpc(fd, &m, sizeof(m), &p) == 0, "no reply");
+	if (check_rep(&p, GNTDP_CTL_HELLO, 1, -EDQUOT) != 0)
+		return -1;
+	CHECK(strstr(p.r.why, "connections") != NULL, "why: %s", p.r.why);
+	CHECK(recv_rep(fd, &p) == 0, "not closed after the refusal: %zd", p.n);
+	close(fd);
+	return 0;
+}
+
+/*
+ * Uid A ([limits]: 3 connections, 2 domains, 120 frames): its 4th
+ * connection is answered -EDQUOT, a 5th meanwhile closed unanswered; its
+ * 3rd domain refused; after a domain went, one too large for its frames
+ * refused and a smaller one bound. Holds its limit while uid B is served.
+ */
+static int
+child_limits_a(int ready, int go)
+{
+	struct gntdp_ctl_hello m = {.min_version = 1, .max_version = 1};
+	char why[GNTDP_CTL_WHY_SIZE];
+	int c[3], over, extra, rc;
+	struct rep p;
+	uint64_t t0;
+
+	if (become_with(UID_A, c) != 0)
+		return -1;
+	over = conn_open();
+	extra = conn_open();
+	CHECK(over >= 0 && extra >= 0, "connect");
+	/* The 5th, while the 4th waits for its answer: closed at accept. */
+	mkhdr(&m, GNTDP_CTL_HELLO, sizeof(m), 1);
+	rc = rpc(extra, &m, sizeof(m), &p);
+	CHECK(rc != 0, "a 5th connection was served (err %d)", p.r.err);
+	close(extra);
+	if (refused_conn(over) != 0)
+		return -1;
+	/* Once answered, the next one is answered too (and the uid still holds 3). */
+	over = conn_open();
+	CHECK(over >= 0, "connect");
+	if (refused_conn(over) != 0)
+		return -1;
+	/* Domains: 2 of 21 frames each; the 3rd refused, the connection still served. */
+	if (bind_raw(c[0], 10, 16, true, 0, NULL) != 0 || bind_raw(c[1], 11, 16, true, 0, NULL) != 0 ||
+	    bind_raw(c[2], 12, 16, true, -EDQUOT, "domains") != 0 ||
+	    bind_raw(c[2], 12, 16, true, -EDQUOT, "domains") != 0)
+		return -1;
+	CHECK(write(ready, "r", 1) == 1 && wait_byte(go), "parent");
+	/* Domain 11 goes with its connection: room for a domain, not for 105 more frames. */
+	close(c[1]);
+	t0 = now_ms();
+	while ((rc = bind_try(c[2], 12, 100, true, why)) == -EDQUOT && strstr(why, "domains") &&
+	       now_ms() - t0 < TIMEOUT_MS)
+		usleep(10000);
+	CHECK(rc == -EDQUOT && strstr(why, "frames") != NULL, "once domain 11 went: %d (%s)", rc,
+	      why);
+	if (bind_raw(c[2], 12, 90, true, 0, NULL) != 0)
+		return -1;
+	close(c[0]);
+	close(c[2]);
+	return 0;
+}
+
+/* Uid B (nobody; [acl1] max_domains 1) while A is at its limits: served, its own limit. */
+static int
+child_limits_b(void)
+{
+	int c[3];
+
+	if (become_with(NOBODY, c) != 0)
+		return -1;
+	if (bind_raw(c[0], 200, 16, true, 0, NULL) != 0 ||
+	    bind_raw(c[1], 201, 16, true, -EDQUOT, "domains") != 0)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		close(c[i]);
+	return 0;
+}
+
+/* Uid A takes root's unbound domain 50 only with room for it; then it counts against A. */
+static int
+child_limits_take(void)
+{
+	char why[GNTDP_CTL_WHY_SIZE];
+	int c[3];
+
+	if (become_with(UID_A, c) != 0)
+		return -1;
+	if (bind_raw(c[0], 60, 16, true, 0, NULL) != 0 || bind_raw(c[1], 61, 16, true, 0, NULL) != 0 ||
+	    bind_raw(c[2], 50, 0, false, -EDQUOT, "domains") != 0)
+		return -1;
+	close(c[1]);
+	for (uint64_t t0 = now_ms(); bind_try(c[2], 50, 0, false, why) != 0;) {
+		CHECK(now_ms() - t0 < TIMEOUT_MS, "domain 50 not taken once 61 went: %s", why);
+		usleep(10000);
+	}
+	/* Hold both while the parent (root) creates again: 50 no longer counts against it. */
+	pause();
+	return 0;
+}
+
+static int
+limits_run(void)
+{
+	struct gntdp_ctl_domain m;
+	int rs[2], gs[2], fd, rc = -1;
+	pid_t a, b, t;
+
+	CHECK(pipe(rs) == 0 && pipe(gs) == 0, "pipes");
+	a = fork();
+	if (a == 0)
+		_exit(child_limits_a(rs[1], gs[0]) == 0 ? 0 : 1);
+	close(rs[1]);
+	close(gs[0]);
+	CHECK(wait_byte(rs[0]), "A did not reach its limits");
+	b = fork();
+	if (b == 0)
+		_exit(child_limits_b() == 0 ? 0 : 1);
+	if (wait_child(b, "B") != 0)
+		return -1;
+	CHECK(write(gs[1], "g", 1) == 1, "go A");
+	if (wait_child(a, "A") != 0)
+		return -1;
+	close(rs[0]);
+	close(gs[1]);
+	/* Root has [limits] too (no rule matches it): 2 unbound domains, not 3. */
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	mkdom(&m, GNTDP_CTL_DOMAIN_CREATE, 50, 0, 2);
+	m.nr_frames = 16;
+	m.max_grant_frames = 4;
+	if (expect(fd, &m, sizeof(m), GNTDP_CTL_DOMAIN_CREATE, 0) != 0)
+		return -1;
+	m.domid = 51;
+	if (expect(fd, &m, sizeof(m), GNTDP_CTL_DOMAIN_CREATE, 0) != 0)
+		return -1;
+	m.domid = 52;
+	if (expect(fd, &m, sizeof(m), GNTDP_CTL_DOMAIN_CREATE, -EDQUOT) != 0)
+		return -1;
+	t = fork();
+	if (t == 0)
+		_exit(child_limits_take() == 0 ? 0 : 1);
+	for (uint64_t t0 = now_ms(); rc != 0 && now_ms() - t0 < 2 * TIMEOUT_MS; usleep(20000)) {
+		uint32_t bound = 0;
+
+		if (listed(fd, 50, &bound) == 1 && bound == 1)
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = expect(fd, &m, sizeof(m), GNTDP_CTL_DOMAIN_CREATE, 0);
+	kill(t, SIGKILL);
+	waitpid(t, NULL, 0);
+	close(fd);
+	CHECK(rc == 0, "domain 50 was not taken by A, or still counts against root");
+	return 0;
+}
+
+static int
+test_limits(void)
+{
+	const char *sets[] = {"socket.group=nogroup", "limits.connections=3", "limits.domains=2",
+			      "limits.frames=120", "acl1.user=nobody", "acl1.domids=200-209",
+			      "acl1.max_domains=1", NULL};
+	char sock[sizeof(g_sock)], log[160];
+	pid_t pid = -1;
+	int rc, st;
+
+	if (!g_root) {
+		printf("SKIP test_limits: needs root to run clients as two uids\n");
+		return 0;
+	}
+	memcpy(sock, g_sock, sizeof(sock));
+	snprintf(g_sock, sizeof(g_sock), "%s/limits.sock", g_dir);
+	snprintf(log, sizeof(log), "%s/limits.log", g_dir);
+	rc = td_daemon_start(g_daemon, g_config, g_sock, log, sets, &pid);
+	if (rc == 0)
+		rc = limits_run();
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = -1;
+	}
+	memcpy(g_sock, sock, sizeof(sock));
+	if (rc != 0) {
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "tail -n 40 %s >&2", log);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(no log)\n");
+	}
+	return rc == 0 ? 0 : -1;
+}
+
 /* ---- client death ------------------------------------------------------------------ */
 
 /* Domain 3: grants frames 0..7 to domain 4 (refs 8..15), then keeps its ring full. */
@@ -1424,6 +1687,79 @@ test_fuzz(void)
 	return 0;
 }
 
+/*
+ * The status frames are sealed F_SEAL_FUTURE_WRITE once the daemon's own
+ * mapping exists: a client of the daemon's own uid (this test's) reopens
+ * its read-only status fd read-write through /proc, and still neither maps
+ * it writable nor writes, truncates or punches it; the daemon still
+ * updates the status words (a map of a v2 grant sets GTF_reading).
+ */
+static int
+test_status_seal(void)
+{
+	struct gntdp_gnttab_set_version *sv;
+	struct gntdp_gnttab_map_grant_ref *mp;
+	struct gntdp_gnttab_unmap_grant_ref *up;
+	const volatile uint16_t *st;
+	struct cl a, b;
+	char path[64], byte = 1;
+	void *w;
+	int fd, seals, rc;
+	uint64_t t0;
+
+	if (cl_bind(&a, 70, 16) != 0 || cl_ring(&a, false) != 0 || cl_bind(&b, 71, 16) != 0 ||
+	    cl_ring(&b, false) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", a.st_fd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "the daemon's own uid could not reopen the status fd: %s", strerror(errno));
+	seals = fcntl(fd, F_GET_SEALS);
+	CHECK(seals >= 0 && (seals & F_SEAL_FUTURE_WRITE) && (seals & F_SEAL_SEAL),
+	      "status seals 0x%x", seals);
+	w = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(w == MAP_FAILED && errno == EPERM, "status frames mapped writable (%s)",
+	      w == MAP_FAILED ? strerror(errno) : "mapped");
+	CHECK(pwrite(fd, &byte, 1, 0) < 0 && errno == EPERM, "status frames written");
+	CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PAGE) != 0 &&
+	      errno == EPERM, "status frames hole-punched");
+	CHECK(ftruncate(fd, 0) != 0 && errno == EPERM, "status memfd truncated");
+	/* The RAM stays the client's to write: read-write, not sealed against writes. */
+	seals = fcntl(a.ram_fd, F_GET_SEALS);
+	CHECK(seals >= 0 && !(seals & F_SEAL_FUTURE_WRITE) && (seals & F_SEAL_SEAL),
+	      "RAM seals 0x%x", seals);
+	close(fd);
+	/* v2, a read-only grant of A's gfn 3 to B as ref 8; B maps it: A's status word says so. */
+	sv = (void *)(a.ram + 15 * PAGE);
+	sv->version = 2;
+	rc = cl_hcall(&a, GNTDP_GNTTABOP_SET_VERSION, sv, 1);
+	CHECK(rc == 0, "set_version 2: %d", rc);
+	CHECK(gntdp_guest_grant_access_v2(&((union gntdp_grant_entry_v2 *)(void *)a.tab)[8], 71, 3,
+					  true) == 0, "grant");
+	st = (const volatile uint16_t *)(const void *)a.status;
+	CHECK(st[8] == 0, "status word 0x%x before the map", st[8]);
+	mp = (void *)(b.ram + 15 * PAGE);
+	memset(mp, 0, sizeof(*mp));
+	mp->host_addr = (uint64_t)(16 + 1) << 12;
+	mp->flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY;
+	mp->ref = 8;
+	mp->dom = 70;
+	rc = cl_hcall(&b, GNTDP_GNTTABOP_MAP_GRANT_REF, mp, 1);
+	CHECK(rc == 0 && mp->status == GNTDP_GNTST_OKAY, "map rc %d status %d", rc, mp->status);
+	CHECK(st[8] & GNTDP_GTF_READING, "status word 0x%x while mapped", st[8]);
+	up = (void *)(b.ram + 14 * PAGE);
+	memset(up, 0, sizeof(*up));
+	up->host_addr = mp->host_addr;
+	up->handle = mp->handle;
+	rc = cl_hcall(&b, GNTDP_GNTTABOP_UNMAP_GRANT_REF, up, 1);
+	CHECK(rc == 0 && up->status == GNTDP_GNTST_OKAY, "unmap rc %d status %d", rc, up->status);
+	for (t0 = now_ms(); (st[8] & GNTDP_GTF_READING) && now_ms() - t0 < TIMEOUT_MS;)
+		usleep(1000);
+	CHECK(!(st[8] & GNTDP_GTF_READING), "status word 0x%x after the unmap", st[8]);
+	close(a.fd);
+	close(b.fd);
+	return 0;
+}
+
 /* A ring whose SQ tail the client corrupts: the worker disables it, the daemon closes. */
 static int
 test_ring_disabled(void)
@@ -1556,6 +1892,9 @@ test_config(void)
 		{"acl2.domids=0-5", "[acl2] user = '': a rule names exactly one user or group"},
 		{"domains.frames=100000", "[domains] frames = '100000': above max_frames"},
 		{"acl0.domids=5-2", "domids run upwards"},
+		{"limits.connections=65", "[limits] connections = '65': above [socket] max_connections"},
+		{"limits.domains=33", "[limits] domains = '33': above [domains] max_domains (32)"},
+		{"acl0.max_domains=40", "[acl0] max_domains = '40': above [domains] max_domains"},
 	};
 	char err[8192], path_set[200];
 	int rc;
@@ -1784,10 +2123,12 @@ main(int argc, char **argv)
 		{"max_bad", test_max_bad, false},
 		{"create_list", test_create_list, false},
 		{"acl", test_acl, false},
+		{"limits", test_limits, true},
 		{"bind_state", test_bind_state, true},
 		{"destroy_bound", test_destroy_bound, true},
 		{"copy", test_copy, true},
 		{"kill_client", test_kill_client, true},
+		{"status_seal", test_status_seal, true},
 		{"ring_disabled", test_ring_disabled, true},
 		{"telemetry", test_telemetry, true},
 		{"fuzz", test_fuzz, false},

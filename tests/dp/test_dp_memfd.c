@@ -5,6 +5,9 @@
  *  - lookup: RAM and grant-table frames resolve to their memfd, offset and
  *    size; other addresses are -ENOENT;
  *  - the provider's fd: O_CLOEXEC, mode 0600, sealed SHRINK|GROW|SEAL;
+ *  - gntdp_dp_memfd_seal(): F_SEAL_FUTURE_WRITE after the provider's own
+ *    mapping (it still writes; a read-write fd maps only read-only, write()
+ *    and hole punch fail); final once an fd left (-EPERM);
  *  - NUMA: frames of a provider bound to node 0 have policy MPOL_BIND {0};
  *  - a read-write fd from gntdp_dp_memfd_open(): its own mapping and the
  *    domain's frames are the same memory (both ways, and a grant copy in
@@ -338,6 +341,47 @@ test_free(struct gntdp_gnttab *gt)
 	return 0;
 }
 
+/*
+ * gntdp_dp_memfd_seal(.., true): the provider's own mapping still writes,
+ * a read-write fd opened afterwards maps only read-only, write() and hole
+ * punch fail; once an fd left the provider the seals are final (-EPERM).
+ */
+static int
+test_seal(void)
+{
+	uint8_t *va = mem.alloc(mem.arg, 2, -1), *va2 = mem.alloc(mem.arg, 1, -1);
+	const uint8_t *ro;
+	char b = 1;
+	int fd, fd2;
+
+	CHECK(va != NULL && va2 != NULL);
+	CHECK(gntdp_dp_memfd_seal(&b, true) == -ENOENT);
+	CHECK(gntdp_dp_memfd_seal(va + 4096, true) == 0);
+	CHECK(gntdp_dp_memfd_seal(va, false) == 0 && gntdp_dp_memfd_seal(va, true) == -EPERM);
+	fd = gntdp_dp_memfd_open(va, false);
+	CHECK(fd >= 0 && fcntl(fd, F_GET_SEALS) == (SEALS | F_SEAL_FUTURE_WRITE));
+	CHECK(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	      errno == EPERM);
+	CHECK(pwrite(fd, &b, 1, 0) == -1 && errno == EPERM);
+	CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096) == -1 &&
+	      errno == EPERM);
+	ro = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(ro != MAP_FAILED);
+	va[4096 + 7] = 0x42;
+	CHECK(ro[4096 + 7] == 0x42);
+	munmap((void *)(uintptr_t)ro, 8192);
+	close(fd);
+	fd2 = gntdp_dp_memfd_open(va2, true);
+	CHECK(fd2 >= 0 && fcntl(fd2, F_GET_SEALS) == SEALS);
+	CHECK(gntdp_dp_memfd_seal(va2, true) == -EPERM && gntdp_dp_memfd_seal(va2, false) == 0);
+	close(fd2);
+	mem.free(mem.arg, va, 2);
+	mem.free(mem.arg, va2, 1);
+	printf("seal: future writes refused after the provider's mapping; seals final once an fd "
+	       "left\n");
+	return 0;
+}
+
 /* The IOVA of an unregistered frame: computed by the provider as DPDK would. */
 static int
 check_unregistered(struct gntdp_gnttab *gt, gntdp_domid_t dom)
@@ -425,6 +469,15 @@ test_hugetlb(void)
 	CHECK(fcntl(fd, F_GET_SEALS) == SEALS);
 	CHECK(ftruncate(fd, 0) == -1 && errno == EPERM);
 	CHECK(va[0] == 0 && va[3 * 4096 - 1] == 0);
+	hm.free(hm.arg, va, 3);
+	/* F_SEAL_FUTURE_WRITE on a hugetlb memfd (gntdpd's status frames with [memory] hugetlb). */
+	va = hm.alloc(hm.arg, 3, -1);
+	CHECK(va != NULL && gntdp_dp_memfd_seal(va, true) == 0);
+	CHECK(gntdp_dp_memfd_lookup(va, &fd, NULL, NULL) == 0);
+	CHECK(fcntl(fd, F_GET_SEALS) == (SEALS | F_SEAL_FUTURE_WRITE));
+	va[5] = 1;
+	CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 2u << 20) == -1 &&
+	      errno == EPERM && va[5] == 1);
 	CHECK(rte_mem_virt2memseg_list(va) != NULL &&
 	      rte_mem_virt2memseg_list(va)->page_sz == (2u << 20));
 	CHECK(hm.virt2iova(hm.arg, va) != 0);
@@ -456,6 +509,7 @@ run(void)
 	CHECK(test_numa(gt) == 0);
 	CHECK(test_iova(gt) == 0);
 	CHECK(test_free(gt) == 0);
+	CHECK(test_seal() == 0);
 	CHECK(test_past_the_limit(gt) == 0);
 	gntdp_gnttab_destroy(gt);
 	CHECKF(count_fds() == fds, "fds %u, before %u", count_fds(), fds);

@@ -73,23 +73,43 @@ probe_fn(void *arg, const struct gntdp_dp_poll_env *env)
 	return p->ret;
 }
 
+/*
+ * The data plane of the part that runs. A failed CHECK returns from the
+ * part with its workers running and its pollers registered: main destroys
+ * it (stopping the workers) before the world goes, and the pollers' probes
+ * are static so that a worker never calls a poller on a dead stack frame.
+ */
+static struct gntdp_dp *g_dp;
+
 static int
 make_dp(struct test_world *w, uint32_t hold_us, const char *copy, struct gntdp_dp **dp)
 {
 	struct gntdp_dp_conf conf;
+	int rc;
 
 	gntdp_dp_conf_init(&conf);
 	conf.nb_workers = 1;
 	conf.worker_lcores[0] = 1;
 	conf.hold_us = hold_us;
 	conf.copy = copy;
-	return gntdp_dp_create(w->gt, &conf, dp);
+	rc = gntdp_dp_create(w->gt, &conf, dp);
+	if (rc == 0)
+		g_dp = *dp;
+	return rc;
+}
+
+/* The part's own teardown, when its checks passed. */
+static void
+drop_dp(struct gntdp_dp *dp)
+{
+	gntdp_dp_destroy(dp);
+	g_dp = NULL;
 }
 
 static int
 part_basics(struct test_world *w)
 {
-	struct probe a = { .ret = 0 }, b = { .ret = 3 };
+	static struct probe a, b;
 	struct gntdp_dp_poller *pa, *pb, *px;
 	struct gntdp_dp_poller_info pi;
 	struct gntdp_dp *dp;
@@ -97,6 +117,8 @@ part_basics(struct test_world *w)
 	unsigned int id, found = 0;
 	uint64_t now0;
 
+	a = (struct probe){ .ret = 0 };
+	b = (struct probe){ .ret = 3 };
 	CHECK(make_dp(w, 1000, NULL, &dp) == 0);
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
@@ -176,7 +198,7 @@ part_basics(struct test_world *w)
 		if (gntdp_dp_poller_info(dp, i, &pi) == 0 && strcmp(pi.name, "queues") == 0)
 			CHECK(pi.busy == 0 && pi.idle > 1000);
 	}
-	gntdp_dp_destroy(dp);
+	drop_dp(dp);
 	printf("basics: order, env, counters, running and unregister checked\n");
 	return 0;
 }
@@ -186,13 +208,14 @@ part_ctx_bound(struct test_world *w)
 {
 	const uint32_t hold_us = 100000;
 	struct gntdp_grant_entry_v1 *e = dp_test_entry(w->gt, DOM_GRANTER, REF);
-	struct probe p = { .ret = 0 };
+	static struct probe p;
 	struct gntdp_dp_stats st;
 	struct gntdp_dp *dp;
 	struct gntdp_gnttab_ctx *c;
 	uint64_t t0, t1;
 	unsigned int busy = 0;
 
+	p = (struct probe){ .ret = 0 };
 	CHECK(e != NULL);
 	CHECK(make_dp(w, hold_us, NULL, &dp) == 0);
 	CHECK(gntdp_dp_worker_ctx_create(dp, 0, 3, &c) == -EINVAL);
@@ -252,7 +275,7 @@ part_ctx_bound(struct test_world *w)
 		CHECK(gntdp_dp_stats_get(dp, &st2) == 0);
 		CHECK(st2.cache_misses == st.cache_misses && st2.copy_bytes == st.copy_bytes);
 	}
-	gntdp_dp_destroy(dp);
+	drop_dp(dp);
 	return 0;
 }
 
@@ -271,6 +294,7 @@ part_manual(struct test_world *w)
 	conf.worker_lcores[0] = rte_get_main_lcore();
 	conf.worker_lcores[1] = 1;
 	CHECK(gntdp_dp_create(w->gt, &conf, &dp) == 0);
+	g_dp = dp;
 	CHECK(gntdp_dp_queue_create(dp, DOM_CLIENT, &q) == 0); /* queue 0: worker 0, manual */
 	CHECK(dp_test_grant(w->gt, DOM_GRANTER, REF, DOM_CLIENT, FRAME, false) == 0);
 	CHECK(gntdp_dp_start(dp) == 0);
@@ -285,7 +309,7 @@ part_manual(struct test_world *w)
 	CHECK(got == 1 && cpl.user_data == 77 && cpl.status == GNTDP_GNTST_OKAY);
 	gntdp_dp_stop(dp);
 	CHECK(gntdp_guest_end_access(dp_test_entry(w->gt, DOM_GRANTER, REF)) == 0);
-	gntdp_dp_destroy(dp);
+	drop_dp(dp);
 	printf("manual worker: polled by the main thread while worker 1 ran\n");
 	return 0;
 }
@@ -316,7 +340,7 @@ part_copy_names(struct test_world *w)
 	CHECK(make_dp(w, 1000, "avx9000", &dp) == -EINVAL);
 	CHECK(make_dp(w, 1000, "memmove", &dp) == 0);
 	CHECK(strcmp(gntdp_dp_copy_name(dp), "memmove") == 0);
-	gntdp_dp_destroy(dp);
+	drop_dp(dp);
 	return 0;
 }
 
@@ -344,5 +368,6 @@ main(int argc, char **argv)
 	if (rc == 0)
 		rc = part_copy_names(&w);
 	printf("%s\n", rc == 0 ? "PASS" : "FAIL");
-	return dp_test_finish(NULL, &w, rc);
+	/* After a failed check: the failed part's data plane, stopped before the world goes. */
+	return dp_test_finish(g_dp, &w, rc);
 }

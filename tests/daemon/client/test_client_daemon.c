@@ -17,9 +17,13 @@
  *  - gaddr_outside_ram: an op array outside RAM is refused by the library
  *    (-EFAULT, nothing sent); sent raw, the daemon answers -EFAULT; a
  *    setup_table frame list outside RAM gets GNTST_bad_virt_addr.
- *  - daemon_killed: two clients wait (eventfd ring, busy-poll ring) while
- *    the daemon is SIGKILLed: both get -EPIPE within 3 s, and every later
- *    call fails at once.
+ *  - daemon_restarted: six clients, each in one of the waits a client can
+ *    be in (gntdp_client_wait() on an eventfd ring and on a busy-poll one,
+ *    gntdp_client_hcall() in flight on each, an asynchronous submit then a
+ *    wait, a control request waiting for its reply), started while the
+ *    daemon is stopped, when it is SIGKILLed: each gets -EPIPE within 3 s
+ *    and every later call fails at once; then each connects to a new
+ *    daemon over the stale socket, binds its domid again and copies.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -386,65 +390,157 @@ test_gaddr_outside_ram(void)
 	return run_children(1, gaddr_child, NULL);
 }
 
-/* Children wait on their ring (0: eventfd, 1: busy poll) while the parent kills the daemon. */
+/*
+ * The waits a client can be in when the daemon dies (docs/daemon.md
+ * "Death"): each child starts one while the daemon is stopped (SIGSTOP: no
+ * completion and no reply can come), then the daemon is SIGKILLed.
+ */
+enum waiter {
+	W_WAIT_EVENTFD, /* gntdp_client_wait(), nothing in flight, eventfd ring */
+	W_WAIT_SPIN,    /* the same on a busy-poll ring */
+	W_HCALL_EVENTFD, /* gntdp_client_hcall() in flight, eventfd ring */
+	W_HCALL_SPIN,    /* the same, busy-poll ring */
+	W_SUBMIT,        /* gntdp_client_submit() then gntdp_client_wait(), eventfd ring */
+	W_CONTROL,       /* a control request (RING_CREATE) waiting for its reply */
+	W_COUNT
+};
+
+static const char *const waiter_name[W_COUNT] = {
+	"wait, eventfd", "wait, busy poll", "hcall, eventfd", "hcall, busy poll",
+	"submit + wait", "control request",
+};
+
+/* One wait of kind @p w: what it returns (every one must be -EPIPE). */
 static int
-wait_child(int i, void *arg)
+waiter_wait(struct dom *d, enum waiter w)
+{
+	struct gntdp_hcall_sqe sqe = {.user_data = 5, .cmd = GNTDP_GNTTABOP_COPY, .count = 1};
+	struct gntdp_gnttab_copy *op = (void *)(d->ram + OPS_GFN * PAGE);
+	struct gntdp_client_ring_conf rc;
+	struct gntdp_client_ring *r2 = NULL;
+
+	*op = copy_op(false, 1, GNTDP_DOMID_SELF, 0, false, 2, GNTDP_DOMID_SELF, 0, 64);
+	sqe.gaddr = gntdp_client_gaddr(d->c, op);
+	switch (w) {
+	case W_WAIT_EVENTFD:
+	case W_WAIT_SPIN:
+		return gntdp_client_wait(d->r, 20000);
+	case W_HCALL_EVENTFD:
+	case W_HCALL_SPIN:
+		return gntdp_client_hcall(d->r, GNTDP_GNTTABOP_COPY, op, 1);
+	case W_SUBMIT:
+		if (gntdp_client_submit(d->r, &sqe, 1) != 1)
+			return -EIO;
+		return gntdp_client_wait(d->r, 20000);
+	case W_CONTROL:
+	default:
+		gntdp_client_ring_conf_init(&rc);
+		return gntdp_client_ring_create(d->c, &rc, &r2);
+	}
+}
+
+/* After the daemon died: a new connection to the new daemon, the same domid, a verified copy. */
+static int
+reconnect(gntdp_domid_t id, bool eventfd)
 {
 	struct dom d = {.peer = 0};
-	struct gntdp_hcall_sqe sqe = {.cmd = GNTDP_GNTTABOP_COPY, .count = 0};
-	int *ready = arg, rv;
-	double t0, dt;
+	struct gntdp_gnttab_copy *op;
+	int rv;
 
-	if (dom_open(&d, (gntdp_domid_t)(20 + i), i == 0) != 0)
-		return 1;
-	CHECK(write(ready[1], "r", 1) == 1, "ready");
-	t0 = now_s();
-	rv = gntdp_client_wait(d.r, 20000);
-	dt = now_s() - t0;
-	CHECK(rv == -EPIPE, "wait: %d", rv);
-	CHECK(dt < 3.0, "wait took %.3f s", dt);
-	/* Dead from now on, at once. */
-	t0 = now_s();
-	CHECK(gntdp_client_hcall(d.r, GNTDP_GNTTABOP_COPY, NULL, 0) == -EPIPE, "hcall after");
-	CHECK(gntdp_client_submit(d.r, &sqe, 1) == 0, "submit after");
-	CHECK(gntdp_client_ring_destroy(d.c, d.r) == -EPIPE, "ring destroy after");
-	CHECK(now_s() - t0 < 0.5, "calls after death are slow");
-	printf("client %d (%s): -EPIPE %.1f ms after it started waiting\n", i,
-	       i == 0 ? "eventfd" : "busy poll", dt * 1e3);
+	if (dom_open(&d, id, eventfd) != 0)
+		return -1;
+	for (unsigned int k = 0; k < PAGE; k++) {
+		d.ram[PAGE + k] = pattern(id, 1, k);
+		d.ram[2 * PAGE + k] = 0;
+	}
+	op = (void *)(d.ram + OPS_GFN * PAGE);
+	*op = copy_op(false, 1, GNTDP_DOMID_SELF, 0, false, 2, GNTDP_DOMID_SELF, 0, PAGE);
+	rv = gntdp_client_hcall(d.r, GNTDP_GNTTABOP_COPY, op, 1);
+	CHECK(rv == 0 && op->status == GNTDP_GNTST_OKAY, "copy on the new daemon: %d %d", rv,
+	      op->status);
+	CHECK(memcmp(d.ram + PAGE, d.ram + 2 * PAGE, PAGE) == 0, "the copy's bytes differ");
 	gntdp_client_close(d.c);
 	return 0;
 }
 
 static int
-test_daemon_killed(void)
+wait_child(int i, void *arg)
 {
-	int ready[2], rc;
-	pid_t pids[2];
+	struct gntdp_hcall_sqe sqe = {.cmd = GNTDP_GNTTABOP_COPY, .count = 0};
+	const enum waiter w = (enum waiter)i;
+	const bool efd = w != W_WAIT_SPIN && w != W_HCALL_SPIN;
+	const gntdp_domid_t id = (gntdp_domid_t)(20 + i);
+	struct dom d = {.peer = 0};
+	int *pp = arg, rv;
+	double t0, dt;
 	char b;
 
-	CHECK(pipe(ready) == 0, "pipe");
-	for (int i = 0; i < 2; i++) {
+	if (dom_open(&d, id, efd) != 0)
+		return 1;
+	CHECK(write(pp[1], "r", 1) == 1, "ready");
+	CHECK(read(pp[2], &b, 1) == 1, "go"); /* the daemon is stopped now */
+	t0 = now_s();
+	rv = waiter_wait(&d, w);
+	dt = now_s() - t0;
+	CHECK(rv == -EPIPE, "%s: %d", waiter_name[w], rv);
+	CHECK(dt < 3.0, "%s took %.3f s", waiter_name[w], dt);
+	/* Dead from now on, at once. */
+	t0 = now_s();
+	CHECK(gntdp_client_hcall(d.r, GNTDP_GNTTABOP_COPY, NULL, 0) == -EPIPE, "hcall after");
+	CHECK(gntdp_client_submit(d.r, &sqe, 1) == 0, "submit after");
+	CHECK(gntdp_client_wait(d.r, 1000) == -EPIPE, "wait after");
+	CHECK(gntdp_client_ring_destroy(d.c, d.r) == -EPIPE, "ring destroy after");
+	CHECK(now_s() - t0 < 0.5, "calls after death are slow");
+	printf("client %d (%s): -EPIPE %.1f ms after it started\n", i, waiter_name[w], dt * 1e3);
+	gntdp_client_close(d.c);
+	/* The new daemon: the same process connects again and works. */
+	CHECK(read(pp[2], &b, 1) == 1, "restart");
+	return reconnect(id, efd) == 0 ? 0 : 1;
+}
+
+static int
+test_daemon_restarted(void)
+{
+	int ready[2], go[2], pp[3], rc;
+	pid_t pids[W_COUNT];
+	char b, dir[128];
+
+	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipes");
+	pp[0] = ready[0], pp[1] = ready[1], pp[2] = go[0];
+	for (int i = 0; i < W_COUNT; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
 			alarm(60);
-			_exit(wait_child(i, ready));
+			_exit(wait_child(i, pp));
 		}
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < W_COUNT; i++)
 		CHECK(read(ready[0], &b, 1) == 1, "a client did not get ready");
+	/* Stopped: every wait below is one that no completion or reply can end. */
+	kill(g_pid, SIGSTOP);
+	for (int i = 0; i < W_COUNT; i++)
+		CHECK(write(go[1], "g", 1) == 1, "go");
 	usleep(300000);
+	snprintf(dir, sizeof(dir), "rm -rf /var/run/dpdk/gntdpd-%d", (int)g_pid);
 	daemon_kill(SIGKILL);
-	rc = 0;
-	for (int i = 0; i < 2; i++) {
+	if (system(dir) != 0)
+		fprintf(stderr, "could not remove the killed daemon's runtime directory\n");
+	/* A new daemon over the stale socket; every client reconnects to it. */
+	rc = daemon_start();
+	for (int i = 0; i < W_COUNT; i++)
+		CHECK(write(go[1], "g", 1) == 1, "go");
+	for (int i = 0; i < W_COUNT; i++) {
 		int st;
 
 		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			fprintf(stderr, "waiter %d: status 0x%x\n", i, st);
+			fprintf(stderr, "waiter %d (%s): status 0x%x\n", i, waiter_name[i], st);
 			rc = -1;
 		}
 	}
 	close(ready[0]);
 	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
 	return rc;
 }
 
@@ -457,7 +553,7 @@ main(int argc, char **argv)
 	} tests[] = {
 		{"two_domains_copy_map", test_two_domains},
 		{"gaddr_outside_ram", test_gaddr_outside_ram},
-		{"daemon_killed", test_daemon_killed}, /* last: the daemon is gone after it */
+		{"daemon_restarted", test_daemon_restarted}, /* last: a new daemon after it */
 	};
 	int failed = 0, rc;
 	char cmd[200];

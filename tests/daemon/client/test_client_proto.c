@@ -63,6 +63,7 @@ struct fake {
 	pthread_t th, worker;
 	bool worker_on;
 	volatile bool stop;
+	volatile bool hold; /* the fake worker completes nothing meanwhile */
 	void *ring;
 	size_t ring_size;
 	int efd;
@@ -112,7 +113,7 @@ worker_main(void *arg)
 	while (!f->stop) {
 		uint32_t tail = __atomic_load_n(&h->sq_tail, __ATOMIC_ACQUIRE);
 
-		if (tail == head || f->bad == BAD_KILL) {
+		if (tail == head || f->bad == BAD_KILL || f->hold) {
 			usleep(100);
 			continue;
 		}
@@ -514,6 +515,20 @@ BROKEN(ring_nfds_above_attached, BAD_NFDS, GNTDP_CTL_RING_CREATE, -EPROTO)
 BROKEN(ring_region_unformatted, BAD_RING_FORMAT, GNTDP_CTL_RING_CREATE, -EPROTO)
 BROKEN(ring_wrong_seq, BAD_SEQ, GNTDP_CTL_RING_CREATE, -EPROTO)
 
+/* Stop the fake worker of the last RING_CREATE and unmap its ring: the next one starts anew. */
+static void
+fake_worker_end(struct fake *f)
+{
+	if (!f->worker_on)
+		return;
+	f->stop = true;
+	pthread_join(f->worker, NULL);
+	munmap(f->ring, f->ring_size);
+	f->ring = NULL;
+	f->worker_on = false;
+	f->stop = false;
+}
+
 /* The library rejects what cannot be a call in the own RAM before anything is submitted. */
 static int
 test_hcall_through_ring_and_local_efault(void)
@@ -532,14 +547,7 @@ test_hcall_through_ring_and_local_efault(void)
 	for (int ev = 1; ev >= 0; ev--) {
 		gntdp_client_ring_conf_init(&rc);
 		rc.eventfd = ev;
-		if (f.worker_on) {
-			f.stop = true;
-			pthread_join(f.worker, NULL);
-			munmap(f.ring, f.ring_size);
-			f.ring = NULL;
-			f.worker_on = false;
-			f.stop = false;
-		}
+		fake_worker_end(&f);
 		T_EQ(gntdp_client_ring_create(c, &rc, &r), 0);
 		T_EQ(gntdp_client_ring_fd(r) >= 0, ev);
 		ram = gntdp_client_ram(c, NULL);
@@ -564,6 +572,76 @@ test_hcall_through_ring_and_local_efault(void)
 		T_EQ(gntdp_client_inflight(r), 0);
 		/* Nothing in flight: a wait times out. */
 		T_EQ(gntdp_client_wait(r, 20), 0);
+		T_EQ(gntdp_client_ring_destroy(c, r), 0);
+	}
+	gntdp_client_close(c);
+	fake_stop(&f);
+	return TC_PASS;
+}
+
+/* Let the fake worker complete again after 200 ms. */
+static void *
+release_later(void *arg)
+{
+	struct fake *f = arg;
+
+	usleep(200000);
+	f->hold = false;
+	return NULL;
+}
+
+/*
+ * gntdp_client_ring_set_hcall_timeout(): a call the worker holds ends with
+ * -ETIMEDOUT after the bound, stays in flight (-EBUSY meanwhile), and its
+ * late completion is dropped by the next call, which works; 0 is no bound.
+ */
+static int
+test_hcall_timeout(void)
+{
+	struct gntdp_client_ring_conf rc;
+	struct gntdp_client_ring *r;
+	struct gntdp_client *c;
+	struct timespec t0, t1;
+	struct fake f;
+	pthread_t th;
+	uint8_t *ram;
+	double s;
+
+	T_EQ(fake_start(&f, BAD_NONE, 0), 0);
+	T_EQ(connect_bind(&f, &c), 0);
+	ram = gntdp_client_ram(c, NULL);
+	for (int ev = 1; ev >= 0; ev--) {
+		fake_worker_end(&f);
+		gntdp_client_ring_conf_init(&rc);
+		rc.eventfd = ev;
+		T_EQ(gntdp_client_ring_create(c, &rc, &r), 0);
+		T_EQ(gntdp_client_ring_set_hcall_timeout(r, -1), -EINVAL);
+		T_EQ(gntdp_client_ring_set_hcall_timeout(NULL, 5), -EINVAL);
+		T_EQ(gntdp_client_ring_set_hcall_timeout(r, 50), 0);
+		f.hold = true;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		T_EQ(gntdp_client_hcall(r, GNTDP_GNTTABOP_COPY, ram, 1), -ETIMEDOUT);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		T_TRUE(s >= 0.049 && s < 1.0);
+		T_TRUE(strstr(gntdp_client_why(c), "50 ms") != NULL);
+		T_EQ(gntdp_client_inflight(r), 1);
+		T_EQ(gntdp_client_hcall(r, GNTDP_GNTTABOP_COPY, ram, 2), -EBUSY);
+		/* The late completion arrives; the next call drops it and gets its own. */
+		f.hold = false;
+		T_EQ(gntdp_client_wait(r, 2000), 1);
+		T_EQ(gntdp_client_hcall(r, GNTDP_GNTTABOP_COPY, ram, 3), 5003);
+		T_EQ(gntdp_client_inflight(r), 0);
+		/* No bound again: a held call waits past it. */
+		T_EQ(gntdp_client_ring_set_hcall_timeout(r, 0), 0);
+		f.hold = true;
+		T_EQ(pthread_create(&th, NULL, release_later, &f), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		T_EQ(gntdp_client_hcall(r, GNTDP_GNTTABOP_COPY, ram, 4), 5004);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		pthread_join(th, NULL);
+		s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		T_TRUE(s >= 0.19);
 		T_EQ(gntdp_client_ring_destroy(c, r), 0);
 	}
 	gntdp_client_close(c);
@@ -693,6 +771,7 @@ static const struct tc_case cases[] = {
 	TC(test_ring_region_unformatted),
 	TC(test_ring_wrong_seq),
 	TC(test_hcall_through_ring_and_local_efault),
+	TC(test_hcall_timeout),
 	TC(test_daemon_death_during_hcall_eventfd),
 	TC(test_daemon_death_during_hcall_busy_poll),
 	TC(test_daemon_death_during_wait_eventfd),
