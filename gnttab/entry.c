@@ -191,42 +191,60 @@ pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, gn
 }
 
 /*
- * Drop @inc from an entry's pin, clear flags, release the frame on the last
- * one. A transitive entry holds no page of its own: each of its pins holds
- * one pin of the same kind on the entry it names, released here too (the
- * recursion is bounded: that entry is never transitive). Takes the lock.
+ * Drop @inc from an entry's pin and clear flags, with act->lock held; what
+ * must be released once the lock is dropped goes into @rel for
+ * unpin_finish(). A transitive entry holds no page of its own: each of its
+ * pins holds one pin of the same kind on the entry it names, released by
+ * unpin_finish() too (the recursion is bounded: that entry is never
+ * transitive).
  */
 void
-unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc)
+unpin_locked(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, uint32_t inc,
+	     struct unpin_rel *rel)
 {
-	struct active_entry *act = &rd->active[ref];
-	struct page *pg = NULL;
-	struct domain *td;
-	gntdp_grant_ref_t tref;
-	bool last, write = (inc & (PIN_HSTW_MASK | PIN_DEVW_MASK)) != 0;
+	bool write = (inc & (PIN_HSTW_MASK | PIN_DEVW_MASK)) != 0;
 
-	spin_lock(&act->lock);
 	act->pin -= inc;
 	pin_reduce_status(rd, ref, act, write);
-	td = act->td;
-	tref = act->trans_gref;
-	last = act->pin == 0;
-	if (last) {
+	rel->rd = rd;
+	rel->inc = inc;
+	rel->pg = NULL;
+	rel->td = act->td;
+	rel->tref = act->trans_gref;
+	rel->last = act->pin == 0;
+	if (rel->last) {
 		if (act->is_sub_page)
 			atomic_fetch_sub_explicit(&rd->nr_v2_ops, 1, memory_order_relaxed);
-		if (td == NULL)
-			pg = act->page;
+		if (rel->td == NULL)
+			rel->pg = act->page;
 		act->page = NULL;
 		act->td = NULL;
 		act->is_sub_page = false;
 	}
+}
+
+void
+unpin_finish(const struct unpin_rel *rel)
+{
+	if (rel->pg != NULL)
+		page_put(rel->pg);
+	if (rel->td != NULL)
+		unpin(rel->td, rel->tref, rel->inc); /* td stays alive: the pin we drop holds it */
+	if (rel->last)
+		dom_put(rel->rd); /* may free a dead granter: outside its lock */
+}
+
+/* unpin_locked() and unpin_finish() around the entry's lock. */
+void
+unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc)
+{
+	struct active_entry *act = &rd->active[ref];
+	struct unpin_rel rel;
+
+	spin_lock(&act->lock);
+	unpin_locked(rd, ref, act, inc, &rel);
 	spin_unlock(&act->lock);
-	if (pg != NULL)
-		page_put(pg);
-	if (td != NULL)
-		unpin(td, tref, inc); /* td stays alive: the pin we drop holds it */
-	if (last)
-		dom_put(rd); /* may free a dead granter: outside its lock */
+	unpin_finish(&rel);
 }
 
 /* ---- Copy acquisition (spec 8.1 steps 2a-2g, 8.4) ----------------------- */

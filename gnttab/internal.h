@@ -227,6 +227,21 @@ struct last_side {
 	struct cache_entry *e;
 };
 
+/*
+ * Maptrack handles a context holds during one batch (map.c): a map batch
+ * takes them from the caller's free list in one locked section per refill,
+ * an unmap batch collects the handles it frees, and the batch gives every
+ * handle left back in one locked section before it returns, so no handle
+ * stays with a context between batches. h[n - 1] is the next to hand out.
+ */
+#define MT_STACK 64u
+struct mt_stack {
+	struct domain *d; /* the batch's caller while n != 0 */
+	uint32_t n;
+	uint32_t left; /* map ops of the batch not yet run: the most a refill takes */
+	uint32_t h[MT_STACK];
+};
+
 struct gntdp_gnttab_ctx {
 	struct gntdp_gnttab *gt;
 	atomic_ulong qs; /* odd while inside a batch */
@@ -242,6 +257,7 @@ struct gntdp_gnttab_ctx {
 	struct cache_entry *cache;
 	struct last_side last[2]; /* [0] source, [1] destination */
 	uint32_t pair;            /* Xen-exact: source | dest domid << 16 of the last copy op */
+	struct mt_stack mt;
 	struct gntdp_gnttab_ctx_stats st;
 };
 
@@ -356,6 +372,18 @@ void pin_reduce_status(struct domain *rd, gntdp_grant_ref_t ref, const struct ac
 int16_t pin_first(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act,
 		  gntdp_domid_t ldomid, bool readonly);
 void unpin(struct domain *rd, gntdp_grant_ref_t ref, uint32_t inc);
+/* What unpin_locked() leaves to release after the entry's lock is dropped. */
+struct unpin_rel {
+	struct domain *rd;
+	struct page *pg;   /* the frame's reference, on the last pin of a non-transitive entry */
+	struct domain *td; /* transitive: the entry named, to unpin by inc */
+	gntdp_grant_ref_t tref;
+	uint32_t inc;
+	bool last; /* the entry's last pin: drop rd's reference */
+};
+void unpin_locked(struct domain *rd, gntdp_grant_ref_t ref, struct active_entry *act, uint32_t inc,
+		  struct unpin_rel *rel);
+void unpin_finish(const struct unpin_rel *rel);
 /* What a copy acquisition yields: the frame and the window it may touch. */
 struct grant_win {
 	struct page *page;
@@ -392,6 +420,13 @@ int op_cache_flush(struct domain *ld, const struct gntdp_gnttab_cache_flush *op,
 int16_t target_domain(struct domain *ld, gntdp_domid_t dom, struct domain **out);
 void cache_release_all(struct gntdp_gnttab_ctx *ctx);
 void maptrack_release_all(struct domain *d);
+/* map.c: before a map batch of @count ops, and after any map/unmap batch. */
+static inline void
+mt_batch_begin(struct gntdp_gnttab_ctx *ctx, unsigned int count)
+{
+	ctx->mt.left = count;
+}
+void mt_flush(struct gntdp_gnttab_ctx *ctx);
 
 /* 32-bit view of a v1 entry's {flags, domid}: flags in the low half (little-endian). */
 static inline uint32_t *

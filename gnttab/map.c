@@ -20,9 +20,9 @@ mt_entry(struct domain *d, uint32_t handle)
 
 /*
  * Handles in use (gntdp_gnttab_domain_info's live_mappings) change only
- * under mt_lock, with the handle: a plain load and store, not a locked
- * read-modify-write (two per map+unmap pair when the count lived outside
- * the lock). Readers are relaxed snapshots.
+ * under mt_lock: handles a context holds in its batch stack count as in
+ * use until the batch gives them back. A plain load and store, not a
+ * locked read-modify-write; readers are relaxed snapshots.
  */
 static inline void
 mt_live_add(struct domain *d, int delta)
@@ -32,49 +32,106 @@ mt_live_add(struct domain *d, int delta)
 	atomic_store_explicit(&d->mt_live, n + (unsigned int)delta, memory_order_relaxed);
 }
 
-/* Allocate a handle: free list first, then a new frame of 256 if below the limit. */
+/*
+ * Refill @ctx's empty batch stack with up to @want handles of @d, under
+ * mt_lock: the free list's head first, then a new frame of 256 if the list
+ * ran dry below the limit. The stack ends up in list order (h[n - 1] is the
+ * old head), so a batch hands out exactly the handles, in exactly the order,
+ * that one mt_lock section per op did. Returns the number taken (0: the
+ * domain is at its limit, or out of memory: no_space).
+ */
 static uint32_t
-mt_get(struct domain *d)
+mt_refill(struct gntdp_gnttab_ctx *ctx, struct domain *d, uint32_t want)
 {
-	uint32_t h;
+	uint32_t got[MT_STACK];
+	uint32_t k = 0;
 
 	spin_lock(&d->mt_lock);
-	h = d->mt_free;
-	if (h != MT_FREE_END) {
-		d->mt_free = __atomic_load_n(&mt_entry(d, h)->ref, __ATOMIC_RELAXED);
-	} else {
-		uint32_t limit = atomic_load_explicit(&d->mt_limit, memory_order_relaxed);
-		uint32_t f = limit / GNTDP_MAPTRACK_PER_FRAME;
-		struct maptrack *frame;
+	while (k < want) {
+		uint32_t h = d->mt_free;
 
-		if (f >= d->mt_max_frames ||
-		    (frame = calloc(GNTDP_MAPTRACK_PER_FRAME, sizeof(*frame))) == NULL) {
-			spin_unlock(&d->mt_lock);
-			return MT_FREE_END;
+		if (h == MT_FREE_END) {
+			uint32_t limit = atomic_load_explicit(&d->mt_limit, memory_order_relaxed);
+			uint32_t f = limit / GNTDP_MAPTRACK_PER_FRAME;
+			struct maptrack *frame;
+
+			if (f >= d->mt_max_frames ||
+			    (frame = calloc(GNTDP_MAPTRACK_PER_FRAME, sizeof(*frame))) == NULL)
+				break;
+			/* Chain handles limit .. limit+255 as the free list. */
+			for (uint32_t i = 0; i < GNTDP_MAPTRACK_PER_FRAME; i++)
+				frame[i].ref = i + 1 < GNTDP_MAPTRACK_PER_FRAME ? limit + i + 1
+										 : MT_FREE_END;
+			d->mt_frames[f] = frame;
+			d->mt_free = limit;
+			/* Pairs with the acquire in unmap: the frame pointer is visible first. */
+			atomic_store_explicit(&d->mt_limit, limit + GNTDP_MAPTRACK_PER_FRAME,
+					      memory_order_release);
+			continue;
 		}
-		/* Chain handles limit+1 .. limit+255 as the free list, hand out limit. */
-		for (uint32_t i = 1; i < GNTDP_MAPTRACK_PER_FRAME; i++)
-			frame[i].ref = i + 1 < GNTDP_MAPTRACK_PER_FRAME ? limit + i + 1 : MT_FREE_END;
-		d->mt_frames[f] = frame;
-		d->mt_free = limit + 1;
-		h = limit;
-		/* Pairs with the acquire in unmap: the frame pointer is visible first. */
-		atomic_store_explicit(&d->mt_limit, limit + GNTDP_MAPTRACK_PER_FRAME,
-				      memory_order_release);
+		d->mt_free = __atomic_load_n(&mt_entry(d, h)->ref, __ATOMIC_RELAXED);
+		got[k++] = h;
 	}
-	mt_live_add(d, 1);
+	mt_live_add(d, (int)k);
 	spin_unlock(&d->mt_lock);
-	return h;
+	for (uint32_t i = 0; i < k; i++)
+		ctx->mt.h[k - 1 - i] = got[i];
+	ctx->mt.n = k;
+	ctx->mt.d = d;
+	return k;
 }
 
-static void
-mt_put(struct domain *d, uint32_t h)
+/* A handle for the next map op of this batch; MT_FREE_END when none is left. */
+static inline uint32_t
+mt_get(struct gntdp_gnttab_ctx *ctx, struct domain *d)
 {
+	uint32_t want = ctx->mt.left;
+
+	if (want != 0)
+		ctx->mt.left = want - 1;
+	if (unlikely(ctx->mt.n != 0 && ctx->mt.d != d))
+		mt_flush(ctx); /* a batch has one caller; never mix two domains' handles */
+	if (unlikely(ctx->mt.n == 0)) {
+		if (want == 0) /* a caller outside run_ops' map loop: one at a time */
+			want = 1;
+		if (mt_refill(ctx, d, want < MT_STACK ? want : MT_STACK) == 0)
+			return MT_FREE_END;
+	}
+	return ctx->mt.h[--ctx->mt.n];
+}
+
+/*
+ * Give every handle on @ctx's batch stack back to its domain's free list:
+ * the stack is chained outside the lock (the handles are this context's
+ * alone), so the locked section is two stores. h[0] is pushed first, as
+ * one mt_put per op pushed them, so h[n - 1] becomes the head.
+ */
+void
+mt_flush(struct gntdp_gnttab_ctx *ctx)
+{
+	struct domain *d = ctx->mt.d;
+	uint32_t n = ctx->mt.n;
+
+	if (n == 0)
+		return;
+	for (uint32_t i = 1; i < n; i++)
+		__atomic_store_n(&mt_entry(d, ctx->mt.h[i])->ref, ctx->mt.h[i - 1], __ATOMIC_RELAXED);
 	spin_lock(&d->mt_lock);
-	__atomic_store_n(&mt_entry(d, h)->ref, d->mt_free, __ATOMIC_RELAXED);
-	d->mt_free = h;
-	mt_live_add(d, -1);
+	__atomic_store_n(&mt_entry(d, ctx->mt.h[0])->ref, d->mt_free, __ATOMIC_RELAXED);
+	d->mt_free = ctx->mt.h[n - 1];
+	mt_live_add(d, -(int)n);
 	spin_unlock(&d->mt_lock);
+	ctx->mt.n = 0;
+}
+
+/* Free a handle: onto the batch stack, which mt_flush empties at the batch's end or when full. */
+static inline void
+mt_put(struct gntdp_gnttab_ctx *ctx, struct domain *d, uint32_t h)
+{
+	if (unlikely(ctx->mt.n == MT_STACK || (ctx->mt.n != 0 && ctx->mt.d != d)))
+		mt_flush(ctx);
+	ctx->mt.d = d;
+	ctx->mt.h[ctx->mt.n++] = h;
 }
 
 /* ---- GNTTABOP_map_grant_ref -------------------------------------------- */
@@ -142,7 +199,6 @@ op_map(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_map_
 	uint32_t handle;
 	int16_t rc;
 
-	(void)ctx;
 	if (unlikely(inc == 0)) { /* 1: neither host nor device */
 		op->status = GNTDP_GNTST_BAD_GNTREF;
 		return;
@@ -156,7 +212,7 @@ op_map(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_map_
 		op->status = GNTDP_GNTST_BAD_DOMAIN;
 		return;
 	}
-	handle = mt_get(ld); /* 5 */
+	handle = mt_get(ctx, ld); /* 5 */
 	if (unlikely(handle == MT_FREE_END)) {
 		op->status = GNTDP_GNTST_NO_SPACE;
 		return;
@@ -197,7 +253,7 @@ op_map(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_map_
 	return;
 
 free_handle:
-	mt_put(ld, handle);
+	mt_put(ctx, ld, handle);
 	op->status = rc;
 }
 
@@ -224,10 +280,17 @@ host_unmap(struct domain *ld, uint64_t gfn, struct page *pg)
 	return true;
 }
 
+/*
+ * Unmap the parts of @handle the addresses name and drop their pins in the
+ * same locked section of the entry (there is no TLB flush to wait for
+ * between the two, unlike Xen's unmap_common/_complete); the frame and
+ * domain references go after the lock, in unpin_finish().
+ */
 static int16_t
-unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_bus_addr,
-	  uint64_t new_addr, uint32_t *drop_inc, struct domain **rd_out, gntdp_grant_ref_t *ref_out)
+unmap_one(struct gntdp_gnttab_ctx *ctx, struct domain *ld, uint32_t handle, uint64_t host_addr,
+	  uint64_t dev_bus_addr, uint64_t new_addr)
 {
+	struct unpin_rel rel;
 	struct maptrack *mt;
 	struct active_entry *act;
 	struct domain *rd;
@@ -235,7 +298,7 @@ unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_b
 	uint32_t flags, keep, inc = 0;
 	bool ro;
 
-	/* 1-2: pairs with the release store of mt_limit in mt_get. */
+	/* 1-2: pairs with the release store of mt_limit in mt_refill. */
 	if (handle >= atomic_load_explicit(&ld->mt_limit, memory_order_acquire))
 		return GNTDP_GNTST_BAD_HANDLE;
 	mt = mt_entry(ld, handle);
@@ -290,27 +353,23 @@ unmap_one(struct domain *ld, uint32_t handle, uint64_t host_addr, uint64_t dev_b
 	if ((keep & (GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_DEVICE_MAP)) == 0)
 		keep = 0;
 	atomic_store_explicit(&mt->flags, keep, memory_order_release);
+	if (inc == 0) {
+		spin_unlock(&act->lock);
+		return GNTDP_GNTST_OKAY;
+	}
+	/* Phase 2 ("complete"): drop the pins of what was removed. */
+	unpin_locked(rd, ref, act, inc, &rel);
 	spin_unlock(&act->lock);
-	*drop_inc = inc;
-	*rd_out = rd;
-	*ref_out = ref;
-	if (keep == 0 && inc != 0)
-		mt_put(ld, handle);
+	if (keep == 0)
+		mt_put(ctx, ld, handle);
+	unpin_finish(&rel);
 	return GNTDP_GNTST_OKAY;
 }
 
 void
 op_unmap(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct gntdp_gnttab_unmap_grant_ref *op)
 {
-	uint32_t inc = 0;
-	struct domain *rd = NULL;
-	gntdp_grant_ref_t ref = 0;
-
-	(void)ctx;
-	op->status = unmap_one(ld, op->handle, op->host_addr, op->dev_bus_addr, 0, &inc, &rd, &ref);
-	/* Phase 2 ("complete"): drop the pins of what was removed. */
-	if (inc != 0)
-		unpin(rd, ref, inc);
+	op->status = unmap_one(ctx, ld, op->handle, op->host_addr, op->dev_bus_addr, 0);
 }
 
 /* GNTTABOP_unmap_and_replace: the host part only; a translated caller must pass new_addr 0. */
@@ -318,14 +377,7 @@ void
 op_unmap_and_replace(struct gntdp_gnttab_ctx *ctx, struct domain *ld,
 		     struct gntdp_gnttab_unmap_and_replace *op)
 {
-	uint32_t inc = 0;
-	struct domain *rd = NULL;
-	gntdp_grant_ref_t ref = 0;
-
-	(void)ctx;
-	op->status = unmap_one(ld, op->handle, op->host_addr, 0, op->new_addr, &inc, &rd, &ref);
-	if (inc != 0)
-		unpin(rd, ref, inc);
+	op->status = unmap_one(ctx, ld, op->handle, op->host_addr, 0, op->new_addr);
 }
 
 /* Domain teardown: release every mapping @d still holds (bounded by its handles). */

@@ -11,6 +11,7 @@
 
 #include "internal.h"
 
+/* A failed op's status into its counter; okays are summed per batch by OP_LOOP. */
 static inline void
 count_status(struct gntdp_gnttab_ctx *ctx, int16_t status)
 {
@@ -18,15 +19,26 @@ count_status(struct gntdp_gnttab_ctx *ctx, int16_t status)
 	(void)status;
 }
 
-/* One loop per array command: the op function sees one struct at a time, @stride bytes apart. */
+/*
+ * One loop per array command: the op function sees one struct at a time,
+ * @stride bytes apart. GNTST_okay is counted once per batch (a modulo and a
+ * load and store per op were 17 instructions of a 64 B copy's ~320).
+ */
 #define OP_LOOP(type, fn)                                                                          \
 	do {                                                                                       \
 		char *p_ = ops;                                                                    \
+		unsigned int failed_ = 0;                                                          \
 		for (unsigned int i = 0; i < count; i++, p_ += stride) {                           \
 			type *op_ = (type *)(void *)p_;                                            \
+			int16_t st_;                                                               \
 			fn;                                                                        \
-			count_status(ctx, op_->status);                                            \
+			st_ = op_->status;                                                         \
+			if (unlikely(st_ != GNTDP_GNTST_OKAY)) {                                   \
+				failed_++;                                                         \
+				count_status(ctx, st_);                                            \
+			}                                                                          \
 		}                                                                                  \
+		STAT_ADD(ctx, status[0], count - failed_);                                        \
 	} while (0)
 
 size_t
@@ -149,10 +161,14 @@ run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, unsig
 
 	switch (cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
+		mt_batch_begin(ctx, count);
 		OP_LOOP(struct gntdp_gnttab_map_grant_ref, op_map(ctx, ld, op_));
+		mt_batch_begin(ctx, 0);
+		mt_flush(ctx); /* no maptrack handle stays with the context past its batch */
 		break;
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
 		OP_LOOP(struct gntdp_gnttab_unmap_grant_ref, op_unmap(ctx, ld, op_));
+		mt_flush(ctx);
 		break;
 	case GNTDP_GNTTABOP_SETUP_TABLE:
 		OP_LOOP(struct gntdp_gnttab_setup_table, op_setup_table(ld, op_));
@@ -173,6 +189,7 @@ run_ops(struct gntdp_gnttab_ctx *ctx, struct domain *ld, unsigned int cmd, unsig
 		break;
 	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
 		OP_LOOP(struct gntdp_gnttab_unmap_and_replace, op_unmap_and_replace(ctx, ld, op_));
+		mt_flush(ctx);
 		break;
 	case GNTDP_GNTTABOP_SET_VERSION:
 		return op_set_version(ld, ops);

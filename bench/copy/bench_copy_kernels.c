@@ -2,7 +2,7 @@
 /*
  * Microbenchmark of the data plane's copy kernels (dataplane/copy) against
  * glibc memcpy and a bare `rep movsb`, in the same run: nanoseconds per copy
- * of 64, 256, 1500 and 4096 bytes between 4 KiB frames, cache-warm.
+ * of 64, 256, 1500, 2048, 3072 and 4096 bytes between 4 KiB frames, cache-warm.
  *
  *   bench_copy_kernels [-f frames] [-r reps]
  *
@@ -44,7 +44,7 @@
 #define MAX_IMPL (COPY_ISA_COUNT + 2)
 #define MAX_REPS 31
 
-static const size_t sizes[] = {64, 256, 1500, 4096};
+static const size_t sizes[] = {64, 256, 1500, 2048, 3072, 4096};
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
 struct impl {

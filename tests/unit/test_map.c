@@ -306,6 +306,107 @@ test_maptrack_exhaustion_no_space(void)
 	return TC_PASS;
 }
 
+/* Domain 6 with one maptrack frame (256 handles) and refs 100..399 of DA granted to it. */
+static struct tw *
+maptrack_world(void)
+{
+	struct tw *w = map_world();
+	struct gntdp_domain_conf c = tw_dom_conf(6);
+
+	if (w == NULL)
+		return NULL;
+	c.max_maptrack_frames = 1;
+	if (tw_add_conf(w, &c) != 0)
+		return NULL;
+	for (uint32_t r = 100; r < 400; r++)
+		if (tw_grant(w, DA, r, 6, r % 256, true) != 0)
+			return NULL;
+	return w;
+}
+
+/*
+ * Maptrack handles move between the caller's free list and a context once
+ * per batch, not once per op (map.c, mt_stack): a batch hands out exactly the
+ * handles, in the order, that one op per call does (failed maps give theirs
+ * back to the next op), and no handle stays with the context after its batch:
+ * another context of the same caller then reaches exactly the limit.
+ */
+static int
+test_maptrack_batches_keep_no_handles(void)
+{
+	struct tw *w = maptrack_world(), *w1 = maptrack_world();
+	struct gntdp_gnttab_map_grant_ref ops[256];
+	struct gntdp_gnttab_unmap_grant_ref un[256];
+	struct gntdp_gnttab_ctx *c2 = NULL;
+	uint32_t h;
+
+	T_TRUE(w != NULL && w1 != NULL);
+	/* 100 maps, every 7th of an ungranted ref: one batch in w, one op per call in w1. */
+	for (unsigned int i = 0; i < 100; i++)
+		ops[i] = tw_map_op(DA, i % 7 == 3 ? 600 : 100 + i, DEV | RO, 0);
+	T_EQ(tw_op(w, 6, GNTDP_GNTTABOP_MAP_GRANT_REF, ops, 100), 0);
+	for (unsigned int i = 0; i < 100; i++) {
+		T_ST(tw_map(w1, 6, DA, i % 7 == 3 ? 600 : 100 + i, DEV | RO, 0, &h, NULL),
+		     ops[i].status);
+		T_EQ(ops[i].handle, h);
+	}
+	T_EQ(tw_info(w, 6).live_mappings, 100 - 14); /* i = 3, 10, ..., 94 failed */
+	/* Unmap every third mapping in one batch (w) and one by one (w1), then map again. */
+	unsigned int nu = 0;
+	uint64_t dev1[100]; /* the same frames' bus addresses in w1 */
+
+	for (unsigned int i = 0; i < 100; i += 3)
+		if (ops[i].status == GNTDP_GNTST_OKAY) {
+			dev1[nu] = tw_va(w1, DA, (100 + i) % 256);
+			un[nu++] = tw_unmap_op(ops[i].handle, 0, ops[i].dev_bus_addr);
+		}
+	T_EQ(tw_op(w, 6, GNTDP_GNTTABOP_UNMAP_GRANT_REF, un, nu), 0);
+	for (unsigned int i = 0; i < nu; i++) {
+		T_ST(un[i].status, GNTDP_GNTST_OKAY);
+		T_ST(tw_unmap(w1, 6, un[i].handle, 0, dev1[i]), GNTDP_GNTST_OKAY);
+	}
+	T_EQ(tw_info(w, 6).live_mappings, 86 - nu);
+	for (unsigned int i = 0; i < 40; i++)
+		ops[i] = tw_map_op(DA, 200 + i, DEV | RO, 0);
+	T_EQ(tw_op(w, 6, GNTDP_GNTTABOP_MAP_GRANT_REF, ops, 40), 0);
+	for (unsigned int i = 0; i < 40; i++) {
+		T_ST(tw_map(w1, 6, DA, 200 + i, DEV | RO, 0, &h, NULL), GNTDP_GNTST_OKAY);
+		T_ST(ops[i].status, GNTDP_GNTST_OKAY);
+		T_EQ(ops[i].handle, h); /* the freed handles first, last freed first */
+	}
+	tw_destroy(w1);
+
+	/* A second context maps and unmaps 150 in batches; the first then gets all 256. */
+	T_TRUE(w != NULL);
+	w1 = maptrack_world();
+	T_TRUE(w1 != NULL);
+	T_EQ(gntdp_gnttab_ctx_create(w1->gt, NULL, &c2), 0);
+	for (unsigned int i = 0; i < 150; i++)
+		ops[i] = tw_map_op(DA, 100 + i, DEV | RO, 0);
+	T_EQ(gntdp_gnttab_op(c2, 6, GNTDP_GNTTABOP_MAP_GRANT_REF, ops, 150), 0);
+	for (unsigned int i = 0; i < 150; i++) {
+		T_ST(ops[i].status, GNTDP_GNTST_OKAY);
+		un[i] = tw_unmap_op(ops[i].handle, 0, ops[i].dev_bus_addr);
+	}
+	T_EQ(tw_info(w1, 6).live_mappings, 150);
+	T_EQ(gntdp_gnttab_op(c2, 6, GNTDP_GNTTABOP_UNMAP_GRANT_REF, un, 150), 0);
+	for (unsigned int i = 0; i < 150; i++)
+		T_ST(un[i].status, GNTDP_GNTST_OKAY);
+	T_EQ(tw_info(w1, 6).live_mappings, 0);
+	for (unsigned int i = 0; i < 256; i++)
+		ops[i] = tw_map_op(DA, 100 + i, DEV | RO, 0);
+	T_EQ(tw_op(w1, 6, GNTDP_GNTTABOP_MAP_GRANT_REF, ops, 256), 0);
+	for (unsigned int i = 0; i < 256; i++)
+		T_ST(ops[i].status, GNTDP_GNTST_OKAY);
+	T_EQ(tw_info(w1, 6).live_mappings, 256);
+	T_ST(tw_map(w1, 6, DA, 399, DEV | RO, 0, NULL, NULL), GNTDP_GNTST_NO_SPACE);
+	ops[0] = tw_map_op(DA, 399, DEV | RO, 0);
+	T_EQ(gntdp_gnttab_op(c2, 6, GNTDP_GNTTABOP_MAP_GRANT_REF, ops, 1), 0);
+	T_ST(ops[0].status, GNTDP_GNTST_NO_SPACE);
+	gntdp_gnttab_ctx_destroy(c2);
+	return TC_PASS;
+}
+
 static int
 test_failed_maps_do_not_leak_handles(void)
 {
@@ -1043,6 +1144,7 @@ static const struct tc_case cases[] = {
 	TC(test_no_maptrack_frames_no_space),
 	TC(test_maptrack_exhaustion_no_space),
 	TC(test_failed_maps_do_not_leak_handles),
+	TC(test_maptrack_batches_keep_no_handles),
 	TC(test_ref_out_of_range_bad_gntref),
 	TC(test_not_granted_to_caller_exactly_minus_one),
 	TC(test_bad_entry_types_general_error),
