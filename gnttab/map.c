@@ -34,8 +34,8 @@ mt_live_add(struct domain *d, int delta)
 
 /*
  * Refill @ctx's empty batch stack with up to @want handles of @d, under
- * mt_lock: the free list's head first, then a new frame of 256 if the list
- * ran dry below the limit. The stack ends up in list order (h[n - 1] is the
+ * mt_lock: the free list's head first; a new frame of 256 only when the
+ * list is empty before the first handle (below the limit). The stack ends up in list order (h[n - 1] is the
  * old head), so a batch hands out exactly the handles, in exactly the order,
  * that one mt_lock section per op did. Returns the number taken (0: the
  * domain is at its limit, or out of memory: no_space).
@@ -51,6 +51,11 @@ mt_refill(struct gntdp_gnttab_ctx *ctx, struct domain *d, uint32_t want)
 		uint32_t h = d->mt_free;
 
 		if (h == MT_FREE_END) {
+			/* Grow only for the op that needs a handle now, as one op at a
+			 * time would: a batch's later ops must not grow the table early
+			 * (maptrack_limit is observable, and may fail in between). */
+			if (k != 0)
+				break;
 			uint32_t limit = atomic_load_explicit(&d->mt_limit, memory_order_relaxed);
 			uint32_t f = limit / GNTDP_MAPTRACK_PER_FRAME;
 			struct maptrack *frame;
