@@ -273,6 +273,19 @@ cache_fill(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd, u
 	return GNTDP_GNTST_OKAY;
 }
 
+/*
+ * A frame-mode hold whose page the caller no longer owns: the gfn was
+ * depopulated (gntdp_domain_depopulate clears the owner before its grace
+ * period). The hold keeps the old page alive, but the gfn does not name it
+ * any more. A grant pin needs no such check: the pin is what Xen keeps.
+ */
+static inline bool
+frame_stale(const struct cache_entry *e, const struct domain *ld)
+{
+	return (e->key & CACHE_FRAME) != 0 &&
+	       atomic_load_explicit(&e->page->owner, memory_order_relaxed) != ld;
+}
+
 /* One side of a copy through the cache. @rd is the granter, or ld for frame mode. */
 static inline int16_t
 cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd, uint64_t key,
@@ -281,6 +294,13 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 	struct cache_entry *set = cache_set(ctx, rd, key, write);
 	unsigned int ways = ctx->cache_ways;
 
+	/*
+	 * Xen-exact: side_acquire() has just released this direction's buffer, the only
+	 * entry its half can hold (a failing op or a new domid pair releases both), so
+	 * the scan cannot hit. Skipping it saves 4 ways of compares per acquisition.
+	 */
+	if (!ctx->persistent)
+		return cache_fill(ctx, ld, rd, key, write, set, out);
 	for (unsigned int w = 0; w < ways; w++) {
 		struct cache_entry *e = &set[w];
 
@@ -288,6 +308,10 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 			/* 2e: a held pin keeps the frame; only the granter's death matters. */
 			if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed)))
 				return GNTDP_GNTST_BAD_DOMAIN;
+			if (unlikely(frame_stale(e, ld))) {
+				cache_entry_release(ctx, e);
+				break; /* 2h again: the gfn may hold another frame now, or none */
+			}
 			STAT_ADD(ctx, cache_hits, 1);
 			*out = e;
 			return GNTDP_GNTST_OKAY;
@@ -353,9 +377,15 @@ side_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *d, 
 		/* 2e: the held pin keeps the frame; only the granter's death matters. */
 		if (unlikely(atomic_load_explicit(&e->rd->dying, memory_order_relaxed)))
 			return GNTDP_GNTST_BAD_DOMAIN;
-		STAT_ADD(ctx, cache_hits, 1);
-		*pe = e;
-		return GNTDP_GNTST_OKAY;
+		if (likely(!frame_stale(e, ld))) {
+			STAT_ADD(ctx, cache_hits, 1);
+			*pe = e;
+			return GNTDP_GNTST_OKAY;
+		}
+		/* Clears last->tag; look the gfn up again (frame mode: the side is the caller's,
+		 * and side_domain was skipped for the hit). */
+		cache_entry_release(ctx, e);
+		d = ld;
 	}
 	if ((key & CACHE_FRAME) && key >= (CACHE_FRAME | ld->p2m_size))
 		return GNTDP_GNTST_BAD_PAGE; /* 2h (frame_key made a wide gmfn too big) */

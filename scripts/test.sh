@@ -44,8 +44,8 @@ done
 # Flavours: build dir | compilers | meson options | suites | timeout multiplier.
 # Sanitizer builds run several times slower, hence the multipliers.
 FLAVOURS=(
-	"build||--buildtype=debugoptimized|unit abi fuzz-corpus concurrency dp stress daemon xenstore|1"
-	"build-asan||-Db_sanitize=address,undefined -Db_lundef=false|unit fuzz-corpus dp daemon xenstore|3"
+	"build||--buildtype=debugoptimized|unit abi fuzz-corpus concurrency dp stress daemon xenstore xen|1"
+	"build-asan||-Db_sanitize=address,undefined -Db_lundef=false|unit fuzz-corpus dp daemon xenstore xen|3"
 	"build-tsan|clang|-Db_sanitize=thread -Db_lundef=false|concurrency|3"
 	"build-fuzz|clang|-Dfuzz=enabled|fuzz|2"
 	"build-nodp||-Ddataplane=disabled|unit|1"

@@ -199,7 +199,8 @@ parse_args(struct app *a, void *conf, int argc, char **argv)
 out:
 	free(opts);
 	free(pend);
-	free(srcs);
+	/* The option names are the origins of the values they set: kept until app_finish. */
+	a->opt_srcs = srcs;
 	return rc;
 }
 
@@ -304,6 +305,8 @@ app_finish(struct app *a, int status)
 	free(a->eal_argv);
 	a->eal_argv = NULL;
 	app_cfg_fini(&a->cfg);
+	free(a->opt_srcs);
+	a->opt_srcs = NULL;
 	return status;
 }
 

@@ -278,6 +278,7 @@ struct app {
 	bool eal;              /* EAL is up (app_finish cleans it up) */
 	bool hugepages;        /* EAL runs on hugepages */
 	char **eal_argv;       /* what EAL was given */
+	char *opt_srcs;        /* "--name" of each app option: origins of the values they set */
 };
 
 /* app_start() returns this when the app should go on; any other value is an exit status. */

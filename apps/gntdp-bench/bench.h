@@ -14,10 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <gntdp/dataplane.h>
 #include <gntdp/gnttab.h>
 #include <gntdp/hcall.h>
+
+struct gntdp_client;
+struct gntdp_client_ring;
 
 #define BENCH_MAX_SIZES 8
 #define BENCH_MAX_LCORES 64
@@ -67,6 +71,15 @@ struct scenario {
 	bool progress;     /* one line per second on stderr */
 	bool raw_copy;     /* also measure a raw copy of the same frames */
 	uint64_t seed;
+	/*
+	 * Test hook of the verifier: corrupt one byte of the destination of the
+	 * inject_fault-th copy each checking process verifies, right before it
+	 * checks (0: off). A run with it must fail.
+	 */
+	uint64_t inject_fault;
+
+	/* [connect] */
+	char connect[108]; /* gntdpd's socket: each domain a client process (connect.c); "" in process */
 
 	/* [domains] */
 	unsigned int nb_frontends; /* guests that grant their frames */
@@ -227,6 +240,9 @@ struct run_result {
 	double raw_max_gbps;
 	unsigned int raw_rounds;
 	double raw_round_s;
+	bool connect;           /* each domain a client process of gntdpd (connect.c) */
+	unsigned int processes; /* connect mode: client processes (frontends + backends) */
+	uint64_t checks;        /* connect mode: checks the frontends made in their own frames */
 	uint64_t hc_calls;      /* interface = hcall: hypercalls the rings completed (whole run) */
 	uint64_t hc_ops;        /* and the ops in them */
 	double rtt_before_ns;   /* xcore_rtt_ns() before and after the ring run */
@@ -310,6 +326,10 @@ struct cqueue {
 	struct pending_unmap *unmap_fifo; /* depth entries */
 	uint64_t unmap_head;
 	uint64_t unmap_tail;
+	/* connect mode: the ring is gntdpd's; checks of frames this process does not hold */
+	struct gntdp_client_ring *cr;
+	struct vcheck *chk; /* [depth] by slot (copies), then [depth] by gfn index (maps) */
+	uint8_t *tx_shadow; /* the pattern each slot's TX frame holds (depth frames) */
 };
 
 enum phase {
@@ -340,6 +360,45 @@ struct client {
 	_Atomic uint64_t pub_bytes;
 	_Atomic bool finished;    /* left its loop */
 	_Atomic bool budget_done; /* measurement over for this client ([run] ops or drain) */
+	/* connect mode: the queues' end state, written by the backend process after its loop */
+	uint64_t q_lost;  /* posted, never completed */
+	uint64_t q_calls; /* hypercalls completed */
+	uint64_t q_ops;   /* ops in them */
+};
+
+/* What the clients follow: in-process in struct bench, in connect mode shared by every process. */
+struct bench_sync {
+	_Atomic int phase;
+	_Atomic(double) rate_mops; /* effective offered load (after calibration) */
+};
+
+/*
+ * Connect mode: a check of a frame only its owner (a frontend process) holds,
+ * posted by the backend process and done by the owner through its own
+ * mapping (connect.c). One per slot for copies, one per host gfn for maps:
+ * the backend waits for the previous check of a slot or gfn before reusing it.
+ */
+enum vcheck_op {
+	VC_COPY,     /* [off, off + len) of frame gfn holds pattern(src_dom, src_gfn) from src_off,
+			the guard bytes are poison; then re-poison range and guards */
+	VC_POISON,   /* [off, off + len) is still poison (a refused copy) */
+	VC_MAPPED,   /* grant ref gfn is GTF_reading (a live host map of it) */
+	VC_UNMAPPED, /* grant ref gfn is not GTF_reading (its map is gone; map-unmap only) */
+};
+
+struct vcheck {
+	_Atomic uint32_t req;  /* bumped by the backend after it filled the fields (release) */
+	_Atomic uint32_t done; /* set to req by the checker when done (release) */
+	uint8_t op;            /* enum vcheck_op */
+	uint8_t rsvd;
+	gntdp_domid_t dom; /* the frontend that checks */
+	uint32_t gfn;      /* VC_COPY, VC_POISON: the frame; VC_MAPPED, _UNMAPPED: the grant ref */
+	uint16_t off, len;
+	gntdp_domid_t src_dom;
+	uint16_t src_off;
+	uint32_t src_gfn;
+	uint32_t qid;
+	uint64_t seq;
 };
 
 struct bench {
@@ -354,9 +413,15 @@ struct bench {
 	struct client *clients;
 	bool main_is_client;
 	uint64_t tsc_hz;
-	_Atomic int phase;
-	_Atomic(double) rate_mops; /* effective offered load (after calibration) */
-	double peak_mops;          /* calibration result */
+	struct bench_sync *sync;      /* &sync_local, or connect mode's shared one */
+	struct bench_sync sync_local;
+	double peak_mops;             /* calibration result */
+	/* connect mode (connect.c) */
+	bool connect;
+	struct gntdp_client *cl;    /* this process's connection (a backend or a frontend) */
+	gntdp_domid_t self;         /* its domain */
+	bool ticker;                /* the backend process that runs the controller (backend 0) */
+	uint64_t inject_seen;       /* copies checked so far ([run] inject_fault) */
 	/* mix tables: 100 entries each, shuffled by the seed */
 	uint8_t class_tab[100]; /* RK_COPY_GG (any valid copy), RK_MAP, RK_INVALID */
 	uint8_t gg_tab[100];    /* 1: gref->gref, 0: gref->frame */
@@ -378,13 +443,110 @@ struct bench {
 };
 
 /* ---- scenario.c ---- */
+/* Frontend f's and backend bk's domids. */
+gntdp_domid_t frontend_id(unsigned int f);
+gntdp_domid_t backend_id(const struct scenario *sc, unsigned int bk);
+/* RAM frames of each backend: copy destinations, op arrays, (connect, raw copy) raw sources. */
+uint32_t backend_ram_frames(const struct scenario *sc);
+/* Host address of frame gfn of domain d in this process, or NULL (not held here). */
+uint8_t *bench_frame(struct bench *b, gntdp_domid_t d, uint64_t gfn);
+/* Client state of queue number ql of backend bk. 0, -ENOMEM or -EINVAL. */
+int init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql);
+void free_cqueue(struct cqueue *cq);
+/* The op-mix tables of the scenario (b->class_tab, gg_tab, inv_kinds, the fast-path flags). */
+void build_mix(struct bench *b);
 /* Resolve lcore defaults against EAL's lcores and check them. 0 or -EINVAL. */
 int scenario_resolve_lcores(struct scenario *sc);
 int bench_setup(struct bench *b);
 void bench_teardown(struct bench *b);
 
+/* ---- requests and op arrays (gen.c builds them, run.c reaps them) ---- */
+
+/* A request's user_data on the per-op queue: the queue and the sequence number. */
+#define USER_DATA(qid, seq) (((uint64_t)(qid) << 48) | ((seq) & ((1ull << 48) - 1)))
+
+/*
+ * A hypercall's user_data: the sequence number of its first op and its op
+ * count. Completions must come back in submission order, so each must carry
+ * exactly the next expected sequence number and the count that was posted
+ * at that slot: a lost, duplicated or reordered hypercall is a mismatch.
+ */
+#define HC_USER_DATA(seq, n) (((uint64_t)(n) << 48) | ((seq) & ((1ull << 48) - 1)))
+
+/* One op as it lies in the op array: the commands gntdp-bench issues. */
+union hc_op {
+	struct gntdp_gnttab_copy copy;
+	struct gntdp_gnttab_map_grant_ref map;
+	struct gntdp_gnttab_unmap_grant_ref unmap;
+};
+_Static_assert(sizeof(union hc_op) == HC_OP_STRIDE, "HC_OP_STRIDE is the largest op");
+
+static inline size_t
+hc_op_size(uint8_t cmd)
+{
+	return cmd == GNTDP_GNTTABOP_COPY	       ? sizeof(struct gntdp_gnttab_copy)
+	       : cmd == GNTDP_GNTTABOP_MAP_GRANT_REF ? sizeof(struct gntdp_gnttab_map_grant_ref)
+						     : sizeof(struct gntdp_gnttab_unmap_grant_ref);
+}
+
+/* [off, off + len) of the op-array area lies in one frame. */
+static inline bool
+hc_in_frame(size_t off, size_t len)
+{
+	return (off & (GNTDP_PAGE_SIZE - 1)) + len <= GNTDP_PAGE_SIZE;
+}
+
+/* Host address of byte off of the op-array area (ops lie at multiples of 8: aligned). */
+static inline union hc_op *
+hc_at(const struct cqueue *cq, size_t off)
+{
+	return (union hc_op *)(void *)(cq->arr[off >> GNTDP_PAGE_SHIFT] +
+				       (off & (GNTDP_PAGE_SIZE - 1)));
+}
+
+/* Copy between the client and its op-array area (guest memory, frame by frame). */
+static inline void
+hc_guest_io(const struct cqueue *cq, size_t off, void *buf, size_t len, bool write)
+{
+	while (len > 0) {
+		size_t in = off & (GNTDP_PAGE_SIZE - 1), n = GNTDP_PAGE_SIZE - in;
+		uint8_t *g = cq->arr[off >> GNTDP_PAGE_SHIFT] + in;
+
+		n = n < len ? n : len;
+		if (write)
+			memcpy(g, buf, n);
+		else
+			memcpy(buf, g, n);
+		off += n;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+}
+
+/* The hypercall over slots s0 .. s0 + n - 1 (first sequence number seq). */
+
+/*
+ * Build up to n requests at the queue's head (cq->head advances), grouped by
+ * command; returns how many (fewer when map/unmap slots run out).
+ */
+unsigned int build_burst(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs,
+			 unsigned int n, uint64_t tsc);
+/* Post the n requests just built (sequence numbers cq->head - n ..) as hypercalls. */
+unsigned int hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n);
+/* Valid copies only: n of them straight into the op array; advances cq->head. */
+unsigned int hc_post_copies(struct bench *b, struct cqueue *cq, unsigned int n, uint64_t tsc);
+
 /* ---- run.c ---- */
 int bench_run(struct bench *b, struct run_result *r);
+/* The client loop of one client (an lcore in process, a backend process in connect mode). */
+int client_loop(void *arg);
+/* The controller: one step (phases, progress, a stop request). */
+void controller_tick(struct bench *b, uint64_t tsc);
+void set_phase(struct bench *b, int ph, uint64_t tsc);
+/* The clients' share of the result: window, totals, latency, first error, phase names. */
+void collect_clients(struct bench *b, struct run_result *r);
+/* Reap one queue's completions; the number of ops completed. */
+unsigned int reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring);
 /* A valid copy of slot frames fr (gg: gref->gref, else gref->frame). */
 void fill_copy(struct gntdp_dp_req *r, const struct slot_frames *fr, bool gg, uint16_t src_off,
 	       uint16_t dst_off, uint16_t len);
@@ -394,6 +556,10 @@ void fill_copy(struct gntdp_dp_req *r, const struct slot_frames *fr, bool gg, ui
 int rawcopy_measure(struct bench *b, struct run_result *r);
 /* Cache-line round trip main lcore <-> first worker lcore, ns (workers stopped; 0 on failure). */
 double xcore_rtt_ns(struct bench *b);
+
+/* ---- connect.c ---- */
+/* The whole run in connect mode: fork the domain processes, drive them, collect. */
+int connect_run(struct bench *b, struct run_result *r);
 
 /* ---- report.c ---- */
 void report_table(const struct scenario *sc, const struct run_result *r, FILE *f);
@@ -420,6 +586,20 @@ void pattern_fill(uint8_t *frame, gntdp_domid_t domid, uint64_t gfn, uint64_t se
 int pattern_check(const uint8_t *frame, gntdp_domid_t domid, uint64_t gfn, uint64_t seed);
 int16_t invalid_expected_status(enum invalid_kind k);
 void poison_range(uint8_t *frame, unsigned int off, unsigned int len);
+/*
+ * Before slot s posts a copy into [off, off + len) of frame (NULL: a frame
+ * this process does not hold, connect mode): poison the range and its
+ * guards, or wait for the owner's check of the slot's previous copy, which
+ * re-poisoned it.
+ */
+void prepare_dest(struct bench *b, struct cqueue *cq, unsigned int s, uint8_t *frame,
+		  unsigned int off, unsigned int len);
+/* Connect mode, verify on: before host gfn index g is mapped or unmapped again. */
+void prepare_map(struct bench *b, struct cqueue *cq, uint32_t g);
+/* [run] inject_fault: corrupt byte 0 of dst when this is the N-th copy checked here. */
+void maybe_inject(struct bench *b, uint8_t *dst);
+/* Connect mode: the check a frontend process makes; true when it passed, else why says. */
+bool vcheck_do(struct bench *b, const struct vcheck *v, char *why, size_t wl);
 void verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq,
 		   const struct slot *sl, const struct gntdp_dp_cpl *cpl);
 /* Check every TX frame against its pattern; the number that differ (first one described in err). */

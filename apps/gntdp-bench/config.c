@@ -331,6 +331,12 @@ static const struct app_key keys[] = {
 	B("run", "raw_copy", raw_copy, "on", "also time a raw copy of the same frames"),
 	{.section = "run", .name = "seed", .type = APP_KT_U64, .off = F(seed), .max = UINT64_MAX,
 	 .def = "1", .help = "pattern and op-mix seed"},
+	{.section = "run", .name = "inject_fault", .type = APP_KT_U64, .off = F(inject_fault),
+	 .max = UINT64_MAX, .def = "0",
+	 .help = "test hook: corrupt the N-th checked copy's destination (0: off)"},
+	{.section = "connect", .name = "socket", .type = APP_KT_STR, .off = F(connect), .min = 0,
+	 .max = sizeof(((struct scenario *)0)->connect) - 1, .def = "",
+	 .help = "gntdpd's socket: each domain a client process (\"\": in process)"},
 	U("domains", "frontends", nb_frontends, 1, 1000, "2", "granting guests"),
 	U("domains", "backends", nb_backends, 1, 64, "1", "driver domains issuing ops"),
 	U("domains", "frames", frames, 2, 1u << 20, "2048", "RAM frames per frontend"),
@@ -374,6 +380,7 @@ static const struct app_key keys[] = {
 static const struct app_section sections[] = {
 	{.name = "run"}, {.name = "domains"}, {.name = "workers"},
 	{.name = "clients"}, {.name = "queues"}, {.name = "ops"},
+	{.name = "connect"},
 };
 
 static const struct app_cfg_desc cfg_desc = {
@@ -393,6 +400,8 @@ static const struct app_opt opts[] = {
 	{"progress", 0, "on|off", "run.progress", "progress line every second"},
 	{"raw-copy", 0, "on|off", "run.raw_copy", "also time a raw copy"},
 	{"seed", 0, "N", "run.seed", "pattern and op-mix seed"},
+	{"inject-fault", 0, "N", "run.inject_fault", "test hook: corrupt the N-th checked copy"},
+	{"connect", 0, "SOCKET", "connect.socket", "run against gntdpd, a process per domain"},
 	{"frontends", 0, "N", "domains.frontends", "granting guests"},
 	{"frames", 0, "N", "domains.frames", "RAM frames per frontend"},
 	{"workers", 0, "LIST", "workers.lcores", "worker lcore ids"},
@@ -408,6 +417,53 @@ static const struct app_opt opts[] = {
 	{"invalid", 0, "PCT", "ops.invalid", "% of requests invalid"},
 };
 
+/* Whether [section] name was given (by the file or the command line), not a default. */
+static bool
+key_given(const struct app_cfg *cfg, const char *section, const char *name)
+{
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		if (strcmp(keys[k].section, section) == 0 && strcmp(keys[k].name, name) == 0)
+			return cfg->origin[k * cfg->nb_inst].src != NULL;
+	}
+	return false;
+}
+
+/*
+ * Connect mode: what cannot cross processes is refused, what belongs to
+ * gntdpd is said to (docs/daemon.md "Benchmark against the daemon").
+ */
+static int
+check_connect(struct app_cfg *cfg, struct scenario *sc)
+{
+	static const char *const daemon_keys[] = {"lcores", "cache", "cache_entries", "hold_us",
+						  "copy"};
+	char v[32];
+
+	if (sc->connect[0] == '\0')
+		return 0;
+	if (sc->connect[0] != '/' && sc->connect[0] != '.')
+		return scenario_bad(sc, "connect", "socket", NULL,
+				    "a path to gntdpd's socket (absolute or ./relative)");
+	if (key_given(cfg, "queues", "interface") && sc->interface != BENCH_IF_HCALL)
+		return scenario_bad(sc, "queues", "interface", NULL,
+				    "the per-op queue is in-process only: with --connect every "
+				    "queue is a hypercall ring of gntdpd");
+	sc->interface = BENCH_IF_HCALL;
+	snprintf(v, sizeof(v), "%u", sc->depth != 0 ? sc->depth : sc->ring_size);
+	/* gntdpd gives a domain 65536 gfns above its RAM: the host maps' room. */
+	if ((uint64_t)sc->queues_per_backend * (sc->depth != 0 ? sc->depth : sc->ring_size) > 65536)
+		return scenario_bad(sc, "queues", "depth", v,
+				    "per_backend x depth above 65536, gntdpd's room for host maps");
+	for (size_t i = 0; i < sizeof(daemon_keys) / sizeof(daemon_keys[0]); i++) {
+		if (key_given(cfg, "workers", daemon_keys[i]))
+			APP_LOG(NOTICE,
+				"gntdp-bench: [workers] %s is gntdpd's with --connect "
+				"(its config); ignored here",
+				daemon_keys[i]);
+	}
+	return 0;
+}
+
 static int
 check(struct app_cfg *cfg)
 {
@@ -415,19 +471,30 @@ check(struct app_cfg *cfg)
 
 	bench_cfg = cfg;
 	snprintf(sc->config_path, sizeof(sc->config_path), "%s", cfg->path);
+	if (check_connect(cfg, sc) < 0)
+		return -EINVAL;
 	return scenario_validate(sc);
+}
+
+static bool
+want_eal(const void *conf)
+{
+	/* Connect mode: gntdpd has the EAL; neither this process nor its children start one. */
+	return ((const struct scenario *)conf)->connect[0] == '\0';
 }
 
 const struct app_desc bench_app = {
 	.name = "gntdp-bench",
 	.logtype = "gntdp.bench",
-	.synopsis = "[EAL args] -- [--config FILE] [--set SECTION.KEY=VALUE] [--json] [options]",
+	.synopsis = "[EAL args] -- [--config FILE] [--set SECTION.KEY=VALUE] [--json] [options]\n"
+		    "       gntdp-bench --connect SOCKET [--config FILE] [options]   (no EAL)",
 	.about = "The verified benchmark of the data plane (README.md, docs/testing.md).",
 	.cfg = &cfg_desc,
 	.opts = opts,
 	.nb_opts = sizeof(opts) / sizeof(opts[0]),
 	.json = APP_JSON_STDOUT,
 	.check = check,
+	.want_eal = want_eal,
 };
 
 /* One cross-field error, in the same "ORIGIN: [section] key = value" shape. */

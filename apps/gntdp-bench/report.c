@@ -151,10 +151,17 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 	struct derived d;
 
 	derive(r, &d);
-	fprintf(f, "\n== gntdp-bench results (%s, copy kernel %s, %u worker%s, %s) ==\n",
-		sc->config_path[0] ? sc->config_path : "built-in defaults", r->copy_kernel,
-		r->nb_workers, r->nb_workers == 1 ? "" : "s",
-		r->hugepages ? "hugepages" : "no hugepages");
+	if (r->connect)
+		fprintf(f,
+			"\n== gntdp-bench results (%s, connect mode: gntdpd at %s, %u worker%s, "
+			"%u client processes) ==\n",
+			sc->config_path[0] ? sc->config_path : "built-in defaults", sc->connect,
+			r->nb_workers, r->nb_workers == 1 ? "" : "s", r->processes);
+	else
+		fprintf(f, "\n== gntdp-bench results (%s, copy kernel %s, %u worker%s, %s) ==\n",
+			sc->config_path[0] ? sc->config_path : "built-in defaults", r->copy_kernel,
+			r->nb_workers, r->nb_workers == 1 ? "" : "s",
+			r->hugepages ? "hugepages" : "no hugepages");
 	if (r->interrupted)
 		fprintf(f, "  %-22s INTERRUPTED (SIGINT/SIGTERM) in the %s phase: %s\n", "run",
 			r->stopped_in,
@@ -178,10 +185,19 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 		"ops", r->win.copies, r->win.maps, r->win.unmaps, d.pairs_mops, r->win.invalid);
 	fprintf(f, "  %-22s p50 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us  mean %.2f us\n",
 		"latency submit->cpl", d.p50_us, d.p99_us, d.p999_us, d.max_us, d.mean_us);
-	fprintf(f, "  %-22s %.2f %% (%" PRIu64 " hits, %" PRIu64 " misses, %.1f ops/batch)\n",
-		"grant cache hit rate", 100 * d.hit_rate, r->cache_hits, r->cache_misses,
-		r->batches ? (double)r->win.completed / (double)r->batches : 0);
-	fprintf(f,
+	if (r->connect) {
+		/* The workers are gntdpd's: its telemetry (/gntdpd/domains) has their counters. */
+		fprintf(f, "  %-22s client %.1f %% busy; the workers' counters are gntdpd's\n",
+			"load", d.client_busy_pct);
+		fprintf(f, "  %-22s %" PRIu64 " made by the frontend processes in their own frames\n",
+			"cross-process checks", r->checks);
+	} else {
+		fprintf(f, "  %-22s %.2f %% (%" PRIu64 " hits, %" PRIu64 " misses, %.1f ops/batch)\n",
+			"grant cache hit rate", 100 * d.hit_rate, r->cache_hits, r->cache_misses,
+			r->batches ? (double)r->win.completed / (double)r->batches : 0);
+	}
+	if (!r->connect)
+		fprintf(f,
 		"  %-22s client %.1f %% busy; worker %.1f %% of polls busy, "
 		"%.1f requests per busy poll, %" PRIu64 " back-pressure events\n",
 		"load", d.client_busy_pct, d.busy_pct,
@@ -190,9 +206,17 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 		fprintf(f, "  %-22s %" PRIu64 " calls of %.1f ops (whole run, hypercall ring)\n",
 			"hypercalls", r->hc_calls,
 			r->hc_calls ? (double)r->hc_ops / (double)r->hc_calls : 0);
-	fprintf(f, "  %-22s %.0f ns before the run, %.0f ns after (main lcore <-> worker)\n",
-		"core-to-core RTT", r->rtt_before_ns, r->rtt_after_ns);
-	if (r->raw_gbps > 0)
+	if (!r->connect)
+		fprintf(f, "  %-22s %.0f ns before the run, %.0f ns after (main lcore <-> worker)\n",
+			"core-to-core RTT", r->rtt_before_ns, r->rtt_after_ns);
+	if (r->raw_gbps > 0 && r->connect)
+		fprintf(f,
+			"  %-22s %.2f GB/s, %.2f Mcopies/s (memcpy in backend 0's own RAM, the same "
+			"lengths and offsets; median of %u rounds of %.2f s each, %.2f-%.2f GB/s); "
+			"gntdpd = %.1f %% of raw\n",
+			"raw copy, same shape", r->raw_gbps, r->raw_mops, r->raw_rounds, r->raw_round_s,
+			r->raw_min_gbps, r->raw_max_gbps, 100 * d.raw_ratio);
+	else if (r->raw_gbps > 0)
 		fprintf(f,
 			"  %-22s %.2f GB/s, %.2f Mcopies/s (memcpy %.2f, %s %.2f GB/s; median of "
 			"%u rounds of %.2f s each, best kernel's rounds %.2f-%.2f GB/s); "
@@ -279,6 +303,11 @@ report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
 	read_governor(governor, sizeof(governor));
 	app_json_begin(&j, f);
 	app_json_str(&j, "config", sc->config_path);
+	/* in-process: one process, the data plane linked in; connect: gntdpd's client processes */
+	app_json_str(&j, "mode", r->connect ? "connect" : "in-process");
+	app_json_str(&j, "socket", sc->connect);
+	app_json_u64(&j, "processes", r->connect ? r->processes : 1);
+	app_json_u64(&j, "cross_process_checks", r->checks);
 	app_json_str(&j, "git", GNTDP_GIT_SHA);
 	app_json_str(&j, "cpu", cpu);
 	app_json_str(&j, "dpdk", rte_version());

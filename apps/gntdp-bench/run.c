@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The run: client loops that post request bursts to the data plane's rings
- * as backends would and reap the completions, and the controller that walks
- * the phases (calibrate, warm up, measure, drain) and prints progress.
+ * as backends would (the requests themselves are built in gen.c) and reap
+ * the completions, and the controller that walks the phases (calibrate,
+ * warm up, measure, drain) and prints progress.
  *
  * Per queue, request number seq uses slot seq % depth and carries
  * user_data = qid << 48 | seq. At most depth requests are in flight, so a
@@ -15,6 +16,10 @@
  * burst goes into the backend's own RAM as op arrays, one hypercall per run
  * of one command, and each op's status is read back from there (hc_submit,
  * hc_reap); everything after that is the same per-op completion handling.
+ *
+ * In connect mode (connect.c) the same client loop runs in each backend
+ * process on rings of gntdpd (cq->cr), and backend 0's loop runs the
+ * controller (b->ticker), as the main lcore's client does in process.
  *
  * Latency is the TSC at the completion burst minus the TSC at the submit
  * burst of the same request: both ends stamp once per burst, which is when
@@ -29,318 +34,14 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include <gntdp/client.h>
+
 #include "bench.h"
 
-#define USER_DATA(qid, seq) (((uint64_t)(qid) << 48) | ((seq) & ((1ull << 48) - 1)))
 /* How long the drain may take before the remaining requests count as lost. */
 #define DRAIN_TIMEOUT_S 2.0
 /* The controller looks at the clock this often when it shares the main lcore with a client. */
 #define TICK_US 500
-
-/* ---- request generation ---- */
-
-static inline void
-req_init(struct gntdp_dp_req *r, uint64_t ud, uint8_t cmd)
-{
-	memset(r, 0, sizeof(*r));
-	r->user_data = ud;
-	r->cmd = cmd;
-}
-
-void
-fill_copy(struct gntdp_dp_req *r, const struct slot_frames *fr, bool gg, uint16_t src_off,
-	  uint16_t dst_off, uint16_t len)
-{
-	struct gntdp_gnttab_copy *c = &r->op.copy;
-
-	c->source.u.ref = fr->tx_ref;
-	c->source.domid = fr->tx_dom;
-	c->source.offset = src_off;
-	if (gg) {
-		c->dest.u.ref = fr->rx_ref;
-		c->dest.domid = fr->rx_dom;
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF | GNTDP_GNTCOPY_DEST_GREF;
-	} else {
-		c->dest.u.gmfn = fr->bf_gfn;
-		c->dest.domid = GNTDP_DOMID_SELF;
-		c->flags = GNTDP_GNTCOPY_SOURCE_GREF;
-	}
-	c->dest.offset = dst_off;
-	c->len = len;
-}
-
-/* Turn a copy request into the invalid op k; sets the slot's offset and length. */
-static void
-make_invalid_copy(struct gntdp_dp_req *r, struct slot *sl, const struct slot_frames *fr,
-		  enum invalid_kind k)
-{
-	struct gntdp_gnttab_copy *c = &r->op.copy;
-
-	switch (k) {
-	case INV_BAD_REF:
-		c->source.u.ref = 0x7FFFFFF0u; /* beyond any table */
-		break;
-	case INV_CROSS_PAGE:
-		/* Valid grants on both sides; the range ends one byte into the next page. */
-		if (c->len < 2)
-			c->len = 2;
-		c->dest.offset = (uint16_t)(GNTDP_PAGE_SIZE - c->len + 1);
-		break;
-	case INV_RO_DEST:
-		c->dest.u.ref = fr->tx_ref; /* granted read-only */
-		c->dest.domid = fr->tx_dom;
-		break;
-	case INV_FOREIGN_FRAME:
-		c->flags = GNTDP_GNTCOPY_DEST_GREF; /* source by frame number... */
-		c->source.u.gmfn = 0;
-		c->source.domid = fr->tx_dom; /* ...of a foreign domain */
-		break;
-	case INV_LEN0:
-		c->source.u.ref = 0xDEADBEEFu;
-		c->source.domid = 0x7FF5; /* reserved, unused */
-		c->dest.u.ref = 0xFEEDFACEu;
-		c->dest.domid = 0x7FF5;
-		c->len = 0;
-		break;
-	case INV_BAD_DOMAIN:
-		c->dest.domid = 0x7000; /* below DOMID_FIRST_RESERVED, never created */
-		break;
-	default:
-		break;
-	}
-	sl->off = c->dest.offset;
-	sl->len = c->len;
-}
-
-/* Group of a request: unmaps, then maps, then copies, so each burst is at most three batches. */
-enum grp { G_UNMAP, G_MAP, G_COPY };
-
-static inline enum grp
-class_group(uint8_t cls, uint8_t inv)
-{
-	if (cls == RK_MAP)
-		return G_MAP; /* becomes a map or an unmap in emit_mapunmap */
-	if (cls == RK_INVALID)
-		return inv == INV_MAP_NOFLAGS ? G_MAP : inv == INV_BAD_HANDLE ? G_UNMAP : G_COPY;
-	return G_COPY;
-}
-
-/* Fill request and slot for class cls at the queue's head. Returns false if it cannot be posted. */
-static bool
-emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls, uint8_t inv,
-	 bool want_unmap, uint64_t tsc)
-{
-	const struct scenario *sc = &b->sc;
-	uint64_t seq = cq->head;
-	unsigned int s = (unsigned int)(seq & (cq->depth - 1));
-	struct slot *sl = &cq->slots[s];
-	const struct slot_frames *fr = &cq->fr[s];
-
-	sl->tsc = tsc;
-	sl->expect = GNTDP_GNTST_OKAY;
-	if (cls == RK_MAP && want_unmap) {
-		struct pending_unmap *pu = &cq->unmap_fifo[cq->unmap_tail++ & (cq->depth - 1)];
-
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
-		r->op.unmap.host_addr = (cq->map_gfn0 + pu->gfn_idx) << GNTDP_PAGE_SHIFT;
-		r->op.unmap.handle = pu->handle;
-		sl->kind = RK_UNMAP;
-		sl->gfn_idx = pu->gfn_idx;
-	} else if (cls == RK_MAP) {
-		uint32_t g = cq->gfn_free[--cq->nb_gfn_free];
-
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
-		r->op.map.host_addr = (cq->map_gfn0 + g) << GNTDP_PAGE_SHIFT;
-		r->op.map.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY;
-		r->op.map.ref = cq->fr[g].tx_ref;
-		r->op.map.dom = cq->fr[g].tx_dom;
-		sl->kind = RK_MAP;
-		sl->gfn_idx = g;
-	} else if (cls == RK_INVALID && inv == INV_MAP_NOFLAGS) {
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
-		r->op.map.host_addr = (cq->map_gfn0 + s) << GNTDP_PAGE_SHIFT;
-		r->op.map.ref = fr->tx_ref;
-		r->op.map.dom = fr->tx_dom;
-	} else if (cls == RK_INVALID && inv == INV_BAD_HANDLE) {
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
-		r->op.unmap.host_addr = (cq->map_gfn0 + s) << GNTDP_PAGE_SHIFT;
-		r->op.unmap.handle = 0xFFFFFFF0u;
-	} else {
-		uint16_t len = sc->copy_sizes[seq % sc->nb_sizes];
-		/* Invalid copies are built on gref->gref so each fails for the intended reason. */
-		bool gg = cls == RK_INVALID || b->gg_tab[seq % 100];
-
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_COPY);
-		fill_copy(r, fr, gg, sc->src_offset, sc->dst_offset, len);
-		sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
-		sl->off = sc->dst_offset;
-		sl->len = len;
-		if (cls == RK_INVALID)
-			make_invalid_copy(r, sl, fr, (enum invalid_kind)inv);
-		if (sc->verify)
-			poison_range(sl->kind == RK_COPY_GF && cls != RK_INVALID ? fr->bf : fr->rx,
-				     sl->off, sl->len);
-	}
-	if (cls == RK_INVALID) {
-		sl->kind = RK_INVALID;
-		sl->inv = inv;
-		sl->expect = invalid_expected_status((enum invalid_kind)inv);
-	}
-	cq->head++;
-	return true;
-}
-
-/*
- * Valid copies only (no map/unmap, no invalid share): the common benchmark
- * case, so it copies a per-slot template instead of building each request.
- * Worth about half of the client's cycles per request at 64 B (the client
- * must stay well under the worker's ~40 ns per request to measure it).
- */
-static inline const struct gntdp_dp_req *
-copy_slot(struct bench *b, struct cqueue *cq, uint64_t seq, uint64_t tsc, uint16_t *len_out)
-{
-	const struct scenario *sc = &b->sc;
-	unsigned int s = (unsigned int)(seq & (cq->depth - 1));
-	bool gg = sc->pct_gref_to_gref == 100 || b->gg_tab[seq % 100];
-	uint16_t len = sc->nb_sizes == 1 ? sc->copy_sizes[0] : sc->copy_sizes[seq % sc->nb_sizes];
-	struct slot *sl = &cq->slots[s];
-
-	sl->tsc = tsc;
-	sl->expect = GNTDP_GNTST_OKAY;
-	sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
-	sl->len = len;
-	sl->off = sc->dst_offset;
-	if (sc->verify)
-		poison_range(gg ? cq->fr[s].rx : cq->fr[s].bf, sl->off, len);
-	*len_out = len;
-	return &cq->tmpl[gg ? s : cq->depth + s];
-}
-
-static unsigned int
-build_copies(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n,
-	     uint64_t tsc)
-{
-
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t seq = cq->head + i;
-		uint16_t len;
-
-		reqs[i] = *copy_slot(b, cq, seq, tsc, &len);
-		reqs[i].user_data = USER_DATA(cq->qid, seq);
-		reqs[i].op.copy.len = len;
-	}
-	cq->head += n;
-	return n;
-}
-
-static inline void
-req_head(struct gntdp_dp_req *r, uint64_t ud, uint8_t cmd)
-{
-	/* cmd and the seven reserved bytes as one store; the op is written whole by the caller. */
-	uint64_t w = cmd;
-
-	r->user_data = ud;
-	memcpy(&r->cmd, &w, sizeof(w));
-}
-
-/*
- * Map/unmap pairs only (map_unmap = 100): every completed map's unmap first,
- * then maps on free host gfns. Like build_copies, a straight-line path: the
- * client's cycles per request bound this mix, the worker's are few.
- */
-static unsigned int
-build_mapunmap(struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n, uint64_t tsc)
-{
-	unsigned int mask = cq->depth - 1, out = 0;
-	unsigned int nu = (unsigned int)(cq->unmap_head - cq->unmap_tail), nm;
-
-	nu = nu < n ? nu : n;
-	nm = n - nu < cq->nb_gfn_free ? n - nu : cq->nb_gfn_free;
-	for (unsigned int i = 0; i < nu; i++, out++) {
-		uint64_t seq = cq->head + out;
-		const struct pending_unmap *pu = &cq->unmap_fifo[cq->unmap_tail++ & mask];
-		struct slot *sl = &cq->slots[seq & mask];
-		struct gntdp_dp_req *r = &reqs[out];
-
-		req_head(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
-		r->op.unmap = (struct gntdp_gnttab_unmap_grant_ref){
-			.host_addr = (cq->map_gfn0 + pu->gfn_idx) << GNTDP_PAGE_SHIFT,
-			.handle = pu->handle,
-		};
-		sl->tsc = tsc;
-		sl->expect = GNTDP_GNTST_OKAY;
-		sl->kind = RK_UNMAP;
-		sl->gfn_idx = pu->gfn_idx;
-	}
-	for (unsigned int i = 0; i < nm; i++, out++) {
-		uint64_t seq = cq->head + out;
-		uint32_t g = cq->gfn_free[--cq->nb_gfn_free];
-		struct slot *sl = &cq->slots[seq & mask];
-		struct gntdp_dp_req *r = &reqs[out];
-
-		req_head(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
-		r->op.map = (struct gntdp_gnttab_map_grant_ref){
-			.host_addr = (cq->map_gfn0 + g) << GNTDP_PAGE_SHIFT,
-			.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY,
-			.ref = cq->fr[g].tx_ref,
-			.dom = cq->fr[g].tx_dom,
-		};
-		sl->tsc = tsc;
-		sl->expect = GNTDP_GNTST_OKAY;
-		sl->kind = RK_MAP;
-		sl->gfn_idx = g;
-	}
-	cq->head += out;
-	return out;
-}
-
-/*
- * Build up to n requests at the queue's head, grouped by command. Map/unmap
- * class: an unmap when a completed map waits for one, else a map when a host
- * gfn is free, else nothing (the burst gets shorter).
- */
-static unsigned int
-build_burst(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n,
-	    uint64_t tsc)
-{
-	uint8_t cls[BENCH_MAX_BURST], inv[BENCH_MAX_BURST];
-	unsigned int out = 0, nb_unmap_ready = (unsigned int)(cq->unmap_head - cq->unmap_tail);
-	unsigned int nb_gfn = cq->nb_gfn_free;
-
-	if (b->copies_only)
-		return build_copies(b, cq, reqs, n, tsc);
-	if (b->mapunmap_only)
-		return build_mapunmap(cq, reqs, n, tsc);
-
-	for (unsigned int i = 0; i < n; i++) {
-		cls[i] = b->class_tab[cq->mix++ % 100];
-		inv[i] = cls[i] == RK_INVALID ? b->inv_kinds[cq->inv_rr++ % b->nb_inv_kinds] : 0;
-		if (cls[i] == RK_MAP) {
-			if (nb_unmap_ready > 0) {
-				nb_unmap_ready--;
-				inv[i] = 1; /* marks "unmap" for the map/unmap class */
-			} else if (nb_gfn > 0) {
-				nb_gfn--;
-			} else {
-				cls[i] = 0xFF; /* nothing to do: skipped */
-			}
-		}
-	}
-	for (unsigned int g = G_UNMAP; g <= G_COPY; g++) {
-		for (unsigned int i = 0; i < n; i++) {
-			bool unmap;
-
-			if (cls[i] == 0xFF)
-				continue;
-			unmap = cls[i] == RK_MAP && inv[i] == 1;
-			if ((cls[i] == RK_MAP ? (unmap ? G_UNMAP : G_MAP)
-					      : class_group(cls[i], inv[i])) != g)
-				continue;
-			emit_one(b, cq, &reqs[out++], cls[i], inv[i], unmap, tsc);
-		}
-	}
-	return out;
-}
 
 /* ---- completion handling ---- */
 
@@ -423,183 +124,13 @@ complete_one(struct bench *b, struct client *c, struct cqueue *cq, const struct 
 
 /* ---- hypercall ring (interface = hcall) ---- */
 
-/*
- * A hypercall's user_data: the sequence number of its first op and its op
- * count. Completions must come back in submission order, so each must carry
- * exactly the next expected sequence number and the count that was posted
- * at that slot: a lost, duplicated or reordered hypercall is a mismatch.
- */
-#define HC_USER_DATA(seq, n) (((uint64_t)(n) << 48) | ((seq) & ((1ull << 48) - 1)))
-
-/* One op as it lies in the op array: the commands gntdp-bench issues. */
-union hc_op {
-	struct gntdp_gnttab_copy copy;
-	struct gntdp_gnttab_map_grant_ref map;
-	struct gntdp_gnttab_unmap_grant_ref unmap;
-};
-_Static_assert(sizeof(union hc_op) == HC_OP_STRIDE, "HC_OP_STRIDE is the largest op");
-
-static size_t
-hc_op_size(uint8_t cmd)
-{
-	return cmd == GNTDP_GNTTABOP_COPY	       ? sizeof(struct gntdp_gnttab_copy)
-	       : cmd == GNTDP_GNTTABOP_MAP_GRANT_REF ? sizeof(struct gntdp_gnttab_map_grant_ref)
-						     : sizeof(struct gntdp_gnttab_unmap_grant_ref);
-}
-
-/* [off, off + len) of the op-array area lies in one frame. */
-static inline bool
-hc_in_frame(size_t off, size_t len)
-{
-	return (off & (GNTDP_PAGE_SIZE - 1)) + len <= GNTDP_PAGE_SIZE;
-}
-
-/* Host address of byte off of the op-array area (ops lie at multiples of 8: aligned). */
-static inline union hc_op *
-hc_at(const struct cqueue *cq, size_t off)
-{
-	return (union hc_op *)(void *)(cq->arr[off >> GNTDP_PAGE_SHIFT] +
-				       (off & (GNTDP_PAGE_SIZE - 1)));
-}
-
-/* Copy between the client and its op-array area (guest memory, frame by frame). */
-static inline void
-hc_guest_io(const struct cqueue *cq, size_t off, void *buf, size_t len, bool write)
-{
-	while (len > 0) {
-		size_t in = off & (GNTDP_PAGE_SIZE - 1), n = GNTDP_PAGE_SIZE - in;
-		uint8_t *g = cq->arr[off >> GNTDP_PAGE_SHIFT] + in;
-
-		n = n < len ? n : len;
-		if (write)
-			memcpy(g, buf, n);
-		else
-			memcpy(buf, g, n);
-		off += n;
-		buf = (uint8_t *)buf + n;
-		len -= n;
-	}
-}
-
-/* The hypercall over slots s0 .. s0 + n - 1 (first sequence number seq). */
-static inline void
-hc_call(struct cqueue *cq, struct gntdp_hcall_sqe *sqe, uint64_t seq, unsigned int s0,
-	unsigned int n, uint8_t cmd)
-{
-	cq->slots[s0].call_n = (uint16_t)n;
-	*sqe = (struct gntdp_hcall_sqe){
-		.user_data = HC_USER_DATA(seq, n),
-		.gaddr = cq->arr_gaddr + (uint64_t)s0 * HC_OP_STRIDE,
-		.cmd = cmd,
-		.count = n,
-	};
-}
-
-/* Submit nb hypercalls; returns the ops in those the ring took. */
-static inline unsigned int
-hc_flush(struct cqueue *cq, const struct gntdp_hcall_sqe *sqes, unsigned int nb)
-{
-	unsigned int k = gntdp_dp_hcall_submit_burst(cq->hc, sqes, nb), done = 0;
-
-	for (unsigned int c = 0; c < k; c++)
-		done += sqes[c].count;
-	cq->hc_calls += k;
-	return done;
-}
-
-/*
- * Post n requests (sequence numbers cq->head - n ..) as hypercalls: one per
- * run of the same command that does not wrap the slot ring, so a burst of
- * one command is one hypercall. Each op goes into the backend's own RAM at
- * its slot's place with status HC_STATUS_UNSET. Returns the ops posted.
- */
-static unsigned int
-hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
-{
-	struct gntdp_hcall_sqe sqes[BENCH_MAX_BURST];
-	uint64_t seq0 = cq->head - n;
-	unsigned int mask = cq->depth - 1, nb = 0, i = 0;
-
-	while (i < n) {
-		unsigned int s0 = (unsigned int)((seq0 + i) & mask), j = i;
-		uint8_t cmd = reqs[i].cmd;
-		size_t sz = hc_op_size(cmd);
-
-		while (j < n && reqs[j].cmd == cmd && s0 + (j - i) <= mask)
-			j++;
-		for (unsigned int o = i; o < j; o++) {
-			union hc_op tmp, *g;
-			struct slot *sl = &cq->slots[(seq0 + o) & mask];
-			size_t off = (size_t)s0 * HC_OP_STRIDE + (o - i) * sz;
-			bool in_frame = hc_in_frame(off, sz);
-
-			/* Straight into guest memory unless the op crosses a frame. */
-			g = in_frame ? hc_at(cq, off) : &tmp;
-			if (cmd == GNTDP_GNTTABOP_COPY) {
-				g->copy = reqs[o].op.copy;
-				g->copy.status = HC_STATUS_UNSET;
-			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
-				g->map = reqs[o].op.map;
-				g->map.status = HC_STATUS_UNSET;
-			} else {
-				g->unmap = reqs[o].op.unmap;
-				g->unmap.status = HC_STATUS_UNSET;
-			}
-			if (!in_frame)
-				hc_guest_io(cq, off, &tmp, sz, true);
-			sl->cmd = cmd;
-			sl->call_n = 0;
-		}
-		hc_call(cq, &sqes[nb++], seq0 + i, s0, j - i, cmd);
-		i = j;
-	}
-	return hc_flush(cq, sqes, nb);
-}
-
-/*
- * Valid copies only, through the ring: build_copies writing each op from
- * its slot's template straight into the op array, one hypercall per burst
- * (two when it wraps the slot ring). Advances cq->head by n; returns the
- * ops posted.
- */
-static unsigned int
-hc_post_copies(struct bench *b, struct cqueue *cq, unsigned int n, uint64_t tsc)
-{
-	struct gntdp_hcall_sqe sqes[2];
-	uint64_t seq0 = cq->head;
-	unsigned int mask = cq->depth - 1, nb = 0, i = 0;
-
-	while (i < n) {
-		unsigned int s0 = (unsigned int)((seq0 + i) & mask);
-		unsigned int j = n - i < mask + 1 - s0 ? n : i + mask + 1 - s0;
-
-		for (unsigned int o = i; o < j; o++) {
-			unsigned int s = s0 + (o - i);
-			size_t off = (size_t)s * HC_OP_STRIDE; /* a copy op is HC_OP_STRIDE bytes */
-			bool in_frame = hc_in_frame(off, sizeof(struct gntdp_gnttab_copy));
-			union hc_op tmp, *g = in_frame ? hc_at(cq, off) : &tmp;
-			uint16_t len;
-
-			g->copy = copy_slot(b, cq, seq0 + o, tsc, &len)->op.copy;
-			g->copy.len = len;
-			g->copy.status = HC_STATUS_UNSET;
-			if (!in_frame)
-				hc_guest_io(cq, off, &tmp, sizeof(tmp.copy), true);
-			cq->slots[s].cmd = GNTDP_GNTTABOP_COPY;
-			cq->slots[s].call_n = 0;
-		}
-		hc_call(cq, &sqes[nb++], seq0 + i, s0, j - i, GNTDP_GNTTABOP_COPY);
-		i = j;
-	}
-	cq->head += n;
-	return hc_flush(cq, sqes, nb);
-}
-
 static unsigned int
 hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 {
 	struct gntdp_hcall_cqe cqes[BENCH_MAX_BURST];
-	unsigned int n = gntdp_dp_hcall_reap_burst(cq->hc, cqes, BENCH_MAX_BURST), ops = 0;
+	unsigned int n = cq->cr != NULL ? gntdp_client_reap(cq->cr, cqes, BENCH_MAX_BURST)
+					: gntdp_dp_hcall_reap_burst(cq->hc, cqes, BENCH_MAX_BURST);
+	unsigned int ops = 0;
 	unsigned int mask = cq->depth - 1;
 	uint64_t tsc;
 
@@ -659,14 +190,14 @@ hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 	return ops;
 }
 
-static unsigned int
+unsigned int
 reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 {
 	struct gntdp_dp_cpl *cpls = c->cpls;
 	unsigned int n;
 	uint64_t tsc;
 
-	if (cq->hc != NULL)
+	if (cq->hc != NULL || cq->cr != NULL)
 		return hc_reap(b, c, cq, measuring);
 	n = gntdp_dp_complete_burst(cq->q, cpls, BENCH_MAX_BURST);
 	if (n == 0)
@@ -688,7 +219,7 @@ struct pacing {
 static void
 pacing_reset(struct bench *b, struct client *c, struct pacing *p, uint64_t tsc)
 {
-	double mops = atomic_load(&b->rate_mops);
+	double mops = atomic_load(&b->sync->rate_mops);
 
 	p->rate_per_tsc = mops > 0 ? mops * 1e6 * c->share / (double)b->tsc_hz : 0;
 	p->t0 = tsc;
@@ -712,7 +243,6 @@ pacing_allow(struct pacing *p, unsigned int depth, uint64_t tsc)
 	return due > 0 ? (unsigned int)due : 0;
 }
 
-static void controller_tick(struct bench *b, uint64_t tsc);
 
 /* React to a phase change seen by client c. */
 static void
@@ -731,7 +261,7 @@ client_phase(struct bench *b, struct client *c, struct pacing *p, int ph, uint64
 	}
 }
 
-static int
+int
 client_loop(void *arg)
 {
 	struct client *c = arg;
@@ -742,7 +272,7 @@ client_loop(void *arg)
 	uint64_t budget = 0, posted_measure = 0;
 	int ph = -1;
 	/* The controller shares the main lcore when the main lcore is a client. */
-	bool tick = rte_lcore_id() == rte_get_main_lcore();
+	bool tick = b->connect ? b->ticker : rte_lcore_id() == rte_get_main_lcore();
 	uint64_t tsc_end;
 
 	burst = b->sc.burst;
@@ -751,7 +281,7 @@ client_loop(void *arg)
 	for (;;) {
 		uint64_t tsc = rte_rdtsc();
 		unsigned int did = 0;
-		int now_ph = atomic_load_explicit(&b->phase, memory_order_acquire);
+		int now_ph = atomic_load_explicit(&b->sync->phase, memory_order_acquire);
 		bool measuring, posting;
 		unsigned int inflight = 0;
 
@@ -779,12 +309,12 @@ client_loop(void *arg)
 			n = burst;
 			if (ph == PH_MEASURE && budget > 0 && budget - posted_measure < n)
 				n = (unsigned int)(budget - posted_measure);
-			if (cq->hc != NULL && b->copies_only) {
+			if (cq->q == NULL && b->copies_only) {
 				k = hc_post_copies(b, cq, n, tsc);
 			} else {
 				n = build_burst(b, cq, reqs, n, tsc);
-				k = cq->hc != NULL ? hc_submit(cq, reqs, n)
-						   : gntdp_dp_submit_burst(cq->q, reqs, n);
+				k = cq->q == NULL ? hc_submit(cq, reqs, n)
+						  : gntdp_dp_submit_burst(cq->q, reqs, n);
 			}
 			c->st.posted += k;
 			p.posted += k;
@@ -848,19 +378,19 @@ sum_completed(struct bench *b, uint64_t *bytes)
 	return n;
 }
 
-static void
+void
 set_phase(struct bench *b, int ph, uint64_t tsc)
 {
-	int old = atomic_load(&b->phase);
+	int old = atomic_load(&b->sync->phase);
 
 	/* Data-plane counters bracket the measurement (approximate snapshots, see dataplane.h). */
-	if (ph == PH_MEASURE)
+	if (ph == PH_MEASURE && b->dp != NULL)
 		gntdp_dp_stats_get(b->dp, &b->dps0);
-	if (old == PH_MEASURE)
+	if (old == PH_MEASURE && b->dp != NULL)
 		gntdp_dp_stats_get(b->dp, &b->dps1);
 	b->ph_start = tsc;
 	/* Release: pairs with the clients' acquire load of phase (rate_mops is written before). */
-	atomic_store_explicit(&b->phase, ph, memory_order_release);
+	atomic_store_explicit(&b->sync->phase, ph, memory_order_release);
 }
 
 static bool
@@ -893,7 +423,7 @@ progress(struct bench *b, int ph, uint64_t tsc)
 	b->last_progress_tsc = tsc;
 }
 
-static void
+void
 controller_tick(struct bench *b, uint64_t tsc)
 {
 	const struct scenario *sc = &b->sc;
@@ -903,7 +433,7 @@ controller_tick(struct bench *b, uint64_t tsc)
 	if (tsc < b->next_tick)
 		return;
 	b->next_tick = tsc + b->tsc_hz / (1000000 / TICK_US);
-	ph = atomic_load(&b->phase);
+	ph = atomic_load(&b->sync->phase);
 	el = tsc_s(b, tsc - b->ph_start);
 	if (tsc >= b->next_progress) {
 		progress(b, ph, tsc);
@@ -918,7 +448,7 @@ controller_tick(struct bench *b, uint64_t tsc)
 	case PH_CALIB:
 		if (el >= sc->calib_s) {
 			b->peak_mops = (double)sum_completed(b, NULL) / el / 1e6;
-			atomic_store(&b->rate_mops, b->peak_mops * sc->rate_pct / 100.0);
+			atomic_store(&b->sync->rate_mops, b->peak_mops * sc->rate_pct / 100.0);
 			set_phase(b, PH_WARMUP, tsc);
 		}
 		break;
@@ -953,8 +483,8 @@ stats_add(struct client_stats *d, const struct client_stats *a, const struct cli
 		pd[i] += pa[i] - (ps != NULL ? ps[i] : 0);
 }
 
-static void
-collect(struct bench *b, struct run_result *r)
+void
+collect_clients(struct bench *b, struct run_result *r)
 {
 	uint64_t t0 = UINT64_MAX, t1 = 0;
 
@@ -974,6 +504,18 @@ collect(struct bench *b, struct run_result *r)
 			snprintf(r->first_error, sizeof(r->first_error), "%s", c->first_error);
 	}
 	r->elapsed_s = t1 > t0 ? tsc_s(b, t1 - t0) : 0;
+	r->peak_mops = b->peak_mops;
+	r->rate_mops = atomic_load(&b->sync->rate_mops);
+	r->nb_workers = b->sc.nb_workers;
+	/* A signal after the window (in the drain) still stops the raw copy: interrupted too. */
+	r->interrupted = b->stop_phase >= 0 || gntdp_dp_stop_requested();
+	r->stopped_in = b->stop_phase >= 0 ? phase_names[b->stop_phase] : r->interrupted ? "drain" : "";
+}
+
+static void
+collect(struct bench *b, struct run_result *r)
+{
+	collect_clients(b, r);
 	for (unsigned int i = 0; i < b->nb_q; i++) {
 		const struct cqueue *cq = &b->cq[i];
 		struct gntdp_dp_hcall_info hi;
@@ -1003,14 +545,8 @@ collect(struct bench *b, struct run_result *r)
 	r->busy_polls = b->dps1.busy_polls - b->dps0.busy_polls;
 	r->idle_polls = b->dps1.idle_polls - b->dps0.idle_polls;
 	r->ring_full = b->dps1.ring_full - b->dps0.ring_full;
-	r->peak_mops = b->peak_mops;
-	r->rate_mops = atomic_load(&b->rate_mops);
 	snprintf(r->copy_kernel, sizeof(r->copy_kernel), "%s", b->copy_name);
 	r->hugepages = gntdp_dp_eal_hugepages();
-	r->nb_workers = b->sc.nb_workers;
-	/* A signal after the window (in the drain) still stops the raw copy: interrupted too. */
-	r->interrupted = b->stop_phase >= 0 || gntdp_dp_stop_requested();
-	r->stopped_in = b->stop_phase >= 0 ? phase_names[b->stop_phase] : r->interrupted ? "drain" : "";
 	r->src_corrupt = verify_sources(b, r->first_error, sizeof(r->first_error));
 }
 
@@ -1026,7 +562,8 @@ bench_run(struct bench *b, struct run_result *r)
 
 	b->tsc_hz = rte_get_tsc_hz();
 	b->stop_phase = -1;
-	atomic_store(&b->rate_mops, sc->rate_mops);
+	b->sync = &b->sync_local;
+	atomic_store(&b->sync->rate_mops, sc->rate_mops);
 	rtt0 = xcore_rtt_ns(b);
 	ph = sc->rate_pct > 0 ? PH_CALIB : sc->warmup_s > 0 ? PH_WARMUP : PH_MEASURE;
 	rc = gntdp_dp_start(b->dp);
@@ -1056,7 +593,7 @@ bench_run(struct bench *b, struct run_result *r)
 	}
 	if (main_client != NULL)
 		client_loop(main_client);
-	while (atomic_load(&b->phase) != PH_DONE) {
+	while (atomic_load(&b->sync->phase) != PH_DONE) {
 		controller_tick(b, rte_rdtsc());
 		if (main_client == NULL)
 			rte_delay_us_sleep(TICK_US / 5);

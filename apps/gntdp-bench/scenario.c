@@ -21,19 +21,45 @@
 #include <rte_common.h>
 #include <rte_lcore.h>
 
+#include <gntdp/client.h>
+
 #include "app.h"
 #include "bench.h"
 
-static gntdp_domid_t
+gntdp_domid_t
 frontend_id(unsigned int f)
 {
 	return (gntdp_domid_t)(1 + f);
 }
 
-static gntdp_domid_t
+gntdp_domid_t
 backend_id(const struct scenario *sc, unsigned int bk)
 {
 	return (gntdp_domid_t)(1 + sc->nb_frontends + bk);
+}
+
+uint32_t
+backend_ram_frames(const struct scenario *sc)
+{
+	uint32_t n = sc->backend_frames + sc->queues_per_backend * hc_arr_frames(sc, sc->depth);
+
+	/* Connect mode times its raw copy from frames of the backend's own RAM (connect.c). */
+	if (sc->connect[0] != '\0' && sc->raw_copy)
+		n += sc->queues_per_backend * sc->depth;
+	return n;
+}
+
+uint8_t *
+bench_frame(struct bench *b, gntdp_domid_t d, uint64_t gfn)
+{
+	uint32_t nr;
+	uint8_t *ram;
+
+	if (!b->connect)
+		return gntdp_domain_frame(b->gt, d, gfn);
+	/* A client process holds its own RAM only. */
+	ram = d == b->self ? gntdp_client_ram(b->cl, &nr) : NULL;
+	return ram != NULL && gfn < nr ? ram + gfn * GNTDP_PAGE_SIZE : NULL;
 }
 
 int
@@ -110,7 +136,7 @@ create_domains(struct bench *b)
 		gntdp_domain_conf_init(&dc);
 		dc.domid = backend_id(sc, bk);
 		/* RAM: the copy destinations, then (hcall mode) each queue's op-array area. */
-		dc.nr_frames = sc->backend_frames + sc->queues_per_backend * hc_arr_frames(sc, depth);
+		dc.nr_frames = backend_ram_frames(sc);
 		/* Room above the RAM for one host mapping per slot of each queue. */
 		dc.p2m_size = dc.nr_frames + sc->queues_per_backend * depth;
 		dc.max_maptrack_frames = sc->maptrack_frames;
@@ -190,7 +216,7 @@ shuffle(uint8_t *t, unsigned int n, uint64_t *rng)
 }
 
 /* Exact shares over every 100 requests, in a seeded order. */
-static void
+void
 build_mix(struct bench *b)
 {
 	const struct scenario *sc = &b->sc;
@@ -216,8 +242,7 @@ build_mix(struct bench *b)
 	}
 }
 
-/* Client state of queue number ql of backend bk. */
-static int
+int
 init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql)
 {
 	const struct scenario *sc = &b->sc;
@@ -234,14 +259,16 @@ init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql
 	cq->gfn_free = calloc(depth, sizeof(*cq->gfn_free));
 	cq->unmap_fifo = calloc(depth, sizeof(*cq->unmap_fifo));
 	cq->tmpl = aligned_alloc(64, 2 * depth * sizeof(*cq->tmpl));
+	if (b->connect)
+		cq->tx_shadow = aligned_alloc(64, (size_t)depth * GNTDP_PAGE_SIZE);
 	if (cq->slots == NULL || cq->fr == NULL || cq->gfn_free == NULL || cq->unmap_fifo == NULL ||
-	    cq->tmpl == NULL)
+	    cq->tmpl == NULL || (b->connect && cq->tx_shadow == NULL))
 		return -ENOMEM;
 	memset(cq->tmpl, 0, 2 * depth * sizeof(*cq->tmpl));
 	uint32_t arr_frames = hc_arr_frames(sc, depth);
 
-	cq->map_gfn0 = sc->backend_frames + (uint64_t)sc->queues_per_backend * arr_frames +
-		       (uint64_t)ql * depth;
+	/* Host maps go to gfns above the RAM, one per slot of each queue. */
+	cq->map_gfn0 = backend_ram_frames(sc) + (uint64_t)ql * depth;
 	if (arr_frames > 0) {
 		uint64_t gfn0 = sc->backend_frames + (uint64_t)ql * arr_frames;
 
@@ -250,7 +277,7 @@ init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql
 			return -ENOMEM;
 		cq->arr_gaddr = gfn0 << GNTDP_PAGE_SHIFT;
 		for (uint32_t k = 0; k < arr_frames; k++) {
-			cq->arr[k] = gntdp_domain_frame(b->gt, cq->backend, gfn0 + k);
+			cq->arr[k] = bench_frame(b, cq->backend, gfn0 + k);
 			if (cq->arr[k] == NULL)
 				return -EINVAL;
 		}
@@ -265,10 +292,15 @@ init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql
 		fr->tx_ref = GNTDP_GNTTAB_NR_RESERVED_ENTRIES + i;
 		fr->rx_ref = GNTDP_GNTTAB_NR_RESERVED_ENTRIES + nb_tx + i;
 		fr->bf_gfn = i;
-		fr->tx = gntdp_domain_frame(b->gt, fr->tx_dom, i);
-		fr->rx = gntdp_domain_frame(b->gt, fr->rx_dom, nb_tx + i);
-		fr->bf = gntdp_domain_frame(b->gt, cq->backend, i);
-		if (fr->tx == NULL || fr->rx == NULL || fr->bf == NULL)
+		fr->tx = bench_frame(b, fr->tx_dom, i);
+		fr->rx = bench_frame(b, fr->rx_dom, nb_tx + i);
+		fr->bf = bench_frame(b, cq->backend, i);
+		if (b->connect && fr->tx == NULL && cq->tx_shadow != NULL) {
+			/* Not held here: what the frontend's TX frame holds, to compare with. */
+			fr->tx = cq->tx_shadow + (size_t)s * GNTDP_PAGE_SIZE;
+			pattern_fill(fr->tx, fr->tx_dom, i, sc->seed);
+		}
+		if (fr->tx == NULL || (fr->rx == NULL && !b->connect) || fr->bf == NULL)
 			return -EINVAL;
 		cq->gfn_free[s] = depth - 1 - s;
 		for (unsigned int gg = 0; gg < 2; gg++) {
@@ -280,6 +312,25 @@ init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql
 	}
 	cq->nb_gfn_free = depth;
 	return 0;
+}
+
+void
+free_cqueue(struct cqueue *cq)
+{
+	free(cq->slots);
+	free(cq->fr);
+	free(cq->gfn_free);
+	free(cq->unmap_fifo);
+	free(cq->tmpl);
+	free(cq->arr);
+	free(cq->tx_shadow);
+	cq->slots = NULL;
+	cq->fr = NULL;
+	cq->gfn_free = NULL;
+	cq->unmap_fifo = NULL;
+	cq->tmpl = NULL;
+	cq->arr = NULL;
+	cq->tx_shadow = NULL;
 }
 
 static int
@@ -465,14 +516,8 @@ bench_teardown(struct bench *b)
 	}
 	free(b->clients);
 	b->clients = NULL;
-	for (unsigned int i = 0; b->cq != NULL && i < b->nb_q; i++) {
-		free(b->cq[i].slots);
-		free(b->cq[i].fr);
-		free(b->cq[i].gfn_free);
-		free(b->cq[i].unmap_fifo);
-		free(b->cq[i].tmpl);
-		free(b->cq[i].arr);
-	}
+	for (unsigned int i = 0; b->cq != NULL && i < b->nb_q; i++)
+		free_cqueue(&b->cq[i]);
 	free(b->cq);
 	b->cq = NULL;
 }

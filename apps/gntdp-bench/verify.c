@@ -12,9 +12,22 @@
  * poisoned. Because slot i always copies TX frame i to RX frame i and only
  * one request per slot is in flight, nothing else writes the range between
  * the poison and the check.
+ *
+ * Connect mode (connect.c): a backend process holds only its own RAM. It
+ * checks what lands there (gref->frame copies) itself, against the pattern
+ * the source must hold; what lands in a frontend's frames is checked by
+ * that frontend's process through its own mapping: the backend posts a
+ * struct vcheck per completed op, the frontend checks and re-poisons, and
+ * the backend waits for that before the slot (or host gfn) is used again,
+ * which is when in-process it would poison.
  */
+#include <sched.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include <gntdp/client.h>
 #include <gntdp/dataplane.h>
 
 #include "bench.h"
@@ -100,6 +113,86 @@ poison_range(uint8_t *frame, unsigned int off, unsigned int len)
 	memset(frame + lo, POISON_BYTE, hi - lo);
 }
 
+/* A check not done within this long is a failure of its checker (a frontend process). */
+#define CHECK_WAIT_S 5
+
+/* Wait for the checker of v to finish its last check. */
+static void
+check_wait(struct bench *b, struct cqueue *cq, struct vcheck *v)
+{
+	uint32_t want = atomic_load_explicit(&v->req, memory_order_relaxed);
+	uint64_t t0 = 0;
+	unsigned int spins = 0;
+
+	/* Acquire: pairs with the checker's release store of done (connect.c). */
+	while (atomic_load_explicit(&v->done, memory_order_acquire) != want) {
+		if (t0 == 0)
+			t0 = rte_rdtsc();
+		/* The checker is a process that may share this CPU: let it run. */
+		if (++spins > 64)
+			sched_yield();
+		else
+			rte_pause();
+		if (rte_rdtsc() - t0 > CHECK_WAIT_S * b->tsc_hz) {
+			struct client *c = &b->clients[0];
+
+			c->st.bad_bytes++;
+			if (c->first_error[0] == '\0')
+				snprintf(c->first_error, sizeof(c->first_error),
+					 "queue %u: domain %u did not check its frame %u "
+					 "within %d s",
+					 cq->qid, v->dom, v->gfn, CHECK_WAIT_S);
+			atomic_store_explicit(&v->done, want, memory_order_relaxed);
+			return;
+		}
+	}
+}
+
+void
+prepare_dest(struct bench *b, struct cqueue *cq, unsigned int s, uint8_t *frame,
+	     unsigned int off, unsigned int len)
+{
+	if (frame != NULL)
+		poison_range(frame, off, len);
+	else if (cq->chk != NULL)
+		check_wait(b, cq, &cq->chk[s]);
+}
+
+void
+prepare_map(struct bench *b, struct cqueue *cq, uint32_t g)
+{
+	check_wait(b, cq, &cq->chk[cq->depth + g]);
+}
+
+void
+maybe_inject(struct bench *b, uint8_t *dst)
+{
+	if (b->sc.inject_fault != 0 && ++b->inject_seen == b->sc.inject_fault)
+		*dst ^= 0xFF;
+}
+
+/* Post check v (the previous one on it is done: prepare_dest / prepare_map waited). */
+static void
+check_post(struct vcheck *v, enum vcheck_op op, gntdp_domid_t dom, uint32_t gfn, uint16_t off,
+	   uint16_t len, const struct slot_frames *fr, uint16_t src_off, uint32_t qid,
+	   uint64_t seq)
+{
+	uint32_t r = atomic_load_explicit(&v->req, memory_order_relaxed) + 1;
+
+	v->op = (uint8_t)op;
+	v->dom = dom;
+	v->gfn = gfn;
+	v->off = off;
+	v->len = len;
+	v->src_dom = fr->tx_dom;
+	v->src_gfn = fr->tx_ref - GNTDP_GNTTAB_NR_RESERVED_ENTRIES;
+	v->src_off = src_off;
+	v->qid = qid;
+	v->seq = seq;
+	/* Release: the fields above before the new req; the checker acquires req. */
+	atomic_store_explicit(&v->req, r, memory_order_release);
+}
+
 static bool
 is_poison(const uint8_t *p, unsigned int n)
 {
@@ -143,7 +236,7 @@ verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq
 {
 	const struct slot_frames *fr = &cq->fr[seq & (cq->depth - 1)];
 	unsigned int src_off = b->sc.src_offset;
-	const uint8_t *dst;
+	uint8_t *dst;
 
 	c->st.verified++;
 	switch (sl->kind) {
@@ -152,6 +245,14 @@ verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq
 		if (cpl->status != GNTDP_GNTST_OKAY)
 			return; /* counted as a bad status already */
 		dst = sl->kind == RK_COPY_GG ? fr->rx : fr->bf;
+		if (dst == NULL) {
+			/* Connect mode: the frontend's frame; its process checks it. */
+			check_post(&cq->chk[seq & (cq->depth - 1)], VC_COPY, fr->rx_dom,
+				   fr->rx_ref - GNTDP_GNTTAB_NR_RESERVED_ENTRIES, sl->off, sl->len,
+				   fr, (uint16_t)src_off, cq->qid, seq);
+			break;
+		}
+		maybe_inject(b, dst + sl->off);
 		if (memcmp(dst + sl->off, fr->tx + src_off, sl->len) != 0)
 			fail(c, &c->st.bad_bytes, "destination bytes differ from the source", cq,
 			     seq, sl);
@@ -160,6 +261,15 @@ verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq
 			     seq, sl);
 		break;
 	case RK_MAP:
+		if (b->connect) {
+			/* The model's p2m is the daemon's: the granter sees its grant in use. */
+			const struct slot_frames *mf = &cq->fr[sl->gfn_idx];
+
+			if (cpl->status == GNTDP_GNTST_OKAY)
+				check_post(&cq->chk[cq->depth + sl->gfn_idx], VC_MAPPED, mf->tx_dom,
+					   mf->tx_ref, 0, 0, mf, 0, cq->qid, seq);
+			break;
+		}
 		if (cpl->status == GNTDP_GNTST_OKAY &&
 		    gntdp_domain_frame(b->gt, cq->backend, cq->map_gfn0 + sl->gfn_idx) !=
 			    cq->fr[sl->gfn_idx].tx)
@@ -167,6 +277,18 @@ verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq
 			     "map: the host gfn does not show the granted frame", cq, seq, sl);
 		break;
 	case RK_UNMAP:
+		if (b->connect) {
+			const struct slot_frames *mf = &cq->fr[sl->gfn_idx];
+
+			/*
+			 * Only where no copy reads the TX grants: a copy's pin may stay
+			 * in the worker's grant cache (hold_us) and keep GTF_reading.
+			 */
+			if (cpl->status == GNTDP_GNTST_OKAY && b->mapunmap_only)
+				check_post(&cq->chk[cq->depth + sl->gfn_idx], VC_UNMAPPED,
+					   mf->tx_dom, mf->tx_ref, 0, 0, mf, 0, cq->qid, seq);
+			break;
+		}
 		if (cpl->status == GNTDP_GNTST_OKAY &&
 		    gntdp_domain_frame(b->gt, cq->backend, cq->map_gfn0 + sl->gfn_idx) != NULL)
 			fail(c, &c->st.bad_bytes, "unmap: the host gfn still maps a frame", cq, seq,
@@ -183,6 +305,12 @@ verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq
 
 			if (sl->off + len > GNTDP_PAGE_SIZE)
 				len = GNTDP_PAGE_SIZE - sl->off;
+			if (fr->rx == NULL) {
+				check_post(&cq->chk[seq & (cq->depth - 1)], VC_POISON, fr->rx_dom,
+					   fr->rx_ref - GNTDP_GNTTAB_NR_RESERVED_ENTRIES, sl->off,
+					   (uint16_t)len, fr, 0, cq->qid, seq);
+				break;
+			}
 			if (!is_poison(fr->rx + sl->off, len))
 				fail(c, &c->st.bad_bytes, "a refused copy wrote its destination",
 				     cq, seq, sl);
@@ -205,10 +333,13 @@ verify_sources(struct bench *b, char *err, size_t errlen)
 	uint64_t bad = 0;
 
 	for (unsigned int f = 0; f < b->sc.nb_frontends; f++) {
-		gntdp_domid_t d = (gntdp_domid_t)(1 + f);
+		gntdp_domid_t d = frontend_id(f);
 
+		/* Connect mode: each frontend process checks its own. */
+		if (b->connect && d != b->self)
+			continue;
 		for (uint32_t g = 0; g < nb_tx; g++) {
-			const uint8_t *fp = gntdp_domain_frame(b->gt, d, g);
+			const uint8_t *fp = bench_frame(b, d, g);
 			int off = fp != NULL ? pattern_check(fp, d, g, b->sc.seed) : 0;
 
 			if (off >= 0) {
@@ -220,4 +351,75 @@ verify_sources(struct bench *b, char *err, size_t errlen)
 		}
 	}
 	return bad;
+}
+
+bool
+vcheck_do(struct bench *b, const struct vcheck *v, char *why, size_t wl)
+{
+	static uint8_t src[GNTDP_PAGE_SIZE];
+	static gntdp_domid_t src_dom = GNTDP_DOMID_INVALID;
+	static uint32_t src_gfn;
+	struct gntdp_grant_entry_v1 *e;
+	uint8_t *frame = NULL;
+	uint32_t nb;
+	bool reading;
+
+	switch (v->op) {
+	case VC_COPY:
+	case VC_POISON:
+		frame = bench_frame(b, b->self, v->gfn);
+		if (frame == NULL || v->off + v->len > GNTDP_PAGE_SIZE) {
+			snprintf(why, wl, "no frame %u offset %u length %u here", v->gfn, v->off,
+				 v->len);
+			return false;
+		}
+		if (v->op == VC_POISON) {
+			if (is_poison(frame + v->off, v->len))
+				return true;
+			snprintf(why, wl, "a refused copy wrote its destination");
+			return false;
+		}
+		/* The pattern the source frame holds (the sources are checked at the end). */
+		if (src_dom != v->src_dom || src_gfn != v->src_gfn) {
+			pattern_fill(src, v->src_dom, v->src_gfn, b->sc.seed);
+			src_dom = v->src_dom;
+			src_gfn = v->src_gfn;
+		}
+		if (v->src_off + v->len > GNTDP_PAGE_SIZE) {
+			snprintf(why, wl, "source offset %u length %u", v->src_off, v->len);
+			return false;
+		}
+		maybe_inject(b, frame + v->off);
+		if (memcmp(frame + v->off, src + v->src_off, v->len) != 0) {
+			snprintf(why, wl, "destination bytes differ from the source");
+			poison_range(frame, v->off, v->len);
+			return false;
+		}
+		if (!guards_intact(frame, v->off, v->len)) {
+			snprintf(why, wl, "bytes outside the copy range were written");
+			poison_range(frame, v->off, v->len);
+			return false;
+		}
+		poison_range(frame, v->off, v->len);
+		return true;
+	case VC_MAPPED:
+	case VC_UNMAPPED:
+		e = gntdp_client_table(b->cl, &nb);
+		if (e == NULL || v->gfn >= nb) {
+			snprintf(why, wl, "no grant ref %u here", v->gfn);
+			return false;
+		}
+		reading = (__atomic_load_n(&e[v->gfn].flags, __ATOMIC_ACQUIRE) &
+			   GNTDP_GTF_READING) != 0;
+		if (reading == (v->op == VC_MAPPED))
+			return true;
+		snprintf(why, wl,
+			 v->op == VC_MAPPED ? "map: the granter's ref %u is not in use"
+					    : "unmap: the granter's ref %u is still in use",
+			 v->gfn);
+		return false;
+	default:
+		snprintf(why, wl, "unknown check %u", v->op);
+		return false;
+	}
 }

@@ -758,6 +758,7 @@ summary(struct concrun *r, double secs)
 			       (unsigned long long)r->s.status_hist[i]);
 	}
 	printf("\n");
+	v2_summary(stdout);
 }
 
 int

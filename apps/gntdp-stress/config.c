@@ -93,6 +93,8 @@ static const struct app_key keys[] = {
 	U("world", "accept_refs", accept_refs, 1, 64, "16", "accept_transfer entries of G1"),
 	U("world", "local_frames", local_frames, 2, 64, "16", "verified local frames per client"),
 	U("world", "map_gfns", map_gfns, 16, 65536, "4096", "host-map gfns per client"),
+	B("world", "v2", v2, "off",
+	  "the v2 granter and commands 7-12: set_version, swaps, sub-page and transitive grants"),
 	U("ops", "max_batch", max_batch, 1, STRESS_MAX_BATCH, APP__STR(STRESS_MAX_BATCH),
 	  "largest batch"),
 	U("ops", "invalid_pct", invalid_pct, 0, 100, "15", "% of ops of an invalid kind"),

@@ -63,6 +63,19 @@ spec_mask(uint8_t cmd)
 		return M_OKAY | M_BAD_DOMAIN | M_PERM;
 	case GNTDP_GNTTABOP_TRANSFER:
 		return M_OKAY | M_GENERAL | M_BAD_DOMAIN | M_BAD_PAGE;
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		return M_OKAY | M_GENERAL | M_BAD_HANDLE;
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		return M_OKAY | M_GENERAL | M_BAD_DOMAIN | M_PERM | M_BAD_VIRT;
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		return M_OKAY | M_BAD_GNTREF | M_EAGAIN;
+	/* No status of their own: the rc is the result (a refused call reads general_error,
+	 * or bad_domain for -ESRCH, gntdp/dataplane.h). */
+	case GNTDP_GNTTABOP_SET_VERSION:
+	case GNTDP_GNTTABOP_CACHE_FLUSH:
+		return M_OKAY | M_GENERAL;
+	case GNTDP_GNTTABOP_GET_VERSION:
+		return M_OKAY | M_GENERAL | M_BAD_DOMAIN;
 	default:
 		return 0;
 	}
@@ -91,6 +104,24 @@ mask_allows(uint32_t mask, int16_t status, int32_t rc)
 	case -EFAULT:
 		rcbit = RC_EFAULT;
 		break;
+	case -EBUSY:
+		rcbit = RC_EBUSY;
+		break;
+	case -EAGAIN:
+		rcbit = RC_EAGAIN;
+		break;
+	case -ERANGE:
+		rcbit = RC_ERANGE;
+		break;
+	case -EPERM:
+		rcbit = RC_EPERM;
+		break;
+	case -EOPNOTSUPP:
+		rcbit = RC_EOPNOTSUPP;
+		break;
+	case -EILSEQ:
+		rcbit = RC_EILSEQ;
+		break;
 	default:
 		return false;
 	}
@@ -108,8 +139,17 @@ mask_str(uint32_t mask, char *buf, size_t len)
 			k += (size_t)snprintf(buf + k, len - k, "%s%s", k ? "|" : "",
 					      gntdp_gntst_name((int16_t)-i) + 6);
 	}
-	if (k < len && (mask & ~(RC_OK | M_STATUS_ALL)) != 0)
-		snprintf(buf + k, len - k, "%s", (mask & RC_ESRCH) ? " rc:-ESRCH" : " rc:other");
+	if (k < len && (mask & ~(RC_OK | M_STATUS_ALL)) != 0) {
+		static const char *const rcn[] = {"0",	    "-ESRCH",  "-EINVAL", "-ENOSYS",
+						  "-EFAULT", "-EBUSY",  "-EAGAIN", "-ERANGE",
+						  "-EPERM",  "-EOPNOTSUPP", "-EILSEQ"};
+
+		k += (size_t)snprintf(buf + k, len - k, " rc:");
+		for (unsigned int b = 0; b < sizeof(rcn) / sizeof(rcn[0]) && k < len; b++) {
+			if (mask & (1u << (16 + b)))
+				k += (size_t)snprintf(buf + k, len - k, "%s ", rcn[b]);
+		}
+	}
 }
 
 static const char *const kind_names[K_COUNT] = {
@@ -177,6 +217,31 @@ static const char *const kind_names[K_COUNT] = {
 	[K_TR_NOT_OFFERED] = "transfer not offered",
 	[K_TR_SELF] = "transfer to DOMID_SELF",
 	[K_GARBAGE] = "garbage request",
+	[K_CP_V2] = "copy v2 slot",
+	[K_MP_V2] = "map v2 slot",
+	[K_UR_VALID] = "unmap_and_replace",
+	[K_UR_NEWADDR] = "unmap_and_replace new_addr",
+	[K_UR_BAD_HOST] = "unmap_and_replace wrong host_addr",
+	[K_UR_STALE] = "unmap_and_replace stale handle",
+	[K_UR_DEVONLY] = "unmap_and_replace device-only",
+	[K_SV_SET] = "set_version",
+	[K_SV_BAD] = "set_version bad version",
+	[K_GV_SELF] = "get_version self",
+	[K_GV_OTHER] = "get_version other",
+	[K_GV_BAD_DOMAIN] = "get_version bad domain",
+	[K_GS_SELF] = "get_status_frames self",
+	[K_GS_NULL] = "get_status_frames NULL list",
+	[K_GS_OTHER] = "get_status_frames other",
+	[K_GS_BAD_DOMAIN] = "get_status_frames bad domain",
+	[K_SW_SPARE] = "swap spare refs",
+	[K_SW_SAME] = "swap a ref with itself",
+	[K_SW_PINNED] = "swap a pinned ref",
+	[K_SW_RANGE] = "swap out of range",
+	[K_CF_MAPPED] = "cache_flush mapped frame",
+	[K_CF_OWN] = "cache_flush own frame",
+	[K_CF_BAD_ARGS] = "cache_flush bad args",
+	[K_CF_NOOP] = "cache_flush nothing to do",
+	[K_CF_UNGRANTED] = "cache_flush frame not mapped",
 };
 
 const char *
@@ -188,8 +253,8 @@ kind_name(uint8_t kind)
 const char *
 role_name(uint8_t role)
 {
-	static const char *const n[] = {"?",        "client",  "guest",    "vclient",
-					"vgranter", "hostile", "pressure", "stall"};
+	static const char *const n[] = {"?",	    "client",	"guest", "vclient", "vgranter",
+					"hostile", "pressure", "stall", "v2",	   "v2target"};
 
 	return role < sizeof(n) / sizeof(n[0]) ? n[role] : "?";
 }
@@ -233,6 +298,14 @@ fix_frame_list(struct gntdp_gnttab_setup_table *st, unsigned int qid, unsigned i
 }
 
 #define PLAIN_LISTS STRESS_MAX_QUEUES
+
+/* get_status_frames lists: the same buffers as setup_table's (a record has one kind). */
+static void
+fix_status_list(struct gntdp_gnttab_get_status_frames *gs, unsigned int qid, unsigned int i)
+{
+	if (gs->frame_list != NULL)
+		gs->frame_list = frame_lists(qid) + (i % STRESS_MAX_SETUP_OPS) * STRESS_FRAME_LIST;
+}
 
 /*
  * Device addresses in records are world-independent: bit 63, the frame allocation's serial
@@ -278,6 +351,8 @@ record_req(struct world *w, const struct record *r, unsigned int i, uint64_t use
 		req->user_data = user_data;
 		if (req->cmd == GNTDP_GNTTABOP_SETUP_TABLE)
 			fix_frame_list(&req->op.setup_table, r->qid, i);
+		if (req->cmd == GNTDP_GNTTABOP_GET_STATUS_FRAMES)
+			fix_status_list(&req->op.get_status_frames, r->qid, i);
 		return;
 	}
 	memset(req, 0, sizeof(*req));
@@ -286,8 +361,13 @@ record_req(struct world *w, const struct record *r, unsigned int i, uint64_t use
 	memcpy(&req->op, (const uint8_t *)r->ops + (size_t)i * op_size(r->cmd), op_size(r->cmd));
 	if (r->cmd == GNTDP_GNTTABOP_SETUP_TABLE)
 		fix_frame_list(&req->op.setup_table, r->qid, i);
+	if (r->cmd == GNTDP_GNTTABOP_GET_STATUS_FRAMES)
+		fix_status_list(&req->op.get_status_frames, r->qid, i);
 	if (r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF)
 		req->op.unmap.dev_bus_addr = addr_concrete(w, req->op.unmap.dev_bus_addr);
+	if (r->cmd == GNTDP_GNTTABOP_CACHE_FLUSH)
+		req->op.cache_flush.a.dev_bus_addr =
+			addr_concrete(w, req->op.cache_flush.a.dev_bus_addr);
 }
 
 void
@@ -304,9 +384,18 @@ cpl_result(const struct gntdp_dp_cpl *c, struct op_result *res)
 		res->nr_frames = c->out.query_size.nr_frames;
 		res->max_nr_frames = c->out.query_size.max_nr_frames;
 	}
+	if (c->cmd == GNTDP_GNTTABOP_SET_VERSION ||
+	    (c->cmd == GNTDP_GNTTABOP_GET_VERSION && c->rc == 0))
+		res->version = c->out.version.version;
 }
 
 /* ---- Plain-core execution ------------------------------------------------------ */
+
+_Static_assert(offsetof(struct gntdp_gnttab_unmap_grant_ref, handle) ==
+		       offsetof(struct gntdp_gnttab_unmap_and_replace, handle) &&
+		       sizeof(struct gntdp_gnttab_unmap_grant_ref) ==
+			       sizeof(struct gntdp_gnttab_unmap_and_replace),
+	       "handle translation treats unmap and unmap_and_replace ops alike");
 
 /* What the data plane carries: every command 0-12 (dataplane.h). */
 #define CARRIED_CMDS ((1u << (GNTDP_GNTTABOP_CACHE_FLUSH + 1)) - 1u)
@@ -316,6 +405,10 @@ op_out(uint8_t cmd, const void *op, int rc, struct op_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->rc = rc;
+	if (cmd == GNTDP_GNTTABOP_SET_VERSION)
+		res->version = ((const struct gntdp_gnttab_set_version *)op)->version;
+	if (cmd == GNTDP_GNTTABOP_GET_VERSION && rc == 0)
+		res->version = ((const struct gntdp_gnttab_get_version *)op)->version;
 	if (rc != 0) {
 		/* gntdp/dataplane.h: a refused call is bad_domain for -ESRCH, else general_error.
 		 */
@@ -358,6 +451,20 @@ op_out(uint8_t cmd, const void *op, int rc, struct op_result *res)
 		}
 		break;
 	}
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		res->status = ((const struct gntdp_gnttab_unmap_and_replace *)op)->status;
+		break;
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		res->status = ((const struct gntdp_gnttab_get_status_frames *)op)->status;
+		break;
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		res->status = ((const struct gntdp_gnttab_swap_grant_ref *)op)->status;
+		break;
+	case GNTDP_GNTTABOP_SET_VERSION:
+	case GNTDP_GNTTABOP_GET_VERSION:
+	case GNTDP_GNTTABOP_CACHE_FLUSH:
+		res->status = GNTDP_GNTST_OKAY; /* rc 0 here: the call's result is the rc */
+		break;
 	default:
 		res->status = GNTDP_GNTST_GENERAL_ERROR;
 	}
@@ -388,6 +495,9 @@ exec_plain(struct world *w, const struct record *r, const uint32_t *handles, str
 			if (req.cmd == GNTDP_GNTTABOP_SETUP_TABLE)
 				fix_frame_list(&req.op.setup_table,
 					       w->id == 0 ? r->qid : PLAIN_LISTS, i);
+			if (req.cmd == GNTDP_GNTTABOP_GET_STATUS_FRAMES)
+				fix_status_list(&req.op.get_status_frames,
+						w->id == 0 ? r->qid : PLAIN_LISTS, i);
 			memcpy(&rsvd, reqs[i].rsvd, sizeof(reqs[i].rsvd));
 			if (rsvd != 0 || req.cmd >= 32 || !((CARRIED_CMDS >> req.cmd) & 1u)) {
 				memset(&res[i], 0, sizeof(res[i]));
@@ -400,8 +510,7 @@ exec_plain(struct world *w, const struct record *r, const uint32_t *handles, str
 		}
 		return;
 	}
-	if (r->cmd == GNTDP_GNTTABOP_SETUP_TABLE || r->cmd == GNTDP_GNTTABOP_QUERY_SIZE ||
-	    r->cmd == GNTDP_GNTTABOP_DUMP_TABLE) {
+	if (cmd_one_by_one(r->cmd)) {
 		/* The core takes these one at a time, as the data plane sends them. */
 		for (uint32_t i = 0; i < r->count; i++) {
 			int rc;
@@ -409,6 +518,13 @@ exec_plain(struct world *w, const struct record *r, const uint32_t *handles, str
 			memcpy(buf, (const uint8_t *)r->ops + i * sz, sz);
 			if (r->cmd == GNTDP_GNTTABOP_SETUP_TABLE)
 				fix_frame_list((void *)buf, w->id == 0 ? r->qid : PLAIN_LISTS, i);
+			if (r->cmd == GNTDP_GNTTABOP_GET_STATUS_FRAMES)
+				fix_status_list((void *)buf, w->id == 0 ? r->qid : PLAIN_LISTS, i);
+			if (r->cmd == GNTDP_GNTTABOP_CACHE_FLUSH) {
+				struct gntdp_gnttab_cache_flush *cf = (void *)buf;
+
+				cf->a.dev_bus_addr = addr_concrete(w, cf->a.dev_bus_addr);
+			}
 			rc = gntdp_gnttab_op(w->ctx, caller, r->cmd, buf, 1);
 			op_out(r->cmd, buf, rc, &res[i]);
 		}
@@ -423,13 +539,15 @@ exec_plain(struct world *w, const struct record *r, const uint32_t *handles, str
 			return;
 		}
 		memcpy(ops, r->ops, sz * r->count);
-		if (r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF) {
+		if (cmd_has_handles(r->cmd)) {
+			/* unmap and unmap_and_replace: the handle at the same offset, 24 bytes */
 			struct gntdp_gnttab_unmap_grant_ref *u = (void *)ops;
 
 			for (uint32_t i = 0; i < r->count; i++) {
 				if (handles != NULL)
 					u[i].handle = handles[i];
-				u[i].dev_bus_addr = addr_concrete(w, u[i].dev_bus_addr);
+				if (r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF)
+					u[i].dev_bus_addr = addr_concrete(w, u[i].dev_bus_addr);
 			}
 		}
 		/* One hypercall for the whole batch, as Xen gets it. */
@@ -441,6 +559,57 @@ exec_plain(struct world *w, const struct record *r, const uint32_t *handles, str
 }
 
 /* ---- Guest and control actions -------------------------------------------------- */
+
+/* The v2 granters' actions (gen_v2.c): grants in v2 form, their own set_version. */
+static int
+exec_guest_v2(struct world *w, const struct record *r)
+{
+	gntdp_domid_t domid = r->qid;
+	union gntdp_grant_entry_v2 *e2;
+	gntdp_grant_status_t *st;
+	uint32_t n;
+
+	if (r->cmd == GA_SET_VERSION) {
+		struct gntdp_gnttab_set_version sv = {.version = r->a};
+
+		return gntdp_gnttab_op(w->ctx, domid, GNTDP_GNTTABOP_SET_VERSION, &sv, 1);
+	}
+	if (r->cmd == GA_V1_END_ANY) {
+		struct gntdp_grant_entry_v1 *e = world_entry(w, domid, r->ref);
+
+		if (table_version(w, domid) != 1 || e == NULL)
+			return -EINVAL;
+		return gntdp_guest_end_access(e);
+	}
+	if (gntdp_guest_table_v2(w->gt, domid, &e2, &st, &n) != 0)
+		return -EINVAL;
+	if (r->ref >= n)
+		return -ENOENT;
+	switch (r->cmd) {
+	case GA_V2_FULL:
+		return gntdp_guest_grant_access_v2(&e2[r->ref], (gntdp_domid_t)r->a, r->b, r->c != 0);
+	case GA_V2_SUB:
+		return gntdp_guest_grant_sub_page(&e2[r->ref], (gntdp_domid_t)r->a, r->b,
+						  (uint16_t)(r->c >> 16), (uint16_t)r->c, false);
+	case GA_V2_TRANS:
+		return gntdp_guest_grant_transitive(&e2[r->ref], (gntdp_domid_t)r->a,
+						    (gntdp_domid_t)r->b, r->c, false);
+	case GA_V2_END:
+		return gntdp_guest_end_access_v2(&e2[r->ref], &st[r->ref]);
+	case GA_RAW_V2: {
+		/* A guest writing an entry the guest-side helpers would not: body, then header. */
+		uint32_t *wd = (uint32_t *)(void *)&e2[r->ref];
+
+		__atomic_store_n(&wd[1], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&wd[2], r->b, __ATOMIC_RELAXED); /* frame, low and high */
+		__atomic_store_n(&wd[3], r->c, __ATOMIC_RELAXED);
+		__atomic_store_n(&wd[0], r->a, __ATOMIC_RELEASE);
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
 
 int
 exec_guest(struct world *w, const struct record *r)
@@ -468,6 +637,11 @@ exec_guest(struct world *w, const struct record *r)
 		frame_fill(va, w->spec->seed, domid, r->b, r->a);
 		return 0;
 	}
+	if (r->cmd >= GA_V2_FULL)
+		return exec_guest_v2(w, r);
+	/* The v1 actions on a v2 table would write the wrong layout: a tool bug, refused. */
+	if (table_version(w, domid) != 1)
+		return -EPROTO;
 	e = world_entry(w, domid, r->ref);
 	if (e == NULL)
 		return -ENOENT;
@@ -614,6 +788,29 @@ record_handles(const struct record *r, const struct handle_map *h, uint32_t *out
 
 /* ---- Drained invariants ---------------------------------------------------------- */
 
+/* A v2 table at rest: no status word keeps reading or writing. */
+static int
+drained_v2(struct world *w, gntdp_domid_t domid, const char *when)
+{
+	union gntdp_grant_entry_v2 *e;
+	gntdp_grant_status_t *st;
+	uint32_t n;
+
+	if (gntdp_guest_table_v2(w->gt, domid, &e, &st, &n) != 0)
+		return 0;
+	for (uint32_t ref = 0; ref < n; ref++) {
+		uint16_t v = __atomic_load_n(&st[ref], __ATOMIC_ACQUIRE);
+
+		if (v & (GNTDP_GTF_READING | GNTDP_GTF_WRITING)) {
+			violation("leak/flags",
+				  "%s: d%u v2 ref %u keeps status 0x%x with nothing using it", when,
+				  domid, ref, v);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int
 check_drained(struct world *w, const char *when, int extra_allocs)
 {
@@ -671,6 +868,10 @@ check_drained(struct world *w, const char *when, int extra_allocs)
 				}
 				continue;
 			}
+			if (table_version(w, d->domid) == 2) {
+				bad += drained_v2(w, d->domid, when);
+				continue;
+			}
 			if (gntdp_guest_table(w->gt, d->domid, &e, &n) != 0)
 				continue;
 			for (uint32_t ref = 0; ref < n; ref++) {
@@ -722,9 +923,8 @@ dp_run_record(struct gntdp_dp *dp, struct world *w, const struct record *r, cons
 		return -EINVAL;
 	for (uint32_t i = 0; i < r->count; i++) {
 		record_req(w, r, i, (uint64_t)r->qid << 48 | (*seq + i), &reqs[i]);
-		if (handles != NULL && r->type == REC_BATCH &&
-		    r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF)
-			reqs[i].op.unmap.handle = handles[i];
+		if (handles != NULL && r->type == REC_BATCH && cmd_has_handles(r->cmd))
+			reqs[i].op.unmap.handle = handles[i]; /* unmap_and_replace: same offset */
 	}
 	while (done < r->count) {
 		uint32_t n;
@@ -809,6 +1009,34 @@ compare_results(struct world *wa, struct world *wb, const struct record *r,
 				  rb[i].max_nr_frames);
 			bad++;
 		}
+		if ((cmd == GNTDP_GNTTABOP_SET_VERSION || cmd == GNTDP_GNTTABOP_GET_VERSION) &&
+		    ra[i].version != rb[i].version) {
+			violation(sig, "rec %u op %u: version %u vs %u", rec, i, ra[i].version,
+				  rb[i].version);
+			bad++;
+		}
+		if (cmd == GNTDP_GNTTABOP_GET_STATUS_FRAMES && r->type == REC_BATCH &&
+		    r->count <= STRESS_MAX_SETUP_OPS) {
+			const struct gntdp_gnttab_get_status_frames *gs =
+				(const void *)((const uint8_t *)r->ops + i * op_size(cmd));
+			const uint64_t *la = frame_lists(r->qid) + i * STRESS_FRAME_LIST;
+			const uint64_t *lb = frame_lists(PLAIN_LISTS) + i * STRESS_FRAME_LIST;
+
+			/* Machine frame numbers come in allocation order: equal in both worlds. */
+			for (uint32_t k = 0; gs->frame_list != NULL && k < gs->nr_frames &&
+					     k < STRESS_FRAME_LIST;
+			     k++) {
+				if (la[k] != lb[k]) {
+					violation(sig,
+						  "rec %u op %u: status frame %u is %#llx / %#llx, "
+						  "not the same frame in both worlds",
+						  rec, i, k, (unsigned long long)la[k],
+						  (unsigned long long)lb[k]);
+					bad++;
+					break;
+				}
+			}
+		}
 		if (cmd == GNTDP_GNTTABOP_SETUP_TABLE && r->type == REC_BATCH &&
 		    r->count <= STRESS_MAX_SETUP_OPS) {
 			const struct gntdp_gnttab_setup_table *st =
@@ -826,6 +1054,62 @@ compare_results(struct world *wa, struct world *wb, const struct record *r,
 		}
 	}
 	return bad;
+}
+
+bool
+rec_needs_empty_cache(const struct world_spec *ws, const struct record *r)
+{
+	if (r->type != REC_BATCH)
+		return false;
+	if (r->qid < ws->nb_queues && ws->queues[r->qid].role == ROLE_V2)
+		return true;
+	for (uint32_t i = 0; r->meta != NULL && i < r->count; i++) {
+		if ((r->meta[i].kind == K_CP_V2 || r->meta[i].kind == K_MP_V2) &&
+		    (r->meta[i].aux2 & V2_META_UNSTABLE))
+			return true;
+	}
+	return false;
+}
+
+int
+table_version(struct world *w, gntdp_domid_t domid)
+{
+	union gntdp_grant_entry_v2 *e;
+	gntdp_grant_status_t *st;
+	uint32_t n;
+
+	return gntdp_guest_table_v2(w->gt, domid, &e, &st, &n) == 0 ? 2 : 1;
+}
+
+/* v2 entries byte for byte, the header's flags with reading/writing masked (cached pins). */
+static int
+compare_v2(struct world *wa, struct world *wb, gntdp_domid_t domid, uint32_t rec)
+{
+	union gntdp_grant_entry_v2 *ea, *eb;
+	gntdp_grant_status_t *sa, *sb;
+	uint32_t na, nb;
+
+	if (gntdp_guest_table_v2(wa->gt, domid, &ea, &sa, &na) != 0 ||
+	    gntdp_guest_table_v2(wb->gt, domid, &eb, &sb, &nb) != 0 || na != nb) {
+		violation("memory", "after rec %u: d%u v2 tables differ in size", rec, domid);
+		return 1;
+	}
+	for (uint32_t ref = 0; ref < na; ref++) {
+		union gntdp_grant_entry_v2 xa = ea[ref], xb = eb[ref];
+
+		xa.hdr.flags &= (uint16_t)~(GNTDP_GTF_READING | GNTDP_GTF_WRITING);
+		xb.hdr.flags &= (uint16_t)~(GNTDP_GTF_READING | GNTDP_GTF_WRITING);
+		if (memcmp(&xa, &xb, sizeof(xa)) != 0) {
+			violation("memory",
+				  "after rec %u: d%u v2 entry %u: flags %#x domid %u body %#llx "
+				  "vs flags %#x domid %u body %#llx",
+				  rec, domid, ref, xa.hdr.flags, xa.hdr.domid,
+				  (unsigned long long)xa.full_page.frame, xb.hdr.flags,
+				  xb.hdr.domid, (unsigned long long)xb.full_page.frame);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -868,6 +1152,15 @@ compare_worlds(struct world *wa, struct world *wb, uint32_t rec)
 			violation("memory", "after rec %u: d%u grant table sizes differ", rec,
 				  ds->domid);
 			return 1;
+		}
+		if (table_version(wa, ds->domid) != table_version(wb, ds->domid)) {
+			violation("memory", "after rec %u: d%u grant table versions differ", rec,
+				  ds->domid);
+			return 1;
+		}
+		if (table_version(wa, ds->domid) == 2) {
+			bad += compare_v2(wa, wb, ds->domid, rec);
+			na = 0; /* the v1 view does not apply */
 		}
 		for (uint32_t ref = 0; ref < na; ref++) {
 			/* A cached pin keeps GTF_reading/writing set a little longer: mask them. */

@@ -23,16 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "gen.h"
 
 #define SHADOW_SREF 0x8000u
-#define NO_GFN UINT32_MAX
-
-static inline void *
-op_at(struct qmodel *q, uint32_t i)
-{
-	return (uint8_t *)q->cur.ops + (size_t)i * op_size(q->cur.cmd);
-}
 
 static inline gntdp_domid_t
 gdom(uint32_t k)
@@ -40,14 +33,7 @@ gdom(uint32_t k)
 	return k == 0 ? DOM_G1 : DOM_G2;
 }
 
-/* Widen an exact expectation where guest activity races with the op. */
-static inline uint32_t
-racy(const struct sim *s, uint32_t exact, uint32_t wide)
-{
-	return s->conc ? wide : exact;
-}
-
-static void
+void
 rand_range(struct qmodel *q, uint16_t *soff, uint16_t *doff, uint16_t *len)
 {
 	uint32_t r = rng_below(&q->rng, 100);
@@ -101,7 +87,7 @@ pick_local(struct qmodel *q)
 	return rng_below(&q->rng, q->verified_frames);
 }
 
-static uint32_t
+uint32_t
 pick_scratch(struct qmodel *q)
 {
 	return q->verified_frames + rng_below(&q->rng, q->scratch_frames);
@@ -133,7 +119,7 @@ other_client(struct sim *s, struct qmodel *q)
 	return j >= (uint32_t)q->client_idx ? j + 1 : j;
 }
 
-static gntdp_domid_t
+gntdp_domid_t
 bad_domid(struct qmodel *q)
 {
 	static const gntdp_domid_t bad[] = {DOM_NONE,         0x7000,          GNTDP_DOMID_IO,
@@ -157,7 +143,7 @@ bad_gmfn(struct sim *s, struct qmodel *q)
 	return (uint64_t)q->ds->p2m_size + rng_below(&q->rng, 1000);
 }
 
-static uint32_t
+uint32_t
 take_gfn(struct qmodel *q)
 {
 	uint32_t k;
@@ -171,7 +157,7 @@ take_gfn(struct qmodel *q)
 	return g;
 }
 
-static void
+void
 give_gfn(struct qmodel *q, uint32_t g)
 {
 	if (g != NO_GFN)
@@ -624,7 +610,7 @@ pins_add(uint16_t *cnt, uint32_t inc, int dir)
 	}
 }
 
-static uint32_t
+uint32_t
 rand_map_flags(struct qmodel *q, bool ro_only, bool need_host_gfn)
 {
 	uint32_t r = rng_below(&q->rng, 10);
@@ -828,7 +814,7 @@ build_map(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 
 /* ---- Unmap ops ----------------------------------------------------------------------- */
 
-static int
+int
 pick_live_mapping(struct qmodel *q, uint8_t need)
 {
 	if (q->nb_maps == 0)
@@ -1196,7 +1182,6 @@ build_garbage(struct sim *s, struct qmodel *q, uint32_t i)
 	uint64_t *w = (uint64_t *)(void *)r;
 	uint32_t what = rng_below(&q->rng, 100);
 
-	(void)s;
 	for (unsigned int k = 0; k < sizeof(*r) / 8; k++)
 		w[k] = rng_next(&q->rng);
 	m->kind = K_GARBAGE;
@@ -1212,8 +1197,12 @@ build_garbage(struct sim *s, struct qmodel *q, uint32_t i)
 		m->mask = M_GENERAL | RC_ENOSYS;
 		return;
 	}
-	r->cmd = (uint8_t)rng_below(&q->rng, 7);
+	r->cmd = (uint8_t)rng_below(&q->rng, s->v2.on ? 13 : 7);
 	m->mask = spec_mask(r->cmd) | RC_OK;
+	if (r->cmd >= GNTDP_GNTTABOP_UNMAP_AND_REPLACE) {
+		v2_garbage(s, q, r, m);
+		return;
+	}
 	/* Keep numbers mostly near real objects so some garbage reaches deep checks. */
 	switch (r->cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
@@ -1364,7 +1353,12 @@ pick_cmd(struct sim *s, struct qmodel *q)
 {
 	uint32_t r = rng_below(&q->rng, 100);
 
-	(void)s;
+	if (s->v2.on) {
+		uint8_t c = v2_pick_cmd(s, q);
+
+		if (c != 0xff)
+			return c;
+	}
 	switch (q->role) {
 	case ROLE_GUEST:
 		if (q->nb_ret_pending > 0 && r < 60)
@@ -1425,6 +1419,18 @@ fallback_kind(uint8_t cmd)
 		return K_QS_BAD_DOMAIN;
 	case GNTDP_GNTTABOP_DUMP_TABLE:
 		return K_DT_BAD_DOMAIN;
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		return K_UR_STALE;
+	case GNTDP_GNTTABOP_SET_VERSION:
+		return K_SV_BAD;
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		return K_GS_BAD_DOMAIN;
+	case GNTDP_GNTTABOP_GET_VERSION:
+		return K_GV_BAD_DOMAIN;
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		return K_SW_RANGE;
+	case GNTDP_GNTTABOP_CACHE_FLUSH:
+		return K_CF_BAD_ARGS;
 	default:
 		return K_TR_BAD_GFN;
 	}
@@ -1433,6 +1439,8 @@ fallback_kind(uint8_t cmd)
 static bool
 build_one(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 {
+	if (k >= K_CP_V2)
+		return v2_build(s, q, i, k);
 	switch (q->cur.cmd) {
 	case GNTDP_GNTTABOP_COPY:
 		return build_copy(s, q, i, k);
@@ -1455,7 +1463,15 @@ build_one(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 static uint8_t
 choose_kind(struct sim *s, struct qmodel *q, bool sat_batch)
 {
-	bool inv = rng_pct(&q->rng, s->conf->invalid_pct);
+	bool inv;
+
+	if (s->v2.on) {
+		uint8_t k = v2_choose_kind(s, q);
+
+		if (k != K_NONE)
+			return k;
+	}
+	inv = rng_pct(&q->rng, s->conf->invalid_pct);
 
 	switch (q->cur.cmd) {
 	case GNTDP_GNTTABOP_COPY:
@@ -1511,10 +1527,12 @@ batch_end(struct sim *s, struct qmodel *q)
 	for (uint32_t i = 0; i < q->cur.count; i++) {
 		struct op_meta *m = &q->cur.meta[i];
 
-		if (m->mask & M_STATUS_ALL && !(m->mask & (RC_EINVAL | RC_ENOSYS | RC_EFAULT)))
+		if (m->mask & M_STATUS_ALL && !(m->mask & RC_ANY))
 			m->mask |= RC_OK;
-		/* Refusals that come before the caller is looked up stay as they are. */
-		if (m->mask & (RC_EINVAL | RC_ENOSYS | RC_EFAULT))
+		/* Refusals that come before the caller is looked up stay as they are (the errnos
+		 * of commands 8-12 come after it: garbage marks them with aux). */
+		if ((m->mask & (RC_EINVAL | RC_ENOSYS | RC_EFAULT)) &&
+		    !(m->kind == K_GARBAGE && m->aux))
 			continue;
 		if (mortal && s->conc)
 			m->mask |= M_DEAD_CALLER;
@@ -1546,6 +1564,9 @@ gen_batch(struct sim *s, struct qmodel *q)
 	cmd = pick_cmd(s, q);
 	batch_begin(s, q, REC_BATCH, cmd);
 	n = pick_count(s, q);
+	/* One switch per batch: the model checks each against the table it leaves. */
+	if (cmd >= GNTDP_GNTTABOP_UNMAP_AND_REPLACE)
+		n = cmd == GNTDP_GNTTABOP_SET_VERSION ? 1 : 1 + rng_below(&q->rng, 12);
 	if (cmd == GNTDP_GNTTABOP_SETUP_TABLE || cmd == GNTDP_GNTTABOP_QUERY_SIZE ||
 	    cmd == GNTDP_GNTTABOP_DUMP_TABLE)
 		n = 1 +
@@ -1771,6 +1792,8 @@ drop_mapping_pins(struct sim *s, struct qmodel *q, struct mapping *mm, uint8_t p
 	}
 	if (mm->zone == Z_SAT && (parts & GNTDP_GNTMAP_DEVICE_MAP))
 		q->sat_devr[mm->g == DOM_G1 ? 0 : 1]--;
+	if (mm->zone == Z_V2 && (mm->flags & (GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_DEVICE_MAP)) == parts)
+		v2_mapping_gone(s, q, mm);
 }
 
 static void
@@ -1791,7 +1814,7 @@ unmap_done(struct sim *s, struct qmodel *q, uint32_t i, bool ok)
 	drop_mapping_pins(s, q, mm, p->part);
 	mm->flags &= (uint8_t)~p->part;
 	if ((mm->flags & (GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_DEVICE_MAP)) != 0 &&
-	    m->kind == K_UM_PARTIAL) {
+	    (m->kind == K_UM_PARTIAL || m->kind == K_UR_VALID)) {
 		if ((p->part & GNTDP_GNTMAP_HOST_MAP) && !(mm->gfn & 0x80000000u))
 			give_gfn(q, mm->gfn);
 		mm->state = MS_LIVE;
@@ -1871,8 +1894,11 @@ rollback_op(struct sim *s, struct qmodel *q, uint32_t i)
 	switch (q->cur.type == REC_RAW ? 0xff : q->cur.cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
 		map_failed(s, q, i);
+		if (q->cur.meta[i].kind == K_MP_V2)
+			v2_rollback(s, q, i);
 		break;
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
 		unmap_done(s, q, i, false);
 		break;
 	case GNTDP_GNTTABOP_TRANSFER: {
@@ -1912,6 +1938,8 @@ apply_result(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result
 	if (r->status <= 0 && r->status > -GNTDP_GNTST_COUNT)
 		s->status_hist[-r->status]++;
 	s->kind_hist[m->kind < K_COUNT ? m->kind : 0]++;
+	if (m->kind >= K_CP_V2 && m->kind < K_COUNT)
+		v2_tally(m->kind, r);
 	q->ops++;
 	q->ops_ok += ok;
 	if (!mask_allows(m->mask, r->status, r->rc)) {
@@ -1944,9 +1972,16 @@ apply_result(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result
 			map_succeeded(s, q, i, r);
 		else
 			map_failed(s, q, i);
+		if (m->kind == K_MP_V2)
+			v2_apply(s, q, i, r);
 		break;
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
 		unmap_done(s, q, i, ok && m->kind != K_UM_ZERO);
+		break;
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		/* Only the valid kind removes anything (the host part). */
+		unmap_done(s, q, i, ok && m->kind == K_UR_VALID);
+		v2_apply(s, q, i, r);
 		break;
 	case GNTDP_GNTTABOP_SETUP_TABLE: {
 		const struct gntdp_gnttab_setup_table *st = op_at(q, i);
@@ -1990,6 +2025,7 @@ apply_result(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result
 		transfer_done(s, q, i, r);
 		break;
 	default:
+		v2_apply(s, q, i, r);
 		break;
 	}
 	if (m->kind == K_MP_PRESSURE && r->status == GNTDP_GNTST_NO_SPACE)

@@ -20,7 +20,7 @@
 
 #define POISON_SEED 0x5eedba5eull
 
-static void
+void
 rec_guest(struct record *r, gntdp_domid_t domid, uint8_t act, uint32_t ref, uint32_t a, uint32_t b,
 	  uint32_t c)
 {
@@ -174,6 +174,9 @@ guest_next(struct sim *s, struct record *r)
 
 	if (x < cp && corrupt_action(s, r))
 		return true;
+	/* The v2 granter's agent: its own stream, so runs without it draw as before. */
+	if (s->v2.on && rng_below(&s->grng, 3) == 0 && v2_guest_next(s, r))
+		return true;
 	if (x < cp + 15 && accept_action(s, r))
 		return true;
 	if (x < cp + 30 && vc_action(s, r))
@@ -268,6 +271,10 @@ guest_applied(struct sim *s, const struct record *r, int res)
 
 	if (r->type != REC_GUEST)
 		return;
+	if (d == DOM_V2 || d == DOM_V2T) {
+		v2_guest_applied(s, r, res);
+		return;
+	}
 	if (r->cmd == GA_CORRUPT) {
 		s->fc.corrupt++;
 		return;

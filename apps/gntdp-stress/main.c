@@ -42,6 +42,8 @@ static const struct app_opt opts[] = {
 	{"plain", 0, NULL, NULL, "replay/minimize/sequential on the plain core only (no EAL)"},
 	{"verbose", 'v', NULL, NULL, "replay: print every op and its status"},
 	{"selftest", 0, NULL, NULL, "plant a wrong expectation: the run must fail and trace it"},
+	{"selftest-v2", 0, NULL, NULL,
+	 "the same for the new commands (world.v2 on): a swap of a pinned entry expected okay"},
 };
 
 static int
@@ -61,6 +63,8 @@ on_opt(void *conf, const struct app_opt *o, const char *arg)
 		g_verbose = true;
 	else if (strcmp(o->name, "selftest") == 0)
 		c->selftest = true;
+	else if (strcmp(o->name, "selftest-v2") == 0)
+		c->selftest_v2 = true;
 	return 0;
 }
 

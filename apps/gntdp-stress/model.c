@@ -111,6 +111,7 @@ build_spec(struct sim *s)
 	/* One stall queue per worker: queue i is served by worker i % nb_workers. */
 	for (uint32_t w = 0; w < l->nb_workers; w++)
 		add_queue(ws, DOM_STALL, ROLE_STALL);
+	v2_spec(s, ws); /* [world] v2: the v2 granter, its target and its queue */
 
 	grants_max = NB_GUESTS * (l->nb_cl * (l->stable_refs + 3) + l->nb_cl * l->churn_refs +
 				  l->corrupt_refs) +
@@ -338,6 +339,7 @@ sim_init(struct sim *s, const struct stress_conf *c, bool conc)
 	rc = build_spec(s);
 	if (rc != 0)
 		return rc;
+	v2_init(s);
 	rng_seed(&s->grng, c->seed, 1);
 	rng_seed(&s->frng, c->seed, 2);
 	s->vc_alive = s->vg_alive = s->h_alive = true;

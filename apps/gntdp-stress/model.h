@@ -20,6 +20,11 @@
  *   30     H: hostile client posting garbage requests.
  *   40     P: a client with 2 grant frames and 1 maptrack frame (256 handles).
  *   50     STALL: its dump_table makes the log callback sleep (a worker stall).
+ *   12     V2 ([world] v2): a granter that switches its table between v1 and v2
+ *          (set_version), swaps entries, reads its status frames and version,
+ *          with its own queue. Per client (the first V2_MAX_CL): full_page,
+ *          read-only, sub_page and five transitive slots (gen_v2.c).
+ *   13     V2T: the v2 targets of V2's transitive grants (no queue).
  */
 #ifndef GNTDP_STRESS_MODEL_H
 #define GNTDP_STRESS_MODEL_H
@@ -33,6 +38,8 @@
 #define DOM_H 30
 #define DOM_P 40
 #define DOM_STALL 50
+#define DOM_V2 12
+#define DOM_V2T 13
 /* Never created: a valid-looking domid that does not exist. */
 #define DOM_NONE 99
 
@@ -45,7 +52,82 @@
 #define PIN_SOFT_LIMIT 120
 #define BAD_FRAME 0xfffff000u
 
-enum zone { Z_STABLE = 1, Z_RO, Z_SAT, Z_BADFRAME, Z_CHURN, Z_VICTIM, Z_CORRUPT };
+enum zone { Z_STABLE = 1, Z_RO, Z_SAT, Z_BADFRAME, Z_CHURN, Z_VICTIM, Z_CORRUPT, Z_V2 };
+
+/* ---- The v2 granter (gen_v2.c) ---------------------------------------------- */
+
+#define V2_MAX_CL 4
+#define V2_SPARES 8
+/* Reserved entries of V2: one carried over by every set_version, one it makes unrepresentable. */
+#define V2_RSV_REF 2
+#define V2_ODD_REF 7
+/* Entries that exist on v1 only (256..511 of one grant frame): swap_grant_ref's bound. */
+#define V2_HI_REF (GNTDP_GRANT_ENTRIES_PER_FRAME_V2 + 8)
+#define V2_HI_REFS 200
+
+/* V2's entries per client, in the order of its refs. */
+enum v2slot {
+	VS_FULL = 0, /* full_page (v1: permit_access), writable */
+	VS_FULL_RO,  /* the same, read-only */
+	VS_SUB,      /* sub_page with a random window (v1: a whole-page grant) */
+	VS_TRANS,    /* transitive -> V2T's full_page grant to V2 */
+	VS_TRANS_SUB, /* transitive -> V2T's sub_page grant to V2 (its window bounds the copy) */
+	VS_LOOP,     /* transitive -> itself: self-referential (XSA-226) */
+	VS_DEPTH2,   /* transitive -> V2T's transitive entry: depth 2 (XSA-226) */
+	VS_BADDOM,   /* transitive -> a domain that does not exist */
+	V2_SLOTS
+};
+
+/* Slot states: what the guest agent last did (v2's end access revokes even when busy). */
+enum v2state { V2S_NONE = 0, V2S_GRANTED, V2S_REVOKED_BUSY };
+
+struct v2cl {
+	uint8_t st[V2_SLOTS];
+	uint16_t maps[V2_SLOTS]; /* live mappings of the client on the slot */
+	uint16_t sub_off, sub_len; /* VS_SUB's window (v2) */
+	uint16_t tsub_off, tsub_len; /* V2T's sub_page window for this client */
+	bool t_ok[3]; /* V2T's full, sub and transitive entries for this client granted */
+};
+
+struct v2model {
+	bool on;
+	uint32_t nbv;       /* clients with slots: 1..nbv */
+	uint32_t ver;       /* V2's table version as the model knows it */
+	uint32_t t_step;    /* V2T's set-up so far (guest actions) */
+	bool rsv_granted;   /* V2_RSV_REF granted (carried over by set_version) */
+	uint8_t odd;        /* V2_ODD_REF on v2: 0 none, 1 transitive, 2 frame above 2^32 */
+	bool spare[V2_SPARES]; /* spare entry granted (to DOM_NONE) */
+	bool hi[V2_HI_REFS];   /* v1 entries V2_HI_REF.. a swap moved a spare grant to */
+	struct v2cl cl[V2_MAX_CL];
+	uint64_t status_mfn; /* what get_status_frames first listed */
+	uint64_t sv_ok, sv_busy, sv_range, swaps, flushes, replaces;
+};
+
+static inline uint32_t
+v2_ref(uint32_t j, uint32_t k)
+{
+	return RESERVED_REFS + j * V2_SLOTS + k;
+}
+
+static inline uint32_t
+v2_spare_ref(const struct v2model *v, uint32_t k)
+{
+	return RESERVED_REFS + v->nbv * V2_SLOTS + k;
+}
+
+/* V2's frames: gfn 0 for the reserved grant, then three per client (full, read-only, sub). */
+static inline uint32_t
+v2_gfn(uint32_t j, uint32_t k)
+{
+	return 1 + j * 3 + k;
+}
+
+/* V2T's entries per client: full_page, sub_page, transitive; frames: two per client. */
+static inline uint32_t
+v2t_ref(uint32_t j, uint32_t k)
+{
+	return RESERVED_REFS + j * 3 + k;
+}
 
 struct layout {
 	uint32_t nb_cl; /* client-like queues that get grants */
@@ -285,6 +367,7 @@ struct sim {
 	uint64_t kind_hist[K_COUNT];
 	uint64_t total_ops, total_batches;
 	bool selftest_done;
+	struct v2model v2;
 };
 
 /* model.c */
@@ -313,7 +396,36 @@ void rollback_op(struct sim *s, struct qmodel *q, uint32_t i);
 /* After the whole batch: verify touched frames against the shadows. */
 void finish_batch(struct sim *s, struct qmodel *q);
 
+/* gen_v2.c: the v2 granter, its commands and the clients' ops on its slots. */
+void v2_init(struct sim *s);
+/* Add V2, V2T and V2's queue to the world spec (build_spec). */
+void v2_spec(struct sim *s, struct world_spec *ws);
+/* Whether a queue has V2 slots (a client among the first nbv). */
+bool v2_client(const struct sim *s, const struct qmodel *q);
+/* Commands of the V2 queue; clients' extra commands (cmd or 0xff for none). */
+uint8_t v2_pick_cmd(struct sim *s, struct qmodel *q);
+/* A kind for op @p i of q->cur (new commands, and copy/map on V2 slots); K_NONE for none. */
+uint8_t v2_choose_kind(struct sim *s, struct qmodel *q);
+bool v2_build(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k);
+/* A new command's or kind's result (after the status check); false: not a v2 op. */
+bool v2_apply(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result *r);
+/* A map of a V2 slot that did not succeed (or never ran): drop its reservation. */
+void v2_rollback(struct sim *s, struct qmodel *q, uint32_t i);
+/* A mapping of a V2 slot lost its last part. */
+void v2_mapping_gone(struct sim *s, struct qmodel *q, const struct mapping *mm);
+/* Count a v2 kind's outcome (every run of the process), and print the counts. */
+void v2_tally(uint8_t kind, const struct op_result *r);
+void v2_summary(FILE *out);
+/* The next guest action of V2 or V2T; false: none now. */
+bool v2_guest_next(struct sim *s, struct record *r);
+void v2_guest_applied(struct sim *s, const struct record *r, int res);
+/* Garbage for commands 7-12 (hostile client): fills r and m. */
+void v2_garbage(struct sim *s, struct qmodel *q, struct gntdp_dp_req *r, struct op_meta *m);
+
 /* guest.c */
+/* Fill @p r as a guest record of @p domid. */
+void rec_guest(struct record *r, gntdp_domid_t domid, uint8_t act, uint32_t ref, uint32_t a,
+	       uint32_t b, uint32_t c);
 /* Choose the next guest action (sequential and concurrent modes). false: nothing to do. */
 bool guest_next(struct sim *s, struct record *r);
 /* Apply an executed guest record's result to the model (and to protection, concurrent). */

@@ -93,6 +93,8 @@ run_batch_record(struct seqrun *r, struct qmodel *q)
 
 	if (touches_corrupt_zone(&q->cur))
 		drain_cache(r, "before a corrupt-zone batch");
+	else if (rec_needs_empty_cache(&s->ws, &q->cur))
+		drain_cache(r, "before a v2 batch");
 
 	trace_add(&r->log, &q->cur);
 	exec_a(r, q);
@@ -445,6 +447,7 @@ seq_main(const struct stress_conf *c, bool eal)
 			       (unsigned long long)hist[i]);
 	}
 	printf("\n");
+	v2_summary(stdout);
 	if (rc == EXIT_SUCCESS)
 		printf("gntdp-stress: sequential phase clean: every status, output, frame and "
 		       "entry equal in both worlds\n");

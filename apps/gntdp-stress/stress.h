@@ -145,6 +145,7 @@ struct stress_conf {
 	uint32_t accept_refs;
 	uint32_t local_frames;
 	uint32_t map_gfns;
+	bool v2; /* the v2 granters and commands 7-12 (gen_v2.c) */
 	/* [ops] */
 	uint32_t max_batch;
 	uint32_t invalid_pct;
@@ -166,6 +167,11 @@ struct stress_conf {
 	 * and minimize to that one op. No core change is involved.
 	 */
 	bool selftest;
+	/*
+	 * The same for the new commands (--selftest-v2): the first swap_grant_ref of a pinned
+	 * entry is expected to succeed instead of GNTST_eagain.
+	 */
+	bool selftest_v2;
 };
 
 struct app_cfg;
@@ -194,6 +200,16 @@ void conf_print(const struct stress_conf *c, const struct app_cfg *cfg, FILE *ou
 #define RC_EINVAL (1u << 18)
 #define RC_ENOSYS (1u << 19)
 #define RC_EFAULT (1u << 20)
+/* The errnos of set_version, get_version and cache_flush, whose rc is their result. */
+#define RC_EBUSY (1u << 21)
+#define RC_EAGAIN (1u << 22)
+#define RC_ERANGE (1u << 23)
+#define RC_EPERM (1u << 24)
+#define RC_EOPNOTSUPP (1u << 25)
+#define RC_EILSEQ (1u << 26)
+#define RC_ANY 0xffff0000u
+#define M_EAGAIN ST(GNTDP_GNTST_EAGAIN)
+#define M_BAD_VIRT ST(GNTDP_GNTST_BAD_VIRT_ADDR)
 #define M_STATUS_ALL 0x3fffu
 /* A dead caller: the whole call is refused with -ESRCH and the status is bad_domain. */
 #define M_DEAD_CALLER (M_BAD_DOMAIN | RC_ESRCH)
@@ -278,6 +294,32 @@ enum op_kind {
 	K_TR_SELF,
 	/* hostile garbage (raw requests) */
 	K_GARBAGE,
+	/* v2 grants and commands 7-12 (gen_v2.c, [world] v2) */
+	K_CP_V2,      /* copy to or from a slot of the v2 granter (aux: slot) */
+	K_MP_V2,      /* map a slot of the v2 granter */
+	K_UR_VALID,   /* unmap_and_replace of a host mapping, new_addr 0 */
+	K_UR_NEWADDR, /* ... new_addr != 0: refused (translated caller), mapping intact */
+	K_UR_BAD_HOST,
+	K_UR_STALE,
+	K_UR_DEVONLY, /* a device-only mapping: nothing to replace (okay, kept) */
+	K_SV_SET,     /* set_version 1 or 2 */
+	K_SV_BAD,     /* set_version 0, 3, ... */
+	K_GV_SELF,
+	K_GV_OTHER,
+	K_GV_BAD_DOMAIN,
+	K_GS_SELF,    /* get_status_frames of the caller's table */
+	K_GS_NULL,    /* ... NULL frame_list */
+	K_GS_OTHER,
+	K_GS_BAD_DOMAIN,
+	K_SW_SPARE,   /* swap_grant_ref of two spare entries */
+	K_SW_SAME,
+	K_SW_PINNED,
+	K_SW_RANGE,
+	K_CF_MAPPED,  /* cache_flush of a frame the caller maps */
+	K_CF_OWN,
+	K_CF_BAD_ARGS,
+	K_CF_NOOP,
+	K_CF_UNGRANTED,
 	K_COUNT
 };
 
@@ -309,6 +351,14 @@ enum guest_act {
 	GA_OFFER,   /* accept transfer: a = grantee, b = slot gfn */
 	GA_END_TRANSFER,
 	GA_FILL, /* write a pattern into frame b (gfn) with generation a */
+	/* v2 granters (gen_v2.c): a = grantee */
+	GA_V2_FULL,    /* b = frame, c = readonly */
+	GA_V2_SUB,     /* b = frame, c = off << 16 | len */
+	GA_V2_TRANS,   /* b = trans domid, c = trans gref */
+	GA_V2_END,     /* end access through the status array */
+	GA_V1_END_ANY, /* end access of whatever entry a v1 table holds at ref (v1 form) */
+	GA_SET_VERSION, /* the granter's own set_version(a) as a hypercall: rc */
+	GA_RAW_V2,     /* raw v2 entry: a = flags | domid << 16, b/c = frame low/high word */
 };
 
 enum ctrl_act {
@@ -330,6 +380,21 @@ struct record {
 };
 
 size_t op_size(uint8_t cmd);
+/* Commands whose ops carry a mapping handle (unmap, unmap_and_replace: same offset). */
+static inline bool
+cmd_has_handles(uint8_t cmd)
+{
+	return cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF || cmd == GNTDP_GNTTABOP_UNMAP_AND_REPLACE;
+}
+/* Commands the core takes one op per call (the data plane sends them one by one). */
+static inline bool
+cmd_one_by_one(uint8_t cmd)
+{
+	return cmd == GNTDP_GNTTABOP_SETUP_TABLE || cmd == GNTDP_GNTTABOP_QUERY_SIZE ||
+	       cmd == GNTDP_GNTTABOP_DUMP_TABLE || cmd == GNTDP_GNTTABOP_SET_VERSION ||
+	       cmd == GNTDP_GNTTABOP_GET_STATUS_FRAMES || cmd == GNTDP_GNTTABOP_GET_VERSION ||
+	       cmd == GNTDP_GNTTABOP_CACHE_FLUSH;
+}
 void record_free(struct record *r);
 
 /* ---- World spec and worlds ----------------------------------------------- */
@@ -342,6 +407,8 @@ enum role {
 	ROLE_HOSTILE,    /* posts garbage; destroyed and recreated */
 	ROLE_PRESSURE,   /* tiny table and maptrack limits */
 	ROLE_STALL,      /* dump_table hook that stalls a worker */
+	ROLE_V2,         /* the v2 granter: switches versions, swaps, its own queue */
+	ROLE_V2TARGET,   /* the targets of its transitive grants (v2, no queue) */
 };
 
 const char *role_name(uint8_t role);
@@ -468,6 +535,7 @@ struct op_result {
 	uint32_t handle;
 	uint64_t dev_bus_addr;
 	uint32_t nr_frames, max_nr_frames;
+	uint32_t version; /* set_version (always) and get_version (rc 0) */
 };
 
 /* Per-queue scratch frame lists for setup_table (STRESS_MAX_SETUP_OPS x STRESS_FRAME_LIST). */
@@ -505,6 +573,16 @@ int dp_run_record(struct gntdp_dp *dp, struct world *w, const struct record *r,
 int compare_results(struct world *wa, struct world *wb, const struct record *r,
 		    const struct op_result *ra, const struct op_result *rb, uint32_t rec);
 int compare_worlds(struct world *wa, struct world *wb, uint32_t rec);
+/*
+ * Whether a batch must start with the data plane's cache empty when the two worlds are
+ * compared (sequential mode, replay): the v2 granter's own batches (a cached copy pin
+ * would make a switch -EBUSY or a swap eagain) and ops on a slot revoked while mapped
+ * (op_meta.aux2 & V2_META_UNSTABLE: with a cached pin they succeed, without it fail).
+ */
+#define V2_META_UNSTABLE 0x8000u
+bool rec_needs_empty_cache(const struct world_spec *ws, const struct record *r);
+/* A live domain's grant-table version (2, else 1). */
+int table_version(struct world *w, gntdp_domid_t domid);
 /*
  * Wait for A's cached pins to match B's (or, B NULL, to be gone and exactly 2 allocations per
  * live domain plus @p extra_allocs). 0, or -1 (violation).

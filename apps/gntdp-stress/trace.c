@@ -177,6 +177,12 @@ trace_write(const struct trace *t, const char *path)
 
 					st->frame_list =
 						(void *)(uintptr_t)(st->frame_list != NULL);
+				} else if (r->type == REC_BATCH &&
+					   r->cmd == GNTDP_GNTTABOP_GET_STATUS_FRAMES) {
+					struct gntdp_gnttab_get_status_frames *gs = (void *)op;
+
+					gs->frame_list =
+						(void *)(uintptr_t)(gs->frame_list != NULL);
 				} else if (r->type == REC_RAW &&
 					   ((struct gntdp_dp_req *)(void *)op)->cmd ==
 						   GNTDP_GNTTABOP_SETUP_TABLE) {
@@ -185,6 +191,14 @@ trace_write(const struct trace *t, const char *path)
 					q->op.setup_table.frame_list =
 						(void *)(uintptr_t)(q->op.setup_table.frame_list !=
 								    NULL);
+				} else if (r->type == REC_RAW &&
+					   ((struct gntdp_dp_req *)(void *)op)->cmd ==
+						   GNTDP_GNTTABOP_GET_STATUS_FRAMES) {
+					struct gntdp_dp_req *q = (void *)op;
+
+					q->op.get_status_frames.frame_list =
+						(void *)(uintptr_t)(q->op.get_status_frames
+									    .frame_list != NULL);
 				}
 				rc |= wr(f, op, ob);
 			}
@@ -316,9 +330,53 @@ note_maps(struct handle_map *h, const struct record *r, uint32_t rec, const stru
 			continue;
 		if (r->cmd == GNTDP_GNTTABOP_MAP_GRANT_REF)
 			hmap_put(h, rec, i, res[i].handle);
-		else if (r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF && r->meta[i].orec != 0 &&
-			 r->meta[i].kind != K_UM_PARTIAL && r->meta[i].kind != K_UM_ZERO)
+		else if (cmd_has_handles(r->cmd) && r->meta[i].orec != 0 &&
+			 r->meta[i].kind != K_UM_PARTIAL && r->meta[i].kind != K_UM_ZERO &&
+			 r->meta[i].kind != K_UR_DEVONLY &&
+			 !(r->cmd == GNTDP_GNTTABOP_UNMAP_AND_REPLACE && r->meta[i].aux))
 			hmap_del(h, r->meta[i].orec - 1, r->meta[i].oop);
+	}
+}
+
+/* The arguments of commands 7-12 (--verbose). */
+static void
+print_op_v2(uint8_t cmd, const void *op, uint32_t handle)
+{
+	switch (cmd) {
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE: {
+		const struct gntdp_gnttab_unmap_and_replace *u = op;
+
+		printf("unmap_and_replace handle %u (as issued %u) gfn %llu new_addr %#llx",
+		       handle != UINT32_MAX ? handle : u->handle, u->handle,
+		       (unsigned long long)(u->host_addr >> 12), (unsigned long long)u->new_addr);
+		break;
+	}
+	case GNTDP_GNTTABOP_SET_VERSION:
+		printf("set_version %u", ((const struct gntdp_gnttab_set_version *)op)->version);
+		break;
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES: {
+		const struct gntdp_gnttab_get_status_frames *g = op;
+
+		printf("get_status_frames d%u nr %u list %s", g->dom, g->nr_frames,
+		       g->frame_list ? "buffer" : "NULL");
+		break;
+	}
+	case GNTDP_GNTTABOP_GET_VERSION:
+		printf("get_version d%u", ((const struct gntdp_gnttab_get_version *)op)->dom);
+		break;
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF: {
+		const struct gntdp_gnttab_swap_grant_ref *w = op;
+
+		printf("swap ref %u <-> %u", w->ref_a, w->ref_b);
+		break;
+	}
+	default: {
+		const struct gntdp_gnttab_cache_flush *c = op;
+
+		printf("cache_flush dev %#llx +%u len %u op %#x",
+		       (unsigned long long)c->a.dev_bus_addr, c->offset, c->length, c->op);
+		break;
+	}
 	}
 }
 
@@ -361,12 +419,17 @@ print_op(const struct record *r, uint32_t rec, uint32_t i, const uint32_t *handl
 
 		printf("transfer gfn %llu to d%u ref %u", (unsigned long long)t->mfn, t->domid,
 		       t->ref);
+	} else if (cmd >= GNTDP_GNTTABOP_UNMAP_AND_REPLACE && cmd <= GNTDP_GNTTABOP_CACHE_FLUSH) {
+		print_op_v2(cmd, op, handles ? handles[i] : UINT32_MAX);
 	} else {
 		printf("cmd %u dom %u", cmd, *(const uint16_t *)op);
 	}
 	printf(" => %s rc %d", gntdp_gntst_name(res[i].status), res[i].rc);
 	if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF && res[i].status == 0)
 		printf(" handle %u", res[i].handle);
+	if (cmd == GNTDP_GNTTABOP_SET_VERSION ||
+	    (cmd == GNTDP_GNTTABOP_GET_VERSION && res[i].rc == 0))
+		printf(" version %u", res[i].version);
 	printf("\n");
 }
 
@@ -460,7 +523,9 @@ replay_record(struct replayer *p, const struct record *r, uint32_t rec)
 	if (r->type == REC_BATCH || r->type == REC_RAW) {
 		if (r->count == 0)
 			return;
-		if (r->type == REC_BATCH && r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF) {
+		if (dual && rec_needs_empty_cache(&p->t->ws, r))
+			wait_pins(&p->wa, &p->wb, 2.0, "replay v2 batch", 0);
+		if (r->type == REC_BATCH && cmd_has_handles(r->cmd)) {
 			record_handles(r, p->hb, p->handles);
 			exec_plain(&p->wb, r, p->handles, p->resb);
 		} else {
@@ -470,7 +535,7 @@ replay_record(struct replayer *p, const struct record *r, uint32_t rec)
 			for (uint32_t i = 0; i < r->count; i++)
 				print_op(r, rec, i,
 					 r->type == REC_BATCH &&
-							 r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF
+							 cmd_has_handles(r->cmd)
 						 ? p->handles
 						 : NULL,
 					 p->resb);
@@ -479,7 +544,7 @@ replay_record(struct replayer *p, const struct record *r, uint32_t rec)
 		if (dual) {
 			const uint32_t *h = NULL;
 
-			if (r->type == REC_BATCH && r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF) {
+			if (r->type == REC_BATCH && cmd_has_handles(r->cmd)) {
 				record_handles(r, p->ha, p->handles);
 				h = p->handles;
 			}
@@ -659,14 +724,14 @@ build_subset(const struct trace *src, const struct unit *u, uint32_t n, struct t
 	for (uint32_t r = 0; r < dst->nb_recs && rc == 0; r++) {
 		struct record *x = &dst->recs[r];
 
-		if (x->type != REC_BATCH || x->cmd != GNTDP_GNTTABOP_UNMAP_GRANT_REF)
+		if (x->type != REC_BATCH || !cmd_has_handles(x->cmd))
 			continue;
 		uint32_t w = 0;
 
 		for (uint32_t k = 0; k < x->count; k++) {
 			struct op_meta *m = &x->meta[k];
 			uint32_t o = m->orec - 1;
-			struct gntdp_gnttab_unmap_grant_ref *ops = x->ops;
+			struct gntdp_gnttab_unmap_grant_ref *ops = x->ops; /* or replace: same size */
 
 			if (m->orec != 0) {
 				if (o < src->nb_recs && newrec[o] != UINT32_MAX &&

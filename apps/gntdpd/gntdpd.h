@@ -2,7 +2,8 @@
 /*
  * gntdpd's internals (apps/gntdpd, docs/daemon.md): the configuration
  * (config.c), the control socket and the protocol checks (ctl.c), domains
- * and rings (dom.c) and the telemetry command (telemetry.c).
+ * and rings (dom.c), share segments and cross-process maps (share.c) and
+ * the telemetry command (telemetry.c).
  *
  * Threading: everything here runs on the control thread (the EAL main
  * lcore) except the telemetry callback, which runs on DPDK's telemetry
@@ -72,6 +73,8 @@ struct d_conf {
 	unsigned int max_domains;
 	unsigned int max_rings;
 	unsigned int max_ring_entries;
+	unsigned int max_evtchns;
+	unsigned int max_share_frames;
 	/* [memory] */
 	bool hugetlb;
 	/* [limits]: what one uid may hold at once (0: no limit); limits.c */
@@ -104,6 +107,7 @@ bool acl_rule_matches(const struct acl_rule *r, const struct d_cred *cr);
 /* ---- domains and rings (dom.c) ------------------------------------------- */
 
 struct d_conn;
+struct d_evtchn_dom;
 
 struct d_ring {
 	uint32_t id;
@@ -125,6 +129,7 @@ struct d_domain {
 	uid_t owner;   /* whose [limits] it counts against: its creator, then its binder */
 	void *ram, *table, *status; /* the segments in this process */
 	uint64_t calls, ops, faults; /* of its destroyed rings */
+	struct d_evtchn_dom *ev;     /* its event channels (evtchn.c), NULL until used */
 };
 
 struct d_conn {
@@ -202,6 +207,62 @@ struct d_domain *dom_find(const struct gntdpd *d, uint32_t domid);
 int dom_world_create(struct gntdpd *d);
 void dom_world_destroy(struct gntdpd *d);
 
+/* Allocations made while on come from a 4 KiB memfd provider even with [memory] hugetlb. */
+void dom_mem_share(bool on);
+
+/* ---- share segments and cross-process host maps (share.c) ------------------ */
+
+int share_alloc(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_alloc *m,
+		struct d_reply *r);
+int share_free_req(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_free *m,
+		   struct d_reply *r);
+int share_map_fd(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_map_fd *m,
+		 struct d_reply *r);
+/* MAP_FD's framing (its length depends on count): 0, or the error in @p r. */
+int share_check_map_fd_len(const void *buf, uint32_t len, struct d_reply *r);
+/* Drop the records of a domain being destroyed (the core frees the frames). */
+void share_domain_dying(struct gntdpd *d, struct d_domain *dom);
+/* Frames of the share segments @p dom holds (counted in its owner's [limits] frames). */
+uint64_t share_frames(const struct d_domain *dom);
+
+/* ---- unmap notifications (notify.c) --------------------------------------- */
+
+int notify_set(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_notify_set *m,
+	       struct d_reply *r);
+int notify_fire(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_notify_fire *m,
+		struct d_reply *r);
+/* A domain dies: do its notifications (bytes cleared, events sent) and drop them. */
+void d_notify_domain_dying(struct gntdpd *d, struct d_domain *dom);
+
+/* ---- event channels (evtchn.c) -------------------------------------------- */
+
+/* Raise the open-files limit to its hard maximum (one eventfd per port). */
+void d_evtchn_init(void);
+int d_evtchn_setup(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_setup *m,
+		   struct d_reply *r);
+int d_evtchn_alloc_unbound(struct gntdpd *g, struct d_conn *c,
+			   const struct gntdp_ctl_evtchn_alloc *m, struct d_reply *r);
+int d_evtchn_bind_interdomain(struct gntdpd *g, struct d_conn *c,
+			      const struct gntdp_ctl_evtchn_bind *m, struct d_reply *r);
+int d_evtchn_close(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_port *m,
+		   struct d_reply *r);
+int d_evtchn_peer(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_port *m,
+		  struct d_reply *r);
+int d_evtchn_send_req(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_port *m,
+		      struct d_reply *r);
+/*
+ * Raise @p port of @p domid towards its peer, as EVTCHNOP_send from that
+ * domain: 0 (sent, or dropped on an unbound port, as Xen does), -EINVAL
+ * (no such allocated port).
+ */
+int d_evtchn_send(struct gntdpd *g, gntdp_domid_t domid, uint32_t port);
+/*
+ * Domain death, called by dom_destroy() after d_notify_domain_dying(): every
+ * port of @p dom is closed as EVTCHNOP_close does (each peer back to unbound
+ * for dom's domid).
+ */
+void d_evtchn_domain_dying(struct gntdpd *g, struct d_domain *dom);
+
 /* ---- control socket (ctl.c) ---------------------------------------------- */
 
 int ctl_open(struct gntdpd *d);
@@ -241,6 +302,12 @@ int lim_refuse_conn(const struct gntdpd *d, struct d_conn *c, struct d_reply *r)
  */
 int lim_domain(const struct gntdpd *d, const struct d_cred *cr, uint32_t frames,
 	       struct d_reply *r);
+/*
+ * The frame check of lim_domain(), for @p frames more frames; @p share: share
+ * frames of a bound domain (SHARE_ALLOC: no domain count, the why names nb_frames).
+ */
+int lim_frames_check(const struct gntdpd *d, const struct d_cred *cr, uint32_t frames,
+		     bool share, struct d_reply *r);
 /* The frames a domain counts against its owner's [limits] frames. */
 uint32_t lim_dom_frames(uint32_t nr_frames, uint32_t max_grant_frames, uint32_t nr_status);
 /* The config checks of [limits] and the rules' limits; -EINVAL (reported). */

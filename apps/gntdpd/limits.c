@@ -11,7 +11,8 @@
  * Usage is counted from the daemon's tables on each check (control path;
  * at most D_MAX_CONNS connections and D_MAX_DOMAINS domains): a connection
  * counts against its peer's uid, a domain against its owner (its creator
- * while unbound, then the uid of the connection that bound it). Zombies
+ * while unbound, then the uid of the connection that bound it), with the
+ * frames of its share segments (SHARE_ALLOC, share.c). Zombies
  * (destroyed, still mapped by others) count against nobody, as they do not
  * count against max_domains.
  *
@@ -108,6 +109,13 @@ lim_dom_frames(uint32_t nr_frames, uint32_t max_grant_frames, uint32_t nr_status
 int
 lim_domain(const struct gntdpd *d, const struct d_cred *cr, uint32_t frames, struct d_reply *r)
 {
+	return lim_frames_check(d, cr, frames, false, r);
+}
+
+int
+lim_frames_check(const struct gntdpd *d, const struct d_cred *cr, uint32_t frames, bool share,
+		 struct d_reply *r)
+{
 	struct d_limits l;
 	unsigned int n = 0;
 	uint64_t held = 0;
@@ -121,14 +129,16 @@ lim_domain(const struct gntdpd *d, const struct d_cred *cr, uint32_t frames, str
 		if (x == NULL || x->owner != cr->uid)
 			continue;
 		n++;
-		held += lim_dom_frames(x->nr_frames, x->max_grant_frames, x->nr_status_frames);
+		held += lim_dom_frames(x->nr_frames, x->max_grant_frames, x->nr_status_frames) +
+			share_frames(x);
 	}
-	if (l.domains != 0 && n >= l.domains)
+	if (!share && l.domains != 0 && n >= l.domains)
 		return d_fail(r, -EDQUOT, "domid: uid %u holds %u domains, its limit ([limits] "
 			      "domains)", (unsigned int)cr->uid, n);
 	if (l.frames != 0 && held + frames > l.frames)
-		return d_fail(r, -EDQUOT, "nr_frames: uid %u holds %llu frames, +%u is above its "
-			      "limit %u ([limits] frames)", (unsigned int)cr->uid,
+		return d_fail(r, -EDQUOT, "%s: uid %u holds %llu frames, +%u is above its "
+			      "limit %u ([limits] frames)", share ? "nb_frames" : "nr_frames",
+			      (unsigned int)cr->uid,
 			      (unsigned long long)held, frames, l.frames);
 	return 0;
 }

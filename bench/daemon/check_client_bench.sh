@@ -29,7 +29,7 @@ cat "$dir/out"
 python3 - "$dir/out" <<'EOP' || exit 1
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-want = {"copy-64", "copy-64-local", "copy-4k", "map-unmap"}
+want = {"copy-64", "copy-64-local", "copy-4k", "map-unmap", "map-fd"}
 got = {r["scenario"] for r in rows}
 assert got == want, "scenarios %s" % got
 for r in rows:

@@ -17,6 +17,15 @@
  *   map-unmap   BATCH host maps of B's read-only grants (model only, into
  *               gfns past A's RAM), then BATCH unmaps with the handles; one
  *               pair = one map + one unmap
+ *   map-fd      the cost of a cross-process map the grantee touches: B
+ *               shares NB_GRANTS frames from a share segment (SHARE_ALLOC,
+ *               read-only grants); per call A host-maps BATCH of them
+ *               (GNTTABOP_map_grant_ref, synchronous), gets their fds and
+ *               maps them (gntdp_client_map_fd: MAP_FD + mmap), reads one
+ *               word of every page (the first touch: a page fault) and
+ *               checks it, munmaps, unmaps (GNTTABOP_unmap_grant_ref); one
+ *               call at a time (each step needs the one before), reported
+ *               in ns per page, total and per step
  *
  * Verification, always on: every completion's rc is 0, it is the
  * completion of a call in flight (user_data names the slot, each slot has
@@ -24,6 +33,8 @@
  * GNTST_okay (exactly once: the sentinel is written back before each
  * resubmission). After the timed copy runs, A writes a pattern into every
  * writable grant and reads it back through the daemon, byte for byte.
+ * map-fd checks every status and the word it reads in every page against
+ * B's pattern, and B checks at the end that its shared frames are unchanged.
  *
  * One JSON line per scenario on stdout.
  *   gntdp-client-bench [--socket PATH] [--scenario NAME|all] [--duration S]
@@ -35,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +59,7 @@
 #define MAX_BATCH 256u
 #define MAX_DEPTH 128u
 #define STATUS_SENTINEL 1
+#define SHARE_SALT 5000u /* pattern salt of the share segment's frames */
 
 struct opts {
 	const char *socket;
@@ -101,14 +114,43 @@ pattern(unsigned int salt, unsigned int i)
 
 /* ---- domain B: grant and wait ------------------------------------------------ */
 
+/* GNTTABOP_setup_table to @nr frames (the table starts with one), the frame list in gfn 0. */
+static int
+grow_table(struct gntdp_client *c, uint32_t nr)
+{
+	struct gntdp_client_ring_conf rc;
+	struct gntdp_gnttab_setup_table *st;
+	struct gntdp_client_ring *r;
+	uint8_t *ram = gntdp_client_ram(c, NULL);
+	int err;
+
+	if (nr <= 1)
+		return 0;
+	gntdp_client_ring_conf_init(&rc);
+	err = gntdp_client_ring_create(c, &rc, &r);
+	if (err < 0)
+		return err;
+	st = (void *)(ram + PAGE - sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	st->dom = GNTDP_DOMID_SELF;
+	st->nr_frames = nr;
+	st->frame_list = 0; /* guest address 0: gfn 0 of the own RAM */
+	err = gntdp_client_hcall(r, GNTDP_GNTTABOP_SETUP_TABLE, st, 1);
+	if (err == 0 && st->status != GNTDP_GNTST_OKAY)
+		err = -EIO;
+	gntdp_client_ring_destroy(c, r);
+	return err;
+}
+
 static int
 granter(const struct opts *o, int ready_fd, int quit_fd)
 {
 	struct gntdp_client_domain_conf dc;
 	struct gntdp_grant_entry_v1 *gt;
 	struct gntdp_client *c;
+	uint8_t *ram, *share;
+	uint64_t sgfn;
 	uint32_t ne;
-	uint8_t *ram;
 	char b = 0;
 	int rc;
 
@@ -121,7 +163,7 @@ granter(const struct opts *o, int ready_fd, int quit_fd)
 	dc.domid = DOM_B;
 	dc.nr_frames = 2 * o->grants;
 	dc.max_grant_version = 1;
-	dc.max_grant_frames = (2 * o->grants + 511) / 512;
+	dc.max_grant_frames = (3 * o->grants + 511) / 512;
 	rc = gntdp_client_bind(c, &dc);
 	if (rc < 0) {
 		fprintf(stderr, "granter: bind: %s (%s)\n", strerror(-rc), gntdp_client_why(c));
@@ -129,6 +171,11 @@ granter(const struct opts *o, int ready_fd, int quit_fd)
 	}
 	ram = gntdp_client_ram(c, NULL);
 	gt = gntdp_client_table(c, &ne);
+	rc = grow_table(c, dc.max_grant_frames);
+	if (rc < 0) {
+		fprintf(stderr, "granter: setup_table: %s\n", strerror(-rc));
+		return 1;
+	}
 	for (uint32_t g = 0; g < 2 * o->grants; g++) {
 		for (unsigned int i = 0; i < PAGE; i++)
 			ram[(size_t)g * PAGE + i] = pattern(g, i);
@@ -139,12 +186,27 @@ granter(const struct opts *o, int ready_fd, int quit_fd)
 			return 1;
 		}
 	}
+	/* refs 2*grants..3*grants-1: read-only grants of a share segment (map-fd). */
+	rc = gntdp_client_share_alloc(c, DOM_A, o->grants, false, (void **)&share, &sgfn);
+	if (rc < 0) {
+		fprintf(stderr, "granter: share_alloc: %s (%s)\n", strerror(-rc),
+			gntdp_client_why(c));
+		return 1;
+	}
+	for (uint32_t g = 0; g < o->grants; g++) {
+		for (unsigned int i = 0; i < PAGE; i++)
+			share[(size_t)g * PAGE + i] = pattern(SHARE_SALT + g, i);
+		rc = gntdp_guest_grant_access(&gt[2 * o->grants + g], DOM_A,
+					      (uint32_t)(sgfn + g), true);
+		if (rc < 0)
+			return 1;
+	}
 	if (write(ready_fd, "r", 1) != 1)
 		return 1;
 	/* Until the driver is done (it closes the pipe), then end the grants. */
 	if (read(quit_fd, &b, 1) < 0)
 		return 1;
-	for (uint32_t g = 0; g < 2 * o->grants; g++) {
+	for (uint32_t g = 0; g < 3 * o->grants; g++) {
 		double t0 = now_s();
 
 		/* The worker's grant cache may hold a pin up to hold_us (docs/cache.md). */
@@ -158,7 +220,8 @@ granter(const struct opts *o, int ready_fd, int quit_fd)
 	/* The read-only frames were never written. */
 	for (uint32_t g = 0; g < o->grants; g++)
 		for (unsigned int i = 0; i < PAGE; i++)
-			if (ram[(size_t)g * PAGE + i] != pattern(g, i)) {
+			if (ram[(size_t)g * PAGE + i] != pattern(g, i) ||
+			    share[(size_t)g * PAGE + i] != pattern(SHARE_SALT + g, i)) {
 				fprintf(stderr, "granter: read-only frame %u changed\n", g);
 				return 1;
 			}
@@ -422,6 +485,127 @@ verify_grants(struct run *w)
 	return 0;
 }
 
+/* map-fd's result: pages mapped and touched, seconds in all and per step. */
+struct mapfd_res {
+	uint64_t calls, pages;
+	double total, map, mapfd, touch, munmap, unmap;
+};
+
+/* One call of map-fd at refs 2*grants + first ..: every step timed. */
+static int
+mapfd_call(struct run *w, uint8_t *addr, unsigned int first, const uint64_t *gfns,
+	   struct mapfd_res *res)
+{
+	struct gntdp_gnttab_map_grant_ref *m = (void *)w->slots[0].ops;
+	struct gntdp_gnttab_unmap_grant_ref *u = (void *)w->slots[0].unmaps;
+	const unsigned int n = w->o->batch, g = w->o->grants;
+	uint64_t acc = 0;
+	double t0, t1, t2, t3, t4, t5;
+	int rc;
+
+	for (unsigned int i = 0; i < n; i++)
+		m[i] = (struct gntdp_gnttab_map_grant_ref){
+			.host_addr = gfns[i] << GNTDP_PAGE_SHIFT,
+			.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY,
+			.ref = 2 * g + first + i, .dom = DOM_B, .status = STATUS_SENTINEL};
+	t0 = now_s();
+	rc = gntdp_client_hcall(w->r, GNTDP_GNTTABOP_MAP_GRANT_REF, m, n);
+	t1 = now_s();
+	if (rc != 0 || !statuses_ok(w, (const void *)m, sizeof(*m),
+				    offsetof(struct gntdp_gnttab_map_grant_ref, status)))
+		return fprintf(stderr, "map-fd: map: rc %d status %d\n", rc, m[0].status), -1;
+	rc = gntdp_client_map_fd(w->c, gfns, n, addr, PROT_READ);
+	t2 = now_s();
+	if (rc != 0)
+		return fprintf(stderr, "map-fd: map_fd: %s (%s)\n", strerror(-rc),
+			       gntdp_client_why(w->c)), -1;
+	/* The first touch of every page, checked against B's pattern. */
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int off = (i * 8u) % PAGE;
+		const uint8_t *p = addr + (size_t)i * PAGE + off;
+
+		for (unsigned int b = 0; b < 8; b++)
+			acc |= (uint64_t)(p[b] ^ pattern(SHARE_SALT + first + i, off + b));
+	}
+	t3 = now_s();
+	/* The range is free until the next call maps it again (MAP_FIXED): nothing else
+	 * maps in this single-threaded loop. */
+	rc = munmap(addr, (size_t)n * PAGE);
+	t4 = now_s();
+	for (unsigned int i = 0; i < n; i++)
+		u[i] = (struct gntdp_gnttab_unmap_grant_ref){
+			.host_addr = m[i].host_addr, .handle = m[i].handle,
+			.status = STATUS_SENTINEL};
+	if (rc == 0)
+		rc = gntdp_client_hcall(w->r, GNTDP_GNTTABOP_UNMAP_GRANT_REF, u, n);
+	t5 = now_s();
+	if (acc != 0 || rc != 0 ||
+	    !statuses_ok(w, (const void *)u, sizeof(*u),
+			 offsetof(struct gntdp_gnttab_unmap_grant_ref, status)))
+		return fprintf(stderr, "map-fd: bytes %s, unmap rc %d\n", acc ? "differ" : "ok",
+			       rc), -1;
+	res->calls++;
+	res->pages += n;
+	res->map += t1 - t0;
+	res->mapfd += t2 - t1;
+	res->touch += t3 - t2;
+	res->munmap += t4 - t3;
+	res->unmap += t5 - t4;
+	return 0;
+}
+
+/* map-fd for @secs: calls of BATCH pages over the share's frames, one at a time. */
+static int
+mapfd_run(struct run *w, double secs, struct mapfd_res *res)
+{
+	const unsigned int n = w->o->batch, g = w->o->grants;
+	uint64_t gfns[MAX_BATCH];
+	unsigned int first = 0;
+	double t0, end;
+	void *addr;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (n > g)
+		return fprintf(stderr, "map-fd: --batch above --grants\n"), -1;
+	/* The host-map window of gntdp/ctl.h: gfns of A's physmap above its share window. */
+	for (unsigned int i = 0; i < n; i++)
+		gfns[i] = GNTDP_CTL_MAP_BASE(w->nr_frames) + i;
+	addr = mmap(NULL, (size_t)n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (addr == MAP_FAILED)
+		return -1;
+	t0 = now_s();
+	end = t0 + secs;
+	while (rc == 0 && now_s() < end) {
+		rc = mapfd_call(w, addr, first, gfns, res);
+		first = first + 2 * n <= g ? first + n : 0; /* runs of n frames in the segment */
+	}
+	res->total = now_s() - t0;
+	munmap(addr, (size_t)n * PAGE);
+	w->calls = res->calls;
+	w->ops = res->pages;
+	return rc;
+}
+
+static void
+report_mapfd(const struct run *w, const struct mapfd_res *r, bool verified)
+{
+	double pg = r->pages != 0 ? (double)r->pages : 1;
+
+	printf("{\"bench\":\"gntdp-client-bench\",\"path\":\"gntdpd\",\"scenario\":\"map-fd\","
+	       "\"batch\":%u,\"depth\":1,\"grants\":%u,\"seconds\":%.2f,\"calls\":%llu,"
+	       "\"ops\":%llu,\"pages_per_s\":%.0f,\"ns_per_page\":%.1f,\"ns_per_call\":%.1f,"
+	       "\"map_ns_per_page\":%.1f,\"mapfd_mmap_ns_per_page\":%.1f,"
+	       "\"touch_ns_per_page\":%.1f,\"munmap_ns_per_page\":%.1f,"
+	       "\"unmap_ns_per_page\":%.1f,\"verification\":\"%s\"}\n",
+	       w->o->batch, w->o->grants, r->total, (unsigned long long)r->calls,
+	       (unsigned long long)r->pages, (double)r->pages / r->total, r->total * 1e9 / pg,
+	       r->calls != 0 ? r->total * 1e9 / (double)r->calls : 0, r->map * 1e9 / pg,
+	       r->mapfd * 1e9 / pg, r->touch * 1e9 / pg, r->munmap * 1e9 / pg,
+	       r->unmap * 1e9 / pg, verified ? "pass" : "fail");
+	fflush(stdout);
+}
+
 static int
 driver_setup(struct run *w)
 {
@@ -479,7 +663,8 @@ report(const struct run *w, const char *scen, double rate, double raw, bool veri
 static int
 driver(const struct opts *o)
 {
-	static const char *const all[] = {"copy-64", "copy-64-local", "copy-4k", "map-unmap"};
+	static const char *const all[] = {"copy-64", "copy-64-local", "copy-4k", "map-unmap",
+					  "map-fd"};
 	struct run w = {.o = o};
 	int failed = 0;
 
@@ -491,6 +676,14 @@ driver(const struct opts *o)
 
 		if (strcmp(o->scenario, "all") != 0 && strcmp(o->scenario, all[i]) != 0)
 			continue;
+		if (strcmp(all[i], "map-fd") == 0) {
+			struct mapfd_res mr;
+
+			ok = mapfd_run(&w, o->duration, &mr) == 0 && mr.pages > 0;
+			report_mapfd(&w, &mr, ok);
+			failed += !ok;
+			continue;
+		}
 		ok = drive(&w, all[i], o->duration, &rate) == 0 && w.bad == 0;
 		if (ok && strcmp(all[i], "map-unmap") != 0)
 			ok = verify_grants(&w) == 0;
@@ -555,7 +748,7 @@ main(int argc, char **argv)
 
 	if (parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "usage: %s [--socket PATH] [--scenario copy-64|copy-64-local|"
-				"copy-4k|map-unmap|all] [--duration S] [--batch N<=256] "
+				"copy-4k|map-unmap|map-fd|all] [--duration S] [--batch N<=256] "
 				"[--depth N<=128] [--grants N] [--sleep]\n", argv[0]);
 		return 2;
 	}

@@ -35,6 +35,12 @@
  *  lookup_destroy gntdp_domain_frame/info and gntdp_guest_table race the
  *                creation and destruction of the domain they name: never a use
  *                after free (ASan / TSan builds report one).
+ *  populate_race gntdp_domain_populate/depopulate of a granted range while
+ *                backends copy and map it, its owner copies it in frame mode
+ *                and gntdp_domain_p2m_query reads both physmaps: okay or
+ *                bad_page only (bad_domain for a copy through an entry the
+ *                other backend's map still pins), every map unmaps, nothing
+ *                left at rest.
  *
  * The checks are designed to be free of false positives: every "violation"
  * is a state that the grant protocol (spec §3.3, §5.2, §10.2) rules out.
@@ -2180,6 +2186,210 @@ struct test_case {
 	int (*fn)(void);
 };
 
+/* ---- populate_race: the physmap grows and shrinks under running contexts ---- */
+
+#define PR_G ((gntdp_domid_t)6)  /* granter whose share range comes and goes */
+#define PR_B ((gntdp_domid_t)7)  /* backends copy and map its grants */
+#define PR_NR 16u                /* G's and B's RAM */
+#define PR_GFN 100u              /* G's populated range PR_GFN .. + PR_N - 1 */
+#define PR_N 4u
+#define PR_REF 8u                /* ref PR_REF + i grants G's gfn PR_GFN + i to B, for good */
+#define PR_MAP 200u              /* backend t host-maps at B's gfn PR_MAP + t * PR_N + i */
+
+struct pr_shared {
+	struct gntdp_gnttab *gt;
+	atomic_bool quit;
+	atomic_uint bad;
+	atomic_ulong ok, gone;
+};
+
+struct pr_arg {
+	struct pr_shared *sh;
+	struct gntdp_gnttab_ctx *ctx;
+	unsigned int t; /* 0, 1: B's backends; 2: G copies its own gfns; 3: p2m queries */
+};
+
+static void
+pr_bad(struct pr_shared *sh, const char *what, int st)
+{
+	if (atomic_fetch_add(&sh->bad, 1) < 5)
+		fprintf(stderr, "FAIL: populate_race: %s: status %d\n", what, st);
+}
+
+/* B's backend @t: copy each grant into its own gfn t, then map + unmap it. */
+static void
+pr_backend(struct pr_arg *a)
+{
+	struct pr_shared *sh = a->sh;
+	uint8_t *own = gntdp_domain_frame(sh->gt, PR_B, a->t);
+
+	for (unsigned int i = 0; !atomic_load_explicit(&sh->quit, memory_order_relaxed);
+	     i = (i + 1) % PR_N) {
+		struct gntdp_gnttab_copy c = {.len = FRAME_SIZE, .flags = GNTDP_GNTCOPY_SOURCE_GREF};
+		struct gntdp_gnttab_map_grant_ref m = {
+			.host_addr = (uint64_t)(PR_MAP + a->t * PR_N + i) << GNTDP_PAGE_SHIFT,
+			.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY,
+			.ref = PR_REF + i, .dom = PR_G};
+		struct gntdp_gnttab_unmap_grant_ref u;
+
+		c.source.u.ref = PR_REF + i;
+		c.source.domid = PR_G;
+		c.dest.u.gmfn = a->t;
+		c.dest.domid = GNTDP_DOMID_SELF;
+		memset(own, 0x5a, 64);
+		if (gntdp_gnttab_op(a->ctx, PR_B, GNTDP_GNTTABOP_COPY, &c, 1) != 0)
+			pr_bad(sh, "copy rc", 0);
+		/* A populated frame is zeroed and nobody writes it: a copy brings zeros. */
+		if (c.status == GNTDP_GNTST_OKAY && (own[0] != 0 || own[63] != 0))
+			pr_bad(sh, "copied bytes not the frame's", own[0]);
+		/* bad_domain: the other backend's map still pins the entry, and its frame is
+		 * no longer G's (Xen's acquire_grant_for_copy: owner != granter). */
+		else if (c.status != GNTDP_GNTST_OKAY && c.status != GNTDP_GNTST_BAD_PAGE &&
+			 c.status != GNTDP_GNTST_BAD_DOMAIN)
+			pr_bad(sh, "copy", c.status);
+		if (gntdp_gnttab_op(a->ctx, PR_B, GNTDP_GNTTABOP_MAP_GRANT_REF, &m, 1) != 0)
+			pr_bad(sh, "map rc", 0);
+		if (m.status == GNTDP_GNTST_OKAY) {
+			u = (struct gntdp_gnttab_unmap_grant_ref){.host_addr = m.host_addr,
+								  .handle = m.handle};
+			if (gntdp_gnttab_op(a->ctx, PR_B, GNTDP_GNTTABOP_UNMAP_GRANT_REF, &u, 1) !=
+				    0 ||
+			    u.status != GNTDP_GNTST_OKAY)
+				pr_bad(sh, "unmap", u.status);
+		} else if (m.status != GNTDP_GNTST_BAD_PAGE) {
+			pr_bad(sh, "map", m.status);
+		}
+		atomic_fetch_add_explicit(c.status == GNTDP_GNTST_OKAY ? &sh->ok : &sh->gone, 1,
+					  memory_order_relaxed);
+	}
+}
+
+/* G's own context: frame-mode copies from the range into its RAM. */
+static void
+pr_self(struct pr_arg *a)
+{
+	struct pr_shared *sh = a->sh;
+
+	for (unsigned int i = 0; !atomic_load_explicit(&sh->quit, memory_order_relaxed);
+	     i = (i + 1) % PR_N) {
+		struct gntdp_gnttab_copy c = {.len = 64};
+
+		c.source.u.gmfn = PR_GFN + i;
+		c.source.domid = GNTDP_DOMID_SELF;
+		c.dest.u.gmfn = 1;
+		c.dest.domid = GNTDP_DOMID_SELF;
+		if (gntdp_gnttab_op(a->ctx, PR_G, GNTDP_GNTTABOP_COPY, &c, 1) != 0 ||
+		    (c.status != GNTDP_GNTST_OKAY && c.status != GNTDP_GNTST_BAD_PAGE))
+			pr_bad(sh, "frame-mode copy", c.status);
+	}
+}
+
+static void *
+pr_main(void *arg)
+{
+	struct pr_arg *a = arg;
+	enum gntdp_p2m_kind k;
+
+	if (a->t < 2)
+		pr_backend(a);
+	else if (a->t == 2)
+		pr_self(a);
+	else
+		/* Pauses between rounds: destroy and depopulate wait for ctl readers to
+		 * reach zero, which a reader in a tight loop would never let happen. */
+		while (!atomic_load_explicit(&a->sh->quit, memory_order_relaxed)) {
+			for (unsigned int i = 0; i < 2 * PR_N; i++) {
+				gntdp_domain_p2m_query(a->sh->gt, PR_B, PR_MAP + i, &k, NULL);
+				gntdp_domain_p2m_query(a->sh->gt, PR_G, PR_GFN + i % PR_N, &k,
+						       NULL);
+			}
+			usleep(50);
+		}
+	return NULL;
+}
+
+/*
+ * Main populates and depopulates G's range (the grants naming it stay)
+ * while B's backends copy and map them, G copies them in frame mode and a
+ * thread queries both physmaps: statuses okay or bad_page only (bad_domain
+ * for a copy through a still-pinned entry), every map
+ * unmaps, no use after free (ASan / TSan), and at rest nothing pinned,
+ * nothing mapped, the range empty.
+ */
+static int
+test_populate_race(void)
+{
+	static struct pr_shared sh;
+	struct gntdp_gnttab_conf conf;
+	struct gntdp_domain_conf dc;
+	struct gntdp_domain_info gi, bi;
+	struct gntdp_grant_entry_v1 *ent;
+	struct pr_arg args[4];
+	pthread_t th[4];
+	unsigned long cycles = 0;
+	uint32_t nr;
+	double end;
+	int bad = 0;
+
+	memset(&sh, 0, sizeof(sh));
+	gntdp_gnttab_conf_init(&conf);
+	if (gntdp_gnttab_create(&conf, &sh.gt) != 0)
+		return 1;
+	gntdp_domain_conf_init(&dc);
+	dc.nr_frames = PR_NR;
+	dc.p2m_size = 1024;
+	dc.max_grant_version = 1;
+	dc.domid = PR_G;
+	if (gntdp_domain_create(sh.gt, &dc) != 0)
+		return 1;
+	dc.domid = PR_B;
+	if (gntdp_domain_create(sh.gt, &dc) != 0 ||
+	    gntdp_guest_table(sh.gt, PR_G, &ent, &nr) != 0)
+		return 1;
+	for (unsigned int i = 0; i < PR_N; i++)
+		gntdp_guest_grant_access(&ent[PR_REF + i], PR_B, PR_GFN + i, true);
+	for (unsigned int t = 0; t < 4; t++) {
+		args[t] = (struct pr_arg){.sh = &sh, .t = t};
+		if (gntdp_gnttab_ctx_create(sh.gt, NULL, &args[t].ctx) != 0)
+			return 1;
+		pthread_create(&th[t], NULL, pr_main, &args[t]);
+	}
+	end = now_s() + test_seconds;
+	while (!bad && now_s() < end) {
+		int rc = gntdp_domain_populate(sh.gt, PR_G, PR_GFN, PR_N, NULL);
+
+		usleep(200); /* let the backends find it */
+		/* -EBUSY never: nothing else writes G's range. */
+		if (rc != 0 || gntdp_domain_depopulate(sh.gt, PR_G, PR_GFN, PR_N) != 0) {
+			fprintf(stderr, "FAIL: cycle %lu: populate %d\n", cycles, rc);
+			bad = 1;
+		}
+		cycles++;
+		gntdp_gnttab_reclaim(sh.gt);
+		usleep(50);
+	}
+	atomic_store(&sh.quit, true);
+	for (unsigned int t = 0; t < 4; t++) {
+		pthread_join(th[t], NULL);
+		gntdp_gnttab_ctx_destroy(args[t].ctx);
+	}
+	if (gntdp_domain_info(sh.gt, PR_G, &gi) != 0 || gntdp_domain_info(sh.gt, PR_B, &bi) != 0 ||
+	    gi.pinned_entries != 0 || bi.live_mappings != 0 || gi.owned_pages != PR_NR ||
+	    gntdp_domain_frame(sh.gt, PR_G, PR_GFN) != NULL) {
+		fprintf(stderr, "FAIL: at rest: pinned %u, live %u, owned %u\n", gi.pinned_entries,
+			bi.live_mappings, gi.owned_pages);
+		bad = 1;
+	}
+	for (unsigned int i = 0; i < PR_N; i++)
+		if (gntdp_guest_end_access(&ent[PR_REF + i]) != 0)
+			bad = 1;
+	printf("  %lu populate/depopulate cycles, %lu copies okay, %lu bad_page\n", cycles,
+	       atomic_load(&sh.ok), atomic_load(&sh.gone));
+	gntdp_gnttab_destroy(sh.gt);
+	return bad || atomic_load(&sh.bad) != 0 || atomic_load(&sh.ok) == 0 ||
+	       atomic_load(&sh.gone) == 0;
+}
+
 static const struct test_case cases[] = {
 	{"revoke_unpriv", test_revoke_unpriv},
 	{"revoke_priv_two_guests", test_revoke_priv_two_guests},
@@ -2190,6 +2400,7 @@ static const struct test_case cases[] = {
 	{"lookup_destroy", test_lookup_destroy},
 	{"transitive_race", test_transitive_race},
 	{"version_race", test_version_race},
+	{"populate_race", test_populate_race},
 };
 
 /* A case that outlives its time by far is stuck inside the core: say so and fail. */

@@ -71,6 +71,10 @@ if [ "$mode" = bad ]; then
 	# The command line goes through the same parsers and says where the value came from.
 	check_refused cli-burst "--burst: [queues] burst = 'abc': not an unsigned integer" \
 		"$bench" "${eal[@]}" --file-prefix=cfgbad -- --burst abc
+	# A check across keys names the option that set the value (after parsing: that
+	# name must outlive the option parser; ASan builds see a use after free otherwise).
+	check_refused cli-cross "--frames: [domains] frames = '4': need 2 x per_backend x depth frames" \
+		"$bench" "${eal[@]}" --file-prefix=cfgbad -- --frames 4
 	check_refused cli-set "--set: [ops] nosuchkey = '1': unknown key" \
 		"$bench" "${eal[@]}" --file-prefix=cfgbad -- --set ops.nosuchkey=1
 	check_refused missing-file "$dir/bad/does-not-exist.ini: cannot open" \

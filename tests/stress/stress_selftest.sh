@@ -2,18 +2,30 @@
 # SPDX-License-Identifier: MIT
 # The violation -> trace -> replay -> minimize pipeline of gntdp-stress.
 #
-#   stress_selftest.sh GNTDP_STRESS WORKDIR
+#   stress_selftest.sh GNTDP_STRESS WORKDIR [v2]
 #
 # --selftest plants a wrong expectation (one copy into a read-only grant is
 # expected to succeed, as if the core had skipped the read-only check). The
 # run must fail with exit 1 and write a trace; --replay must reproduce it on
 # the plain core and through the data plane; --minimize must shrink it to
 # that single op, and the minimized trace must still reproduce.
+# With "v2" the plant is --selftest-v2 in the v2 world: the first
+# swap_grant_ref of an entry a mapping pins is expected to succeed (Xen and
+# gntdp answer GNTST_eagain). Its minimal trace is the grant, the map and the
+# swap: 3 records, 2 ops.
 # Exit 0 pass, 1 fail (the data-plane replay is skipped where EAL cannot run).
 set -u
 tool=$1
 dir=$2
-eal=(--lcores='(0-1)@(0-1)' --no-pci --log-level='lib.*:warning' --file-prefix=stress_selftest)
+eal=(--lcores='(0-1)@(0-1)' --no-pci --log-level='lib.*:warning' --file-prefix=stress_selftest${3:+_$3})
+plant=(--selftest)
+minimal='to 1 records / 1 ops'
+kind='copy read-only dest'
+if [ "${3:-}" = v2 ]; then
+	plant=(--selftest-v2 --set world.v2=on)
+	minimal='to 3 records / 2 ops'
+	kind='swap a pinned ref'
+fi
 rm -rf "$dir"
 mkdir -p "$dir"
 fail() {
@@ -21,7 +33,7 @@ fail() {
 	exit 1
 }
 
-"$tool" --plain --mode seq --selftest --seq-seconds 30 --seed 11 \
+"$tool" --plain --mode seq "${plant[@]}" --seq-seconds 30 --seed 11 \
 	--set run.trace_dir="$dir" >"$dir/run.out" 2>&1
 rc=$?
 grep -E 'VIOLATION|FAILED|trace' "$dir/run.out"
@@ -46,8 +58,8 @@ fi
 
 "$tool" --plain --minimize "$trace" --out "$dir/min.trace" >"$dir/min.out" 2>&1
 cat "$dir/min.out"
-grep -q 'to 1 records / 1 ops' "$dir/min.out" || fail "not minimized to the single op"
-grep -q 'copy read-only dest' "$dir/min.out" || fail "the op left is not the planted one"
+grep -q "$minimal" "$dir/min.out" || fail "not minimized to the planted op ($minimal)"
+grep -q "$kind" "$dir/min.out" || fail "the op left is not the planted one"
 
 "$tool" --plain --replay "$dir/min.trace" --verbose >"$dir/replay-min.out" 2>&1
 rc=$?

@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +55,13 @@ enum bad {
 	BAD_CLOSE,      /* close the connection instead of replying */
 	BAD_ERROR,      /* a well-formed error reply: -EPERM "domid: not yours" */
 	BAD_KILL,       /* ring created, worker never answers, the daemon process dies */
+	BAD_SHARE_GFN,  /* share_alloc: the gfn outside the share window */
+	BAD_SHARE_RO,   /* share_alloc: a read-only fd */
+	BAD_MAPFD_RW,   /* map_fd: a read-write fd where a read-only one was asked */
+	BAD_MAPFD_OFF,  /* map_fd: an offset past the fd's end */
+	BAD_MAPFD_IDX,  /* map_fd: an fd index past nb_fds */
+	BAD_MAPFD_ZERO, /* map_fd: count 0 */
+	BAD_MAPFD_TINY, /* map_fd: an fd shorter than a page */
 };
 
 struct fake {
@@ -185,6 +193,33 @@ good_reply(struct fake *f, const uint8_t *req, uint16_t type, uint8_t *body, int
 			f->worker_on = true;
 		return sizeof(r);
 	}
+	if (type == GNTDP_CTL_SHARE_ALLOC) {
+		const struct gntdp_ctl_share_alloc *m = (const void *)req;
+		struct gntdp_ctl_share_alloc_reply r = {.gfn = GNTDP_CTL_SHARE_BASE(NR_FRAMES),
+							.nb_frames = m->nb_frames};
+
+		memcpy(body, &r, sizeof(r));
+		fds[0] = make_memfd((size_t)m->nb_frames * 4096);
+		*nfds = 1;
+		return sizeof(r);
+	}
+	if (type == GNTDP_CTL_MAP_FD) {
+		const struct gntdp_ctl_map_fd *m = (const void *)req;
+		struct gntdp_ctl_map_fd_reply r = {.count = m->count, .nb_fds = 1};
+		struct gntdp_ctl_map_fd_entry *e = (void *)(body + sizeof(r));
+		int mfd = make_memfd((size_t)m->count * 4096);
+		char path[48];
+
+		for (uint32_t i = 0; i < m->count; i++)
+			e[i] = (struct gntdp_ctl_map_fd_entry){.fd_index = 0, .offset = i * 4096ull};
+		memcpy(body, &r, sizeof(r));
+		/* As gntdpd: a new open file description, O_RDONLY unless asked to write. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+		fds[0] = open(path, (m->flags & GNTDP_CTL_MAP_FD_WRITE) ? O_RDWR : O_RDONLY);
+		close(mfd);
+		*nfds = 1;
+		return sizeof(r) + m->count * sizeof(*e);
+	}
 	return 0; /* RING_DESTROY and the rest: empty body */
 }
 
@@ -232,6 +267,50 @@ corrupt(struct fake *f, struct gntdp_ctl_reply *rp, size_t n, int *fds, unsigned
 		snprintf(rp->why, sizeof(rp->why), "domid: not yours");
 		n = sizeof(*rp);
 		rp->hdr.len = (uint32_t)n;
+		break;
+	case BAD_SHARE_GFN:
+		((struct gntdp_ctl_share_alloc_reply *)(void *)(rp + 1))->gfn = 0;
+		break;
+	case BAD_SHARE_RO:
+	case BAD_MAPFD_RW: {
+		char path[48];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+		fd = open(path, f->bad == BAD_SHARE_RO ? O_RDONLY : O_RDWR);
+		close(fds[0]);
+		fds[0] = fd;
+		break;
+	}
+	case BAD_MAPFD_OFF:
+	case BAD_MAPFD_IDX: {
+		struct gntdp_ctl_map_fd_entry *e = (void *)((uint8_t *)(rp + 1) +
+							    sizeof(struct gntdp_ctl_map_fd_reply));
+
+		if (f->bad == BAD_MAPFD_OFF)
+			e[0].offset = 1ull << 20;
+		else
+			e[0].fd_index = 1;
+		break;
+	}
+	case BAD_MAPFD_ZERO:
+		((struct gntdp_ctl_map_fd_reply *)(void *)(rp + 1))->count = 0;
+		n = sizeof(*rp) + sizeof(struct gntdp_ctl_map_fd_reply);
+		rp->hdr.len = (uint32_t)n;
+		break;
+	case BAD_MAPFD_TINY: /* the fd is O_RDONLY: shrink the memfd through a new one */
+		{
+			char path[48];
+			int w;
+
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+			w = open(path, O_RDWR);
+			if (w >= 0) {
+				if (ftruncate(w, 100) != 0)
+					fprintf(stderr, "ftruncate failed\n");
+				close(w);
+			}
+		}
 		break;
 	default: break;
 	}
@@ -515,6 +594,87 @@ BROKEN(ring_nfds_above_attached, BAD_NFDS, GNTDP_CTL_RING_CREATE, -EPROTO)
 BROKEN(ring_region_unformatted, BAD_RING_FORMAT, GNTDP_CTL_RING_CREATE, -EPROTO)
 BROKEN(ring_wrong_seq, BAD_SEQ, GNTDP_CTL_RING_CREATE, -EPROTO)
 
+/*
+ * A broken SHARE_ALLOC or MAP_FD reply: @p want from the call, no fd left
+ * over, and for MAP_FD the caller's range reserved again (nothing mapped).
+ */
+static int
+broken_share(enum bad bad, uint16_t target, int want)
+{
+	uint64_t gfn = GNTDP_CTL_MAP_BASE(NR_FRAMES);
+	struct gntdp_client *c = NULL;
+	unsigned char vec[2];
+	struct fake f;
+	uint8_t *p;
+	void *va;
+	int before, rv;
+
+	before = count_fds();
+	T_EQ(fake_start(&f, bad, target), 0);
+	T_EQ(connect_bind(&f, &c), 0);
+	p = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_TRUE(p != MAP_FAILED);
+	if (target == GNTDP_CTL_SHARE_ALLOC) {
+		rv = gntdp_client_share_alloc(c, 7, 2, true, &va, &gfn);
+	} else {
+		rv = gntdp_client_map_fd(c, &gfn, 1, p, PROT_READ);
+		/* The range is anonymous PROT_NONE again: nothing resident. */
+		T_EQ(mincore(p, 2 * 4096, vec), 0);
+		T_EQ(vec[0] & 1, 0);
+	}
+	T_EQ(rv, want);
+	T_TRUE(gntdp_client_why(c)[0] != '\0');
+	munmap(p, 2 * 4096);
+	gntdp_client_close(c);
+	fake_stop(&f);
+	T_EQ(count_fds(), before);
+	return TC_PASS;
+}
+
+#define BROKEN_SHARE(name, bad, target)                                                          \
+	static int test_##name(void) { return broken_share(bad, target, -EPROTO); }
+
+BROKEN_SHARE(share_gfn_outside_window, BAD_SHARE_GFN, GNTDP_CTL_SHARE_ALLOC)
+BROKEN_SHARE(share_fd_read_only, BAD_SHARE_RO, GNTDP_CTL_SHARE_ALLOC)
+BROKEN_SHARE(share_extra_fd, BAD_EXTRA_FD, GNTDP_CTL_SHARE_ALLOC)
+BROKEN_SHARE(map_fd_writable_fd, BAD_MAPFD_RW, GNTDP_CTL_MAP_FD)
+BROKEN_SHARE(map_fd_offset_past_fd, BAD_MAPFD_OFF, GNTDP_CTL_MAP_FD)
+BROKEN_SHARE(map_fd_index_past_fds, BAD_MAPFD_IDX, GNTDP_CTL_MAP_FD)
+BROKEN_SHARE(map_fd_count_zero, BAD_MAPFD_ZERO, GNTDP_CTL_MAP_FD)
+BROKEN_SHARE(map_fd_fd_shorter_than_a_page, BAD_MAPFD_TINY, GNTDP_CTL_MAP_FD)
+BROKEN_SHARE(map_fd_nfds_above_attached, BAD_NFDS, GNTDP_CTL_MAP_FD)
+
+/* The fake's good replies: a share maps read-write, a map_fd maps the frames read-only. */
+static int
+test_share_and_map_fd_good(void)
+{
+	uint64_t gfns[2] = {GNTDP_CTL_MAP_BASE(NR_FRAMES), GNTDP_CTL_MAP_BASE(NR_FRAMES) + 1};
+	struct gntdp_client *c = NULL;
+	struct fake f;
+	uint64_t gfn;
+	uint8_t *va, *p;
+
+	T_EQ(fake_start(&f, BAD_NONE, 0), 0);
+	T_EQ(connect_bind(&f, &c), 0);
+	T_EQ(gntdp_client_share_alloc(c, 7, 2, true, (void **)&va, &gfn), 0);
+	T_U64(gfn, GNTDP_CTL_SHARE_BASE(NR_FRAMES));
+	memset(va, 0x3c, 2 * 4096);
+	T_EQ(gntdp_client_share_free(c, va), 0);
+	T_EQ(gntdp_client_share_free(c, va), -EINVAL);
+	p = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_TRUE(p != MAP_FAILED);
+	T_EQ(gntdp_client_map_fd(c, gfns, 2, p, PROT_READ), 0);
+	T_EQ(p[4096 + 5], 0); /* the fake's memfd: zeroes, readable */
+	T_EQ(mprotect(p, 4096, PROT_READ | PROT_WRITE), -1);
+	T_EQ(gntdp_client_map_fd(c, gfns, 2, p, PROT_READ | PROT_EXEC), -EINVAL);
+	T_EQ(gntdp_client_map_fd(c, gfns, 0, p, PROT_READ), -EINVAL);
+	T_EQ(gntdp_client_map_fd(c, gfns, 1, p + 1, PROT_READ), -EINVAL);
+	munmap(p, 2 * 4096);
+	gntdp_client_close(c);
+	fake_stop(&f);
+	return TC_PASS;
+}
+
 /* Stop the fake worker of the last RING_CREATE and unmap its ring: the next one starts anew. */
 static void
 fake_worker_end(struct fake *f)
@@ -770,6 +930,16 @@ static const struct tc_case cases[] = {
 	TC(test_ring_nfds_above_attached),
 	TC(test_ring_region_unformatted),
 	TC(test_ring_wrong_seq),
+	TC(test_share_and_map_fd_good),
+	TC(test_share_gfn_outside_window),
+	TC(test_share_fd_read_only),
+	TC(test_share_extra_fd),
+	TC(test_map_fd_writable_fd),
+	TC(test_map_fd_offset_past_fd),
+	TC(test_map_fd_index_past_fds),
+	TC(test_map_fd_count_zero),
+	TC(test_map_fd_fd_shorter_than_a_page),
+	TC(test_map_fd_nfds_above_attached),
 	TC(test_hcall_through_ring_and_local_efault),
 	TC(test_hcall_timeout),
 	TC(test_daemon_death_during_hcall_eventfd),
