@@ -210,4 +210,10 @@ void dp_stats_add(struct gntdp_dp_stats *sum, const struct gntdp_dp_stats *s);
 /* Keep the core counters of @p ctx, about to be destroyed, in @p w's sums. */
 void dp_worker_ctx_fold(struct worker *w, const struct gntdp_gnttab_ctx *ctx);
 
+/* memfd_bus.c: the SIGBUS of a hole punched in a hugetlb memfd, repaired (memfd.c). */
+int memfd_bus_install(void);
+void memfd_bus_track(void *va, size_t size);   /* under mfd_lock */
+void memfd_bus_untrack(void *va);              /* under mfd_lock, before the munmap */
+unsigned int memfd_bus_repairs(const void *va);
+
 #endif /* DP_INTERNAL_H */

@@ -30,6 +30,11 @@
  * free undoes 5, 2 and 1 (unregister, munmap, close). Processes that hold
  * other fds of the memfd keep its pages.
  *
+ * hugetlb allocations are also in memfd_bus.c's table: a hole a client
+ * punches in one would SIGBUS the worker that touches it when the pool has
+ * no free 2 MiB page; the handler there maps zero memory over the page and
+ * counts it (gntdp_dp_memfd_repairs()).
+ *
  * Why mode 0600: reopening /proc/<pid>/fd/N checks the inode's mode, and a
  * memfd is created 0777, so a process that received an O_RDONLY fd could
  * reopen it O_RDWR. With 0600 only the daemon's uid (and root) can.
@@ -139,6 +144,8 @@ table_add(const struct mfd *m)
 		cap_mfds = cap;
 	}
 	mfds[nb_mfds++] = *m;
+	if (m->page == HUGE_2M)
+		memfd_bus_track(m->va, m->size);
 out:
 	pthread_mutex_unlock(&mfd_lock);
 	return rc;
@@ -316,6 +323,7 @@ memfd_free(void *arg, void *va, size_t nb_frames)
 	if (i >= 0 && mfds[i].va == va) {
 		m = mfds[i];
 		mfds[i] = mfds[--nb_mfds];
+		memfd_bus_untrack(m.va);
 	} else {
 		i = -1;
 	}
@@ -379,6 +387,14 @@ gntdp_dp_memfd_ops(const struct gntdp_dp_memfd_conf *conf, struct gntdp_mem_ops 
 		DP_LOG(ERR, "memfd: hugetlb frames need hugepages, and EAL runs with --no-huge\n");
 		return -EINVAL;
 	}
+	if (conf->hugetlb) {
+		int rc = memfd_bus_install();
+
+		if (rc != 0) {
+			DP_LOG(ERR, "memfd: installing the SIGBUS handler: %s\n", strerror(-rc));
+			return rc;
+		}
+	}
 	a = &memfd_args[conf->hugetlb][conf->socket + 1];
 	a->socket = conf->socket;
 	a->hugetlb = conf->hugetlb;
@@ -388,6 +404,12 @@ gntdp_dp_memfd_ops(const struct gntdp_dp_memfd_conf *conf, struct gntdp_mem_ops 
 	out->virt2iova = memfd_virt2iova;
 	out->arg = a;
 	return 0;
+}
+
+unsigned int
+gntdp_dp_memfd_repairs(const void *va)
+{
+	return memfd_bus_repairs(va);
 }
 
 /* Make allocation @p i's seals final, with @p extra first. 0 or -errno. Under mfd_lock. */

@@ -112,6 +112,15 @@ run(struct nb *nb)
 	r.next_progress = r.t0 + (uint64_t)c->progress_ms * r.hz / 1000;
 	r.last_change = r.t0;
 	snap_take(&nb->be, &nb->fe, &r.s_prev);
+	/*
+	 * No warmup: the window starts now, before the worker runs, and not at
+	 * the first runner_check(), by when a worker that ran while the main
+	 * lcore was descheduled may have forwarded the whole input.
+	 */
+	if (r.t_measure <= r.t0) {
+		r.measuring = true;
+		snap_take(&nb->be, &nb->fe, &r.s_start);
+	}
 	/* Launches the worker; a manual one (one lcore) is stepped below instead. */
 	if (gntdp_dp_start(nb->dp) != 0) {
 		fprintf(stderr, "gntdp-netback: cannot start the data plane on lcore %u\n",
@@ -125,6 +134,7 @@ run(struct nb *nb)
 		if ((++iter & 63) == 0 && runner_check(nb, &r))
 			break;
 	}
+	nb->be.t_stop = rte_rdtsc();
 	if (!r.measuring)
 		snap_take(&nb->be, &nb->fe, &r.s_start);
 	/* The worker finishes its iteration; every cached pin is released. */

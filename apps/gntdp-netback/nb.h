@@ -501,6 +501,7 @@ struct be {
 	uint64_t iter; /* poller calls so far */
 	uint64_t sw_gen; /* bumped by every MAC table change and vif state change */
 	uint64_t now, hz, stall_cycles, t_start;
+	uint64_t t_stop; /* TSC when the main lcore's run loop ended (0: running) */
 	const char *copy_name;
 	unsigned int burst_max, batch_ops;
 	alignas(64) struct be_stats st;

@@ -234,6 +234,9 @@ report_json(const struct be *be, const struct fe *fe, const struct nb_snap *s0,
 	be_cache_stats(be, &hits, &misses);
 	app_json_begin(&j, f);
 	app_json_dbl(&j, "window_s", w.s, 6);
+	/* Start-up to the end of the run loop, on the same clock as the window. */
+	app_json_dbl(&j, "run_s", be->t_stop > be->t_start ?
+		     (double)(be->t_stop - be->t_start) / (double)be->hz : 0.0, 6);
 	JU("tsc_hz", be->hz);
 	app_json_str(&j, "copy", be->copy_name);
 	app_json_obj(&j, "conf");

@@ -723,6 +723,13 @@ dom_disabled_ring(struct gntdpd *d, char *why, size_t len)
 				return c;
 			}
 		}
+		/* [memory] hugetlb: a page it punched out was replaced in the daemon only. */
+		if (c->dom != NULL && (gntdp_dp_memfd_repairs(c->dom->ram) != 0 ||
+				       gntdp_dp_memfd_repairs(c->dom->table) != 0)) {
+			snprintf(why, len, "a hole punched in its hugetlb memory faulted the daemon "
+				 "(its page replaced by zeros in the daemon only)");
+			return c;
+		}
 	}
 	return NULL;
 }

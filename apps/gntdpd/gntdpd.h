@@ -194,7 +194,10 @@ int ring_destroy_req(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_
 void dom_conn_gone(struct gntdpd *d, struct d_conn *c);
 /* Destroy an unbound domain or one whose connection is already gone. */
 void dom_destroy(struct gntdpd *d, struct d_domain *dom);
-/* A connection one of whose rings a worker disabled (why: which and the reason), or NULL. */
+/*
+ * A connection one of whose rings a worker disabled, or whose hugetlb RAM or
+ * table lost a page to a hole punch (why: which and the reason), or NULL.
+ */
 struct d_conn *dom_disabled_ring(struct gntdpd *d, char *why, size_t len);
 /* Fill an entry of DOMAIN_LIST / telemetry. Under d->lock. */
 void dom_entry(const struct gntdpd *d, const struct d_domain *dom,

@@ -306,6 +306,22 @@ int gntdp_dp_memfd_lookup(const void *va, int *fd, size_t *offset, size_t *size)
 int gntdp_dp_memfd_seal(const void *va, bool future_write);
 
 /**
+ * How many 2 MiB pages of the hugetlb allocation holding @p va this process
+ * lost and replaced (0 for 4 KiB allocations, or for @p va in none). A
+ * client that punches a hole in its hugetlb memfd (fallocate PUNCH_HOLE,
+ * MADV_REMOVE: no seal forbids it while letting it write) unmaps the page
+ * from this process too; when the kernel's pool has no free 2 MiB page
+ * for the refault, the touching thread gets SIGBUS. A hugetlb provider
+ * (gntdp_dp_memfd_ops() with hugetlb) installs a SIGBUS handler that maps
+ * anonymous zero memory over such a page of its own allocations (the
+ * access then completes) and counts it here; the page is then this
+ * process's alone, so the owner should destroy the domain (gntdpd does). A
+ * SIGBUS anywhere else goes to the previous handler, or kills the process.
+ * Any thread.
+ */
+unsigned int gntdp_dp_memfd_repairs(const void *va);
+
+/**
  * A new O_CLOEXEC fd of the memfd holding @p va, owned by the caller (to
  * pass over SCM_RIGHTS, for instance): a new open file description opened
  * through /proc/self/fd. @p readonly: O_RDONLY, so no mapping of it can

@@ -160,3 +160,19 @@ tc_main(int argc, char **argv, const struct tc_case *cases, size_t nb_cases)
 		return 77;
 	return 0;
 }
+
+unsigned long
+tc_huge_free(void)
+{
+	char line[128];
+	unsigned long n = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "HugePages_Free: %lu", &n) == 1)
+			break;
+	}
+	if (f != NULL)
+		fclose(f);
+	return n;
+}

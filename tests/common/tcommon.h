@@ -78,6 +78,9 @@ void tc_fail_u64(const char *file, int line, const char *expr, uint64_t got, uin
 void tc_fail_status(const char *file, int line, const char *expr, long long got, long long want);
 /** Mark the running case skipped, with a reason printed on its line. */
 int tc_skip(const char *why);
+
+/** Free 2 MiB pages of the kernel's pool (/proc/meminfo HugePages_Free), 0 if unknown. */
+unsigned long tc_huge_free(void);
 /** Name of the running case (for messages from helpers). */
 const char *tc_current(void);
 

@@ -37,6 +37,7 @@
 #include <gntdp/gnttab.h>
 #include <gntdp/hcall.h>
 
+#include "tcommon.h"
 #include "tdaemon.h"
 
 #define PAGE GNTDP_PAGE_SIZE
@@ -1398,26 +1399,26 @@ limits_run(void)
 	return 0;
 }
 
+/*
+ * Run @p fn against a daemon of its own, started with @p sets on a socket
+ * NAME.sock in the test's directory (conn_open() and children reach it
+ * meanwhile), stopped with SIGTERM (exit 0) afterwards; its log is NAME.log.
+ */
+static char g_side_log[160]; /* the side daemon's log */
+
 static int
-test_limits(void)
+side_daemon(const char *name, const char *const *sets, int (*fn)(pid_t pid))
 {
-	const char *sets[] = {"socket.group=nogroup", "limits.connections=3", "limits.domains=2",
-			      "limits.frames=120", "acl1.user=nobody", "acl1.domids=200-209",
-			      "acl1.max_domains=1", NULL};
-	char sock[sizeof(g_sock)], log[160];
+	char sock[sizeof(g_sock)], *log = g_side_log;
 	pid_t pid = -1;
 	int rc, st;
 
-	if (!g_root) {
-		printf("SKIP test_limits: needs root to run clients as two uids\n");
-		return 0;
-	}
 	memcpy(sock, g_sock, sizeof(sock));
-	snprintf(g_sock, sizeof(g_sock), "%s/limits.sock", g_dir);
-	snprintf(log, sizeof(log), "%s/limits.log", g_dir);
+	snprintf(g_sock, sizeof(g_sock), "%s/%s.sock", g_dir, name);
+	snprintf(g_side_log, sizeof(g_side_log), "%s/%s.log", g_dir, name);
 	rc = td_daemon_start(g_daemon, g_config, g_sock, log, sets, &pid);
 	if (rc == 0)
-		rc = limits_run();
+		rc = fn(pid);
 	if (pid > 0) {
 		kill(pid, SIGTERM);
 		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -1432,6 +1433,94 @@ test_limits(void)
 			fprintf(stderr, "(no log)\n");
 	}
 	return rc == 0 ? 0 : -1;
+}
+
+static int
+limits_fn(pid_t pid)
+{
+	(void)pid;
+	return limits_run();
+}
+
+static int
+test_limits(void)
+{
+	const char *sets[] = {"socket.group=nogroup", "limits.connections=3", "limits.domains=2",
+			      "limits.frames=120", "acl1.user=nobody", "acl1.domids=200-209",
+			      "acl1.max_domains=1", NULL};
+
+	if (!g_root) {
+		printf("SKIP test_limits: needs root to run clients as two uids\n");
+		return 0;
+	}
+	return side_daemon("limits", sets, limits_fn);
+}
+
+/* ---- [memory] hugetlb: a hole punched in a client's RAM --------------------------- */
+
+/*
+ * Domain 80 punches the first 2 MiB page of its RAM out of its memfd; with
+ * no free 2 MiB page in the pool, the worker's copy from it takes SIGBUS:
+ * the daemon replaces the page (in itself only), completes the copy, and
+ * closes 80's connection with the reason logged; domain 81 is served on.
+ */
+static int
+punch_fn(pid_t pid)
+{
+	struct gntdp_gnttab_copy *op;
+	struct cl v, o;
+	void *hold = MAP_FAILED;
+	char cmd[256];
+	unsigned long n;
+	struct rep p;
+	int rc;
+
+	if (cl_bind(&v, 80, 1024) != 0 || cl_ring(&v, false) != 0 || cl_bind(&o, 81, 16) != 0 ||
+	    cl_ring(&o, false) != 0)
+		return -1;
+	/* The op array in the second 2 MiB page: this process must not refault the first. */
+	op = (void *)(v.ram + 600 * PAGE);
+	mkcopy(op, GNTDP_DOMID_SELF, 0, GNTDP_DOMID_SELF, 601, 64);
+	CHECK(fallocate(v.ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 2u << 20) == 0,
+	      "punch: %s", strerror(errno));
+	for (n = tc_huge_free(); n > 0 && hold == MAP_FAILED; n--)
+		hold = mmap(NULL, n << 21, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	rc = cl_hcall(&v, GNTDP_GNTTABOP_COPY, op, 1);
+	if (hold != MAP_FAILED)
+		munmap(hold, (n + 1) << 21);
+	CHECK(kill(pid, 0) == 0, "the daemon died");
+	CHECK(rc == 0 || rc == -EPIPE || rc == -ETIMEDOUT, "copy from the punched page: %d", rc);
+	CHECK(recv_rep(v.fd, &p) == 0, "domain 80 not hung up on (%zd)", p.n);
+	snprintf(cmd, sizeof(cmd), "grep -q 'domain 80: a hole punched in its hugetlb memory' %s",
+		 g_side_log);
+	CHECK(system(cmd) == 0, "the daemon did not log the repair (no SIGBUS?)");
+	mkcopy(op = (void *)(o.ram + 10 * PAGE), GNTDP_DOMID_SELF, 1, GNTDP_DOMID_SELF, 2, PAGE);
+	rc = cl_hcall(&o, GNTDP_GNTTABOP_COPY, op, 1);
+	CHECK(rc == 0 && op->status == GNTDP_GNTST_OKAY, "domain 81: %d %d", rc, op->status);
+	close(v.fd);
+	close(o.fd);
+	return 0;
+}
+
+/*
+ * Only with GNTDP_TEST_HUGETLB_EXHAUST=1: it reserves every free 2 MiB page
+ * of the host for a moment (other processes would feel it), and needs a
+ * pool (HugePages_Total) and EAL on hugepages.
+ */
+static int
+test_hugetlb_punch(void)
+{
+	const char *sets[] = {g_root ? "socket.group=nogroup" : "socket.group=", "memory.hugetlb=on",
+			      NULL};
+	const char *env = getenv("GNTDP_TEST_HUGETLB_EXHAUST");
+
+	if (env == NULL || strcmp(env, "1") != 0 || tc_huge_free() < 8) {
+		printf("SKIP test_hugetlb_punch: GNTDP_TEST_HUGETLB_EXHAUST=1 and a hugepage pool "
+		       "needed\n");
+		return 0;
+	}
+	return side_daemon("hugetlb", sets, punch_fn);
 }
 
 /* ---- client death ------------------------------------------------------------------ */
@@ -2129,6 +2218,7 @@ main(int argc, char **argv)
 		{"create_list", test_create_list, false},
 		{"acl", test_acl, false},
 		{"limits", test_limits, true},
+		{"hugetlb_punch", test_hugetlb_punch, true},
 		{"bind_state", test_bind_state, true},
 		{"destroy_bound", test_destroy_bound, true},
 		{"copy", test_copy, true},
