@@ -407,6 +407,39 @@ test_maptrack_batches_keep_no_handles(void)
 	return TC_PASS;
 }
 
+/*
+ * A batch grows the maptrack only when the op that needs a handle finds the
+ * free list empty, as one op per call does: with 255 of 256 handles in use,
+ * a batch of a failing map and a good one takes the last handle twice and
+ * leaves the table at one frame (maptrack_limit is visible in
+ * gntdp_domain_info and decides when no_space comes).
+ */
+static int
+test_maptrack_batch_grows_only_when_needed(void)
+{
+	struct tw *w = map_world();
+	struct gntdp_domain_conf c = tw_dom_conf(6);
+	struct gntdp_gnttab_map_grant_ref ops[2];
+
+	T_TRUE(w != NULL);
+	c.max_maptrack_frames = 2;
+	T_EQ(tw_add_conf(w, &c), 0);
+	for (uint32_t r = 100; r < 400; r++)
+		T_EQ(tw_grant(w, DA, r, 6, r % 256, true), 0);
+	for (uint32_t i = 0; i < 255; i++)
+		T_ST(tw_map(w, 6, DA, 100 + i, DEV | RO, 0, NULL, NULL), GNTDP_GNTST_OKAY);
+	T_EQ(tw_info(w, 6).maptrack_limit, 256);
+	ops[0] = tw_map_op(DA, 600, DEV | RO, 0); /* not granted */
+	ops[1] = tw_map_op(DA, 355, DEV | RO, 0);
+	T_EQ(tw_op(w, 6, GNTDP_GNTTABOP_MAP_GRANT_REF, ops, 2), 0);
+	T_ST(ops[0].status, GNTDP_GNTST_BAD_GNTREF);
+	T_ST(ops[1].status, GNTDP_GNTST_OKAY);
+	T_EQ(ops[1].handle, 255);
+	T_EQ(tw_info(w, 6).maptrack_limit, 256);
+	T_EQ(tw_info(w, 6).live_mappings, 256);
+	return TC_PASS;
+}
+
 static int
 test_failed_maps_do_not_leak_handles(void)
 {
@@ -1145,6 +1178,7 @@ static const struct tc_case cases[] = {
 	TC(test_maptrack_exhaustion_no_space),
 	TC(test_failed_maps_do_not_leak_handles),
 	TC(test_maptrack_batches_keep_no_handles),
+	TC(test_maptrack_batch_grows_only_when_needed),
 	TC(test_ref_out_of_range_bad_gntref),
 	TC(test_not_granted_to_caller_exactly_minus_one),
 	TC(test_bad_entry_types_general_error),
