@@ -54,6 +54,7 @@ static const char *const type_names[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_DOMAIN_LIST] = "DOMAIN_LIST",
 	[GNTDP_CTL_SHARE_ALLOC] = "SHARE_ALLOC",
 	[GNTDP_CTL_MAP_FD] = "MAP_FD",
+	[GNTDP_CTL_DOMAIN_INFO] = "DOMAIN_INFO",
 };
 
 /* Exact request size per type (0: not a request the daemon takes). */
@@ -65,6 +66,7 @@ static const uint32_t type_len[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_DOMAIN_CREATE] = sizeof(struct gntdp_ctl_domain),
 	[GNTDP_CTL_DOMAIN_DESTROY] = sizeof(struct gntdp_ctl_domain_destroy),
 	[GNTDP_CTL_DOMAIN_LIST] = sizeof(struct gntdp_ctl_domain_list),
+	[GNTDP_CTL_DOMAIN_INFO] = sizeof(struct gntdp_ctl_domain_info),
 };
 
 const char *
@@ -96,6 +98,10 @@ check_rsvd(const void *buf, uint32_t type, struct d_reply *r)
 		break;
 	case GNTDP_CTL_DOMAIN_LIST:
 		w = &((const struct gntdp_ctl_domain_list *)buf)->rsvd;
+		n = 1;
+		break;
+	case GNTDP_CTL_DOMAIN_INFO:
+		w = &((const struct gntdp_ctl_domain_info *)buf)->rsvd;
 		n = 1;
 		break;
 	default:
@@ -132,8 +138,8 @@ ctl_check_frame(const void *buf, size_t n, struct d_reply *r)
 			      GNTDP_CTL_NB_TYPES - 1);
 	if (type_len[h.type] == 0)
 		return d_fail(r, -EOPNOTSUPP,
-			      "hdr.type: %s is reserved for the next step (docs/daemon.md)",
-			      type_names[h.type]);
+			      "hdr.type: %s (%u) is not served by this daemon (docs/daemon.md)",
+			      ctl_type_name(h.type), h.type);
 	if (h.len != type_len[h.type])
 		return d_fail(r, -EBADMSG, "hdr.len: %u, %s is exactly %u bytes", h.len,
 			      type_names[h.type], type_len[h.type]);
@@ -438,6 +444,8 @@ dispatch(struct gntdpd *d, struct d_conn *c, const void *buf, struct d_reply *r)
 			return d_fail(r, -EPERM, "DOMAIN_LIST: uid %u is not privileged",
 				      (unsigned int)c->cr.uid);
 		return dom_list(d, buf, r);
+	case GNTDP_CTL_DOMAIN_INFO:
+		return info_domain(d, buf, r);
 	}
 	return d_fail(r, -EBADMSG, "hdr.type: %u", h->type);
 }

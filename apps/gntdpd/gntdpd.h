@@ -191,6 +191,11 @@ struct d_domain *dom_find(const struct gntdpd *d, uint32_t domid);
 int dom_world_create(struct gntdpd *d);
 void dom_world_destroy(struct gntdpd *d);
 
+/* ---- DOMAIN_INFO (info.c) ------------------------------------------------ */
+
+/* The first domain at or above m->domid and its state; unprivileged. */
+int info_domain(struct gntdpd *d, const struct gntdp_ctl_domain_info *m, struct d_reply *r);
+
 /* ---- control socket (ctl.c) ---------------------------------------------- */
 
 int ctl_open(struct gntdpd *d);

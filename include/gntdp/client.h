@@ -213,6 +213,17 @@ int gntdp_client_ring_fd(const struct gntdp_client_ring *r);
 /** The control socket, for poll(): it becomes readable (EOF) when the daemon dies. */
 int gntdp_client_fd(const struct gntdp_client *c);
 
+/**
+ * DOMAIN_INFO: the first domain whose domid is @p domid or above (Xen's
+ * getdomaininfo rule), with its state (gntdp_ctl_domain_info_reply.flags:
+ * BOUND, DYING, PRIVILEGED). Any connection may ask, bound or not.
+ * @return 0 and *out filled; -ESRCH (no domain at or above domid), -EINVAL
+ *         (domid reserved, NULL argument), -EOPNOTSUPP (a daemon without
+ *         DOMAIN_INFO), -EPIPE / -EPROTO / -ETIMEDOUT (connection dead).
+ */
+int gntdp_client_domain_info(struct gntdp_client *c, gntdp_domid_t domid,
+			     struct gntdp_ctl_domain_info_reply *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -85,7 +85,14 @@ enum gntdp_ctl_type {
 	GNTDP_CTL_SHARE_ALLOC = 8,
 	/** Reserved for the next step: an fd for a cross-process host map. */
 	GNTDP_CTL_MAP_FD = 9,
-	GNTDP_CTL_NB_TYPES
+	/*
+	 * 10..21 are taken by the Xen drop-ins' branches (SHARE_FREE,
+	 * EVTCHN_*, NOTIFY_*); a daemon that does not serve one answers
+	 * -EOPNOTSUPP.
+	 */
+	/** Unprivileged: does a domain exist, is it dying (xc_domain_getinfo). */
+	GNTDP_CTL_DOMAIN_INFO = 22,
+	GNTDP_CTL_NB_TYPES = 23
 };
 
 /** Every message starts with this (16 bytes). */
@@ -244,6 +251,39 @@ struct gntdp_ctl_domain_list_reply {
 	((GNTDP_CTL_MAX_MSG - sizeof(struct gntdp_ctl_reply) - \
 	  sizeof(struct gntdp_ctl_domain_list_reply)) / sizeof(struct gntdp_ctl_domain_entry))
 
+/* ---- DOMAIN_INFO ---------------------------------------------------------------- */
+
+/**
+ * DOMAIN_INFO: the first domain whose domid is @c domid or above, as Xen's
+ * XEN_DOMCTL_getdomaininfo answers (what libxenctrl's xc_domain_getinfo
+ * asks). Any connection may ask after HELLO, bound or not, privileged or
+ * not: it names domids, their sizes and states, nothing of their memory.
+ * Errors: -EINVAL (domid not below DOMID_FIRST_RESERVED, rsvd not zero),
+ * -ESRCH (no domain at or above domid).
+ */
+struct gntdp_ctl_domain_info {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t domid; /**< the lowest domid to report */
+	uint32_t rsvd;
+};
+
+/** DOMAIN_INFO flag: a connection holds the domain (its process runs). */
+#define GNTDP_CTL_DOMINFO_BOUND 1u
+/** DOMAIN_INFO flag: the domain is being destroyed (Xen's "dying"). */
+#define GNTDP_CTL_DOMINFO_DYING 2u
+/** DOMAIN_INFO flag: the privileged domain (dom0). */
+#define GNTDP_CTL_DOMINFO_PRIVILEGED 4u
+
+/** Reply body of DOMAIN_INFO (32 bytes). */
+struct gntdp_ctl_domain_info_reply {
+	uint32_t domid;            /**< the domain found (>= the request's domid) */
+	uint32_t flags;            /**< GNTDP_CTL_DOMINFO_* */
+	uint32_t nr_frames;        /**< RAM frames */
+	uint32_t max_grant_frames; /**< grant-table frame limit */
+	uint32_t nr_rings;         /**< hypercall rings of its connection */
+	uint32_t rsvd[3];          /**< zero */
+};
+
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_hdr) == 16, "gntdp_ctl_hdr");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_reply) == 128, "gntdp_ctl_reply");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_hello) == 24, "gntdp_ctl_hello");
@@ -257,6 +297,9 @@ GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_destroy) == 24, "gntdp_ctl_domai
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_list) == 24, "gntdp_ctl_domain_list");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_entry) == 64, "gntdp_ctl_domain_entry");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_list_reply) == 8, "gntdp_ctl_domain_list_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_info) == 24, "gntdp_ctl_domain_info");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_info_reply) == 32,
+		 "gntdp_ctl_domain_info_reply");
 
 #ifdef __cplusplus
 }

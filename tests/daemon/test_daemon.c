@@ -346,7 +346,7 @@ test_garbage(void)
 	mkhdr(big, GNTDP_CTL_HELLO, sizeof(big), 13);
 	if (expect(fd, big, sizeof(big), GNTDP_CTL_HELLO, -EMSGSIZE) != 0)
 		return -1;
-	/* Types: unknown, a reply type, the two reserved for the next step. */
+	/* Types: unknown, a reply type, the two not served yet. */
 	mkhdr(&h, 99, sizeof(h), 14);
 	if (expect(fd, &h, sizeof(h), 99, -EBADMSG) != 0)
 		return -1;
@@ -657,6 +657,66 @@ cl_bind(struct cl *c, uint32_t domid, uint32_t nr_frames)
 	      (const void *)c->status != MAP_FAILED, "mmap: %s", strerror(errno));
 	rc = fcntl(c->ram_fd, F_GETFD);
 	CHECK(rc >= 0 && (rc & FD_CLOEXEC), "RAM fd without CLOEXEC");
+	return 0;
+}
+
+/* DOMAIN_INFO from @p fd: 0 and *ir, or the daemon's err. */
+static int
+dominfo(int fd, uint32_t domid, uint32_t rsvd, struct gntdp_ctl_domain_info_reply *ir)
+{
+	struct gntdp_ctl_domain_info m = {.domid = domid, .rsvd = rsvd};
+	struct rep p;
+
+	mkhdr(&m, GNTDP_CTL_DOMAIN_INFO, sizeof(m), 22);
+	CHECK(rpc(fd, &m, sizeof(m), &p) == 0, "DOMAIN_INFO rpc");
+	if (p.r.err != 0) {
+		CHECK(check_rep(&p, GNTDP_CTL_DOMAIN_INFO, 22, p.r.err) == 0 && p.nfds == 0,
+		      "error reply");
+		return p.r.err;
+	}
+	if (check_rep(&p, GNTDP_CTL_DOMAIN_INFO, 22, 0) != 0)
+		return -1;
+	CHECK(p.n == (ssize_t)(sizeof(p.r) + sizeof(*ir)) && p.nfds == 0, "DOMAIN_INFO reply size");
+	memcpy(ir, p.raw + sizeof(p.r), sizeof(*ir));
+	return 0;
+}
+
+/*
+ * DOMAIN_INFO on a connection that bound nothing: a bound domain with its
+ * size and flags, the first domain at or above a free domid, -ESRCH above
+ * the last, -EINVAL for a reserved domid or rsvd; gone once its client
+ * closes.
+ */
+static int
+test_domain_info(void)
+{
+	struct gntdp_ctl_domain_info_reply ir;
+	struct cl c;
+	int fd, rc;
+
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	CHECK(cl_bind(&c, 97, 16) == 0, "bind domain 97");
+	rc = dominfo(fd, 97, 0, &ir);
+	CHECK(rc == 0 && ir.domid == 97 && ir.flags == GNTDP_CTL_DOMINFO_BOUND &&
+	      ir.nr_frames == 16 && ir.max_grant_frames == 4 && ir.nr_rings == 0 &&
+	      ir.rsvd[0] == 0 && ir.rsvd[1] == 0 && ir.rsvd[2] == 0,
+	      "domain 97: rc %d domid %u flags %#x frames %u", rc, ir.domid, ir.flags,
+	      ir.nr_frames);
+	rc = dominfo(fd, 96, 0, &ir);
+	CHECK(rc == 0 && ir.domid == 97, "first at or above 96: rc %d domid %u", rc, ir.domid);
+	CHECK(dominfo(fd, GNTDP_DOMID_FIRST_RESERVED - 1, 0, &ir) == -ESRCH, "above the last");
+	CHECK(dominfo(fd, GNTDP_DOMID_FIRST_RESERVED, 0, &ir) == -EINVAL, "reserved domid");
+	CHECK(dominfo(fd, 97, 1, &ir) == -EINVAL, "rsvd");
+	close(c.fd);
+	for (int i = 0; i < 200; i++) {
+		rc = dominfo(fd, 97, 0, &ir);
+		if (rc != 0 || ir.domid != 97)
+			break;
+		usleep(10000);
+	}
+	CHECK(rc == -ESRCH || (rc == 0 && ir.domid > 97), "domain 97 still there (rc %d)", rc);
+	close(fd);
 	return 0;
 }
 
@@ -1363,7 +1423,8 @@ test_fuzz(void)
 		0, sizeof(struct gntdp_ctl_hello), sizeof(struct gntdp_ctl_domain),
 		sizeof(struct gntdp_ctl_ring), sizeof(struct gntdp_ctl_ring_destroy),
 		sizeof(struct gntdp_ctl_domain), sizeof(struct gntdp_ctl_domain_destroy),
-		sizeof(struct gntdp_ctl_domain_list), 16, 16};
+		sizeof(struct gntdp_ctl_domain_list), 16, 16,
+		[GNTDP_CTL_DOMAIN_INFO] = sizeof(struct gntdp_ctl_domain_info)};
 	uint8_t buf[256];
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	unsigned int replies = 0, closes = 0;
@@ -1785,6 +1846,7 @@ main(int argc, char **argv)
 		{"create_list", test_create_list, false},
 		{"acl", test_acl, false},
 		{"bind_state", test_bind_state, true},
+		{"domain_info", test_domain_info, true},
 		{"destroy_bound", test_destroy_bound, true},
 		{"copy", test_copy, true},
 		{"kill_client", test_kill_client, true},
