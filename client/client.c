@@ -82,6 +82,22 @@ hello(struct gntdp_client *c)
 	return 0;
 }
 
+/* The control lock: recursive, so that cl_request may call cl_fail and cl_check_socket. */
+static int
+init_lock(struct gntdp_client *c)
+{
+	pthread_mutexattr_t a;
+	int rc;
+
+	if (pthread_mutexattr_init(&a) != 0)
+		return -ENOMEM;
+	rc = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	if (rc == 0)
+		rc = pthread_mutex_init(&c->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	return -rc;
+}
+
 int
 gntdp_client_connect(const char *path, struct gntdp_client **out)
 {
@@ -100,9 +116,15 @@ gntdp_client_connect(const char *path, struct gntdp_client **out)
 		return -ENOMEM;
 	c->domid = GNTDP_DOMID_INVALID;
 	c->timeout_ms = env_timeout();
+	rc = init_lock(c);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
 	c->fd = open_socket(path, c->timeout_ms);
 	if (c->fd < 0) {
 		rc = c->fd;
+		pthread_mutex_destroy(&c->lock);
 		free(c);
 		return rc;
 	}
@@ -133,7 +155,10 @@ gntdp_client_close(struct gntdp_client *c)
 		munmap(c->table, c->table_size);
 	if (c->status != NULL)
 		munmap(c->status, c->status_size);
+	if (c->ev_gen != NULL)
+		munmap((void *)(uintptr_t)c->ev_gen, c->ev_gen_size);
 	close(c->fd);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
@@ -144,7 +169,9 @@ gntdp_client_set_timeout(struct gntdp_client *c, int timeout_ms)
 
 	if (c == NULL || timeout_ms <= 0)
 		return -EINVAL;
+	cl_lock(c);
 	c->timeout_ms = timeout_ms;
+	cl_unlock(c);
 	/* Sends too: a daemon that stops reading must not block a request forever. */
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return 0;
@@ -226,8 +253,8 @@ map_domain(struct gntdp_client *c, const struct gntdp_ctl_domain_reply *d, const
 	return 0;
 }
 
-int
-gntdp_client_bind(struct gntdp_client *c, const struct gntdp_client_domain_conf *conf)
+static int
+bind_locked(struct gntdp_client *c, const struct gntdp_client_domain_conf *conf)
 {
 	struct gntdp_ctl_domain m = {0};
 	struct gntdp_ctl_domain_reply d;
@@ -235,8 +262,6 @@ gntdp_client_bind(struct gntdp_client *c, const struct gntdp_client_domain_conf 
 			   .body = &d, .body_min = sizeof(d), .body_max = sizeof(d)};
 	int rc;
 
-	if (c == NULL || conf == NULL)
-		return -EINVAL;
 	if (c->domid != GNTDP_DOMID_INVALID)
 		return -EALREADY;
 	m.domid = conf->domid;
@@ -263,6 +288,20 @@ gntdp_client_bind(struct gntdp_client *c, const struct gntdp_client_domain_conf 
 	c->dom = d;
 	c->domid = (gntdp_domid_t)d.domid;
 	return 0;
+}
+
+int
+gntdp_client_bind(struct gntdp_client *c, const struct gntdp_client_domain_conf *conf)
+{
+	int rc;
+
+	if (c == NULL || conf == NULL)
+		return -EINVAL;
+	/* Whole under the lock: two threads binding at once get one domain and -EALREADY. */
+	cl_lock(c);
+	rc = bind_locked(c, conf);
+	cl_unlock(c);
+	return rc;
 }
 
 gntdp_domid_t

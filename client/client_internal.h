@@ -6,6 +6,7 @@
 #ifndef GNTDP_CLIENT_INTERNAL_H
 #define GNTDP_CLIENT_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,6 +17,13 @@
 #define CL_DEFAULT_TIMEOUT_MS 5000
 
 struct gntdp_client {
+	/*
+	 * Serialises the control connection: every request (send + reply),
+	 * every look at the socket outside one (cl_check_socket), the ring list
+	 * and why/dead. Recursive: cl_request calls cl_check_socket and cl_fail
+	 * with it held. Never held across a hypercall wait or a ring's fast path.
+	 */
+	pthread_mutex_t lock;
 	int fd;              /* the control socket */
 	int dead;            /* 0, or what every later request returns (-EPIPE/-EPROTO/-ETIMEDOUT) */
 	int timeout_ms;      /* per reply */
@@ -30,6 +38,10 @@ struct gntdp_client {
 	void *status;        /* nr_status_frames pages, read-only; NULL without */
 	size_t status_size;
 	struct gntdp_client_ring *rings; /* list of live rings */
+	/* Event channels (evtchn.c), set up by the first gntdp_client_evtchn_open(). */
+	const uint32_t *ev_gen; /* the domain's generation page, read-only; NULL before */
+	size_t ev_gen_size;
+	uint32_t ev_nr_ports;
 	char why[GNTDP_CTL_WHY_SIZE];
 };
 
@@ -78,5 +90,8 @@ int64_t cl_now_ms(void);
 int cl_map_fd(int fd, uint64_t bytes, int prot, void **out);
 /* Unmap a ring and free it, without telling the daemon (ring.c). */
 void cl_ring_free(struct gntdp_client_ring *r);
+/* Take / drop c->lock (recursive). */
+void cl_lock(struct gntdp_client *c);
+void cl_unlock(struct gntdp_client *c);
 
 #endif /* GNTDP_CLIENT_INTERNAL_H */

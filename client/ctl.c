@@ -46,12 +46,26 @@ cl_close_fds(int *fds, unsigned int n)
 	}
 }
 
+void
+cl_lock(struct gntdp_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+}
+
+void
+cl_unlock(struct gntdp_client *c)
+{
+	pthread_mutex_unlock(&c->lock);
+}
+
 int
 cl_fail(struct gntdp_client *c, int err, const char *why)
 {
+	cl_lock(c);
 	snprintf(c->why, sizeof(c->why), "%s", why);
 	if (err == -EPIPE || err == -EPROTO || err == -ETIMEDOUT)
 		c->dead = err;
+	cl_unlock(c);
 	return err;
 }
 
@@ -94,8 +108,8 @@ recv_one(int fd, uint8_t *buf, size_t size, int *fds, unsigned int *nfds, int *m
 	return n;
 }
 
-int
-cl_check_socket(struct gntdp_client *c)
+static int
+check_socket_locked(struct gntdp_client *c)
 {
 	struct pollfd p = {.fd = c->fd, .events = POLLIN};
 	uint8_t buf[GNTDP_CTL_MAX_MSG];
@@ -117,6 +131,22 @@ cl_check_socket(struct gntdp_client *c)
 	if (n == 0 || n == -ECONNRESET || n == -EPIPE)
 		return cl_fail(c, -EPIPE, "the daemon closed the connection");
 	return cl_fail(c, -EPROTO, "reply: a message no request asked for");
+}
+
+int
+cl_check_socket(struct gntdp_client *c)
+{
+	int rc;
+
+	/*
+	 * Under the lock: another thread's reply in flight makes the socket
+	 * readable, and must be read by that thread's cl_request, not taken
+	 * for a message nobody asked for.
+	 */
+	cl_lock(c);
+	rc = check_socket_locked(c);
+	cl_unlock(c);
+	return rc;
 }
 
 /* Wait for the socket to become readable within the connection's timeout. */
@@ -181,8 +211,8 @@ check_reply(const struct cl_req *q, const struct gntdp_ctl_reply *rp, ssize_t n,
 	return NULL;
 }
 
-int
-cl_request(struct gntdp_client *c, struct cl_req *q)
+static int
+request_locked(struct gntdp_client *c, struct cl_req *q)
 {
 	uint8_t buf[GNTDP_CTL_MAX_MSG + 1];
 	struct gntdp_ctl_hdr *h = q->msg;
@@ -196,7 +226,7 @@ cl_request(struct gntdp_client *c, struct cl_req *q)
 	if (c->dead)
 		return c->dead;
 	/* Anything already waiting is EOF or garbage: find out before sending. */
-	rc = cl_check_socket(c);
+	rc = check_socket_locked(c);
 	if (rc < 0)
 		return rc;
 	h->magic = GNTDP_CTL_MAGIC;
@@ -244,4 +274,15 @@ cl_request(struct gntdp_client *c, struct cl_req *q)
 	if (q->body != NULL)
 		memcpy(q->body, buf + sizeof(*rp), q->body_len);
 	return 0;
+}
+
+int
+cl_request(struct gntdp_client *c, struct cl_req *q)
+{
+	int rc;
+
+	cl_lock(c);
+	rc = request_locked(c, q);
+	cl_unlock(c);
+	return rc;
 }

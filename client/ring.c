@@ -129,8 +129,10 @@ gntdp_client_ring_create(struct gntdp_client *c, const struct gntdp_client_ring_
 	r->c = c;
 	r->id = rr.ring_id;
 	r->worker = rr.worker;
+	cl_lock(c);
 	r->next = c->rings;
 	c->rings = r;
+	cl_unlock(c);
 	*out = r;
 	return 0;
 }
@@ -150,12 +152,14 @@ gntdp_client_ring_destroy(struct gntdp_client *c, struct gntdp_client_ring *r)
 	m.ring_id = r->id;
 	/* The daemon detaches the ring from its worker before it replies; then we unmap. */
 	rc = cl_request(c, &q);
+	cl_lock(c);
 	for (p = &c->rings; *p != NULL; p = &(*p)->next) {
 		if (*p == r) {
 			*p = r->next;
 			break;
 		}
 	}
+	cl_unlock(c);
 	cl_ring_free(r);
 	return rc;
 }

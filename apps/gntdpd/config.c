@@ -160,6 +160,8 @@ static const struct app_key keys[] = {
 	U("domains", "max_domains", max_domains, 1, D_MAX_DOMAINS, "32",
 	  "domains at once (bound, unbound and zombies not counted)"),
 	U("domains", "max_rings", max_rings, 1, D_MAX_RINGS, "8", "hypercall rings per connection"),
+	U("domains", "max_evtchns", max_evtchns, 1, GNTDP_EVTCHN_MAX_PORTS - 1, "64",
+	  "event-channel ports per domain (1 .. max_evtchns)"),
 	{.section = "domains", .name = "max_ring_entries", .type = APP_KT_UINT,
 	 .off = F(max_ring_entries), .min = 2, .max = GNTDP_HCALL_RING_MAX_ENTRIES,
 	 .flags = APP_KF_POW2, .def = "4096", .help = "most SQ or CQ entries of a ring"},

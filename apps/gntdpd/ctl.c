@@ -54,6 +54,12 @@ static const char *const type_names[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_DOMAIN_LIST] = "DOMAIN_LIST",
 	[GNTDP_CTL_SHARE_ALLOC] = "SHARE_ALLOC",
 	[GNTDP_CTL_MAP_FD] = "MAP_FD",
+	[GNTDP_CTL_EVTCHN_SETUP] = "EVTCHN_SETUP",
+	[GNTDP_CTL_EVTCHN_ALLOC_UNBOUND] = "EVTCHN_ALLOC_UNBOUND",
+	[GNTDP_CTL_EVTCHN_BIND_INTERDOMAIN] = "EVTCHN_BIND_INTERDOMAIN",
+	[GNTDP_CTL_EVTCHN_CLOSE] = "EVTCHN_CLOSE",
+	[GNTDP_CTL_EVTCHN_PEER] = "EVTCHN_PEER",
+	[GNTDP_CTL_EVTCHN_SEND] = "EVTCHN_SEND",
 	[GNTDP_CTL_DOMAIN_INFO] = "DOMAIN_INFO",
 };
 
@@ -66,6 +72,12 @@ static const uint32_t type_len[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_DOMAIN_CREATE] = sizeof(struct gntdp_ctl_domain),
 	[GNTDP_CTL_DOMAIN_DESTROY] = sizeof(struct gntdp_ctl_domain_destroy),
 	[GNTDP_CTL_DOMAIN_LIST] = sizeof(struct gntdp_ctl_domain_list),
+	[GNTDP_CTL_EVTCHN_SETUP] = sizeof(struct gntdp_ctl_evtchn_setup),
+	[GNTDP_CTL_EVTCHN_ALLOC_UNBOUND] = sizeof(struct gntdp_ctl_evtchn_alloc),
+	[GNTDP_CTL_EVTCHN_BIND_INTERDOMAIN] = sizeof(struct gntdp_ctl_evtchn_bind),
+	[GNTDP_CTL_EVTCHN_CLOSE] = sizeof(struct gntdp_ctl_evtchn_port),
+	[GNTDP_CTL_EVTCHN_PEER] = sizeof(struct gntdp_ctl_evtchn_port),
+	[GNTDP_CTL_EVTCHN_SEND] = sizeof(struct gntdp_ctl_evtchn_port),
 	[GNTDP_CTL_DOMAIN_INFO] = sizeof(struct gntdp_ctl_domain_info),
 };
 
@@ -104,6 +116,16 @@ check_rsvd(const void *buf, uint32_t type, struct d_reply *r)
 		w = &((const struct gntdp_ctl_domain_info *)buf)->rsvd;
 		n = 1;
 		break;
+	case GNTDP_CTL_EVTCHN_SETUP:
+		w = ((const struct gntdp_ctl_evtchn_setup *)buf)->rsvd;
+		n = 2;
+		break;
+	case GNTDP_CTL_EVTCHN_CLOSE:
+	case GNTDP_CTL_EVTCHN_PEER:
+	case GNTDP_CTL_EVTCHN_SEND:
+		w = &((const struct gntdp_ctl_evtchn_port *)buf)->rsvd;
+		n = 1;
+		break;
 	default:
 		return 0;
 	}
@@ -138,8 +160,8 @@ ctl_check_frame(const void *buf, size_t n, struct d_reply *r)
 			      GNTDP_CTL_NB_TYPES - 1);
 	if (type_len[h.type] == 0)
 		return d_fail(r, -EOPNOTSUPP,
-			      "hdr.type: %s (%u) is not served by this daemon (docs/daemon.md)",
-			      ctl_type_name(h.type), h.type);
+			      "hdr.type: %u (%s) is not served by this daemon (docs/daemon.md)",
+			      h.type, ctl_type_name(h.type));
 	if (h.len != type_len[h.type])
 		return d_fail(r, -EBADMSG, "hdr.len: %u, %s is exactly %u bytes", h.len,
 			      type_names[h.type], type_len[h.type]);
@@ -444,6 +466,18 @@ dispatch(struct gntdpd *d, struct d_conn *c, const void *buf, struct d_reply *r)
 			return d_fail(r, -EPERM, "DOMAIN_LIST: uid %u is not privileged",
 				      (unsigned int)c->cr.uid);
 		return dom_list(d, buf, r);
+	case GNTDP_CTL_EVTCHN_SETUP:
+		return d_evtchn_setup(d, c, buf, r);
+	case GNTDP_CTL_EVTCHN_ALLOC_UNBOUND:
+		return d_evtchn_alloc_unbound(d, c, buf, r);
+	case GNTDP_CTL_EVTCHN_BIND_INTERDOMAIN:
+		return d_evtchn_bind_interdomain(d, c, buf, r);
+	case GNTDP_CTL_EVTCHN_CLOSE:
+		return d_evtchn_close(d, c, buf, r);
+	case GNTDP_CTL_EVTCHN_PEER:
+		return d_evtchn_peer(d, c, buf, r);
+	case GNTDP_CTL_EVTCHN_SEND:
+		return d_evtchn_send_req(d, c, buf, r);
 	case GNTDP_CTL_DOMAIN_INFO:
 		return info_domain(d, buf, r);
 	}

@@ -418,6 +418,9 @@ dom_destroy(struct gntdpd *d, struct d_domain *dom)
 {
 	int rc;
 
+	/* Unmap notifications first (they may send events), then its event channels. */
+	d_notify_domain_dying(d, dom);
+	d_evtchn_domain_dying(d, dom);
 	for (unsigned int i = 0; i < D_MAX_DOMAINS; i++) {
 		if (d->doms[i] == dom)
 			d->doms[i] = NULL;

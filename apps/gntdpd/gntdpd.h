@@ -70,6 +70,7 @@ struct d_conf {
 	unsigned int max_domains;
 	unsigned int max_rings;
 	unsigned int max_ring_entries;
+	unsigned int max_evtchns;
 	/* [memory] */
 	bool hugetlb;
 	/* [acl] and [aclN] */
@@ -98,6 +99,7 @@ bool acl_privileged(const struct d_conf *c, const struct d_cred *cr);
 /* ---- domains and rings (dom.c) ------------------------------------------- */
 
 struct d_conn;
+struct d_evtchn_dom;
 
 struct d_ring {
 	uint32_t id;
@@ -118,6 +120,7 @@ struct d_domain {
 	int socket;
 	void *ram, *table, *status; /* the segments in this process */
 	uint64_t calls, ops, faults; /* of its destroyed rings */
+	struct d_evtchn_dom *ev;     /* its event channels (evtchn.c), NULL until used */
 };
 
 struct d_conn {
@@ -195,6 +198,36 @@ void dom_world_destroy(struct gntdpd *d);
 
 /* The first domain at or above m->domid and its state; unprivileged. */
 int info_domain(struct gntdpd *d, const struct gntdp_ctl_domain_info *m, struct d_reply *r);
+/* ---- event channels (evtchn.c) -------------------------------------------- */
+
+/* Raise the open-files limit to its hard maximum (one eventfd per port). */
+void d_evtchn_init(void);
+int d_evtchn_setup(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_setup *m,
+		   struct d_reply *r);
+int d_evtchn_alloc_unbound(struct gntdpd *g, struct d_conn *c,
+			   const struct gntdp_ctl_evtchn_alloc *m, struct d_reply *r);
+int d_evtchn_bind_interdomain(struct gntdpd *g, struct d_conn *c,
+			      const struct gntdp_ctl_evtchn_bind *m, struct d_reply *r);
+int d_evtchn_close(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_port *m,
+		   struct d_reply *r);
+int d_evtchn_peer(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_port *m,
+		  struct d_reply *r);
+int d_evtchn_send_req(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_port *m,
+		      struct d_reply *r);
+/*
+ * Raise @p port of @p domid towards its peer, as EVTCHNOP_send from that
+ * domain: 0 (sent, or dropped on an unbound port, as Xen does), -EINVAL
+ * (no such allocated port).
+ */
+int d_evtchn_send(struct gntdpd *g, gntdp_domid_t domid, uint32_t port);
+/*
+ * Domain death, called by dom_destroy() after d_notify_domain_dying(): every
+ * port of @p dom is closed as EVTCHNOP_close does (each peer back to unbound
+ * for dom's domid).
+ */
+void d_evtchn_domain_dying(struct gntdpd *g, struct d_domain *dom);
+/* Domain death, first step (branch xgnttab, apps/gntdpd/notify.c; weak empty default). */
+void d_notify_domain_dying(struct gntdpd *g, struct d_domain *dom);
 
 /* ---- control socket (ctl.c) ---------------------------------------------- */
 

@@ -67,6 +67,7 @@ main(int argc, char **argv)
 	d.conf = &conf;
 	d.lfd = d.epfd = -1;
 	pthread_mutex_init(&d.lock, NULL);
+	d_evtchn_init();
 	/* The socket first: a second daemon on a live socket fails before starting workers. */
 	if (ctl_open(&d) != 0 || dom_world_create(&d) != 0) {
 		status = APP_EXIT_FAIL;

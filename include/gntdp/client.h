@@ -11,11 +11,23 @@
  * (gntdp_guest_grant_access() and friends) work on the entries returned by
  * gntdp_client_table() / gntdp_client_table_v2().
  *
- * Threading: a struct gntdp_client is used by one thread at a time; each
- * ring by one thread at a time (different rings on different threads is
- * fine, as long as no control request runs on the client meanwhile). Errors
- * are negative errno values; gntdp_client_why() gives the daemon's reason
- * for the last failed request, or the library's.
+ * Threading: the control requests of a struct gntdp_client (bind, ring
+ * create/destroy, and the later request types) are serialised by a mutex
+ * inside it, so several threads, and several drop-in handles sharing
+ * gntdp_client_self_get()'s connection, may issue them at once; each waits
+ * for its own reply. Each ring is used by one thread at a time (different
+ * rings on different threads is fine). gntdp_client_close() must not run
+ * while another thread still uses the client. Errors are negative errno
+ * values; gntdp_client_why() gives the daemon's reason for the last failed
+ * request of any thread on the client, or the library's.
+ *
+ * The process's own domain: gntdp_client_self_get() connects to
+ * $GNTDP_SOCKET (default GNTDP_CTL_DEFAULT_SOCKET) and binds the domain
+ * named by the environment variable GNTDP_DOMID (a decimal domid below
+ * DOMID_FIRST_RESERVED, 0x7FF0; created when it does not exist, with the
+ * daemon's default limits). This is how the Xen drop-in libraries
+ * (libxenevtchn.so.1, libxengnttab.so.1) learn "their" domid, which Xen
+ * gives a process by the domain it runs in.
  *
  * Linking: `pkg-config --libs gntdp-client` (libgntdp-client.so.0). The
  * library needs no DPDK and no hugepages. It holds the entry-level guest
@@ -223,6 +235,123 @@ int gntdp_client_fd(const struct gntdp_client *c);
  */
 int gntdp_client_domain_info(struct gntdp_client *c, gntdp_domid_t domid,
 			     struct gntdp_ctl_domain_info_reply *out);
+/* ---- event channels (docs/daemon.md "Event channels") ---------------------- */
+
+/**
+ * An event-channel handle: a set of ports of the client's domain, with one
+ * pollable fd, as a Linux /dev/xen/evtchn open file is. Ports are the
+ * domain's (EVTCHNOP_* semantics of Xen, checked by the daemon); each port
+ * belongs to the handle that allocated or bound it. A notification is one
+ * write(2) of the sender to an eventfd the receiving handle waits on: no
+ * daemon round trip. A port delivered by gntdp_client_evtchn_pending() is
+ * masked until gntdp_client_evtchn_unmask(); notifications meanwhile latch
+ * one pending event. Thread-safe; pending() may block in one thread while
+ * others bind, notify and unmask.
+ */
+struct gntdp_client_evtchn;
+
+/**
+ * A new handle with no port, on a bound client (EVTCHN_SETUP on the first).
+ * Its fd is close-on-exec.
+ * @return 0, -EINVAL (NULL), -ENOTCONN (not bound), -ENOMEM, -EMFILE, the
+ *         request's errors (-EPIPE, -EPROTO, -ETIMEDOUT).
+ */
+int gntdp_client_evtchn_open(struct gntdp_client *c, struct gntdp_client_evtchn **out);
+
+/**
+ * Close every port of the handle (EVTCHNOP_close each: their peers return
+ * to unbound for this domain) and free it. NULL is a no-op. Must not race
+ * with other calls on @p h.
+ */
+void gntdp_client_evtchn_close(struct gntdp_client_evtchn *h);
+
+/**
+ * The handle's fd (an epoll fd): poll(2) says POLLIN exactly when an
+ * unmasked port of the handle is pending. Setting O_NONBLOCK on it makes
+ * gntdp_client_evtchn_pending() return -EAGAIN instead of blocking.
+ */
+int gntdp_client_evtchn_fd(const struct gntdp_client_evtchn *h);
+
+/**
+ * EVTCHNOP_alloc_unbound (dom = DOMID_SELF): a new port, unbound, that
+ * @p remote (DOMID_SELF: this domain) may bind with
+ * gntdp_client_evtchn_bind_interdomain(). @p remote need not exist.
+ * @return the port (never 0), -ENOSPC ([domains] max_evtchns ports in
+ *         use), -EINVAL (@p remote above 0xffff), -ENOMEM, -ENOTCONN,
+ *         -EPIPE / -EPROTO / -ETIMEDOUT.
+ */
+int gntdp_client_evtchn_alloc_unbound(struct gntdp_client_evtchn *h, gntdp_domid_t remote);
+
+/**
+ * EVTCHNOP_bind_interdomain: a new port connected to port @p rport of
+ * domain @p remote (DOMID_SELF: this domain), which must be unbound for
+ * this domain. The new port starts pending, as in Xen (events sent to the
+ * unbound remote port may have been lost).
+ * @return the port (never 0), -ESRCH (@p remote does not exist), -EINVAL
+ *         (@p rport is not an allocated port of @p remote, or not unbound
+ *         for this domain), -ENOSPC, -ENOMEM, the request's errors.
+ */
+int gntdp_client_evtchn_bind_interdomain(struct gntdp_client_evtchn *h, gntdp_domid_t remote,
+					 uint32_t rport);
+
+/**
+ * EVTCHNOP_close of a port of the handle; its peer, if bound, returns to
+ * unbound for this domain (a new bind_interdomain from here reconnects).
+ * @return 0, -EINVAL (@p port out of the domain's range), -ENOTCONN (not a
+ *         port of this handle, as Linux's evtchn driver), the request's
+ *         errors.
+ */
+int gntdp_client_evtchn_unbind(struct gntdp_client_evtchn *h, uint32_t port);
+
+/**
+ * EVTCHNOP_send: raise the peer of @p port; dropped (0) when @p port is
+ * unbound, as Xen does. One write(2) to the peer's eventfd; a control
+ * request only when the domain's generation page says the port's peer
+ * changed since the last look.
+ * @return 0, -EINVAL (out of range), -ENOTCONN (not a port of this handle),
+ *         the request's errors.
+ */
+int gntdp_client_evtchn_notify(struct gntdp_client_evtchn *h, uint32_t port);
+
+/**
+ * Wait for a pending unmasked port of the handle and return it, masked
+ * (it is not delivered again until gntdp_client_evtchn_unmask()). Blocks
+ * while none is pending (forever on a handle without ports, as Linux).
+ * @return the port, -EAGAIN (O_NONBLOCK set on the fd and none pending),
+ *         -EINTR (a signal), another negative errno of epoll_wait().
+ */
+int gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h);
+
+/**
+ * Unmask @p port: delivered again by pending() if notified meanwhile (one
+ * event however many notifications came). A port that is not the handle's,
+ * or not masked, is ignored (0), as Linux's driver ignores it.
+ * @return 0, a negative errno of epoll_ctl().
+ */
+int gntdp_client_evtchn_unmask(struct gntdp_client_evtchn *h, uint32_t port);
+
+/**
+ * The process-wide client the Xen drop-in libraries share. The first call
+ * connects (gntdp_client_connect(NULL): $GNTDP_SOCKET) and binds the domain
+ * $GNTDP_DOMID names (created when missing, default limits); later calls
+ * return the same client and take one more reference. Thread-safe. A child
+ * of fork() does not share its parent's: its first call connects anew
+ * (binding the same domid then fails with -EEXIST while the parent holds
+ * it).
+ * @return 0 and *@p out, -EINVAL (@p out NULL, GNTDP_DOMID unset, not a
+ *         decimal number, or >= DOMID_FIRST_RESERVED), or an error of
+ *         gntdp_client_connect() / gntdp_client_bind() (-ENOENT,
+ *         -ECONNREFUSED: no daemon; -EPERM: this uid may not be that
+ *         domain; -EEXIST: another connection holds it; ...).
+ */
+int gntdp_client_self_get(struct gntdp_client **out);
+
+/**
+ * Drop a reference taken by gntdp_client_self_get(); the last one closes
+ * the connection (gntdp_client_close(): the domain is destroyed). NULL, or
+ * a client that is not the process's own, is a no-op.
+ */
+void gntdp_client_self_put(struct gntdp_client *c);
 
 #ifdef __cplusplus
 }

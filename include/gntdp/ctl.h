@@ -85,11 +85,20 @@ enum gntdp_ctl_type {
 	GNTDP_CTL_SHARE_ALLOC = 8,
 	/** Reserved for the next step: an fd for a cross-process host map. */
 	GNTDP_CTL_MAP_FD = 9,
-	/*
-	 * 10..21 are taken by the Xen drop-ins' branches (SHARE_FREE,
-	 * EVTCHN_*, NOTIFY_*); a daemon that does not serve one answers
-	 * -EOPNOTSUPP.
-	 */
+	/* 10: SHARE_FREE (branch share) */
+	/** Event channels: the domain's port count and its read-only generation page. */
+	GNTDP_CTL_EVTCHN_SETUP = 11,
+	/** EVTCHNOP_alloc_unbound: a new port that @c remote_dom may bind. */
+	GNTDP_CTL_EVTCHN_ALLOC_UNBOUND = 12,
+	/** EVTCHNOP_bind_interdomain: a new port connected to (remote_dom, remote_port). */
+	GNTDP_CTL_EVTCHN_BIND_INTERDOMAIN = 13,
+	/** EVTCHNOP_close: free a port; its peer goes back to unbound. */
+	GNTDP_CTL_EVTCHN_CLOSE = 14,
+	/** EVTCHNOP_status of an own port, with the peer's eventfd when interdomain. */
+	GNTDP_CTL_EVTCHN_PEER = 15,
+	/** EVTCHNOP_send through the daemon (the slow path; clients write the eventfd). */
+	GNTDP_CTL_EVTCHN_SEND = 16,
+	/* 17..19: reserved for event channels; 20, 21: NOTIFY_SET, NOTIFY_FIRE (branch xgnttab) */
 	/** Unprivileged: does a domain exist, is it dying (xc_domain_getinfo). */
 	GNTDP_CTL_DOMAIN_INFO = 22,
 	GNTDP_CTL_NB_TYPES = 23
@@ -251,6 +260,87 @@ struct gntdp_ctl_domain_list_reply {
 	((GNTDP_CTL_MAX_MSG - sizeof(struct gntdp_ctl_reply) - \
 	  sizeof(struct gntdp_ctl_domain_list_reply)) / sizeof(struct gntdp_ctl_domain_entry))
 
+/* ---- EVTCHN_* (docs/daemon.md "Event channels") ------------------------------ */
+
+/*
+ * Event channels of the bound domain. Ports are per domain, 1 ..
+ * nr_ports - 1 (port 0 is never handed out, as in Xen). Each allocated port
+ * has an eventfd, made by the daemon when the port is allocated and closed
+ * when it is freed: its owner waits on it; the owner of the peer port of
+ * an interdomain channel raises the port by writing 1 to it (EVTCHNOP_send
+ * without the daemon). The generation page (EVTCHN_SETUP) holds one
+ * uint32_t per port, bumped by the daemon (release store) each time the
+ * port's state or peer changes: a sender compares it with the generation
+ * its cached peer eventfd came with and asks EVTCHN_PEER again when it
+ * moved.
+ */
+
+/** Port states (the values of Xen's EVTCHNSTAT_closed, _unbound, _interdomain). */
+#define GNTDP_EVTCHN_STATE_FREE 0u
+#define GNTDP_EVTCHN_STATE_UNBOUND 1u
+#define GNTDP_EVTCHN_STATE_INTERDOMAIN 2u
+
+/** Most ports a domain may have ([domains] max_evtchns): one generation page of them. */
+#define GNTDP_EVTCHN_MAX_PORTS 1024u
+
+/** Body of EVTCHN_SETUP. */
+struct gntdp_ctl_evtchn_setup {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t rsvd[2];
+};
+
+/**
+ * Reply body of EVTCHN_SETUP. fds: the generation page (read-only memfd,
+ * gen_size bytes from offset 0: uint32_t gen[nr_ports]).
+ */
+struct gntdp_ctl_evtchn_setup_reply {
+	uint32_t nr_ports; /**< ports 1 .. nr_ports - 1 may exist ([domains] max_evtchns + 1) */
+	uint32_t gen_size; /**< bytes of the generation page (4096) */
+};
+
+/** Body of EVTCHN_ALLOC_UNBOUND (struct evtchn_alloc_unbound's inputs). */
+struct gntdp_ctl_evtchn_alloc {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t dom;        /**< DOMID_SELF or the own domid */
+	uint32_t remote_dom; /**< who may bind it; DOMID_SELF = the own domid */
+};
+
+/** Body of EVTCHN_BIND_INTERDOMAIN (struct evtchn_bind_interdomain's inputs). */
+struct gntdp_ctl_evtchn_bind {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t remote_dom;  /**< DOMID_SELF = the own domid */
+	uint32_t remote_port; /**< unbound, and bindable by the own domid */
+};
+
+/** Body of EVTCHN_CLOSE, EVTCHN_PEER and EVTCHN_SEND: one own port. */
+struct gntdp_ctl_evtchn_port {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t port;
+	uint32_t rsvd;
+};
+
+/**
+ * Reply body of ALLOC_UNBOUND, BIND_INTERDOMAIN and PEER: the port's state
+ * after the request. fds: ALLOC_UNBOUND: the port's eventfd;
+ * BIND_INTERDOMAIN: the port's eventfd, then the peer port's;
+ * PEER: the peer port's eventfd when state is INTERDOMAIN, else none.
+ * CLOSE and SEND have no reply body.
+ */
+struct gntdp_ctl_evtchn_status {
+	uint32_t port;
+	uint32_t state;       /**< GNTDP_EVTCHN_STATE_* */
+	uint32_t remote_dom;  /**< UNBOUND: who may bind; INTERDOMAIN: the peer's domain */
+	uint32_t remote_port; /**< INTERDOMAIN: the peer port; else 0 */
+	uint32_t gen;         /**< the port's generation this state goes with */
+	uint32_t rsvd;
+};
+
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_setup) == 24, "gntdp_ctl_evtchn_setup");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_setup_reply) == 8, "gntdp_ctl_evtchn_setup_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_alloc) == 24, "gntdp_ctl_evtchn_alloc");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_bind) == 24, "gntdp_ctl_evtchn_bind");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_port) == 24, "gntdp_ctl_evtchn_port");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_status) == 24, "gntdp_ctl_evtchn_status");
 /* ---- DOMAIN_INFO ---------------------------------------------------------------- */
 
 /**

@@ -1423,7 +1423,10 @@ test_fuzz(void)
 		0, sizeof(struct gntdp_ctl_hello), sizeof(struct gntdp_ctl_domain),
 		sizeof(struct gntdp_ctl_ring), sizeof(struct gntdp_ctl_ring_destroy),
 		sizeof(struct gntdp_ctl_domain), sizeof(struct gntdp_ctl_domain_destroy),
-		sizeof(struct gntdp_ctl_domain_list), 16, 16,
+		sizeof(struct gntdp_ctl_domain_list), 16, 16, 16,
+		sizeof(struct gntdp_ctl_evtchn_setup), sizeof(struct gntdp_ctl_evtchn_alloc),
+		sizeof(struct gntdp_ctl_evtchn_bind), sizeof(struct gntdp_ctl_evtchn_port),
+		sizeof(struct gntdp_ctl_evtchn_port), sizeof(struct gntdp_ctl_evtchn_port),
 		[GNTDP_CTL_DOMAIN_INFO] = sizeof(struct gntdp_ctl_domain_info)};
 	uint8_t buf[256];
 	uint64_t x = 0x9e3779b97f4a7c15ull;

@@ -17,6 +17,13 @@
  *  - gaddr_outside_ram: an op array outside RAM is refused by the library
  *    (-EFAULT, nothing sent); sent raw, the daemon answers -EFAULT; a
  *    setup_table frame list outside RAM gets GNTST_bad_virt_addr.
+ *  - self_shared: gntdp_client_self_get() refuses a bad or missing
+ *    $GNTDP_DOMID (-EINVAL), binds $GNTDP_DOMID once and hands the same
+ *    client to every later call; four threads create and destroy rings on
+ *    it at once (the client's mutex keeps each reply with its request:
+ *    without it replies cross and the connection dies -EPROTO); a forked
+ *    child's own get is -EEXIST (the parent holds the domain); the last put
+ *    closes it, and the next get binds a fresh connection.
  *  - daemon_killed: two clients wait (eventfd ring, busy-poll ring) while
  *    the daemon is SIGKILLed: both get -EPIPE within 3 s, and every later
  *    call fails at once.
@@ -24,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +93,18 @@ daemon_kill(int sig)
 	kill(g_pid, sig);
 	waitpid(g_pid, NULL, 0);
 	g_pid = -1;
+}
+
+/* The client still answers: a ring can be made and destroyed on it. */
+static bool
+cl_alive(struct gntdp_client *c)
+{
+	struct gntdp_client_ring_conf rc;
+	struct gntdp_client_ring *r;
+
+	gntdp_client_ring_conf_init(&rc);
+	rc.sq_entries = rc.cq_entries = 8;
+	return gntdp_client_ring_create(c, &rc, &r) == 0 && gntdp_client_ring_destroy(c, r) == 0;
 }
 
 /* ---- a domain's process -------------------------------------------------------- */
@@ -386,6 +406,89 @@ test_gaddr_outside_ram(void)
 	return run_children(1, gaddr_child, NULL);
 }
 
+#define SELF_THREADS 4
+#define SELF_ROUNDS 40
+
+static void *
+self_thread(void *arg)
+{
+	struct gntdp_client *c = arg;
+	struct gntdp_client_ring_conf rc;
+	intptr_t bad = 0;
+
+	gntdp_client_ring_conf_init(&rc);
+	rc.sq_entries = rc.cq_entries = 8;
+	for (int k = 0; k < SELF_ROUNDS && bad == 0; k++) {
+		struct gntdp_client_ring *r;
+		int rv = gntdp_client_ring_create(c, &rc, &r);
+
+		if (rv == 0)
+			rv = gntdp_client_ring_destroy(c, r);
+		if (rv != 0) {
+			fprintf(stderr, "self thread: round %d: %d %s\n", k, rv,
+				gntdp_client_why(c));
+			bad = 1;
+		}
+	}
+	return (void *)bad;
+}
+
+static int
+self_child(int i, void *arg)
+{
+	static const char *const bad[] = {"", "x", "12x", "-1", "32752", "99999999999"};
+	struct gntdp_client *c, *c2, *c3;
+	pthread_t th[SELF_THREADS];
+	pid_t pid;
+	int st, rv;
+
+	(void)i;
+	(void)arg;
+	setenv("GNTDP_SOCKET", g_sock, 1);
+	unsetenv("GNTDP_DOMID");
+	CHECK(gntdp_client_self_get(&c) == -EINVAL, "no GNTDP_DOMID");
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		setenv("GNTDP_DOMID", bad[k], 1);
+		CHECK(gntdp_client_self_get(&c) == -EINVAL, "GNTDP_DOMID='%s'", bad[k]);
+	}
+	setenv("GNTDP_DOMID", "30", 1);
+	CHECK(gntdp_client_self_get(NULL) == -EINVAL, "NULL out");
+	rv = gntdp_client_self_get(&c);
+	CHECK(rv == 0, "self_get: %d", rv);
+	CHECK(gntdp_client_domid(c) == 30, "domid %u", gntdp_client_domid(c));
+	CHECK(gntdp_client_self_get(&c2) == 0 && c2 == c, "second get is another client");
+	for (int k = 0; k < SELF_THREADS; k++)
+		CHECK(pthread_create(&th[k], NULL, self_thread, c) == 0, "pthread_create");
+	rv = 0;
+	for (int k = 0; k < SELF_THREADS; k++) {
+		void *ret;
+
+		pthread_join(th[k], &ret);
+		rv |= ret != NULL;
+	}
+	CHECK(rv == 0, "a thread's requests failed");
+	/* A child does not use the parent's connection: its own bind of 30 is refused. */
+	pid = fork();
+	if (pid == 0)
+		_exit(gntdp_client_self_get(&c3) == -EEXIST ? 0 : 1);
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "the forked child's get was not -EEXIST (status 0x%x)", st);
+	gntdp_client_self_put(c2);
+	CHECK(cl_alive(c), "the first put closed the connection");
+	gntdp_client_self_put(c);
+	/* Closed: the domain went with it, a new get binds it again on a new connection. */
+	rv = gntdp_client_self_get(&c3);
+	CHECK(rv == 0 && gntdp_client_domid(c3) == 30, "get after the last put: %d", rv);
+	gntdp_client_self_put(c3);
+	return 0;
+}
+
+static int
+test_self_shared(void)
+{
+	return run_children(1, self_child, NULL);
+}
+
 /* Children wait on their ring (0: eventfd, 1: busy poll) while the parent kills the daemon. */
 static int
 wait_child(int i, void *arg)
@@ -457,6 +560,7 @@ main(int argc, char **argv)
 	} tests[] = {
 		{"two_domains_copy_map", test_two_domains},
 		{"gaddr_outside_ram", test_gaddr_outside_ram},
+		{"self_shared", test_self_shared},
 		{"daemon_killed", test_daemon_killed}, /* last: the daemon is gone after it */
 	};
 	int failed = 0, rc;
