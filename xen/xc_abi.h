@@ -39,8 +39,39 @@ struct gntdp_xc_dominfo {
 	struct gntdp_xc_arch_config arch_config;
 };
 
+/* XEN_DOMINF_* bits of xc_domaininfo_t.flags (public domctl.h). */
+#define GNTDP_XC_DOMINF_DYING (1u << 0)
+#define GNTDP_XC_DOMINF_PAUSED (1u << 3)
+#define GNTDP_XC_DOMINF_RUNNING (1u << 5)
+
+/*
+ * xc_domaininfo_t: xen_domctl_getdomaininfo_t of domctl interface 0x15
+ * (Xen 4.17), one domain of xc_domain_getinfolist().
+ */
+struct gntdp_xc_domaininfo {
+	uint16_t domain;
+	uint16_t pad1;
+	uint32_t flags;
+	uint64_t tot_pages __attribute__((aligned(8)));
+	uint64_t max_pages __attribute__((aligned(8)));
+	uint64_t outstanding_pages __attribute__((aligned(8)));
+	uint64_t shr_pages __attribute__((aligned(8)));
+	uint64_t paged_pages __attribute__((aligned(8)));
+	uint64_t shared_info_frame __attribute__((aligned(8)));
+	uint64_t cpu_time __attribute__((aligned(8)));
+	uint32_t nr_online_vcpus;
+	uint32_t max_vcpu_id;
+	uint32_t ssidref;
+	uint8_t handle[16];
+	uint32_t cpupool;
+	uint8_t gpaddr_bits;
+	uint8_t pad2[7];
+	struct gntdp_xc_arch_config arch_config;
+};
+
 #if defined(__x86_64__)
 _Static_assert(sizeof(struct gntdp_xc_dominfo) == 112, "xc_dominfo_t is 112 bytes on x86-64");
+_Static_assert(sizeof(struct gntdp_xc_domaininfo) == 112, "xc_domaininfo_t is 112 bytes");
 #endif
 
 #endif /* GNTDP_XC_ABI_H */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The libxenctrl shim's xc_dominfo_t (xen/xc_abi.h) against Debian's
- * <xenctrl.h>: the size and alignment, every field's offset and size, and
- * each of the ten flag bits (set in ours, read back through Debian's type:
- * that one and no other is set). A program built with Debian's header
- * hands the shim its xc_dominfo_t array, so both must agree byte for byte.
+ * The libxenctrl shim's xc_dominfo_t and xc_domaininfo_t (xen/xc_abi.h)
+ * against Debian's <xenctrl.h>: the size and alignment, every field's
+ * offset and size, each of xc_dominfo_t's ten flag bits (set in ours, read
+ * back through Debian's type: that one and no other is set) and the
+ * XEN_DOMINF_* bits the shim sets. A program built with Debian's header
+ * hands the shim its arrays, so both must agree byte for byte.
  *
  * Exit: 0 equal, 1 a mismatch (each reported by name), 77 without
  * libxen-dev's <xenctrl.h>.
@@ -29,13 +30,13 @@ static int fails;
 		}                                                                          \
 	} while (0)
 
-#define FIELD(f)                                                                           \
+#define FIELD_OF(X, O, f)                                                                  \
 	do {                                                                               \
-		SAME("offsetof(" #f ")", offsetof(xc_dominfo_t, f),                       \
-		     offsetof(struct gntdp_xc_dominfo, f));                               \
-		SAME("sizeof(" #f ")", sizeof(((xc_dominfo_t *)0)->f),                    \
-		     sizeof(((struct gntdp_xc_dominfo *)0)->f));                          \
+		SAME("offsetof(" #X "." #f ")", offsetof(X, f), offsetof(O, f));           \
+		SAME("sizeof(" #X "." #f ")", sizeof(((X *)0)->f), sizeof(((O *)0)->f));   \
 	} while (0)
+#define FIELD(f) FIELD_OF(xc_dominfo_t, struct gntdp_xc_dominfo, f)
+#define LFIELD(f) FIELD_OF(xc_domaininfo_t, struct gntdp_xc_domaininfo, f)
 
 /* Set bit f in ours: Debian's view has f set and no other flag. */
 #define FLAG(f)                                                                            \
@@ -89,8 +90,32 @@ main(void)
 		FLAG(xenstore);
 		FLAG(hap);
 	}
-	printf("%s: xc_dominfo_t (%zu bytes, 18 fields, 10 flags)\n", fails ? "FAIL" : "ok",
-	       sizeof(xc_dominfo_t));
+	SAME("sizeof(xc_domaininfo_t)", sizeof(xc_domaininfo_t),
+	     sizeof(struct gntdp_xc_domaininfo));
+	SAME("_Alignof(xc_domaininfo_t)", _Alignof(xc_domaininfo_t),
+	     _Alignof(struct gntdp_xc_domaininfo));
+	LFIELD(domain);
+	LFIELD(flags);
+	LFIELD(tot_pages);
+	LFIELD(max_pages);
+	LFIELD(outstanding_pages);
+	LFIELD(shr_pages);
+	LFIELD(paged_pages);
+	LFIELD(shared_info_frame);
+	LFIELD(cpu_time);
+	LFIELD(nr_online_vcpus);
+	LFIELD(max_vcpu_id);
+	LFIELD(ssidref);
+	LFIELD(handle);
+	LFIELD(cpupool);
+	LFIELD(gpaddr_bits);
+	LFIELD(arch_config);
+	SAME("XEN_DOMINF_dying", XEN_DOMINF_dying, GNTDP_XC_DOMINF_DYING);
+	SAME("XEN_DOMINF_paused", XEN_DOMINF_paused, GNTDP_XC_DOMINF_PAUSED);
+	SAME("XEN_DOMINF_running", XEN_DOMINF_running, GNTDP_XC_DOMINF_RUNNING);
+	printf("%s: xc_dominfo_t (%zu bytes, 18 fields, 10 flags), xc_domaininfo_t (%zu bytes, "
+	       "16 fields, 3 flags)\n", fails ? "FAIL" : "ok", sizeof(xc_dominfo_t),
+	       sizeof(xc_domaininfo_t));
 	return fails ? 1 : 0;
 }
 #else

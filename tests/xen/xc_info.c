@@ -4,11 +4,13 @@
  * Debian's <xenctrl.h> and linked to libxenctrl.so.4.17 sees it (through
  * gntdp-run, the shim in build/xen answers).
  *
- *   xc_info FIRST_DOMID [MAX]
+ *   xc_info FIRST_DOMID [MAX [list|pause]]
  *
  * One line per domain: "domid=N dying=D running=R paused=P nr_pages=X
- * max_memkb=Y", or "error errno=NAME" when it returns -1. Exit 0 either
- * way; 1 when xc_interface_open fails (with errno's name).
+ * max_memkb=Y", or "error errno=NAME" when it returns -1. With "list",
+ * xc_domain_getinfolist instead: "domain=N flags=0xF tot_pages=X" per
+ * domain, then "count=N". With "pause", also xc_domain_pause (a stub).
+ * Exit 0 either way; 1 when xc_interface_open fails (with errno's name).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +40,8 @@ int
 main(int argc, char **argv)
 {
 	unsigned int max = argc > 2 ? (unsigned int)atoi(argv[2]) : 1;
+	const char *what = argc > 3 ? argv[3] : "";
+	xc_domaininfo_t list[8];
 	xc_dominfo_t info[8];
 	xc_interface *xch;
 	int n;
@@ -51,6 +55,18 @@ main(int argc, char **argv)
 		printf("open errno=%s\n", ename(errno));
 		return 1;
 	}
+	if (strcmp(what, "list") == 0) {
+		n = xc_domain_getinfolist(xch, (uint32_t)atoi(argv[1]), max, list);
+		for (int i = 0; i < n; i++)
+			printf("domain=%u flags=%#x tot_pages=%llu\n", list[i].domain, list[i].flags,
+			       (unsigned long long)list[i].tot_pages);
+		if (n < 0)
+			printf("count=-1 errno=%s\n", ename(errno));
+		else
+			printf("count=%d\n", n);
+		xc_interface_close(xch);
+		return 0;
+	}
 	n = xc_domain_getinfo(xch, (uint32_t)atoi(argv[1]), max, info);
 	if (n < 0)
 		printf("error errno=%s\n", ename(errno));
@@ -60,7 +76,7 @@ main(int argc, char **argv)
 		       info[i].nr_pages, info[i].max_memkb);
 	/* A stub: what any other call does (ENOSYS, -1). */
 	errno = 0;
-	if (argc > 3 && xc_domain_pause(xch, 1) == -1)
+	if (strcmp(what, "pause") == 0 && xc_domain_pause(xch, 1) == -1)
 		printf("xc_domain_pause errno=%s\n", ename(errno));
 	xc_interface_close(xch);
 	return 0;

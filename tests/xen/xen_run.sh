@@ -10,7 +10,8 @@
 #   - xc_domain_getinfo through the shim, from a program built against
 #     Debian's <xenctrl.h> and linked to libxenctrl.so.4.17: a bound domain
 #     (running), the first domain at or above a free domid, ESRCH above the
-#     last, gone once its process exits; another xc_* call fails with ENOSYS.
+#     last, gone once its process exits; xc_domain_getinfolist the same in
+#     the domctl layout; another xc_* call fails with ENOSYS.
 #
 #   xen_run.sh GNTDPD XENSTORED GNTDP_RUN CONFIG XC_INFO BIND_WAIT
 set -u
@@ -92,7 +93,11 @@ else
 			"domid=40 dying=0 running=1 paused=0 nr_pages=32 max_memkb=128" as 3 "$XC_INFO" 39
 		check "xc_domain_getinfo: none above the last" "error errno=ESRCH" as 3 "$XC_INFO" 41
 		check "another xc_* call: ENOSYS" \
-			"$(printf 'error errno=ESRCH\nxc_domain_pause errno=ENOSYS')" as 3 "$XC_INFO" 41 1 x
+			"$(printf 'error errno=ESRCH\nxc_domain_pause errno=ENOSYS')" as 3 "$XC_INFO" 41 1 pause
+		check "xc_domain_getinfolist: domain 40 (running, 32 pages)" \
+			"$(printf 'domain=40 flags=0x20 tot_pages=32\ncount=1')" as 3 "$XC_INFO" 1 8 list
+		check "xc_domain_getinfolist: none above: a count of 0" "count=0" \
+			as 3 "$XC_INFO" 41 8 list
 		exec 9>&-
 		wait_exit "$BPID" 5
 		check "xc_domain_getinfo: gone when its process exits" "error errno=ESRCH" \
