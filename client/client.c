@@ -149,6 +149,7 @@ gntdp_client_close(struct gntdp_client *c)
 		c->rings = r->next;
 		cl_ring_free(r);
 	}
+	cl_share_free_all(c);
 	if (c->ram != NULL)
 		munmap(c->ram, c->ram_size);
 	if (c->table != NULL)

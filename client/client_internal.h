@@ -42,6 +42,7 @@ struct gntdp_client {
 	const uint32_t *ev_gen; /* the domain's generation page, read-only; NULL before */
 	size_t ev_gen_size;
 	uint32_t ev_nr_ports;
+	struct cl_share *shares;         /* live share segments (share.c) */
 	char why[GNTDP_CTL_WHY_SIZE];
 };
 
@@ -93,5 +94,7 @@ void cl_ring_free(struct gntdp_client_ring *r);
 /* Take / drop c->lock (recursive). */
 void cl_lock(struct gntdp_client *c);
 void cl_unlock(struct gntdp_client *c);
+/* Unmap every share segment, without telling the daemon (share.c). */
+void cl_share_free_all(struct gntdp_client *c);
 
 #endif /* GNTDP_CLIENT_INTERNAL_H */

@@ -273,6 +273,19 @@ cache_fill(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd, u
 	return GNTDP_GNTST_OKAY;
 }
 
+/*
+ * A frame-mode hold whose page the caller no longer owns: the gfn was
+ * depopulated (gntdp_domain_depopulate clears the owner before its grace
+ * period). The hold keeps the old page alive, but the gfn does not name it
+ * any more. A grant pin needs no such check: the pin is what Xen keeps.
+ */
+static inline bool
+frame_stale(const struct cache_entry *e, const struct domain *ld)
+{
+	return (e->key & CACHE_FRAME) != 0 &&
+	       atomic_load_explicit(&e->page->owner, memory_order_relaxed) != ld;
+}
+
 /* One side of a copy through the cache. @rd is the granter, or ld for frame mode. */
 static inline int16_t
 cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd, uint64_t key,
@@ -288,6 +301,10 @@ cache_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *rd
 			/* 2e: a held pin keeps the frame; only the granter's death matters. */
 			if (unlikely(atomic_load_explicit(&rd->dying, memory_order_relaxed)))
 				return GNTDP_GNTST_BAD_DOMAIN;
+			if (unlikely(frame_stale(e, ld))) {
+				cache_entry_release(ctx, e);
+				break; /* 2h again: the gfn may hold another frame now, or none */
+			}
 			STAT_ADD(ctx, cache_hits, 1);
 			*out = e;
 			return GNTDP_GNTST_OKAY;
@@ -353,9 +370,15 @@ side_acquire(struct gntdp_gnttab_ctx *ctx, struct domain *ld, struct domain *d, 
 		/* 2e: the held pin keeps the frame; only the granter's death matters. */
 		if (unlikely(atomic_load_explicit(&e->rd->dying, memory_order_relaxed)))
 			return GNTDP_GNTST_BAD_DOMAIN;
-		STAT_ADD(ctx, cache_hits, 1);
-		*pe = e;
-		return GNTDP_GNTST_OKAY;
+		if (likely(!frame_stale(e, ld))) {
+			STAT_ADD(ctx, cache_hits, 1);
+			*pe = e;
+			return GNTDP_GNTST_OKAY;
+		}
+		/* Clears last->tag; look the gfn up again (frame mode: the side is the caller's,
+		 * and side_domain was skipped for the hit). */
+		cache_entry_release(ctx, e);
+		d = ld;
 	}
 	if ((key & CACHE_FRAME) && key >= (CACHE_FRAME | ld->p2m_size))
 		return GNTDP_GNTST_BAD_PAGE; /* 2h (frame_key made a wide gmfn too big) */

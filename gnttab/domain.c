@@ -167,6 +167,7 @@ gntdp_domain_create(struct gntdp_gnttab *gt, const struct gntdp_domain_conf *c)
 	d->uid = atomic_fetch_add(&gt->next_uid, 1);
 	d->domid = c->domid;
 	d->privileged = c->privileged;
+	d->socket = c->socket;
 	d->nr_frames = c->nr_frames;
 	d->p2m_size = p2m_size;
 	d->max_grant_frames = c->max_grant_frames;

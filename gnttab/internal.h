@@ -158,6 +158,7 @@ struct domain {
 	gntdp_domid_t domid;
 	bool privileged;
 	atomic_bool dying;
+	int socket; /* NUMA hint of its allocations (gntdp_domain_conf.socket) */
 	/* 1 while linked in the domain table, +1 per own active entry with pin != 0 */
 	atomic_uint refs;
 	atomic_uint owned_pages;

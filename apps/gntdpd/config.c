@@ -165,6 +165,8 @@ static const struct app_key keys[] = {
 	{.section = "domains", .name = "max_ring_entries", .type = APP_KT_UINT,
 	 .off = F(max_ring_entries), .min = 2, .max = GNTDP_HCALL_RING_MAX_ENTRIES,
 	 .flags = APP_KF_POW2, .def = "4096", .help = "most SQ or CQ entries of a ring"},
+	U("domains", "max_share_frames", max_share_frames, 0, GNTDP_CTL_SHARE_GFNS, "4096",
+	  "frames of share segments (SHARE_ALLOC) one domain may hold; 0: none"),
 	{.section = "memory", .name = "hugetlb", .type = APP_KT_BOOL, .off = F(hugetlb),
 	 .def = "off", .help = "domain memory in hugetlb memfds (no 4 KiB process mappings)"},
 	{.section = "access", .name = "root_privileged", .type = APP_KT_BOOL, .off = F(root_privileged),

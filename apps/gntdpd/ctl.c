@@ -54,6 +54,7 @@ static const char *const type_names[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_DOMAIN_LIST] = "DOMAIN_LIST",
 	[GNTDP_CTL_SHARE_ALLOC] = "SHARE_ALLOC",
 	[GNTDP_CTL_MAP_FD] = "MAP_FD",
+	[GNTDP_CTL_SHARE_FREE] = "SHARE_FREE",
 	[GNTDP_CTL_EVTCHN_SETUP] = "EVTCHN_SETUP",
 	[GNTDP_CTL_EVTCHN_ALLOC_UNBOUND] = "EVTCHN_ALLOC_UNBOUND",
 	[GNTDP_CTL_EVTCHN_BIND_INTERDOMAIN] = "EVTCHN_BIND_INTERDOMAIN",
@@ -72,6 +73,9 @@ static const uint32_t type_len[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_DOMAIN_CREATE] = sizeof(struct gntdp_ctl_domain),
 	[GNTDP_CTL_DOMAIN_DESTROY] = sizeof(struct gntdp_ctl_domain_destroy),
 	[GNTDP_CTL_DOMAIN_LIST] = sizeof(struct gntdp_ctl_domain_list),
+	[GNTDP_CTL_SHARE_ALLOC] = sizeof(struct gntdp_ctl_share_alloc),
+	[GNTDP_CTL_MAP_FD] = sizeof(struct gntdp_ctl_map_fd), /* + 8 per gfn */
+	[GNTDP_CTL_SHARE_FREE] = sizeof(struct gntdp_ctl_share_free),
 	[GNTDP_CTL_EVTCHN_SETUP] = sizeof(struct gntdp_ctl_evtchn_setup),
 	[GNTDP_CTL_EVTCHN_ALLOC_UNBOUND] = sizeof(struct gntdp_ctl_evtchn_alloc),
 	[GNTDP_CTL_EVTCHN_BIND_INTERDOMAIN] = sizeof(struct gntdp_ctl_evtchn_bind),
@@ -126,6 +130,10 @@ check_rsvd(const void *buf, uint32_t type, struct d_reply *r)
 		w = &((const struct gntdp_ctl_evtchn_port *)buf)->rsvd;
 		n = 1;
 		break;
+	case GNTDP_CTL_SHARE_ALLOC:
+		w = &((const struct gntdp_ctl_share_alloc *)buf)->rsvd;
+		n = 1;
+		break;
 	default:
 		return 0;
 	}
@@ -162,6 +170,8 @@ ctl_check_frame(const void *buf, size_t n, struct d_reply *r)
 		return d_fail(r, -EOPNOTSUPP,
 			      "hdr.type: %u (%s) is not served by this daemon (docs/daemon.md)",
 			      h.type, ctl_type_name(h.type));
+	if (h.type == GNTDP_CTL_MAP_FD)
+		return share_check_map_fd_len(buf, h.len, r);
 	if (h.len != type_len[h.type])
 		return d_fail(r, -EBADMSG, "hdr.len: %u, %s is exactly %u bytes", h.len,
 			      type_names[h.type], type_len[h.type]);
@@ -409,7 +419,9 @@ send_reply(struct d_conn *c, const struct gntdp_ctl_hdr *h, struct d_reply *r)
 static bool
 counts_as_bad(int err)
 {
-	return err != 0 && err != -ENOMEM && err != -ENOSPC && err != -EEXIST && err != -EBUSY;
+	/* -EACCES: MAP_FD of a frame outside a share segment; the client cannot know. */
+	return err != 0 && err != -ENOMEM && err != -ENOSPC && err != -EEXIST && err != -EBUSY &&
+	       err != -EACCES;
 }
 
 static int
@@ -466,6 +478,12 @@ dispatch(struct gntdpd *d, struct d_conn *c, const void *buf, struct d_reply *r)
 			return d_fail(r, -EPERM, "DOMAIN_LIST: uid %u is not privileged",
 				      (unsigned int)c->cr.uid);
 		return dom_list(d, buf, r);
+	case GNTDP_CTL_SHARE_ALLOC:
+		return share_alloc(d, c, buf, r);
+	case GNTDP_CTL_MAP_FD:
+		return share_map_fd(d, c, buf, r);
+	case GNTDP_CTL_SHARE_FREE:
+		return share_free_req(d, c, buf, r);
 	case GNTDP_CTL_EVTCHN_SETUP:
 		return d_evtchn_setup(d, c, buf, r);
 	case GNTDP_CTL_EVTCHN_ALLOC_UNBOUND:

@@ -37,14 +37,24 @@
 static struct gntdp_mem_ops inner;
 static struct {
 	bool on;
+	bool share; /* dom_mem_share(): from the 4 KiB provider */
 	unsigned int n;
 	void *va[4];
 } rec;
+/* 4 KiB memfds for share segments when the domains' memory is hugetlb (else unused). */
+static struct gntdp_mem_ops small;
+
+void
+dom_mem_share(bool on)
+{
+	rec.share = on;
+}
 
 static void *
 rec_alloc(void *arg, size_t nb_frames, int socket)
 {
-	void *va = inner.alloc(inner.arg, nb_frames, socket);
+	const struct gntdp_mem_ops *m = rec.share && small.alloc != NULL ? &small : &inner;
+	void *va = m->alloc(m->arg, nb_frames, socket);
 
 	(void)arg;
 	if (va != NULL && rec.on && rec.n < 4)
@@ -78,6 +88,11 @@ dom_world_create(struct gntdpd *d)
 	gntdp_dp_memfd_conf_init(&mc);
 	mc.hugetlb = c->hugetlb;
 	rc = gntdp_dp_memfd_ops(&mc, &inner);
+	if (rc == 0 && c->hugetlb) {
+		/* Both free through the same process-wide memfd table (memfd.c). */
+		mc.hugetlb = false;
+		rc = gntdp_dp_memfd_ops(&mc, &small);
+	}
 	if (rc != 0) {
 		APP_LOG(ERR, "gntdpd: memfd provider: %s", strerror(-rc));
 		return rc;
@@ -425,6 +440,7 @@ dom_destroy(struct gntdpd *d, struct d_domain *dom)
 		if (d->doms[i] == dom)
 			d->doms[i] = NULL;
 	}
+	share_domain_dying(d, dom);
 	/* Its mappings of others' grants go; its pages others map stay until unmapped. */
 	rc = gntdp_domain_destroy(d->gt, dom->domid);
 	if (rc != 0)

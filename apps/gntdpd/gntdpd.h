@@ -2,7 +2,8 @@
 /*
  * gntdpd's internals (apps/gntdpd, docs/daemon.md): the configuration
  * (config.c), the control socket and the protocol checks (ctl.c), domains
- * and rings (dom.c) and the telemetry command (telemetry.c).
+ * and rings (dom.c), share segments and cross-process maps (share.c) and
+ * the telemetry command (telemetry.c).
  *
  * Threading: everything here runs on the control thread (the EAL main
  * lcore) except the telemetry callback, which runs on DPDK's telemetry
@@ -71,6 +72,7 @@ struct d_conf {
 	unsigned int max_rings;
 	unsigned int max_ring_entries;
 	unsigned int max_evtchns;
+	unsigned int max_share_frames;
 	/* [memory] */
 	bool hugetlb;
 	/* [acl] and [aclN] */
@@ -228,6 +230,21 @@ int d_evtchn_send(struct gntdpd *g, gntdp_domid_t domid, uint32_t port);
 void d_evtchn_domain_dying(struct gntdpd *g, struct d_domain *dom);
 /* Domain death, first step (branch xgnttab, apps/gntdpd/notify.c; weak empty default). */
 void d_notify_domain_dying(struct gntdpd *g, struct d_domain *dom);
+/* Allocations made while on come from a 4 KiB memfd provider even with [memory] hugetlb. */
+void dom_mem_share(bool on);
+
+/* ---- share segments and cross-process host maps (share.c) ------------------ */
+
+int share_alloc(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_alloc *m,
+		struct d_reply *r);
+int share_free_req(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_free *m,
+		   struct d_reply *r);
+int share_map_fd(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_map_fd *m,
+		 struct d_reply *r);
+/* MAP_FD's framing (its length depends on count): 0, or the error in @p r. */
+int share_check_map_fd_len(const void *buf, uint32_t len, struct d_reply *r);
+/* Drop the records of a domain being destroyed (the core frees the frames). */
+void share_domain_dying(struct gntdpd *d, struct d_domain *dom);
 
 /* ---- control socket (ctl.c) ---------------------------------------------- */
 

@@ -353,6 +353,67 @@ int gntdp_client_self_get(struct gntdp_client **out);
  */
 void gntdp_client_self_put(struct gntdp_client *c);
 
+/* ---- Share segments and cross-process host maps (docs/daemon.md) ---------- */
+
+/**
+ * A share segment for @p grantee (SHARE_ALLOC; as Linux's gntalloc): the
+ * daemon allocates @p nb_frames zeroed frames as one memfd of their own,
+ * places them at free gfns of the caller's share window (from
+ * GNTDP_CTL_SHARE_BASE(nr_frames)), and the library maps them here
+ * read-write. The caller then grants frame i (gfn + i) to @p grantee in its
+ * own grant table (gntdp_guest_grant_access()); only @p grantee can map
+ * them across processes (gntdp_client_map_fd()), and only when @p writable
+ * writably. Counted against the daemon's [domains] max_share_frames.
+ * After gntdp_client_bind().
+ * @param va receives the frames' address here (nb_frames * 4096 bytes).
+ * @param gfn receives the first gfn.
+ * @return 0, -EINVAL (NULL argument, nb_frames 0 or above max_share_frames,
+ *         grantee >= DOMID_FIRST_RESERVED), -ENOTCONN (not bound), -ENOSPC
+ *         (max_share_frames reached, no free run of gfns, or 256 segments),
+ *         -ENOMEM, -EPROTO (the reply or its fd is not what SHARE_ALLOC
+ *         returns), -EPIPE, -ETIMEDOUT.
+ */
+int gntdp_client_share_alloc(struct gntdp_client *c, gntdp_domid_t grantee,
+			     unsigned int nb_frames, bool writable, void **va, uint64_t *gfn);
+
+/**
+ * Unmap a share segment here and remove it from the physmap (SHARE_FREE):
+ * grants naming its gfns become bad_page for new maps and copies; frames
+ * the grantee maps stay alive, with their contents, until it unmaps them
+ * (its own process mappings of them too). End the grants first.
+ * @param va what gntdp_client_share_alloc() returned.
+ * @return 0, -EINVAL (@p va is not a live segment of @p c), the request's
+ *         error (the segment is unmapped here whatever the daemon said).
+ */
+int gntdp_client_share_free(struct gntdp_client *c, void *va);
+
+/**
+ * A cross-process host map (MAP_FD): after the caller's own
+ * GNTTABOP_map_grant_ref with GNTMAP_host_map at host_addr = gfns[i] << 12
+ * (gfns in the host-map window, GNTDP_CTL_MAP_BASE(nr_frames) ..
+ * + GNTDP_CTL_MAP_GFNS), map those @p n foreign frames at @p addr ..
+ * @p addr + n * 4096 (MAP_SHARED | MAP_FIXED over a range the caller
+ * reserved, e.g. an mmap(PROT_NONE) of its own), with @p prot. Runs of
+ * frames consecutive in one segment are mapped with one mmap; n may exceed
+ * GNTDP_CTL_MAP_FD_MAX and span any number of segments (the library sends
+ * as many MAP_FD requests as it takes). Unmap with munmap() before the
+ * grant's GNTTABOP_unmap_grant_ref: this mapping is the process's, the
+ * daemon cannot take it back.
+ * @param prot PROT_READ, optionally | PROT_WRITE (then each host map must
+ *        be writable and each segment shared writable; otherwise the fds
+ *        are O_RDONLY, so no mprotect can make the mapping writable).
+ * @return 0; -EACCES (a frame not in a share segment whose grantee is the
+ *         caller: a granter's RAM frame, another grantee's segment, a freed
+ *         segment; GNTTABOP_copy of it still works; or PROT_WRITE over a
+ *         read-only map or segment), -EINVAL (NULL or unaligned @p addr,
+ *         n 0, prot other than PROT_READ [| PROT_WRITE], a gfn outside the
+ *         window or holding no host-mapped grant), -ENOTCONN, -EPROTO,
+ *         -EPIPE, -ETIMEDOUT, or mmap's -errno. On failure the range is
+ *         left reserved again (PROT_NONE, anonymous); nothing stays mapped.
+ */
+int gntdp_client_map_fd(struct gntdp_client *c, const uint64_t *gfns, unsigned int n, void *addr,
+			int prot);
+
 #ifdef __cplusplus
 }
 #endif

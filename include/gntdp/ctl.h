@@ -81,11 +81,12 @@ enum gntdp_ctl_type {
 	GNTDP_CTL_DOMAIN_DESTROY = 6,
 	/** Domains, connections, rings and counters (gntdpctl). */
 	GNTDP_CTL_DOMAIN_LIST = 7,
-	/** Reserved for the next step: a share segment of the bound domain. */
+	/** A share segment of the bound domain for a grantee; reply carries its fd. */
 	GNTDP_CTL_SHARE_ALLOC = 8,
-	/** Reserved for the next step: an fd for a cross-process host map. */
+	/** fds of the share segments behind host-mapped grants (cross-process host map). */
 	GNTDP_CTL_MAP_FD = 9,
-	/* 10: SHARE_FREE (branch share) */
+	/** Remove a share segment from the bound domain's physmap. */
+	GNTDP_CTL_SHARE_FREE = 10,
 	/** Event channels: the domain's port count and its read-only generation page. */
 	GNTDP_CTL_EVTCHN_SETUP = 11,
 	/** EVTCHNOP_alloc_unbound: a new port that @c remote_dom may bind. */
@@ -260,6 +261,121 @@ struct gntdp_ctl_domain_list_reply {
 	((GNTDP_CTL_MAX_MSG - sizeof(struct gntdp_ctl_reply) - \
 	  sizeof(struct gntdp_ctl_domain_list_reply)) / sizeof(struct gntdp_ctl_domain_entry))
 
+/* ---- SHARE_ALLOC / SHARE_FREE / MAP_FD: cross-process host maps --------------- */
+
+/*
+ * Physmap layout of a client domain (docs/daemon.md "Share segments"):
+ * RAM at gfns [0, nr_frames); share segments (SHARE_ALLOC) at
+ * [nr_frames, nr_frames + GNTDP_CTL_SHARE_GFNS); the window for the
+ * client's own GNTMAP_host_map (host_addr = gfn << 12) at
+ * [nr_frames + GNTDP_CTL_SHARE_GFNS, + GNTDP_CTL_MAP_GFNS), which is
+ * where MAP_FD looks. The core's default p2m_size, nr_frames + 65536,
+ * holds both windows.
+ */
+/** gfns of the share window, starting at nr_frames. */
+#define GNTDP_CTL_SHARE_GFNS 32768u
+/** gfns of the host-map window, starting at nr_frames + GNTDP_CTL_SHARE_GFNS. */
+#define GNTDP_CTL_MAP_GFNS 32768u
+/** First gfn of the share window of a domain of @p nr_frames RAM frames. */
+#define GNTDP_CTL_SHARE_BASE(nr_frames) ((uint64_t)(nr_frames))
+/** First gfn of the host-map window. */
+#define GNTDP_CTL_MAP_BASE(nr_frames) ((uint64_t)(nr_frames) + GNTDP_CTL_SHARE_GFNS)
+
+/** SHARE_ALLOC flag: the grantee may get a writable cross-process map. */
+#define GNTDP_CTL_SHARE_WRITABLE 1u
+
+/**
+ * Body of SHARE_ALLOC: a new segment of nb_frames zeroed frames (one memfd
+ * of its own, as the domain's other segments) placed at free gfns of the
+ * caller's share window, recorded with (the caller, grantee, writable).
+ * The caller then grants its frames (frame = gfn + i) to grantee in its
+ * own grant table. Counted against the daemon's [domains]
+ * max_share_frames of the caller (-ENOSPC past it, or when no run of
+ * nb_frames free gfns is left in the window). Needs a bound domain
+ * (-ENOTCONN).
+ */
+struct gntdp_ctl_share_alloc {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t grantee;   /**< domid, below DOMID_FIRST_RESERVED */
+	uint32_t nb_frames; /**< 1..max_share_frames */
+	uint32_t flags;     /**< GNTDP_CTL_SHARE_* */
+	uint32_t rsvd;
+};
+
+/**
+ * Reply body of SHARE_ALLOC. fd: the segment's memfd, read-write,
+ * nb_frames pages from offset 0 (frame i at offset i * 4096 is gfn + i).
+ */
+struct gntdp_ctl_share_alloc_reply {
+	uint64_t gfn;       /**< first gfn of the segment in the caller's physmap */
+	uint32_t nb_frames;
+	uint32_t rsvd;
+};
+
+/**
+ * Body of SHARE_FREE: the segment that SHARE_ALLOC placed at gfn (its first
+ * gfn) leaves the caller's physmap (as decrease_reservation). Frames the
+ * grantee still maps stay alive until it unmaps them; its existing
+ * mappings keep working, new MAP_FDs of them are refused (-EACCES), and a
+ * new map of a grant naming those gfns is bad_page. -ENOENT: no segment of
+ * the caller starts at gfn.
+ */
+struct gntdp_ctl_share_free {
+	struct gntdp_ctl_hdr hdr;
+	uint64_t gfn;
+};
+/* Reply body of SHARE_FREE: none. */
+
+/** MAP_FD flag: the fds must be read-write (a writable cross-process map). */
+#define GNTDP_CTL_MAP_FD_WRITE 1u
+/** Most gfns one MAP_FD request names. */
+#define GNTDP_CTL_MAP_FD_MAX 128u
+
+/**
+ * Body of MAP_FD: count gfns of the caller's host-map window, each holding
+ * a grant the caller host-mapped (its own GNTTABOP_map_grant_ref with
+ * GNTMAP_host_map at host_addr = gfn << 12). hdr.len is exactly
+ * sizeof(struct gntdp_ctl_map_fd) + count * 8. Every gfn is checked before
+ * anything is answered; the first that fails is the reply's err, and its
+ * why names its index:
+ *  - -EINVAL: count 0 or above GNTDP_CTL_MAP_FD_MAX, unknown flags, a gfn
+ *    outside the host-map window, a gfn that holds no host-mapped grant
+ *    (empty, RAM, a share segment of the caller's own);
+ *  - -EACCES: the frame is not in a live share segment (SHARE_ALLOC) whose
+ *    grantee is the caller (a RAM frame of the granter, a segment shared
+ *    with another domain, a segment already freed); GNTTABOP_copy of the
+ *    same grant still works. With GNTDP_CTL_MAP_FD_WRITE also a read-only
+ *    host map or a segment allocated without GNTDP_CTL_SHARE_WRITABLE.
+ * The fds reach exactly those share segments: read-only (O_RDONLY, so no
+ * mapping of them can be made writable) unless GNTDP_CTL_MAP_FD_WRITE.
+ */
+struct gntdp_ctl_map_fd {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t count; /**< gfns that follow, 1..GNTDP_CTL_MAP_FD_MAX */
+	uint32_t flags; /**< GNTDP_CTL_MAP_FD_* */
+	/* uint64_t gfns[count]; */
+};
+
+/** Where one gfn's frame lies: which of the reply's fds, at which byte offset. */
+struct gntdp_ctl_map_fd_entry {
+	uint32_t fd_index; /**< index into the reply's fds, < nb_fds */
+	uint32_t rsvd;
+	uint64_t offset;   /**< byte offset of the frame in that fd (a multiple of 4096) */
+};
+
+/**
+ * Reply body of MAP_FD: count entries for gfns[0 .. count-1], one fd per
+ * distinct segment (at most GNTDP_CTL_MAX_FDS). When the gfns span more
+ * segments than that, count is less than the request's: the reply covers
+ * the first count gfns, and the client sends the rest in another MAP_FD.
+ * count is at least 1.
+ */
+struct gntdp_ctl_map_fd_reply {
+	uint32_t count;
+	uint32_t nb_fds;
+	/* struct gntdp_ctl_map_fd_entry entries[count]; */
+};
+
 /* ---- EVTCHN_* (docs/daemon.md "Event channels") ------------------------------ */
 
 /*
@@ -390,6 +506,16 @@ GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_list_reply) == 8, "gntdp_ctl_dom
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_info) == 24, "gntdp_ctl_domain_info");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_info_reply) == 32,
 		 "gntdp_ctl_domain_info_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_share_alloc) == 32, "gntdp_ctl_share_alloc");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_share_alloc_reply) == 16, "gntdp_ctl_share_alloc_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_share_free) == 24, "gntdp_ctl_share_free");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_map_fd) == 24, "gntdp_ctl_map_fd");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_map_fd_entry) == 16, "gntdp_ctl_map_fd_entry");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_map_fd_reply) == 8, "gntdp_ctl_map_fd_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_map_fd_reply) +
+			 GNTDP_CTL_MAP_FD_MAX * sizeof(struct gntdp_ctl_map_fd_entry) <=
+		 GNTDP_CTL_MAX_MSG - sizeof(struct gntdp_ctl_reply),
+		 "a MAP_FD reply for GNTDP_CTL_MAP_FD_MAX gfns fits a datagram");
 
 #ifdef __cplusplus
 }

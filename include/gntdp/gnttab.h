@@ -203,6 +203,69 @@ void gntdp_gnttab_reclaim(struct gntdp_gnttab *gt);
  */
 void *gntdp_domain_frame(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn);
 
+/**
+ * Populate @p domid's physmap, as Xen's XENMEM_populate_physmap: one new
+ * provider allocation ("segment") of @p nb_frames frames, owned by
+ * @p domid, inserted as RAM at gfn .. gfn + nb_frames - 1. The frames are
+ * zeroed (the provider's contract) and behave exactly as the domain's own
+ * RAM: it may grant them, copy to and from them in frame mode, transfer
+ * them. Each gfn is claimed with a compare-and-exchange from empty, so an
+ * op of a running context that host-maps into the range concurrently either
+ * wins (this call fails -EBUSY and changes nothing) or fails itself.
+ * Control plane (one thread at a time with gntdp_domain_create/destroy);
+ * safe against running contexts.
+ * @param va_out receives the allocation's address in this process (the
+ *        frames lie at va_out + i * 4096). May be NULL.
+ * @return 0, -ESRCH (no such domain, or dying), -EINVAL (nb_frames 0 or
+ *         above 1 << 20, the range past the domain's p2m_size), -EBUSY (a
+ *         gfn of the range is not empty: RAM, a host-mapped grant, a slot
+ *         a transfer reserved), -ENOMEM (the provider failed).
+ */
+int gntdp_domain_populate(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn,
+			  uint32_t nb_frames, void **va_out);
+
+/**
+ * Remove @p nb_frames frames of RAM at gfn .. gfn + nb_frames - 1 from
+ * @p domid's physmap, as Xen's XENMEM_decrease_reservation: the slots
+ * become empty and the domain loses ownership at once (a new grant or
+ * frame-mode copy naming those gfns gets bad_page; a cached frame-mode
+ * hold is dropped at its next use). A frame that another domain still
+ * maps, or that a pin or a cached copy pin holds, stays alive, with its
+ * contents, until that last reference goes; then its allocation is freed
+ * once all its frames are dead. Every gfn must hold RAM the domain owns
+ * (its RAM, a populated frame, a received transfer), else nothing changes.
+ * Waits until no context is inside a batch that may have read the old
+ * slots. Control plane, as gntdp_domain_populate(); never from inside a
+ * batch.
+ * @return 0, -ESRCH (no such domain, or dying), -EINVAL (nb_frames 0, the
+ *         range past p2m_size, a gfn that holds no RAM of the domain).
+ */
+int gntdp_domain_depopulate(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn,
+			    uint32_t nb_frames);
+
+/** What a physmap slot holds (gntdp_domain_p2m_query()). */
+enum gntdp_p2m_kind {
+	GNTDP_P2M_EMPTY = 0,    /**< nothing (or a slot a transfer reserved) */
+	GNTDP_P2M_RAM = 1,      /**< a frame the domain owns */
+	GNTDP_P2M_GRANT_RO = 2, /**< a foreign frame host-mapped read-only */
+	GNTDP_P2M_GRANT_RW = 3, /**< a foreign frame host-mapped writable */
+};
+
+/**
+ * What @p gfn of @p domid's physmap holds, and the frame's address in this
+ * process. Memory-safe against running contexts that unmap or free the
+ * frame meanwhile (the frame's segment is checked to be live under the
+ * world's segment lock); the answer is a snapshot: a caller that uses @p va
+ * after the call needs its own reason why the frame is still alive (e.g.
+ * it allocated the segment and has not depopulated it). Any thread; safe
+ * against a concurrent gntdp_domain_destroy() of the domain.
+ * @param kind receives enum gntdp_p2m_kind (GNTDP_P2M_EMPTY on any error).
+ * @param va receives the frame (NULL when empty). May be NULL.
+ * @return 0, -ESRCH (no such domain), -EINVAL (@p kind NULL, gfn past p2m_size).
+ */
+int gntdp_domain_p2m_query(struct gntdp_gnttab *gt, gntdp_domid_t domid, uint64_t gfn,
+			   enum gntdp_p2m_kind *kind, void **va);
+
 /** Counters describing one domain's grant usage (gntdp_domain_info). */
 struct gntdp_domain_info {
 	uint32_t nr_frames;           /**< RAM frames */

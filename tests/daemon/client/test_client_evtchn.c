@@ -529,7 +529,7 @@ raw(struct gntdp_client *c, uint16_t type, uint32_t w0, uint32_t w1)
 static int
 test_raw(void)
 {
-	static const uint16_t unserved[] = {10, 17, 18, 19, 20, 21}; /* 22: DOMAIN_INFO (branch vchan) */
+	static const uint16_t unserved[] = {17, 18, 19, 20, 21}; /* 10: SHARE_FREE, 22: DOMAIN_INFO */
 	struct dom d = {0};
 	int rc;
 
