@@ -47,7 +47,7 @@ done
 # a sanitizer build would leave needing its runtime.
 FLAVOURS=(
 	"build||--buildtype=debugoptimized|unit abi fuzz-corpus concurrency dp stress daemon xenstore xen|1"
-	"build-asan||-Db_sanitize=address,undefined -Db_lundef=false|unit fuzz-corpus dp daemon xenstore|3"
+	"build-asan||-Db_sanitize=address,undefined -Db_lundef=false|unit fuzz-corpus dp daemon xenstore xen|3"
 	"build-tsan|clang|-Db_sanitize=thread -Db_lundef=false|concurrency|3"
 	"build-fuzz|clang|-Dfuzz=enabled|fuzz|2"
 	"build-nodp||-Ddataplane=disabled|unit|1"

@@ -3,7 +3,10 @@
 
 #include <fcntl.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -93,4 +96,41 @@ td_daemon_start(const char *daemon, const char *config, const char *sock, const 
 	}
 	fprintf(stderr, "gntdpd did not listen within 30 s (log: %s)\n", log);
 	return -1;
+}
+
+int
+td_main(const char *daemon, const char *config, const char *prefix, const char *const *sets,
+	char *sock, size_t sock_size, const struct td_test *tests, size_t n)
+{
+	char dir[80], log[120], cmd[200];
+	int failed = 0, rc;
+	pid_t pid;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(dir, sizeof(dir), "/tmp/%s-XXXXXX", prefix);
+	if (mkdtemp(dir) == NULL || chmod(dir, 0755) != 0)
+		return 1;
+	snprintf(sock, sock_size, "%s/gntdpd.sock", dir);
+	snprintf(log, sizeof(log), "%s/gntdpd.log", dir);
+	rc = td_daemon_start(daemon, config, sock, log, sets, &pid);
+	if (rc != 0)
+		return rc == 77 ? 77 : 1;
+	for (size_t i = 0; i < n; i++) {
+		rc = tests[i].fn();
+		printf("%s %s\n", rc == 0 ? "ok  " : "FAIL", tests[i].name);
+		failed += rc != 0;
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if (failed != 0) {
+		snprintf(cmd, sizeof(cmd), "tail -n 40 %s >&2", log);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(no daemon log)\n");
+	} else {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return failed != 0;
 }

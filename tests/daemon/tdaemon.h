@@ -16,4 +16,22 @@
 int td_daemon_start(const char *daemon, const char *config, const char *sock, const char *log,
 		    const char *const *sets, pid_t *pid);
 
+/** One named test of a program that runs against one gntdpd (td_main()). */
+struct td_test {
+	const char *name;
+	int (*fn)(void); /**< 0: passed */
+};
+
+/**
+ * The main of such a program: make a directory /tmp/PREFIX-XXXXXX (mode
+ * 0755), start gntdpd there (td_daemon_start(), its socket's path into
+ * @p sock), run the @p n tests in order printing "ok"/"FAIL" lines, stop
+ * the daemon with SIGTERM; on a failure print the log's tail, else remove
+ * the directory.
+ * @return the exit status: 0, 1 (a test failed or the daemon did not
+ *         start), 77 (gntdpd exited 77: no memory for EAL).
+ */
+int td_main(const char *daemon, const char *config, const char *prefix, const char *const *sets,
+	    char *sock, size_t sock_size, const struct td_test *tests, size_t n);
+
 #endif

@@ -19,9 +19,12 @@
 # when nothing failed) until build/xen holds the libxengnttab and
 # libxenevtchn drop-ins.
 #
-#   xen_vchan.sh GNTDPD XENSTORED GNTDP_RUN CONFIG VCHAN_PEER PROXY_DIR
+# In a sanitizer build (SANITIZE not "none") the proxy case skips: Debian's
+# executable cannot load drop-ins that need the sanitizer's runtime.
+#
+#   xen_vchan.sh GNTDPD XENSTORED GNTDP_RUN CONFIG VCHAN_PEER PROXY_DIR [SANITIZE]
 set -u
-GNTDPD=$1 XENSTORED=$2 GNTDP_RUN=$3 CONFIG=$4 VP=$5 PROXY_DIR=$6
+GNTDPD=$1 XENSTORED=$2 GNTDP_RUN=$3 CONFIG=$4 VP=$5 PROXY_DIR=$6 SANITIZE=${7:-none}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/xen/xenlib.sh
 . "$HERE/xenlib.sh"
@@ -220,6 +223,8 @@ if ! bin=$("$HERE/fetch-proxy.sh" "$PROXY_DIR"); then
 	skipped=1
 elif [ -n "$NOVCHAN" ]; then
 	skip "vchan-socket-proxy (fetched: $bin): $NOVCHAN"
+elif [ "$SANITIZE" != none ]; then
+	skip "vchan-socket-proxy: a -Db_sanitize=$SANITIZE build's drop-ins need its runtime, which Debian's executable lacks"
 else
 	proxy "$bin"
 fi

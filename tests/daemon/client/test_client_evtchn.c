@@ -21,7 +21,8 @@
  *    ([domains] max_evtchns = 64) is -ENOSPC; alloc_unbound of another
  *    domain's port (raw EVTCHN_ALLOC_UNBOUND with dom != DOMID_SELF) is
  *    -EPERM (-EOPNOTSUPP for a privileged caller); unserved type numbers
- *    are -EOPNOTSUPP.
+ *    are -EOPNOTSUPP; the generation page's fd neither maps writable nor
+ *    takes write(2) or ftruncate.
  *  - latency: notify to pending across the two processes, ping-pong
  *    (printed: the median of one-way times, half a round trip).
  */
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,9 +47,7 @@
 #define MAX_EVTCHNS 64 /* configs/gntdpd/gntdpd.ini */
 #define PINGS 20000
 
-static const char *g_daemon, *g_config;
-static char g_dir[64], g_sock[100], g_log[100];
-static pid_t g_pid = -1;
+static char g_sock[100];
 
 #define CHECK(c, ...)                                                                          \
 	do {                                                                                   \
@@ -525,6 +525,54 @@ raw(struct gntdp_client *c, uint16_t type, uint32_t w0, uint32_t w1)
 	return (int)st.port;
 }
 
+/*
+ * EVTCHN_SETUP raw: the generation page's fd maps read-only and nothing
+ * else (no writable shared mapping, no write(2), no resize): only the
+ * daemon writes the words senders trust.
+ */
+static int
+gen_page_sealed(struct gntdp_client *c)
+{
+	struct gntdp_ctl_evtchn_setup m = {0};
+	union {
+		struct gntdp_ctl_reply r;
+		uint8_t b[GNTDP_CTL_MAX_MSG];
+	} u;
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = {.iov_base = u.b, .iov_len = sizeof(u.b)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			    .msg_controllen = sizeof(cm.b)};
+	struct pollfd pf = {.fd = gntdp_client_fd(c), .events = POLLIN};
+	struct cmsghdr *h;
+	uint32_t w = 1;
+	void *p;
+	int fd = -1, bad;
+
+	m.hdr = (struct gntdp_ctl_hdr){.magic = GNTDP_CTL_MAGIC, .version = GNTDP_CTL_VERSION,
+				       .type = GNTDP_CTL_EVTCHN_SETUP, .len = sizeof(m), .seq = 778};
+	CHECK(send(pf.fd, &m, sizeof(m), 0) == sizeof(m), "send");
+	CHECK(poll(&pf, 1, 5000) == 1 && recvmsg(pf.fd, &mh, MSG_CMSG_CLOEXEC) > 0, "reply");
+	h = CMSG_FIRSTHDR(&mh);
+	CHECK(u.r.err == 0 && h != NULL && h->cmsg_type == SCM_RIGHTS, "setup: %d", u.r.err);
+	memcpy(&fd, CMSG_DATA(h), sizeof(fd));
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	bad = p == MAP_FAILED;
+	if (!bad) {
+		bad |= mprotect(p, 4096, PROT_READ | PROT_WRITE) == 0;
+		munmap(p, 4096);
+	}
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	bad |= (p != MAP_FAILED) << 1;
+	bad |= (pwrite(fd, &w, sizeof(w), 0) >= 0) << 2;
+	bad |= (ftruncate(fd, 0) == 0) << 3;
+	close(fd);
+	CHECK(bad == 0, "the generation page is not sealed read-only (0x%x)", bad);
+	return 0;
+}
+
 /* Raw requests: another domain's port, unserved type numbers. */
 static int
 test_raw(void)
@@ -553,6 +601,8 @@ test_raw(void)
 	CHECK(rc == -EINVAL, "close of a free port: %d", rc);
 	rc = raw(d.c, GNTDP_CTL_EVTCHN_CLOSE, 1, 1);
 	CHECK(rc == -EINVAL, "rsvd: %d", rc);
+	if (gen_page_sealed(d.c) != 0)
+		return -1;
 	dom_close(&d);
 	return 0;
 }
@@ -560,50 +610,18 @@ test_raw(void)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(void);
-	} tests[] = {
+	static const struct td_test tests[] = {
 		{"channel", test_channel},
 		{"killed", test_killed},
 		{"quota", test_quota},
 		{"raw", test_raw},
 	};
 	const char *sets[] = {"socket.group=", NULL};
-	int failed = 0, rc;
-	char cmd[200];
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s GNTDPD CONFIG\n", argv[0]);
 		return 2;
 	}
-	g_daemon = argv[1];
-	g_config = argv[2];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(g_dir, sizeof(g_dir), "/tmp/gntdp-evtchn-XXXXXX");
-	if (mkdtemp(g_dir) == NULL || chmod(g_dir, 0755) != 0)
-		return 1;
-	snprintf(g_sock, sizeof(g_sock), "%s/gntdpd.sock", g_dir);
-	snprintf(g_log, sizeof(g_log), "%s/gntdpd.log", g_dir);
-	rc = td_daemon_start(g_daemon, g_config, g_sock, g_log, sets, &g_pid);
-	if (rc != 0)
-		return rc == 77 ? 77 : 1;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		rc = tests[i].fn();
-		printf("%s %s\n", rc == 0 ? "ok  " : "FAIL", tests[i].name);
-		failed += rc != 0;
-	}
-	kill(g_pid, SIGTERM);
-	waitpid(g_pid, NULL, 0);
-	if (failed != 0) {
-		snprintf(cmd, sizeof(cmd), "tail -n 40 %s >&2", g_log);
-		if (system(cmd) != 0)
-			fprintf(stderr, "(no daemon log)\n");
-	} else {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", g_dir);
-	}
-	return failed != 0;
+	return td_main(argv[1], argv[2], "gntdp-evtchn", sets, g_sock, sizeof(g_sock), tests,
+		       sizeof(tests) / sizeof(tests[0]));
 }
