@@ -55,6 +55,8 @@ static const char *const type_names[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_SHARE_ALLOC] = "SHARE_ALLOC",
 	[GNTDP_CTL_MAP_FD] = "MAP_FD",
 	[GNTDP_CTL_SHARE_FREE] = "SHARE_FREE",
+	[GNTDP_CTL_NOTIFY_SET] = "NOTIFY_SET",
+	[GNTDP_CTL_NOTIFY_FIRE] = "NOTIFY_FIRE",
 	[GNTDP_CTL_EVTCHN_SETUP] = "EVTCHN_SETUP",
 	[GNTDP_CTL_EVTCHN_ALLOC_UNBOUND] = "EVTCHN_ALLOC_UNBOUND",
 	[GNTDP_CTL_EVTCHN_BIND_INTERDOMAIN] = "EVTCHN_BIND_INTERDOMAIN",
@@ -76,6 +78,8 @@ static const uint32_t type_len[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_SHARE_ALLOC] = sizeof(struct gntdp_ctl_share_alloc),
 	[GNTDP_CTL_MAP_FD] = sizeof(struct gntdp_ctl_map_fd), /* + 8 per gfn */
 	[GNTDP_CTL_SHARE_FREE] = sizeof(struct gntdp_ctl_share_free),
+	[GNTDP_CTL_NOTIFY_SET] = sizeof(struct gntdp_ctl_notify_set),
+	[GNTDP_CTL_NOTIFY_FIRE] = sizeof(struct gntdp_ctl_notify_fire),
 	[GNTDP_CTL_EVTCHN_SETUP] = sizeof(struct gntdp_ctl_evtchn_setup),
 	[GNTDP_CTL_EVTCHN_ALLOC_UNBOUND] = sizeof(struct gntdp_ctl_evtchn_alloc),
 	[GNTDP_CTL_EVTCHN_BIND_INTERDOMAIN] = sizeof(struct gntdp_ctl_evtchn_bind),
@@ -484,6 +488,10 @@ dispatch(struct gntdpd *d, struct d_conn *c, const void *buf, struct d_reply *r)
 		return share_map_fd(d, c, buf, r);
 	case GNTDP_CTL_SHARE_FREE:
 		return share_free_req(d, c, buf, r);
+	case GNTDP_CTL_NOTIFY_SET:
+		return notify_set(d, c, buf, r);
+	case GNTDP_CTL_NOTIFY_FIRE:
+		return notify_fire(d, c, buf, r);
 	case GNTDP_CTL_EVTCHN_SETUP:
 		return d_evtchn_setup(d, c, buf, r);
 	case GNTDP_CTL_EVTCHN_ALLOC_UNBOUND:

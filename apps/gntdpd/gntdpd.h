@@ -200,6 +200,16 @@ void dom_world_destroy(struct gntdpd *d);
 
 /* The first domain at or above m->domid and its state; unprivileged. */
 int info_domain(struct gntdpd *d, const struct gntdp_ctl_domain_info *m, struct d_reply *r);
+
+/* ---- unmap notifications (notify.c) --------------------------------------- */
+
+int notify_set(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_notify_set *m,
+	       struct d_reply *r);
+int notify_fire(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_notify_fire *m,
+		struct d_reply *r);
+/* A domain dies: do its notifications (bytes cleared, events sent) and drop them. */
+void d_notify_domain_dying(struct gntdpd *d, struct d_domain *dom);
+
 /* ---- event channels (evtchn.c) -------------------------------------------- */
 
 /* Raise the open-files limit to its hard maximum (one eventfd per port). */
@@ -228,8 +238,6 @@ int d_evtchn_send(struct gntdpd *g, gntdp_domid_t domid, uint32_t port);
  * for dom's domid).
  */
 void d_evtchn_domain_dying(struct gntdpd *g, struct d_domain *dom);
-/* Domain death, first step (branch xgnttab, apps/gntdpd/notify.c; weak empty default). */
-void d_notify_domain_dying(struct gntdpd *g, struct d_domain *dom);
 /* Allocations made while on come from a 4 KiB memfd provider even with [memory] hugetlb. */
 void dom_mem_share(bool on);
 

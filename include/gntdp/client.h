@@ -414,6 +414,40 @@ int gntdp_client_share_free(struct gntdp_client *c, void *va);
 int gntdp_client_map_fd(struct gntdp_client *c, const uint64_t *gfns, unsigned int n, void *addr,
 			int prot);
 
+/** An unmap notification of the bound domain (NOTIFY_SET, gntdp/ctl.h). */
+struct gntdp_client_notify {
+	uint32_t kind;         /**< GNTDP_CTL_NOTIFY_MAP or GNTDP_CTL_NOTIFY_SHARE */
+	uint32_t flags;        /**< GNTDP_CTL_NOTIFY_CLEAR_BYTE | GNTDP_CTL_NOTIFY_SEND_EVENT */
+	uint64_t gfn;          /**< the frame in the own physmap */
+	uint32_t offset;       /**< CLEAR_BYTE: the byte, 0..4095; else 0 */
+	uint32_t port;         /**< SEND_EVENT: an own event port; else 0 */
+	gntdp_domid_t granter; /**< MAP: the granting domain; else 0 */
+	uint32_t ref;          /**< MAP: the grant ref; else 0 */
+};
+
+/**
+ * NOTIFY_SET: when this domain dies (its process exits or is killed), the
+ * daemon clears the byte and/or sends the event (Linux's SET_UNMAP_NOTIFY).
+ * Any thread.
+ * @param id out: names it in gntdp_client_notify_fire().
+ * @return 0, -EINVAL (NULL, or the checks of struct gntdp_ctl_notify_set:
+ *         kind, flags, offset, port, a CLEAR_BYTE of a map that is not a
+ *         writable grant of that frame), -ENOENT (nothing at gfn),
+ *         -EOPNOTSUPP (SEND_EVENT on a daemon without event channels, a v2
+ *         granter), -ENOSPC (GNTDP_CTL_MAX_NOTIFY), -ENOTCONN, -EPIPE,
+ *         -EPROTO, -ETIMEDOUT.
+ */
+int gntdp_client_notify_set(struct gntdp_client *c, const struct gntdp_client_notify *n,
+			    uint32_t *id);
+
+/**
+ * NOTIFY_FIRE: do notification @p id now (clear, send) and drop it, or
+ * with @p drop only drop it. Any thread.
+ * @return 0, -ENOENT (not this domain's), -EINVAL (NULL), -EPIPE, -EPROTO,
+ *         -ETIMEDOUT.
+ */
+int gntdp_client_notify_fire(struct gntdp_client *c, uint32_t id, bool drop);
+
 #ifdef __cplusplus
 }
 #endif

@@ -99,7 +99,15 @@ enum gntdp_ctl_type {
 	GNTDP_CTL_EVTCHN_PEER = 15,
 	/** EVTCHNOP_send through the daemon (the slow path; clients write the eventfd). */
 	GNTDP_CTL_EVTCHN_SEND = 16,
-	/* 17..19: reserved for event channels; 20, 21: NOTIFY_SET, NOTIFY_FIRE (branch xgnttab) */
+	/* 17..19: reserved for event channels */
+	/**
+	 * Register an unmap notification of the bound domain: a byte to clear
+	 * and/or an event to send when the domain dies (Linux gntdev's and
+	 * gntalloc's SET_UNMAP_NOTIFY). The reply names it by an id.
+	 */
+	GNTDP_CTL_NOTIFY_SET = 20,
+	/** Do a registered notification now (on unmap or unshare), or only drop it. */
+	GNTDP_CTL_NOTIFY_FIRE = 21,
 	/** Unprivileged: does a domain exist, is it dying (xc_domain_getinfo). */
 	GNTDP_CTL_DOMAIN_INFO = 22,
 	GNTDP_CTL_NB_TYPES = 23
@@ -375,6 +383,57 @@ struct gntdp_ctl_map_fd_reply {
 	uint32_t nb_fds;
 	/* struct gntdp_ctl_map_fd_entry entries[count]; */
 };
+/* ---- NOTIFY_SET / NOTIFY_FIRE ---------------------------------------------- */
+
+/** NOTIFY_SET kind: gfn is a host map (the host-map window) of grant (granter, ref). */
+#define GNTDP_CTL_NOTIFY_MAP 1u
+/** NOTIFY_SET kind: gfn is the domain's own memory (its RAM or a share segment). */
+#define GNTDP_CTL_NOTIFY_SHARE 2u
+/** NOTIFY_SET flag: clear the byte at gfn, offset. */
+#define GNTDP_CTL_NOTIFY_CLEAR_BYTE 1u
+/** NOTIFY_SET flag: send an event on the domain's own port (as EVTCHNOP_send from it). */
+#define GNTDP_CTL_NOTIFY_SEND_EVENT 2u
+/** Most notifications one domain holds (-ENOSPC beyond). */
+#define GNTDP_CTL_MAX_NOTIFY 1024u
+
+/**
+ * Body of NOTIFY_SET. flags: one or both of CLEAR_BYTE and SEND_EVENT.
+ * Fields a flag or kind does not use must be 0 (-EINVAL). Checks: the
+ * domain bound (-ENOTCONN); kind, flags, offset < 4096, port != 0
+ * (-EINVAL); gfn in the kind's part of the physmap and populated there
+ * (-ENOENT, gntdev's answer for an index outside any map); for CLEAR_BYTE
+ * of a MAP: (granter, ref) is a v1 grant to the caller, writable, of the
+ * very frame mapped at gfn (-EINVAL: gntdev refuses CLEAR_BYTE on a
+ * read-only map; -EOPNOTSUPP for a v2 granter), checked again when the
+ * byte is cleared; GNTDP_CTL_MAX_NOTIFY (-ENOSPC).
+ */
+struct gntdp_ctl_notify_set {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t kind;    /**< GNTDP_CTL_NOTIFY_MAP or _SHARE */
+	uint32_t flags;   /**< GNTDP_CTL_NOTIFY_CLEAR_BYTE | _SEND_EVENT */
+	uint64_t gfn;     /**< the frame in the caller's physmap */
+	uint32_t offset;  /**< CLEAR_BYTE: the byte in the frame, 0..4095 */
+	uint32_t port;    /**< SEND_EVENT: the caller's own event port */
+	uint32_t granter; /**< MAP: the granting domid */
+	uint32_t ref;     /**< MAP: the grant ref */
+};
+
+/** Reply body of NOTIFY_SET. */
+struct gntdp_ctl_notify_set_reply {
+	uint32_t id; /**< names it in NOTIFY_FIRE (never 0) */
+	uint32_t rsvd;
+};
+
+/** NOTIFY_FIRE flag: drop the notification without doing it. */
+#define GNTDP_CTL_NOTIFY_DROP 1u
+
+/** Body of NOTIFY_FIRE: -ENOENT for an id the domain does not hold, -EINVAL for other flags. */
+struct gntdp_ctl_notify_fire {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t id;
+	uint32_t flags; /**< 0 or GNTDP_CTL_NOTIFY_DROP */
+};
+/* Reply body of NOTIFY_FIRE: none. */
 
 /* ---- EVTCHN_* (docs/daemon.md "Event channels") ------------------------------ */
 
@@ -516,6 +575,9 @@ GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_map_fd_reply) +
 			 GNTDP_CTL_MAP_FD_MAX * sizeof(struct gntdp_ctl_map_fd_entry) <=
 		 GNTDP_CTL_MAX_MSG - sizeof(struct gntdp_ctl_reply),
 		 "a MAP_FD reply for GNTDP_CTL_MAP_FD_MAX gfns fits a datagram");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_notify_set) == 48, "gntdp_ctl_notify_set");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_notify_set_reply) == 8, "gntdp_ctl_notify_set_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_notify_fire) == 24, "gntdp_ctl_notify_fire");
 
 #ifdef __cplusplus
 }

@@ -297,6 +297,185 @@ user_main(int sync)
 	return rc;
 }
 
+/* ---- unmap notifications through the daemon (NOTIFY_SET / NOTIFY_FIRE) --------- */
+
+#define DOM_N 30 /* the granter */
+#define DOM_M 31 /* maps its grants, then dies */
+#define NR_FRAMES 16u
+#define MAP_GFN (NR_FRAMES + 32768u) /* the first gfn of the host-map window */
+
+struct pdom {
+	struct gntdp_client *c;
+	struct gntdp_client_ring *r;
+	uint8_t *ram;
+	struct gntdp_grant_entry_v1 *gt;
+};
+
+static int
+pdom_open(struct pdom *d, gntdp_domid_t id)
+{
+	struct gntdp_client_domain_conf dc;
+	struct gntdp_client_ring_conf rc;
+	int rv;
+
+	rv = gntdp_client_connect(g_sock, &d->c);
+	CHECK(rv == 0, "connect: %d", rv);
+	gntdp_client_domain_conf_init(&dc);
+	dc.domid = id;
+	dc.nr_frames = NR_FRAMES;
+	dc.max_grant_version = 1;
+	rv = gntdp_client_bind(d->c, &dc);
+	CHECK(rv == 0, "bind %u: %d %s", id, rv, gntdp_client_why(d->c));
+	gntdp_client_ring_conf_init(&rc);
+	rv = gntdp_client_ring_create(d->c, &rc, &d->r);
+	CHECK(rv == 0, "ring: %d", rv);
+	d->ram = gntdp_client_ram(d->c, NULL);
+	d->gt = gntdp_client_table(d->c, NULL);
+	return 0;
+}
+
+static struct gntdp_client_notify
+nt(uint32_t kind, uint64_t gfn, uint32_t offset, gntdp_domid_t granter, uint32_t ref)
+{
+	struct gntdp_client_notify n = {.kind = kind, .flags = GNTDP_CTL_NOTIFY_CLEAR_BYTE,
+					.gfn = gfn, .offset = offset, .granter = granter,
+					.ref = ref};
+	return n;
+}
+
+/* NOTIFY_SET's checks and NOTIFY_FIRE on the own memory (a SHARE: here a RAM frame). */
+static int
+notify_own(struct pdom *d)
+{
+	struct gntdp_client_notify n;
+	uint32_t id, id2;
+
+	d->ram[4 * PAGE + 9] = 0xcc;
+	d->ram[4 * PAGE + 10] = 0xcd;
+	n = nt(GNTDP_CTL_NOTIFY_SHARE, 4, 9, 0, 0);
+	CHECK(gntdp_client_notify_set(d->c, &n, &id) == 0 && id != 0, "set: %s",
+	      gntdp_client_why(d->c));
+	n.offset = 10;
+	CHECK(gntdp_client_notify_set(d->c, &n, &id2) == 0 && id2 != id, "second");
+	CHECK(d->ram[4 * PAGE + 9] == 0xcc, "set does nothing yet");
+	CHECK(gntdp_client_notify_fire(d->c, id, false) == 0, "fire");
+	CHECK(d->ram[4 * PAGE + 9] == 0 && d->ram[4 * PAGE + 10] == 0xcd, "fired: byte cleared");
+	CHECK(gntdp_client_notify_fire(d->c, id2, true) == 0, "drop");
+	CHECK(d->ram[4 * PAGE + 10] == 0xcd, "dropped: byte kept");
+	CHECK(gntdp_client_notify_fire(d->c, id, false) == -ENOENT, "fired twice");
+	n.kind = 3;
+	CHECK(gntdp_client_notify_set(d->c, &n, &id) == -EINVAL, "kind 3");
+	n = nt(GNTDP_CTL_NOTIFY_SHARE, 4, 4096, 0, 0);
+	CHECK(gntdp_client_notify_set(d->c, &n, &id) == -EINVAL, "offset 4096");
+	n.flags = 0;
+	n.offset = 0;
+	CHECK(gntdp_client_notify_set(d->c, &n, &id) == -EINVAL, "no flags");
+	n = nt(GNTDP_CTL_NOTIFY_SHARE, 4, 0, 0, 0);
+	n.flags |= GNTDP_CTL_NOTIFY_SEND_EVENT; /* port 0 */
+	CHECK(gntdp_client_notify_set(d->c, &n, &id) == -EINVAL, "port 0");
+	n = nt(GNTDP_CTL_NOTIFY_SHARE, MAP_GFN, 0, 0, 0);
+	CHECK(gntdp_client_notify_set(d->c, &n, &id) == -ENOENT, "SHARE in the map window");
+	return 0;
+}
+
+static int
+notify_granter(int sync)
+{
+	struct pdom d;
+	double t0;
+
+	if (pdom_open(&d, DOM_N) != 0 || notify_own(&d) != 0)
+		return -1;
+	d.ram[2 * PAGE + 77] = 0xaa; /* M's "live" byte */
+	d.ram[2 * PAGE + 78] = 0xbb;
+	CHECK(gntdp_guest_grant_access(&d.gt[10], DOM_M, 2, false) == 0, "grant 10");
+	CHECK(gntdp_guest_grant_access(&d.gt[11], DOM_M, 3, true) == 0, "grant 11");
+	if (step(sync, 'g') != 0 || step(sync, 'f') != 0)
+		return -1;
+	CHECK(d.ram[2 * PAGE + 78] == 0 && d.ram[2 * PAGE + 77] == 0xaa, "M fired its byte 78 only");
+	if (step(sync, 'k') != 0)
+		return -1;
+	/* M kills itself: the daemon clears byte 77 as M's domain dies. */
+	for (t0 = (double)time(NULL); d.ram[2 * PAGE + 77] != 0 && time(NULL) - t0 < 5;)
+		usleep(1000);
+	CHECK(d.ram[2 * PAGE + 77] == 0, "byte not cleared on the mapper's death");
+	for (t0 = (double)time(NULL); gntdp_guest_end_access(&d.gt[10]) != 0;) {
+		CHECK(time(NULL) - t0 < 5, "the dead mapper still maps ref 10: 0x%x", d.gt[10].flags);
+		usleep(1000);
+	}
+	gntdp_client_close(d.c);
+	return 0;
+}
+
+static int
+notify_mapper(int sync)
+{
+	struct gntdp_gnttab_map_grant_ref *m;
+	struct gntdp_client_notify n;
+	struct pdom d;
+	uint32_t id;
+
+	if (pdom_open(&d, DOM_M) != 0 || step(sync, 'g') != 0)
+		return -1;
+	m = (void *)(d.ram + 8 * PAGE);
+	memset(m, 0, 2 * sizeof(*m));
+	m[0].host_addr = (uint64_t)MAP_GFN * PAGE;
+	m[0].flags = GNTDP_GNTMAP_HOST_MAP;
+	m[0].ref = 10;
+	m[0].dom = DOM_N;
+	m[1].host_addr = (uint64_t)(MAP_GFN + 1) * PAGE;
+	m[1].flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY;
+	m[1].ref = 11;
+	m[1].dom = DOM_N;
+	CHECK(gntdp_client_hcall(d.r, GNTDP_GNTTABOP_MAP_GRANT_REF, m, 2) == 0, "map hcall");
+	CHECK(m[0].status == 0 && m[1].status == 0, "map: %d %d", m[0].status, m[1].status);
+	n = nt(GNTDP_CTL_NOTIFY_MAP, MAP_GFN + 1, 0, DOM_N, 11);
+	CHECK(gntdp_client_notify_set(d.c, &n, &id) == -EINVAL, "CLEAR_BYTE of a read-only grant");
+	n = nt(GNTDP_CTL_NOTIFY_MAP, MAP_GFN, 0, DOM_N, 11);
+	CHECK(gntdp_client_notify_set(d.c, &n, &id) == -EINVAL, "a ref of another frame");
+	n = nt(GNTDP_CTL_NOTIFY_MAP, 2, 0, DOM_N, 10);
+	CHECK(gntdp_client_notify_set(d.c, &n, &id) == -ENOENT, "MAP of a RAM gfn");
+	n = nt(GNTDP_CTL_NOTIFY_MAP, MAP_GFN + 2, 0, DOM_N, 10);
+	CHECK(gntdp_client_notify_set(d.c, &n, &id) == -ENOENT, "MAP of an empty gfn");
+	n = nt(GNTDP_CTL_NOTIFY_MAP, MAP_GFN, 78, DOM_N, 10);
+	CHECK(gntdp_client_notify_set(d.c, &n, &id) == 0, "byte 78: %s", gntdp_client_why(d.c));
+	CHECK(gntdp_client_notify_fire(d.c, id, false) == 0, "fire 78");
+	n.offset = 77;
+	CHECK(gntdp_client_notify_set(d.c, &n, &id) == 0, "byte 77: %s", gntdp_client_why(d.c));
+	if (step(sync, 'f') != 0 || step(sync, 'k') != 0)
+		return -1;
+	raise(SIGKILL); /* kill -9 of the mapping side */
+	return -1;
+}
+
+static int
+test_notify(void)
+{
+	int sv[2], st, bad = 0;
+	pid_t pn, pm;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+	pn = fork();
+	if (pn == 0) {
+		alarm(60);
+		close(sv[1]);
+		_exit(notify_granter(sv[0]) == 0 ? 0 : 1);
+	}
+	pm = fork();
+	if (pm == 0) {
+		alarm(60);
+		close(sv[0]);
+		_exit(notify_mapper(sv[1]) == 0 ? 0 : 1);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	if (waitpid(pn, &st, 0) != pn || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		bad = fprintf(stderr, "granter: status 0x%x\n", st);
+	if (waitpid(pm, &st, 0) != pm || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+		bad = fprintf(stderr, "mapper: status 0x%x (not SIGKILL)\n", st);
+	return bad ? -1 : 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int
@@ -362,6 +541,7 @@ main(int argc, char **argv)
 	} tests[] = {
 		{"no_domid", test_no_domid},
 		{"grant_copy", test_grant_copy},
+		{"notify", test_notify},
 	};
 	const char *sets[] = {"socket.group=", NULL};
 	char dir[64], log[100], cmd[200];

@@ -55,6 +55,8 @@ struct xg_share {
 	uint32_t nr_ended; /* refs[0..nr_ended) no longer granted */
 	struct xg_vma *vmas; /* as mapped (xg_vmas_record) */
 	unsigned int nr_vmas;
+	uint64_t gfn;       /* of the segment's first frame */
+	uint32_t notify_id; /* 0: none */
 };
 
 /* Grow the own grant table (GNTTABOP_setup_table) so that @p ref exists. */
@@ -195,6 +197,7 @@ xengntshr_share_pages(struct xg_handle *h, uint32_t domid, int count, uint32_t *
 		gntdp_client_share_free(h->c, s->addr);
 		goto err_refs;
 	}
+	s->gfn = gfn;
 	gt = gntdp_client_table(h->c, NULL);
 	for (uint32_t i = 0; i < s->count; i++)
 		gntdp_guest_grant_access(&gt[s->refs[i]], (gntdp_domid_t)domid,
@@ -229,6 +232,7 @@ xengntshr_unshare(struct xg_handle *h, void *start_address, uint32_t count)
 		return xg_fail(-EINVAL);
 	}
 	*pp = s->next;
+	xg_notify_fire(h, s->notify_id);
 	/* Ended now, or kept (still mapped here) until the grantee lets go. */
 	s->next = h->unshared;
 	h->unshared = s;
@@ -244,6 +248,7 @@ xg_shares_close(struct xg_handle *h)
 		struct xg_share *s = h->shares;
 
 		h->shares = s->next;
+		xg_notify_fire(h, s->notify_id);
 		s->next = h->unshared;
 		h->unshared = s;
 	}
@@ -282,6 +287,26 @@ void *
 xengntshr_share_page_notify(struct xg_handle *h, uint32_t domid, uint32_t *ref, int writable,
 			    uint32_t notify_offset, uint32_t notify_port)
 {
-	(void)notify_offset, (void)notify_port; /* NOTIFY_SET: not registered yet */
-	return xengntshr_share_pages(h, domid, 1, ref, writable);
+	void *va = xengntshr_share_pages(h, domid, 1, ref, writable);
+#ifdef HAVE_GNTDP_CLIENT_SHARE_ALLOC
+	struct xg_share *s;
+	int rc;
+
+	if (va == NULL)
+		return NULL;
+	pthread_mutex_lock(&h->lock);
+	for (s = h->shares; s != NULL && s->addr != va; s = s->next)
+		;
+	rc = s == NULL ? -EINVAL :
+			 xg_notify_set(h, GNTDP_CTL_NOTIFY_SHARE, s->gfn, notify_offset, notify_port,
+				       0, 0, &s->notify_id);
+	pthread_mutex_unlock(&h->lock);
+	if (rc != 0) {
+		xengntshr_unshare(h, va, 1);
+		return xg_fail_ptr(rc);
+	}
+#else
+	(void)notify_offset, (void)notify_port;
+#endif
+	return va;
 }

@@ -67,6 +67,7 @@ struct xg_map {
 	uint32_t *handles;
 	struct xg_vma *vmas; /* as mapped (xg_vmas_record) */
 	unsigned int nr_vmas;
+	uint32_t notify_id; /* 0: none */
 };
 
 /* Gntdev limits one request to 64Ki grants (its limit parameter): so do we. */
@@ -162,6 +163,14 @@ map_teardown(struct xg_handle *h, struct xg_map *m, const struct xg_vma *all, un
 	map_free(m);
 }
 
+/* Unmapped, by the program or by us: its notification first, while the frame is still mapped. */
+static void
+map_gone(struct xg_handle *h, struct xg_map *m, const struct xg_vma *all, unsigned int n)
+{
+	xg_notify_fire(h, m->notify_id);
+	map_teardown(h, m, all, n);
+}
+
 /* Mappings the program munmapped (wholly or partly) behind our back: clean them up. */
 static void
 maps_sweep(struct xg_handle *h)
@@ -179,7 +188,7 @@ maps_sweep(struct xg_handle *h)
 			continue;
 		}
 		*pp = m->next;
-		map_teardown(h, m, all, n);
+		map_gone(h, m, all, n);
 	}
 	free(all);
 }
@@ -252,6 +261,27 @@ xengnttab_map_grant_refs(struct xg_handle *h, uint32_t count, uint32_t *domids, 
 	return map_refs(h, count, domids, 1, refs, prot);
 }
 
+/* Register (byte, port) for the single-page map at @p va; on failure, unmap it. */
+static void *
+map_notify(struct xg_handle *h, void *va, uint32_t domid, uint32_t ref, uint32_t offset,
+	   uint32_t port)
+{
+	struct xg_map *m;
+	int rc;
+
+	pthread_mutex_lock(&h->lock);
+	for (m = h->maps; m != NULL && m->addr != va; m = m->next)
+		;
+	rc = m == NULL ? -EINVAL :
+			 xg_notify_set(h, GNTDP_CTL_NOTIFY_MAP, m->gfns[0], offset, port, domid,
+				       ref, &m->notify_id);
+	pthread_mutex_unlock(&h->lock);
+	if (rc == 0)
+		return va;
+	xengnttab_unmap(h, va, 1);
+	return xg_fail_ptr(rc);
+}
+
 void *
 xengnttab_map_domain_grant_refs(struct xg_handle *h, uint32_t count, uint32_t domid,
 				uint32_t *refs, int prot)
@@ -275,7 +305,7 @@ xengnttab_unmap(struct xg_handle *h, void *start_address, uint32_t count)
 		return xg_fail(-EINVAL); /* gntdev: exactly what one map call mapped */
 	}
 	*pp = m->next;
-	map_teardown(h, m, NULL, 0);
+	map_gone(h, m, NULL, 0);
 	maps_sweep(h);
 	pthread_mutex_unlock(&h->lock);
 	return 0;
@@ -344,9 +374,17 @@ void *
 xengnttab_map_grant_ref_notify(struct xg_handle *h, uint32_t domid, uint32_t ref, int prot,
 			       uint32_t notify_offset, uint32_t notify_port)
 {
+	void *va;
+
 	/* gntdev: clearing a byte of a read-only map is EINVAL. */
 	if (notify_offset < XG_PAGE && !(prot & PROT_WRITE))
 		return xg_fail_ptr(-EINVAL);
-	(void)notify_port; /* NOTIFY_SET: not registered yet (docs/daemon.md) */
-	return xengnttab_map_domain_grant_refs(h, 1, domid, &ref, prot);
+	va = xengnttab_map_domain_grant_refs(h, 1, domid, &ref, prot);
+#ifdef HAVE_GNTDP_CLIENT_MAP_FD
+	if (va != NULL)
+		va = map_notify(h, va, domid, ref, notify_offset, notify_port);
+#else
+	(void)notify_port;
+#endif
+	return va;
 }

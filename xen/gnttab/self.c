@@ -19,6 +19,7 @@
  * is left alone: only close is allowed on inherited handles).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -252,4 +253,47 @@ xg_gref_free(const uint32_t *refs, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
 		bm_free(&g.gref, refs[i]);
+}
+
+/* Set once a daemon refused SEND_EVENT (-EOPNOTSUPP): later notifications ask for the byte only. */
+static atomic_bool g_no_events;
+
+int
+xg_notify_set(struct xg_handle *h, uint32_t kind, uint64_t gfn, uint32_t offset, uint32_t port,
+	      uint32_t granter, uint32_t ref, uint32_t *id)
+{
+	struct gntdp_client_notify n = {.kind = kind, .gfn = gfn};
+	int rc;
+
+	*id = 0;
+	if (offset < XG_PAGE) {
+		n.flags |= GNTDP_CTL_NOTIFY_CLEAR_BYTE;
+		n.offset = offset;
+	}
+	if (port != UINT32_MAX && port != 0 && !atomic_load(&g_no_events)) {
+		n.flags |= GNTDP_CTL_NOTIFY_SEND_EVENT;
+		n.port = port;
+	}
+	if (kind == GNTDP_CTL_NOTIFY_MAP) {
+		n.granter = (gntdp_domid_t)granter;
+		n.ref = ref;
+	}
+	if (n.flags == 0)
+		return 0;
+	rc = gntdp_client_notify_set(h->c, &n, id);
+	if (rc == -EOPNOTSUPP && (n.flags & GNTDP_CTL_NOTIFY_SEND_EVENT)) {
+		/* A daemon without event channels: the byte alone (docs/daemon.md). */
+		atomic_store(&g_no_events, true);
+		n.flags &= ~GNTDP_CTL_NOTIFY_SEND_EVENT;
+		n.port = 0;
+		rc = n.flags != 0 ? gntdp_client_notify_set(h->c, &n, id) : 0;
+	}
+	return rc;
+}
+
+void
+xg_notify_fire(struct xg_handle *h, uint32_t id)
+{
+	if (id != 0)
+		gntdp_client_notify_fire(h->c, id, false);
 }

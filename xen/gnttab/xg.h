@@ -100,6 +100,16 @@ void xg_gref_free(const uint32_t *refs, unsigned int n);
 struct xg_handle *xg_handle_new(bool shr, const char *what);
 int xg_handle_close(struct xg_handle *h);
 
+/*
+ * An unmap notification of @p h's domain (self.c): @p offset >= 4096 is no
+ * byte, @p port UINT32_MAX (Xen's -1) or 0 no event; neither: nothing is
+ * registered (*id 0). A daemon without event channels gets the byte only
+ * (the first refusal is remembered). 0 or -errno. _fire does id now (0: no-op).
+ */
+int xg_notify_set(struct xg_handle *h, uint32_t kind, uint64_t gfn, uint32_t offset, uint32_t port,
+		  uint32_t granter, uint32_t ref, uint32_t *id);
+void xg_notify_fire(struct xg_handle *h, uint32_t id);
+
 /* Set errno from a negative errno and return @p ret (the libraries' -1 / NULL convention). */
 int xg_fail(int err);
 void *xg_fail_ptr(int err);
