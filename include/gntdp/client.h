@@ -318,7 +318,9 @@ int gntdp_client_evtchn_notify(struct gntdp_client_evtchn *h, uint32_t port);
  * (it is not delivered again until gntdp_client_evtchn_unmask()). Blocks
  * while none is pending (forever on a handle without ports, as Linux).
  * @return the port, -EAGAIN (O_NONBLOCK set on the fd and none pending),
- *         -EINTR (a signal), another negative errno of epoll_wait().
+ *         -EINTR (a signal caught by a handler without SA_RESTART, as Linux's
+ *         read of /dev/xen/evtchn; a SIGSTOP + SIGCONT is not one), another
+ *         negative errno of epoll_wait().
  */
 int gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h);
 
