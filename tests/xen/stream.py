@@ -58,7 +58,7 @@ def client(path, nbytes, seed):
     t = threading.Thread(target=send)
     t.start()
     got = bytearray()
-    s.settimeout(20)
+    s.settimeout(60)
     try:
         while len(got) < nbytes:
             b = s.recv(65536)

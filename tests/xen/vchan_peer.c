@@ -279,6 +279,10 @@ main(int argc, char **argv)
 			total += (unsigned long long)r;
 		}
 	}
+	if (p.v != NULL && getenv("VCHAN_PEER_DEBUG") != NULL)
+		fprintf(stderr, "debug: data_ready %d is_open %d space %d\n",
+			libxenvchan_data_ready(p.v), libxenvchan_is_open(p.v),
+			libxenvchan_buffer_space(p.v));
 	{
 		double s = now() - t0;
 
