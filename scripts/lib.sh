@@ -11,10 +11,12 @@
 # libclang-rt-14-dev carries libFuzzer and clang's sanitizer runtimes;
 # llvm gives llvm-symbolizer for sanitizer stack traces; util-linux gives
 # mountpoint and setarch; xenstore-utils gives Debian's unmodified xenstore
-# clients that tests/xenstore runs against gntdp-xenstored.
+# clients that tests/xenstore runs against gntdp-xenstored; libxenmisc4.17
+# gives Debian's libxenvchan, which the xen suite runs on gntdp's drop-ins
+# (vchan-socket-proxy is fetched by tests/xen/fetch-proxy.sh, not installed).
 GNTDP_PACKAGES=(
 	build-essential pkg-config meson ninja-build
-	dpdk dpdk-dev libdpdk-dev libnuma-dev libxen-dev libinih-dev libpcap-dev xenstore-utils
+	dpdk dpdk-dev libdpdk-dev libnuma-dev libxen-dev libinih-dev libpcap-dev xenstore-utils libxenmisc4.17
 	clang llvm libclang-rt-14-dev
 	python3 python3-pyelftools python3-scapy gnuplot-nox tcpdump util-linux
 )

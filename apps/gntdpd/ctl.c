@@ -63,6 +63,7 @@ static const char *const type_names[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_EVTCHN_CLOSE] = "EVTCHN_CLOSE",
 	[GNTDP_CTL_EVTCHN_PEER] = "EVTCHN_PEER",
 	[GNTDP_CTL_EVTCHN_SEND] = "EVTCHN_SEND",
+	[GNTDP_CTL_DOMAIN_INFO] = "DOMAIN_INFO",
 };
 
 /* Exact request size per type (0: not a request the daemon takes). */
@@ -85,6 +86,7 @@ static const uint32_t type_len[GNTDP_CTL_NB_TYPES] = {
 	[GNTDP_CTL_EVTCHN_CLOSE] = sizeof(struct gntdp_ctl_evtchn_port),
 	[GNTDP_CTL_EVTCHN_PEER] = sizeof(struct gntdp_ctl_evtchn_port),
 	[GNTDP_CTL_EVTCHN_SEND] = sizeof(struct gntdp_ctl_evtchn_port),
+	[GNTDP_CTL_DOMAIN_INFO] = sizeof(struct gntdp_ctl_domain_info),
 };
 
 const char *
@@ -116,6 +118,10 @@ check_rsvd(const void *buf, uint32_t type, struct d_reply *r)
 		break;
 	case GNTDP_CTL_DOMAIN_LIST:
 		w = &((const struct gntdp_ctl_domain_list *)buf)->rsvd;
+		n = 1;
+		break;
+	case GNTDP_CTL_DOMAIN_INFO:
+		w = &((const struct gntdp_ctl_domain_info *)buf)->rsvd;
 		n = 1;
 		break;
 	case GNTDP_CTL_EVTCHN_SETUP:
@@ -501,6 +507,8 @@ dispatch(struct gntdpd *d, struct d_conn *c, const void *buf, struct d_reply *r)
 		return share_map_fd(d, c, buf, r);
 	case GNTDP_CTL_SHARE_FREE:
 		return share_free_req(d, c, buf, r);
+	case GNTDP_CTL_DOMAIN_INFO:
+		return info_domain(d, buf, r);
 	}
 	return d_fail(r, -EBADMSG, "hdr.type: %u", h->type);
 }

@@ -207,23 +207,10 @@ struct d_domain *dom_find(const struct gntdpd *d, uint32_t domid);
 int dom_world_create(struct gntdpd *d);
 void dom_world_destroy(struct gntdpd *d);
 
-/* Allocations made while on come from a 4 KiB memfd provider even with [memory] hugetlb. */
-void dom_mem_share(bool on);
+/* ---- DOMAIN_INFO (info.c) ------------------------------------------------ */
 
-/* ---- share segments and cross-process host maps (share.c) ------------------ */
-
-int share_alloc(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_alloc *m,
-		struct d_reply *r);
-int share_free_req(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_free *m,
-		   struct d_reply *r);
-int share_map_fd(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_map_fd *m,
-		 struct d_reply *r);
-/* MAP_FD's framing (its length depends on count): 0, or the error in @p r. */
-int share_check_map_fd_len(const void *buf, uint32_t len, struct d_reply *r);
-/* Drop the records of a domain being destroyed (the core frees the frames). */
-void share_domain_dying(struct gntdpd *d, struct d_domain *dom);
-/* Frames of the share segments @p dom holds (counted in its owner's [limits] frames). */
-uint64_t share_frames(const struct d_domain *dom);
+/* The first domain at or above m->domid and its state; unprivileged. */
+int info_domain(struct gntdpd *d, const struct gntdp_ctl_domain_info *m, struct d_reply *r);
 
 /* ---- unmap notifications (notify.c) --------------------------------------- */
 
@@ -262,6 +249,23 @@ int d_evtchn_send(struct gntdpd *g, gntdp_domid_t domid, uint32_t port);
  * for dom's domid).
  */
 void d_evtchn_domain_dying(struct gntdpd *g, struct d_domain *dom);
+/* Allocations made while on come from a 4 KiB memfd provider even with [memory] hugetlb. */
+void dom_mem_share(bool on);
+
+/* ---- share segments and cross-process host maps (share.c) ------------------ */
+
+int share_alloc(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_alloc *m,
+		struct d_reply *r);
+int share_free_req(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_share_free *m,
+		   struct d_reply *r);
+int share_map_fd(struct gntdpd *d, struct d_conn *c, const struct gntdp_ctl_map_fd *m,
+		 struct d_reply *r);
+/* MAP_FD's framing (its length depends on count): 0, or the error in @p r. */
+int share_check_map_fd_len(const void *buf, uint32_t len, struct d_reply *r);
+/* Drop the records of a domain being destroyed (the core frees the frames). */
+void share_domain_dying(struct gntdpd *d, struct d_domain *dom);
+/* Frames of the share segments @p dom holds (counted in its owner's [limits] frames). */
+uint64_t share_frames(const struct d_domain *dom);
 
 /* ---- control socket (ctl.c) ---------------------------------------------- */
 

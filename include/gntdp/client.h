@@ -242,6 +242,16 @@ int gntdp_client_ring_fd(const struct gntdp_client_ring *r);
 /** The control socket, for poll(): it becomes readable (EOF) when the daemon dies. */
 int gntdp_client_fd(const struct gntdp_client *c);
 
+/**
+ * DOMAIN_INFO: the first domain whose domid is @p domid or above (Xen's
+ * getdomaininfo rule), with its state (gntdp_ctl_domain_info_reply.flags:
+ * BOUND, DYING, PRIVILEGED). Any connection may ask, bound or not.
+ * @return 0 and *out filled; -ESRCH (no domain at or above domid), -EINVAL
+ *         (domid reserved, NULL argument), -EOPNOTSUPP (a daemon without
+ *         DOMAIN_INFO), -EPIPE / -EPROTO / -ETIMEDOUT (connection dead).
+ */
+int gntdp_client_domain_info(struct gntdp_client *c, gntdp_domid_t domid,
+			     struct gntdp_ctl_domain_info_reply *out);
 /* ---- event channels (docs/daemon.md "Event channels") ---------------------- */
 
 /**
@@ -325,7 +335,9 @@ int gntdp_client_evtchn_notify(struct gntdp_client_evtchn *h, uint32_t port);
  * (it is not delivered again until gntdp_client_evtchn_unmask()). Blocks
  * while none is pending (forever on a handle without ports, as Linux).
  * @return the port, -EAGAIN (O_NONBLOCK set on the fd and none pending),
- *         -EINTR (a signal), another negative errno of epoll_wait().
+ *         -EINTR (a signal caught by a handler without SA_RESTART, as Linux's
+ *         read of /dev/xen/evtchn; a SIGSTOP + SIGCONT is not one), another
+ *         negative errno of epoll_wait().
  */
 int gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h);
 

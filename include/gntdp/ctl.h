@@ -99,7 +99,7 @@ enum gntdp_ctl_type {
 	GNTDP_CTL_EVTCHN_PEER = 15,
 	/** EVTCHNOP_send through the daemon (the slow path; clients write the eventfd). */
 	GNTDP_CTL_EVTCHN_SEND = 16,
-	/* 17..19: reserved for event channels; 22: DOMAIN_INFO (-EOPNOTSUPP until served) */
+	/* 17..19: reserved for event channels */
 	/**
 	 * Register an unmap notification of the bound domain: a byte to clear
 	 * and/or an event to send when the domain dies (Linux gntdev's and
@@ -108,6 +108,8 @@ enum gntdp_ctl_type {
 	GNTDP_CTL_NOTIFY_SET = 20,
 	/** Do a registered notification now (on unmap or unshare), or only drop it. */
 	GNTDP_CTL_NOTIFY_FIRE = 21,
+	/** Unprivileged: does a domain exist, is it dying (xc_domain_getinfo). */
+	GNTDP_CTL_DOMAIN_INFO = 22,
 	GNTDP_CTL_NB_TYPES = 23
 };
 
@@ -382,7 +384,6 @@ struct gntdp_ctl_map_fd_reply {
 	uint32_t nb_fds;
 	/* struct gntdp_ctl_map_fd_entry entries[count]; */
 };
-
 /* ---- NOTIFY_SET / NOTIFY_FIRE ---------------------------------------------- */
 
 /** NOTIFY_SET kind: gfn is a host map (the host-map window) of grant (granter, ref). */
@@ -516,6 +517,39 @@ GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_alloc) == 24, "gntdp_ctl_evtchn_
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_bind) == 24, "gntdp_ctl_evtchn_bind");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_port) == 24, "gntdp_ctl_evtchn_port");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_status) == 24, "gntdp_ctl_evtchn_status");
+/* ---- DOMAIN_INFO ---------------------------------------------------------------- */
+
+/**
+ * DOMAIN_INFO: the first domain whose domid is @c domid or above, as Xen's
+ * XEN_DOMCTL_getdomaininfo answers (what libxenctrl's xc_domain_getinfo
+ * asks). Any connection may ask after HELLO, bound or not, privileged or
+ * not: it names domids, their sizes and states, nothing of their memory.
+ * Errors: -EINVAL (domid not below DOMID_FIRST_RESERVED, rsvd not zero),
+ * -ESRCH (no domain at or above domid).
+ */
+struct gntdp_ctl_domain_info {
+	struct gntdp_ctl_hdr hdr;
+	uint32_t domid; /**< the lowest domid to report */
+	uint32_t rsvd;
+};
+
+/** DOMAIN_INFO flag: a connection holds the domain (its process runs). */
+#define GNTDP_CTL_DOMINFO_BOUND 1u
+/** DOMAIN_INFO flag: the domain is being destroyed (Xen's "dying"). */
+#define GNTDP_CTL_DOMINFO_DYING 2u
+/** DOMAIN_INFO flag: the privileged domain (dom0). */
+#define GNTDP_CTL_DOMINFO_PRIVILEGED 4u
+
+/** Reply body of DOMAIN_INFO (32 bytes). */
+struct gntdp_ctl_domain_info_reply {
+	uint32_t domid;            /**< the domain found (>= the request's domid) */
+	uint32_t flags;            /**< GNTDP_CTL_DOMINFO_* */
+	uint32_t nr_frames;        /**< RAM frames */
+	uint32_t max_grant_frames; /**< grant-table frame limit */
+	uint32_t nr_rings;         /**< hypercall rings of its connection */
+	uint32_t rsvd[3];          /**< zero */
+};
+
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_hdr) == 16, "gntdp_ctl_hdr");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_reply) == 128, "gntdp_ctl_reply");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_hello) == 24, "gntdp_ctl_hello");
@@ -529,6 +563,9 @@ GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_destroy) == 24, "gntdp_ctl_domai
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_list) == 24, "gntdp_ctl_domain_list");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_entry) == 64, "gntdp_ctl_domain_entry");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_list_reply) == 8, "gntdp_ctl_domain_list_reply");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_info) == 24, "gntdp_ctl_domain_info");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_domain_info_reply) == 32,
+		 "gntdp_ctl_domain_info_reply");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_share_alloc) == 32, "gntdp_ctl_share_alloc");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_share_alloc_reply) == 16, "gntdp_ctl_share_alloc_reply");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_share_free) == 24, "gntdp_ctl_share_free");

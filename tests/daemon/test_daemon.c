@@ -354,7 +354,7 @@ test_garbage(void)
 	mkhdr(&h, GNTDP_CTL_REPLY | GNTDP_CTL_HELLO, sizeof(h), 15);
 	if (expect(fd, &h, sizeof(h), GNTDP_CTL_REPLY | GNTDP_CTL_HELLO, -EBADMSG) != 0)
 		return -1;
-	mkhdr(&h, 17, sizeof(h), 16); /* a spare EVTCHN number */
+	mkhdr(&h, 17, sizeof(h), 16); /* 17..19: spare event-channel numbers */
 	if (expect(fd, &h, sizeof(h), 17, -EOPNOTSUPP) != 0)
 		return -1;
 	close(fd);
@@ -658,6 +658,66 @@ cl_bind(struct cl *c, uint32_t domid, uint32_t nr_frames)
 	      (const void *)c->status != MAP_FAILED, "mmap: %s", strerror(errno));
 	rc = fcntl(c->ram_fd, F_GETFD);
 	CHECK(rc >= 0 && (rc & FD_CLOEXEC), "RAM fd without CLOEXEC");
+	return 0;
+}
+
+/* DOMAIN_INFO from @p fd: 0 and *ir, or the daemon's err. */
+static int
+dominfo(int fd, uint32_t domid, uint32_t rsvd, struct gntdp_ctl_domain_info_reply *ir)
+{
+	struct gntdp_ctl_domain_info m = {.domid = domid, .rsvd = rsvd};
+	struct rep p;
+
+	mkhdr(&m, GNTDP_CTL_DOMAIN_INFO, sizeof(m), 22);
+	CHECK(rpc(fd, &m, sizeof(m), &p) == 0, "DOMAIN_INFO rpc");
+	if (p.r.err != 0) {
+		CHECK(check_rep(&p, GNTDP_CTL_DOMAIN_INFO, 22, p.r.err) == 0 && p.nfds == 0,
+		      "error reply");
+		return p.r.err;
+	}
+	if (check_rep(&p, GNTDP_CTL_DOMAIN_INFO, 22, 0) != 0)
+		return -1;
+	CHECK(p.n == (ssize_t)(sizeof(p.r) + sizeof(*ir)) && p.nfds == 0, "DOMAIN_INFO reply size");
+	memcpy(ir, p.raw + sizeof(p.r), sizeof(*ir));
+	return 0;
+}
+
+/*
+ * DOMAIN_INFO on a connection that bound nothing: a bound domain with its
+ * size and flags, the first domain at or above a free domid, -ESRCH above
+ * the last, -EINVAL for a reserved domid or rsvd; gone once its client
+ * closes.
+ */
+static int
+test_domain_info(void)
+{
+	struct gntdp_ctl_domain_info_reply ir;
+	struct cl c;
+	int fd, rc;
+
+	fd = conn_hello();
+	CHECK(fd >= 0, "connect");
+	CHECK(cl_bind(&c, 97, 16) == 0, "bind domain 97");
+	rc = dominfo(fd, 97, 0, &ir);
+	CHECK(rc == 0 && ir.domid == 97 && ir.flags == GNTDP_CTL_DOMINFO_BOUND &&
+	      ir.nr_frames == 16 && ir.max_grant_frames == 4 && ir.nr_rings == 0 &&
+	      ir.rsvd[0] == 0 && ir.rsvd[1] == 0 && ir.rsvd[2] == 0,
+	      "domain 97: rc %d domid %u flags %#x frames %u", rc, ir.domid, ir.flags,
+	      ir.nr_frames);
+	rc = dominfo(fd, 96, 0, &ir);
+	CHECK(rc == 0 && ir.domid == 97, "first at or above 96: rc %d domid %u", rc, ir.domid);
+	CHECK(dominfo(fd, GNTDP_DOMID_FIRST_RESERVED - 1, 0, &ir) == -ESRCH, "above the last");
+	CHECK(dominfo(fd, GNTDP_DOMID_FIRST_RESERVED, 0, &ir) == -EINVAL, "reserved domid");
+	CHECK(dominfo(fd, 97, 1, &ir) == -EINVAL, "rsvd");
+	close(c.fd);
+	for (int i = 0; i < 200; i++) {
+		rc = dominfo(fd, 97, 0, &ir);
+		if (rc != 0 || ir.domid != 97)
+			break;
+		usleep(10000);
+	}
+	CHECK(rc == -ESRCH || (rc == 0 && ir.domid > 97), "domain 97 still there (rc %d)", rc);
+	close(fd);
 	return 0;
 }
 
@@ -1719,8 +1779,8 @@ test_fuzz(void)
 		sizeof(struct gntdp_ctl_map_fd) + 8, sizeof(struct gntdp_ctl_share_free),
 		sizeof(struct gntdp_ctl_evtchn_setup), sizeof(struct gntdp_ctl_evtchn_alloc),
 		sizeof(struct gntdp_ctl_evtchn_bind), sizeof(struct gntdp_ctl_evtchn_port),
-		sizeof(struct gntdp_ctl_evtchn_port), sizeof(struct gntdp_ctl_evtchn_port), 16, 16, 16,
-		sizeof(struct gntdp_ctl_notify_set), sizeof(struct gntdp_ctl_notify_fire), 16};
+		sizeof(struct gntdp_ctl_evtchn_port), sizeof(struct gntdp_ctl_evtchn_port),
+		[GNTDP_CTL_DOMAIN_INFO] = sizeof(struct gntdp_ctl_domain_info)};
 	uint8_t buf[256];
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	unsigned int replies = 0, closes = 0;
@@ -2220,6 +2280,7 @@ main(int argc, char **argv)
 		{"limits", test_limits, true},
 		{"hugetlb_punch", test_hugetlb_punch, true},
 		{"bind_state", test_bind_state, true},
+		{"domain_info", test_domain_info, true},
 		{"destroy_bound", test_destroy_bound, true},
 		{"copy", test_copy, true},
 		{"kill_client", test_kill_client, true},

@@ -671,7 +671,7 @@ gen_page_sealed(struct gntdp_client *c)
 static int
 test_raw(void)
 {
-	static const uint16_t unserved[] = {17, 18, 19, 22}; /* 10: SHARE_FREE, 20, 21: NOTIFY_* */
+	static const uint16_t unserved[] = {17, 18, 19}; /* 10: SHARE_FREE, 20, 21: NOTIFY_*, 22: DOMAIN_INFO */
 	struct dom d = {0};
 	int rc;
 

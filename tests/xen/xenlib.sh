@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Shared by the xen suite's scripts (source it): a private directory, a
+# gntdpd and a gntdp-xenstored started on it, result lines, clean-up of
+# every process started. Needs: GNTDPD, XENSTORED, CONFIG set by the caller.
+#
+#   xen_start       start both servers on $T (sockets $T/gntdpd.sock, $T/xs)
+#   as DOM CMD...   run CMD as domain DOM through gntdp-run
+#   bg NAME CMD...  start CMD in the background, remembered for clean-up; its pid in $NAME
+#   ok/bad/skip     one result line each; $fails counts the bad ones
+set -u
+T=$(mktemp -d /tmp/gntdp-xen.XXXXXX)
+chmod 755 "$T"
+fails=0
+PIDS=()
+DPID=""
+XPID=""
+
+ok() { echo "ok   $*"; }
+bad() {
+	echo "FAIL $*"
+	fails=$((fails + 1))
+}
+skip() { echo "SKIP $*"; }
+
+xen_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
+	wait 2>/dev/null
+	if [ "$fails" -eq 0 ]; then
+		rm -rf "$T"
+	else
+		echo "(logs in $T)"
+		tail -n 30 "$T/gntdpd.log" 2>/dev/null | sed 's/^/gntdpd: /'
+	fi
+}
+trap xen_cleanup EXIT
+
+# bg VAR CMD...: start CMD in the background; its pid in VAR.
+bg() {
+	local var=$1
+	shift
+	"$@" &
+	PIDS+=($!)
+	printf -v "$var" '%s' "$!"
+}
+
+# wait_line FILE TEXT [TENTHS]: TEXT appears in FILE within TENTHS/10 s (default 100).
+wait_line() {
+	local i
+	for ((i = 0; i < ${3:-100}; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_exit PID SECONDS: PID exits within SECONDS; its status in $WAITED (124: it did not).
+wait_exit() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			WAITED=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	WAITED=124
+	return 1
+}
+
+xen_start() {
+	"$GNTDPD" --config "$CONFIG" --set "socket.path=$T/gntdpd.sock" >"$T/gntdpd.log" 2>&1 &
+	DPID=$!
+	"$XENSTORED" --dir "$T/xs" >"$T/xs.out" 2>"$T/xs.err" &
+	XPID=$!
+	local i
+	for ((i = 0; i < 300; i++)); do
+		if [ -S "$T/gntdpd.sock" ] && grep -q ready "$T/xs.out" 2>/dev/null &&
+			as 0 true 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$DPID" 2>/dev/null; then
+			wait "$DPID"
+			local st=$?
+			DPID=""
+			echo "gntdpd exited ($st) before listening:"
+			cat "$T/gntdpd.log"
+			[ $st -eq 77 ] && exit 77
+			exit 1
+		fi
+		sleep 0.1
+	done
+	echo "FAIL: gntdpd or gntdp-xenstored did not start"
+	cat "$T/gntdpd.log" "$T/xs.err"
+	exit 1
+}
+
+as() {
+	local dom=$1
+	shift
+	"$GNTDP_RUN" --socket "$T/gntdpd.sock" --xenstore "$T/xs" --domid "$dom" -- "$@"
+}
