@@ -330,9 +330,18 @@ frontend_main(struct bench *b, struct region *rg, unsigned int f)
 	 * Until the parent says the backends are gone: then a last pass. While
 	 * checks come, yield between passes (a backend waits for each one);
 	 * after FE_IDLE_PASSES empty passes, sleep between them.
+	 * GNTDP_BENCH_FE_LAG_US (tests only) sleeps that long before every
+	 * pass: a slow checker, whose checks a backend must wait for.
 	 */
+	const char *lag_env = getenv("GNTDP_BENCH_FE_LAG_US");
+	unsigned long lag_us = lag_env != NULL ? strtoul(lag_env, NULL, 10) : 0;
+
+	if (lag_us > 1000000)
+		lag_us = 1000000;
 	for (unsigned int idle = 0;
 	     !atomic_load_explicit(&rg->sh->fe_stop, memory_order_acquire);) {
+		if (lag_us != 0)
+			sleep_us((long)lag_us);
 		if (frontend_scan(b, rg, p) != 0)
 			idle = 0;
 		else if (++idle < FE_IDLE_PASSES)
@@ -483,6 +492,12 @@ backend_main(struct bench *b, struct region *rg, unsigned int bk)
 		b->last_progress_tsc = tsc;
 	}
 	client_loop(c);
+	/*
+	 * The frontends' last checks before this domain goes: a map check
+	 * reads the granter's GTF_reading, which this domain's death clears.
+	 */
+	for (unsigned int i = 0; i < c->nb_q; i++)
+		checks_drain(b, c->q[i]);
 	/* As bench_run's main lcore: the controller ends the drain once every client left. */
 	while (bk == 0 && atomic_load(&b->sync->phase) != PH_DONE) {
 		controller_tick(b, rte_rdtsc());

@@ -165,6 +165,15 @@ prepare_map(struct bench *b, struct cqueue *cq, uint32_t g)
 }
 
 void
+checks_drain(struct bench *b, struct cqueue *cq)
+{
+	if (cq->chk == NULL)
+		return;
+	for (unsigned int i = 0; i < 2 * cq->depth; i++)
+		check_wait(b, cq, &cq->chk[i]);
+}
+
+void
 maybe_inject(struct bench *b, uint8_t *dst)
 {
 	if (b->sc.inject_fault != 0 && ++b->inject_seen == b->sc.inject_fault)
