@@ -266,9 +266,18 @@ xg_shares_close(struct xg_handle *h)
 	}
 	shares_retry(h);
 	/*
-	 * Still mapped by a grantee: the grant entries stay (the frames with
-	 * them) until this domain goes; nothing of them is freed here.
+	 * Still mapped by a grantee: the grant entries, their refs and the
+	 * frames stay until this domain goes (as gntalloc keeps a gref its
+	 * file no longer names); only the records go with the handle.
 	 */
+	while (h->unshared != NULL) {
+		struct xg_share *s = h->unshared;
+
+		h->unshared = s->next;
+		free(s->vmas);
+		free(s->refs);
+		free(s);
+	}
 }
 
 
