@@ -3,7 +3,8 @@
 """Unix-socket ends for the vchan-socket-proxy test (suite xen).
 
   stream.py echo-server PATH     accept connections one after another, echo each
-                                 back until its EOF (until killed)
+                                 back until its EOF, reading while it writes
+                                 (until killed)
   stream.py client PATH BYTES SEED   connect (retrying 10 s), send BYTES of seeded
                                  random data while reading the echo; exit 0 when the
                                  echo is the same bytes (sha256), 1 otherwise
@@ -11,6 +12,7 @@
 import hashlib
 import os
 import random
+import select
 import socket
 import sys
 import threading
@@ -28,15 +30,44 @@ def echo_server(path):
     while True:
         c, _ = s.accept()
         n += 1
-        total = 0
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            c.sendall(b)
-            total += len(b)
+        total = echo(c)
         c.close()
         print(f"connection {n}: echoed {total} bytes", flush=True)
+
+
+def echo(c):
+    """Echo c back until its EOF, reading while a write waits.
+
+    A recv-then-sendall loop deadlocks against vchan-socket-proxy's server,
+    whose socket is blocking: once both socket buffers are full, the proxy
+    waits in write() for this end to read and this end in sendall() for the
+    proxy to read (as it would on Xen). So: nonblocking, both ways at once.
+    """
+    c.setblocking(False)
+    pending = bytearray()
+    total = 0
+    eof = False
+    while not eof or pending:
+        rl = [] if eof else [c]
+        wl = [c] if pending else []
+        r, w, _ = select.select(rl, wl, [])
+        if r:
+            try:
+                b = c.recv(65536)
+            except BlockingIOError:
+                b = None
+            if b == b"":
+                eof = True
+            elif b:
+                pending += b
+                total += len(b)
+        if w:
+            try:
+                k = c.send(pending)
+            except BlockingIOError:
+                k = 0
+            del pending[:k]
+    return total
 
 
 def client(path, nbytes, seed):
