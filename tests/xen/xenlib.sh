@@ -74,6 +74,19 @@ wait_exit() {
 	return 1
 }
 
+# stacks PID...: with GNTDP_XEN_STACKS=1, every thread's backtrace of each
+# PID (and of its children) into $T/stacks, for a case that hangs.
+stacks() {
+	[ "${GNTDP_XEN_STACKS:-0}" = 1 ] && command -v gdb >/dev/null || return 0
+	local p
+	for p in "$@" $(for q in "$@"; do pgrep -P "$q"; done); do
+		echo "=== pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)" >>"$T/stacks"
+		grep -E 'libxen|libgntdp' /proc/"$p"/maps >>"$T/stacks" 2>/dev/null
+		timeout 30 gdb -p "$p" -batch -ex 'thread apply all bt' -ex 'frame function main' -ex 'info locals' -ex 'p *p.v' -ex 'p *p.v->ring' >>"$T/stacks" 2>&1
+	done
+	echo "(stacks in $T/stacks)"
+}
+
 xen_start() {
 	"$GNTDPD" --config "$CONFIG" --set "socket.path=$T/gntdpd.sock" >"$T/gntdpd.log" 2>&1 &
 	DPID=$!
