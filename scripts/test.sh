@@ -42,9 +42,9 @@ while [ $# -gt 0 ]; do
 done
 
 # Flavours: build dir | compilers | meson options | suites | timeout multiplier.
-# Sanitizer builds run several times slower, hence the multipliers. Suite xen
-# runs only in `build`: Debian's unmodified programs load the drop-ins, which
-# a sanitizer build would leave needing its runtime.
+# Sanitizer builds run several times slower, hence the multipliers. In
+# build-asan, suite xen skips the cases that run Debian's executables over the
+# drop-ins (they would need the sanitizer's runtime) and says so.
 FLAVOURS=(
 	"build||--buildtype=debugoptimized|unit abi fuzz-corpus concurrency dp stress daemon xenstore xen|1"
 	"build-asan||-Db_sanitize=address,undefined -Db_lundef=false|unit fuzz-corpus dp daemon xenstore xen|3"
