@@ -336,7 +336,10 @@ out:
  * SA_RESTART ran; epoll_wait() also fails with EINTR after a SIGSTOP and
  * SIGCONT with no handler at all (signal(7)), which a program stopped while
  * it waits in pending() (tests/xen: a stopped vchan reader) must not see.
- * So: EINTR only when some signal is caught without SA_RESTART.
+ * So: EINTR only when some signal is caught without SA_RESTART. Handlers of
+ * the fault signals do not count: those signals come from a fault of the
+ * thread itself, which cannot happen while it waits, and crash handlers
+ * (ASan's, a program's own) are common.
  */
 static bool
 eintr_is_callers(void)
@@ -344,6 +347,9 @@ eintr_is_callers(void)
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction sa;
 
+		if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+		    sig == SIGTRAP || sig == SIGSYS)
+			continue;
 		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
 		    sa.sa_handler != SIG_IGN && (sa.sa_flags & SA_RESTART) == 0)
 			return true;

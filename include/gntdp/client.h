@@ -335,9 +335,11 @@ int gntdp_client_evtchn_notify(struct gntdp_client_evtchn *h, uint32_t port);
  * (it is not delivered again until gntdp_client_evtchn_unmask()). Blocks
  * while none is pending (forever on a handle without ports, as Linux).
  * @return the port, -EAGAIN (O_NONBLOCK set on the fd and none pending),
- *         -EINTR (a signal caught by a handler without SA_RESTART, as Linux's
- *         read of /dev/xen/evtchn; a SIGSTOP + SIGCONT is not one), another
- *         negative errno of epoll_wait().
+ *         -EINTR (the wait was interrupted and some signal has a handler
+ *         without SA_RESTART, as Linux's read of /dev/xen/evtchn when such a
+ *         handler ran; a SIGSTOP + SIGCONT is not one, and handlers of the
+ *         fault signals SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS
+ *         do not count), another negative errno of epoll_wait().
  */
 int gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h);
 

@@ -350,6 +350,101 @@ test_killed(void)
 	return 0;
 }
 
+/* ---- stop and continue: pending() as Linux's evtchn read --------------------------- */
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Domain 49: bound to 48's port p, takes the bind's initial event, then
+ * blocks in pending() with a handler for @p sig installed without
+ * SA_RESTART. Exit 0 when pending() returned the port, 3 for -EINTR.
+ */
+static int
+stop_child(int ready, uint32_t p, int sig)
+{
+	struct sigaction sa;
+	struct dom d = {0};
+	int q, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(sig, &sa, NULL) == 0, "sigaction");
+	if (dom_open(&d, 49) != 0)
+		return 1;
+	q = gntdp_client_evtchn_bind_interdomain(d.h, 48, p);
+	CHECK(q > 0, "bind: %d %s", q, gntdp_client_why(d.c));
+	if (expect_event(&d, q) != 0) /* the new port starts pending */
+		return 1;
+	CHECK(write(ready, &q, sizeof(q)) == sizeof(q), "ready");
+	r = gntdp_client_evtchn_pending(d.h);
+	if (r == -EINTR)
+		return 3;
+	CHECK(r == q, "pending: %d, expected %d", r, q);
+	dom_close(&d);
+	return 0;
+}
+
+/* Fork stop_child(sig), disturb it with @p send (SIGSTOP + SIGCONT when 0), notify it. */
+static int
+stop_round(struct dom *d, int p, int sig, int send, int want)
+{
+	int ready[2], q, st;
+	pid_t pid;
+
+	CHECK(pipe(ready) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		alarm(30);
+		_exit(stop_child(ready[1], (uint32_t)p, sig));
+	}
+	close(ready[1]);
+	CHECK(read(ready[0], &q, sizeof(q)) == sizeof(q), "the child did not bind");
+	close(ready[0]);
+	usleep(100000); /* in epoll_wait by now */
+	if (send == 0) {
+		kill(pid, SIGSTOP);
+		usleep(50000);
+		kill(pid, SIGCONT);
+	} else {
+		kill(pid, send);
+	}
+	usleep(100000);
+	CHECK(gntdp_client_evtchn_notify(d->h, (uint32_t)p) == 0, "notify");
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == want,
+	      "signal %d, handler for %d: status 0x%x, expected exit %d", send, sig, st, want);
+	return 0;
+}
+
+/*
+ * Linux's read() of the evtchn device restarts after a stop and continue
+ * and fails with EINTR only when a handler without SA_RESTART ran. A crash
+ * handler (SIGSEGV, as ASan installs) must not turn a SIGSTOP/SIGCONT into
+ * EINTR (libxenvchan would report the vchan closed); a SIGUSR1 handler that
+ * runs does.
+ */
+static int
+test_stop_cont(void)
+{
+	struct dom d = {0};
+	int p;
+
+	if (dom_open(&d, 48) != 0)
+		return -1;
+	p = gntdp_client_evtchn_alloc_unbound(d.h, 49);
+	CHECK(p > 0, "alloc: %d", p);
+	if (stop_round(&d, p, SIGSEGV, 0, 0) != 0 || stop_round(&d, p, SIGBUS, 0, 0) != 0 ||
+	    stop_round(&d, p, SIGUSR1, SIGUSR1, 3) != 0)
+		return -1;
+	dom_close(&d);
+	return 0;
+}
+
 /* ---- the daemon stopped: notifications do not go through it ------------------- */
 
 #define STOPPED_PINGS 1000
@@ -707,6 +802,7 @@ main(int argc, char **argv)
 	static const struct td_test tests[] = {
 		{"channel", test_channel},
 		{"killed", test_killed},
+		{"stop_cont", test_stop_cont},
 		{"quota", test_quota},
 		{"raw", test_raw},
 		{"daemon_stopped", test_daemon_stopped},
