@@ -151,6 +151,10 @@ notify_do(struct gntdpd *d, const struct d_domain *dom, const struct d_notify *n
 
 	if (r == NULL)
 		return;
+	APP_LOG(INFO, "gntdpd: domain %u: unmap notification %u (gfn %llu byte %u%s, port %u%s)",
+		dom->domid, n->id, (unsigned long long)n->m.gfn, n->m.offset,
+		(n->m.flags & GNTDP_CTL_NOTIFY_CLEAR_BYTE) ? "" : " untouched", n->m.port,
+		(n->m.flags & GNTDP_CTL_NOTIFY_SEND_EVENT) ? "" : " not sent");
 	if ((n->m.flags & GNTDP_CTL_NOTIFY_CLEAR_BYTE) && check_set(d, dom, &n->m, r) == 0) {
 		volatile uint8_t *b = gntdp_domain_frame(d->gt, dom->domid, n->m.gfn);
 

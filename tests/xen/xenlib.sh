@@ -82,6 +82,18 @@ stacks() {
 	for p in "$@" $(for q in "$@"; do pgrep -P "$q"; done); do
 		echo "=== pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)" >>"$T/stacks"
 		grep -E 'libxen|libgntdp' /proc/"$p"/maps >>"$T/stacks" 2>/dev/null
+		# The first 32 bytes of each one-page shared mapping (a vchan ring page).
+		python3 - "$p" >>"$T/stacks" 2>&1 <<'EOP'
+import sys
+pid = sys.argv[1]
+for line in open("/proc/%s/maps" % pid):
+    f = line.split()
+    lo, hi = (int(x, 16) for x in f[0].split("-"))
+    if hi - lo == 4096 and f[1][3] == "s":
+        with open("/proc/%s/mem" % pid, "rb") as m:
+            m.seek(lo)
+            print("page %x %s: %s" % (lo, f[-1], m.read(32).hex(" ")))
+EOP
 		timeout 30 gdb -p "$p" -batch -ex 'thread apply all bt' -ex 'frame function main' -ex 'info locals' -ex 'p *p.v' -ex 'p *p.v->ring' >>"$T/stacks" 2>&1
 	done
 	echo "(stacks in $T/stacks)"
