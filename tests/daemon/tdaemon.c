@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "tdaemon.h"
 
+#include <dirent.h>
+#include <stdbool.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <signal.h>
@@ -136,4 +139,51 @@ td_main(const char *daemon, const char *config, const char *prefix, const char *
 			fprintf(stderr, "could not remove %s\n", dir);
 	}
 	return failed != 0;
+}
+
+/* The state letter of /proc/PID/task/TID/stat ('T' stopped), '?' if unreadable. */
+static char
+task_state(pid_t pid, const char *tid)
+{
+	char path[320], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, tid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	return p != NULL && p[1] == ' ' ? p[2] : '?';
+}
+
+int
+td_stop(pid_t pid)
+{
+	char path[64];
+
+	if (kill(pid, SIGSTOP) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	for (int i = 0; i < 5000; i++) {
+		DIR *d = opendir(path);
+		struct dirent *e;
+		bool all = d != NULL;
+
+		while (d != NULL && (e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (task_state(pid, e->d_name) != 'T')
+				all = false;
+		}
+		if (d != NULL)
+			closedir(d);
+		if (all)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
 }

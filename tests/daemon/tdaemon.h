@@ -34,6 +34,14 @@ struct td_test {
 /** The daemon td_main() started (for a test that stops or signals it), -1 before. */
 extern pid_t td_pid;
 
+/**
+ * SIGSTOP @p pid and wait until every thread of it is stopped: kill()
+ * returns before a thread running on another CPU (a busy-polling worker)
+ * has stopped, and that thread may still complete requests meanwhile.
+ * @return 0, or -1 when not all of them stopped within 5 s.
+ */
+int td_stop(pid_t pid);
+
 int td_main(const char *daemon, const char *config, const char *prefix, const char *const *sets,
 	    char *sock, size_t sock_size, const struct td_test *tests, size_t n);
 

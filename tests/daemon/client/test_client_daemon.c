@@ -620,7 +620,7 @@ test_daemon_restarted(void)
 	for (int i = 0; i < W_COUNT; i++)
 		CHECK(read(ready[0], &b, 1) == 1, "a client did not get ready");
 	/* Stopped: every wait below is one that no completion or reply can end. */
-	kill(g_pid, SIGSTOP);
+	CHECK(td_stop(g_pid) == 0, "gntdpd did not stop");
 	for (int i = 0; i < W_COUNT; i++)
 		CHECK(write(go[1], "g", 1) == 1, "go");
 	usleep(300000);

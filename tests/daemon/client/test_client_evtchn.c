@@ -517,7 +517,7 @@ test_daemon_stopped(void)
 	close(ready[1]);
 	close(go[0]);
 	bad |= read(ready[0], &b, 1) != 1 || read(ready[0], &b, 1) != 1;
-	kill(td_pid, SIGSTOP);
+	bad |= td_stop(td_pid) != 0; /* every thread, the worker too */
 	bad |= write(go[1], "gg", 2) != 2;
 	/* Both pinged STOPPED_PINGS round trips (or failed: then the reads see EOF). */
 	bad |= read(ready[0], &b, 1) != 1 || read(ready[0], &b, 1) != 1;
