@@ -598,9 +598,9 @@ void prepare_dest(struct bench *b, struct cqueue *cq, unsigned int s, uint8_t *f
 void prepare_map(struct bench *b, struct cqueue *cq, uint32_t g);
 /* [run] inject_fault: corrupt byte 0 of dst when this is the N-th copy checked here. */
 void maybe_inject(struct bench *b, uint8_t *dst);
-/* Connect mode: the check a frontend process makes; true when it passed, else why says. */
 /* Connect mode: wait until the checker has done every check posted on cq. */
 void checks_drain(struct bench *b, struct cqueue *cq);
+/* Connect mode: the check a frontend process makes; true when it passed, else why says. */
 bool vcheck_do(struct bench *b, const struct vcheck *v, char *why, size_t wl);
 void verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq,
 		   const struct slot *sl, const struct gntdp_dp_cpl *cpl);

@@ -109,6 +109,15 @@ share_end(struct xg_handle *h, struct xg_share *s)
 	return true;
 }
 
+/* The record of a share only: its refs, frames and mapping are not touched. */
+static void
+record_free(struct xg_share *s)
+{
+	free(s->vmas);
+	free(s->refs);
+	free(s);
+}
+
 /*
  * Give the segment back. gntdp_client_share_free() munmaps the range: when
  * the program munmapped it itself (libxenvchan does with multi-page
@@ -140,9 +149,7 @@ share_free(struct xg_handle *h, struct xg_share *s)
 	}
 	if (give_back)
 		gntdp_client_share_free(h->c, s->addr);
-	free(s->vmas);
-	free(s->refs);
-	free(s);
+	record_free(s);
 }
 
 /* Unshared shares whose grantee still mapped them: end their access again, free the ended. */
@@ -274,9 +281,7 @@ xg_shares_close(struct xg_handle *h)
 		struct xg_share *s = h->unshared;
 
 		h->unshared = s->next;
-		free(s->vmas);
-		free(s->refs);
-		free(s);
+		record_free(s);
 	}
 }
 
