@@ -357,6 +357,16 @@ eintr_is_callers(void)
 	return false;
 }
 
+/* One pending event on a port's eventfd (nonblocking: a full counter is pending already). */
+static void
+latch(int efd)
+{
+	const uint64_t one = 1;
+	ssize_t k = write(efd, &one, sizeof(one));
+
+	(void)k;
+}
+
 int
 gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h)
 {
@@ -384,13 +394,17 @@ gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h)
 		pthread_mutex_lock(&h->lock);
 		if (p < h->nr_ports && h->ports[p].efd >= 0) {
 			/*
-			 * Disarmed by EPOLLONESHOT: masked. The counter back to 0
-			 * (nonblocking; events that came since the wakeup are this
-			 * delivery's).
+			 * Disarmed by EPOLLONESHOT: masked. The counter back to 0,
+			 * nonblocking (EAGAIN: a racing reader took it; delivered
+			 * all the same). More than one notify since the port was
+			 * unmasked: on Xen the kernel took the first at once and
+			 * masked the port, so the others latched one event for
+			 * after unmask(). Put it back; it shows once the port is
+			 * rearmed. Folding them would lose a wake-up that Xen
+			 * gives (test client_evtchn early_notifies).
 			 */
-			ssize_t k = read(h->ports[p].efd, &v, sizeof(v));
-
-			(void)k; /* EAGAIN: nothing more came; delivered all the same */
+			if (read(h->ports[p].efd, &v, sizeof(v)) == sizeof(v) && v > 1)
+				latch(h->ports[p].efd);
 			h->ports[p].masked = true;
 		} else {
 			p = 0; /* unbound meanwhile */
@@ -410,6 +424,15 @@ gntdp_client_evtchn_unmask(struct gntdp_client_evtchn *h, uint32_t port)
 	pthread_mutex_lock(&h->lock);
 	/* Not a port of this handle: ignored, as Linux's write of it. */
 	if (mine(h, port) == 0 && h->ports[port].masked) {
+		uint64_t v;
+
+		/*
+		 * Whatever came while masked is one latched event (Xen's
+		 * pending bit): fold the counter to 1 so that pending() sees
+		 * a single notify, not an early pair.
+		 */
+		if (read(h->ports[port].efd, &v, sizeof(v)) == sizeof(v))
+			latch(h->ports[port].efd);
 		if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, h->ports[port].efd, &ev) != 0)
 			rc = -errno;
 		else

@@ -23,6 +23,9 @@
  *    -EPERM (-EOPNOTSUPP for a privileged caller); unserved type numbers
  *    are -EOPNOTSUPP; the generation page's fd neither maps writable nor
  *    takes write(2) or ftruncate.
+ *  - early_notifies: two notifies before the first pending() give two
+ *    events (Xen's kernel takes the first at once and masks the port, the
+ *    second latches), two while masked one.
  *  - daemon_stopped: once 46 and 47 exchanged one notify each way, gntdpd
  *    is SIGSTOPped and they ping 1000 round trips: a notify is the
  *    sender's write to the receiver's eventfd, the daemon plays no part.
@@ -445,6 +448,51 @@ test_stop_cont(void)
 	return 0;
 }
 
+/*
+ * Xen's kernel takes an event the moment it comes and masks the port; a
+ * second notify before the program's pending() is latched and comes again
+ * after unmask(). Two notifies before the first pending() must not fold
+ * into one: vchan-socket-proxy's server takes one event in its
+ * wait-for-connect loop, then sleeps in select() for the next one while the
+ * client's first data (sent right after its connect notify) waits in the
+ * ring. Loopback within domain 44.
+ */
+static int
+test_early_notifies(void)
+{
+	struct dom d = {0};
+	int a, b;
+
+	if (dom_open(&d, 44) != 0)
+		return -1;
+	a = gntdp_client_evtchn_alloc_unbound(d.h, GNTDP_DOMID_SELF);
+	CHECK(a > 0, "alloc: %d", a);
+	b = gntdp_client_evtchn_bind_interdomain(d.h, GNTDP_DOMID_SELF, (uint32_t)a);
+	CHECK(b > 0, "bind: %d %s", b, gntdp_client_why(d.c));
+	if (expect_event(&d, b) != 0) /* the new port starts pending */
+		return -1;
+	/* Unmasked, nobody waiting: the first is delivered, the second latched. */
+	CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)b) == 0, "notify 1");
+	CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)b) == 0, "notify 2");
+	if (expect_event(&d, a) != 0)
+		return -1;
+	CHECK(readable(&d, 1000), "the second notify before pending() was lost");
+	if (expect_event(&d, a) != 0)
+		return -1;
+	CHECK(!readable(&d, 100), "two notifies gave three events");
+	/* Masked: two notifies latch one event (as in channel), after unmask. */
+	CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)b) == 0, "notify");
+	CHECK(readable(&d, 1000) && gntdp_client_evtchn_pending(d.h) == a, "pending");
+	CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)b) == 0, "masked notify 1");
+	CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)b) == 0, "masked notify 2");
+	CHECK(gntdp_client_evtchn_unmask(d.h, (uint32_t)a) == 0, "unmask");
+	if (expect_event(&d, a) != 0)
+		return -1;
+	CHECK(!readable(&d, 100), "two notifies while masked gave two events");
+	dom_close(&d);
+	return 0;
+}
+
 /* ---- the daemon stopped: notifications do not go through it ------------------- */
 
 #define STOPPED_PINGS 1000
@@ -803,6 +851,7 @@ main(int argc, char **argv)
 		{"channel", test_channel},
 		{"killed", test_killed},
 		{"stop_cont", test_stop_cont},
+		{"early_notifies", test_early_notifies},
 		{"quota", test_quota},
 		{"raw", test_raw},
 		{"daemon_stopped", test_daemon_stopped},
