@@ -82,6 +82,13 @@ stacks() {
 	for p in "$@" $(for q in "$@"; do pgrep -P "$q"; done); do
 		echo "=== pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)" >>"$T/stacks"
 		grep -E 'libxen|libgntdp' /proc/"$p"/maps >>"$T/stacks" 2>/dev/null
+		# Each fd with its fdinfo: an epoll fd lists its targets and their
+		# armed events (a port masked by EPOLLONESHOT shows no events), an
+		# eventfd its count.
+		for f in /proc/"$p"/fd/*; do
+			echo "fd ${f##*/} -> $(readlink "$f")"
+			grep -E "^(tfd|eventfd-count|eventfd-id|flags)" /proc/"$p"/fdinfo/"${f##*/}" 2>/dev/null | sed 's/^/    /'
+		done >>"$T/stacks" 2>/dev/null
 		# The first 32 bytes of each one-page shared mapping (a vchan ring page).
 		python3 - "$p" >>"$T/stacks" 2>&1 <<'EOP'
 import sys
