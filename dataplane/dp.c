@@ -44,6 +44,7 @@ gntdp_dp_conf_init(struct gntdp_dp_conf *conf)
 	conf->cache = true;
 	conf->cache_entries = GNTDP_DP_DEFAULT_CACHE_ENTRIES;
 	conf->hold_us = GNTDP_DP_DEFAULT_HOLD_US;
+	conf->idle_after_us = GNTDP_DP_DEFAULT_IDLE_AFTER_US;
 	conf->copy = NULL;
 }
 
@@ -98,6 +99,8 @@ check_conf(const struct gntdp_dp_conf *c)
 	if (!pow2_in(c->req_ring_size, 2, GNTDP_DP_MAX_RING_SIZE) ||
 	    !pow2_in(c->cpl_ring_size, 2, GNTDP_DP_MAX_RING_SIZE) || c->burst == 0 ||
 	    c->burst > GNTDP_DP_MAX_BURST || c->hold_us > 1000000 ||
+	    c->idle_sleep_us > GNTDP_DP_MAX_IDLE_SLEEP_US ||
+	    c->idle_after_us > GNTDP_DP_MAX_IDLE_AFTER_US ||
 	    (c->cache && !pow2_in(c->cache_entries, 2, 4096)))
 		return -EINVAL;
 	return 0;
@@ -511,6 +514,8 @@ worker_create(struct gntdp_dp *dp, unsigned int idx, unsigned int lcore)
 	w->persistent = c->cache && c->hold_us > 0;
 	w->tsc_hz = rte_get_tsc_hz();
 	w->hold_cycles = (uint64_t)c->hold_us * w->tsc_hz / 1000000u;
+	w->idle_sleep_us = c->idle_sleep_us;
+	w->idle_after_cycles = (uint64_t)c->idle_after_us * w->tsc_hz / 1000000u;
 	rc = ctx_new(dp, w, c->cache_entries, &w->ctx);
 	if (rc != 0) {
 		rte_free(w);
@@ -587,10 +592,10 @@ gntdp_dp_create(struct gntdp_gnttab *gt, const struct gntdp_dp_conf *conf, struc
 		dp->nb_workers++;
 	}
 	dp_telemetry_attach(dp);
-	DP_LOG(INFO, "%u workers, copy kernel %s, cache %s, hold %u us, burst %u\n",
+	DP_LOG(INFO, "%u workers, copy kernel %s, cache %s, hold %u us, burst %u, idle %s\n",
 	       dp->nb_workers, dp->copy_name,
 	       conf->cache ? (conf->hold_us ? "persistent" : "per-call") : "off", conf->hold_us,
-	       conf->burst);
+	       conf->burst, conf->idle_sleep_us ? "sleep" : "busy-poll");
 	*out = dp;
 	return 0;
 err:
@@ -853,6 +858,7 @@ dp_worker_stats(const struct worker *w, struct gntdp_dp_stats *out)
 	out->busy_polls = counter_read(&w->stats[ST_BUSY_POLLS]);
 	out->idle_polls = counter_read(&w->stats[ST_IDLE_POLLS]);
 	out->ring_full = counter_read(&w->stats[ST_RING_FULL]);
+	out->idle_sleeps = counter_read(&w->stats[ST_IDLE_SLEEPS]);
 	out->copy_bytes = counter_read(&w->stats[ST_GONE_COPY_BYTES]);
 	out->cache_hits = counter_read(&w->stats[ST_GONE_CACHE_HITS]);
 	out->cache_misses = counter_read(&w->stats[ST_GONE_CACHE_MISSES]);

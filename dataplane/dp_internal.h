@@ -46,6 +46,7 @@ enum dp_stat {
 	ST_BUSY_POLLS,
 	ST_IDLE_POLLS,
 	ST_RING_FULL,
+	ST_IDLE_SLEEPS,
 	/* Core counters of destroyed extra contexts (gntdp_dp_worker_ctx_destroy), kept in sums. */
 	ST_GONE_COPY_BYTES,
 	ST_GONE_CACHE_HITS,
@@ -132,6 +133,8 @@ struct worker {
 	const _Atomic bool *stop;
 	uint64_t iter;
 	uint64_t tsc_hz;
+	uint32_t idle_sleep_us;     /* 0: busy-poll always */
+	uint64_t idle_after_cycles;
 	struct gntdp_dp_poller *pollers[GNTDP_DP_MAX_WORKER_POLLERS];
 	/* Every context the worker ages each iteration (ctxs[0] == ctx). */
 	struct gntdp_gnttab_ctx *ctxs[DP_WORKER_MAX_CTX];

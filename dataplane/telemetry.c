@@ -52,6 +52,7 @@ add_stats(struct rte_tel_data *d, const struct gntdp_dp_stats *s)
 	rte_tel_data_add_dict_u64(d, "busy_polls", s->busy_polls);
 	rte_tel_data_add_dict_u64(d, "idle_polls", s->idle_polls);
 	rte_tel_data_add_dict_u64(d, "ring_full", s->ring_full);
+	rte_tel_data_add_dict_u64(d, "idle_sleeps", s->idle_sleeps);
 }
 
 /* Parse a decimal id parameter; -1 when absent or malformed. */
@@ -231,6 +232,8 @@ tel_conf(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_int(d, "cache", c->cache);
 		rte_tel_data_add_dict_int(d, "cache_entries", (int)c->cache_entries);
 		rte_tel_data_add_dict_u64(d, "hold_us", c->hold_us);
+		rte_tel_data_add_dict_u64(d, "idle_sleep_us", c->idle_sleep_us);
+		rte_tel_data_add_dict_u64(d, "idle_after_us", c->idle_after_us);
 		rte_tel_data_add_dict_string(d, "copy", cur_dp->copy_name);
 		rte_tel_data_add_dict_int(d, "running", gntdp_dp_running(cur_dp));
 	}

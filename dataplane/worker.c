@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
@@ -328,6 +330,39 @@ dp_worker_iter(struct worker *w)
 	return done;
 }
 
+/*
+ * The loop with idle back-off (gntdp_dp_conf.idle_sleep_us): busy while any
+ * poller finds work; once none has for idle_after_cycles, one sleep of
+ * idle_sleep_us between iterations. A timed sleep, not a wake-up fd: a
+ * poller needs no arm-and-recheck protocol with its producers, and a
+ * producer never makes a system call (the hypercall ring stays syscall-free
+ * for clients); the cost is up to idle_sleep_us of latency for the first
+ * request after a quiet spell.
+ */
+static void
+idle_loop(struct worker *w)
+{
+	const struct timespec ts = {.tv_sec = w->idle_sleep_us / 1000000u,
+				    .tv_nsec = (long)(w->idle_sleep_us % 1000000u) * 1000};
+	uint64_t idle_since = 0;
+
+	while (!atomic_load_explicit(w->stop, memory_order_acquire)) {
+		uint64_t now;
+
+		if (dp_worker_iter(w) > 0) {
+			idle_since = 0;
+			continue;
+		}
+		now = rte_rdtsc();
+		if (idle_since == 0) {
+			idle_since = now;
+		} else if (now - idle_since >= w->idle_after_cycles) {
+			nanosleep(&ts, NULL);
+			counter_add(&w->stats[ST_IDLE_SLEEPS], 1);
+		}
+	}
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -335,6 +370,12 @@ dp_worker_main(void *arg)
 
 	DP_LOG(DEBUG, "worker %u on lcore %u: %u queues, %u pollers\n", w->idx, w->lcore_id,
 	       w->nb_queues, w->nb_pollers);
+	if (w->idle_sleep_us > 0) {
+		/* A sleep of a few us should not become the default 50 us slack. */
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+		idle_loop(w);
+		return 0;
+	}
 	/* Acquire pairs with the release store in gntdp_dp_stop(). */
 	while (!atomic_load_explicit(w->stop, memory_order_acquire))
 		dp_worker_iter(w);

@@ -10,7 +10,8 @@
  * where the value goes) and of sections (struct app_section). The table
  * gives the defaults, the parser and range of each key, the --help text and
  * the effective-config printout, so adding a key touches one place. The
- * data-plane keys (cache, cache_entries, hold_us, burst, ring_size, copy)
+ * data-plane keys (cache, cache_entries, hold_us, idle_sleep_us, idle_after_us,
+ * burst, ring_size, copy)
  * are declared once, by the APP_DP_KEY_* macros below, and every app uses
  * those. Values come from, in this order, later ones winning:
  *   1. the table's defaults,
@@ -201,6 +202,16 @@ int app_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char
 	 .off = APP__FIELD(T, f, sizeof(unsigned int)), .min = 0, .max = 1000000,               \
 	 .def = APP__STR(GNTDP_DP_DEFAULT_HOLD_US),                                             \
 	 .help = "a cached pin is released within hold_us + one poll, us (0: Xen-exact)"}
+#define APP_DP_KEY_IDLE_SLEEP_US(sec, T, f)                                                  \
+	{.section = sec, .name = "idle_sleep_us", .type = APP_KT_UINT,                           \
+	 .off = APP__FIELD(T, f, sizeof(unsigned int)), .min = 0,                               \
+	 .max = GNTDP_DP_MAX_IDLE_SLEEP_US, .def = "0",                                         \
+	 .help = "an idle worker sleeps this long between polls, us (0: busy-poll)"}
+#define APP_DP_KEY_IDLE_AFTER_US(sec, T, f)                                                  \
+	{.section = sec, .name = "idle_after_us", .type = APP_KT_UINT,                           \
+	 .off = APP__FIELD(T, f, sizeof(unsigned int)), .min = 0,                               \
+	 .max = GNTDP_DP_MAX_IDLE_AFTER_US, .def = APP__STR(GNTDP_DP_DEFAULT_IDLE_AFTER_US),    \
+	 .help = "idle this long before idle_sleep_us applies, us"}
 #define APP_DP_KEY_BURST(sec, T, f)                                                          \
 	{.section = sec, .name = "burst", .type = APP_KT_UINT,                                   \
 	 .off = APP__FIELD(T, f, sizeof(unsigned int)), .min = 1, .max = GNTDP_DP_MAX_BURST,    \

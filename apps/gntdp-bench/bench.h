@@ -95,6 +95,7 @@ struct scenario {
 	bool cache; /* persistent per-lcore grant cache */
 	unsigned int cache_entries;
 	unsigned int hold_us; /* pin hold bound of the cache */
+	unsigned int idle_sleep_us, idle_after_us; /* the workers' idle back-off */
 	char copy_kernel[32]; /* "auto" or a kernel name */
 
 	/* [clients] */

@@ -351,6 +351,8 @@ static const struct app_key keys[] = {
 	APP_DP_KEY_CACHE("workers", struct scenario, cache),
 	APP_DP_KEY_CACHE_ENTRIES("workers", struct scenario, cache_entries),
 	APP_DP_KEY_HOLD_US("workers", struct scenario, hold_us),
+	APP_DP_KEY_IDLE_SLEEP_US("workers", struct scenario, idle_sleep_us),
+	APP_DP_KEY_IDLE_AFTER_US("workers", struct scenario, idle_after_us),
 	APP_DP_KEY_COPY("workers", struct scenario, copy_kernel),
 	LIST("clients", "lcores", client_lcores, nb_clients, lcores, 0, BENCH_MAX_LCORES - 1, NULL,
 	     "client lcore ids (default: the main lcore)"),

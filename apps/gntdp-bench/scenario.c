@@ -350,6 +350,8 @@ create_dp(struct bench *b)
 	dc.cache = sc->cache;
 	dc.cache_entries = sc->cache_entries;
 	dc.hold_us = sc->hold_us;
+	dc.idle_sleep_us = sc->idle_sleep_us;
+	dc.idle_after_us = sc->idle_after_us;
 	dc.copy = strcmp(sc->copy_kernel, "auto") == 0 ? NULL : sc->copy_kernel;
 	rc = gntdp_dp_create(b->gt, &dc, &b->dp);
 	if (rc < 0) {

@@ -163,6 +163,8 @@ static const struct app_key keys[] = {
 	    "copy ops per gntdp_gnttab_op call"),
 	APP_DP_KEY_CACHE_ENTRIES("backend", struct nb_conf, cache_entries),
 	APP_DP_KEY_HOLD_US("backend", struct nb_conf, hold_us),
+	APP_DP_KEY_IDLE_SLEEP_US("backend", struct nb_conf, idle_sleep_us),
+	APP_DP_KEY_IDLE_AFTER_US("backend", struct nb_conf, idle_after_us),
 	APP_DP_KEY_COPY("backend", struct nb_conf, copy),
 	ENUM("backend", "g2g", C(g2g), g2g_names, "direct",
 	     "guest to guest: direct (gref->gref) or staged (via mbuf)"),

@@ -205,6 +205,7 @@ struct nb_conf {
 	unsigned int batch_ops;
 	unsigned int cache_entries;
 	unsigned int hold_us;
+	unsigned int idle_sleep_us, idle_after_us;
 	char copy[16];
 	enum g2g_mode g2g;
 	enum bad_gref_policy bad_gref;

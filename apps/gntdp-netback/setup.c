@@ -37,6 +37,8 @@ data_plane(struct nb *nb)
 	dc.cache = true;
 	dc.cache_entries = c->cache_entries;
 	dc.hold_us = c->hold_us;
+	dc.idle_sleep_us = c->idle_sleep_us;
+	dc.idle_after_us = c->idle_after_us;
 	dc.copy = c->copy;
 	return gntdp_dp_create(nb->gt, &dc, &nb->dp);
 }

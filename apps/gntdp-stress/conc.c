@@ -650,6 +650,8 @@ conc_setup(struct concrun *r)
 	dc.cache = c->cache;
 	dc.cache_entries = c->cache_entries;
 	dc.hold_us = c->hold_us;
+	dc.idle_sleep_us = c->idle_sleep_us;
+	dc.idle_after_us = c->idle_after_us;
 	dc.burst = c->burst;
 	dc.req_ring_size = dc.cpl_ring_size = c->ring_size;
 	dc.copy = c->copy;

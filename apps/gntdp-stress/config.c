@@ -82,6 +82,8 @@ static const struct app_key keys[] = {
 	APP_DP_KEY_CACHE("dataplane", struct stress_conf, cache),
 	APP_DP_KEY_CACHE_ENTRIES("dataplane", struct stress_conf, cache_entries),
 	APP_DP_KEY_HOLD_US("dataplane", struct stress_conf, hold_us),
+	APP_DP_KEY_IDLE_SLEEP_US("dataplane", struct stress_conf, idle_sleep_us),
+	APP_DP_KEY_IDLE_AFTER_US("dataplane", struct stress_conf, idle_after_us),
 	APP_DP_KEY_BURST("dataplane", struct stress_conf, burst),
 	APP_DP_KEY_RING_SIZE("dataplane", struct stress_conf, ring_size),
 	APP_DP_KEY_COPY("dataplane", struct stress_conf, copy),

@@ -133,6 +133,7 @@ struct stress_conf {
 	bool cache;
 	uint32_t cache_entries;
 	uint32_t hold_us;
+	unsigned int idle_sleep_us, idle_after_us;
 	uint32_t burst;
 	uint32_t ring_size;
 	char copy[32];

@@ -481,6 +481,8 @@ replayer_open(struct replayer *p, const struct trace *t, const struct stress_con
 		dc.worker_lcores[0] = rte_get_next_lcore((unsigned int)-1, 1, 0);
 		dc.cache = c->cache;
 		dc.hold_us = c->hold_us;
+		dc.idle_sleep_us = c->idle_sleep_us;
+		dc.idle_after_us = c->idle_after_us;
 		dc.burst = c->burst;
 		dc.cache_entries = c->cache_entries;
 		dc.req_ring_size = dc.cpl_ring_size = STRESS_MAX_BATCH;

@@ -143,6 +143,8 @@ static const struct app_key keys[] = {
 	APP_DP_KEY_CACHE("workers", struct d_conf, cache),
 	APP_DP_KEY_CACHE_ENTRIES("workers", struct d_conf, cache_entries),
 	APP_DP_KEY_HOLD_US("workers", struct d_conf, hold_us),
+	APP_DP_KEY_IDLE_SLEEP_US("workers", struct d_conf, idle_sleep_us),
+	APP_DP_KEY_IDLE_AFTER_US("workers", struct d_conf, idle_after_us),
 	APP_DP_KEY_BURST("workers", struct d_conf, burst),
 	APP_DP_KEY_COPY("workers", struct d_conf, copy),
 	U("domains", "frames", frames, 1, 1u << 20, "256", "RAM frames of a domain asked with 0"),

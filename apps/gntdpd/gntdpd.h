@@ -63,6 +63,7 @@ struct d_conf {
 	bool cache;
 	unsigned int cache_entries;
 	unsigned int hold_us;
+	unsigned int idle_sleep_us, idle_after_us;
 	unsigned int burst;
 	char copy[16];
 	/* [domains] */

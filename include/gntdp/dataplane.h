@@ -85,6 +85,10 @@ struct gntdp_dp_queue;
 #define GNTDP_DP_DEFAULT_BURST 32
 /** Default pin hold bound of the per-worker grant cache, in microseconds. */
 #define GNTDP_DP_DEFAULT_HOLD_US 1000
+/** Limits of gntdp_dp_conf.idle_sleep_us and .idle_after_us. */
+#define GNTDP_DP_MAX_IDLE_SLEEP_US 100000
+#define GNTDP_DP_MAX_IDLE_AFTER_US 10000000
+#define GNTDP_DP_DEFAULT_IDLE_AFTER_US 1000
 /** Default grant cache entries per worker. */
 #define GNTDP_DP_DEFAULT_CACHE_ENTRIES 512
 /** Number of command slots in per-command counters (GNTTABOP 0..12). */
@@ -377,6 +381,25 @@ struct gntdp_dp_conf {
 	 * each burst, exactly as Xen does. Default 1000 (1 ms).
 	 */
 	uint32_t hold_us;
+	/**
+	 * Idle back-off of a launched worker, microseconds,
+	 * 0..GNTDP_DP_MAX_IDLE_SLEEP_US: once every poller of the worker has
+	 * found nothing for idle_after_us, the worker sleeps this long
+	 * (nanosleep, 1 us timer slack) between iterations until one finds
+	 * work. 0 (default): it busy-polls always, as a DPDK poll-mode core
+	 * does. A request that arrives while the worker sleeps waits up to
+	 * idle_sleep_us; gntdp_dp_stop() and poller changes too. The hold
+	 * bound stays hold_us + one iteration, and an iteration includes a
+	 * sleep only when idle_after_us < hold_us (docs/dataplane.md
+	 * "Idle back-off"). A manual worker (the main lcore) never sleeps.
+	 */
+	uint32_t idle_sleep_us;
+	/**
+	 * How long every poller must have been idle before the worker sleeps,
+	 * microseconds, 0..GNTDP_DP_MAX_IDLE_AFTER_US. Default
+	 * GNTDP_DP_DEFAULT_IDLE_AFTER_US (1000). Only with idle_sleep_us > 0.
+	 */
+	uint32_t idle_after_us;
 	/**
 	 * Copy kernel for GNTTABOP_copy payloads, a name gntdp_dp_copy_kernel()
 	 * accepts: NULL or "auto" (default) picks the widest kernel the CPU
@@ -793,6 +816,7 @@ struct gntdp_dp_stats {
 	 * less free space than the burst could take (back-pressure).
 	 */
 	uint64_t ring_full;
+	uint64_t idle_sleeps; /**< sleeps of the idle back-off (gntdp_dp_conf.idle_sleep_us) */
 };
 
 /**
@@ -842,7 +866,8 @@ int gntdp_dp_queue_info(const struct gntdp_dp *dp, unsigned int qid,
  *  - /gntdp/stats: struct gntdp_dp_stats summed over workers, one key per
  *    field ("ops", "ops_copy", "GNTST_okay" ... "GNTST_no_space",
  *    "call_errors", "batches", "copy_bytes", "cache_hits", "cache_misses",
- *    "cache_releases", "expired", "busy_polls", "idle_polls", "ring_full");
+ *    "cache_releases", "expired", "busy_polls", "idle_polls", "ring_full",
+ *    "idle_sleeps");
  *  - /gntdp/lcores: array of worker lcore ids;
  *  - /gntdp/lcore,<lcore_id>: that worker's counters (same keys, plus
  *    "lcore", "worker", "queues");
