@@ -5,7 +5,10 @@
 # socket between the same two cores, same run, same program
 # (tests/xen/vchan_peer: --gen on the writer, --sink on the reader, 64 KiB per
 # call); goal: vchan >= 1.5x the socket. Also libxenvchan's default in-page
-# ring (the server's 2 KiB write ring).
+# ring (the server's 2 KiB write ring). The order-16 path runs again with
+# GNTDP_EVTCHN_SPIN_US=S in both vchan processes (-s S, default 20; 0 skips
+# it): pending() polls S us before it sleeps (docs/daemon.md "Event
+# channels").
 #
 # gntdpd and gntdp-xenstored are started here (the daemon's EAL lcores -l,
 # default 0,1: its worker polls the second); the writer is domain 1 (the
@@ -13,7 +16,7 @@
 # (-c W,R, default 0,1), each through gntdp-run. Needs build/xen's
 # libxengnttab.so.1 and libxenevtchn.so.1.
 #
-#   bench/vchan/run.sh [-B BUILDDIR] [-o OUTDIR] [-n REPS] [-c W,R] [-l LCORES] [-m MIB]
+#   bench/vchan/run.sh [-B BUILDDIR] [-o OUTDIR] [-n REPS] [-c W,R] [-l LCORES] [-m MIB] [-s US]
 #
 # -m: MiB per order-16 and socket run (default 2048; the in-page ring gets a
 # sixteenth). Writes OUTDIR/results.jsonl (one line per run: path, bytes,
@@ -28,7 +31,8 @@ reps=3
 cpus=0,1
 lcores=0,1
 mib=2048
-while getopts B:o:n:c:l:m: opt; do
+spin=20
+while getopts B:o:n:c:l:m:s: opt; do
 	case $opt in
 	B) build=$OPTARG ;;
 	o) out=$OPTARG ;;
@@ -36,7 +40,8 @@ while getopts B:o:n:c:l:m: opt; do
 	c) cpus=$OPTARG ;;
 	l) lcores=$OPTARG ;;
 	m) mib=$OPTARG ;;
-	*) sed -n '3,22p' "$0"; exit 2 ;;
+	s) spin=$OPTARG ;;
+	*) sed -n '3,26p' "$0"; exit 2 ;;
 	esac
 done
 wcpu=${cpus%,*}
@@ -97,6 +102,9 @@ one() {
 	vchan-order16)
 		wcmd=("${R[@]}" 1 -- "$vp" server 2 "$xs" --write-min 65536 --gen "$bytes")
 		rcmd=("${R[@]}" 2 -- "$vp" client 1 "$xs" --sink) ;;
+	vchan-order16-spin)
+		wcmd=(env GNTDP_EVTCHN_SPIN_US="$spin" "${R[@]}" 1 -- "$vp" server 2 "$xs" --write-min 65536 --gen "$bytes")
+		rcmd=(env GNTDP_EVTCHN_SPIN_US="$spin" "${R[@]}" 2 -- "$vp" client 1 "$xs" --sink) ;;
 	vchan-inpage)
 		wcmd=("${R[@]}" 1 -- "$vp" server 2 "$xs" --gen "$bytes")
 		rcmd=("${R[@]}" 2 -- "$vp" client 1 "$xs" --sink) ;;
@@ -127,6 +135,7 @@ one() {
 big=$((mib << 20))
 for rep in $(seq "$reps"); do
 	one vchan-order16 "$rep" "$big"
+	[ "$spin" != 0 ] && one vchan-order16-spin "$rep" "$big"
 	one unix "$rep" "$big"
 	one vchan-inpage "$rep" $((big / 16))
 done
@@ -135,14 +144,17 @@ python3 - "$out/results.jsonl" <<-'PY' | tee "$out/summary.txt"
 	import json, statistics, sys
 	rows = [json.loads(l) for l in open(sys.argv[1])]
 	med = {}
-	for p in ("vchan-order16", "unix", "vchan-inpage"):
+	for p in ("vchan-order16", "vchan-order16-spin", "unix", "vchan-inpage"):
 	    v = [r["mib_s"] for r in rows if r["path"] == p]
 	    if v:
 	        med[p] = statistics.median(v)
-	        print(f"{p:14s} median {med[p]:9.1f} MiB/s  min {min(v):9.1f}  max {max(v):9.1f}  ({len(v)} runs)")
+	        print(f"{p:18s} median {med[p]:9.1f} MiB/s  min {min(v):9.1f}  max {max(v):9.1f}  ({len(v)} runs)")
 	if "vchan-order16" in med and med.get("unix"):
 	    r = med["vchan-order16"] / med["unix"]
 	    print(f"ratio vchan-order16 / unix: {r:.2f} (goal >= 1.5: {'met' if r >= 1.5 else 'NOT met'})")
+	if "vchan-order16-spin" in med and med.get("unix"):
+	    r = med["vchan-order16-spin"] / med["unix"]
+	    print(f"ratio vchan-order16-spin / unix: {r:.2f} (goal >= 1.5: {'met' if r >= 1.5 else 'NOT met'})")
 	PY
 echo "results in $out"
 exit "$fail"

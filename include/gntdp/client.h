@@ -267,9 +267,13 @@ int gntdp_client_domain_info(struct gntdp_client *c, gntdp_domid_t domid,
  */
 struct gntdp_client_evtchn;
 
+/** Most microseconds GNTDP_EVTCHN_SPIN_US may ask (gntdp_client_evtchn_pending()). */
+#define GNTDP_CLIENT_EVTCHN_MAX_SPIN_US 1000
+
 /**
  * A new handle with no port, on a bound client (EVTCHN_SETUP on the first).
- * Its fd is close-on-exec.
+ * Its fd is close-on-exec. The environment's GNTDP_EVTCHN_SPIN_US (read
+ * here) sets its pending() spin.
  * @return 0, -EINVAL (NULL), -ENOTCONN (not bound), -ENOMEM, -EMFILE, the
  *         request's errors (-EPIPE, -EPROTO, -ETIMEDOUT).
  */
@@ -334,6 +338,14 @@ int gntdp_client_evtchn_notify(struct gntdp_client_evtchn *h, uint32_t port);
  * Wait for a pending unmasked port of the handle and return it, masked
  * (it is not delivered again until gntdp_client_evtchn_unmask()). Blocks
  * while none is pending (forever on a handle without ports, as Linux).
+ * Several notifies that came while the port was unmasked and before this
+ * call took the first leave one more event for after unmask(): on Xen the
+ * kernel takes the first at once and the later ones latch.
+ * With GNTDP_EVTCHN_SPIN_US=N in the environment when the handle was
+ * opened (0..GNTDP_CLIENT_EVTCHN_MAX_SPIN_US; anything else is 0, the
+ * default), it polls for up to N us before it sleeps: a notify within that
+ * time wakes no sleeping task, which is most of what a notify costs, at
+ * the price of up to N us of CPU per wait (docs/daemon.md "Event channels").
  * @return the port, -EAGAIN (O_NONBLOCK set on the fd and none pending),
  *         -EINTR (the wait was interrupted and some signal has a handler
  *         without SA_RESTART, as Linux's read of /dev/xen/evtchn when such a

@@ -26,6 +26,8 @@
  *  - early_notifies: two notifies before the first pending() give two
  *    events (Xen's kernel takes the first at once and masks the port, the
  *    second latches), two while masked one.
+ *  - spin: GNTDP_EVTCHN_SPIN_US=1000 makes a 50 ms pending() spend CPU
+ *    first and still return the port; unset, 1001, -1 and 20x spend none.
  *  - daemon_stopped: once 46 and 47 exchanged one notify each way, gntdpd
  *    is SIGSTOPped and they ping 1000 round trips: a notify is the
  *    sender's write to the receiver's eventfd, the daemon plays no part.
@@ -35,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -493,6 +496,88 @@ test_early_notifies(void)
 	return 0;
 }
 
+/* A notify of port b of handle h after @p delay_us, from another thread. */
+struct late {
+	struct gntdp_client_evtchn *h;
+	uint32_t port;
+	unsigned int delay_us;
+};
+
+static void *
+late_notify(void *arg)
+{
+	struct late *l = arg;
+
+	usleep(l->delay_us);
+	gntdp_client_evtchn_notify(l->h, l->port);
+	return NULL;
+}
+
+/* pending() while a thread notifies after 50 ms: the port, and the CPU time the wait took. */
+static int
+timed_wait(struct dom *d, int a, int b, int64_t *cpu_ns)
+{
+	struct late l = {.h = d->h, .port = (uint32_t)b, .delay_us = 50000};
+	struct timespec t0, t1;
+	pthread_t t;
+	int p;
+
+	CHECK(pthread_create(&t, NULL, late_notify, &l) == 0, "thread");
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	p = gntdp_client_evtchn_pending(d->h);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+	pthread_join(t, NULL);
+	CHECK(p == a, "pending: %d, expected %d", p, a);
+	CHECK(gntdp_client_evtchn_unmask(d->h, (uint32_t)a) == 0, "unmask");
+	*cpu_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+	return 0;
+}
+
+/*
+ * GNTDP_EVTCHN_SPIN_US: with 1000, a pending() that waits 50 ms for its
+ * notify spends about 1 ms of CPU first and still returns the port; with
+ * the variable unset or invalid, the wait costs next to no CPU. Domain 39,
+ * loopback.
+ */
+static int
+test_spin(void)
+{
+	static const char *const vals[] = {"1000", NULL, "1001", "-1", "20x"};
+	struct dom d = {0};
+	int64_t cpu;
+
+	if (dom_open(&d, 39) != 0)
+		return -1;
+	gntdp_client_evtchn_close(d.h);
+	for (unsigned int i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		int a, b;
+
+		if (vals[i] != NULL)
+			setenv("GNTDP_EVTCHN_SPIN_US", vals[i], 1);
+		else
+			unsetenv("GNTDP_EVTCHN_SPIN_US");
+		CHECK(gntdp_client_evtchn_open(d.c, &d.h) == 0, "open");
+		a = gntdp_client_evtchn_alloc_unbound(d.h, GNTDP_DOMID_SELF);
+		b = gntdp_client_evtchn_bind_interdomain(d.h, GNTDP_DOMID_SELF, (uint32_t)a);
+		CHECK(a > 0 && b > 0, "ports %d %d", a, b);
+		if (expect_event(&d, b) != 0 || timed_wait(&d, a, b, &cpu) != 0)
+			return -1;
+		printf("spin %s: a 50 ms wait took %lld us of CPU\n", vals[i] ? vals[i] : "(unset)",
+		       (long long)(cpu / 1000));
+		if (i == 0)
+			CHECK(cpu > 200000, "GNTDP_EVTCHN_SPIN_US=1000 did not spin (%lld ns)",
+			      (long long)cpu);
+		else
+			CHECK(cpu < 200000, "GNTDP_EVTCHN_SPIN_US=%s spun (%lld ns)",
+			      vals[i] ? vals[i] : "(unset)", (long long)cpu);
+		gntdp_client_evtchn_close(d.h);
+	}
+	unsetenv("GNTDP_EVTCHN_SPIN_US");
+	d.h = NULL;
+	gntdp_client_close(d.c);
+	return 0;
+}
+
 /* ---- the daemon stopped: notifications do not go through it ------------------- */
 
 #define STOPPED_PINGS 1000
@@ -852,6 +937,7 @@ main(int argc, char **argv)
 		{"killed", test_killed},
 		{"stop_cont", test_stop_cont},
 		{"early_notifies", test_early_notifies},
+		{"spin", test_spin},
 		{"quota", test_quota},
 		{"raw", test_raw},
 		{"daemon_stopped", test_daemon_stopped},
