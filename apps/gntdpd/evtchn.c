@@ -14,6 +14,10 @@
  * per-domain generation page (a sealed memfd the domain maps read-only)
  * has one word per port, bumped whenever the port's state or peer
  * changes: a sender sees there that the peer eventfd it cached is stale.
+ * Each interdomain channel has a channel page (gntdp/ctl.h struct
+ * gntdp_evtchn_line, one per end), made at the bind, mapped here and by
+ * both ends: a send adds to the receiving end's pend and writes its
+ * eventfd only when that end's handle is not polling pend (chan_send()).
  *
  * Runs on the control thread with d->lock held, like dom.c.
  */
@@ -32,11 +36,20 @@
 
 #define GEN_SIZE (GNTDP_EVTCHN_MAX_PORTS * sizeof(uint32_t))
 
+/* A channel page, shared by the two ports of one interdomain channel. */
+struct d_chan {
+	int fd;
+	struct gntdp_evtchn_line *lines; /* [2], GNTDP_EVTCHN_CHAN_SIZE mapped */
+	unsigned int refs;               /* ports that point at it: 2, then 1 */
+};
+
 struct d_port {
 	uint32_t state;       /* GNTDP_EVTCHN_STATE_* */
 	gntdp_domid_t remote_dom;
 	uint32_t remote_port; /* interdomain */
 	int efd;              /* allocated: the port's eventfd (the daemon's copy) */
+	struct d_chan *chan;  /* interdomain: the channel page */
+	uint32_t line;        /* interdomain: this port's line of it */
 };
 
 struct d_evtchn_dom {
@@ -67,6 +80,68 @@ d_evtchn_init(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+static struct d_chan *
+chan_new(void)
+{
+	struct d_chan *c = calloc(1, sizeof(*c));
+	void *p;
+
+	if (c == NULL)
+		return NULL;
+	c->fd = memfd_create("gntdpd-evtchn-chan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (c->fd < 0 || ftruncate(c->fd, GNTDP_EVTCHN_CHAN_SIZE) != 0 ||
+	    fcntl(c->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+		goto fail;
+	p = mmap(NULL, GNTDP_EVTCHN_CHAN_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		 c->fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	c->lines = p;
+	c->refs = 2;
+	return c;
+fail:
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	return NULL;
+}
+
+/* A port lets go of its channel page; the last one frees it. */
+static void
+chan_put(struct d_port *p)
+{
+	struct d_chan *c = p->chan;
+
+	p->chan = NULL;
+	if (c == NULL || --c->refs > 0)
+		return;
+	munmap(c->lines, GNTDP_EVTCHN_CHAN_SIZE);
+	close(c->fd);
+	free(c);
+}
+
+/*
+ * Raise @p to (a port with its eventfd): the protocol of gntdp/ctl.h, as
+ * the library's notify does. Nonblocking: a counter at its maximum is
+ * pending already.
+ */
+static int
+chan_send(const struct d_port *to)
+{
+	static const uint64_t one = 1;
+	struct gntdp_evtchn_line *l = to->chan != NULL ? &to->chan->lines[to->line] : NULL;
+
+	if (l != NULL) {
+		__atomic_fetch_add(&l->pend, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&l->flags, __ATOMIC_SEQ_CST) & GNTDP_EVTCHN_LINE_QUIET)
+			return 0;
+		__atomic_store_n(&l->kick, 1, __ATOMIC_SEQ_CST);
+	}
+	if (write(to->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
 }
 
 static void
@@ -147,6 +222,7 @@ alloc_port(struct d_evtchn_dom *ev, const struct d_domain *dom, struct d_reply *
 static void
 free_port(struct d_evtchn_dom *ev, uint32_t p)
 {
+	chan_put(&ev->ports[p]);
 	close(ev->ports[p].efd);
 	ev->ports[p] = (struct d_port){.state = GNTDP_EVTCHN_STATE_FREE, .efd = -1};
 	bump(ev, p);
@@ -179,6 +255,7 @@ status_reply(const struct d_evtchn_dom *ev, uint32_t port, struct d_reply *r)
 		.remote_dom = p->state != GNTDP_EVTCHN_STATE_FREE ? p->remote_dom : 0,
 		.remote_port = p->state == GNTDP_EVTCHN_STATE_INTERDOMAIN ? p->remote_port : 0,
 		.gen = ev->gen[port],
+		.line = p->state == GNTDP_EVTCHN_STATE_INTERDOMAIN ? p->line : 0,
 	};
 
 	memcpy(r->body, &st, sizeof(st));
@@ -267,9 +344,9 @@ d_evtchn_bind_interdomain(struct gntdpd *g, struct d_conn *c,
 	struct d_evtchn_dom *ev, *rev = NULL;
 	struct d_domain *rd;
 	struct d_port *rp;
+	struct d_chan *chan;
 	gntdp_domid_t self;
 	uint32_t rport = m->remote_port;
-	uint64_t one = 1;
 	int rc, port;
 
 	rc = caller(g, c, r, &ev);
@@ -288,31 +365,46 @@ d_evtchn_bind_interdomain(struct gntdpd *g, struct d_conn *c,
 	if (rp->state != GNTDP_EVTCHN_STATE_UNBOUND || rp->remote_dom != self)
 		return d_fail(r, -EINVAL, "remote_port: port %u of domain %u is not unbound for "
 			      "domain %u", rport, rd->domid, self);
+	chan = chan_new();
+	if (chan == NULL)
+		return d_fail(r, -ENOMEM, "event channels: a channel page: %s", strerror(errno));
 	port = alloc_port(ev, c->dom, r);
-	if (port < 0)
+	if (port < 0) {
+		chan->refs = 1;
+		chan_put(&(struct d_port){.chan = chan});
 		return port;
+	}
 	rc = reply_fd(r, ev->ports[port].efd);
 	if (rc == 0)
 		rc = reply_fd(r, rp->efd);
+	if (rc == 0)
+		rc = reply_fd(r, chan->fd);
 	if (rc != 0) {
+		chan->refs = 1;
+		ev->ports[port].chan = chan;
 		free_port(ev, (uint32_t)port);
 		return rc;
 	}
 	ev->ports[port].state = GNTDP_EVTCHN_STATE_INTERDOMAIN;
 	ev->ports[port].remote_dom = rd->domid;
 	ev->ports[port].remote_port = rport;
+	ev->ports[port].chan = chan;
+	ev->ports[port].line = 1;
 	rp->state = GNTDP_EVTCHN_STATE_INTERDOMAIN;
 	rp->remote_dom = self;
 	rp->remote_port = (uint32_t)port;
+	rp->chan = chan;
+	rp->line = 0;
 	bump(ev, (uint32_t)port);
 	bump(rev, rport);
 	/*
 	 * Xen: notifications sent to the unbound remote port may be lost, so the
-	 * new local port starts pending. Nonblocking eventfd: cannot block.
+	 * new local port starts pending.
 	 */
-	if (write(ev->ports[port].efd, &one, sizeof(one)) != sizeof(one))
+	rc = chan_send(&ev->ports[port]);
+	if (rc != 0)
 		APP_LOG(WARNING, "gntdpd: domain %u port %d: initial event: %s", self, port,
-			strerror(errno));
+			strerror(-rc));
 	status_reply(ev, (uint32_t)port, r);
 	return 0;
 }
@@ -339,6 +431,7 @@ close_port(struct gntdpd *g, struct d_domain *dom, uint32_t port)
 			rp->state = GNTDP_EVTCHN_STATE_UNBOUND;
 			rp->remote_dom = dom->domid;
 			rp->remote_port = 0;
+			chan_put(rp);
 			bump(rd->ev, p->remote_port);
 		} else {
 			APP_LOG(ERR, "gntdpd: domain %u port %u: its peer %u:%u does not point back",
@@ -388,6 +481,8 @@ d_evtchn_peer(struct gntdpd *g, struct d_conn *c, const struct gntdp_ctl_evtchn_
 			return d_fail(r, -EIO, "port %u: its peer %u:%u is gone", m->port,
 				      p->remote_dom, p->remote_port);
 		rc = reply_fd(r, rp->efd);
+		if (rc == 0 && p->chan != NULL)
+			rc = reply_fd(r, p->chan->fd);
 		if (rc != 0)
 			return rc;
 	}
@@ -400,7 +495,6 @@ d_evtchn_send(struct gntdpd *g, gntdp_domid_t domid, uint32_t port)
 {
 	struct d_domain *dom = dom_find(g, domid), *rd;
 	struct d_port *p, *rp;
-	uint64_t one = 1;
 
 	p = dom != NULL && dom->ev != NULL ? own_port(dom->ev, port) : NULL;
 	if (p == NULL)
@@ -410,10 +504,7 @@ d_evtchn_send(struct gntdpd *g, gntdp_domid_t domid, uint32_t port)
 	rp = peer_of(g, dom, p, &rd);
 	if (rp == NULL)
 		return 0;
-	/* Nonblocking: a counter at its maximum is pending already. */
-	if (write(rp->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		return -errno;
-	return 0;
+	return chan_send(rp);
 }
 
 int

@@ -449,7 +449,35 @@ struct gntdp_ctl_notify_fire {
  * port's state or peer changes: a sender compares it with the generation
  * its cached peer eventfd came with and asks EVTCHN_PEER again when it
  * moved.
+ *
+ * Each interdomain channel also has a channel page (a memfd of
+ * GNTDP_EVTCHN_CHAN_SIZE bytes made at the bind, mapped by both ends and
+ * the daemon, nothing else in it): one struct gntdp_evtchn_line per end.
+ * A sender adds 1 to the receiving end's pend, then writes the eventfd
+ * unless that end's flags say GNTDP_EVTCHN_LINE_SPIN (its handle is
+ * polling pend right now) or GNTDP_EVTCHN_LINE_MASK (its port is masked;
+ * unmask writes the eventfd itself when pend is not 0), having set kick
+ * first. So a receiver that
+ * spins sees a notify with no system call on either side
+ * (docs/daemon.md "Event channels"). A peer can only disturb this one
+ * channel through it, as it could with notifies.
  */
+
+/** One end of a channel page: written by its peer (pend, kick) and by its own handle (flags). */
+struct gntdp_evtchn_line {
+	uint32_t pend;  /**< notifies to this end since its handle last took one (atomic add) */
+	uint32_t flags; /**< GNTDP_EVTCHN_LINE_*, set by this end */
+	uint32_t kick;  /**< 1: a sender wrote this end's eventfd since the handle last looked */
+	uint32_t rsvd[13];
+};
+/** The handle of this end polls pend: a sender need not write the eventfd. */
+#define GNTDP_EVTCHN_LINE_SPIN 1u
+/** This end's port is masked: a sender need not write the eventfd (its unmask does). */
+#define GNTDP_EVTCHN_LINE_MASK 2u
+/** Either: pend alone carries the notify. */
+#define GNTDP_EVTCHN_LINE_QUIET (GNTDP_EVTCHN_LINE_SPIN | GNTDP_EVTCHN_LINE_MASK)
+/** Bytes of a channel page's memfd: line 0 (the port that was unbound), line 1 (the binder's). */
+#define GNTDP_EVTCHN_CHAN_SIZE 4096u
 
 /** Port states (the values of Xen's EVTCHNSTAT_closed, _unbound, _interdomain). */
 #define GNTDP_EVTCHN_STATE_FREE 0u
@@ -498,8 +526,9 @@ struct gntdp_ctl_evtchn_port {
 /**
  * Reply body of ALLOC_UNBOUND, BIND_INTERDOMAIN and PEER: the port's state
  * after the request. fds: ALLOC_UNBOUND: the port's eventfd;
- * BIND_INTERDOMAIN: the port's eventfd, then the peer port's;
- * PEER: the peer port's eventfd when state is INTERDOMAIN, else none.
+ * BIND_INTERDOMAIN: the port's eventfd, the peer port's, the channel page;
+ * PEER: the peer port's eventfd and the channel page when state is
+ * INTERDOMAIN, else none.
  * CLOSE and SEND have no reply body.
  */
 struct gntdp_ctl_evtchn_status {
@@ -508,7 +537,7 @@ struct gntdp_ctl_evtchn_status {
 	uint32_t remote_dom;  /**< UNBOUND: who may bind; INTERDOMAIN: the peer's domain */
 	uint32_t remote_port; /**< INTERDOMAIN: the peer port; else 0 */
 	uint32_t gen;         /**< the port's generation this state goes with */
-	uint32_t rsvd;
+	uint32_t line;        /**< INTERDOMAIN: this port's line of the channel page (0, 1); else 0 */
 };
 
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_setup) == 24, "gntdp_ctl_evtchn_setup");
@@ -517,6 +546,7 @@ GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_alloc) == 24, "gntdp_ctl_evtchn_
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_bind) == 24, "gntdp_ctl_evtchn_bind");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_port) == 24, "gntdp_ctl_evtchn_port");
 GNTDP_ABI_ASSERT(sizeof(struct gntdp_ctl_evtchn_status) == 24, "gntdp_ctl_evtchn_status");
+GNTDP_ABI_ASSERT(sizeof(struct gntdp_evtchn_line) == 64, "gntdp_evtchn_line");
 /* ---- DOMAIN_INFO ---------------------------------------------------------------- */
 
 /**

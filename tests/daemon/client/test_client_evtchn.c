@@ -28,6 +28,9 @@
  *    second latches), two while masked one.
  *  - spin: GNTDP_EVTCHN_SPIN_US=1000 makes a 50 ms pending() spend CPU
  *    first and still return the port; unset, 1001, -1 and 20x spend none.
+ *  - hostile_line: domain 37 writes garbage over the channel page it shares
+ *    with 38 while notifying; 38's channel with 36 loses nothing (200
+ *    round trips), 38 only sees events on 37's port.
  *  - daemon_stopped: once 46 and 47 exchanged one notify each way, gntdpd
  *    is SIGSTOPped and they ping 1000 round trips: a notify is the
  *    sender's write to the receiver's eventfd, the daemon plays no part.
@@ -543,6 +546,8 @@ static int
 test_spin(void)
 {
 	static const char *const vals[] = {"1000", NULL, "1001", "-1", "20x"};
+	const char *env = getenv("GNTDP_EVTCHN_SPIN_US");
+	char *saved = env != NULL ? strdup(env) : NULL;
 	struct dom d = {0};
 	int64_t cpu;
 
@@ -572,9 +577,145 @@ test_spin(void)
 			      vals[i] ? vals[i] : "(unset)", (long long)cpu);
 		gntdp_client_evtchn_close(d.h);
 	}
-	unsetenv("GNTDP_EVTCHN_SPIN_US");
+	/* The other cases run as the test was started (client_evtchn_spin: spinning). */
+	if (saved != NULL)
+		setenv("GNTDP_EVTCHN_SPIN_US", saved, 1);
+	else
+		unsetenv("GNTDP_EVTCHN_SPIN_US");
+	free(saved);
 	d.h = NULL;
 	gntdp_client_close(d.c);
+	return 0;
+}
+
+/* The first mapping of a channel page in this process (its memfd's name in maps), or NULL. */
+static volatile uint32_t *
+chan_page(void)
+{
+	char line[512];
+	void *lo = NULL;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (f == NULL)
+		return NULL;
+	while (lo == NULL && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long a, b;
+
+		if (strstr(line, "gntdpd-evtchn-chan") != NULL && sscanf(line, "%lx-%lx", &a, &b) == 2)
+			lo = (void *)a;
+	}
+	fclose(f);
+	return lo;
+}
+
+/* Domain 37: binds 38's port @p p, then scribbles over the channel page and notifies for 2 s. */
+static int
+scribbler(uint32_t p, int ready)
+{
+	struct dom d = {0};
+	volatile uint32_t *page;
+	uint32_t x = 12345;
+	int q;
+	int64_t t0;
+
+	if (dom_open(&d, 37) != 0)
+		return 1;
+	q = gntdp_client_evtchn_bind_interdomain(d.h, 38, p);
+	CHECK(q > 0, "bind: %d", q);
+	page = chan_page();
+	CHECK(page != NULL, "no channel page mapped");
+	CHECK(write(ready, "r", 1) == 1, "ready");
+	for (t0 = now_ns(); now_ns() - t0 < 2000000000;) {
+		for (unsigned int i = 0; i < 32; i++) {
+			x = x * 1103515245u + 12345u;
+			page[i] = (x & 7u) == 0 ? 0xffffffffu : x >> 16;
+		}
+		x = x * 1103515245u + 12345u;
+		if ((x & 0x3f00) == 0)
+			gntdp_client_evtchn_notify(d.h, (uint32_t)q);
+	}
+	return 0;
+}
+
+/* Domain 36: binds 38's port @p p, then 200 round trips. */
+static int
+honest(uint32_t p)
+{
+	struct dom d = {0};
+	int q;
+
+	if (dom_open(&d, 36) != 0)
+		return 1;
+	q = gntdp_client_evtchn_bind_interdomain(d.h, 38, p);
+	CHECK(q > 0, "bind: %d", q);
+	if (expect_event(&d, q) != 0)
+		return 1;
+	for (int i = 0; i < 200; i++) {
+		usleep(2000); /* 0.4 s in all, while 37 scribbles */
+		CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)q) == 0, "notify");
+		if (expect_event(&d, q) != 0) {
+			fprintf(stderr, "round trip %d: no answer\n", i);
+			return 1;
+		}
+	}
+	dom_close(&d);
+	return 0;
+}
+
+/*
+ * A hostile peer owns half of a channel page: domain 37 binds one of 38's
+ * ports and writes garbage over the whole page (counts, flags, kicks) while
+ * notifying. 38 may see spurious events on that port; its channel with 36
+ * loses nothing: 200 round trips, each answered within 3 s.
+ */
+static int
+test_hostile_line(void)
+{
+	struct dom d = {0};
+	int pa, pb, ready[2], st, answered = 0, spurious = 0;
+	pid_t hs, ho;
+
+	if (dom_open(&d, 38) != 0)
+		return -1;
+	pa = gntdp_client_evtchn_alloc_unbound(d.h, 37);
+	pb = gntdp_client_evtchn_alloc_unbound(d.h, 36);
+	CHECK(pa > 0 && pb > 0, "alloc: %d %d", pa, pb);
+	CHECK(pipe(ready) == 0, "pipe");
+	hs = fork();
+	if (hs == 0) {
+		close(ready[0]);
+		alarm(30);
+		_exit(scribbler((uint32_t)pa, ready[1]));
+	}
+	close(ready[1]);
+	CHECK(read(ready[0], &st, 1) == 1, "the scribbler did not bind");
+	close(ready[0]);
+	ho = fork();
+	if (ho == 0) {
+		alarm(30);
+		_exit(honest((uint32_t)pb));
+	}
+	while (answered < 200) {
+		int p;
+
+		CHECK(readable(&d, 3000), "no event within 3 s (%d answered)", answered);
+		p = gntdp_client_evtchn_pending(d.h);
+		CHECK(p == pa || p == pb, "pending: %d", p);
+		CHECK(gntdp_client_evtchn_unmask(d.h, (uint32_t)p) == 0, "unmask");
+		if (p == pa) {
+			spurious++;
+			continue;
+		}
+		CHECK(gntdp_client_evtchn_notify(d.h, (uint32_t)pb) == 0, "answer");
+		answered++;
+	}
+	CHECK(waitpid(ho, &st, 0) == ho && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "domain 36: status 0x%x", st);
+	CHECK(waitpid(hs, &st, 0) == hs && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "domain 37: status 0x%x", st);
+	printf("hostile_line: 200 round trips with 36, %d events from 37's scribbled port\n",
+	       spurious);
+	dom_close(&d);
 	return 0;
 }
 
@@ -938,6 +1079,7 @@ main(int argc, char **argv)
 		{"stop_cont", test_stop_cont},
 		{"early_notifies", test_early_notifies},
 		{"spin", test_spin},
+		{"hostile_line", test_hostile_line},
 		{"quota", test_quota},
 		{"raw", test_raw},
 		{"daemon_stopped", test_daemon_stopped},
