@@ -5,9 +5,10 @@
 # socket between the same two cores, same run, same program
 # (tests/xen/vchan_peer: --gen on the writer, --sink on the reader, 64 KiB per
 # call); goal: vchan >= 1.5x the socket. Also libxenvchan's default in-page
-# ring (the server's 2 KiB write ring). The order-16 path runs again with
+# ring (the server's 2 KiB write ring). Both vchan paths run again with
 # GNTDP_EVTCHN_SPIN_US=S in both vchan processes (-s S, default 20; 0 skips
-# it): pending() polls S us before it sleeps (docs/daemon.md "Event
+# them): pending() polls the channel's lines S us before it sleeps, and a
+# notify to a polling peer is a memory write (docs/daemon.md "Event
 # channels").
 #
 # gntdpd and gntdp-xenstored are started here (the daemon's EAL lcores -l,
@@ -108,6 +109,9 @@ one() {
 	vchan-inpage)
 		wcmd=("${R[@]}" 1 -- "$vp" server 2 "$xs" --gen "$bytes")
 		rcmd=("${R[@]}" 2 -- "$vp" client 1 "$xs" --sink) ;;
+	vchan-inpage-spin)
+		wcmd=(env GNTDP_EVTCHN_SPIN_US="$spin" "${R[@]}" 1 -- "$vp" server 2 "$xs" --gen "$bytes")
+		rcmd=(env GNTDP_EVTCHN_SPIN_US="$spin" "${R[@]}" 2 -- "$vp" client 1 "$xs" --sink) ;;
 	unix)
 		wcmd=("$vp" unix-client "$T/u.sock" --gen "$bytes")
 		rcmd=("$vp" unix-server "$T/u.sock" --sink) ;;
@@ -138,13 +142,14 @@ for rep in $(seq "$reps"); do
 	[ "$spin" != 0 ] && one vchan-order16-spin "$rep" "$big"
 	one unix "$rep" "$big"
 	one vchan-inpage "$rep" $((big / 16))
+	[ "$spin" != 0 ] && one vchan-inpage-spin "$rep" $((big / 16))
 done
 echo "load after: $(cat /proc/loadavg)" >> "$out/machine.txt"
 python3 - "$out/results.jsonl" <<-'PY' | tee "$out/summary.txt"
 	import json, statistics, sys
 	rows = [json.loads(l) for l in open(sys.argv[1])]
 	med = {}
-	for p in ("vchan-order16", "vchan-order16-spin", "unix", "vchan-inpage"):
+	for p in ("vchan-order16", "vchan-order16-spin", "unix", "vchan-inpage", "vchan-inpage-spin"):
 	    v = [r["mib_s"] for r in rows if r["path"] == p]
 	    if v:
 	        med[p] = statistics.median(v)
