@@ -72,6 +72,38 @@ struct gntdp_client_evtchn {
 	struct ev_retired *retired;
 };
 
+/* An eventfd counter as a line count (a counter past 2^32 - 1 notifies saturates). */
+static uint32_t
+count32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* Under h->lock: arm port @p p's epoll item again (EPOLLONESHOT disarmed it). 0 or -errno. */
+static int
+rearm(struct gntdp_client_evtchn *h, uint32_t p)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u32 = p};
+
+	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, h->ports[p].efd, &ev) != 0)
+		return -errno;
+	h->ports[p].armed = true;
+	return 0;
+}
+
+/*
+ * Empty a port's eventfd (nonblocking: EAGAIN when the write is still to
+ * come, a leftover that pending() drops).
+ */
+static void
+drain(int efd)
+{
+	uint64_t v;
+	ssize_t k = read(efd, &v, sizeof(v));
+
+	(void)k;
+}
+
 /* One pending event on a port's eventfd (nonblocking: a full counter is pending already). */
 static void
 latch(int efd)
@@ -163,7 +195,7 @@ chan_map(struct gntdp_client_evtchn *h, struct ev_port *e, int fd, uint32_t line
 		if (read(e->efd, &v, sizeof(v)) != sizeof(v))
 			v = 0;
 		if (v > 0) {
-			__atomic_fetch_add(&e->own->pend, (uint32_t)(v > UINT32_MAX ? UINT32_MAX : v),
+			__atomic_fetch_add(&e->own->pend, count32(v),
 					   __ATOMIC_SEQ_CST);
 			relatch(e);
 		}
@@ -560,7 +592,6 @@ line_take(struct gntdp_client_evtchn *h, uint32_t p)
 {
 	struct ev_port *e = &h->ports[p];
 	uint32_t c;
-	uint64_t v;
 
 	if (e->efd < 0 || e->masked || e->own == NULL)
 		return 0;
@@ -569,10 +600,13 @@ line_take(struct gntdp_client_evtchn *h, uint32_t p)
 	/* Masked before the take: a sender that misses the flag is in this take's count. */
 	__atomic_fetch_or(&e->own->flags, GNTDP_EVTCHN_LINE_MASK, __ATOMIC_SEQ_CST);
 	c = __atomic_exchange_n(&e->own->pend, 0, __ATOMIC_SEQ_CST);
+	if (c == 0) { /* another thread of the handle took it first */
+		__atomic_fetch_and(&e->own->flags, ~GNTDP_EVTCHN_LINE_MASK, __ATOMIC_SEQ_CST);
+		return 0;
+	}
 	/* A sender wrote the eventfd too: empty it, so it shows nothing taken. */
-	if (__atomic_exchange_n(&e->own->kick, 0, __ATOMIC_SEQ_CST) != 0 &&
-	    read(e->efd, &v, sizeof(v)) < 0)
-		v = 0;
+	if (__atomic_exchange_n(&e->own->kick, 0, __ATOMIC_SEQ_CST) != 0)
+		drain(e->efd);
 	e->masked = true;
 	/* Several notifies before this take: one more after unmask (see pending()). */
 	e->latched = c > 1;
@@ -773,10 +807,10 @@ gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h)
 					c = __atomic_exchange_n(&e->own->pend, 0, __ATOMIC_SEQ_CST);
 					__atomic_store_n(&e->own->kick, 0, __ATOMIC_SEQ_CST);
 				}
-				c += (uint32_t)(v > UINT32_MAX ? UINT32_MAX : v);
+				c += count32(v);
 			}
 			if (e->own == NULL)
-				c = (uint32_t)(v > UINT32_MAX ? UINT32_MAX : v);
+				c = count32(v);
 			if (e->own != NULL && c == 0) {
 				/*
 				 * Nothing on the line, which counts every notify
@@ -785,15 +819,15 @@ gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h)
 				 * saw no flag, the take saw no kick yet). Not an
 				 * event: rearm and wait on.
 				 */
+				int rc;
+
 				__atomic_fetch_and(&e->own->flags, ~GNTDP_EVTCHN_LINE_MASK,
 						   __ATOMIC_SEQ_CST);
-				if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, e->efd,
-					      &(struct epoll_event){.events = EPOLLIN | EPOLLONESHOT,
-								    .data.u32 = p}) == 0)
-					e->armed = true;
-				else
-					e->armed = false, e->masked = true;
+				e->armed = false;
+				rc = rearm(h, p);
 				pthread_mutex_unlock(&h->lock);
+				if (rc != 0)
+					return rc;
 				continue;
 			}
 			if (c > 1) {
@@ -822,7 +856,6 @@ gntdp_client_evtchn_pending(struct gntdp_client_evtchn *h)
 int
 gntdp_client_evtchn_unmask(struct gntdp_client_evtchn *h, uint32_t port)
 {
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u32 = port};
 	struct ev_port *e;
 	int rc = 0;
 
@@ -846,12 +879,11 @@ gntdp_client_evtchn_unmask(struct gntdp_client_evtchn *h, uint32_t port)
 		 */
 		if (read(e->efd, &v, sizeof(v)) == sizeof(v))
 			relatch(e);
-		if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, e->efd, &ev) != 0) {
+		rc = rearm(h, port);
+		if (rc != 0) {
 			e->masked = true;
-			rc = -errno;
 			goto out;
 		}
-		e->armed = true;
 	}
 	/*
 	 * The line's count folds the same way, with the event latched at a

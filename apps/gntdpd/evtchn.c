@@ -40,7 +40,7 @@
 struct d_chan {
 	int fd;
 	struct gntdp_evtchn_line *lines; /* [2], GNTDP_EVTCHN_CHAN_SIZE mapped */
-	unsigned int refs;               /* ports that point at it: 2, then 1 */
+	unsigned int refs;               /* ports that point at it: 2, then 1 (0 before the bind) */
 };
 
 struct d_port {
@@ -99,13 +99,20 @@ chan_new(void)
 	if (p == MAP_FAILED)
 		goto fail;
 	c->lines = p;
-	c->refs = 2;
-	return c;
+	return c; /* refs 0 until the bind attaches both ports */
 fail:
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
 	return NULL;
+}
+
+static void
+chan_free(struct d_chan *c)
+{
+	munmap(c->lines, GNTDP_EVTCHN_CHAN_SIZE);
+	close(c->fd);
+	free(c);
 }
 
 /* A port lets go of its channel page; the last one frees it. */
@@ -115,11 +122,8 @@ chan_put(struct d_port *p)
 	struct d_chan *c = p->chan;
 
 	p->chan = NULL;
-	if (c == NULL || --c->refs > 0)
-		return;
-	munmap(c->lines, GNTDP_EVTCHN_CHAN_SIZE);
-	close(c->fd);
-	free(c);
+	if (c != NULL && --c->refs == 0)
+		chan_free(c);
 }
 
 /*
@@ -370,8 +374,7 @@ d_evtchn_bind_interdomain(struct gntdpd *g, struct d_conn *c,
 		return d_fail(r, -ENOMEM, "event channels: a channel page: %s", strerror(errno));
 	port = alloc_port(ev, c->dom, r);
 	if (port < 0) {
-		chan->refs = 1;
-		chan_put(&(struct d_port){.chan = chan});
+		chan_free(chan);
 		return port;
 	}
 	rc = reply_fd(r, ev->ports[port].efd);
@@ -380,8 +383,7 @@ d_evtchn_bind_interdomain(struct gntdpd *g, struct d_conn *c,
 	if (rc == 0)
 		rc = reply_fd(r, chan->fd);
 	if (rc != 0) {
-		chan->refs = 1;
-		ev->ports[port].chan = chan;
+		chan_free(chan);
 		free_port(ev, (uint32_t)port);
 		return rc;
 	}
@@ -395,6 +397,7 @@ d_evtchn_bind_interdomain(struct gntdpd *g, struct d_conn *c,
 	rp->remote_port = (uint32_t)port;
 	rp->chan = chan;
 	rp->line = 0;
+	chan->refs = 2;
 	bump(ev, (uint32_t)port);
 	bump(rev, rport);
 	/*
