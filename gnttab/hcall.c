@@ -406,9 +406,12 @@ run_chunk(struct call *k, struct span *sp, uint64_t addr, uint8_t *priv, unsigne
 	*used = h < m ? h + 1 : m;
 	if (h > 0) {
 		rc = run(&k->c, k->cmd, priv, 0, h);
-		if (rc != 0)
+		/* Xen's gnttab_set_version copies op.version out whatever its result. */
+		if (rc != 0 && k->cmd != GNTDP_GNTTABOP_SET_VERSION)
 			return rc;
 		write_back(d, sp, priv, 0, h);
+		if (rc != 0)
+			return rc;
 	}
 	if (h == m)
 		return 0;

@@ -597,6 +597,40 @@ test_whole_call_errors_before_memory(void)
 	return TC_PASS;
 }
 
+/* Xen's gnttab_set_version writes op.version back whatever its result (its "out:" label). */
+static int
+test_set_version_error_writes_version_back(void)
+{
+	struct tw *w = hw();
+	struct gntdp_gnttab_set_version sv;
+	const uint64_t ga = GA(6, 8);
+
+	T_TRUE(w != NULL);
+	sv.version = 7;
+	T_TRUE(gwrite(w, DB, ga, &sv, sizeof(sv)));
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_SET_VERSION, ga, 1), -EINVAL);
+	T_TRUE(gread(w, DB, ga, &sv, sizeof(sv)));
+	T_EQ(sv.version, 1); /* the table's version, not the 7 asked for */
+	sv.version = 2;
+	T_TRUE(gwrite(w, DB, ga, &sv, sizeof(sv)));
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_SET_VERSION, ga, 1), 0);
+	sv.version = 0;
+	T_TRUE(gwrite(w, DB, ga, &sv, sizeof(sv)));
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_SET_VERSION, ga, 1), -EINVAL);
+	T_TRUE(gread(w, DB, ga, &sv, sizeof(sv)));
+	T_EQ(sv.version, 2);
+	/* get_version writes nothing on an error (Xen returns before its copy-out). */
+	{
+		struct gntdp_gnttab_get_version gv = {.dom = 77, .pad = 0, .version = 0xabcd};
+
+		T_TRUE(gwrite(w, DB, ga, &gv, sizeof(gv)));
+		T_TRUE(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_GET_VERSION, ga, 1) != 0);
+		T_TRUE(gread(w, DB, ga, &gv, sizeof(gv)));
+		T_EQ(gv.version, 0xabcd);
+	}
+	return TC_PASS;
+}
+
 /* ---- ring layout, client side ----------------------------------------------------- */
 
 static int
@@ -763,6 +797,7 @@ static const struct tc_case cases[] = {
 	TC(test_transfer_of_own_array_frame),
 	TC(test_command_table),
 	TC(test_whole_call_errors_before_memory),
+	TC(test_set_version_error_writes_version_back),
 	TC(test_ring_client_round_trip),
 	TC(test_resume_slices_do_what_one_call_does),
 	TC(test_resume_fault_and_misuse),
