@@ -499,8 +499,14 @@ gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned 
 	if (count == 0)
 		return gntdp_gnttab_op(ctx, caller, cmd, NULL, 0);
 	bytes = (uint64_t)count * cmds[cmd].size;
-	if (gaddr > UINT64_MAX - bytes)
-		return -EFAULT; /* wraps: the first op that does lies outside every physmap */
+	if (gaddr > UINT64_MAX - bytes) {
+		/* Wraps: the first op that does lies outside every physmap. A dead
+		 * caller is -ESRCH first, as for any other array (the core's answer to
+		 * count 0 is the lookup). */
+		int rc = gntdp_gnttab_op(ctx, caller, cmd, NULL, 0);
+
+		return rc != 0 ? rc : -EFAULT;
+	}
 	memset(&k, 0, sizeof(k));
 	k.c.ctx = ctx;
 	k.c.domid = caller;
