@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -214,8 +215,14 @@ spin_conf(void)
 		return 0;
 	errno = 0;
 	v = strtol(e, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > GNTDP_CLIENT_EVTCHN_MAX_SPIN_US)
+	if (errno != 0 || *end != '\0' || v < 0 || v > GNTDP_CLIENT_EVTCHN_MAX_SPIN_US) {
+		/* Ignored, not silently: the caller asked for something. */
+		fprintf(stderr,
+			"gntdp-client: GNTDP_EVTCHN_SPIN_US=%s ignored (want 0..%d microseconds): "
+			"pending() does not spin\n",
+			e, GNTDP_CLIENT_EVTCHN_MAX_SPIN_US);
 		return 0;
+	}
 	return (int64_t)v * 1000;
 }
 

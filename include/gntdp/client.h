@@ -343,7 +343,7 @@ int gntdp_client_evtchn_notify(struct gntdp_client_evtchn *h, uint32_t port);
  * kernel takes the first at once and the later ones latch.
  * With GNTDP_EVTCHN_SPIN_US=N in the environment when the handle was
  * opened (0..GNTDP_CLIENT_EVTCHN_MAX_SPIN_US; anything else is 0, the
- * default), it polls its ports' channel lines for up to N us before it
+ * default, and one line on stderr names it), it polls its ports' channel lines for up to N us before it
  * sleeps: a notify within that time is a memory write, no system call on
  * either side, at the price of up to N us of CPU per wait (and, with
  * O_NONBLOCK, -EAGAIN only after it; docs/daemon.md "Event channels").
