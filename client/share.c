@@ -78,8 +78,10 @@ gntdp_client_share_alloc(struct gntdp_client *c, gntdp_domid_t grantee, unsigned
 		free(s);
 		return rc;
 	}
+	cl_lock(c); /* the list is the client's: other threads' requests may change it */
 	*s = (struct cl_share){.next = c->shares, .va = p, .gfn = ar.gfn, .nb_frames = nb_frames};
 	c->shares = s;
+	cl_unlock(c);
 	*va = p;
 	*gfn = ar.gfn;
 	return 0;
@@ -94,12 +96,15 @@ gntdp_client_share_free(struct gntdp_client *c, void *va)
 
 	if (c == NULL || va == NULL)
 		return -EINVAL;
+	cl_lock(c);
 	for (pp = &c->shares; *pp != NULL && (*pp)->va != va; pp = &(*pp)->next)
 		;
 	s = *pp;
+	if (s != NULL)
+		*pp = s->next;
+	cl_unlock(c);
 	if (s == NULL)
 		return -EINVAL;
-	*pp = s->next;
 	/* Ours goes first: after the request the frames are no longer the domain's. */
 	munmap(s->va, (size_t)s->nb_frames * PAGE);
 	m.gfn = s->gfn;
