@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the data-plane tests; see dp_common.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -132,6 +133,220 @@ dp_test_grant(struct gntdp_gnttab *gt, gntdp_domid_t granter, uint32_t ref, gntd
 }
 
 void
+dp_copy_to_gref(struct gntdp_gnttab_copy *op, uint64_t gfn, uint16_t soff, gntdp_domid_t ddom,
+		uint32_t dref, uint16_t doff, uint16_t len)
+{
+	memset(op, 0, sizeof(*op));
+	op->source.u.gmfn = gfn;
+	op->source.domid = GNTDP_DOMID_SELF;
+	op->source.offset = soff;
+	op->dest.u.ref = dref;
+	op->dest.domid = ddom;
+	op->dest.offset = doff;
+	op->len = len;
+	op->flags = GNTDP_GNTCOPY_DEST_GREF;
+	op->status = DP_UNSET;
+}
+
+void
+dp_copy_from_gref(struct gntdp_gnttab_copy *op, gntdp_domid_t sdom, uint32_t sref, uint16_t soff,
+		  uint64_t gfn, uint16_t doff, uint16_t len)
+{
+	memset(op, 0, sizeof(*op));
+	op->source.u.ref = sref;
+	op->source.domid = sdom;
+	op->source.offset = soff;
+	op->dest.u.gmfn = gfn;
+	op->dest.domid = GNTDP_DOMID_SELF;
+	op->dest.offset = doff;
+	op->len = len;
+	op->flags = GNTDP_GNTCOPY_SOURCE_GREF;
+	op->status = DP_UNSET;
+}
+
+int16_t
+dp_op_status(unsigned int cmd, const void *ops, unsigned int i)
+{
+	size_t off;
+	int16_t st;
+
+	switch (cmd) {
+	case GNTDP_GNTTABOP_MAP_GRANT_REF:
+		off = offsetof(struct gntdp_gnttab_map_grant_ref, status);
+		break;
+	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
+		off = offsetof(struct gntdp_gnttab_unmap_grant_ref, status);
+		break;
+	case GNTDP_GNTTABOP_SETUP_TABLE:
+		off = offsetof(struct gntdp_gnttab_setup_table, status);
+		break;
+	case GNTDP_GNTTABOP_DUMP_TABLE:
+		off = offsetof(struct gntdp_gnttab_dump_table, status);
+		break;
+	case GNTDP_GNTTABOP_TRANSFER:
+		off = offsetof(struct gntdp_gnttab_transfer, status);
+		break;
+	case GNTDP_GNTTABOP_COPY:
+		off = offsetof(struct gntdp_gnttab_copy, status);
+		break;
+	case GNTDP_GNTTABOP_QUERY_SIZE:
+		off = offsetof(struct gntdp_gnttab_query_size, status);
+		break;
+	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
+		off = offsetof(struct gntdp_gnttab_unmap_and_replace, status);
+		break;
+	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
+		off = offsetof(struct gntdp_gnttab_get_status_frames, status);
+		break;
+	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
+		off = offsetof(struct gntdp_gnttab_swap_grant_ref, status);
+		break;
+	default:
+		return INT16_MIN;
+	}
+	memcpy(&st, (const uint8_t *)ops + (size_t)i * gntdp_hcall_op_size(cmd) + off, sizeof(st));
+	return st;
+}
+
+void
+dp_ring_conf_init(struct dp_ring_conf *c, gntdp_domid_t dom)
+{
+	memset(c, 0, sizeof(*c));
+	gntdp_dp_hcall_conf_init(&c->hc);
+	c->hc.domid = dom;
+	c->area_gfn = DP_AREA_GFN;
+	c->area_frames = 8;
+	c->slot_bytes = 4096;
+}
+
+int
+dp_ring_create(struct gntdp_dp *dp, struct gntdp_gnttab *gt, const struct dp_ring_conf *c,
+	       struct dp_ring *out)
+{
+	void *va = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (c->slot_bytes == 0 || c->area_frames == 0 ||
+	    c->slot_bytes > (size_t)c->area_frames * 4096u)
+		return -EINVAL;
+	rc = gntdp_domain_populate(gt, c->hc.domid, c->area_gfn, c->area_frames, &va);
+	if (rc != 0)
+		return rc;
+	rc = gntdp_dp_hcall_create(dp, &c->hc, &out->r);
+	if (rc != 0) {
+		gntdp_domain_depopulate(gt, c->hc.domid, c->area_gfn, c->area_frames);
+		return rc;
+	}
+	out->gt = gt;
+	out->dom = c->hc.domid;
+	out->area_gfn = c->area_gfn;
+	out->area_frames = c->area_frames;
+	out->area = va;
+	out->slot_bytes = c->slot_bytes;
+	out->nb_slots = (unsigned int)((size_t)c->area_frames * 4096u / c->slot_bytes);
+	return 0;
+}
+
+int
+dp_ring_destroy(struct gntdp_dp *dp, struct dp_ring *r)
+{
+	int rc;
+
+	if (r->r == NULL)
+		return 0;
+	rc = gntdp_dp_hcall_destroy(dp, r->r);
+	if (rc != 0)
+		return rc;
+	r->r = NULL;
+	return gntdp_domain_depopulate(r->gt, r->dom, r->area_gfn, r->area_frames);
+}
+
+uint64_t
+dp_ring_ga(const struct dp_ring *r, unsigned int slot)
+{
+	return ((uint64_t)r->area_gfn << 12) + (uint64_t)(slot % r->nb_slots) * r->slot_bytes;
+}
+
+void *
+dp_ring_ops(const struct dp_ring *r, unsigned int slot)
+{
+	return r->area + (size_t)(slot % r->nb_slots) * r->slot_bytes;
+}
+
+unsigned int
+dp_ring_post(struct dp_ring *r, unsigned int slot, unsigned int cmd, const void *ops,
+	     unsigned int count, uint64_t user_data)
+{
+	struct gntdp_hcall_sqe s;
+
+	if (ops != NULL)
+		memcpy(dp_ring_ops(r, slot), ops, (size_t)count * gntdp_hcall_op_size(cmd));
+	memset(&s, 0, sizeof(s));
+	s.user_data = user_data;
+	s.gaddr = dp_ring_ga(r, slot);
+	s.cmd = cmd;
+	s.count = count;
+	return gntdp_dp_hcall_submit_burst(r->r, &s, 1);
+}
+
+unsigned int
+dp_ring_drain(struct dp_ring *r, struct gntdp_hcall_cqe *c, unsigned int n, unsigned int timeout_ms)
+{
+	uint64_t end = dp_now_ms() + timeout_ms;
+	unsigned int have = 0;
+
+	while (have < n) {
+		unsigned int k = gntdp_dp_hcall_reap_burst(r->r, c + have, n - have);
+
+		have += k;
+		if (k == 0 && dp_now_ms() > end)
+			break;
+	}
+	return have;
+}
+
+int
+dp_ring_call(struct dp_ring *r, unsigned int cmd, void *ops, unsigned int count,
+	     uint64_t user_data, int32_t *rc)
+{
+	struct gntdp_hcall_cqe c;
+	size_t len = (size_t)count * gntdp_hcall_op_size(cmd);
+
+	if (len > r->slot_bytes)
+		return -EINVAL;
+	if (dp_ring_post(r, 0, cmd, ops, count, user_data) != 1)
+		return -EAGAIN;
+	if (dp_ring_drain(r, &c, 1, 10000) != 1)
+		return -ETIMEDOUT;
+	if (c.user_data != user_data)
+		return -EPROTO;
+	memcpy(ops, dp_ring_ops(r, 0), len);
+	*rc = c.rc;
+	return 0;
+}
+
+uint64_t
+dp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int
+dp_test_finish(struct gntdp_dp *dp, struct test_world *w, int rc)
+{
+	gntdp_dp_destroy(dp);
+	if (w != NULL && w->gt != NULL)
+		dp_test_world_destroy(w);
+	gntdp_dp_eal_cleanup();
+	return rc;
+}
+
+/* LEGACY (until every test is on the rings) */
+void
 dp_req_copy_to_gref(struct gntdp_dp_req *r, uint64_t ud, uint64_t gfn, uint16_t soff,
 		    gntdp_domid_t ddom, uint32_t dref, uint16_t doff, uint16_t len)
 {
@@ -165,15 +380,6 @@ dp_req_copy_from_gref(struct gntdp_dp_req *r, uint64_t ud, gntdp_domid_t sdom, u
 	r->op.copy.flags = GNTDP_GNTCOPY_SOURCE_GREF;
 }
 
-uint64_t
-dp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 unsigned int
 dp_drain(struct gntdp_dp_queue *q, struct gntdp_dp_cpl *cpls, unsigned int n,
 	 unsigned int timeout_ms)
@@ -189,14 +395,4 @@ dp_drain(struct gntdp_dp_queue *q, struct gntdp_dp_cpl *cpls, unsigned int n,
 			break;
 	}
 	return have;
-}
-
-int
-dp_test_finish(struct gntdp_dp *dp, struct test_world *w, int rc)
-{
-	gntdp_dp_destroy(dp);
-	if (w != NULL && w->gt != NULL)
-		dp_test_world_destroy(w);
-	gntdp_dp_eal_cleanup();
-	return rc;
 }

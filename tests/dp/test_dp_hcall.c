@@ -5,9 +5,12 @@
  *    rings (indices wrap), op arrays in the client's guest memory; every
  *    completion once and in order, every op's status written back into the
  *    array, every byte copied; mixed in, a call whose array lies outside the
- *    client's RAM (-EFAULT), a submission with reserved bits (-EINVAL) and a
- *    setup_table whose frame_list points into this process (bad_virt_addr,
- *    the process variable intact);
+ *    client's RAM (-EFAULT), a submission with reserved bits (-EINVAL), a
+ *    command the core does not run (13 or 0xff: -ENOSYS, nothing written),
+ *    query_size calls between the copy calls (whole struct written back) and
+ *    a setup_table whose frame_list points into this process (bad_virt_addr,
+ *    the process variable intact); the worker's copy_bytes counts every
+ *    copied byte once (this part replaces test_dp_ring's queue round trip);
  *  - a hostile client rewriting its op arrays while they are in flight: the
  *    worker survives (ASan flavour), statuses stay in the GNTST set, the
  *    granter's frames outside the grants stay intact;
@@ -105,7 +108,7 @@ grant_frames(struct test_world *w, gntdp_domid_t client)
 	return 0;
 }
 
-enum kind { K_COPY, K_FAULT, K_RSVD, K_SETUP };
+enum kind { K_COPY, K_FAULT, K_RSVD, K_SETUP, K_NOSYS, K_QUERY };
 
 static enum kind
 classify(uint32_t i)
@@ -116,6 +119,10 @@ classify(uint32_t i)
 		return K_RSVD;
 	if (i % 5000u == 999u)
 		return K_SETUP;
+	if (i % 1000u == 999u)
+		return K_NOSYS;
+	if (i % 17u == 5u)
+		return K_QUERY;
 	return K_COPY;
 }
 
@@ -151,6 +158,21 @@ make_sqe(struct test_world *w, struct gntdp_hcall_sqe *s, uint32_t i)
 		s->count = 1;
 		break;
 	}
+	case K_NOSYS:
+		/* 13, or every bit of a byte: a command the core does not run. */
+		s->cmd = (i / 1000u) % 2u ? 0xffu : GNTDP_HCALL_NB_CMDS;
+		break;
+	case K_QUERY: {
+		/* A count-1 command between copy calls; its whole struct is written back. */
+		struct gntdp_gnttab_query_size *qs = (void *)slot_ops(w, DOM_CLIENT, slot);
+
+		memset(qs, 0, sizeof(*qs));
+		qs->dom = GNTDP_DOMID_SELF;
+		qs->status = 0x7fff;
+		s->cmd = GNTDP_GNTTABOP_QUERY_SIZE;
+		s->count = 1;
+		break;
+	}
 	default:
 		break;
 	}
@@ -176,6 +198,17 @@ check_cqe(struct test_world *w, const struct gntdp_hcall_cqe *c, uint32_t i)
 		       "setup %u: rc %d", i, c->rc);
 		CHECK(host_var[0] == 11 && host_var[3] == 44);
 		break;
+	case K_NOSYS:
+		CHECKF(c->rc == -ENOSYS && ops[0].status == 0x7fff, "call %u: rc %d", i, c->rc);
+		break;
+	case K_QUERY: {
+		const struct gntdp_gnttab_query_size *qs = (const void *)ops;
+
+		CHECKF(c->rc == 0 && qs->status == GNTDP_GNTST_OKAY && qs->nr_frames >= 1 &&
+			       qs->max_nr_frames >= qs->nr_frames,
+		       "query_size %u: rc %d status %d", i, c->rc, qs->status);
+		break;
+	}
 	case K_COPY:
 		CHECKF(c->rc == 0, "call %u: rc %d", i, c->rc);
 		for (unsigned int j = 0; j < OPS; j++)
@@ -228,9 +261,11 @@ test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall
 {
 	struct gntdp_hcall_cqe c[64];
 	struct gntdp_dp_hcall_info info;
-	uint32_t done = 0, faults = 0, errors = 0;
+	struct gntdp_dp_stats st0, st;
+	uint32_t done = 0, faults = 0, errors = 0, copies = 0;
 	int rc;
 
+	CHECK(gntdp_dp_stats_get(dp, &st0) == 0);
 	CHECK(gntdp_dp_start(dp) == 0);
 	rc = pump(w, r, nb_calls, NULL, &done);
 	gntdp_dp_stop(dp);
@@ -244,13 +279,24 @@ test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall
 	}
 	for (uint32_t i = 0; i < nb_calls; i++) {
 		faults += classify(i) == K_FAULT;
-		errors += classify(i) == K_RSVD;
+		errors += classify(i) == K_RSVD || classify(i) == K_NOSYS;
+		copies += classify(i) == K_COPY;
 	}
 	CHECK(gntdp_dp_hcall_info(r, &info) == 0);
 	CHECKF(info.calls == nb_calls && info.faults == faults && info.errors == errors,
 	       "calls %llu faults %llu errors %llu", (unsigned long long)info.calls,
 	       (unsigned long long)info.faults, (unsigned long long)info.errors);
 	CHECK(!info.disabled);
+	/* The worker's counters see the ring's work: the bytes of every copy call, once. */
+	CHECK(gntdp_dp_stats_get(dp, &st) == 0);
+	CHECKF(st.copy_bytes - st0.copy_bytes == (uint64_t)copies * OPS * 64u, "copy_bytes %llu",
+	       (unsigned long long)(st.copy_bytes - st0.copy_bytes));
+	CHECK(st.busy_polls > st0.busy_polls);
+	/* step 4: the worker counts the ring's calls and ops (dataplane/hcall.c feeds them):
+	 * CHECK(st.batches - st0.batches == info.calls);
+	 * CHECK(st.ops - st0.ops == info.ops);
+	 * CHECK(st.call_errors - st0.call_errors == info.faults + info.errors);
+	 */
 	printf("round trip: %u calls x %u ops through %u-entry rings (%llu cq_full)\n", nb_calls,
 	       OPS, RING, (unsigned long long)info.cq_full);
 	return 0;
