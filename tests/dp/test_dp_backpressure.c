@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Exactly-once completions under back-pressure. Queue A has a 4-entry
- * completion ring and a client that drains it slowly and irregularly, so
- * the worker is throttled most of the time; every user_data must complete
- * exactly once and in order, and the throttling must show up as ring_full
- * events rather than as drops. Queue B, on the same worker, is drained
- * promptly while A is not drained at all: back-pressure on one queue must
- * not stall another.
+ * Exactly-once completions when a hypercall ring's CQ is full. Ring A has a
+ * 4-entry CQ (64-entry SQ) and a client that reaps it slowly and
+ * irregularly, so the worker is throttled by the CQ most of the time: every
+ * call must complete exactly once and in order with every op done, and the
+ * throttling must show up as cq_full polls rather than as lost or doubled
+ * calls. Then nobody reaps A: with 32 calls submitted the worker takes
+ * exactly the 4 the CQ has room for and no more (sq_head stops, the other
+ * calls' ops never run) while it keeps counting the full CQ, and ring B, on
+ * the same worker, is served promptly throughout: a full CQ stops only its
+ * own ring. A's 32 complete, in order, once it is reaped again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,11 @@
 
 #define N_A 20000u
 #define N_B 10000u
+#define OPS 2u        /* copies of 8 bytes per call */
+#define SLOTS 128u    /* op arrays per ring: more than SQ + CQ, the most in flight */
+#define SQ 64u
+#define CQ_A 4u
+#define STUCK 32u     /* calls submitted on A while nobody reaps it */
 
 /* Unique, non-sequential user_data so a duplicate or a swap cannot hide. */
 static uint64_t
@@ -24,70 +32,59 @@ ud_of(uint32_t i)
 	return ((uint64_t)i * 0x9E3779B97F4A7C15ull) ^ 0x5555u;
 }
 
-static void
-fill(struct gntdp_dp_req *r, uint32_t i, uint32_t ref)
+/* Call @i on @r: OPS copies of 8 bytes of client frame 0 into granter ref @ref. */
+static unsigned int
+post(struct dp_ring *r, uint32_t i, uint32_t ref)
 {
-	uint16_t off = (uint16_t)((i * 8u) % 4096u);
+	struct gntdp_gnttab_copy ops[OPS];
 
-	dp_req_copy_to_gref(r, ud_of(i), 0, off, DOM_GRANTER, ref, off, 8);
+	for (unsigned int k = 0; k < OPS; k++) {
+		uint16_t off = (uint16_t)(((i * OPS + k) * 8u) % 4096u);
+
+		dp_copy_to_gref(&ops[k], 0, off, DOM_GRANTER, ref, off, 8);
+	}
+	return dp_ring_post(r, i % SLOTS, GNTDP_GNTTABOP_COPY, ops, OPS, ud_of(i));
 }
 
-/* Queue B runs to completion while nobody drains queue A. */
+/* Completion of call @i on @r: its user_data, rc 0, every op's status written back okay. */
 static int
-phase_b(struct gntdp_dp_queue *qa, struct gntdp_dp_queue *qb)
+check_done(struct dp_ring *r, const struct gntdp_hcall_cqe *c, uint32_t i, const char *ring)
 {
-	struct gntdp_dp_req r[32];
-	struct gntdp_dp_cpl c[32];
-	uint32_t sent = 0, done = 0, i, n;
-	uint64_t end = dp_now_ms() + 20000;
+	const void *ops = dp_ring_ops(r, i % SLOTS);
 
-	/* Fill A's request ring; its 4 completions fill A's completion ring. */
-	for (i = 0; i < 32; i++)
-		fill(&r[i], N_A + i, 9);
-	CHECK(gntdp_dp_submit_burst(qa, r, 32) == 32);
-	while (done < N_B && dp_now_ms() < end) {
-		n = N_B - sent < 32 ? N_B - sent : 32;
-		for (i = 0; i < n; i++)
-			fill(&r[i], sent + i, 10);
-		sent += gntdp_dp_submit_burst(qb, r, n);
-		n = gntdp_dp_complete_burst(qb, c, 32);
-		for (i = 0; i < n; i++)
-			CHECKF(c[i].user_data == ud_of(done + i) && c[i].status == 0,
-			       "queue B completion %u", done + i);
-		done += n;
-	}
-	CHECKF(done == N_B, "queue B stalled behind queue A: %u of %u", done, N_B);
-	/* Now A: exactly its 32, in order. */
-	done = dp_drain(qa, c, 32, 5000);
-	CHECK(done == 32);
-	for (i = 0; i < 32; i++)
-		CHECK(c[i].user_data == ud_of(N_A + i) && c[i].status == 0);
-	usleep(2000);
-	CHECK(gntdp_dp_complete_burst(qa, c, 32) == 0);
+	CHECKF(c->user_data == ud_of(i), "ring %s: completion %u out of order", ring, i);
+	CHECKF(c->rc == 0, "ring %s: call %u rc %d", ring, i, c->rc);
+	for (unsigned int k = 0; k < OPS; k++)
+		CHECKF(dp_op_status(GNTDP_GNTTABOP_COPY, ops, k) == GNTDP_GNTST_OKAY,
+		       "ring %s: call %u op %u status %d", ring, i, k,
+		       dp_op_status(GNTDP_GNTTABOP_COPY, ops, k));
 	return 0;
 }
 
-/* Slow, irregular drain of queue A while the client keeps its request ring full. */
-static int
-phase_a(struct gntdp_dp_queue *qa, uint8_t *seen)
+static uint32_t
+sq_head(struct dp_ring *r)
 {
-	struct gntdp_dp_req r[64];
-	struct gntdp_dp_cpl c[4];
+	const struct gntdp_hcall_ring_hdr *h = gntdp_dp_hcall_mem(r->r, NULL);
+
+	return __atomic_load_n(&h->sq_head, __ATOMIC_ACQUIRE);
+}
+
+/* Slow, irregular reaping of ring A while the client keeps its SQ full. */
+static int
+phase_a(struct dp_ring *a, uint8_t *seen)
+{
+	struct gntdp_hcall_cqe c[CQ_A];
 	uint32_t sent = 0, done = 0, i, n, iter = 0;
 	uint64_t end = dp_now_ms() + 30000;
 
 	srand(12345);
 	while (done < N_A && dp_now_ms() < end) {
-		n = N_A - sent < 64 ? N_A - sent : 64;
-		for (i = 0; i < n; i++)
-			fill(&r[i], sent + i, 8);
-		sent += gntdp_dp_submit_burst(qa, r, n);
-		/* Take 0..3 completions; pause now and then so the worker hits the full ring. */
-		n = gntdp_dp_complete_burst(qa, c, (unsigned int)rand() % 4u);
+		while (sent < N_A && sent - done < SLOTS && post(a, sent, 8) == 1)
+			sent++;
+		/* Take 0..3 completions; pause now and then so the worker finds the CQ full. */
+		n = gntdp_dp_hcall_reap_burst(a->r, c, (unsigned int)rand() % 4u);
 		for (i = 0; i < n; i++) {
-			CHECKF(c[i].user_data == ud_of(done + i), "completion %u out of order",
-			       done + i);
-			CHECK(c[i].status == GNTDP_GNTST_OKAY);
+			CHECK(check_done(a, &c[i], done + i, "A") == 0);
 			seen[done + i]++;
 		}
 		done += n;
@@ -96,17 +93,61 @@ phase_a(struct gntdp_dp_queue *qa, uint8_t *seen)
 	}
 	CHECKF(done == N_A, "only %u of %u completions", done, N_A);
 	for (i = 0; i < N_A; i++)
-		CHECKF(seen[i] == 1, "request %u completed %u times", i, seen[i]);
+		CHECKF(seen[i] == 1, "call %u completed %u times", i, seen[i]);
 	usleep(2000);
-	CHECK(gntdp_dp_complete_burst(qa, c, 4) == 0);
+	CHECK(gntdp_dp_hcall_reap_burst(a->r, c, CQ_A) == 0);
+	return 0;
+}
+
+/* Ring B runs to completion while nobody reaps ring A. */
+static int
+phase_b(struct dp_ring *a, struct dp_ring *b)
+{
+	struct gntdp_hcall_cqe c[STUCK];
+	struct gntdp_dp_hcall_info i0, i1;
+	uint32_t sent = 0, done = 0, i, n, head0 = sq_head(a);
+	uint64_t end = dp_now_ms() + 20000;
+
+	/* A: STUCK calls; the worker takes as many as its CQ holds, then stops. */
+	for (i = 0; i < STUCK; i++)
+		CHECK(post(a, N_A + i, 9) == 1);
+	while (sq_head(a) - head0 < CQ_A)
+		CHECK(dp_now_ms() < end);
+	CHECK(gntdp_dp_hcall_info(a->r, &i0) == 0);
+	while (done < N_B && dp_now_ms() < end) {
+		while (sent < N_B && sent - done < SLOTS && post(b, sent, 10) == 1)
+			sent++;
+		n = gntdp_dp_hcall_reap_burst(b->r, c, STUCK);
+		for (i = 0; i < n; i++)
+			CHECK(check_done(b, &c[i], done + i, "B") == 0);
+		done += n;
+	}
+	CHECKF(done == N_B, "ring B stalled behind ring A: %u of %u", done, N_B);
+	usleep(2000);
+	/* Meanwhile A's worker took nothing more, ran none of the waiting calls and counted it. */
+	CHECKF(sq_head(a) - head0 == CQ_A, "the worker took %u calls with a %u-entry CQ",
+	       sq_head(a) - head0, CQ_A);
+	for (i = CQ_A; i < STUCK; i++)
+		CHECKF(dp_op_status(GNTDP_GNTTABOP_COPY, dp_ring_ops(a, (N_A + i) % SLOTS), 0) ==
+			       DP_UNSET,
+		       "call %u ran while the CQ was full", N_A + i);
+	CHECK(gntdp_dp_hcall_info(a->r, &i1) == 0);
+	CHECKF(i1.cq_full > i0.cq_full && i1.calls == N_A + CQ_A,
+	       "cq_full %llu -> %llu, calls %llu", (unsigned long long)i0.cq_full,
+	       (unsigned long long)i1.cq_full, (unsigned long long)i1.calls);
+	/* Now A: exactly its STUCK calls, in order. */
+	CHECK(dp_ring_drain(a, c, STUCK, 5000) == STUCK);
+	for (i = 0; i < STUCK; i++)
+		CHECK(check_done(a, &c[i], N_A + i, "A") == 0);
+	usleep(2000);
+	CHECK(gntdp_dp_hcall_reap_burst(a->r, c, STUCK) == 0);
 	return 0;
 }
 
 static int
-run(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_queue *qa,
-    struct gntdp_dp_queue *qb)
+run(struct test_world *w, struct gntdp_dp *dp, struct dp_ring *a, struct dp_ring *b)
 {
-	struct gntdp_dp_queue_info qi;
+	struct gntdp_dp_hcall_info ia, ib;
 	struct gntdp_dp_stats st;
 	uint8_t *seen = calloc(N_A, 1);
 	int rc;
@@ -115,21 +156,26 @@ run(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_queue *qa,
 	for (uint32_t ref = 8; ref <= 10; ref++)
 		CHECK(dp_test_grant(w->gt, DOM_GRANTER, ref, DOM_CLIENT, ref, false) == 0);
 	CHECK(gntdp_dp_start(dp) == 0);
-	rc = phase_a(qa, seen);
+	rc = phase_a(a, seen);
 	if (rc == 0)
-		rc = phase_b(qa, qb);
+		rc = phase_b(a, b);
 	gntdp_dp_stop(dp);
 	free(seen);
 	if (rc != 0)
 		return rc;
-	CHECK(gntdp_dp_queue_info(dp, 0, &qi) == 0);
-	CHECK(qi.submitted == N_A + 32 && qi.completed == N_A + 32 && qi.reaped == N_A + 32);
-	CHECKF(qi.ring_full > 0, "no back-pressure event recorded on queue A");
+	CHECK(gntdp_dp_hcall_info(a->r, &ia) == 0 && gntdp_dp_hcall_info(b->r, &ib) == 0);
+	CHECK(ia.calls == N_A + STUCK && ia.ops == (N_A + STUCK) * OPS && ia.errors == 0);
+	CHECK(ib.calls == N_B && ib.errors == 0);
+	CHECKF(ia.cq_full > 0, "no full-CQ poll recorded on ring A");
 	CHECK(gntdp_dp_stats_get(dp, &st) == 0);
-	CHECK(st.ops == N_A + 32 + N_B && st.status[0] == st.ops);
-	CHECK(st.ring_full >= qi.ring_full);
-	printf("backpressure: %u + %u requests exactly once; %llu ring-full events on queue A\n",
-	       N_A + 32, N_B, (unsigned long long)qi.ring_full);
+	/* Every op copied its 8 bytes exactly once. */
+	CHECK(st.copy_bytes == (uint64_t)(N_A + STUCK + N_B) * OPS * 8u);
+	/* step 4: the worker counts the rings' ops and full-CQ polls:
+	 * CHECK(st.ops == ia.ops + ib.ops && st.batches == ia.calls + ib.calls);
+	 * CHECK(st.ring_full == ia.cq_full + ib.cq_full);
+	 */
+	printf("backpressure: %u + %u calls exactly once; %llu full-CQ polls on ring A\n",
+	       N_A + STUCK, N_B, (unsigned long long)ia.cq_full);
 	return 0;
 }
 
@@ -138,7 +184,8 @@ main(int argc, char **argv)
 {
 	struct gntdp_dp_conf conf;
 	struct gntdp_dp *dp = NULL;
-	struct gntdp_dp_queue *qa, *qb;
+	struct dp_ring_conf rc_a, rc_b;
+	struct dp_ring a, b;
 	struct test_world w;
 	int rc;
 
@@ -150,14 +197,21 @@ main(int argc, char **argv)
 	gntdp_dp_conf_init(&conf);
 	conf.nb_workers = 1;
 	conf.worker_lcores[0] = 1;
-	conf.req_ring_size = 64;
-	conf.cpl_ring_size = 4;
-	conf.burst = 32;
-	if (gntdp_dp_create(w.gt, &conf, &dp) != 0 ||
-	    gntdp_dp_queue_create(dp, DOM_CLIENT, &qa) != 0 ||
-	    gntdp_dp_queue_create(dp, DOM_CLIENT, &qb) != 0)
+	dp_ring_conf_init(&rc_a, DOM_CLIENT);
+	rc_a.hc.sq_entries = SQ;
+	rc_a.hc.cq_entries = CQ_A;
+	rc_a.hc.burst = 32;
+	rc_a.slot_bytes = OPS * sizeof(struct gntdp_gnttab_copy);
+	rc_b = rc_a;
+	rc_b.hc.cq_entries = SQ;
+	rc_b.area_gfn = DP_AREA_GFN + rc_a.area_frames;
+	if (gntdp_dp_create(w.gt, &conf, &dp) != 0 || dp_ring_create(dp, w.gt, &rc_a, &a) != 0 ||
+	    dp_ring_create(dp, w.gt, &rc_b, &b) != 0)
 		return dp_test_finish(dp, &w, 1);
-	rc = run(&w, dp, qa, qb);
+	CHECK(a.nb_slots >= SLOTS && b.nb_slots >= SLOTS);
+	rc = run(&w, dp, &a, &b);
+	if (dp_ring_destroy(dp, &a) != 0 || dp_ring_destroy(dp, &b) != 0)
+		rc = 1;
 	printf("%s\n", rc == 0 ? "PASS" : "FAIL");
 	return dp_test_finish(dp, &w, rc);
 }
