@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The per-worker grant cache against a guest that revokes and regrants
- * while bursts run (docs/cache.md states the guarantees checked here).
+ * while hypercalls run (docs/cache.md states the guarantees checked here).
+ * The client is a hypercall ring whose op arrays lie in its own guest
+ * memory (dp_common.h).
  *
  *  1. hold_us = 0 (Xen-exact): once a completion is visible, no pin is
  *     left, so end access succeeds at once.
@@ -43,33 +45,48 @@ flags_of(const struct gntdp_grant_entry_v1 *e)
 	return __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
 }
 
+/* Ops per call in the race: 16 copies of 256 bytes. */
+#define RACE_OPS 16u
+
 static int
-make_dp(struct test_world *w, uint32_t hold_us, struct gntdp_dp **dp, struct gntdp_dp_queue **q)
+make_dp(struct test_world *w, uint32_t hold_us, struct gntdp_dp **dp, struct dp_ring *ring)
 {
 	struct gntdp_dp_conf conf;
+	struct dp_ring_conf rc;
 
 	gntdp_dp_conf_init(&conf);
 	conf.nb_workers = 1;
 	conf.worker_lcores[0] = 1;
 	conf.hold_us = hold_us;
-	conf.burst = 16;
 	CHECK(gntdp_dp_create(w->gt, &conf, dp) == 0);
-	CHECK(gntdp_dp_queue_create(*dp, DOM_CLIENT, q) == 0);
+	dp_ring_conf_init(&rc, DOM_CLIENT);
+	rc.hc.burst = 16;
+	rc.area_frames = 16;
+	rc.slot_bytes = RACE_OPS * sizeof(struct gntdp_gnttab_copy);
+	CHECK(dp_ring_create(*dp, w->gt, &rc, ring) == 0);
 	return 0;
 }
 
-/* One copy of the payload frame into REF; wait for its completion. */
-static int
-one_copy(struct gntdp_dp_queue *q, uint64_t ud, int16_t *status)
+/* The part's teardown: ring (and its op area), then the data plane. */
+static void
+drop_dp(struct gntdp_dp *dp, struct dp_ring *ring)
 {
-	struct gntdp_dp_req r;
-	struct gntdp_dp_cpl c;
+	if (dp_ring_destroy(dp, ring) != 0)
+		fprintf(stderr, "ring destroy failed\n");
+	gntdp_dp_destroy(dp);
+}
 
-	dp_req_copy_to_gref(&r, ud, SRC_GFN, 0, DOM_GRANTER, REF, 0, 4096);
-	CHECK(gntdp_dp_submit_burst(q, &r, 1) == 1);
-	CHECK(dp_drain(q, &c, 1, 5000) == 1);
-	CHECK(c.user_data == ud);
-	*status = c.status;
+/* One call of one copy of the payload frame into REF; wait for it. */
+static int
+one_copy(struct dp_ring *ring, uint64_t ud, int16_t *status)
+{
+	struct gntdp_gnttab_copy op;
+	int32_t rc = 1;
+
+	dp_copy_to_gref(&op, SRC_GFN, 0, DOM_GRANTER, REF, 0, 4096);
+	CHECK(dp_ring_call(ring, GNTDP_GNTTABOP_COPY, &op, 1, ud, &rc) == 0);
+	CHECK(rc == 0);
+	*status = op.status;
 	return 0;
 }
 
@@ -77,7 +94,7 @@ static int
 part_exact(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 {
 	struct gntdp_dp *dp = NULL;
-	struct gntdp_dp_queue *q;
+	struct dp_ring q = {0};
 	int16_t st;
 	int i, rc = 1;
 
@@ -85,7 +102,7 @@ part_exact(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 		goto out;
 	for (i = 0; i < 200; i++) {
 		if (dp_test_grant(w->gt, DOM_GRANTER, REF, DOM_CLIENT, FRAME_A, false) != 0 ||
-		    one_copy(q, (uint64_t)i, &st) != 0 || st != GNTDP_GNTST_OKAY) {
+		    one_copy(&q, (uint64_t)i, &st) != 0 || st != GNTDP_GNTST_OKAY) {
 			fprintf(stderr, "exact: copy %d failed\n", i);
 			goto out;
 		}
@@ -99,7 +116,7 @@ part_exact(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 	rc = 0;
 	printf("exact: 200 copies, end access succeeded right after each completion\n");
 out:
-	gntdp_dp_destroy(dp);
+	drop_dp(dp, &q);
 	return rc;
 }
 
@@ -108,7 +125,7 @@ part_bound(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 {
 	const uint32_t hold_us = 200000;
 	struct gntdp_dp *dp = NULL;
-	struct gntdp_dp_queue *q;
+	struct dp_ring q = {0};
 	struct gntdp_dp_stats st;
 	uint64_t t0, t1, busy = 0;
 	int16_t status;
@@ -117,7 +134,7 @@ part_bound(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 	if (make_dp(w, hold_us, &dp, &q) != 0 || gntdp_dp_start(dp) != 0)
 		goto out;
 	if (dp_test_grant(w->gt, DOM_GRANTER, REF, DOM_CLIENT, FRAME_A, false) != 0 ||
-	    one_copy(q, 1, &status) != 0 || status != GNTDP_GNTST_OKAY)
+	    one_copy(&q, 1, &status) != 0 || status != GNTDP_GNTST_OKAY)
 		goto out;
 	t0 = dp_now_ms();
 	/* The worker caches the write pin: GTF_writing stays set, so the revoke must fail. */
@@ -146,7 +163,7 @@ part_bound(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 	}
 	/* Stopping the workers releases what their caches hold, at once. */
 	if (dp_test_grant(w->gt, DOM_GRANTER, REF, DOM_CLIENT, FRAME_A, false) != 0 ||
-	    one_copy(q, 2, &status) != 0 || status != GNTDP_GNTST_OKAY)
+	    one_copy(&q, 2, &status) != 0 || status != GNTDP_GNTST_OKAY)
 		goto out;
 	gntdp_dp_stop(dp);
 	CHECKF(gntdp_guest_end_access(e) == 0, "a cached pin survived gntdp_dp_stop");
@@ -154,7 +171,7 @@ part_bound(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 	CHECK(st.cache_misses >= 2 && st.expired >= 2);
 	rc = 0;
 out:
-	gntdp_dp_destroy(dp);
+	drop_dp(dp, &q);
 	return rc;
 }
 
@@ -239,14 +256,36 @@ fail:
 	return NULL;
 }
 
+/* Completions c[0..n) of calls got..: in order, rc 0, every op's status okay or refused. */
+static int
+race_count(struct dp_ring *q, const struct gntdp_hcall_cqe *c, uint64_t n, uint64_t got,
+	   uint64_t *ok, uint64_t *err)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		const void *ops = dp_ring_ops(q, (unsigned int)(got + i));
+
+		CHECKF(c[i].user_data == got + i, "race: completion %llu out of order",
+		       (unsigned long long)(got + i));
+		CHECKF(c[i].rc == 0, "race: call rc %d", c[i].rc);
+		for (unsigned int k = 0; k < RACE_OPS; k++) {
+			int16_t st = dp_op_status(GNTDP_GNTTABOP_COPY, ops, k);
+
+			CHECKF(st == GNTDP_GNTST_OKAY || st == GNTDP_GNTST_GENERAL_ERROR,
+			       "race: status %d", st);
+			*(st == GNTDP_GNTST_OKAY ? ok : err) += 1;
+		}
+	}
+	return 0;
+}
+
 static int
 part_race(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 {
 	struct race r = { .w = w, .e = e };
 	struct gntdp_dp *dp = NULL;
-	struct gntdp_dp_queue *q;
-	struct gntdp_dp_req req[16];
-	struct gntdp_dp_cpl c[32];
+	struct dp_ring q = {0};
+	struct gntdp_gnttab_copy req[RACE_OPS];
+	struct gntdp_hcall_cqe c[32];
 	uint64_t ok = 0, err = 0, sent = 0, got = 0, i, n, iter = 0;
 	pthread_t th;
 	int rc = 1;
@@ -263,29 +302,23 @@ part_race(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 		 */
 		if (++iter % 256u == 0)
 			sleep_us(200);
-		for (i = 0; i < 16; i++)
-			dp_req_copy_to_gref(&req[i], sent + i, SRC_GFN, (uint16_t)(i * 256u),
-					    DOM_GRANTER, REF, (uint16_t)(i * 256u), 256);
-		sent += gntdp_dp_submit_burst(q, req, 16);
-		n = gntdp_dp_complete_burst(q, c, 32);
-		for (i = 0; i < n; i++) {
-			if (c[i].user_data != got + i) {
-				fprintf(stderr, "race: completion order\n");
-				atomic_store(&r.failed, 1);
-			}
-			if (c[i].status == GNTDP_GNTST_OKAY)
-				ok++;
-			else if (c[i].status == GNTDP_GNTST_GENERAL_ERROR)
-				err++;
-			else
-				atomic_store(&r.failed, 1);
+		/* One call of RACE_OPS copies into REF, while an op array slot is free. */
+		if (sent - got < q.nb_slots) {
+			for (i = 0; i < RACE_OPS; i++)
+				dp_copy_to_gref(&req[i], SRC_GFN, (uint16_t)(i * 256u), DOM_GRANTER,
+						REF, (uint16_t)(i * 256u), 256);
+			sent += dp_ring_post(&q, (unsigned int)sent, GNTDP_GNTTABOP_COPY, req,
+					     RACE_OPS, sent);
 		}
+		n = gntdp_dp_hcall_reap_burst(q.r, c, 32);
+		if (race_count(&q, c, n, got, &ok, &err) != 0)
+			atomic_store(&r.failed, 1);
 		got += n;
 	}
 	pthread_join(th, NULL);
 	while (got < sent) {
-		n = dp_drain(q, c, sent - got < 32 ? (unsigned int)(sent - got) : 32, 5000);
-		if (n == 0)
+		n = dp_ring_drain(&q, c, sent - got < 32 ? (unsigned int)(sent - got) : 32, 5000);
+		if (n == 0 || race_count(&q, c, n, got, &ok, &err) != 0)
 			break;
 		got += n;
 	}
@@ -300,7 +333,7 @@ part_race(struct test_world *w, struct gntdp_grant_entry_v1 *e)
 	       (unsigned long long)r.writing_seen);
 	rc = 0;
 out:
-	gntdp_dp_destroy(dp);
+	drop_dp(dp, &q);
 	return rc;
 }
 
