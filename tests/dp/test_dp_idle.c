@@ -2,6 +2,7 @@
 /*
  * The workers' idle back-off (gntdp_dp_conf.idle_sleep_us, docs/dataplane.md
  * "Idle back-off"):
+ * The client is a hypercall ring, one 64-byte copy per call.
  *  1. idle_sleep_us 200, idle_after_us 1000: a burst of copies completes;
  *     over a quiet 100 ms window, starting 20 ms after the last completion,
  *     the worker sleeps (idle_sleeps grows by more than 50) and polls at most
@@ -25,18 +26,20 @@
 #define QUIET_MS 100u
 #define MAX_SLEEPING_POLLS 5000u
 
+/* @p n hypercalls of one 64-byte copy each, one at a time. */
 static int
-copies(struct gntdp_dp_queue *q, unsigned int n)
+copies(struct dp_ring *q, unsigned int n)
 {
-	struct gntdp_dp_req r;
-	struct gntdp_dp_cpl c;
+	struct gntdp_gnttab_copy op;
 
 	for (unsigned int i = 0; i < n; i++) {
-		dp_req_copy_to_gref(&r, i, SRC_GFN, 0, DOM_GRANTER, REF, 0, 64);
-		CHECK(gntdp_dp_submit_burst(q, &r, 1) == 1);
-		CHECK(dp_drain(q, &c, 1, 5000) == 1);
-		CHECKF(c.user_data == i && c.status == GNTDP_GNTST_OKAY, "copy %u: ud %llu status %d",
-		       i, (unsigned long long)c.user_data, c.status);
+		int32_t rc = 1;
+		int r;
+
+		dp_copy_to_gref(&op, SRC_GFN, 0, DOM_GRANTER, REF, 0, 64);
+		r = dp_ring_call(q, GNTDP_GNTTABOP_COPY, &op, 1, i, &rc);
+		CHECKF(r == 0 && rc == 0 && op.status == GNTDP_GNTST_OKAY,
+		       "copy %u: %d, rc %d, status %d", i, r, rc, op.status);
 	}
 	return 0;
 }
@@ -66,9 +69,10 @@ quiet(struct gntdp_dp *dp, uint64_t *polls, uint64_t *sleeps)
 
 static int
 make_dp(struct test_world *w, uint32_t sleep_us, uint32_t after_us, struct gntdp_dp **dp,
-	struct gntdp_dp_queue **q)
+	struct dp_ring *q)
 {
 	struct gntdp_dp_conf conf;
+	struct dp_ring_conf rc;
 
 	gntdp_dp_conf_init(&conf);
 	CHECK(conf.idle_sleep_us == 0 && conf.idle_after_us == GNTDP_DP_DEFAULT_IDLE_AFTER_US);
@@ -77,17 +81,29 @@ make_dp(struct test_world *w, uint32_t sleep_us, uint32_t after_us, struct gntdp
 	conf.idle_sleep_us = sleep_us;
 	conf.idle_after_us = after_us;
 	CHECK(gntdp_dp_create(w->gt, &conf, dp) == 0);
-	CHECK(gntdp_dp_queue_create(*dp, DOM_CLIENT, q) == 0);
+	dp_ring_conf_init(&rc, DOM_CLIENT);
+	CHECK(dp_ring_create(*dp, w->gt, &rc, q) == 0);
 	CHECK(gntdp_dp_start(*dp) == 0);
+	return 0;
+}
+
+/* Teardown of a part: ring and op area, then the data plane. */
+static int
+drop_dp(struct gntdp_dp *dp, struct dp_ring *q)
+{
+	int rc = dp_ring_destroy(dp, q);
+
+	gntdp_dp_destroy(dp);
+	CHECKF(rc == 0, "ring destroy: %d", rc);
 	return 0;
 }
 
 /* A data plane with idle_sleep_us @p sleep_us, 1000 copies, then a quiet window. */
 static int
 after_work(struct test_world *w, uint32_t sleep_us, const char *tag, struct gntdp_dp **dp,
-	   struct gntdp_dp_queue **q, uint64_t *polls, uint64_t *sleeps)
+	   struct dp_ring *q, uint64_t *polls, uint64_t *sleeps)
 {
-	if (make_dp(w, sleep_us, 1000, dp, q) != 0 || copies(*q, 1000) != 0 ||
+	if (make_dp(w, sleep_us, 1000, dp, q) != 0 || copies(q, 1000) != 0 ||
 	    quiet(*dp, polls, sleeps) != 0)
 		return -1;
 	printf("%s: quiet %u ms: %llu polls, %llu sleeps\n", tag, QUIET_MS,
@@ -99,7 +115,7 @@ static int
 part_sleep(struct test_world *w, uint64_t *sleeping_polls)
 {
 	struct gntdp_dp *dp = NULL;
-	struct gntdp_dp_queue *q;
+	struct dp_ring q = {0};
 	struct gntdp_dp_stats a, b;
 	uint64_t polls, sleeps;
 	int rc = 1;
@@ -112,7 +128,7 @@ part_sleep(struct test_world *w, uint64_t *sleeping_polls)
 	}
 	*sleeping_polls = polls;
 	/* Work wakes it: each copy completes, and no sleep while they keep coming. */
-	if (copies(q, 1) != 0 || gntdp_dp_stats_get(dp, &a) != 0 || copies(q, 20000) != 0 ||
+	if (copies(&q, 1) != 0 || gntdp_dp_stats_get(dp, &a) != 0 || copies(&q, 20000) != 0 ||
 	    gntdp_dp_stats_get(dp, &b) != 0)
 		goto out;
 	printf("sleep: 20000 copies back to back: %llu sleeps meanwhile\n",
@@ -124,15 +140,14 @@ part_sleep(struct test_world *w, uint64_t *sleeping_polls)
 	}
 	rc = 0;
 out:
-	gntdp_dp_destroy(dp);
-	return rc;
+	return drop_dp(dp, &q) != 0 ? 1 : rc;
 }
 
 static int
 part_busy(struct test_world *w, uint64_t sleeping_polls)
 {
 	struct gntdp_dp *dp = NULL;
-	struct gntdp_dp_queue *q;
+	struct dp_ring q = {0};
 	uint64_t polls, sleeps;
 	int rc = 1;
 
@@ -147,8 +162,7 @@ part_busy(struct test_world *w, uint64_t sleeping_polls)
 	}
 	rc = 0;
 out:
-	gntdp_dp_destroy(dp);
-	return rc;
+	return drop_dp(dp, &q) != 0 ? 1 : rc;
 }
 
 static int
