@@ -4,9 +4,11 @@
  * selection by name:
  *
  *  1. registration errors; a poller runs once per iteration after the
- *     built-in "queues" poller, gets its worker's env (context, clock,
- *     hold, iteration, worker and lcore), and its busy/idle calls are
- *     counted; the iteration returns the sum of what the pollers returned;
+ *     pollers registered before it (here a hypercall ring's "hcall" poller,
+ *     whose completion the next poller already sees), gets its worker's env
+ *     (context, clock, hold, iteration, worker and lcore), and its
+ *     busy/idle calls are counted; the iteration returns the sum of what
+ *     the pollers returned (the ring's: the calls it took);
  *  2. while running: registration and context creation are refused with
  *     -EBUSY, the poller runs on the worker's lcore, stop stops it;
  *  3. unregister: never called again, the id is free for the next one;
@@ -15,7 +17,7 @@
  *     an idle worker (we allow 100 ms of scheduling slack), and stop
  *     releases one at once;
  *  5. a manual worker on the main lcore is polled by the main thread while
- *     the other worker runs; its queue completes requests;
+ *     the other worker runs; its hypercall ring completes a call only then;
  *  6. gntdp_dp_copy_kernel(): one error (-EINVAL) for any unknown name,
  *     -ENOTSUP or 0 for every known one, "memmove" is the core's default;
  *     gntdp_dp_create() refuses an unknown conf.copy with -EINVAL.
@@ -43,6 +45,9 @@ struct probe {
 	struct gntdp_gnttab_ctx *ctx;
 	atomic_bool copy_now;
 	atomic_int copy_status;
+	/* part 1: a ring's CQ tail, as this poller finds it */
+	const uint32_t *watch;
+	uint32_t watch_seen;
 };
 
 static atomic_uint seq;
@@ -55,6 +60,8 @@ probe_fn(void *arg, const struct gntdp_dp_poll_env *env)
 	p->last = *env;
 	p->seq_at_call = atomic_fetch_add(&seq, 1);
 	atomic_fetch_add(&p->calls, 1);
+	if (p->watch != NULL)
+		p->watch_seen = __atomic_load_n(p->watch, __ATOMIC_ACQUIRE);
 	if (p->ctx != NULL && atomic_exchange(&p->copy_now, false)) {
 		struct gntdp_gnttab_copy op;
 		int rc;
@@ -106,20 +113,44 @@ drop_dp(struct gntdp_dp *dp)
 	g_dp = NULL;
 }
 
+/* The one poller called @p name; -ENOENT when none, -EEXIST when several. */
+static int
+poller_named(struct gntdp_dp *dp, const char *name, struct gntdp_dp_poller_info *out)
+{
+	struct gntdp_dp_poller_info pi;
+	unsigned int found = 0;
+
+	for (unsigned int id = 0; id < gntdp_dp_poller_slots(dp); id++) {
+		if (gntdp_dp_poller_info(dp, id, &pi) == 0 && strcmp(pi.name, name) == 0) {
+			*out = pi;
+			found++;
+		}
+	}
+	return found == 1 ? 0 : found == 0 ? -ENOENT : -EEXIST;
+}
+
 static int
 part_basics(struct test_world *w)
 {
 	static struct probe a, b;
+	static struct dp_ring ring;
 	struct gntdp_dp_poller *pa, *pb, *px;
 	struct gntdp_dp_poller_info pi;
+	struct gntdp_hcall_cqe cqe;
+	struct gntdp_gnttab_copy op;
+	struct dp_ring_conf rc;
 	struct gntdp_dp *dp;
 	char longname[GNTDP_DP_POLLER_NAMESIZE + 1];
-	unsigned int id, found = 0;
+	unsigned int id;
 	uint64_t now0;
 
 	a = (struct probe){ .ret = 0 };
 	b = (struct probe){ .ret = 3 };
 	CHECK(make_dp(w, 1000, NULL, &dp) == 0);
+	/* A hypercall ring first: its poller comes before the probes. */
+	dp_ring_conf_init(&rc, DOM_CLIENT);
+	CHECK(dp_ring_create(dp, w->gt, &rc, &ring) == 0);
+	a.watch = &((const struct gntdp_hcall_ring_hdr *)gntdp_dp_hcall_mem(ring.r, NULL))->cq_tail;
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	CHECK(gntdp_dp_poller_register(dp, 0, "a", NULL, &a, NULL) == -EINVAL);
@@ -131,18 +162,25 @@ part_basics(struct test_world *w)
 	CHECK(gntdp_dp_poller_register(dp, 0, "idle", probe_fn, &a, &pa) == 0);
 	CHECK(gntdp_dp_poller_register(dp, 0, "busy", probe_fn, &b, &pb) == 0);
 
-	/* The built-in "queues" poller exists and cannot be removed. */
-	for (id = 0; id < gntdp_dp_poller_slots(dp); id++) {
-		if (gntdp_dp_poller_info(dp, id, &pi) == 0 && strcmp(pi.name, "queues") == 0)
-			found++;
-	}
-	CHECKF(found == 1, "%u queue pollers on one worker", found);
+	/* The ring's poller is listed, on its worker. */
+	CHECK(poller_named(dp, "hcall", &pi) == 0 && pi.worker == 0 && pi.lcore_id == 1);
 	CHECK(gntdp_dp_poller_info(dp, GNTDP_DP_MAX_POLLERS, &pi) == -ENOENT);
 
-	/* One iteration: each poller once, in registration order; sum of busy returns. */
-	CHECK(gntdp_dp_poll(dp, 0) == 3);
+	/*
+	 * One iteration: each poller once, in registration order; sum of busy
+	 * returns. The ring took one call and posted its completion before
+	 * probe a ran.
+	 */
+	dp_copy_to_gref(&op, SRC_GFN, 0, DOM_GRANTER, REF, 0, 64);
+	CHECK(dp_test_grant(w->gt, DOM_GRANTER, REF, DOM_CLIENT, FRAME, false) == 0);
+	CHECK(dp_ring_post(&ring, 0, GNTDP_GNTTABOP_COPY, &op, 1, 5) == 1);
+	CHECK(gntdp_dp_poll(dp, 0) == 3 + 1);
 	CHECK(a.calls == 1 && b.calls == 1);
 	CHECK(a.seq_at_call + 1 == b.seq_at_call);
+	CHECKF(a.watch_seen == 1, "probe a ran before the ring's completion (cq_tail %u)",
+	       a.watch_seen);
+	CHECK(gntdp_dp_hcall_reap_burst(ring.r, &cqe, 1) == 1 && cqe.user_data == 5 && cqe.rc == 0);
+	CHECK(dp_op_status(GNTDP_GNTTABOP_COPY, dp_ring_ops(&ring, 0), 0) == GNTDP_GNTST_OKAY);
 	CHECK(a.last.worker == 0 && a.last.lcore_id == 1 && a.last.ctx != NULL);
 	CHECK(a.last.iter == 0 && b.last.now == a.last.now);
 	CHECK(a.last.tsc_hz == (uint64_t)rte_get_tsc_hz());
@@ -193,11 +231,15 @@ part_basics(struct test_world *w)
 	CHECK(a.calls == 0 && b.calls > 0);
 	CHECK(gntdp_dp_poller_register(dp, 0, "again", probe_fn, &a, &px) == 0);
 	CHECK(gntdp_dp_poller_id(px) == id);
-	/* The queue poller is not removable. */
-	for (unsigned int i = 0; i < gntdp_dp_poller_slots(dp); i++) {
-		if (gntdp_dp_poller_info(dp, i, &pi) == 0 && strcmp(pi.name, "queues") == 0)
-			CHECK(pi.busy == 0 && pi.idle > 1000);
-	}
+	/* The ring's poller: busy for the one poll that took the call, idle ever since. */
+	CHECK(poller_named(dp, "hcall", &pi) == 0);
+	CHECKF(pi.busy == 1 && pi.idle > 1000, "ring poller busy %llu idle %llu",
+	       (unsigned long long)pi.busy, (unsigned long long)pi.idle);
+	a.watch = NULL; /* the header goes with the ring */
+	CHECK(dp_ring_destroy(dp, &ring) == 0);
+	CHECK(poller_named(dp, "hcall", &pi) == -ENOENT);
+	CHECK(gntdp_dp_poll(dp, 0) == 3);
+	CHECK(gntdp_guest_end_access(dp_test_entry(w->gt, DOM_GRANTER, REF)) == 0);
 	drop_dp(dp);
 	printf("basics: order, env, counters, running and unregister checked\n");
 	return 0;
@@ -282,10 +324,11 @@ part_ctx_bound(struct test_world *w)
 static int
 part_manual(struct test_world *w)
 {
+	static struct dp_ring q;
 	struct gntdp_dp_conf conf;
-	struct gntdp_dp_queue *q;
-	struct gntdp_dp_req r;
-	struct gntdp_dp_cpl cpl;
+	struct dp_ring_conf rc;
+	struct gntdp_gnttab_copy op;
+	struct gntdp_hcall_cqe cpl;
 	struct gntdp_dp *dp;
 	unsigned int got = 0;
 
@@ -295,20 +338,25 @@ part_manual(struct test_world *w)
 	conf.worker_lcores[1] = 1;
 	CHECK(gntdp_dp_create(w->gt, &conf, &dp) == 0);
 	g_dp = dp;
-	CHECK(gntdp_dp_queue_create(dp, DOM_CLIENT, &q) == 0); /* queue 0: worker 0, manual */
+	dp_ring_conf_init(&rc, DOM_CLIENT);
+	rc.hc.worker = 0; /* the manual worker */
+	CHECK(dp_ring_create(dp, w->gt, &rc, &q) == 0);
 	CHECK(dp_test_grant(w->gt, DOM_GRANTER, REF, DOM_CLIENT, FRAME, false) == 0);
 	CHECK(gntdp_dp_start(dp) == 0);
 	CHECK(gntdp_dp_poll(dp, 1) == -EBUSY);
-	dp_req_copy_to_gref(&r, 77, SRC_GFN, 0, DOM_GRANTER, REF, 0, 64);
-	CHECK(gntdp_dp_submit_burst(q, &r, 1) == 1);
+	dp_copy_to_gref(&op, SRC_GFN, 0, DOM_GRANTER, REF, 0, 64);
+	CHECK(dp_ring_post(&q, 0, GNTDP_GNTTABOP_COPY, &op, 1, 77) == 1);
 	/* Nobody else serves worker 0: only this thread's polls complete it. */
 	usleep(2000);
-	CHECK(gntdp_dp_complete_burst(q, &cpl, 1) == 0);
+	CHECK(gntdp_dp_hcall_reap_burst(q.r, &cpl, 1) == 0);
+	CHECK(dp_op_status(GNTDP_GNTTABOP_COPY, dp_ring_ops(&q, 0), 0) == DP_UNSET);
 	CHECK(gntdp_dp_poll(dp, 0) == 1);
-	got = gntdp_dp_complete_burst(q, &cpl, 1);
-	CHECK(got == 1 && cpl.user_data == 77 && cpl.status == GNTDP_GNTST_OKAY);
+	got = gntdp_dp_hcall_reap_burst(q.r, &cpl, 1);
+	CHECK(got == 1 && cpl.user_data == 77 && cpl.rc == 0);
+	CHECK(dp_op_status(GNTDP_GNTTABOP_COPY, dp_ring_ops(&q, 0), 0) == GNTDP_GNTST_OKAY);
 	gntdp_dp_stop(dp);
 	CHECK(gntdp_guest_end_access(dp_test_entry(w->gt, DOM_GRANTER, REF)) == 0);
+	CHECK(dp_ring_destroy(dp, &q) == 0);
 	drop_dp(dp);
 	printf("manual worker: polled by the main thread while worker 1 ran\n");
 	return 0;
