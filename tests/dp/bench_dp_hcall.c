@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hypercall ring against the per-op queue (docs/hcall.md): 64-byte
+ * The hypercall ring's two implementations (docs/hcall.md): 64-byte
  * GNTTABOP_copy ops (a local frame of the client to a grant ref of the
  * granter), one client on the main lcore, one worker on lcore 1, in the
- * same run:
- *  - perop:     struct gntdp_dp_req per op through gntdp_dp_submit_burst(),
- *               bursts of 32, one completion per op;
+ * same run (the per-op queue this used to be measured against is retired):
  *  - hcall:     one submission per 32 ops, the op array in the client's
  *               guest memory (rebuilt for every call, as a client does),
  *               the hand-written SQ/CQ of gntdp/hcall.h;
  *  - hcall_rte: the same calls through two rte_rings initialised in one
  *               memzone (rte_ring_init).
- * Every op's status is checked by the client in all three. Repetitions
+ * Every op's status is checked by the client in both. Repetitions
  * interleave the modes so that drift on the shared machine hits all of
  * them alike. One JSON line per mode; suite 'perf'.
  *
@@ -40,8 +38,8 @@
 #define N_OPS (2u * 1000u * 1000u)
 #define MAX_REPS 15
 
-enum mode { M_PEROP, M_HCALL, M_HCALL_RTE, M_COUNT };
-static const char *const mode_names[M_COUNT] = {"perop", "hcall", "hcall_rte"};
+enum mode { M_HCALL, M_HCALL_RTE, M_COUNT };
+static const char *const mode_names[M_COUNT] = {"hcall", "hcall_rte"};
 
 static uint64_t
 slot_ga(unsigned int slot)
@@ -60,7 +58,7 @@ slot_ops(struct gntdp_gnttab *gt, unsigned int slot)
 						    (ga & 4095));
 }
 
-/* The same op the per-op request carries (dp_req_copy_to_gref), j-th of the run. */
+/* The j-th op of the run: 64 bytes of client frame j % 8 into granter ref 8 + j % 8. */
 static void
 fill_op(struct gntdp_gnttab_copy *op, uint64_t j)
 {
@@ -73,42 +71,6 @@ fill_op(struct gntdp_gnttab_copy *op, uint64_t j)
 	op->len = LEN;
 	op->flags = GNTDP_GNTCOPY_DEST_GREF;
 	op->status = 1;
-}
-
-/* Same-thread placement: the client runs the worker's iteration itself. */
-static void
-poll_if_manual(struct gntdp_dp *dp, bool manual)
-{
-	if (manual)
-		gntdp_dp_poll(dp, 0);
-}
-
-static int
-run_perop(struct gntdp_dp *dp, bool manual, uint64_t *bad)
-{
-	struct gntdp_dp_queue *q = gntdp_dp_queue_get(dp, 0);
-	struct gntdp_dp_req reqs[OPS];
-	struct gntdp_dp_cpl cpls[64];
-	uint64_t sent = 0, done = 0;
-
-	while (done < N_OPS) {
-		unsigned int k = (unsigned int)RTE_MIN((uint64_t)OPS, N_OPS - sent), n;
-
-		for (unsigned int i = 0; i < k; i++) {
-			uint64_t j = sent + i;
-
-			dp_req_copy_to_gref(&reqs[i], j, j % NB_REFS, 0, DOM_GRANTER,
-					    FIRST_REF + (uint32_t)(j % NB_REFS),
-					    (uint16_t)((j * 64) % 4096), LEN);
-		}
-		sent += gntdp_dp_submit_burst(q, reqs, k);
-		poll_if_manual(dp, manual);
-		n = gntdp_dp_complete_burst(q, cpls, 64);
-		for (unsigned int i = 0; i < n; i++)
-			*bad += cpls[i].status != 0;
-		done += n;
-	}
-	return 0;
 }
 
 static int
@@ -180,23 +142,21 @@ placement(struct test_world *w, bool manual, int reps, double hz)
 	struct gntdp_dp_hcall *rings[M_COUNT] = {NULL};
 	struct gntdp_dp_hcall_conf hc;
 	struct gntdp_dp_conf conf;
-	struct gntdp_dp_queue *q;
 	struct gntdp_dp *dp = NULL;
 	double mops[M_COUNT][MAX_REPS];
 
-	gntdp_dp_conf_init(&conf); /* cache on, burst 32 */
+	gntdp_dp_conf_init(&conf); /* cache on */
 	if (manual) {
 		conf.worker_lcores[0] = rte_get_main_lcore();
 		conf.nb_workers = 1;
 	}
 	CHECK(gntdp_dp_create(w->gt, &conf, &dp) == 0);
-	CHECK(gntdp_dp_queue_create(dp, DOM_CLIENT, &q) == 0);
-	for (int m = M_HCALL; m <= M_HCALL_RTE; m++) {
+	for (int m = 0; m < M_COUNT; m++) {
 		gntdp_dp_hcall_conf_init(&hc);
 		hc.domid = DOM_CLIENT;
 		hc.sq_entries = RING;
 		hc.cq_entries = RING;
-		hc.impl = m == M_HCALL ? GNTDP_DP_HCALL_NATIVE : GNTDP_DP_HCALL_RTE_RING;
+		hc.impl = m == M_HCALL ? GNTDP_DP_HCALL_NATIVE : GNTDP_DP_HCALL_RTE_RING; /* burst 32 */
 		CHECK(gntdp_dp_hcall_create(dp, &hc, &rings[m]) == 0);
 	}
 	CHECK(gntdp_dp_start(dp) == 0);
@@ -205,10 +165,7 @@ placement(struct test_world *w, bool manual, int reps, double hz)
 			uint64_t bad = 0, t0 = rte_rdtsc(), t1;
 			double c0 = thread_cpu_s(), c1;
 
-			if (m == M_PEROP)
-				CHECK(run_perop(dp, manual, &bad) == 0);
-			else
-				CHECK(run_hcall(w->gt, dp, manual, rings[m], &bad) == 0);
+			CHECK(run_hcall(w->gt, dp, manual, rings[m], &bad) == 0);
 			t1 = rte_rdtsc();
 			c1 = thread_cpu_s();
 			CHECKF(bad == 0, "%s: %" PRIu64 " bad statuses", mode_names[m], bad);
@@ -224,10 +181,10 @@ placement(struct test_world *w, bool manual, int reps, double hz)
 		       "\"copy\":\"%s\",\"n_ops\":%u,\"reps\":%d,\"mops_best\":%.2f,"
 		       "\"mops_median\":%.2f,\"mops_worst\":%.2f}\n",
 		       manual ? "same" : "cross", manual ? "per_cpu_second" : "wall", mode_names[m],
-		       LEN, m == M_PEROP ? 1u : OPS, gntdp_dp_copy_name(dp), N_OPS, reps,
+		       LEN, OPS, gntdp_dp_copy_name(dp), N_OPS, reps,
 		       mops[m][reps - 1], mops[m][reps / 2], mops[m][0]);
 	}
-	for (int m = M_HCALL; m <= M_HCALL_RTE; m++)
+	for (int m = 0; m < M_COUNT; m++)
 		CHECK(gntdp_dp_hcall_destroy(dp, rings[m]) == 0);
 	gntdp_dp_destroy(dp);
 	return 0;

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Transport choice for the request ring (docs/dataplane.md): cycles per
- * 64-byte request moved from a client on the main lcore to a consumer on
- * lcore 1 that reads every request, for
- *  - elem:    rte_ring of 64-byte elements, copy in, copy out (what gntdp uses);
+ * Transport choice for a ring of 64-byte entries (docs/dataplane.md): cycles
+ * per 64-byte element moved from a client on the main lcore to a consumer on
+ * lcore 1 that reads every element, for
+ *  - elem:    rte_ring of 64-byte elements, copy in, copy out;
  *  - zc:      the same ring through the zero-copy peek API, written and read in place;
  *  - ptr+mp:  pointer ring + rte_mempool of 64-byte objects (get, fill, enqueue;
  *             dequeue, read, put);
- * and then the whole data plane: 64-byte GNTTABOP_copy requests submitted,
- * executed by one worker and completed (round trip).
+ * and then the whole data plane: GNTTABOP_copy ops of 64 or 1500 bytes, 32
+ * per hypercall, the op array in the client's guest memory, submitted on a
+ * hypercall ring, executed by one worker, completed and every status
+ * checked (round trip).
  * Prints one JSON line per configuration. Suite 'perf'.
  */
 #include <inttypes.h>
@@ -37,6 +39,15 @@
 
 enum mode { M_ELEM, M_ZC, M_PTR };
 
+/* One transport element: a cache line, as a ring entry of that size would be. */
+struct elem {
+	uint64_t user_data;
+	uint16_t len;
+	uint8_t pad[54];
+};
+
+_Static_assert(sizeof(struct elem) == 64, "one cache line");
+
 struct bench {
 	enum mode mode;
 	struct rte_ring *r;
@@ -45,18 +56,17 @@ struct bench {
 };
 
 static void
-fill(struct gntdp_dp_req *q, uint64_t i)
+fill(struct elem *q, uint64_t i)
 {
 	q->user_data = i;
-	q->cmd = GNTDP_GNTTABOP_COPY;
-	q->op.copy.len = 64;
+	q->len = 64;
 }
 
 static int
 consumer(void *arg)
 {
 	struct bench *b = arg;
-	struct gntdp_dp_req local[BURST];
+	struct elem local[BURST];
 	void *ptrs[BURST];
 	struct rte_ring_zc_data zcd;
 	uint64_t got = 0, sum = 0;
@@ -68,26 +78,26 @@ consumer(void *arg)
 			n = rte_ring_sc_dequeue_burst_elem(b->r, local, sizeof(local[0]), BURST,
 							   NULL);
 			for (i = 0; i < n; i++)
-				sum += local[i].user_data + local[i].op.copy.len;
+				sum += local[i].user_data + local[i].len;
 			break;
 		case M_ZC:
 			n = rte_ring_dequeue_zc_burst_elem_start(b->r, sizeof(local[0]), BURST,
 								 &zcd, NULL);
 			for (i = 0; i < n; i++) {
-				const struct gntdp_dp_req *q = i < zcd.n1 ?
-					(const struct gntdp_dp_req *)zcd.ptr1 + i :
-					(const struct gntdp_dp_req *)zcd.ptr2 + (i - zcd.n1);
+				const struct elem *q = i < zcd.n1 ?
+					(const struct elem *)zcd.ptr1 + i :
+					(const struct elem *)zcd.ptr2 + (i - zcd.n1);
 
-				sum += q->user_data + q->op.copy.len;
+				sum += q->user_data + q->len;
 			}
 			rte_ring_dequeue_zc_elem_finish(b->r, n);
 			break;
 		default:
 			n = rte_ring_sc_dequeue_burst(b->r, ptrs, BURST, NULL);
 			for (i = 0; i < n; i++) {
-				const struct gntdp_dp_req *q = ptrs[i];
+				const struct elem *q = ptrs[i];
 
-				sum += q->user_data + q->op.copy.len;
+				sum += q->user_data + q->len;
 			}
 			if (n)
 				rte_mempool_put_bulk(b->mp, ptrs, n);
@@ -101,7 +111,7 @@ consumer(void *arg)
 static unsigned int
 produce(struct bench *b, uint64_t base, unsigned int n)
 {
-	struct gntdp_dp_req local[BURST];
+	struct elem local[BURST];
 	struct rte_ring_zc_data zcd;
 	void *ptrs[BURST];
 	unsigned int i, done;
@@ -114,8 +124,8 @@ produce(struct bench *b, uint64_t base, unsigned int n)
 	case M_ZC:
 		done = rte_ring_enqueue_zc_burst_elem_start(b->r, sizeof(local[0]), n, &zcd, NULL);
 		for (i = 0; i < done; i++)
-			fill(i < zcd.n1 ? (struct gntdp_dp_req *)zcd.ptr1 + i :
-					  (struct gntdp_dp_req *)zcd.ptr2 + (i - zcd.n1), base + i);
+			fill(i < zcd.n1 ? (struct elem *)zcd.ptr1 + i :
+					  (struct elem *)zcd.ptr2 + (i - zcd.n1), base + i);
 		rte_ring_enqueue_zc_elem_finish(b->r, done);
 		return done;
 	default:
@@ -137,11 +147,11 @@ transport_once(enum mode mode, const char *name, double *cycles)
 	uint64_t sent = 0, t0, t1, expect = 0;
 
 	b.r = rte_ring_create_elem(name,
-				   mode == M_PTR ? sizeof(void *) : sizeof(struct gntdp_dp_req),
+				   mode == M_PTR ? sizeof(void *) : sizeof(struct elem),
 				   RING_SZ, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	CHECK(b.r != NULL);
 	if (mode == M_PTR) {
-		b.mp = rte_mempool_create("bench_mp", 4095, sizeof(struct gntdp_dp_req), 256, 0,
+		b.mp = rte_mempool_create("bench_mp", 4095, sizeof(struct elem), 256, 0,
 					  NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 		CHECK(b.mp != NULL);
 	}
@@ -205,7 +215,8 @@ thread_cycles(void)
 }
 
 /*
- * Whole data plane: submit copy requests, one worker executes, client drains.
+ * Whole data plane: hypercalls of BURST copies, one worker executes, the
+ * client reaps and checks every status in guest memory.
  * same: the worker is a manual one on this thread (gntdp_dp_poll() after each
  * submit) and the clock is this thread's CPU time, which time slicing on a
  * loaded machine does not inflate: client + worker cycles per op.
@@ -214,14 +225,14 @@ static int
 round_trip_once(unsigned int len, bool cache, bool same, double *cycles, double *idle, char *copy,
 		size_t copy_size)
 {
-	struct gntdp_dp_req reqs[BURST];
-	struct gntdp_dp_cpl cpls[64];
+	struct gntdp_hcall_cqe cqes[64];
 	struct gntdp_dp_conf conf;
 	struct gntdp_dp *dp = NULL;
-	struct gntdp_dp_queue *q;
+	struct dp_ring_conf rc;
+	struct dp_ring q;
 	struct test_world w;
-	const uint64_t n = 1000u * 1000u;
-	uint64_t sent = 0, done = 0, i;
+	const uint64_t calls = 1000u * 1000u / BURST;
+	uint64_t sent = 0, done = 0, bad = 0;
 	double t0, t1;
 
 	CHECK(dp_test_world(&w) == 0);
@@ -234,28 +245,47 @@ round_trip_once(unsigned int len, bool cache, bool same, double *cycles, double 
 		conf.nb_workers = 1;
 	}
 	CHECK(gntdp_dp_create(w.gt, &conf, &dp) == 0);
-	CHECK(gntdp_dp_queue_create(dp, DOM_CLIENT, &q) == 0);
+	dp_ring_conf_init(&rc, DOM_CLIENT);
+	rc.hc.sq_entries = 64;
+	rc.hc.cq_entries = 64;
+	rc.area_frames = 32;
+	rc.slot_bytes = BURST * sizeof(struct gntdp_gnttab_copy);
+	CHECK(dp_ring_create(dp, w.gt, &rc, &q) == 0);
 	CHECK(gntdp_dp_start(dp) == 0);
 	t0 = same ? thread_cycles() : (double)rte_rdtsc();
-	while (done < n) {
-		unsigned int k = (unsigned int)RTE_MIN((uint64_t)BURST, n - sent);
+	while (done < calls) {
+		unsigned int n;
 
-		for (i = 0; i < k; i++) {
-			uint64_t j = sent + i;
+		/* One call onto the SQ while an op array slot is free, the array rebuilt in place. */
+		if (sent < calls && sent - done < q.nb_slots) {
+			struct gntdp_gnttab_copy *ops = dp_ring_ops(&q, (unsigned int)sent);
 
-			dp_req_copy_to_gref(&reqs[i], j, j % 8, 0, DOM_GRANTER,
-					    8 + (uint32_t)(j % 8),
-					    (uint16_t)((j * 64) % (4096 - len + 1) & ~63u),
-					    (uint16_t)len);
+			for (unsigned int i = 0; i < BURST; i++) {
+				uint64_t j = sent * BURST + i;
+
+				dp_copy_to_gref(&ops[i], j % 8, 0, DOM_GRANTER, 8 + (uint32_t)(j % 8),
+						(uint16_t)((j * 64) % (4096 - len + 1) & ~63u),
+						(uint16_t)len);
+			}
+			sent += dp_ring_post(&q, (unsigned int)sent, GNTDP_GNTTABOP_COPY, NULL, BURST,
+					     sent);
 		}
-		sent += gntdp_dp_submit_burst(q, reqs, k);
 		if (same)
 			gntdp_dp_poll(dp, 0);
-		done += gntdp_dp_complete_burst(q, cpls, 64);
+		n = gntdp_dp_hcall_reap_burst(q.r, cqes, 64);
+		for (unsigned int i = 0; i < n; i++) {
+			const void *ops = dp_ring_ops(&q, (unsigned int)cqes[i].user_data);
+
+			bad += cqes[i].rc != 0;
+			for (unsigned int k = 0; k < BURST; k++)
+				bad += dp_op_status(GNTDP_GNTTABOP_COPY, ops, k) != GNTDP_GNTST_OKAY;
+		}
+		done += n;
 	}
 	t1 = same ? thread_cycles() : (double)rte_rdtsc();
 	gntdp_dp_stop(dp);
-	*cycles = (t1 - t0) / (double)n;
+	CHECKF(bad == 0, "%" PRIu64 " bad rcs or statuses", bad);
+	*cycles = (t1 - t0) / (double)(calls * BURST);
 	{
 		struct gntdp_dp_stats st;
 
@@ -264,6 +294,7 @@ round_trip_once(unsigned int len, bool cache, bool same, double *cycles, double 
 		*idle = (double)st.idle_polls / (double)(st.idle_polls + st.busy_polls);
 	}
 	snprintf(copy, copy_size, "%s", gntdp_dp_copy_name(dp));
+	CHECK(dp_ring_destroy(dp, &q) == 0);
 	gntdp_dp_destroy(dp);
 	dp_test_world_destroy(&w);
 	return 0;
@@ -281,9 +312,10 @@ round_trip(unsigned int len, bool cache, bool same)
 	snprintf(tail, sizeof(tail), ",\"worker_idle_poll_frac_median\":%.2f", idle[REPS / 2]);
 	snprintf(head, sizeof(head),
 		 "\"bench\":\"dp_round_trip\",\"placement\":\"%s\",\"op\":\"copy\","
-		 "\"len\":%u,\"cache\":%s,\"burst\":%u,\"copy\":\"%s\",\"n\":1000000",
-		 same ? "same" : "cross", len, cache ? "true" : "false", GNTDP_DP_DEFAULT_BURST,
-		 copy);
+		 "\"len\":%u,\"cache\":%s,\"interface\":\"hcall\",\"ops_per_call\":%u,"
+		 "\"copy\":\"%s\",\"n\":%u",
+		 same ? "same" : "cross", len, cache ? "true" : "false", BURST, copy,
+		 1000u * 1000u / BURST * BURST);
 	print_line(head, c, tail);
 	return 0;
 }
