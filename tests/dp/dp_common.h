@@ -161,17 +161,4 @@ uint64_t dp_now_ms(void);
 /* Finish: destroy dp and world, EAL cleanup, return @p rc. */
 int dp_test_finish(struct gntdp_dp *dp, struct test_world *w, int rc);
 
-/* LEGACY (until every test is on the rings) */
-/* A copy request: local frame @p gfn of the caller -> @p dref of @p ddom. */
-void dp_req_copy_to_gref(struct gntdp_dp_req *r, uint64_t ud, uint64_t gfn, uint16_t soff,
-			 gntdp_domid_t ddom, uint32_t dref, uint16_t doff, uint16_t len);
-
-/* A copy request: @p sref of @p sdom -> local frame @p gfn of the caller. */
-void dp_req_copy_from_gref(struct gntdp_dp_req *r, uint64_t ud, gntdp_domid_t sdom, uint32_t sref,
-			   uint16_t soff, uint64_t gfn, uint16_t doff, uint16_t len);
-
-/* Take completions into cpls[0..n) until n arrived or timeout_ms passed. Returns the count. */
-unsigned int dp_drain(struct gntdp_dp_queue *q, struct gntdp_dp_cpl *cpls, unsigned int n,
-		      unsigned int timeout_ms);
-
 #endif /* DP_COMMON_H */
