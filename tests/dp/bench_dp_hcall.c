@@ -156,7 +156,8 @@ placement(struct test_world *w, bool manual, int reps, double hz)
 		hc.domid = DOM_CLIENT;
 		hc.sq_entries = RING;
 		hc.cq_entries = RING;
-		hc.impl = m == M_HCALL ? GNTDP_DP_HCALL_NATIVE : GNTDP_DP_HCALL_RTE_RING; /* burst 32 */
+		/* Default burst: 32 calls per poll. */
+		hc.impl = m == M_HCALL ? GNTDP_DP_HCALL_NATIVE : GNTDP_DP_HCALL_RTE_RING;
 		CHECK(gntdp_dp_hcall_create(dp, &hc, &rings[m]) == 0);
 	}
 	CHECK(gntdp_dp_start(dp) == 0);
@@ -181,8 +182,8 @@ placement(struct test_world *w, bool manual, int reps, double hz)
 		       "\"copy\":\"%s\",\"n_ops\":%u,\"reps\":%d,\"mops_best\":%.2f,"
 		       "\"mops_median\":%.2f,\"mops_worst\":%.2f}\n",
 		       manual ? "same" : "cross", manual ? "per_cpu_second" : "wall", mode_names[m],
-		       LEN, OPS, gntdp_dp_copy_name(dp), N_OPS, reps,
-		       mops[m][reps - 1], mops[m][reps / 2], mops[m][0]);
+		       LEN, OPS, gntdp_dp_copy_name(dp), N_OPS, reps, mops[m][reps - 1],
+		       mops[m][reps / 2], mops[m][0]);
 	}
 	for (int m = 0; m < M_COUNT; m++)
 		CHECK(gntdp_dp_hcall_destroy(dp, rings[m]) == 0);

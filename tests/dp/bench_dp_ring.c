@@ -256,19 +256,20 @@ round_trip_once(unsigned int len, bool cache, bool same, double *cycles, double 
 	while (done < calls) {
 		unsigned int n;
 
-		/* One call onto the SQ while an op array slot is free, the array rebuilt in place. */
+		/* One call onto the SQ while an array slot is free, the array rebuilt in place. */
 		if (sent < calls && sent - done < q.nb_slots) {
 			struct gntdp_gnttab_copy *ops = dp_ring_ops(&q, (unsigned int)sent);
 
 			for (unsigned int i = 0; i < BURST; i++) {
 				uint64_t j = sent * BURST + i;
 
-				dp_copy_to_gref(&ops[i], j % 8, 0, DOM_GRANTER, 8 + (uint32_t)(j % 8),
+				dp_copy_to_gref(&ops[i], j % 8, 0, DOM_GRANTER,
+						8 + (uint32_t)(j % 8),
 						(uint16_t)((j * 64) % (4096 - len + 1) & ~63u),
 						(uint16_t)len);
 			}
-			sent += dp_ring_post(&q, (unsigned int)sent, GNTDP_GNTTABOP_COPY, NULL, BURST,
-					     sent);
+			sent += dp_ring_post(&q, (unsigned int)sent, GNTDP_GNTTABOP_COPY, NULL,
+					     BURST, sent);
 		}
 		if (same)
 			gntdp_dp_poll(dp, 0);
@@ -278,7 +279,8 @@ round_trip_once(unsigned int len, bool cache, bool same, double *cycles, double 
 
 			bad += cqes[i].rc != 0;
 			for (unsigned int k = 0; k < BURST; k++)
-				bad += dp_op_status(GNTDP_GNTTABOP_COPY, ops, k) != GNTDP_GNTST_OKAY;
+				bad += dp_op_status(GNTDP_GNTTABOP_COPY, ops, k) !=
+				       GNTDP_GNTST_OKAY;
 		}
 		done += n;
 	}

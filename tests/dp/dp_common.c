@@ -307,8 +307,8 @@ dp_ring_drain(struct dp_ring *r, struct gntdp_hcall_cqe *c, unsigned int n, unsi
 }
 
 int
-dp_ring_call(struct dp_ring *r, unsigned int cmd, void *ops, unsigned int count,
-	     uint64_t user_data, int32_t *rc)
+dp_ring_call(struct dp_ring *r, unsigned int cmd, void *ops, unsigned int count, uint64_t user_data,
+	     int32_t *rc)
 {
 	struct gntdp_hcall_cqe c;
 	size_t len = (size_t)count * gntdp_hcall_op_size(cmd);

@@ -19,11 +19,11 @@
 
 #define N_A 20000u
 #define N_B 10000u
-#define OPS 2u        /* copies of 8 bytes per call */
-#define SLOTS 128u    /* op arrays per ring: more than SQ + CQ, the most in flight */
+#define OPS 2u     /* copies of 8 bytes per call */
+#define SLOTS 128u /* op arrays per ring: more than SQ + CQ, the most in flight */
 #define SQ 64u
 #define CQ_A 4u
-#define STUCK 32u     /* calls submitted on A while nobody reaps it */
+#define STUCK 32u /* calls submitted on A while nobody reaps it */
 
 /* Unique, non-sequential user_data so a duplicate or a swap cannot hide. */
 static uint64_t

@@ -41,7 +41,7 @@ union op {
 /* One hypercall of the stream: ops [first, first + count) of cmd. */
 struct call {
 	unsigned int cmd;
-	bool rsvd;  /* submitted with a reserved bit set */
+	bool rsvd; /* submitted with a reserved bit set */
 	uint32_t first, count;
 	int32_t rc; /* what the direct call returned (world B) */
 };
@@ -230,8 +230,8 @@ compare_call(const struct stream *st, uint32_t i, const struct gntdp_hcall_cqe *
 		       "call %u op %u (cmd %u): ring status %d, direct status %d", i, k, c->cmd,
 		       dp_op_status(cmd, &r, 0), dp_op_status(cmd, e, 0));
 		if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF && e->map.status == GNTDP_GNTST_OKAY)
-			CHECKF(r.map.handle == e->map.handle, "call %u op %u: handle %u vs %u", i, k,
-			       r.map.handle, e->map.handle);
+			CHECKF(r.map.handle == e->map.handle, "call %u op %u: handle %u vs %u", i,
+			       k, r.map.handle, e->map.handle);
 		if (cmd == GNTDP_GNTTABOP_QUERY_SIZE && e->query_size.status == GNTDP_GNTST_OKAY)
 			CHECK(r.query_size.nr_frames == e->query_size.nr_frames &&
 			      r.query_size.max_nr_frames == e->query_size.max_nr_frames);
@@ -286,7 +286,7 @@ compare_worlds(struct gntdp_gnttab *a, struct gntdp_gnttab *b, uint32_t area_gfn
 			const void *fa = gntdp_domain_frame(a, doms[d], g);
 			const void *fb = gntdp_domain_frame(b, doms[d], g);
 
-			/* World A's client keeps its op arrays there; world B has no such frames. */
+			/* World A's client keeps its op arrays there; B has no such frames. */
 			if (doms[d] == DOM_CLIENT && g >= area_gfn && g < area_gfn + area_frames)
 				continue;
 

@@ -21,7 +21,7 @@
 
 #define NB_Q 4u
 #define N_PER_Q 160000u /* ops per ring */
-#define OPS 16u        /* ops per call */
+#define OPS 16u         /* ops per call */
 #define RING 32u
 #define SHARED_REF 20u
 #define SHARED_GFN 40u
@@ -81,8 +81,8 @@ traffic(struct dp_ring rs[NB_Q])
 			struct dp_ring *r = &rs[q];
 
 			/* A few calls per ring per round, while op array slots are free. */
-			for (unsigned int k = 0; k < 4 && sent[q] < CALLS &&
-						 sent[q] - done[q] < r->nb_slots; k++) {
+			for (unsigned int k = 0;
+			     k < 4 && sent[q] < CALLS && sent[q] - done[q] < r->nb_slots; k++) {
 				for (i = 0; i < OPS; i++)
 					make_op(&ops[i], q, sent[q] * OPS + i);
 				if (dp_ring_post(r, sent[q], GNTDP_GNTTABOP_COPY, ops, OPS,
@@ -147,8 +147,8 @@ verify(struct test_world *w, struct gntdp_dp *dp, struct dp_ring rs[NB_Q], unsig
 		 * CHECK(one.batches == CALLS * (NB_Q / nb_workers));
 		 */
 		printf("worker %u (lcore %u): %llu bytes copied, %llu busy / %llu idle polls\n", wk,
-		       lcore, (unsigned long long)one.copy_bytes, (unsigned long long)one.busy_polls,
-		       (unsigned long long)one.idle_polls);
+		       lcore, (unsigned long long)one.copy_bytes,
+		       (unsigned long long)one.busy_polls, (unsigned long long)one.idle_polls);
 		acc.ops += one.ops;
 		acc.copy_bytes += one.copy_bytes;
 		acc.batches += one.batches;
