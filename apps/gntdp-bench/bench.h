@@ -25,7 +25,9 @@ struct gntdp_client_ring;
 
 #define BENCH_MAX_SIZES 8
 #define BENCH_MAX_LCORES 64
-#define BENCH_MAX_BURST 512
+#define BENCH_MAX_BURST 512 /* ops or hypercalls a client handles at once (its buffers) */
+/* Most ops of one post ([queues] burst). */
+#define BENCH_MAX_POST 256
 
 /* Kinds of deliberately invalid requests; each has a status Xen gives. */
 enum invalid_kind {
@@ -40,14 +42,9 @@ enum invalid_kind {
 	INV_COUNT,
 };
 
-/* [queues] interface: how a client's requests reach the workers. */
-enum bench_interface {
-	BENCH_IF_QUEUE, /* the per-op queue: one gntdp_dp_req per op (gntdp_dp_submit_burst) */
-	BENCH_IF_HCALL, /* the hypercall ring: one submission per run of ops (docs/hcall.md) */
-};
-
 /*
- * Hypercall mode: slot s of a queue owns bytes [s * HC_OP_STRIDE, (s + 1) *
+ * Every queue is a hypercall ring (docs/hcall.md; the per-op queue is
+ * retired). Slot s of a queue owns bytes [s * HC_OP_STRIDE, (s + 1) *
  * HC_OP_STRIDE) of the queue's op-array area in the backend's own RAM; a
  * hypercall over slots s..s+n-1 packs its n ops (of the command's size, at
  * most HC_OP_STRIDE) from byte s * HC_OP_STRIDE.
@@ -102,11 +99,10 @@ struct scenario {
 	unsigned int nb_clients; /* 0 in the file means "the main lcore only" */
 	unsigned int client_lcores[BENCH_MAX_LCORES];
 
-	/* [queues] */
-	int interface; /* enum bench_interface: how requests reach the workers */
-	unsigned int queues_per_backend;
-	unsigned int ring_size; /* request slots per ring, a power of two */
-	unsigned int burst;     /* requests a client posts and a worker takes at once */
+	/* [queues] ([queues] interface = hcall is accepted and changes nothing) */
+	unsigned int queues_per_backend; /* hypercall rings per backend */
+	unsigned int ring_size;          /* SQ and CQ entries of each ring, a power of two */
+	unsigned int burst;              /* ops a client posts at once (a hypercall per command) */
 	/*
 	 * Most requests in flight per queue (0: ring_size). Slot i of a queue
 	 * always copies the same TX frame to the same RX frame, so depth is also
@@ -125,12 +121,10 @@ struct scenario {
 	uint32_t invalid_mask;         /* bit per enum invalid_kind */
 };
 
-/* Frames of one queue's op-array area (hcall mode; 0 for the per-op queue). */
+/* Frames of one queue's op-array area. */
 static inline uint32_t
-hc_arr_frames(const struct scenario *sc, unsigned int depth)
+hc_arr_frames(unsigned int depth)
 {
-	if (sc->interface != BENCH_IF_HCALL)
-		return 0;
 	return (uint32_t)(((uint64_t)depth * HC_OP_STRIDE + GNTDP_PAGE_SIZE - 1) / GNTDP_PAGE_SIZE);
 }
 
@@ -200,11 +194,11 @@ struct client_stats {
 	uint64_t copy_bytes; /* payload bytes of valid copies completed */
 	uint64_t maps;
 	uint64_t unmaps;
-	uint64_t invalid;                   /* invalid requests completed */
-	uint64_t status[GNTDP_GNTST_COUNT]; /* responses by -status */
+	uint64_t invalid;                      /* invalid requests completed */
+	uint64_t by_status[GNTDP_GNTST_COUNT]; /* ops by -status (read back from the op arrays) */
 	uint64_t bad_status;                /* status differed from the expected one */
 	uint64_t bad_bytes;                 /* copies whose destination bytes were wrong */
-	uint64_t dup_or_unknown;            /* responses for a slot not in flight */
+	uint64_t dup_or_unknown;            /* hypercall completions not matching what was posted */
 	uint64_t short_submit;              /* submits that took fewer requests than offered */
 	uint64_t loop_cycles;               /* TSC cycles in the client loop */
 	uint64_t busy_cycles;               /* of which in iterations that reaped or posted */
@@ -220,10 +214,13 @@ struct run_result {
 	struct hist lat;         /* submit -> completion in the window, TSC cycles */
 	uint64_t cache_hits;     /* data plane counters in the window */
 	uint64_t cache_misses;
-	uint64_t batches;
 	uint64_t busy_polls;  /* worker loop iterations that completed >= 1 request */
 	uint64_t idle_polls;  /* and those that found nothing: the client was the limit */
-	uint64_t ring_full;   /* back-pressure: completions not reaped fast enough */
+	/* The rings' counters in the window (gntdp_dp_hcall_info; in process only) */
+	uint64_t hc_win_calls; /* hypercalls completed */
+	uint64_t hc_win_ops;   /* and the ops in them */
+	uint64_t cq_full;      /* back-pressure: polls where calls waited on a full CQ */
+	uint64_t preempted;    /* slices of calls that ran out of a poll's preempt_ops */
 	uint64_t lost;        /* posted but never completed */
 	uint64_t src_corrupt; /* source frames whose pattern changed */
 	double peak_mops;     /* calibration run (rate = N%), else 0 */
@@ -244,7 +241,7 @@ struct run_result {
 	bool connect;           /* each domain a client process of gntdpd (connect.c) */
 	unsigned int processes; /* connect mode: client processes (frontends + backends) */
 	uint64_t checks;        /* connect mode: checks the frontends made in their own frames */
-	uint64_t hc_calls;      /* interface = hcall: hypercalls the rings completed (whole run) */
+	uint64_t hc_calls;      /* hypercalls the rings completed (whole run) */
 	uint64_t hc_ops;        /* and the ops in them */
 	double rtt_before_ns;   /* xcore_rtt_ns() before and after the ring run */
 	double rtt_after_ns;
@@ -279,8 +276,8 @@ struct slot {
 	uint16_t len;     /* copy length */
 	uint16_t off;     /* destination offset (copies) */
 	uint32_t gfn_idx; /* map/unmap: index of the host gfn */
-	uint16_t call_n;  /* hcall mode: ops of the hypercall that starts at this slot, else 0 */
-	uint8_t cmd;      /* hcall mode: the op's GNTTABOP_* */
+	uint16_t call_n;  /* ops of the hypercall that starts at this slot, else 0 */
+	uint8_t cmd;      /* the op's GNTTABOP_* */
 	uint8_t rsvd;
 };
 
@@ -301,13 +298,12 @@ struct pending_unmap {
 	uint32_t gfn_idx;
 };
 
-/* Client side of one data-plane queue: one backend domain's request stream. */
+/* Client side of one hypercall ring: one backend domain's request stream. */
 struct cqueue {
-	struct gntdp_dp_queue *q;   /* interface = queue */
-	struct gntdp_dp_hcall *hc;  /* interface = hcall */
-	uint8_t **arr;              /* hcall: host address of each frame of the op-array area */
-	uint64_t arr_gaddr;         /* hcall: guest address of that area in the backend's RAM */
-	uint64_t hc_calls;          /* hcall: hypercalls posted and completed (exactly-once check) */
+	struct gntdp_dp_hcall *hc; /* in process: the data plane's ring */
+	uint8_t **arr;             /* host address of each frame of the op-array area */
+	uint64_t arr_gaddr;        /* guest address of that area in the backend's RAM */
+	uint64_t hc_calls;         /* hypercalls posted and completed (exactly-once check) */
 	uint64_t hc_done;
 	unsigned int qid;
 	gntdp_domid_t backend;
@@ -318,8 +314,8 @@ struct cqueue {
 	uint64_t inv_rr;    /* invalid-kind round robin */
 	struct slot *slots;
 	struct slot_frames *fr;
-	struct gntdp_dp_req
-		*tmpl; /* valid copy of slot s: gref->gref at s, gref->frame at depth + s */
+	/* valid copy of slot s: gref->gref at s, gref->frame at depth + s */
+	struct gntdp_gnttab_copy *tmpl;
 	/* map/unmap: host gfns map_gfn0 + idx, a stack of free ones and a FIFO of live ones */
 	uint64_t map_gfn0;
 	uint32_t *gfn_free;
@@ -343,8 +339,7 @@ enum phase {
 
 struct client {
 	struct bench *bench;
-	struct gntdp_dp_req *reqs; /* burst being built (BENCH_MAX_BURST) */
-	struct gntdp_dp_cpl *cpls; /* completions being reaped (BENCH_MAX_BURST) */
+	struct bench_op *ops; /* burst being built (BENCH_MAX_BURST) */
 	unsigned int lcore;
 	unsigned int nb_q;
 	struct cqueue **q;
@@ -439,6 +434,8 @@ struct bench {
 	uint64_t last_progress_tsc;
 	uint64_t run_start;
 	struct gntdp_dp_stats dps0, dps1;
+	/* the rings' counters summed, at the window's ends */
+	struct gntdp_dp_hcall_info hci0, hci1;
 	int stop_phase; /* enum phase a stop request (signal) arrived in; -1: none */
 	char copy_name[32];
 };
@@ -463,9 +460,6 @@ void bench_teardown(struct bench *b);
 
 /* ---- requests and op arrays (gen.c builds them, run.c reaps them) ---- */
 
-/* A request's user_data on the per-op queue: the queue and the sequence number. */
-#define USER_DATA(qid, seq) (((uint64_t)(qid) << 48) | ((seq) & ((1ull << 48) - 1)))
-
 /*
  * A hypercall's user_data: the sequence number of its first op and its op
  * count. Completions must come back in submission order, so each must carry
@@ -481,6 +475,19 @@ union hc_op {
 	struct gntdp_gnttab_unmap_grant_ref unmap;
 };
 _Static_assert(sizeof(union hc_op) == HC_OP_STRIDE, "HC_OP_STRIDE is the largest op");
+
+/* One op as the client builds it (gen.c), before hc_submit packs it into an op array. */
+struct bench_op {
+	union hc_op op;
+	uint8_t cmd; /* GNTTABOP_* */
+};
+
+/* What came back for one op: read from the op array after its hypercall completed. */
+struct bench_cpl {
+	int16_t status;              /* the status the worker wrote back */
+	int32_t rc;                  /* the hypercall's return value */
+	gntdp_grant_handle_t handle; /* map: the handle written back */
+};
 
 static inline size_t
 hc_op_size(uint8_t cmd)
@@ -527,13 +534,13 @@ hc_guest_io(const struct cqueue *cq, size_t off, void *buf, size_t len, bool wri
 /* The hypercall over slots s0 .. s0 + n - 1 (first sequence number seq). */
 
 /*
- * Build up to n requests at the queue's head (cq->head advances), grouped by
+ * Build up to n ops at the queue's head (cq->head advances), grouped by
  * command; returns how many (fewer when map/unmap slots run out).
  */
-unsigned int build_burst(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs,
-			 unsigned int n, uint64_t tsc);
-/* Post the n requests just built (sequence numbers cq->head - n ..) as hypercalls. */
-unsigned int hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n);
+unsigned int build_burst(struct bench *b, struct cqueue *cq, struct bench_op *ops, unsigned int n,
+			 uint64_t tsc);
+/* Post the n ops just built (sequence numbers cq->head - n ..) as hypercalls. */
+unsigned int hc_submit(struct cqueue *cq, const struct bench_op *ops, unsigned int n);
 /* Valid copies only: n of them straight into the op array; advances cq->head. */
 unsigned int hc_post_copies(struct bench *b, struct cqueue *cq, unsigned int n, uint64_t tsc);
 
@@ -546,10 +553,10 @@ void controller_tick(struct bench *b, uint64_t tsc);
 void set_phase(struct bench *b, int ph, uint64_t tsc);
 /* The clients' share of the result: window, totals, latency, first error, phase names. */
 void collect_clients(struct bench *b, struct run_result *r);
-/* Reap one queue's completions; the number of ops completed. */
+/* Reap one ring's completions; the number of ops completed. */
 unsigned int reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring);
 /* A valid copy of slot frames fr (gg: gref->gref, else gref->frame). */
-void fill_copy(struct gntdp_dp_req *r, const struct slot_frames *fr, bool gg, uint16_t src_off,
+void fill_copy(struct gntdp_gnttab_copy *c, const struct slot_frames *fr, bool gg, uint16_t src_off,
 	       uint16_t dst_off, uint16_t len);
 
 /* ---- rawcopy.c ---- */
@@ -604,7 +611,7 @@ void checks_drain(struct bench *b, struct cqueue *cq);
 /* Connect mode: the check a frontend process makes; true when it passed, else why says. */
 bool vcheck_do(struct bench *b, const struct vcheck *v, char *why, size_t wl);
 void verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq,
-		   const struct slot *sl, const struct gntdp_dp_cpl *cpl);
+		   const struct slot *sl, const struct bench_cpl *cpl);
 /* Check every TX frame against its pattern; the number that differ (first one described in err). */
 uint64_t verify_sources(struct bench *b, char *err, size_t errlen);
 

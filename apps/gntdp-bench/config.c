@@ -3,7 +3,9 @@
  * gntdp-bench's configuration: its key table for the app layer's config
  * engine (apps/common/app.h), which gives the defaults, the parsing, the
  * range checks, --help and the effective-config printout, and the checks
- * across keys. The data-plane keys are the shared APP_DP_KEY_* ones.
+ * across keys. The data-plane keys are the shared APP_DP_KEY_* ones; the
+ * [queues] keys are gntdp-bench's own: they size its hypercall rings and
+ * its posts, and set nothing in the data plane's conf.
  *
  * Every rejected value is reported as
  *   FILE:LINE: [section] key = 'value': reason
@@ -36,12 +38,6 @@ invalid_kind_name(enum invalid_kind k)
 {
 	return (unsigned int)k < INV_COUNT ? invalid_names[k] : "?";
 }
-
-static const char *const interface_names[] = {
-	[BENCH_IF_QUEUE] = "queue",
-	[BENCH_IF_HCALL] = "hcall",
-	NULL,
-};
 
 /* The engine's state, for the checks that run after it (scenario.c, EAL lcores). */
 static const struct app_cfg *bench_cfg;
@@ -257,6 +253,35 @@ print_invalid(const struct app_key *k, const void *base, char *buf, size_t len)
 	}
 }
 
+/*
+ * [queues] interface: "hcall" (every queue is a hypercall ring), kept so
+ * that old configs and command lines still load; "queue" named the per-op
+ * queue, which is retired (docs/hcall.md). The key has no field.
+ */
+static int
+parse_interface(const struct app_key *k, void *base, const char *v, char *why, size_t wl)
+{
+	(void)k;
+	(void)base;
+	if (strcmp(v, "hcall") == 0)
+		return 0;
+	if (strcmp(v, "queue") == 0)
+		snprintf(why, wl,
+			 "the per-op queue is retired (docs/hcall.md); use interface = hcall "
+			 "or leave the key out");
+	else
+		snprintf(why, wl, "unknown value (hcall)");
+	return -EINVAL;
+}
+
+static void
+print_interface(const struct app_key *k, const void *base, char *buf, size_t len)
+{
+	(void)k;
+	(void)base;
+	snprintf(buf, len, "hcall");
+}
+
 /* [run] rate: "12.5" = 12.5 M requests/s (at off); "50%" = half the calibrated peak (off2). */
 static int
 parse_rate(const struct app_key *k, void *base, const char *v, char *why, size_t wl)
@@ -356,12 +381,15 @@ static const struct app_key keys[] = {
 	APP_DP_KEY_COPY("workers", struct scenario, copy_kernel),
 	LIST("clients", "lcores", client_lcores, nb_clients, lcores, 0, BENCH_MAX_LCORES - 1, NULL,
 	     "client lcore ids (default: the main lcore)"),
-	{.section = "queues", .name = "interface", .type = APP_KT_ENUM, .off = F(interface),
-	 .names = interface_names, .def = "queue",
-	 .help = "queue: one request per op; hcall: one hypercall per burst (docs/hcall.md)"},
-	U("queues", "per_backend", queues_per_backend, 1, 64, "1", "queues per backend"),
-	APP_DP_KEY_RING_SIZE("queues", struct scenario, ring_size),
-	APP_DP_KEY_BURST("queues", struct scenario, burst),
+	{.section = "queues", .name = "interface", .type = APP_KT_CUSTOM, .def = "hcall",
+	 .parse = parse_interface, .print = print_interface,
+	 .help = "hcall, the only one: every queue is a hypercall ring (docs/hcall.md)"},
+	U("queues", "per_backend", queues_per_backend, 1, 64, "1", "hypercall rings per backend"),
+	{.section = "queues", .name = "ring_size", .type = APP_KT_UINT, .off = F(ring_size),
+	 .min = 2, .max = GNTDP_HCALL_RING_MAX_ENTRIES, .flags = APP_KF_POW2, .def = "1024",
+	 .help = "SQ and CQ entries per hypercall ring (power of two)"},
+	U("queues", "burst", burst, 1, BENCH_MAX_POST, "32",
+	  "ops a client posts at once: one hypercall per run of one command"),
 	U("queues", "depth", depth, 0, 1u << 16, "128",
 	  "max in flight per queue = working set (0: ring_size)"),
 	LIST("ops", "copy_sizes", copy_sizes, nb_sizes, sizes, 1, GNTDP_PAGE_SIZE, "1500",
@@ -410,9 +438,9 @@ static const struct app_opt opts[] = {
 	{"cache", 0, "on|off", "workers.cache", "grant cache"},
 	{"clients", 0, "LIST", "clients.lcores", "client lcore ids"},
 	{"queues", 0, "N", "queues.per_backend", "queues per backend"},
-	{"interface", 0, "queue|hcall", "queues.interface", "per-op queue or hypercall ring"},
-	{"ring-size", 0, "N", "queues.ring_size", "slots per ring"},
-	{"burst", 0, "N", "queues.burst", "requests per post and per poll"},
+	{"interface", 0, "hcall", "queues.interface", "hypercall ring (the only interface)"},
+	{"ring-size", 0, "N", "queues.ring_size", "SQ and CQ entries per ring"},
+	{"burst", 0, "N", "queues.burst", "ops per post"},
 	{"sizes", 0, "LIST", "ops.copy_sizes", "copy lengths"},
 	{"gref-to-gref", 0, "PCT", "ops.gref_to_gref", "% of copies gref->gref"},
 	{"map-unmap", 0, "PCT", "ops.map_unmap", "% of requests map/unmap"},
@@ -446,11 +474,6 @@ check_connect(struct app_cfg *cfg, struct scenario *sc)
 	if (sc->connect[0] != '/' && sc->connect[0] != '.')
 		return scenario_bad(sc, "connect", "socket", NULL,
 				    "a path to gntdpd's socket (absolute or ./relative)");
-	if (key_given(cfg, "queues", "interface") && sc->interface != BENCH_IF_HCALL)
-		return scenario_bad(sc, "queues", "interface", NULL,
-				    "the per-op queue is in-process only: with --connect every "
-				    "queue is a hypercall ring of gntdpd");
-	sc->interface = BENCH_IF_HCALL;
 	snprintf(v, sizeof(v), "%u", sc->depth != 0 ? sc->depth : sc->ring_size);
 	/* gntdpd gives a domain 65536 gfns above its RAM: the host maps' room. */
 	if ((uint64_t)sc->queues_per_backend * (sc->depth != 0 ? sc->depth : sc->ring_size) > 65536)
@@ -521,7 +544,7 @@ scenario_validate(const struct scenario *sc)
 	uint64_t need = (uint64_t)sc->queues_per_backend * depth;
 	char v[32];
 
-	/* ring_size and cache_entries: powers of two in range, by the key table. */
+	/* ring_size (at most 32768, a ring's most entries) and cache_entries: by the key table. */
 	snprintf(v, sizeof(v), "%u", sc->depth);
 	if (!is_pow2(depth))
 		return scenario_bad(sc, "queues", "depth", v, "not a power of two");
@@ -530,10 +553,6 @@ scenario_validate(const struct scenario *sc)
 	/* A client posts whole bursts only: it needs room for one. */
 	if (depth < sc->burst)
 		return scenario_bad(sc, "queues", "depth", v, "below burst");
-	/* Each in-flight hypercall takes an SQ and a CQ entry; a ring has at most 32768. */
-	if (sc->interface == BENCH_IF_HCALL && depth > GNTDP_HCALL_RING_MAX_ENTRIES)
-		return scenario_bad(sc, "queues", "depth", v,
-				    "above 32768, the most hypercalls a ring holds (interface = hcall)");
 	snprintf(v, sizeof(v), "%u", sc->pct_invalid);
 	if (sc->pct_map_unmap + sc->pct_invalid > 100)
 		return scenario_bad(sc, "ops", "invalid", v, "map_unmap + invalid exceed 100 %");

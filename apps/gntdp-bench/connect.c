@@ -363,7 +363,7 @@ backend_rawcopy(struct bench *b, struct region *rg)
 {
 	const struct scenario *sc = &b->sc;
 	uint32_t n = sc->queues_per_backend * sc->depth;
-	uint64_t src0 = sc->backend_frames + sc->queues_per_backend * hc_arr_frames(sc, sc->depth);
+	uint64_t src0 = sc->backend_frames + sc->queues_per_backend * hc_arr_frames(sc->depth);
 	double gbps[RAW_ROUNDS], mops[RAW_ROUNDS];
 
 	for (uint32_t k = 0; k < n; k++)
@@ -415,9 +415,8 @@ backend_queues(struct bench *b, struct region *rg, struct proc *p, unsigned int 
 
 	b->cq = calloc(sc->queues_per_backend, sizeof(*b->cq));
 	c->q = calloc(sc->queues_per_backend, sizeof(*c->q));
-	c->reqs = aligned_alloc(64, BENCH_MAX_BURST * sizeof(*c->reqs));
-	c->cpls = aligned_alloc(64, BENCH_MAX_BURST * sizeof(*c->cpls));
-	if (b->cq == NULL || c->q == NULL || c->reqs == NULL || c->cpls == NULL) {
+	c->ops = aligned_alloc(64, BENCH_MAX_BURST * sizeof(*c->ops));
+	if (b->cq == NULL || c->q == NULL || c->ops == NULL) {
 		proc_fail(p, "backend %u: out of memory", b->self);
 		return -1;
 	}

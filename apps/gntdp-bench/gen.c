@@ -3,10 +3,11 @@
  * Request generation: what a client posts. Per queue, request number seq
  * uses slot seq % depth (slot_frames fixed at setup) and is built from the
  * op mix (a copy, a map or unmap, or one of the invalid kinds), and the
- * slot records what must come back (struct slot). On the per-op queue the
- * burst is an array of gntdp_dp_req; with [queues] interface = hcall it is
- * written into the backend's own RAM as op arrays, one hypercall per run of
- * one command (hc_submit, hc_post_copies). run.c reaps the completions.
+ * slot records what must come back (struct slot). A burst is built as an
+ * array of struct bench_op, then written into the backend's own RAM as op
+ * arrays, one hypercall per run of one command (hc_submit); a copies-only
+ * burst goes straight from the slot templates into the op array
+ * (hc_post_copies). run.c reaps the completions.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,19 +19,16 @@
 #include "bench.h"
 
 static inline void
-req_init(struct gntdp_dp_req *r, uint64_t ud, uint8_t cmd)
+op_init(struct bench_op *r, uint8_t cmd)
 {
 	memset(r, 0, sizeof(*r));
-	r->user_data = ud;
 	r->cmd = cmd;
 }
 
 void
-fill_copy(struct gntdp_dp_req *r, const struct slot_frames *fr, bool gg, uint16_t src_off,
+fill_copy(struct gntdp_gnttab_copy *c, const struct slot_frames *fr, bool gg, uint16_t src_off,
 	  uint16_t dst_off, uint16_t len)
 {
-	struct gntdp_gnttab_copy *c = &r->op.copy;
-
 	c->source.u.ref = fr->tx_ref;
 	c->source.domid = fr->tx_dom;
 	c->source.offset = src_off;
@@ -49,7 +47,7 @@ fill_copy(struct gntdp_dp_req *r, const struct slot_frames *fr, bool gg, uint16_
 
 /* Turn a copy request into the invalid op k; sets the slot's offset and length. */
 static void
-make_invalid_copy(struct gntdp_dp_req *r, struct slot *sl, const struct slot_frames *fr,
+make_invalid_copy(struct bench_op *r, struct slot *sl, const struct slot_frames *fr,
 		  enum invalid_kind k)
 {
 	struct gntdp_gnttab_copy *c = &r->op.copy;
@@ -90,7 +88,7 @@ make_invalid_copy(struct gntdp_dp_req *r, struct slot *sl, const struct slot_fra
 	sl->len = c->len;
 }
 
-/* Group of a request: unmaps, then maps, then copies, so each burst is at most three batches. */
+/* Group of a request: unmaps, then maps, then copies, so each burst is at most three hypercalls. */
 enum grp { G_UNMAP, G_MAP, G_COPY };
 
 static inline enum grp
@@ -105,7 +103,7 @@ class_group(uint8_t cls, uint8_t inv)
 
 /* Fill request and slot for class cls at the queue's head. Returns false if it cannot be posted. */
 static bool
-emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls, uint8_t inv,
+emit_one(struct bench *b, struct cqueue *cq, struct bench_op *r, uint8_t cls, uint8_t inv,
 	 bool want_unmap, uint64_t tsc)
 {
 	const struct scenario *sc = &b->sc;
@@ -121,7 +119,7 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
 
 		if (unlikely(cq->chk != NULL))
 			prepare_map(b, cq, pu->gfn_idx);
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
+		op_init(r, GNTDP_GNTTABOP_UNMAP_GRANT_REF);
 		r->op.unmap.host_addr = (cq->map_gfn0 + pu->gfn_idx) << GNTDP_PAGE_SHIFT;
 		r->op.unmap.handle = pu->handle;
 		sl->kind = RK_UNMAP;
@@ -131,7 +129,7 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
 
 		if (unlikely(cq->chk != NULL))
 			prepare_map(b, cq, g);
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
+		op_init(r, GNTDP_GNTTABOP_MAP_GRANT_REF);
 		r->op.map.host_addr = (cq->map_gfn0 + g) << GNTDP_PAGE_SHIFT;
 		r->op.map.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY;
 		r->op.map.ref = cq->fr[g].tx_ref;
@@ -139,12 +137,12 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
 		sl->kind = RK_MAP;
 		sl->gfn_idx = g;
 	} else if (cls == RK_INVALID && inv == INV_MAP_NOFLAGS) {
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
+		op_init(r, GNTDP_GNTTABOP_MAP_GRANT_REF);
 		r->op.map.host_addr = (cq->map_gfn0 + s) << GNTDP_PAGE_SHIFT;
 		r->op.map.ref = fr->tx_ref;
 		r->op.map.dom = fr->tx_dom;
 	} else if (cls == RK_INVALID && inv == INV_BAD_HANDLE) {
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
+		op_init(r, GNTDP_GNTTABOP_UNMAP_GRANT_REF);
 		r->op.unmap.host_addr = (cq->map_gfn0 + s) << GNTDP_PAGE_SHIFT;
 		r->op.unmap.handle = 0xFFFFFFF0u;
 	} else {
@@ -152,8 +150,8 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
 		/* Invalid copies are built on gref->gref so each fails for the intended reason. */
 		bool gg = cls == RK_INVALID || b->gg_tab[seq % 100];
 
-		req_init(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_COPY);
-		fill_copy(r, fr, gg, sc->src_offset, sc->dst_offset, len);
+		op_init(r, GNTDP_GNTTABOP_COPY);
+		fill_copy(&r->op.copy, fr, gg, sc->src_offset, sc->dst_offset, len);
 		sl->kind = gg ? RK_COPY_GG : RK_COPY_GF;
 		sl->off = sc->dst_offset;
 		sl->len = len;
@@ -179,7 +177,7 @@ emit_one(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *r, uint8_t cls
  * Worth about half of the client's cycles per request at 64 B (the client
  * must stay well under the worker's ~40 ns per request to measure it).
  */
-static inline const struct gntdp_dp_req *
+static inline const struct gntdp_gnttab_copy *
 copy_slot(struct bench *b, struct cqueue *cq, uint64_t seq, uint64_t tsc, uint16_t *len_out)
 {
 	const struct scenario *sc = &b->sc;
@@ -199,40 +197,14 @@ copy_slot(struct bench *b, struct cqueue *cq, uint64_t seq, uint64_t tsc, uint16
 	return &cq->tmpl[gg ? s : cq->depth + s];
 }
 
-static unsigned int
-build_copies(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n,
-	     uint64_t tsc)
-{
-
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t seq = cq->head + i;
-		uint16_t len;
-
-		reqs[i] = *copy_slot(b, cq, seq, tsc, &len);
-		reqs[i].user_data = USER_DATA(cq->qid, seq);
-		reqs[i].op.copy.len = len;
-	}
-	cq->head += n;
-	return n;
-}
-
-static inline void
-req_head(struct gntdp_dp_req *r, uint64_t ud, uint8_t cmd)
-{
-	/* cmd and the seven reserved bytes as one store; the op is written whole by the caller. */
-	uint64_t w = cmd;
-
-	r->user_data = ud;
-	memcpy(&r->cmd, &w, sizeof(w));
-}
-
 /*
  * Map/unmap pairs only (map_unmap = 100): every completed map's unmap first,
- * then maps on free host gfns. Like build_copies, a straight-line path: the
- * client's cycles per request bound this mix, the worker's are few.
+ * then maps on free host gfns. Like hc_post_copies, a straight-line path:
+ * the client's cycles per request bound this mix, the worker's are few.
  */
 static unsigned int
-build_mapunmap(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n, uint64_t tsc)
+build_mapunmap(struct bench *b, struct cqueue *cq, struct bench_op *ops, unsigned int n,
+	       uint64_t tsc)
 {
 	unsigned int mask = cq->depth - 1, out = 0;
 	unsigned int nu = (unsigned int)(cq->unmap_head - cq->unmap_tail), nm;
@@ -243,11 +215,12 @@ build_mapunmap(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, un
 		uint64_t seq = cq->head + out;
 		const struct pending_unmap *pu = &cq->unmap_fifo[cq->unmap_tail++ & mask];
 		struct slot *sl = &cq->slots[seq & mask];
-		struct gntdp_dp_req *r = &reqs[out];
+		struct bench_op *r = &ops[out];
 
 		if (unlikely(cq->chk != NULL))
 			prepare_map(b, cq, pu->gfn_idx);
-		req_head(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_UNMAP_GRANT_REF);
+		/* Only the op's own struct: hc_submit copies no more of the union. */
+		r->cmd = GNTDP_GNTTABOP_UNMAP_GRANT_REF;
 		r->op.unmap = (struct gntdp_gnttab_unmap_grant_ref){
 			.host_addr = (cq->map_gfn0 + pu->gfn_idx) << GNTDP_PAGE_SHIFT,
 			.handle = pu->handle,
@@ -261,11 +234,11 @@ build_mapunmap(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, un
 		uint64_t seq = cq->head + out;
 		uint32_t g = cq->gfn_free[--cq->nb_gfn_free];
 		struct slot *sl = &cq->slots[seq & mask];
-		struct gntdp_dp_req *r = &reqs[out];
+		struct bench_op *r = &ops[out];
 
 		if (unlikely(cq->chk != NULL))
 			prepare_map(b, cq, g);
-		req_head(r, USER_DATA(cq->qid, seq), GNTDP_GNTTABOP_MAP_GRANT_REF);
+		r->cmd = GNTDP_GNTTABOP_MAP_GRANT_REF;
 		r->op.map = (struct gntdp_gnttab_map_grant_ref){
 			.host_addr = (cq->map_gfn0 + g) << GNTDP_PAGE_SHIFT,
 			.flags = GNTDP_GNTMAP_HOST_MAP | GNTDP_GNTMAP_READONLY,
@@ -284,20 +257,19 @@ build_mapunmap(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, un
 /*
  * Build up to n requests at the queue's head, grouped by command. Map/unmap
  * class: an unmap when a completed map waits for one, else a map when a host
- * gfn is free, else nothing (the burst gets shorter).
+ * gfn is free, else nothing (the burst gets shorter). (Copies only go
+ * through hc_post_copies instead.)
  */
 unsigned int
-build_burst(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsigned int n,
+build_burst(struct bench *b, struct cqueue *cq, struct bench_op *ops, unsigned int n,
 	    uint64_t tsc)
 {
 	uint8_t cls[BENCH_MAX_BURST], inv[BENCH_MAX_BURST];
 	unsigned int out = 0, nb_unmap_ready = (unsigned int)(cq->unmap_head - cq->unmap_tail);
 	unsigned int nb_gfn = cq->nb_gfn_free;
 
-	if (b->copies_only)
-		return build_copies(b, cq, reqs, n, tsc);
 	if (b->mapunmap_only)
-		return build_mapunmap(b, cq, reqs, n, tsc);
+		return build_mapunmap(b, cq, ops, n, tsc);
 
 	for (unsigned int i = 0; i < n; i++) {
 		cls[i] = b->class_tab[cq->mix++ % 100];
@@ -323,13 +295,13 @@ build_burst(struct bench *b, struct cqueue *cq, struct gntdp_dp_req *reqs, unsig
 			if ((cls[i] == RK_MAP ? (unmap ? G_UNMAP : G_MAP)
 					      : class_group(cls[i], inv[i])) != g)
 				continue;
-			emit_one(b, cq, &reqs[out++], cls[i], inv[i], unmap, tsc);
+			emit_one(b, cq, &ops[out++], cls[i], inv[i], unmap, tsc);
 		}
 	}
 	return out;
 }
 
-/* ---- hypercall ring (interface = hcall) ---- */
+/* ---- into the op arrays, onto the ring ---- */
 
 static inline void
 hc_call(struct cqueue *cq, struct gntdp_hcall_sqe *sqe, uint64_t seq, unsigned int s0,
@@ -365,7 +337,7 @@ hc_flush(struct cqueue *cq, const struct gntdp_hcall_sqe *sqes, unsigned int nb)
  * its slot's place with status HC_STATUS_UNSET. Returns the ops posted.
  */
 unsigned int
-hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
+hc_submit(struct cqueue *cq, const struct bench_op *ops, unsigned int n)
 {
 	struct gntdp_hcall_sqe sqes[BENCH_MAX_BURST];
 	uint64_t seq0 = cq->head - n;
@@ -373,10 +345,10 @@ hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
 
 	while (i < n) {
 		unsigned int s0 = (unsigned int)((seq0 + i) & mask), j = i;
-		uint8_t cmd = reqs[i].cmd;
+		uint8_t cmd = ops[i].cmd;
 		size_t sz = hc_op_size(cmd);
 
-		while (j < n && reqs[j].cmd == cmd && s0 + (j - i) <= mask)
+		while (j < n && ops[j].cmd == cmd && s0 + (j - i) <= mask)
 			j++;
 		for (unsigned int o = i; o < j; o++) {
 			union hc_op tmp, *g;
@@ -387,13 +359,13 @@ hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
 			/* Straight into guest memory unless the op crosses a frame. */
 			g = in_frame ? hc_at(cq, off) : &tmp;
 			if (cmd == GNTDP_GNTTABOP_COPY) {
-				g->copy = reqs[o].op.copy;
+				g->copy = ops[o].op.copy;
 				g->copy.status = HC_STATUS_UNSET;
 			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
-				g->map = reqs[o].op.map;
+				g->map = ops[o].op.map;
 				g->map.status = HC_STATUS_UNSET;
 			} else {
-				g->unmap = reqs[o].op.unmap;
+				g->unmap = ops[o].op.unmap;
 				g->unmap.status = HC_STATUS_UNSET;
 			}
 			if (!in_frame)
@@ -408,10 +380,9 @@ hc_submit(struct cqueue *cq, const struct gntdp_dp_req *reqs, unsigned int n)
 }
 
 /*
- * Valid copies only, through the ring: build_copies writing each op from
- * its slot's template straight into the op array, one hypercall per burst
- * (two when it wraps the slot ring). Advances cq->head by n; returns the
- * ops posted.
+ * Valid copies only: each op from its slot's template straight into the op
+ * array, one hypercall per burst (two when it wraps the slot ring).
+ * Advances cq->head by n; returns the ops posted.
  */
 unsigned int
 hc_post_copies(struct bench *b, struct cqueue *cq, unsigned int n, uint64_t tsc)
@@ -431,7 +402,7 @@ hc_post_copies(struct bench *b, struct cqueue *cq, unsigned int n, uint64_t tsc)
 			union hc_op tmp, *g = in_frame ? hc_at(cq, off) : &tmp;
 			uint16_t len;
 
-			g->copy = copy_slot(b, cq, seq0 + o, tsc, &len)->op.copy;
+			g->copy = *copy_slot(b, cq, seq0 + o, tsc, &len);
 			g->copy.len = len;
 			g->copy.status = HC_STATUS_UNSET;
 			if (!in_frame)

@@ -6,7 +6,7 @@
  *   gntdp-bench --connect SOCKET [--config FILE] [--json] [options]
  *
  * Builds the scenario (frontend domains granting TX and RX frames to backend
- * domains, one data-plane queue per backend queue), runs client loops that
+ * domains, one hypercall ring per backend queue), runs client loops that
  * post bursts of grant copies, maps, unmaps and deliberately invalid ops as
  * backends would, checks every completion (status, exactly once, in order,
  * every copied byte), then times a raw copy of the same frames on the same

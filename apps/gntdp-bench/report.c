@@ -105,6 +105,7 @@ struct derived {
 	double mops, gbps, ns_op, ns_op_worker, pairs_mops;
 	double p50_us, p99_us, p999_us, max_us, mean_us;
 	double hit_rate, raw_ratio;
+	double ops_per_call_win; /* ops per hypercall in the window (in process) */
 	double busy_pct;        /* worker polls that found work (idle polls are short) */
 	double client_busy_pct; /* client cycles spent reaping or posting */
 };
@@ -136,6 +137,8 @@ derive(const struct run_result *r, struct derived *d)
 	d->mean_us = r->lat.count ? cyc_us(r, r->lat.sum) / (double)r->lat.count : 0;
 	d->hit_rate = acq ? (double)r->cache_hits / (double)acq : 0;
 	d->raw_ratio = r->raw_gbps > 0 ? d->gbps / r->raw_gbps : 0;
+	if (r->hc_win_calls > 0)
+		d->ops_per_call_win = (double)r->hc_win_ops / (double)r->hc_win_calls;
 	if (r->win.loop_cycles > 0)
 		d->client_busy_pct =
 			100.0 * (double)r->win.busy_cycles / (double)r->win.loop_cycles;
@@ -192,20 +195,20 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 		fprintf(f, "  %-22s %" PRIu64 " made by the frontend processes in their own frames\n",
 			"cross-process checks", r->checks);
 	} else {
-		fprintf(f, "  %-22s %.2f %% (%" PRIu64 " hits, %" PRIu64 " misses, %.1f ops/batch)\n",
-			"grant cache hit rate", 100 * d.hit_rate, r->cache_hits, r->cache_misses,
-			r->batches ? (double)r->win.completed / (double)r->batches : 0);
-	}
-	if (!r->connect)
+		fprintf(f, "  %-22s %.2f %% (%" PRIu64 " hits, %" PRIu64 " misses)\n",
+			"grant cache hit rate", 100 * d.hit_rate, r->cache_hits, r->cache_misses);
 		fprintf(f,
-		"  %-22s client %.1f %% busy; worker %.1f %% of polls busy, "
-		"%.1f requests per busy poll, %" PRIu64 " back-pressure events\n",
-		"load", d.client_busy_pct, d.busy_pct,
-		r->busy_polls ? (double)r->win.completed / (double)r->busy_polls : 0, r->ring_full);
-	if (sc->interface == BENCH_IF_HCALL)
-		fprintf(f, "  %-22s %" PRIu64 " calls of %.1f ops (whole run, hypercall ring)\n",
-			"hypercalls", r->hc_calls,
-			r->hc_calls ? (double)r->hc_ops / (double)r->hc_calls : 0);
+			"  %-22s client %.1f %% busy; worker %.1f %% of polls busy, "
+			"%.1f requests per busy poll\n",
+			"load", d.client_busy_pct, d.busy_pct,
+			r->busy_polls ? (double)r->win.completed / (double)r->busy_polls : 0);
+		fprintf(f,
+			"  %-22s %" PRIu64 " calls of %.1f ops in the window, %" PRIu64
+			" polls with a full CQ (back-pressure), %" PRIu64 " preempted slices\n",
+			"rings", r->hc_win_calls, d.ops_per_call_win, r->cq_full, r->preempted);
+	}
+	fprintf(f, "  %-22s %" PRIu64 " calls of %.1f ops (whole run, hypercall rings)\n",
+		"hypercalls", r->hc_calls, r->hc_calls ? (double)r->hc_ops / (double)r->hc_calls : 0);
 	if (!r->connect)
 		fprintf(f, "  %-22s %.0f ns before the run, %.0f ns after (main lcore <-> worker)\n",
 			"core-to-core RTT", r->rtt_before_ns, r->rtt_after_ns);
@@ -226,8 +229,8 @@ report_table(const struct scenario *sc, const struct run_result *r, FILE *f)
 			r->raw_min_gbps, r->raw_max_gbps, r->copy_kernel, 100 * d.raw_ratio);
 	fprintf(f, "  %-22s", "statuses (whole run)");
 	for (int i = 0; i < GNTDP_GNTST_COUNT; i++) {
-		if (r->tot.status[i] != 0)
-			fprintf(f, " %s %" PRIu64, gntdp_gntst_name((int16_t)-i), r->tot.status[i]);
+		if (r->tot.by_status[i] != 0)
+			fprintf(f, " %s %" PRIu64, gntdp_gntst_name((int16_t)-i), r->tot.by_status[i]);
 	}
 	verdict = result_verification(sc, r);
 	/* Never a bare PASS for an unverified or interrupted run: say what was checked. */
@@ -320,7 +323,8 @@ report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
 	app_json_u64(&j, "burst", sc->burst);
 	app_json_u64(&j, "depth", sc->depth);
 	app_json_u64(&j, "ring_size", sc->ring_size);
-	app_json_str(&j, "interface", sc->interface == BENCH_IF_HCALL ? "hcall" : "queue");
+	/* Always "hcall" (the per-op queue is retired); kept for the readers of older output. */
+	app_json_str(&j, "interface", "hcall");
 	app_json_u64(&j, "hypercalls", r->hc_calls);
 	app_json_u64(&j, "hypercall_ops", r->hc_ops);
 	app_json_bool(&j, "cache", sc->cache);
@@ -355,10 +359,14 @@ report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
 	app_json_u64(&j, "cache_hits", r->cache_hits);
 	app_json_u64(&j, "cache_misses", r->cache_misses);
 	app_json_dbl(&j, "cache_hit_rate", d.hit_rate, 5);
-	app_json_u64(&j, "batches", r->batches);
 	app_json_u64(&j, "busy_polls", r->busy_polls);
 	app_json_u64(&j, "idle_polls", r->idle_polls);
-	app_json_u64(&j, "ring_full", r->ring_full);
+	/* The rings in the window (in process; 0 with --connect, where they are gntdpd's). */
+	app_json_u64(&j, "window_hypercalls", r->hc_win_calls);
+	app_json_u64(&j, "window_hypercall_ops", r->hc_win_ops);
+	app_json_dbl(&j, "ops_per_hypercall", d.ops_per_call_win, 2);
+	app_json_u64(&j, "cq_full", r->cq_full);
+	app_json_u64(&j, "preempted", r->preempted);
 	app_json_dbl(&j, "raw_gbps", r->raw_gbps, 4);
 	app_json_dbl(&j, "raw_mops", r->raw_mops, 4);
 	app_json_dbl(&j, "raw_memcpy_gbps", r->raw_memcpy_gbps, 4);
@@ -372,8 +380,8 @@ report_json(const struct scenario *sc, const struct run_result *r, FILE *f)
 	app_json_dbl(&j, "rtt_after_ns", r->rtt_after_ns, 1);
 	app_json_obj(&j, "status");
 	for (int i = 0; i < GNTDP_GNTST_COUNT; i++) {
-		if (r->tot.status[i] != 0)
-			app_json_u64(&j, gntdp_gntst_name((int16_t)-i), r->tot.status[i]);
+		if (r->tot.by_status[i] != 0)
+			app_json_u64(&j, gntdp_gntst_name((int16_t)-i), r->tot.by_status[i]);
 	}
 	app_json_obj_end(&j);
 	app_json_u64(&j, "posted", r->tot.posted);

@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The run: client loops that post request bursts to the data plane's rings
- * as backends would (the requests themselves are built in gen.c) and reap
- * the completions, and the controller that walks the phases (calibrate,
- * warm up, measure, drain) and prints progress.
+ * The run: client loops that post request bursts to the data plane's
+ * hypercall rings as backends would (the requests themselves are built in
+ * gen.c) and reap the completions, and the controller that walks the phases
+ * (calibrate, warm up, measure, drain) and prints progress.
  *
- * Per queue, request number seq uses slot seq % depth and carries
- * user_data = qid << 48 | seq. At most depth requests are in flight, so a
- * slot is never reused before its completion arrives; completions must come
- * back in submission order (gntdp/dataplane.h), so each one must carry
- * exactly the next expected user_data: a duplicate, a loss or a reordering
- * shows up at once as a mismatch.
- *
- * With [queues] interface = hcall a queue is a hypercall ring instead: the
- * burst goes into the backend's own RAM as op arrays, one hypercall per run
- * of one command, and each op's status is read back from there (hc_submit,
- * hc_reap); everything after that is the same per-op completion handling.
+ * Per queue (a hypercall ring), request number seq uses slot seq % depth.
+ * A burst goes into the backend's own RAM as op arrays, one hypercall per
+ * run of one command, each op with status HC_STATUS_UNSET (gen.c); the
+ * hypercall starting at seq with n ops carries user_data = n << 48 | seq.
+ * At most depth ops are in flight, so a slot is never reused before its
+ * completion arrives; completions come back in submission order
+ * (gntdp/hcall.h), so each one must carry exactly the next expected
+ * user_data: a duplicate, a loss or a reordering of a hypercall shows up at
+ * once as a mismatch. Each op's status is then read back from the op array
+ * (an op the worker never wrote back still holds HC_STATUS_UNSET and fails)
+ * and checked op by op (complete_one).
  *
  * In connect mode (connect.c) the same client loop runs in each backend
  * process on rings of gntdpd (cq->cr), and backend 0's loop runs the
@@ -57,25 +57,19 @@ record_error(struct client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One op of a completed hypercall: the next sequence number of the queue. */
 static inline void
-complete_one(struct bench *b, struct client *c, struct cqueue *cq, const struct gntdp_dp_cpl *cpl,
+complete_one(struct bench *b, struct client *c, struct cqueue *cq, const struct bench_cpl *cpl,
 	     uint64_t tsc, bool measuring)
 {
 	uint64_t seq = cq->tail;
 	struct slot *sl = &cq->slots[seq & (cq->depth - 1)];
 	int16_t st = cpl->status;
 
-	if (unlikely(cpl->user_data != USER_DATA(cq->qid, seq))) {
-		c->st.dup_or_unknown++;
-		record_error(c,
-			     "queue %u: completion user_data %#" PRIx64 ", expected seq %" PRIu64,
-			     cq->qid, cpl->user_data, seq);
-		return;
-	}
 	cq->tail++;
 	c->st.completed++;
 	if (likely(st <= 0 && st > -GNTDP_GNTST_COUNT))
-		c->st.status[-st]++;
+		c->st.by_status[-st]++;
 	if (unlikely(st != sl->expect)) {
 		c->st.bad_status++;
 		if (c->first_error[0] == '\0')
@@ -100,7 +94,7 @@ complete_one(struct bench *b, struct client *c, struct cqueue *cq, const struct 
 			struct pending_unmap *pu =
 				&cq->unmap_fifo[cq->unmap_head++ & (cq->depth - 1)];
 
-			pu->handle = cpl->out.map.handle;
+			pu->handle = cpl->handle;
 			pu->gfn_idx = sl->gfn_idx;
 		} else {
 			cq->gfn_free[cq->nb_gfn_free++] = sl->gfn_idx;
@@ -122,10 +116,10 @@ complete_one(struct bench *b, struct client *c, struct cqueue *cq, const struct 
 		verify_effect(b, c, cq, seq, sl, cpl);
 }
 
-/* ---- hypercall ring (interface = hcall) ---- */
+/* ---- reaping a ring ---- */
 
-static unsigned int
-hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
+unsigned int
+reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 {
 	struct gntdp_hcall_cqe cqes[BENCH_MAX_BURST];
 	unsigned int n = cq->cr != NULL ? gntdp_client_reap(cq->cr, cqes, BENCH_MAX_BURST)
@@ -161,11 +155,7 @@ hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 			union hc_op tmp;
 			const union hc_op *g;
 			size_t off = (size_t)s0 * HC_OP_STRIDE + o * sz;
-			struct gntdp_dp_cpl cpl = {
-				.user_data = USER_DATA(cq->qid, cq->tail),
-				.cmd = cmd,
-				.rc = cqes[i].rc,
-			};
+			struct bench_cpl cpl = {.rc = cqes[i].rc};
 
 			/* What the worker wrote back into the caller's memory. */
 			if (hc_in_frame(off, sz)) {
@@ -178,8 +168,7 @@ hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 				cpl.status = g->copy.status;
 			} else if (cmd == GNTDP_GNTTABOP_MAP_GRANT_REF) {
 				cpl.status = g->map.status;
-				cpl.out.map.handle = g->map.handle;
-				cpl.out.map.dev_bus_addr = g->map.dev_bus_addr;
+				cpl.handle = g->map.handle;
 			} else {
 				cpl.status = g->unmap.status;
 			}
@@ -188,24 +177,6 @@ hc_reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
 		ops += cnt;
 	}
 	return ops;
-}
-
-unsigned int
-reap(struct bench *b, struct client *c, struct cqueue *cq, bool measuring)
-{
-	struct gntdp_dp_cpl *cpls = c->cpls;
-	unsigned int n;
-	uint64_t tsc;
-
-	if (cq->hc != NULL || cq->cr != NULL)
-		return hc_reap(b, c, cq, measuring);
-	n = gntdp_dp_complete_burst(cq->q, cpls, BENCH_MAX_BURST);
-	if (n == 0)
-		return 0;
-	tsc = rte_rdtsc();
-	for (unsigned int i = 0; i < n; i++)
-		complete_one(b, c, cq, &cpls[i], tsc, measuring);
-	return n;
 }
 
 /* ---- client loop ---- */
@@ -266,7 +237,7 @@ client_loop(void *arg)
 {
 	struct client *c = arg;
 	struct bench *b = c->bench;
-	struct gntdp_dp_req *reqs = c->reqs;
+	struct bench_op *ops = c->ops;
 	struct pacing p = {0};
 	unsigned int burst;
 	uint64_t budget = 0, posted_measure = 0;
@@ -309,19 +280,18 @@ client_loop(void *arg)
 			n = burst;
 			if (ph == PH_MEASURE && budget > 0 && budget - posted_measure < n)
 				n = (unsigned int)(budget - posted_measure);
-			if (cq->q == NULL && b->copies_only) {
+			if (b->copies_only) {
 				k = hc_post_copies(b, cq, n, tsc);
 			} else {
-				n = build_burst(b, cq, reqs, n, tsc);
-				k = cq->q == NULL ? hc_submit(cq, reqs, n)
-						  : gntdp_dp_submit_burst(cq->q, reqs, n);
+				n = build_burst(b, cq, ops, n, tsc);
+				k = hc_submit(cq, ops, n);
 			}
 			c->st.posted += k;
 			p.posted += k;
 			if (ph == PH_MEASURE)
 				posted_measure += k;
 			if (unlikely(k != n)) {
-				/* depth <= ring size: a short submit breaks the contract. */
+				/* depth <= ring_size SQ entries: a short submit breaks the contract. */
 				c->st.short_submit++;
 				record_error(c, "queue %u: submit took %u of %u", cq->qid, k, n);
 				cq->head -= n - k;
@@ -378,16 +348,40 @@ sum_completed(struct bench *b, uint64_t *bytes)
 	return n;
 }
 
+/* The counters of every ring of this process, summed (in process only: connect mode has none). */
+static void
+rings_info(const struct bench *b, struct gntdp_dp_hcall_info *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; b->cq != NULL && i < b->nb_q; i++) {
+		struct gntdp_dp_hcall_info hi;
+
+		if (b->cq[i].hc == NULL || gntdp_dp_hcall_info(b->cq[i].hc, &hi) != 0)
+			continue;
+		sum->calls += hi.calls;
+		sum->ops += hi.ops;
+		sum->cq_full += hi.cq_full;
+		sum->preempted += hi.preempted;
+	}
+}
+
 void
 set_phase(struct bench *b, int ph, uint64_t tsc)
 {
 	int old = atomic_load(&b->sync->phase);
 
-	/* Data-plane counters bracket the measurement (approximate snapshots, see dataplane.h). */
-	if (ph == PH_MEASURE && b->dp != NULL)
+	/*
+	 * Data-plane and ring counters bracket the measurement (approximate
+	 * snapshots, see dataplane.h and hcall.h).
+	 */
+	if (ph == PH_MEASURE && b->dp != NULL) {
 		gntdp_dp_stats_get(b->dp, &b->dps0);
-	if (old == PH_MEASURE && b->dp != NULL)
+		rings_info(b, &b->hci0);
+	}
+	if (old == PH_MEASURE && b->dp != NULL) {
 		gntdp_dp_stats_get(b->dp, &b->dps1);
+		rings_info(b, &b->hci1);
+	}
 	b->ph_start = tsc;
 	/* Release: pairs with the clients' acquire load of phase (rate_mops is written before). */
 	atomic_store_explicit(&b->sync->phase, ph, memory_order_release);
@@ -521,14 +515,13 @@ collect(struct bench *b, struct run_result *r)
 		struct gntdp_dp_hcall_info hi;
 
 		r->lost += cq->head - cq->tail;
-		if (cq->hc != NULL && gntdp_dp_hcall_info(cq->hc, &hi) == 0) {
-			r->hc_calls += hi.calls;
-			r->hc_ops += hi.ops;
-		}
-		/* Hypercalls: the ring counted as many as were posted and reaped, and no op more. */
-		if (cq->hc != NULL && gntdp_dp_hcall_info(cq->hc, &hi) == 0 &&
-		    (hi.calls != cq->hc_calls || hi.calls != cq->hc_done || hi.ops != cq->head ||
-		     hi.disabled)) {
+		if (cq->hc == NULL || gntdp_dp_hcall_info(cq->hc, &hi) != 0)
+			continue;
+		r->hc_calls += hi.calls;
+		r->hc_ops += hi.ops;
+		/* Exactly once: the ring counted as many calls as were posted and reaped, no op more. */
+		if (hi.calls != cq->hc_calls || hi.calls != cq->hc_done || hi.ops != cq->head ||
+		    hi.disabled) {
 			r->tot.dup_or_unknown++;
 			if (r->first_error[0] == '\0')
 				snprintf(r->first_error, sizeof(r->first_error),
@@ -541,10 +534,12 @@ collect(struct bench *b, struct run_result *r)
 	}
 	r->cache_hits = b->dps1.cache_hits - b->dps0.cache_hits;
 	r->cache_misses = b->dps1.cache_misses - b->dps0.cache_misses;
-	r->batches = b->dps1.batches - b->dps0.batches;
 	r->busy_polls = b->dps1.busy_polls - b->dps0.busy_polls;
 	r->idle_polls = b->dps1.idle_polls - b->dps0.idle_polls;
-	r->ring_full = b->dps1.ring_full - b->dps0.ring_full;
+	r->hc_win_calls = b->hci1.calls - b->hci0.calls;
+	r->hc_win_ops = b->hci1.ops - b->hci0.ops;
+	r->cq_full = b->hci1.cq_full - b->hci0.cq_full;
+	r->preempted = b->hci1.preempted - b->hci0.preempted;
 	snprintf(r->copy_kernel, sizeof(r->copy_kernel), "%s", b->copy_name);
 	r->hugepages = gntdp_dp_eal_hugepages();
 	r->src_corrupt = verify_sources(b, r->first_error, sizeof(r->first_error));

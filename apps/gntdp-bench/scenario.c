@@ -8,7 +8,9 @@
  *                       (poisoned, granted writable). TX gfn g is ref 8+g,
  *                       RX gfn T+g is ref 8+T+g (refs 0-7 are reserved).
  *   backends F+1..F+B   frontend f belongs to backend f % B. Each backend is
- *                       the client domain of `per_backend` data-plane queues.
+ *                       the caller of `per_backend` hypercall rings; its RAM
+ *                       holds the gref->frame destinations and each ring's
+ *                       op-array area.
  *
  * Frames come from the data plane's memzone provider, as in production.
  * The frontends grow their own grant tables with setup_table, as a guest
@@ -41,7 +43,7 @@ backend_id(const struct scenario *sc, unsigned int bk)
 uint32_t
 backend_ram_frames(const struct scenario *sc)
 {
-	uint32_t n = sc->backend_frames + sc->queues_per_backend * hc_arr_frames(sc, sc->depth);
+	uint32_t n = sc->backend_frames + sc->queues_per_backend * hc_arr_frames(sc->depth);
 
 	/* Connect mode times its raw copy from frames of the backend's own RAM (connect.c). */
 	if (sc->connect[0] != '\0' && sc->raw_copy)
@@ -135,7 +137,7 @@ create_domains(struct bench *b)
 	for (unsigned int bk = 0; bk < sc->nb_backends; bk++) {
 		gntdp_domain_conf_init(&dc);
 		dc.domid = backend_id(sc, bk);
-		/* RAM: the copy destinations, then (hcall mode) each queue's op-array area. */
+		/* RAM: the copy destinations, then each queue's op-array area. */
 		dc.nr_frames = backend_ram_frames(sc);
 		/* Room above the RAM for one host mapping per slot of each queue. */
 		dc.p2m_size = dc.nr_frames + sc->queues_per_backend * depth;
@@ -258,29 +260,26 @@ init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql
 	cq->fr = calloc(depth, sizeof(*cq->fr));
 	cq->gfn_free = calloc(depth, sizeof(*cq->gfn_free));
 	cq->unmap_fifo = calloc(depth, sizeof(*cq->unmap_fifo));
-	cq->tmpl = aligned_alloc(64, 2 * depth * sizeof(*cq->tmpl));
+	cq->tmpl = calloc(2 * (size_t)depth, sizeof(*cq->tmpl));
 	if (b->connect)
 		cq->tx_shadow = aligned_alloc(64, (size_t)depth * GNTDP_PAGE_SIZE);
 	if (cq->slots == NULL || cq->fr == NULL || cq->gfn_free == NULL || cq->unmap_fifo == NULL ||
 	    cq->tmpl == NULL || (b->connect && cq->tx_shadow == NULL))
 		return -ENOMEM;
-	memset(cq->tmpl, 0, 2 * depth * sizeof(*cq->tmpl));
-	uint32_t arr_frames = hc_arr_frames(sc, depth);
+	uint32_t arr_frames = hc_arr_frames(depth);
+	uint64_t gfn0 = sc->backend_frames + (uint64_t)ql * arr_frames;
 
 	/* Host maps go to gfns above the RAM, one per slot of each queue. */
 	cq->map_gfn0 = backend_ram_frames(sc) + (uint64_t)ql * depth;
-	if (arr_frames > 0) {
-		uint64_t gfn0 = sc->backend_frames + (uint64_t)ql * arr_frames;
-
-		cq->arr = calloc(arr_frames, sizeof(*cq->arr));
-		if (cq->arr == NULL)
-			return -ENOMEM;
-		cq->arr_gaddr = gfn0 << GNTDP_PAGE_SHIFT;
-		for (uint32_t k = 0; k < arr_frames; k++) {
-			cq->arr[k] = bench_frame(b, cq->backend, gfn0 + k);
-			if (cq->arr[k] == NULL)
-				return -EINVAL;
-		}
+	/* The op-array area: after the copy destinations, in the backend's own RAM. */
+	cq->arr = calloc(arr_frames, sizeof(*cq->arr));
+	if (cq->arr == NULL)
+		return -ENOMEM;
+	cq->arr_gaddr = gfn0 << GNTDP_PAGE_SHIFT;
+	for (uint32_t k = 0; k < arr_frames; k++) {
+		cq->arr[k] = bench_frame(b, cq->backend, gfn0 + k);
+		if (cq->arr[k] == NULL)
+			return -EINVAL;
 	}
 	for (unsigned int s = 0; s < depth; s++) {
 		struct slot_frames *fr = &cq->fr[s];
@@ -303,12 +302,9 @@ init_cqueue(struct bench *b, struct cqueue *cq, unsigned int bk, unsigned int ql
 		if (fr->tx == NULL || (fr->rx == NULL && !b->connect) || fr->bf == NULL)
 			return -EINVAL;
 		cq->gfn_free[s] = depth - 1 - s;
-		for (unsigned int gg = 0; gg < 2; gg++) {
-			struct gntdp_dp_req *t = &cq->tmpl[gg ? s : depth + s];
-
-			t->cmd = GNTDP_GNTTABOP_COPY;
-			fill_copy(t, fr, gg, sc->src_offset, sc->dst_offset, sc->copy_sizes[0]);
-		}
+		for (unsigned int gg = 0; gg < 2; gg++)
+			fill_copy(&cq->tmpl[gg ? s : depth + s], fr, gg, sc->src_offset,
+				  sc->dst_offset, sc->copy_sizes[0]);
 	}
 	cq->nb_gfn_free = depth;
 	return 0;
@@ -344,9 +340,6 @@ create_dp(struct bench *b)
 	for (unsigned int i = 0; i < sc->nb_workers; i++)
 		dc.worker_lcores[i] = sc->worker_lcores[i];
 	dc.nb_workers = sc->nb_workers;
-	dc.req_ring_size = sc->ring_size;
-	dc.cpl_ring_size = sc->ring_size;
-	dc.burst = sc->burst;
 	dc.cache = sc->cache;
 	dc.cache_entries = sc->cache_entries;
 	dc.hold_us = sc->hold_us;
@@ -363,24 +356,23 @@ create_dp(struct bench *b)
 }
 
 /*
- * Hypercall mode: queue number i is a hypercall ring of its backend on worker
- * i % nb_workers (the per-op queues' placement). Every in-flight hypercall
- * holds at least one slot, so depth SQ and CQ entries always suffice.
+ * Queue number i is a hypercall ring of its backend on worker i %
+ * nb_workers, with ring_size SQ and CQ entries. Every in-flight hypercall
+ * holds at least one slot, and depth <= ring_size (scenario_validate), so
+ * the SQ never refuses a call and the CQ always has room for the calls in
+ * flight. The worker takes its default burst of calls per poll.
  */
 static int
-create_hcall_ring(struct bench *b, struct cqueue *cq, unsigned int i)
+create_ring(struct bench *b, struct cqueue *cq, unsigned int i)
 {
 	struct gntdp_dp_hcall_conf hc;
-	unsigned int entries = 2;
 	int rc;
 
-	while (entries < cq->depth)
-		entries <<= 1;
 	gntdp_dp_hcall_conf_init(&hc);
 	hc.domid = cq->backend;
 	hc.worker = i % b->sc.nb_workers;
-	hc.sq_entries = entries;
-	hc.cq_entries = entries;
+	hc.sq_entries = b->sc.ring_size;
+	hc.cq_entries = b->sc.ring_size;
 	rc = gntdp_dp_hcall_create(b->dp, &hc, &cq->hc);
 	if (rc < 0) {
 		APP_LOG(ERR, "gntdp_dp_hcall_create: %s", strerror(-rc));
@@ -406,20 +398,10 @@ create_queues(struct bench *b)
 			struct cqueue *cq = &b->cq[i];
 
 			rc = init_cqueue(b, cq, bk, ql);
+			if (rc == 0)
+				rc = create_ring(b, cq, i);
 			if (rc < 0)
 				return rc;
-			if (sc->interface == BENCH_IF_HCALL) {
-				rc = create_hcall_ring(b, cq, i);
-				if (rc < 0)
-					return rc;
-				continue;
-			}
-			rc = gntdp_dp_queue_create(b->dp, cq->backend, &cq->q);
-			if (rc < 0) {
-				APP_LOG(ERR, "gntdp_dp_queue_create: %s", strerror(-rc));
-				return rc;
-			}
-			cq->qid = gntdp_dp_queue_id(cq->q);
 		}
 	}
 	return 0;
@@ -439,10 +421,9 @@ create_clients(struct bench *b)
 
 		c->bench = b;
 		c->lcore = sc->client_lcores[j];
-		/* Burst buffers off the stack: 48 KiB at the maximum burst. */
-		c->reqs = aligned_alloc(64, BENCH_MAX_BURST * sizeof(*c->reqs));
-		c->cpls = aligned_alloc(64, BENCH_MAX_BURST * sizeof(*c->cpls));
-		if (c->reqs == NULL || c->cpls == NULL)
+		/* The burst buffer off the stack: 24 KiB at the maximum burst. */
+		c->ops = aligned_alloc(64, BENCH_MAX_BURST * sizeof(*c->ops));
+		if (c->ops == NULL)
 			return -ENOMEM;
 		c->q = calloc(b->nb_q, sizeof(*c->q));
 		if (c->q == NULL)
@@ -513,8 +494,7 @@ bench_teardown(struct bench *b)
 	b->gt = NULL;
 	for (unsigned int j = 0; b->clients != NULL && j < b->nb_clients; j++) {
 		free(b->clients[j].q);
-		free(b->clients[j].reqs);
-		free(b->clients[j].cpls);
+		free(b->clients[j].ops);
 	}
 	free(b->clients);
 	b->clients = NULL;

@@ -241,7 +241,7 @@ fail(struct client *c, uint64_t *counter, const char *what, const struct cqueue 
 /* Check the effect of one completed request (verify on). Status was checked by the caller. */
 void
 verify_effect(struct bench *b, struct client *c, struct cqueue *cq, uint64_t seq,
-	      const struct slot *sl, const struct gntdp_dp_cpl *cpl)
+	      const struct slot *sl, const struct bench_cpl *cpl)
 {
 	const struct slot_frames *fr = &cq->fr[seq & (cq->depth - 1)];
 	unsigned int src_off = b->sc.src_offset;

@@ -5,8 +5,8 @@
 # configs/default.ini (every op kind: copies both ways, map/unmap pairs, all
 # the invalid kinds), copy-64 and map-unmap, each domain a client process
 # and no EAL of gntdp-bench's; then the verifier must catch a corrupted byte
-# ([run] inject_fault), a scenario that cannot cross processes (the per-op
-# queue) and a missing daemon must be refused with a clear message.
+# ([run] inject_fault), the retired per-op queue (interface = queue) and a
+# missing daemon must be refused with a clear message.
 #   check_bench_connect.sh GNTDPD GNTDP_BENCH CONFIG_DIR
 # Exit 0 pass, 1 fail, 77 skip (the daemon could not get EAL memory).
 set -u
@@ -82,11 +82,11 @@ check("differ" in r["first_error"], "inject: first error %r" % r["first_error"])
 print("ok" if ok else "")
 sys.exit(0 if ok else 1)
 EOP
-# What cannot cross processes is refused, naming the key; so is a missing daemon.
+# The retired per-op queue is refused, naming the key; so is a missing daemon.
 timeout 30 "$bench" --connect "$dir/sock" --config "$configs/copy-64.ini" --interface queue \
 	> "$dir/queue.out" 2>&1
 st=$?
-[ "$st" = 2 ] && grep -q 'interface.*in-process only' "$dir/queue.out" ||
+[ "$st" = 2 ] && grep -q "interface = 'queue': the per-op queue is retired" "$dir/queue.out" ||
 	{ bad "interface = queue with --connect: exit $st"; cat "$dir/queue.out"; }
 timeout 30 "$bench" --connect "$dir/nosuch" --config "$configs/copy-64.ini" > "$dir/nod.out" 2>&1
 st=$?

@@ -85,7 +85,7 @@ echo "load after: $(cat /proc/loadavg)" >>"$out/machine.txt"
 python3 - "$out/sweep.jsonl" >"$out/sweep.csv" <<'PY'
 import json, sys
 cols = ["cache", "burst", "size", "mops", "gbps", "ns_per_op", "lat_p50_us", "lat_p99_us",
-        "lat_p999_us", "cache_hit_rate", "batches", "raw_gbps", "raw_mops", "raw_memcpy_gbps",
+        "lat_p999_us", "cache_hit_rate", "window_hypercalls", "raw_gbps", "raw_mops", "raw_memcpy_gbps",
         "raw_kernel_gbps", "raw_ratio", "client_busy_pct", "rtt_before_ns", "rtt_after_ns",
         "copy_kernel", "hugepages", "verification", "pass"]
 print(",".join(cols))
