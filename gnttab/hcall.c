@@ -349,22 +349,28 @@ write_back(const struct cmd_desc *d, const struct span *sp, uint8_t *priv, unsig
 	}
 }
 
-/* Run ops [k, k + n) of the chunk through the core. */
-static int
-run(struct caller *c, unsigned int cmd, uint8_t *priv, unsigned int k, unsigned int n)
-{
-	if (cmds[cmd].list_off != NO_FIELD)
-		return run_with_list(c, cmd, priv + k * cmds[cmd].size);
-	return gntdp_gnttab_op(c->ctx, c->domid, cmd, priv + k * cmds[cmd].size, n);
-}
-
 struct call {
 	struct caller c;
 	unsigned int cmd;
+	/* cache_flush's continuation argument (cmd bits >= 12): for the call's op 0 only,
+	 * so cleared once the core ran it. */
+	unsigned int arg;
 	uint64_t gaddr;
 	unsigned int count;
 	uint64_t lo, hi; /* gfns that hold the op array */
 };
+
+/* Run ops [i, i + n) of the chunk through the core. */
+static int
+run(struct call *k, uint8_t *priv, unsigned int i, unsigned int n)
+{
+	const unsigned int cmd = k->cmd, arg = k->arg;
+
+	if (cmds[cmd].list_off != NO_FIELD)
+		return run_with_list(&k->c, cmd, priv + i * cmds[cmd].size);
+	k->arg = 0;
+	return gntdp_gnttab_op(k->c.ctx, k->c.domid, cmd | arg, priv + i * cmds[cmd].size, n);
+}
 
 /* Write back the status of hazard transfer @h of the chunk at @addr: its frame may be gone. */
 static int
@@ -405,7 +411,7 @@ run_chunk(struct call *k, struct span *sp, uint64_t addr, uint8_t *priv, unsigne
 		h++;
 	*used = h < m ? h + 1 : m;
 	if (h > 0) {
-		rc = run(&k->c, k->cmd, priv, 0, h);
+		rc = run(k, priv, 0, h);
 		/* Xen's gnttab_set_version copies op.version out whatever its result. */
 		if (rc != 0 && k->cmd != GNTDP_GNTTABOP_SET_VERSION)
 			return rc;
@@ -417,10 +423,10 @@ run_chunk(struct call *k, struct span *sp, uint64_t addr, uint8_t *priv, unsigne
 		return 0;
 	if (k->cmd == GNTDP_GNTTABOP_TRANSFER) {
 		span_put(sp); /* the frame it gives away may be one of ours: no reference held */
-		rc = run(&k->c, k->cmd, priv, h, 1);
+		rc = run(k, priv, h, 1);
 		return rc != 0 ? rc : transfer_write_back(k, addr, priv, h);
 	}
-	rc = run(&k->c, k->cmd, priv, h, 1);
+	rc = run(k, priv, h, 1);
 	if (rc != 0)
 		return rc;
 	write_back(d, sp, priv, h, 1);
@@ -481,15 +487,20 @@ int
 gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned int cmd,
 		   uint64_t gaddr, unsigned int count, unsigned int budget, unsigned int *done)
 {
+	const unsigned int arg = cmd & ~(unsigned int)GNTDP_GNTTABOP_CMD_MASK;
 	struct call k;
 	uint64_t bytes;
 
 	if (done == NULL || *done > count)
 		return -EINVAL; /* the host's misuse, not the guest's */
-	/* Whole-call checks first, as Xen: nothing of the caller's memory is read before them. */
-	if ((cmd >> 12) != 0 || count > INT_MAX || cmd >= GNTDP_HCALL_NB_CMDS ||
-	    gntdp_gnttab_op_size(cmd) == 0)
+	/* Whole-call checks first, as Xen: nothing of the caller's memory is read before them.
+	 * Bits >= 12 are cache_flush's continuation argument (Xen's opaque_in), -EINVAL for
+	 * every other command. */
+	if ((arg != 0 && (cmd & GNTDP_GNTTABOP_CMD_MASK) != GNTDP_GNTTABOP_CACHE_FLUSH) ||
+	    count > INT_MAX || (cmd & GNTDP_GNTTABOP_CMD_MASK) >= GNTDP_HCALL_NB_CMDS ||
+	    gntdp_gnttab_op_size(cmd & GNTDP_GNTTABOP_CMD_MASK) == 0)
 		return gntdp_gnttab_op(ctx, caller, cmd, NULL, count);
+	cmd &= GNTDP_GNTTABOP_CMD_MASK;
 	if (cmds[cmd].single && count != 1)
 		return -EINVAL;
 	/* As Xen: a translated caller's handle is always "okay", then gnttab_transfer refuses
@@ -497,7 +508,7 @@ gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned 
 	if (cmd == GNTDP_GNTTABOP_TRANSFER && ctx->gt->no_transfer)
 		return -EOPNOTSUPP;
 	if (count == 0)
-		return gntdp_gnttab_op(ctx, caller, cmd, NULL, 0);
+		return gntdp_gnttab_op(ctx, caller, cmd | arg, NULL, 0);
 	bytes = (uint64_t)count * cmds[cmd].size;
 	if (gaddr > UINT64_MAX - bytes) {
 		/* Wraps: the first op that does lies outside every physmap. A dead
@@ -511,6 +522,7 @@ gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned 
 	k.c.ctx = ctx;
 	k.c.domid = caller;
 	k.cmd = cmd;
+	k.arg = *done == 0 ? arg : 0; /* a resumed call is past op 0 */
 	k.gaddr = gaddr;
 	k.count = count;
 	k.lo = gaddr >> GNTDP_PAGE_SHIFT;

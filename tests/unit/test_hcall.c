@@ -601,6 +601,42 @@ test_whole_call_errors_before_memory(void)
 	return TC_PASS;
 }
 
+/*
+ * cache_flush's continuation argument (cmd bits >= 12, Xen's opaque_in): it
+ * reaches the core with the array copied in, for the call's first op only.
+ * With a non-zero starting ref, an op that flushes nothing is -EILSEQ.
+ */
+static int
+test_cache_flush_continuation_argument(void)
+{
+	struct tw *w = hw();
+	struct gntdp_gnttab_cache_flush f[2], mine[2];
+	const uint64_t ga = GA(7, 0);
+	const unsigned int arg = 1u << 12;
+
+	T_TRUE(w != NULL);
+	memset(f, 0, sizeof(f)); /* length 0, op 0: nothing to flush */
+	T_TRUE(gwrite(w, DB, ga, f, sizeof(f)));
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_CACHE_FLUSH, ga, 2), 0);
+	memcpy(mine, f, sizeof(f));
+	T_EQ(gntdp_gnttab_op(w->ctx, DB, GNTDP_GNTTABOP_CACHE_FLUSH | arg, mine, 2), -EILSEQ);
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_CACHE_FLUSH | arg, ga, 2), -EILSEQ);
+	/* The argument is the first op's: a call resumed past op 0 does not see it again. */
+	{
+		unsigned int done = 1;
+
+		T_EQ(gntdp_hcall_resume(w->ctx, DB, GNTDP_GNTTABOP_CACHE_FLUSH | arg, ga, 2, UINT_MAX,
+					&done),
+		     0);
+		T_EQ(done, 2);
+	}
+	/* Only cache_flush takes one; nothing of the array is read for the others. */
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_COPY | arg, GA(1ull << 40, 0), 1), -EINVAL);
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_CACHE_FLUSH | arg, GA(1ull << 40, 0), 1),
+	     -EFAULT);
+	return TC_PASS;
+}
+
 /* Xen's gnttab_set_version writes op.version back whatever its result (its "out:" label). */
 static int
 test_set_version_error_writes_version_back(void)
@@ -802,6 +838,7 @@ static const struct tc_case cases[] = {
 	TC(test_command_table),
 	TC(test_whole_call_errors_before_memory),
 	TC(test_set_version_error_writes_version_back),
+	TC(test_cache_flush_continuation_argument),
 	TC(test_ring_client_round_trip),
 	TC(test_resume_slices_do_what_one_call_does),
 	TC(test_resume_fault_and_misuse),
