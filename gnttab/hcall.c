@@ -512,11 +512,12 @@ gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsigned 
 	bytes = (uint64_t)count * cmds[cmd].size;
 	if (gaddr > UINT64_MAX - bytes) {
 		/* Wraps: the first op that does lies outside every physmap. A dead
-		 * caller is -ESRCH first, as for any other array (the core's answer to
-		 * count 0 is the lookup). */
-		int rc = gntdp_gnttab_op(ctx, caller, cmd, NULL, 0);
+		 * caller is -ESRCH first, as for any other array. */
+		struct caller c = {.ctx = ctx, .domid = caller};
+		bool alive = section_enter(&c) != NULL;
 
-		return rc != 0 ? rc : -EFAULT;
+		section_leave(&c);
+		return alive ? -EFAULT : -ESRCH;
 	}
 	memset(&k, 0, sizeof(k));
 	k.c.ctx = ctx;

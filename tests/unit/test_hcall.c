@@ -591,6 +591,8 @@ test_whole_call_errors_before_memory(void)
 	T_EQ(gntdp_hcall(w->ctx, DNONE, GNTDP_GNTTABOP_COPY, bad, 1), -ESRCH);
 	T_EQ(gntdp_hcall(w->ctx, DNONE, GNTDP_GNTTABOP_COPY, UINT64_MAX - 8, 1), -ESRCH);
 	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_COPY, UINT64_MAX - 8, 1), -EFAULT);
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_QUERY_SIZE, UINT64_MAX - 8, 1), -EFAULT);
+	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_SETUP_TABLE, UINT64_MAX - 8, 1), -EFAULT);
 	T_EQ(gntdp_hcall(w->ctx, DB, GNTDP_GNTTABOP_COPY, bad, 0), 0);
 	/* A command the core does not run answers what gntdp_gnttab_op answers. */
 	for (unsigned int c = 0; c < GNTDP_HCALL_NB_CMDS; c++) {
