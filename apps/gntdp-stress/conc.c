@@ -3,13 +3,16 @@
  * Concurrent mode: every queue at once on every worker, guest activity and
  * faults beside them, invariants checked all along.
  *
- * The main lcore runs a loop: each queue's client (generate a batch, submit
- * what the ring takes, reap completions in order and check each), a few
+ * Every queue is a hypercall ring of its domain (docs/stress.md). The main
+ * lcore runs a loop: each queue's client (generate a batch, write its op
+ * arrays into the domain's op area, submit its hypercalls as the ring takes
+ * them, reap completions in order, read each call's statuses back from guest
+ * memory and check each op), a few
  * guest actions, the fault injector, progress lines, and every drain_every
  * seconds a drain check. Workers run the data plane's poll loop.
  *
  * Continuous invariants: completions carry the next expected user_data of
- * their queue (exactly once, in order, nothing lost: a batch that does not
+ * their ring (exactly once, in order, nothing lost: a batch that does not
  * finish within 10 s is a violation); every status is in its op's allowed
  * set; maps show the granted frame; copies on frames only one queue writes
  * leave exactly the bytes the queue's shadow predicts; revoked or read-only
@@ -18,8 +21,8 @@
  * the page that was sent.
  * Drain invariants: after every queue unmapped what it holds and the cache
  * hold bound passed: no live mapping, no pinned entry, no GTF_reading/
- * GTF_writing left, no zombie domain, the data plane's per-queue counters
- * equal ours, and resident memory within the tolerance of its post-warm-up
+ * GTF_writing left, no zombie domain, each ring's counters (calls, ops,
+ * faults, errors) equal ours, and resident memory within the tolerance of its post-warm-up
  * value.
  *
  * Faults: abandoned queues (a client stops mid-batch, half submitted, and
@@ -45,6 +48,8 @@ struct concrun {
 	struct sim s;
 	struct world wa;
 	struct gntdp_dp *dp;
+	struct gntdp_dp_hcall *rings[STRESS_MAX_QUEUES];
+	uint32_t nb_rings;
 	double t0, next_progress, next_drain, next_abandon, next_destroy, next_stall;
 	double create_at[3]; /* VG, VC, H: when to recreate (0: not pending) */
 	bool pausing;
@@ -225,41 +230,69 @@ batch_done(struct concrun *r, struct qmodel *q)
 		qmodel_forget_maps(&r->s, q);
 }
 
+/* The batch's op arrays into the domain's op area, and its hypercalls. */
 static void
-fill_reqs(struct concrun *r, struct qmodel *q)
+fill_calls(struct concrun *r, struct qmodel *q)
 {
-	for (uint32_t i = 0; i < q->cur.count; i++)
-		record_req(&r->wa, &q->cur, i, (uint64_t)q->qid << 48 | (q->seq_sub + i),
-			   &q->reqs[i]);
+	q->nb_calls = hc_prepare(&r->wa, &q->cur, NULL, (uint64_t)q->qid << 48 | q->seq_sub,
+				 q->calls, q->sqes);
+	q->calls_sub = q->calls_done = 0;
+}
+
+/* Up to @p max of the batch's calls onto the ring. */
+static void
+submit(struct concrun *r, struct qmodel *q, uint32_t max)
+{
+	uint32_t n = gntdp_dp_hcall_submit_burst(q->ring, q->sqes + q->calls_sub, max);
+
+	for (uint32_t k = q->calls_sub; k < q->calls_sub + n; k++) {
+		q->submitted += q->calls[k].nops;
+		/* The ring counts the ops of the calls it runs (not those with flags set). */
+		if (q->sqes[k].flags == 0 && q->sqes[k].rsvd == 0)
+			q->ops_sub += q->sqes[k].count;
+		/* A hostile client rewrites its op array while the call is in flight. */
+		if (q->cur.type == REC_RAW && (q->cur.meta[k].aux2 & RAW_SCRIBBLE))
+			hc_scribble(&r->wa, &q->cur, k, &q->rng);
+	}
+	q->calls_sub += n;
+	q->seq_sub += n;
 }
 
 static void
 reap(struct concrun *r, struct qmodel *q)
 {
-	unsigned int n = gntdp_dp_complete_burst(q->q, q->cpls, 256);
+	struct gntdp_hcall_cqe cqes[64];
+	unsigned int n = gntdp_dp_hcall_reap_burst(q->ring, cqes, 64);
 
 	for (unsigned int k = 0; k < n; k++) {
-		const struct gntdp_dp_cpl *c = &q->cpls[k];
+		const struct gntdp_hcall_cqe *c = &cqes[k];
 		uint64_t want = (uint64_t)q->qid << 48 | q->seq_cpl;
-		struct op_result res;
+		const struct hc_call *call = &q->calls[q->calls_done];
 
-		if (c->user_data != want || q->completed >= q->cur.count) {
+		if (c->user_data != want || c->flags != 0 || q->calls_done >= q->calls_sub) {
 			violation("exactly-once",
-				  "queue %u: completion carries user_data %#llx, "
-				  "expected %#llx (%u of %u ops completed)",
-				  q->qid, (unsigned long long)c->user_data,
-				  (unsigned long long)want, q->completed, q->cur.count);
+				  "queue %u: completion carries user_data %#llx (flags %#x), "
+				  "expected %#llx (%u of %u calls completed)",
+				  q->qid, (unsigned long long)c->user_data, c->flags,
+				  (unsigned long long)want, q->calls_done, q->nb_calls);
 			q->seq_cpl++;
 			continue;
 		}
-		cpl_result(c, &res);
-		apply_result(&r->s, q, q->completed, &res);
-		q->completed++;
+		if (c->rc == -EFAULT)
+			q->rc_faults++;
+		else if (c->rc != 0)
+			q->rc_errors++;
+		/* The statuses and outputs are in the op array, in the domain's memory. */
+		hc_results(&r->wa, &q->cur, call, c->rc, q->res);
+		for (uint32_t i = call->first; i < call->first + call->nops; i++)
+			apply_result(&r->s, q, i, &q->res[i]);
+		q->completed += call->nops;
+		q->calls_done++;
 		q->seq_cpl++;
 	}
 	if (n > 0)
 		q->phase_until = now_s() + 10.0;
-	if (q->phase != QP_SUBMITTING && q->completed == q->cur.count)
+	if (q->phase != QP_SUBMITTING && q->calls_done == q->nb_calls)
 		batch_done(r, q);
 }
 
@@ -272,27 +305,23 @@ step(struct concrun *r, struct qmodel *q, double now)
 			return;
 		if (gen_batch(&r->s, q) == 0)
 			return;
-		fill_reqs(r, q);
+		fill_calls(r, q);
 		q->phase = QP_SUBMITTING;
 		q->phase_until = now + 10.0;
 		/* fall through */
-	case QP_SUBMITTING: {
-		unsigned int n = gntdp_dp_submit_burst(q->q, q->reqs + q->submitted,
-						       q->cur.count - q->submitted);
-
-		q->submitted += n;
-		q->seq_sub += n;
-		if (q->submitted == q->cur.count)
+	case QP_SUBMITTING:
+		submit(r, q, q->nb_calls - q->calls_sub);
+		if (q->calls_sub == q->nb_calls)
 			q->phase = QP_WAITING;
 		reap(r, q);
 		break;
-	}
 	case QP_WAITING:
 		reap(r, q);
 		if (q->phase == QP_WAITING && now > q->phase_until) {
 			violation("lost", "queue %u (d%u): %u of %u completions missing for 10 s",
-				  q->qid, q->domid, q->cur.count - q->completed, q->cur.count);
+				  q->qid, q->domid, q->nb_calls - q->calls_done, q->nb_calls);
 			q->completed = q->cur.count; /* give up on it, keep going */
+			q->calls_done = q->nb_calls;
 			batch_done(r, q);
 		}
 		break;
@@ -303,6 +332,7 @@ step(struct concrun *r, struct qmodel *q, double now)
 		for (uint32_t i = q->submitted; i < q->cur.count; i++)
 			rollback_op(&r->s, q, i);
 		q->cur.count = q->submitted;
+		q->nb_calls = q->calls_sub;
 		q->phase = QP_WAITING;
 		q->phase_until = now + 10.0;
 		reap(r, q);
@@ -337,13 +367,12 @@ fault_abandon(struct concrun *r, double now)
 		if (q->phase == QP_IDLE) {
 			uint32_t half;
 
-			/* Mid-batch: submit half of a fresh batch, then walk away. */
+			/* Mid-batch: submit half of a fresh batch's calls, then walk away. */
 			if (gen_batch(s, q) == 0)
 				continue;
-			fill_reqs(r, q);
-			half = q->cur.count > 1 ? q->cur.count / 2 : 1;
-			q->submitted = gntdp_dp_submit_burst(q->q, q->reqs, half);
-			q->seq_sub += q->submitted;
+			fill_calls(r, q);
+			half = q->nb_calls > 1 ? q->nb_calls / 2 : 1;
+			submit(r, q, half);
 		} else if (q->phase != QP_SUBMITTING && q->phase != QP_WAITING) {
 			continue;
 		}
@@ -459,7 +488,7 @@ fault_stall(struct concrun *r)
 		q->cur_rec = s->nrec++;
 		q->cur_viol = false;
 		q->submitted = q->completed = 0;
-		fill_reqs(r, q);
+		fill_calls(r, q);
 		q->phase = QP_SUBMITTING;
 		q->phase_until = now_s() + 10.0 + ms * 1e-3;
 		s->fc.stall++;
@@ -584,7 +613,7 @@ drain(struct concrun *r)
 			if (q->nb_maps == 0 || !world_dom_alive(&r->wa, q->domid) ||
 			    gen_unmap_all(s, q) == 0)
 				continue;
-			fill_reqs(r, q);
+			fill_calls(r, q);
 			q->phase = QP_SUBMITTING;
 			q->phase_until = now_s() + 10.0;
 			more = true;
@@ -607,20 +636,23 @@ drain(struct concrun *r)
 	check_drained(&r->wa, "drain", (int)sim_extra_segments(s));
 	for (uint32_t i = 0; i < s->nb_q; i++) {
 		struct qmodel *q = &s->q[i];
-		struct gntdp_dp_queue_info qi;
+		struct gntdp_dp_hcall_info hi;
 
 		qmodel_verify_all(s, q, "drain");
-		if (gntdp_dp_queue_info(r->dp, q->qid, &qi) == 0 &&
-		    (qi.submitted != q->seq_sub || qi.completed != q->seq_sub ||
-		     qi.reaped != q->seq_cpl || q->seq_cpl != q->seq_sub || qi.req_pending != 0 ||
-		     qi.cpl_pending != 0))
+		/* The ring's counters against the client's: every call completed, once. */
+		if (gntdp_dp_hcall_info(q->ring, &hi) != 0 || hi.disabled ||
+		    hi.calls != q->seq_sub || q->seq_cpl != q->seq_sub || hi.ops != q->ops_sub ||
+		    hi.faults != q->rc_faults || hi.errors != q->rc_errors)
 			violation("exactly-once",
-				  "queue %u: %llu submitted, the data plane counts "
-				  "%llu submitted, %llu completed, %llu reaped (%u/%u pending)",
+				  "queue %u: %llu calls of %llu ops submitted, %llu reaped "
+				  "(%llu -EFAULT, %llu other errors); the ring counts %llu calls, "
+				  "%llu ops, %llu faults, %llu errors%s",
 				  q->qid, (unsigned long long)q->seq_sub,
-				  (unsigned long long)qi.submitted,
-				  (unsigned long long)qi.completed, (unsigned long long)qi.reaped,
-				  qi.req_pending, qi.cpl_pending);
+				  (unsigned long long)q->ops_sub, (unsigned long long)q->seq_cpl,
+				  (unsigned long long)q->rc_faults,
+				  (unsigned long long)q->rc_errors, (unsigned long long)hi.calls,
+				  (unsigned long long)hi.ops, (unsigned long long)hi.faults,
+				  (unsigned long long)hi.errors, hi.disabled ? ", disabled" : "");
 	}
 	rss_check(r, now_s() - r->t0);
 	r->drains++;
@@ -652,8 +684,6 @@ conc_setup(struct concrun *r)
 	dc.hold_us = c->hold_us;
 	dc.idle_sleep_us = c->idle_sleep_us;
 	dc.idle_after_us = c->idle_after_us;
-	dc.burst = c->burst;
-	dc.req_ring_size = dc.cpl_ring_size = c->ring_size;
 	dc.copy = c->copy;
 	{
 		/* ...or the first c->workers of them. */
@@ -672,10 +702,14 @@ conc_setup(struct concrun *r)
 	rc = gntdp_dp_create(r->wa.gt, &dc, &r->dp);
 	if (rc != 0)
 		return rc;
+	/* Every queue a hypercall ring of its domain: queue i on worker i % workers. */
+	rc = rings_create(r->dp, &r->s.ws, c, c->ring_size, r->rings);
+	if (rc != 0)
+		return rc;
+	r->nb_rings = r->s.ws.nb_queues;
 	for (uint32_t i = 0; i < r->s.ws.nb_queues; i++) {
-		rc = gntdp_dp_queue_create(r->dp, r->s.ws.queues[i].domid, &r->s.q[i].q);
-		if (rc != 0)
-			return rc;
+		r->s.q[i].ring = r->rings[i];
+		r->s.q[i].worker = i % gntdp_dp_worker_count(r->dp);
 	}
 	rc = gntdp_dp_start(r->dp);
 	if (rc != 0)
@@ -722,26 +756,40 @@ summary(struct concrun *r, double secs)
 {
 	struct fault_counts *f = &r->s.fc;
 	struct gntdp_dp_stats st;
+	struct gntdp_dp_hcall_info sum = {0};
 
 	gntdp_dp_stats_get(r->dp, &st);
+	for (uint32_t i = 0; i < r->nb_rings; i++) {
+		struct gntdp_dp_hcall_info hi;
+
+		if (gntdp_dp_hcall_info(r->rings[i], &hi) != 0)
+			continue;
+		sum.calls += hi.calls;
+		sum.ops += hi.ops;
+		sum.faults += hi.faults;
+		sum.errors += hi.errors;
+		sum.cq_full += hi.cq_full;
+		sum.preempted += hi.preempted;
+	}
 	printf("gntdp-stress: concurrent: %.1f s, %llu ops in %llu batches, %.0f ops/s overall, "
-	       "%.0f ops/s sustained after warm-up; data plane: %llu completions, %llu core calls, "
-	       "%llu cache hits, %llu ring-full polls\n",
+	       "%.0f ops/s sustained after warm-up; data plane: %llu hypercalls (%llu -EFAULT, "
+	       "%llu other errors), %llu cache hits, %llu CQ-full polls, %llu preempted slices\n",
 	       secs, (unsigned long long)r->s.total_ops, (unsigned long long)r->s.total_batches,
 	       (double)r->s.total_ops / secs,
 	       r->ops_rate_n ? r->ops_rate_sum / r->ops_rate_n : (double)r->s.total_ops / secs,
-	       (unsigned long long)st.ops, (unsigned long long)st.batches,
-	       (unsigned long long)st.cache_hits, (unsigned long long)st.ring_full);
+	       (unsigned long long)sum.calls, (unsigned long long)sum.faults,
+	       (unsigned long long)sum.errors, (unsigned long long)st.cache_hits,
+	       (unsigned long long)sum.cq_full, (unsigned long long)sum.preempted);
 	printf("gntdp-stress: faults injected: abandoned queues %llu (%llu requests in flight), "
 	       "domains destroyed %llu (%llu requests in flight, %llu live mappings), worker "
 	       "stalls %llu (%llu ms), entry corruptions %llu, garbage requests %llu, no_space "
-	       "%llu, table-limit refusals %llu\n",
+	       "%llu, table-limit refusals %llu, statuses lost with their caller %llu\n",
 	       (unsigned long long)f->abandon, (unsigned long long)f->abandon_inflight,
 	       (unsigned long long)f->destroy, (unsigned long long)f->destroy_inflight,
 	       (unsigned long long)f->destroy_maps, (unsigned long long)f->stall,
 	       (unsigned long long)f->stall_ms, (unsigned long long)f->corrupt,
 	       (unsigned long long)f->garbage, (unsigned long long)f->no_space,
-	       (unsigned long long)f->table_limit);
+	       (unsigned long long)f->table_limit, (unsigned long long)f->lost);
 	if (!RSS_ASSERT)
 		printf("gntdp-stress: sanitizer build: resident memory is not held to the "
 		       "tolerance (quarantine)\n");
@@ -761,6 +809,7 @@ summary(struct concrun *r, double secs)
 	}
 	printf("\n");
 	v2_summary(stdout);
+	hostile_summary(stdout, true, r->c->f_garbage);
 }
 
 int
@@ -777,8 +826,11 @@ conc_main(const struct stress_conf *c)
 	rc = conc_setup(&r);
 	if (rc != 0) {
 		APP_LOG(ERR, "gntdp-stress: concurrent setup failed: %s", strerror(-rc));
-		if (r.dp != NULL)
+		if (r.dp != NULL) {
+			gntdp_dp_stop(r.dp);
+			rings_destroy(r.dp, r.rings, r.nb_rings);
 			gntdp_dp_destroy(r.dp);
+		}
 		if (r.wa.gt != NULL)
 			world_destroy(&r.wa);
 		sim_free(&r.s);
@@ -853,6 +905,7 @@ conc_main(const struct stress_conf *c)
 		       (unsigned long long)c->seed, atomic_load(&g_viol.count) - v0, g_viol.first);
 	fflush(stdout);
 	prot_reset_all();
+	rings_destroy(r.dp, r.rings, r.nb_rings);
 	gntdp_dp_destroy(r.dp);
 	world_destroy(&r.wa);
 	sim_free(&r.s);

@@ -143,6 +143,28 @@ bad_gmfn(struct sim *s, struct qmodel *q)
 	return (uint64_t)q->ds->p2m_size + rng_below(&q->rng, 1000);
 }
 
+/*
+ * A guest address outside the caller's RAM (docs/hcall.md: a fault): past the physmap, a
+ * pointer into this process (GADDR_HOST, the executor's canary), one that wraps the address
+ * space. For frame lists (bad_virt_addr) and hostile op arrays (-EFAULT).
+ */
+uint64_t
+bad_gaddr(struct qmodel *q)
+{
+	switch (rng_below(&q->rng, 4)) {
+	case 0:
+		return GADDR_HOST;
+	case 1:
+		return UINT64_MAX - 8 * rng_below(&q->rng, 64);
+	case 2:
+		return (uint64_t)1 << (32 + rng_below(&q->rng, 31));
+	default:
+		return ((uint64_t)q->ds->p2m_size + rng_below(&q->rng, 1u << 16))
+			       << GNTDP_PAGE_SHIFT |
+		       8 * rng_below(&q->rng, 512);
+	}
+}
+
 uint32_t
 take_gfn(struct qmodel *q)
 {
@@ -993,7 +1015,7 @@ build_setup(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 	case K_ST_NULL_LIST:
 		st->dom = GNTDP_DOMID_SELF;
 		st->nr_frames = 1 + rng_below(&q->rng, 4);
-		st->frame_list = NULL;
+		st->frame_list = (gntdp_xen_pfn_t *)(uintptr_t)bad_gaddr(q);
 		/* Translated caller (Xen): the table grows, then the write faults. */
 		m->mask = st->nr_frames > max ? M_GENERAL : ST(GNTDP_GNTST_BAD_VIRT_ADDR);
 		m->kind = k;
@@ -1174,78 +1196,186 @@ build_transfer(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 static const gntdp_domid_t real_doms[] = {1,      2,     3,     DOM_G1,    DOM_G2,          DOM_VG,
 					  DOM_VC, DOM_H, DOM_P, DOM_STALL, GNTDP_DOMID_SELF};
 
+/* Keep a frame-mode gfn of the hostile client off its own op area. */
+static uint64_t
+off_area(const struct sim *s, const struct qmodel *q, uint64_t gfn)
+{
+	uint32_t lo = s->ws.queues[q->qid].op_gfn;
+
+	return gfn >= lo && gfn < (uint64_t)lo + OPA_FRAMES && lo > 0 ? gfn % lo : gfn;
+}
+
+/* The commands the core takes with count 1 only (docs/hcall.md: others -EINVAL). */
+static bool
+count_one_only(uint32_t cmd)
+{
+	return cmd_one_by_one((uint8_t)cmd) && cmd != GNTDP_GNTTABOP_CACHE_FLUSH;
+}
+
+/*
+ * One hostile hypercall: a random op of a random command, its numbers nudged towards real
+ * objects so that some of it reaches deep checks, or a call the entry refuses as a whole
+ * (flags, commands, counts, op arrays outside the caller's RAM, an array that runs off its
+ * RAM after its first op), frame lists outside the RAM, and (concurrent mode) an op the
+ * client rewrites while the call is in flight.
+ */
 static void
 build_garbage(struct sim *s, struct qmodel *q, uint32_t i)
 {
-	struct gntdp_dp_req *r = (struct gntdp_dp_req *)q->cur.ops + i;
+	struct raw_call *r = (struct raw_call *)q->cur.ops + i;
 	struct op_meta *m = &q->cur.meta[i];
-	uint64_t *w = (uint64_t *)(void *)r;
+	uint64_t *w = (uint64_t *)(void *)r->op;
 	uint32_t what = rng_below(&q->rng, 100);
+	union {
+		struct gntdp_gnttab_map_grant_ref map;
+		struct gntdp_gnttab_unmap_grant_ref unmap;
+		struct gntdp_gnttab_setup_table setup_table;
+		struct gntdp_gnttab_query_size query_size;
+		struct gntdp_gnttab_transfer transfer;
+		struct gntdp_gnttab_copy copy;
+	} *op = (void *)r->op;
 
-	for (unsigned int k = 0; k < sizeof(*r) / 8; k++)
+	memset(r, 0, sizeof(*r));
+	for (unsigned int k = 0; k < OPA_SLOT / 8; k++)
 		w[k] = rng_next(&q->rng);
+	r->count = 1;
+	r->gaddr = GADDR_SLOT;
+	r->cmd = rng_below(&q->rng, s->v2.on ? 13 : 7);
 	m->kind = K_GARBAGE;
-	if (what < 12) {
-		/* Reserved bytes set: refused by the data plane, whatever the command. */
-		r->rsvd[rng_below(&q->rng, 7)] |= 1;
+	if (what < 6) {
+		/* Non-zero flags or reserved word: the ring refuses it, nothing runs. */
+		if (rng_below(&q->rng, 2))
+			r->flags = 1u << rng_below(&q->rng, 32);
+		else
+			r->rsvd = 1 + (uint32_t)rng_below(&q->rng, UINT32_MAX);
+		m->kind = K_HC_FLAGS;
 		m->mask = M_GENERAL | RC_EINVAL;
 		return;
 	}
-	memset(r->rsvd, 0, sizeof(r->rsvd));
-	if (what < 24) {
-		r->cmd = (uint8_t)(13 + rng_below(&q->rng, 243)); /* not carried */
-		m->mask = M_GENERAL | RC_ENOSYS;
+	if (what < 12) {
+		/* Not a command: above 12 -ENOSYS, bits 12 and up -EINVAL (before any read). */
+		m->kind = K_HC_BAD_CMD;
+		if (rng_below(&q->rng, 2)) {
+			r->cmd = 13 + rng_below(&q->rng, 4096 - 13);
+			m->mask = M_GENERAL | RC_ENOSYS;
+		} else {
+			r->cmd = 4096 + rng_below(&q->rng, UINT32_MAX - 4096);
+			/* Not cache_flush: its bits 12 and up are a continuation's start. */
+			if ((r->cmd & GNTDP_GNTTABOP_CMD_MASK) == GNTDP_GNTTABOP_CACHE_FLUSH)
+				r->cmd ^= 1;
+			m->mask = M_GENERAL | RC_EINVAL;
+		}
 		return;
 	}
-	r->cmd = (uint8_t)rng_below(&q->rng, s->v2.on ? 13 : 7);
-	m->mask = spec_mask(r->cmd) | RC_OK;
+	if (what < 15) {
+		r->count = 0x80000000u + rng_below(&q->rng, 0x7fffffff); /* > INT_MAX */
+		m->kind = K_HC_BAD_COUNT;
+		m->mask = M_GENERAL | RC_EINVAL;
+		return;
+	}
+	if (what < 18 && count_one_only(r->cmd)) {
+		r->count = rng_below(&q->rng, 2) ? 0 : 2 + rng_below(&q->rng, 100);
+		m->kind = K_HC_BAD_COUNT;
+		m->mask = M_GENERAL | RC_EINVAL;
+		return;
+	}
+	if (what < 26) {
+		/* The op array outside the caller's RAM: -EFAULT, nothing runs. */
+		r->gaddr =
+			rng_below(&q->rng, 5) == 0
+				? (uint64_t)(q->ds->nr_frames +
+					     rng_below(&q->rng, q->ds->p2m_size - q->ds->nr_frames))
+					  << GNTDP_PAGE_SHIFT
+				: bad_gaddr(q);
+		if (r->gaddr == GADDR_HOST || rng_below(&q->rng, 2) || count_one_only(r->cmd))
+			r->count = 1;
+		else
+			r->count = 1 + rng_below(&q->rng, 64);
+		m->kind = K_HC_BAD_ARRAY;
+		m->mask = M_GENERAL | RC_EFAULT;
+		if (s->conf->selftest_hcall && r->gaddr == GADDR_HOST && s->nrec >= 20 &&
+		    !s->selftest_done && world_dom_alive(s->wa, q->domid)) {
+			m->mask = M_OKAY | RC_OK; /* --selftest-hcall: a deliberately wrong one */
+			s->selftest_done = true;
+		}
+		return;
+	}
+	if (what < 28 && !count_one_only(r->cmd) && r->cmd != GNTDP_GNTTABOP_CACHE_FLUSH) {
+		/* Nothing to run: 0 (or -ESRCH for a dead caller). */
+		r->count = 0;
+		m->kind = K_HC_EMPTY;
+		m->mask = M_OKAY | RC_OK;
+		return;
+	}
+	m->mask = spec_mask((uint8_t)r->cmd) | RC_OK;
 	if (r->cmd >= GNTDP_GNTTABOP_UNMAP_AND_REPLACE) {
 		v2_garbage(s, q, r, m);
 		return;
 	}
-	/* Keep numbers mostly near real objects so some garbage reaches deep checks. */
 	switch (r->cmd) {
 	case GNTDP_GNTTABOP_MAP_GRANT_REF:
-		r->op.map.dom = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
-		r->op.map.ref = rng_below(&q->rng, 1200);
-		r->op.map.flags &= 0x1f;
-		r->op.map.host_addr &= 0x1ffffful;
+		op->map.dom = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
+		op->map.ref = rng_below(&q->rng, 1200);
+		op->map.flags &= 0x1f;
+		op->map.host_addr &= 0x1ffffful;
 		break;
 	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
-		r->op.unmap.handle = rng_below(&q->rng, 1100);
-		r->op.unmap.host_addr &= 0x1ffffful;
+		op->unmap.handle = rng_below(&q->rng, 1100);
+		op->unmap.host_addr &= 0x1ffffful;
 		break;
 	case GNTDP_GNTTABOP_SETUP_TABLE:
-		r->op.setup_table.dom = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
-		r->op.setup_table.nr_frames =
+		op->setup_table.dom = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
+		op->setup_table.nr_frames =
 			rng_below(&q->rng, 3) ? rng_below(&q->rng, 8) : (uint32_t)rng_next(&q->rng);
-		/* In-process clients hand the worker a pointer: the harness keeps it valid. */
-		r->op.setup_table.frame_list =
-			rng_below(&q->rng, 4) ? (gntdp_xen_pfn_t *)(uintptr_t)1 : NULL;
-		/* NULL list with frames: the checks run, the table may grow, then the
-		 * write faults (Xen, translated caller: bad_virt_addr, rc 0). */
-		if (r->op.setup_table.frame_list == NULL && r->op.setup_table.nr_frames > 0)
-			m->mask = spec_mask(r->cmd) | ST(GNTDP_GNTST_BAD_VIRT_ADDR) | RC_OK;
+		/* A list in the op area, or outside the RAM: the checks run, the table may
+		 * grow, then the write faults (Xen, translated caller: bad_virt_addr, rc 0). */
+		op->setup_table.frame_list =
+			(gntdp_xen_pfn_t *)(uintptr_t)(rng_below(&q->rng, 4) ? GADDR_SLOT
+									     : bad_gaddr(q));
+		if ((uintptr_t)op->setup_table.frame_list != GADDR_SLOT) {
+			m->kind = K_HC_BAD_LIST;
+			if (op->setup_table.nr_frames > 0)
+				m->mask |= M_BAD_VIRT;
+		}
 		break;
 	case GNTDP_GNTTABOP_DUMP_TABLE:
 	case GNTDP_GNTTABOP_QUERY_SIZE:
-		r->op.query_size.dom = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
+		op->query_size.dom = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
 		break;
 	case GNTDP_GNTTABOP_TRANSFER:
-		r->op.transfer.mfn = rng_below(&q->rng, 64);
-		r->op.transfer.domid = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
-		r->op.transfer.ref = rng_below(&q->rng, 1200);
+		op->transfer.mfn = off_area(s, q, rng_below(&q->rng, 64));
+		op->transfer.domid = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
+		op->transfer.ref = rng_below(&q->rng, 1200);
 		break;
 	default: /* copy */
-		r->op.copy.source.domid = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
-		r->op.copy.dest.domid = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
-		r->op.copy.source.u.ref = rng_below(&q->rng, 1200);
-		r->op.copy.dest.u.ref = rng_below(&q->rng, 1200);
-		r->op.copy.flags &= 3;
-		r->op.copy.len &= 0x1fff;
-		r->op.copy.source.offset &= 0x1fff;
-		r->op.copy.dest.offset &= 0x1fff;
+		op->copy.source.domid = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
+		op->copy.dest.domid = real_doms[rng_below(&q->rng, sizeof(real_doms) / 2)];
+		op->copy.source.u.ref = rng_below(&q->rng, 1200);
+		op->copy.dest.u.ref = rng_below(&q->rng, 1200);
+		op->copy.flags &= 3;
+		if (!(op->copy.flags & GNTDP_GNTCOPY_SOURCE_GREF))
+			op->copy.source.u.gmfn = off_area(s, q, op->copy.source.u.gmfn);
+		if (!(op->copy.flags & GNTDP_GNTCOPY_DEST_GREF))
+			op->copy.dest.u.gmfn = off_area(s, q, op->copy.dest.u.gmfn);
+		op->copy.len &= 0x1fff;
+		op->copy.source.offset &= 0x1fff;
+		op->copy.dest.offset &= 0x1fff;
 		break;
+	}
+	if ((r->cmd == GNTDP_GNTTABOP_COPY || r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF) &&
+	    what < 31 && !q->end_used) {
+		/* The array runs off the RAM after its first op: that one ran, then -EFAULT. */
+		q->end_used = true; /* one per record: the calls share the place */
+		r->gaddr = GADDR_END;
+		r->count = 2;
+		m->kind = K_HC_RUNOFF;
+		m->mask = (m->mask & M_STATUS_ALL) | RC_EFAULT;
+	} else if ((r->cmd == GNTDP_GNTTABOP_COPY || r->cmd == GNTDP_GNTTABOP_UNMAP_GRANT_REF) &&
+		   s->conc && what >= 90) {
+		/* Rewritten while in flight (conc.c): whatever the worker fetched runs. */
+		m->aux2 |= RAW_SCRIBBLE;
+		m->kind = K_HC_SCRIBBLE;
+		m->mask = spec_mask((uint8_t)r->cmd) | RC_OK;
 	}
 }
 
@@ -1531,11 +1661,12 @@ batch_end(struct sim *s, struct qmodel *q)
 			m->mask |= RC_OK;
 		/* Refusals that come before the caller is looked up stay as they are (the errnos
 		 * of commands 8-12 come after it: garbage marks them with aux). */
-		if ((m->mask & (RC_EINVAL | RC_ENOSYS | RC_EFAULT)) &&
-		    !(m->kind == K_GARBAGE && m->aux))
+		if ((m->mask & (RC_EINVAL | RC_ENOSYS)) && !(m->kind == K_GARBAGE && m->aux))
 			continue;
 		if (mortal && s->conc)
 			m->mask |= M_DEAD_CALLER;
+		else if (dead && (m->mask & RC_EFAULT))
+			m->mask |= M_DEAD_CALLER; /* an array that wraps faults before the lookup */
 		else if (dead)
 			m->mask = M_DEAD_CALLER;
 	}
@@ -1551,6 +1682,7 @@ gen_batch(struct sim *s, struct qmodel *q)
 
 	if (q->role == ROLE_HOSTILE) {
 		batch_begin(s, q, REC_RAW, 0);
+		q->end_used = false;
 		n = pick_count(s, q);
 		for (uint32_t i = 0; i < n; i++) {
 			memset(&q->plan[i], 0, sizeof(q->plan[i]));
@@ -1840,6 +1972,17 @@ transfer_done(struct sim *s, struct qmodel *q, uint32_t i, const struct op_resul
 	 * or lost it (seed header). */
 	bool keep = r->status == GNTDP_GNTST_BAD_PAGE || r->rc != 0;
 
+	if (r->lost && m->kind == K_TR_VALID && p->pool != 0) {
+		/* VC died before its statuses could be read: G1's slot says if the page came. */
+		struct accept *a = &g1->acc[p->map_idx];
+		bool came = gntdp_domain_frame(s->wa->gt, DOM_G1, a->slot) != NULL;
+
+		a->aimed = false;
+		if (came && a->state == AC_OFFERED)
+			a->state = AC_COMMITTED;
+		q->pool[p->pool - 1u] = came ? 0 : 1;
+		return;
+	}
 	if (m->kind == K_TR_RETURN) {
 		struct qmodel *vc = sim_queue_of(s, DOM_VC);
 		struct accept *a = &g1->acc[p->map_idx];
@@ -1930,8 +2073,7 @@ apply_result(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result
 {
 	struct op_meta *m = &q->cur.meta[i];
 	struct op_plan *p = &q->plan[i];
-	uint8_t cmd =
-		q->cur.type == REC_RAW ? ((struct gntdp_dp_req *)q->cur.ops)[i].cmd : q->cur.cmd;
+	uint32_t cmd = rec_cmd(&q->cur, i);
 	bool ok = r->status == GNTDP_GNTST_OKAY && r->rc == 0;
 
 	s->total_ops++;
@@ -1940,6 +2082,8 @@ apply_result(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result
 	s->kind_hist[m->kind < K_COUNT ? m->kind : 0]++;
 	if (m->kind >= K_CP_V2 && m->kind < K_COUNT)
 		v2_tally(m->kind, r);
+	hostile_tally(m->kind, r);
+	s->fc.lost += r->lost;
 	q->ops++;
 	q->ops_ok += ok;
 	if (!mask_allows(m->mask, r->status, r->rc)) {
@@ -1993,11 +2137,10 @@ apply_result(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result
 		if (m->kind == K_ST_TOO_BIG && r->status == GNTDP_GNTST_GENERAL_ERROR)
 			s->fc.table_limit++;
 		if (ok && m->kind == K_ST_SELF && r->rc == 0) {
-			const gntdp_xen_pfn_t *fl = frame_lists(q->qid) +
-						    (i % STRESS_MAX_SETUP_OPS) * STRESS_FRAME_LIST;
+			const gntdp_xen_pfn_t *fl = opa_list(s->wa, q->qid, i);
 
 			/* Only meaningful when this op's list was not reused by a later op. */
-			if (q->cur.count <= STRESS_MAX_SETUP_OPS) {
+			if (q->cur.count <= STRESS_MAX_SETUP_OPS && fl != NULL) {
 				for (uint32_t a = 0; a < st->nr_frames; a++) {
 					for (uint32_t b = a + 1; b < st->nr_frames; b++) {
 						if (fl[a] == fl[b])

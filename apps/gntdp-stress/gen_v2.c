@@ -520,7 +520,7 @@ build_status_frames(struct sim *s, struct qmodel *q, uint32_t i, uint8_t k)
 		m->mask = gs->nr_frames > nsf ? M_GENERAL : M_OKAY; /* XSA-382 */
 		break;
 	case K_GS_NULL:
-		gs->frame_list = NULL;
+		gs->frame_list = (uint64_t *)(uintptr_t)bad_gaddr(q); /* outside the RAM */
 		m->mask = gs->nr_frames > nsf	? M_GENERAL
 			  : gs->nr_frames == 0 ? M_OKAY
 					       : M_BAD_VIRT; /* the write faults */
@@ -782,10 +782,11 @@ static void
 check_status_list(struct sim *s, struct qmodel *q, uint32_t i)
 {
 	const struct gntdp_gnttab_get_status_frames *gs = op_at(q, i);
-	const uint64_t *list = frame_lists(q->qid) + (i % STRESS_MAX_SETUP_OPS) * STRESS_FRAME_LIST;
+	const uint64_t *list = opa_list(s->wa, q->qid, i);
 	struct v2model *v = &s->v2;
 
-	if (q->cur.count > STRESS_MAX_SETUP_OPS || gs->frame_list == NULL || gs->nr_frames == 0)
+	if (q->cur.count > STRESS_MAX_SETUP_OPS || (uintptr_t)gs->frame_list != GADDR_SLOT ||
+	    gs->nr_frames == 0 || list == NULL)
 		return;
 	if (v->status_mfn == 0)
 		v->status_mfn = list[0];
@@ -817,8 +818,16 @@ apply_own(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result *r
 	switch (q->cur.cmd) {
 	case GNTDP_GNTTABOP_SET_VERSION: {
 		const struct gntdp_gnttab_set_version *sv = op_at(q, i);
+		/*
+		 * Xen writes the table's version back whatever the call returns; gntdp_hcall()
+		 * writes nothing back when it fails (docs/stress.md, "Findings"): the op then
+		 * still holds the version asked for. Counted; anything else is checked.
+		 */
+		bool unwritten = r->rc != 0 && r->version == sv->version;
 
-		if (r->version != 1 && r->version != 2)
+		if (unwritten)
+			v->sv_unwritten++;
+		if (!unwritten && r->version != 1 && r->version != 2)
 			violation("set_version", "q%u: set_version wrote back version %u", q->qid,
 				  r->version);
 		if (r->rc == -EBUSY)
@@ -830,7 +839,7 @@ apply_own(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result *r
 			v2_switched(v, sv->version);
 			check_reserved(s);
 		}
-		if (r->version != v->ver && (r->version == 1 || r->version == 2))
+		if (!unwritten && r->version != v->ver && (r->version == 1 || r->version == 2))
 			violation("set_version",
 				  "q%u: set_version(%u) got rc %d and version %u, the table is at "
 				  "v%u",
@@ -1183,48 +1192,58 @@ v2_guest_applied(struct sim *s, const struct record *r, int res)
 /* ---- Hostile garbage for commands 7-12 ------------------------------------------------ */
 
 void
-v2_garbage(struct sim *s, struct qmodel *q, struct gntdp_dp_req *r, struct op_meta *m)
+v2_garbage(struct sim *s, struct qmodel *q, struct raw_call *rc, struct op_meta *m)
 {
 	static const gntdp_domid_t doms[] = {1, DOM_G1, DOM_V2, DOM_V2T, DOM_H, DOM_NONE,
 					     GNTDP_DOMID_SELF};
+	union {
+		struct gntdp_gnttab_unmap_and_replace unmap_and_replace;
+		struct gntdp_gnttab_set_version set_version;
+		struct gntdp_gnttab_get_status_frames get_status_frames;
+		struct gntdp_gnttab_get_version get_version;
+		struct gntdp_gnttab_swap_grant_ref swap_grant_ref;
+		struct gntdp_gnttab_cache_flush cache_flush;
+	} *op = (void *)rc->op;
 
 	(void)s;
 	m->aux = 1; /* the errnos of these commands come after the caller lookup */
-	switch (r->cmd) {
+	switch (rc->cmd) {
 	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
-		r->op.unmap_and_replace.handle = rng_below(&q->rng, 1100);
-		r->op.unmap_and_replace.host_addr &= 0x1ffffful;
+		op->unmap_and_replace.handle = rng_below(&q->rng, 1100);
+		op->unmap_and_replace.host_addr &= 0x1ffffful;
 		if (rng_below(&q->rng, 2))
-			r->op.unmap_and_replace.new_addr = 0;
+			op->unmap_and_replace.new_addr = 0;
 		m->aux = 0;
 		break;
 	case GNTDP_GNTTABOP_SET_VERSION:
-		r->op.set_version.version = rng_below(&q->rng, 4);
+		op->set_version.version = rng_below(&q->rng, 4);
 		m->mask = M_OKAY | M_GENERAL | RC_OK | RC_EINVAL | RC_EBUSY | RC_EAGAIN | RC_ERANGE;
 		break;
 	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
-		r->op.get_status_frames.dom = doms[rng_below(&q->rng, sizeof(doms) / 2)];
-		r->op.get_status_frames.nr_frames =
+		op->get_status_frames.dom = doms[rng_below(&q->rng, sizeof(doms) / 2)];
+		op->get_status_frames.nr_frames =
 			rng_below(&q->rng, 3) ? rng_below(&q->rng, 4) : (uint32_t)rng_next(&q->rng);
-		/* In-process clients hand the worker a pointer: the harness keeps it valid. */
-		r->op.get_status_frames.frame_list =
-			rng_below(&q->rng, 4) ? (uint64_t *)(uintptr_t)1 : NULL;
+		/* A list in the op area, or outside the RAM (bad_virt_addr). */
+		op->get_status_frames.frame_list =
+			(uint64_t *)(uintptr_t)(rng_below(&q->rng, 4) ? GADDR_SLOT : bad_gaddr(q));
+		if ((uintptr_t)op->get_status_frames.frame_list != GADDR_SLOT)
+			m->kind = K_HC_BAD_LIST;
 		m->aux = 0;
 		break;
 	case GNTDP_GNTTABOP_GET_VERSION:
-		r->op.get_version.dom = doms[rng_below(&q->rng, sizeof(doms) / 2)];
+		op->get_version.dom = doms[rng_below(&q->rng, sizeof(doms) / 2)];
 		m->mask = M_OKAY | M_GENERAL | M_BAD_DOMAIN | RC_OK | RC_ESRCH | RC_EPERM;
 		break;
 	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
-		r->op.swap_grant_ref.ref_a = rng_below(&q->rng, 1200);
-		r->op.swap_grant_ref.ref_b = rng_below(&q->rng, 1200);
+		op->swap_grant_ref.ref_a = rng_below(&q->rng, 1200);
+		op->swap_grant_ref.ref_b = rng_below(&q->rng, 1200);
 		m->aux = 0;
 		break;
 	default: /* cache_flush */
-		r->op.cache_flush.a.dev_bus_addr &= ~(1ull << 63);
-		r->op.cache_flush.offset &= 0x1fff;
-		r->op.cache_flush.length &= 0x1fff;
-		r->op.cache_flush.op &= rng_below(&q->rng, 2) ? 3u : 0x80000007u;
+		op->cache_flush.a.dev_bus_addr &= ~(1ull << 63);
+		op->cache_flush.offset &= 0x1fff;
+		op->cache_flush.length &= 0x1fff;
+		op->cache_flush.op &= rng_below(&q->rng, 2) ? 3u : 0x80000007u;
 		m->mask = M_OKAY | M_GENERAL | RC_OK | RC_EINVAL | RC_EPERM | RC_EOPNOTSUPP;
 		break;
 	}

@@ -44,6 +44,8 @@ static const struct app_opt opts[] = {
 	{"selftest", 0, NULL, NULL, "plant a wrong expectation: the run must fail and trace it"},
 	{"selftest-v2", 0, NULL, NULL,
 	 "the same for the new commands (world.v2 on): a swap of a pinned entry expected okay"},
+	{"selftest-hcall", 0, NULL, NULL,
+	 "the same for hostile hypercalls: an op array in host memory expected to run"},
 };
 
 static int
@@ -65,6 +67,8 @@ on_opt(void *conf, const struct app_opt *o, const char *arg)
 		c->selftest = true;
 	else if (strcmp(o->name, "selftest-v2") == 0)
 		c->selftest_v2 = true;
+	else if (strcmp(o->name, "selftest-hcall") == 0)
+		c->selftest_hcall = true;
 	return 0;
 }
 
@@ -74,6 +78,14 @@ check(struct app_cfg *cfg)
 	struct stress_conf *c = cfg->conf;
 
 	snprintf(c->config_path, sizeof(c->config_path), "%s", cfg->path);
+	/* [dataplane] ring_size sizes each queue's hypercall ring (SQ and CQ). */
+	if (c->ring_size > GNTDP_HCALL_RING_MAX_ENTRIES) {
+		fprintf(stderr,
+			"gntdp-stress: [dataplane] ring_size = %u: a hypercall ring has at most %u "
+			"entries\n",
+			c->ring_size, GNTDP_HCALL_RING_MAX_ENTRIES);
+		return -EINVAL;
+	}
 	return 0;
 }
 

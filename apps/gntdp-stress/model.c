@@ -112,6 +112,7 @@ build_spec(struct sim *s)
 	for (uint32_t w = 0; w < l->nb_workers; w++)
 		add_queue(ws, DOM_STALL, ROLE_STALL);
 	v2_spec(s, ws); /* [world] v2: the v2 granter, its target and its queue */
+	opa_assign(ws); /* each queue's op area at the top of its domain's RAM */
 
 	grants_max = NB_GUESTS * (l->nb_cl * (l->stable_refs + 3) + l->nb_cl * l->churn_refs +
 				  l->corrupt_refs) +
@@ -178,14 +179,14 @@ qmodel_init(struct sim *s, struct qmodel *q, unsigned int qid)
 	}
 	if (q->role == ROLE_VCLIENT)
 		q->tp = POOL_FRAMES;
-	q->cur.ops = calloc(STRESS_MAX_BATCH, sizeof(struct gntdp_dp_req));
+	q->cur.ops = calloc(STRESS_MAX_BATCH, sizeof(struct raw_call));
 	q->cur.meta = calloc(STRESS_MAX_BATCH, sizeof(struct op_meta));
 	q->plan = calloc(STRESS_MAX_BATCH, sizeof(struct op_plan));
-	q->reqs = calloc(STRESS_MAX_BATCH, sizeof(struct gntdp_dp_req));
-	q->cpls = calloc(STRESS_MAX_BATCH, sizeof(struct gntdp_dp_cpl));
+	q->calls = calloc(STRESS_MAX_BATCH, sizeof(struct hc_call));
+	q->sqes = calloc(STRESS_MAX_BATCH, sizeof(struct gntdp_hcall_sqe));
 	q->res = calloc(STRESS_MAX_BATCH, sizeof(struct op_result));
-	if (q->cur.ops == NULL || q->cur.meta == NULL || q->plan == NULL || q->reqs == NULL ||
-	    q->cpls == NULL || q->res == NULL)
+	if (q->cur.ops == NULL || q->cur.meta == NULL || q->plan == NULL || q->calls == NULL ||
+	    q->sqes == NULL || q->res == NULL)
 		return -ENOMEM;
 	if (q->verified_frames > 0 &&
 	    (q->lshadow = malloc((size_t)q->verified_frames * GNTDP_PAGE_SIZE)) == NULL)
@@ -364,8 +365,8 @@ sim_free(struct sim *s)
 
 		record_free(&q->cur);
 		free(q->plan);
-		free(q->reqs);
-		free(q->cpls);
+		free(q->calls);
+		free(q->sqes);
 		free(q->res);
 		free(q->lshadow);
 		for (uint32_t k = 0; k < q->nb_sref; k++)

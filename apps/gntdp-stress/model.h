@@ -52,6 +52,9 @@
 #define PIN_SOFT_LIMIT 120
 #define BAD_FRAME 0xfffff000u
 
+/* op_meta.aux2 of a raw call: the client rewrites its op while the call is in flight. */
+#define RAW_SCRIBBLE 0x4000u
+
 enum zone { Z_STABLE = 1, Z_RO, Z_SAT, Z_BADFRAME, Z_CHURN, Z_VICTIM, Z_CORRUPT, Z_V2 };
 
 /* ---- The v2 granter (gen_v2.c) ---------------------------------------------- */
@@ -101,6 +104,7 @@ struct v2model {
 	struct v2cl cl[V2_MAX_CL];
 	uint64_t status_mfn; /* what get_status_frames first listed */
 	uint64_t sv_ok, sv_busy, sv_range, swaps, flushes, replaces;
+	uint64_t sv_unwritten; /* failed set_version calls that wrote no version back */
 };
 
 static inline uint32_t
@@ -201,10 +205,11 @@ lay_accept_ref(const struct layout *l, uint32_t a)
 	return GNTDP_GRANT_ENTRIES_PER_FRAME_V1 + l->nb_cl * l->churn_refs + l->corrupt_refs + a;
 }
 
+/* G1's slots for pages it accepts: above its RAM, which ends with its queue's op area. */
 static inline uint32_t
 lay_accept_slot(const struct layout *l, uint32_t a)
 {
-	return l->g_frames + a;
+	return l->g_frames + OPA_FRAMES + a;
 }
 
 static inline uint32_t
@@ -265,7 +270,7 @@ struct qmodel {
 	int client_idx; /* index among the clients that get grants, -1 when none */
 	bool privileged;
 	unsigned int worker;
-	struct gntdp_dp_queue *q;
+	struct gntdp_dp_hcall *ring; /* its hypercall ring (caller: its domain) */
 	struct rng rng;
 	const struct dom_spec *ds;
 	/* local frames */
@@ -297,12 +302,16 @@ struct qmodel {
 	struct record cur;
 	uint32_t cur_rec; /* its record number (origin of the handles it makes) */
 	bool cur_viol;    /* a violation was seen in it */
+	bool end_used;    /* raw: a call of the batch runs off the RAM (GADDR_END) */
 	struct op_plan *plan;
-	struct gntdp_dp_req *reqs;
-	struct gntdp_dp_cpl *cpls;
+	struct hc_call *calls; /* the batch's hypercalls */
+	struct gntdp_hcall_sqe *sqes;
+	uint32_t nb_calls, calls_sub, calls_done;
 	struct op_result *res;
-	uint32_t submitted, completed;
-	uint64_t seq_sub, seq_cpl;
+	uint32_t submitted, completed; /* ops of the calls submitted, completed */
+	uint64_t seq_sub, seq_cpl;     /* calls (user_data sequence) */
+	uint64_t ops_sub;              /* ops in them */
+	uint64_t rc_faults, rc_errors; /* completions with -EFAULT, with another rc != 0 */
 	enum qphase phase;
 	double phase_until;
 	bool touched_local[64];
@@ -420,7 +429,7 @@ void v2_summary(FILE *out);
 bool v2_guest_next(struct sim *s, struct record *r);
 void v2_guest_applied(struct sim *s, const struct record *r, int res);
 /* Garbage for commands 7-12 (hostile client): fills r and m. */
-void v2_garbage(struct sim *s, struct qmodel *q, struct gntdp_dp_req *r, struct op_meta *m);
+void v2_garbage(struct sim *s, struct qmodel *q, struct raw_call *r, struct op_meta *m);
 
 /* guest.c */
 /* Fill @p r as a guest record of @p domid. */

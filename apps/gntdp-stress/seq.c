@@ -3,8 +3,9 @@
  * Sequential mode: the oracle by replay.
  *
  * Two identical worlds. World A runs every batch through the data plane (one
- * worker, its grant cache on, the configured copy kernel); world B runs the
- * same batch through the plain core in one call (Xen-exact context, memmove).
+ * worker, its grant cache on, the configured copy kernel): its op array in the
+ * caller's op area, one hypercall on the queue's ring; world B runs the same
+ * hypercall with gntdp_hcall() on the plain core (Xen-exact context, memmove).
  * Batches, guest actions and control actions (domain destroy and create) run
  * one at a time, in the same order on both worlds, and after each batch
  * every status and output, then every frame of every domain and every grant
@@ -31,6 +32,8 @@ struct seqrun {
 	struct sim s;
 	struct world wa, wb;
 	struct gntdp_dp *dp;
+	struct gntdp_dp_hcall *rings[STRESS_MAX_QUEUES];
+	uint32_t nb_rings;
 	struct gntdp_gnttab_ctx *cctx; /* no EAL: world A's persistent-cache context */
 	struct trace log;
 	uint64_t seq[STRESS_MAX_QUEUES];
@@ -53,8 +56,7 @@ static void
 exec_a(struct seqrun *r, struct qmodel *q)
 {
 	if (r->dp != NULL) {
-		dp_run_record(r->dp, &r->wa, &q->cur, NULL, q->res, q->reqs, q->cpls,
-			      &r->seq[q->qid], 10.0);
+		dp_run_record(q->ring, &r->wa, &q->cur, NULL, q->res, &r->seq[q->qid], 10.0);
 		return;
 	}
 	{
@@ -282,19 +284,21 @@ seq_setup(struct seqrun *r, bool eal)
 		dc.hold_us = c->hold_us;
 		dc.idle_sleep_us = c->idle_sleep_us;
 		dc.idle_after_us = c->idle_after_us;
-		dc.burst = c->burst;
-		dc.req_ring_size = dc.cpl_ring_size = c->ring_size;
 		dc.copy = c->copy;
 		rc = gntdp_dp_create(r->wa.gt, &dc, &r->dp);
 		if (rc != 0) {
 			APP_LOG(ERR, "gntdp-stress: data plane: %s", strerror(-rc));
 			return rc;
 		}
-		for (uint32_t i = 0; i < r->s.ws.nb_queues; i++) {
-			rc = gntdp_dp_queue_create(r->dp, r->s.ws.queues[i].domid, &r->s.q[i].q);
-			if (rc != 0)
-				return rc;
+		/* Every queue a hypercall ring of its domain, on the one worker. */
+		rc = rings_create(r->dp, &r->s.ws, c, c->ring_size, r->rings);
+		if (rc != 0) {
+			APP_LOG(ERR, "gntdp-stress: hypercall rings: %s", strerror(-rc));
+			return rc;
 		}
+		r->nb_rings = r->s.ws.nb_queues;
+		for (uint32_t i = 0; i < r->s.ws.nb_queues; i++)
+			r->s.q[i].ring = r->rings[i];
 		rc = gntdp_dp_start(r->dp);
 		if (rc != 0)
 			return rc;
@@ -322,8 +326,11 @@ seq_setup(struct seqrun *r, bool eal)
 static void
 seq_teardown(struct seqrun *r)
 {
-	if (r->dp != NULL)
+	if (r->dp != NULL) {
+		gntdp_dp_stop(r->dp);
+		rings_destroy(r->dp, r->rings, r->nb_rings);
 		gntdp_dp_destroy(r->dp);
+	}
 	gntdp_gnttab_ctx_destroy(r->cctx);
 	if (r->wa.gt != NULL)
 		world_destroy(&r->wa);
@@ -450,6 +457,8 @@ seq_main(const struct stress_conf *c, bool eal)
 	}
 	printf("\n");
 	v2_summary(stdout);
+	if (hostile_summary(stdout, false, rc == EXIT_SUCCESS && c->f_garbage) != 0)
+		rc = EXIT_VIOLATION;
 	if (rc == EXIT_SUCCESS)
 		printf("gntdp-stress: sequential phase clean: every status, output, frame and "
 		       "entry equal in both worlds\n");

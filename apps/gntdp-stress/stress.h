@@ -19,6 +19,9 @@
  *    accept-transfer, table growth);
  *  - seq.c: sequential mode (data plane vs plain core, byte for byte);
  *  - conc.c: concurrent mode (all queues, all workers, faults, invariants);
+ *  - hcall.c: records as hypercalls: op arrays in the caller's op area (its
+ *    own guest memory), the calls through a hypercall ring or gntdp_hcall(),
+ *    statuses and outputs read back from guest memory, the hostile calls;
  *  - trace.c: trace files, --replay and --minimize, on top of exec.c
  *    (exec.c needs nothing from trace.c: the minimizer silences violations
  *    through g_viol.quiet).
@@ -37,6 +40,7 @@
 
 #include <gntdp/dataplane.h>
 #include <gntdp/gnttab.h>
+#include <gntdp/hcall.h>
 
 #define STRESS_MAX_QUEUES 64
 #define STRESS_MAX_DOMS 32
@@ -173,6 +177,11 @@ struct stress_conf {
 	 * entry is expected to succeed instead of GNTST_eagain.
 	 */
 	bool selftest_v2;
+	/*
+	 * And for hostile hypercalls (--selftest-hcall): the first call whose op array is a
+	 * pointer into the gntdp process is expected to run (rc 0) instead of -EFAULT.
+	 */
+	bool selftest_hcall;
 };
 
 struct app_cfg;
@@ -293,8 +302,16 @@ enum op_kind {
 	K_TR_BAD_DOMAIN,
 	K_TR_NOT_OFFERED,
 	K_TR_SELF,
-	/* hostile garbage (raw requests) */
-	K_GARBAGE,
+	/* the hostile client's hypercalls (raw records, gen.c build_garbage) */
+	K_GARBAGE,      /* a random op of a random command, in its op slot */
+	K_HC_FLAGS,     /* submission flags or reserved word set: -EINVAL */
+	K_HC_BAD_CMD,   /* a command above 12 (-ENOSYS) or with bits 12 and up (-EINVAL) */
+	K_HC_BAD_COUNT, /* count above INT_MAX, or not 1 for a one-op command: -EINVAL */
+	K_HC_BAD_ARRAY, /* the op array outside the caller's RAM: -EFAULT, nothing run */
+	K_HC_EMPTY,     /* count 0: 0 */
+	K_HC_RUNOFF,    /* the array runs off the RAM after its first op: it ran, -EFAULT */
+	K_HC_BAD_LIST,  /* a frame_list outside the RAM: bad_virt_addr */
+	K_HC_SCRIBBLE,  /* the op rewritten while the call is in flight */
 	/* v2 grants and commands 7-12 (gen_v2.c, [world] v2) */
 	K_CP_V2,      /* copy to or from a slot of the v2 granter (aux: slot) */
 	K_MP_V2,      /* map a slot of the v2 granter */
@@ -308,15 +325,15 @@ enum op_kind {
 	K_GV_SELF,
 	K_GV_OTHER,
 	K_GV_BAD_DOMAIN,
-	K_GS_SELF,    /* get_status_frames of the caller's table */
-	K_GS_NULL,    /* ... NULL frame_list */
+	K_GS_SELF, /* get_status_frames of the caller's table */
+	K_GS_NULL, /* ... a frame_list outside the RAM */
 	K_GS_OTHER,
 	K_GS_BAD_DOMAIN,
-	K_SW_SPARE,   /* swap_grant_ref of two spare entries */
+	K_SW_SPARE, /* swap_grant_ref of two spare entries */
 	K_SW_SAME,
 	K_SW_PINNED,
 	K_SW_RANGE,
-	K_CF_MAPPED,  /* cache_flush of a frame the caller maps */
+	K_CF_MAPPED, /* cache_flush of a frame the caller maps */
 	K_CF_OWN,
 	K_CF_BAD_ARGS,
 	K_CF_NOOP,
@@ -338,7 +355,7 @@ struct op_meta {
 
 enum rec_type {
 	REC_BATCH = 1, /* cmd-typed ops of one command */
-	REC_RAW = 2,   /* raw gntdp_dp_req (hostile client) */
+	REC_RAW = 2,   /* hostile hypercalls: count struct raw_call, one call each */
 	REC_GUEST = 3, /* a guest action */
 	REC_CTRL = 4,  /* control: domain destroy/create, drain check */
 };
@@ -376,7 +393,7 @@ struct record {
 	uint32_t ref;   /* REC_GUEST: entry */
 	uint32_t a, b, c;
 	int32_t result; /* REC_GUEST: what world A returned (information only) */
-	void *ops;      /* count ops of op_size(cmd) bytes, or count gntdp_dp_req */
+	void *ops;      /* count ops of op_size(cmd) bytes, or count struct raw_call */
 	struct op_meta *meta;
 };
 
@@ -434,10 +451,16 @@ struct grant_spec {
 	uint32_t frame;
 };
 
+/*
+ * A queue is a hypercall ring of its domain. Its op area is OPA_FRAMES frames of the
+ * domain's RAM from op_gfn on, at the top of the RAM (model.c puts it there): the op arrays
+ * and frame lists of its hypercalls live there, and nothing grants, maps or transfers them.
+ */
 struct queue_spec {
 	gntdp_domid_t domid;
 	uint8_t role;
 	uint8_t rsvd;
+	uint32_t op_gfn;
 };
 
 struct world_spec {
@@ -532,6 +555,7 @@ void violation(const char *sig, const char *fmt, ...) __attribute__((format(prin
 /* One op's outcome as a client sees it. */
 struct op_result {
 	int16_t status;
+	bool lost; /* the call ran, but its caller died before the statuses were read */
 	int32_t rc;
 	uint32_t handle;
 	uint64_t dev_bus_addr;
@@ -539,20 +563,9 @@ struct op_result {
 	uint32_t version; /* set_version (always) and get_version (rc 0) */
 };
 
-/* Per-queue scratch frame lists for setup_table (STRESS_MAX_SETUP_OPS x STRESS_FRAME_LIST). */
-gntdp_xen_pfn_t *frame_lists(unsigned int qid);
-
-/* Build the request for op @p i of a record, for world @p w. */
-void record_req(struct world *w, const struct record *r, unsigned int i, uint64_t user_data,
-		struct gntdp_dp_req *req);
 /* World-independent device addresses in records (exec.c). */
 uint64_t addr_abstract(struct world *w, uint64_t addr);
 uint64_t addr_concrete(struct world *w, uint64_t abs);
-/* Run a record's ops on world @p w directly (plain core); results into res[count]. */
-void exec_plain(struct world *w, const struct record *r, const uint32_t *handles,
-		struct op_result *res);
-/* Results of a completion. */
-void cpl_result(const struct gntdp_dp_cpl *c, struct op_result *res);
 /* Execute a guest or control record on world @p w. Returns the action's result. */
 int exec_guest(struct world *w, const struct record *r);
 
@@ -566,10 +579,84 @@ void hmap_del(struct handle_map *h, uint32_t rec, uint32_t op);
 /* For each unmap op with an origin, the handle to use (translated) into out[count]. */
 void record_handles(const struct record *r, const struct handle_map *h, uint32_t *out);
 
-/* Run a record through queue r->qid of @p dp and wait for every completion (in order). */
-int dp_run_record(struct gntdp_dp *dp, struct world *w, const struct record *r,
-		  const uint32_t *handles, struct op_result *res, struct gntdp_dp_req *reqs,
-		  struct gntdp_dp_cpl *cpls, uint64_t *seq, double timeout_s);
+/* ---- Hypercalls (hcall.c) ---------------------------------------------------- */
+
+/*
+ * A queue's op area (queue_spec.op_gfn): op i of a batch at offset i * op_size(cmd) (one
+ * hypercall covers the batch), call i of a raw record at i * OPA_SLOT; then the frame lists
+ * of setup_table and get_status_frames (STRESS_MAX_SETUP_OPS of STRESS_FRAME_LIST entries);
+ * then one frame that only a raw call's op that runs off the end of the RAM uses.
+ */
+#define OPA_SLOT 48u
+#define OPA_OPS_FRAMES (STRESS_MAX_BATCH * OPA_SLOT / GNTDP_PAGE_SIZE)
+#define OPA_LIST_FRAMES (STRESS_MAX_SETUP_OPS * STRESS_FRAME_LIST * 8 / GNTDP_PAGE_SIZE)
+#define OPA_FRAMES (OPA_OPS_FRAMES + OPA_LIST_FRAMES + 1u)
+/* What the client writes into each status before the call: one still there was not run. */
+#define OP_UNRUN ((int16_t)0x5a5a)
+
+/*
+ * Guest addresses in records that the executor fills in (everything else is used as it
+ * is): a frame_list of 1 is the op's list in the op area; a raw call's gaddr of 1 is its
+ * slot, 2 puts its op at the very end of the RAM (the array runs off it), 3 and a list of
+ * 3 are a pointer into this process (a canary the call must leave alone).
+ */
+#define GADDR_SLOT 1ull
+#define GADDR_END 2ull
+#define GADDR_HOST 3ull
+
+/* One hostile hypercall of a REC_RAW record (trace format 2). */
+struct raw_call {
+	uint32_t cmd;   /* any value */
+	uint32_t count; /* any value */
+	uint32_t flags; /* submission flags and rsvd: non-zero is -EINVAL, nothing run */
+	uint32_t rsvd;
+	uint64_t gaddr;       /* GADDR_* or a guest address */
+	uint8_t op[OPA_SLOT]; /* op 0 of the array (at GADDR_SLOT / GADDR_END) */
+};
+
+/* A hypercall of a record: ops first .. first + nops - 1 (raw: call first, nops 1). */
+struct hc_call {
+	uint32_t first, nops;
+};
+
+/* The command of op (batch) or call (raw) @p i. */
+uint32_t rec_cmd(const struct record *r, uint32_t i);
+/* A record's hypercalls: one per batch, one per op of the one-by-one commands and raw records. */
+uint32_t rec_calls(const struct record *r, struct hc_call *calls);
+/*
+ * Write a record's op arrays into its caller's op area in world @p w (handles: unmap
+ * handles to use, or NULL) and fill its submissions (user_data ud0, ud0 + 1, ...).
+ * Returns the number of calls.
+ */
+uint32_t hc_prepare(struct world *w, const struct record *r, const uint32_t *handles, uint64_t ud0,
+		    struct hc_call *calls, struct gntdp_hcall_sqe *sqes);
+/* After call @p c completed with @p rc: its ops' outcomes, from guest memory, into res[]. */
+void hc_results(struct world *w, const struct record *r, const struct hc_call *c, int32_t rc,
+		struct op_result *res);
+/* A hostile client rewrites raw call @p k's op (all but its status) while it is in flight. */
+struct rng;
+void hc_scribble(struct world *w, const struct record *r, uint32_t k, struct rng *rng);
+/* Count a hostile call's outcome (every run of the process); print the counts, and with
+ * @p check make each hostile kind's absence a violation once enough calls ran. */
+void hostile_tally(uint8_t kind, const struct op_result *r);
+int hostile_summary(FILE *out, bool conc, bool check);
+/* Run a record's calls on world @p w with gntdp_hcall() (plain core); results into res[count]. */
+void exec_plain(struct world *w, const struct record *r, const uint32_t *handles,
+		struct op_result *res);
+/* Run a record's calls through @p ring and wait for every completion (in order). */
+int dp_run_record(struct gntdp_dp_hcall *ring, struct world *w, const struct record *r,
+		  const uint32_t *handles, struct op_result *res, uint64_t *seq, double timeout_s);
+/* Op @p i's frame list in the op area of queue @p qid in world @p w (NULL: gone). */
+const gntdp_xen_pfn_t *opa_list(struct world *w, unsigned int qid, unsigned int i);
+/* Whether gfn @p gfn of @p domid is in one of its queues' op areas. */
+bool opa_holds(const struct world_spec *ws, gntdp_domid_t domid, uint64_t gfn);
+/* Append the op areas to the RAM of each queue's domain (build_spec, last). */
+void opa_assign(struct world_spec *ws);
+/* A ring per queue of @p ws on @p dp (queue i on worker i % workers), and their end. */
+int rings_create(struct gntdp_dp *dp, const struct world_spec *ws, const struct stress_conf *c,
+		 unsigned int entries, struct gntdp_dp_hcall **rings);
+void rings_destroy(struct gntdp_dp *dp, struct gntdp_dp_hcall **rings, uint32_t n);
+
 /* Sequential oracle: per-op results, then all memory, of two worlds. Returns mismatches. */
 int compare_results(struct world *wa, struct world *wb, const struct record *r,
 		    const struct op_result *ra, const struct op_result *rb, uint32_t rec);
@@ -634,6 +721,7 @@ struct fault_counts {
 	uint64_t corrupt, garbage;
 	uint64_t no_space, table_limit;
 	uint64_t revokes, ro_flips, grants, transfers_in, transfers_back, growth;
+	uint64_t lost; /* statuses of calls that ran, unreadable: their caller was destroyed */
 };
 
 int seq_main(const struct stress_conf *c, bool eal);

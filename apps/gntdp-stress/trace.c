@@ -5,25 +5,31 @@
  * A trace is the world's setup followed by records, in host byte order
  * (x86_64 little-endian), all integers fixed-width:
  *
- *   header   "GNTDPSTR" u32 version(1) u32 mode u64 seed char note[256]
+ *   header   "GNTDPSTR" u32 version(2) u32 mode u64 seed char note[256]
  *   world    u64 pattern-seed u32 nb_doms struct dom_spec[nb_doms]
- *            u32 nb_queues struct queue_spec[nb_queues]
+ *            u32 nb_queues struct queue_spec[nb_queues] (with its op area)
  *            u32 nb_grants struct grant_spec[nb_grants] u32 corrupt_lo u32 corrupt_hi
  *   u32 nb_records, then per record:
  *            u8 type u8 cmd u16 qid u32 count u32 ref u32 a u32 b u32 c i32 result
  *            REC_BATCH: count Xen-ABI op structs of cmd (struct gnttab_copy, ...)
- *            REC_RAW:   count struct gntdp_dp_req
+ *            REC_RAW:   count struct raw_call (one hostile hypercall each)
  *            then count struct op_meta (kind, allowed statuses, handle origin)
  *
- * A setup_table's frame_list is stored as 0 (NULL) or 1 (a buffer the
- * replayer provides). Unmap handles are stored as issued, and each unmap
+ * Version 1 (from the per-op queue's time) held that queue's request structs
+ * for raw records and worlds without op areas; it is refused with a message
+ * saying so.
+ *
+ * Guest addresses are stored as the executor reads them: a setup_table or
+ * get_status_frames frame_list of 1 (GADDR_SLOT) is the op's list in its
+ * queue's op area, 3 (GADDR_HOST) a pointer into the replaying process,
+ * anything else a guest address as it is. Unmap handles are stored as issued, and each unmap
  * also names the map op that made its handle (op_meta.orec/oop), so a replay
  * (or a minimized trace with some ops gone) uses whatever handle that map
  * got this time.
  *
  * Replay builds the world from the header and runs every record in order on
- * the plain core (Xen-exact context, memmove); with a data plane available
- * it also runs them through a queue on a second identical world and
+ * the plain core (gntdp_hcall(), Xen-exact context, memmove); with a data plane
+ * available it also runs them through hypercall rings on a second identical world and
  * compares everything, as sequential mode does. Each op's status must be in
  * its recorded allowed set; drain records check the drained invariants.
  *
@@ -40,7 +46,7 @@
 #include "stress.h"
 
 #define TRACE_MAGIC "GNTDPSTR"
-#define TRACE_VERSION 1u
+#define TRACE_VERSION 2u
 
 bool g_verbose;
 
@@ -64,7 +70,7 @@ trace_init(struct trace *t, uint64_t seed, uint32_t mode, const struct world_spe
 static size_t
 rec_op_bytes(const struct record *r)
 {
-	return r->type == REC_RAW ? sizeof(struct gntdp_dp_req) : op_size(r->cmd);
+	return r->type == REC_RAW ? sizeof(struct raw_call) : op_size(r->cmd);
 }
 
 static int
@@ -167,41 +173,7 @@ trace_write(const struct trace *t, const char *path)
 		if (r->type == REC_BATCH || r->type == REC_RAW) {
 			size_t ob = rec_op_bytes(r);
 
-			for (uint32_t k = 0; k < r->count && rc == 0; k++) {
-				uint8_t op[64];
-
-				memcpy(op, (const uint8_t *)r->ops + k * ob, ob);
-				/* Pointers do not travel: 0 or 1 for a setup_table frame list. */
-				if (r->type == REC_BATCH && r->cmd == GNTDP_GNTTABOP_SETUP_TABLE) {
-					struct gntdp_gnttab_setup_table *st = (void *)op;
-
-					st->frame_list =
-						(void *)(uintptr_t)(st->frame_list != NULL);
-				} else if (r->type == REC_BATCH &&
-					   r->cmd == GNTDP_GNTTABOP_GET_STATUS_FRAMES) {
-					struct gntdp_gnttab_get_status_frames *gs = (void *)op;
-
-					gs->frame_list =
-						(void *)(uintptr_t)(gs->frame_list != NULL);
-				} else if (r->type == REC_RAW &&
-					   ((struct gntdp_dp_req *)(void *)op)->cmd ==
-						   GNTDP_GNTTABOP_SETUP_TABLE) {
-					struct gntdp_dp_req *q = (void *)op;
-
-					q->op.setup_table.frame_list =
-						(void *)(uintptr_t)(q->op.setup_table.frame_list !=
-								    NULL);
-				} else if (r->type == REC_RAW &&
-					   ((struct gntdp_dp_req *)(void *)op)->cmd ==
-						   GNTDP_GNTTABOP_GET_STATUS_FRAMES) {
-					struct gntdp_dp_req *q = (void *)op;
-
-					q->op.get_status_frames.frame_list =
-						(void *)(uintptr_t)(q->op.get_status_frames
-									    .frame_list != NULL);
-				}
-				rc |= wr(f, op, ob);
-			}
+			rc |= wr(f, r->ops, ob * r->count);
 			rc |= wr(f, r->meta, r->count * sizeof(struct op_meta));
 		}
 	}
@@ -221,10 +193,19 @@ trace_read(struct trace *t, const char *path)
 	memset(t, 0, sizeof(*t));
 	if (f == NULL)
 		return -errno;
-	if (rd(f, magic, 8) || memcmp(magic, TRACE_MAGIC, 8) || rd(f, &v, 4) ||
-	    v != TRACE_VERSION) {
+	if (rd(f, magic, 8) || memcmp(magic, TRACE_MAGIC, 8) || rd(f, &v, 4)) {
 		fclose(f);
 		return -EINVAL;
+	}
+	if (v != TRACE_VERSION) {
+		fprintf(stderr,
+			"gntdp-stress: %s is a version %u trace; this build reads version %u only%s\n",
+			path, v, TRACE_VERSION,
+			v == 1 ? " (version 1 traces drove the per-op queue, which is gone: rerun "
+				 "the seed that wrote it with this build)"
+			       : "");
+		fclose(f);
+		return -EPROTO;
 	}
 	rc |= rd(f, &t->mode, 4);
 	rc |= rd(f, &t->seed, 8);
@@ -314,9 +295,9 @@ struct replayer {
 	struct world wb; /* plain core */
 	struct world wa; /* through the data plane (use_dp) */
 	struct gntdp_dp *dp;
+	struct gntdp_dp_hcall *rings[STRESS_MAX_QUEUES];
+	uint32_t nb_rings;
 	struct handle_map *ha, *hb;
-	struct gntdp_dp_req *reqs;
-	struct gntdp_dp_cpl *cpls;
 	struct op_result *resa, *resb;
 	uint32_t *handles;
 	uint64_t seq[STRESS_MAX_QUEUES];
@@ -357,8 +338,8 @@ print_op_v2(uint8_t cmd, const void *op, uint32_t handle)
 	case GNTDP_GNTTABOP_GET_STATUS_FRAMES: {
 		const struct gntdp_gnttab_get_status_frames *g = op;
 
-		printf("get_status_frames d%u nr %u list %s", g->dom, g->nr_frames,
-		       g->frame_list ? "buffer" : "NULL");
+		printf("get_status_frames d%u nr %u list %#llx", g->dom, g->nr_frames,
+		       (unsigned long long)(uintptr_t)g->frame_list);
 		break;
 	}
 	case GNTDP_GNTTABOP_GET_VERSION:
@@ -385,14 +366,15 @@ static void
 print_op(const struct record *r, uint32_t rec, uint32_t i, const uint32_t *handles,
 	 const struct op_result *res)
 {
-	const void *op =
-		(const uint8_t *)r->ops +
-		(size_t)i * (r->type == REC_RAW ? sizeof(struct gntdp_dp_req) : op_size(r->cmd));
-	uint8_t cmd = r->type == REC_RAW ? ((const struct gntdp_dp_req *)op)->cmd : r->cmd;
+	const void *op = (const uint8_t *)r->ops + (size_t)i * rec_op_bytes(r);
+	uint32_t cmd = rec_cmd(r, i);
 
 	printf("  rec %u op %u q%u %-28s ", rec, i, r->qid, kind_name(r->meta[i].kind));
 	if (r->type == REC_RAW) {
-		printf("raw cmd %u", cmd);
+		const struct raw_call *x = op;
+
+		printf("raw call cmd %u count %u gaddr %#llx flags %#x rsvd %#x", x->cmd, x->count,
+		       (unsigned long long)x->gaddr, x->flags, x->rsvd);
 	} else if (cmd == GNTDP_GNTTABOP_COPY) {
 		const struct gntdp_gnttab_copy *c = op;
 
@@ -459,13 +441,11 @@ replayer_open(struct replayer *p, const struct trace *t, const struct stress_con
 	p->t = t;
 	p->ha = hmap_new();
 	p->hb = hmap_new();
-	p->reqs = calloc(STRESS_MAX_BATCH, sizeof(*p->reqs));
-	p->cpls = calloc(STRESS_MAX_BATCH, sizeof(*p->cpls));
 	p->resa = calloc(STRESS_MAX_BATCH, sizeof(*p->resa));
 	p->resb = calloc(STRESS_MAX_BATCH, sizeof(*p->resb));
 	p->handles = calloc(STRESS_MAX_BATCH, sizeof(*p->handles));
-	if (p->ha == NULL || p->hb == NULL || p->reqs == NULL || p->cpls == NULL ||
-	    p->resa == NULL || p->resb == NULL || p->handles == NULL)
+	if (p->ha == NULL || p->hb == NULL || p->resa == NULL || p->resb == NULL ||
+	    p->handles == NULL)
 		return -ENOMEM;
 	rc = world_build(&p->wb, 1, &t->ws);
 	if (rc != 0)
@@ -483,17 +463,15 @@ replayer_open(struct replayer *p, const struct trace *t, const struct stress_con
 		dc.hold_us = c->hold_us;
 		dc.idle_sleep_us = c->idle_sleep_us;
 		dc.idle_after_us = c->idle_after_us;
-		dc.burst = c->burst;
 		dc.cache_entries = c->cache_entries;
-		dc.req_ring_size = dc.cpl_ring_size = STRESS_MAX_BATCH;
 		dc.copy = c->copy;
 		rc = gntdp_dp_create(p->wa.gt, &dc, &p->dp);
 	}
-	for (uint32_t q = 0; rc == 0 && q < t->ws.nb_queues; q++) {
-		struct gntdp_dp_queue *dq;
-
-		rc = gntdp_dp_queue_create(p->dp, t->ws.queues[q].domid, &dq);
-	}
+	/* A ring per queue, as large as the largest record (one call per op at most). */
+	if (rc == 0)
+		rc = rings_create(p->dp, &t->ws, c, STRESS_MAX_BATCH, p->rings);
+	if (rc == 0)
+		p->nb_rings = t->ws.nb_queues;
 	if (rc == 0)
 		rc = gntdp_dp_start(p->dp);
 	return rc;
@@ -502,16 +480,17 @@ replayer_open(struct replayer *p, const struct trace *t, const struct stress_con
 static void
 replayer_close(struct replayer *p)
 {
-	if (p->dp != NULL)
+	if (p->dp != NULL) {
+		gntdp_dp_stop(p->dp);
+		rings_destroy(p->dp, p->rings, p->nb_rings);
 		gntdp_dp_destroy(p->dp);
+	}
 	if (p->wa.gt != NULL)
 		world_destroy(&p->wa);
 	if (p->wb.gt != NULL)
 		world_destroy(&p->wb);
 	hmap_free(p->ha);
 	hmap_free(p->hb);
-	free(p->reqs);
-	free(p->cpls);
 	free(p->resa);
 	free(p->resb);
 	free(p->handles);
@@ -550,8 +529,8 @@ replay_record(struct replayer *p, const struct record *r, uint32_t rec)
 				record_handles(r, p->ha, p->handles);
 				h = p->handles;
 			}
-			if (dp_run_record(p->dp, &p->wa, r, h, p->resa, p->reqs, p->cpls,
-					  &p->seq[r->qid], 10.0) == 0) {
+			if (dp_run_record(p->rings[r->qid], &p->wa, r, h, p->resa, &p->seq[r->qid],
+					  10.0) == 0) {
 				compare_results(&p->wa, &p->wb, r, p->resa, p->resb, rec);
 				note_maps(p->ha, r, rec, p->resa);
 				compare_worlds(&p->wa, &p->wb, rec);
@@ -624,7 +603,7 @@ replay_main(const struct stress_conf *c, const char *path, bool use_dp)
 
 	if (rc != 0) {
 		fprintf(stderr, "gntdp-stress: %s: not a readable trace (%s)\n", path,
-			strerror(-rc));
+			rc == -EPROTO ? "unsupported version" : strerror(-rc));
 		return EXIT_USAGE;
 	}
 	for (uint32_t i = 0; i < t.nb_recs; i++)
