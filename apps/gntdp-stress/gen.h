@@ -28,6 +28,8 @@ void rand_range(struct qmodel *q, uint16_t *soff, uint16_t *doff, uint16_t *len)
 /* A scratch frame of the queue's domain (not verified by the model). */
 uint32_t pick_scratch(struct qmodel *q);
 gntdp_domid_t bad_domid(struct qmodel *q);
+/* Raw op @p i of q->cur: one hostile hypercall and what it must get (gen_hostile.c). */
+void build_garbage(struct sim *s, struct qmodel *q, uint32_t i);
 /* A guest address outside the caller's RAM (a frame list or an op array that faults). */
 uint64_t bad_gaddr(struct qmodel *q);
 /* A free gfn of the map area (NO_GFN when none), and giving it back. */

@@ -15,6 +15,7 @@
  *  - model.c: the layout of the domain zoo and the per-queue client models;
  *  - gen.c: the batch generator (every op kind, valid and invalid, with the
  *    statuses the spec allows for it);
+ *  - gen_hostile.c: the hostile client's hypercalls (gen_v2.c: v2 and 7-12);
  *  - guest.c: guest agents (grant, revoke, read-only flips, corruption,
  *    accept-transfer, table growth);
  *  - seq.c: sequential mode (data plane vs plain core, byte for byte);
