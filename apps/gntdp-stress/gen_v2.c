@@ -818,16 +818,8 @@ apply_own(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result *r
 	switch (q->cur.cmd) {
 	case GNTDP_GNTTABOP_SET_VERSION: {
 		const struct gntdp_gnttab_set_version *sv = op_at(q, i);
-		/*
-		 * Xen writes the table's version back whatever the call returns; gntdp_hcall()
-		 * writes nothing back when it fails (docs/stress.md, "Findings"): the op then
-		 * still holds the version asked for. Counted; anything else is checked.
-		 */
-		bool unwritten = r->rc != 0 && r->version == sv->version;
-
-		if (unwritten)
-			v->sv_unwritten++;
-		if (!unwritten && r->version != 1 && r->version != 2)
+		/* Xen writes the table's version back whatever the call returns. */
+		if (r->version != 1 && r->version != 2)
 			violation("set_version", "q%u: set_version wrote back version %u", q->qid,
 				  r->version);
 		if (r->rc == -EBUSY)
@@ -839,7 +831,7 @@ apply_own(struct sim *s, struct qmodel *q, uint32_t i, const struct op_result *r
 			v2_switched(v, sv->version);
 			check_reserved(s);
 		}
-		if (!unwritten && r->version != v->ver && (r->version == 1 || r->version == 2))
+		if (r->version != v->ver && (r->version == 1 || r->version == 2))
 			violation("set_version",
 				  "q%u: set_version(%u) got rc %d and version %u, the table is at "
 				  "v%u",

@@ -104,7 +104,6 @@ struct v2model {
 	struct v2cl cl[V2_MAX_CL];
 	uint64_t status_mfn; /* what get_status_frames first listed */
 	uint64_t sv_ok, sv_busy, sv_range, swaps, flushes, replaces;
-	uint64_t sv_unwritten; /* failed set_version calls that wrote no version back */
 };
 
 static inline uint32_t
