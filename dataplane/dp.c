@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Data plane control: configuration, copy-kernel selection, workers, their
- * contexts and pollers, queues and their rings, start/stop, and the stats
+ * contexts and pollers (hypercall rings attach theirs: hcall.c), start/stop,
+ * and the stats
  * getters. Everything here runs on the control thread; the hot loop is in
  * worker.c.
  */
@@ -16,31 +17,16 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
-#include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include "dp_internal.h"
 #ifdef GNTDP_HAVE_COPY
 #include "gntdp_copy.h"
 #endif
 
-static atomic_uint dp_instances;
-
-static unsigned int
-queue_count(const struct gntdp_dp *dp)
-{
-	/* Acquire pairs with the release store in gntdp_dp_queue_create(). */
-	return atomic_load_explicit(&((struct gntdp_dp *)(uintptr_t)dp)->nb_queues,
-				    memory_order_acquire);
-}
-
 void
 gntdp_dp_conf_init(struct gntdp_dp_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
-	conf->req_ring_size = GNTDP_DP_DEFAULT_REQ_RING;
-	conf->cpl_ring_size = GNTDP_DP_DEFAULT_CPL_RING;
-	conf->burst = GNTDP_DP_DEFAULT_BURST;
 	conf->cache = true;
 	conf->cache_entries = GNTDP_DP_DEFAULT_CACHE_ENTRIES;
 	conf->hold_us = GNTDP_DP_DEFAULT_HOLD_US;
@@ -96,9 +82,7 @@ resolve_workers(const struct gntdp_dp_conf *conf, unsigned int *lcores, unsigned
 static int
 check_conf(const struct gntdp_dp_conf *c)
 {
-	if (!pow2_in(c->req_ring_size, 2, GNTDP_DP_MAX_RING_SIZE) ||
-	    !pow2_in(c->cpl_ring_size, 2, GNTDP_DP_MAX_RING_SIZE) || c->burst == 0 ||
-	    c->burst > GNTDP_DP_MAX_BURST || c->hold_us > 1000000 ||
+	if (c->hold_us > 1000000 ||
 	    c->idle_sleep_us > GNTDP_DP_MAX_IDLE_SLEEP_US ||
 	    c->idle_after_us > GNTDP_DP_MAX_IDLE_AFTER_US ||
 	    (c->cache && !pow2_in(c->cache_entries, 2, 4096)))
@@ -342,12 +326,11 @@ attach_ok(const struct gntdp_dp *dp, unsigned int worker, const char *name, gntd
 	return dp != NULL && fn != NULL && worker < dp->nb_workers && poller_name_ok(name);
 }
 
-/* A removable poller of @p dp: registered, not a built-in one. */
+/* A registered poller of @p dp. */
 static bool
 detach_ok(const struct gntdp_dp *dp, const struct gntdp_dp_poller *p)
 {
-	return dp != NULL && p != NULL && p->id < GNTDP_DP_MAX_POLLERS && dp->pollers[p->id] == p &&
-	       p->fn != dp_queues_poll;
+	return dp != NULL && p != NULL && p->id < GNTDP_DP_MAX_POLLERS && dp->pollers[p->id] == p;
 }
 
 int
@@ -508,7 +491,6 @@ worker_create(struct gntdp_dp *dp, unsigned int idx, unsigned int lcore)
 	w->lcore_id = lcore;
 	w->socket = socket;
 	w->manual = lcore == rte_get_main_lcore();
-	w->burst = c->burst;
 	w->stop = &dp->stop;
 	/* hold_us 0 means Xen-exact: the core releases pins before each call returns. */
 	w->persistent = c->cache && c->hold_us > 0;
@@ -524,14 +506,7 @@ worker_create(struct gntdp_dp *dp, unsigned int idx, unsigned int lcore)
 	w->ctxs[0] = w->ctx;
 	w->nb_ctx = 1;
 	dp->workers[idx] = w;
-	/* The built-in poller: this worker's queues. */
-	rc = poller_add(dp, w, "queues", dp_queues_poll, w, NULL);
-	if (rc != 0) {
-		dp->workers[idx] = NULL;
-		gntdp_gnttab_ctx_destroy(w->ctx);
-		rte_free(w);
-	}
-	return rc;
+	return 0;
 }
 
 static void
@@ -549,7 +524,6 @@ worker_destroy(struct gntdp_dp *dp, struct worker *w)
 	}
 	for (i = 0; i < w->nb_ctx; i++)
 		gntdp_gnttab_ctx_destroy(w->ctxs[i]);
-	rte_free(w->queues);
 	rte_free(w);
 }
 
@@ -580,7 +554,6 @@ gntdp_dp_create(struct gntdp_gnttab *gt, const struct gntdp_dp_conf *conf, struc
 	dp->gt = gt;
 	dp->conf = *conf;
 	dp->conf.copy = NULL; /* not kept: the caller's string may go away */
-	dp->inst = atomic_fetch_add(&dp_instances, 1);
 	rc = gntdp_dp_copy_kernel(conf->copy, &dp->copy_fn, &dp->copy_name);
 	if (rc != 0)
 		goto err;
@@ -592,10 +565,10 @@ gntdp_dp_create(struct gntdp_gnttab *gt, const struct gntdp_dp_conf *conf, struc
 		dp->nb_workers++;
 	}
 	dp_telemetry_attach(dp);
-	DP_LOG(INFO, "%u workers, copy kernel %s, cache %s, hold %u us, burst %u, idle %s\n",
+	DP_LOG(INFO, "%u workers, copy kernel %s, cache %s, hold %u us, idle %s\n",
 	       dp->nb_workers, dp->copy_name,
 	       conf->cache ? (conf->hold_us ? "persistent" : "per-call") : "off", conf->hold_us,
-	       conf->burst, conf->idle_sleep_us ? "sleep" : "busy-poll");
+	       conf->idle_sleep_us ? "sleep" : "busy-poll");
 	*out = dp;
 	return 0;
 err:
@@ -616,113 +589,7 @@ gntdp_dp_destroy(struct gntdp_dp *dp)
 	dp_telemetry_detach(dp);
 	for (i = 0; i < dp->nb_workers; i++)
 		worker_destroy(dp, dp->workers[i]);
-	for (i = 0; i < queue_count(dp); i++) {
-		rte_ring_free(dp->queues[i]->req);
-		rte_ring_free(dp->queues[i]->cpl);
-		rte_free(dp->queues[i]);
-	}
 	rte_free(dp);
-}
-
-static struct rte_ring *
-ring_create(const struct gntdp_dp *dp, unsigned int qid, const char *kind, unsigned int esize,
-	    unsigned int count, int socket)
-{
-	char name[RTE_RING_NAMESIZE];
-	struct rte_ring *r;
-
-	snprintf(name, sizeof(name), "gntdp%u_q%u_%s", dp->inst, qid, kind);
-	/* SP/SC: one client thread and one worker per side. EXACT_SZ: capacity == count. */
-	r = rte_ring_create_elem(name, esize, count, socket,
-				 RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	if (r == NULL && socket != SOCKET_ID_ANY)
-		r = rte_ring_create_elem(name, esize, count, SOCKET_ID_ANY,
-					 RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	return r;
-}
-
-/* Add @p q to its worker's queue list (grown by one; control path only). */
-static int
-worker_add_queue(struct worker *w, struct gntdp_dp_queue *q)
-{
-	struct gntdp_dp_queue **qs;
-
-	qs = rte_realloc_socket(w->queues, sizeof(*qs) * (w->nb_queues + 1), 64, w->socket);
-	if (qs == NULL)
-		return -ENOMEM;
-	qs[w->nb_queues] = q;
-	w->queues = qs;
-	w->nb_queues++;
-	return 0;
-}
-
-int
-gntdp_dp_queue_create(struct gntdp_dp *dp, gntdp_domid_t domid, struct gntdp_dp_queue **out)
-{
-	struct gntdp_dp_queue *q;
-	struct worker *w;
-	unsigned int qid;
-	int rc = -ENOMEM;
-
-	if (dp == NULL || domid >= GNTDP_DOMID_FIRST_RESERVED)
-		return -EINVAL;
-	if (atomic_load(&dp->running))
-		return -EBUSY;
-	qid = atomic_load_explicit(&dp->nb_queues, memory_order_relaxed);
-	if (qid == GNTDP_DP_MAX_QUEUES)
-		return -ENOSPC;
-	w = dp->workers[qid % dp->nb_workers];
-	q = rte_zmalloc_socket("gntdp_queue", sizeof(*q), 64, w->socket);
-	if (q == NULL)
-		return -ENOMEM;
-	q->dp = dp;
-	q->domid = domid;
-	q->qid = qid;
-	q->worker = w->idx;
-	q->req = ring_create(dp, qid, "rq", sizeof(struct gntdp_dp_req), dp->conf.req_ring_size,
-			     w->socket);
-	q->cpl = ring_create(dp, qid, "cq", sizeof(struct gntdp_dp_cpl), dp->conf.cpl_ring_size,
-			     w->socket);
-	if (q->req == NULL || q->cpl == NULL)
-		goto err;
-	rc = worker_add_queue(w, q);
-	if (rc != 0)
-		goto err;
-	dp->queues[qid] = q;
-	/* Release pairs with the acquire loads of the getters (any thread). */
-	atomic_store_explicit(&dp->nb_queues, qid + 1, memory_order_release);
-	if (out != NULL)
-		*out = q;
-	return 0;
-err:
-	rte_ring_free(q->req);
-	rte_ring_free(q->cpl);
-	rte_free(q);
-	return rc;
-}
-
-unsigned int
-gntdp_dp_queue_count(const struct gntdp_dp *dp)
-{
-	return queue_count(dp);
-}
-
-struct gntdp_dp_queue *
-gntdp_dp_queue_get(struct gntdp_dp *dp, unsigned int qid)
-{
-	return qid < queue_count(dp) ? dp->queues[qid] : NULL;
-}
-
-unsigned int
-gntdp_dp_queue_id(const struct gntdp_dp_queue *q)
-{
-	return q->qid;
-}
-
-gntdp_domid_t
-gntdp_dp_queue_domid(const struct gntdp_dp_queue *q)
-{
-	return q->domid;
 }
 
 int
@@ -816,28 +683,6 @@ gntdp_dp_copy_name(const struct gntdp_dp *dp)
 	return dp->copy_name;
 }
 
-/* ---- Client side --------------------------------------------------------- */
-
-unsigned int
-gntdp_dp_submit_burst(struct gntdp_dp_queue *q, const struct gntdp_dp_req *reqs, unsigned int n)
-{
-	unsigned int done;
-
-	done = rte_ring_sp_enqueue_burst_elem(q->req, reqs, sizeof(*reqs), n, NULL);
-	counter_add(&q->submitted, done);
-	return done;
-}
-
-unsigned int
-gntdp_dp_complete_burst(struct gntdp_dp_queue *q, struct gntdp_dp_cpl *cpls, unsigned int n)
-{
-	unsigned int done;
-
-	done = rte_ring_sc_dequeue_burst_elem(q->cpl, cpls, sizeof(*cpls), n, NULL);
-	counter_add(&q->reaped, done);
-	return done;
-}
-
 /* ---- Statistics ---------------------------------------------------------- */
 
 void
@@ -850,8 +695,6 @@ dp_worker_stats(const struct worker *w, struct gntdp_dp_stats *out)
 	out->ops = counter_read(&w->stats[ST_OPS]);
 	for (i = 0; i < GNTDP_DP_NB_CMDS; i++)
 		out->ops_by_cmd[i] = counter_read(&w->stats[ST_BY_CMD + i]);
-	for (i = 0; i < GNTDP_GNTST_COUNT; i++)
-		out->status[i] = counter_read(&w->stats[ST_STATUS + i]);
 	out->call_errors = counter_read(&w->stats[ST_CALL_ERRORS]);
 	out->batches = counter_read(&w->stats[ST_BATCHES]);
 	out->expired = counter_read(&w->stats[ST_EXPIRED]);
@@ -931,28 +774,5 @@ gntdp_dp_worker_stats_get(const struct gntdp_dp *dp, unsigned int worker,
 	dp_worker_stats(dp->workers[worker], out);
 	if (lcore_id != NULL)
 		*lcore_id = dp->workers[worker]->lcore_id;
-	return 0;
-}
-
-int
-gntdp_dp_queue_info(const struct gntdp_dp *dp, unsigned int qid,
-		    struct gntdp_dp_queue_info *out)
-{
-	const struct gntdp_dp_queue *q;
-
-	if (dp == NULL || out == NULL || qid >= queue_count(dp))
-		return -EINVAL;
-	q = dp->queues[qid];
-	memset(out, 0, sizeof(*out));
-	out->qid = q->qid;
-	out->domid = q->domid;
-	out->worker = q->worker;
-	out->lcore_id = dp->workers[q->worker]->lcore_id;
-	out->submitted = counter_read(&q->submitted);
-	out->completed = counter_read(&q->completed);
-	out->reaped = counter_read(&q->reaped);
-	out->req_pending = rte_ring_count(q->req);
-	out->cpl_pending = rte_ring_count(q->cpl);
-	out->ring_full = counter_read(&q->ring_full);
 	return 0;
 }

@@ -5,8 +5,6 @@
  *  - struct worker: hot fields and stats written only by the worker's lcore
  *    (or by gntdp_dp_poll's caller while stopped); other threads only read
  *    the stats, with relaxed atomic loads.
- *  - struct gntdp_dp_queue: one cache line per writer (client producer,
- *    client consumer, worker), so counters never false-share.
  *  - struct gntdp_dp_poller: set up by the main thread while stopped; its
  *    busy/idle counters are written only by the worker that runs it.
  *  - struct gntdp_dp: control-plane fields, written by the main thread while
@@ -28,7 +26,6 @@
 
 #include <rte_common.h>
 #include <rte_log.h>
-#include <rte_ring.h>
 
 #include <gntdp/dataplane.h>
 
@@ -39,8 +36,7 @@ extern int dp_logtype;
 enum dp_stat {
 	ST_OPS,
 	ST_BY_CMD,
-	ST_STATUS = ST_BY_CMD + GNTDP_DP_NB_CMDS,
-	ST_CALL_ERRORS = ST_STATUS + GNTDP_GNTST_COUNT,
+	ST_CALL_ERRORS = ST_BY_CMD + GNTDP_DP_NB_CMDS,
 	ST_BATCHES,
 	ST_EXPIRED,
 	ST_BUSY_POLLS,
@@ -75,24 +71,6 @@ counter_read(const counter_t *c)
 	return atomic_load_explicit((counter_t *)(uintptr_t)c, memory_order_relaxed);
 }
 
-struct gntdp_dp_queue {
-	/* Read-mostly: set at creation. */
-	struct rte_ring *req; /* client -> worker, SP/SC, elements of struct gntdp_dp_req */
-	struct rte_ring *cpl; /* worker -> client, SP/SC, elements of struct gntdp_dp_cpl */
-	struct gntdp_dp *dp;
-	gntdp_domid_t domid;
-	unsigned int qid;
-	unsigned int worker;
-
-	/* Written by the submitting client thread. */
-	alignas(64) counter_t submitted;
-	/* Written by the completing client thread. */
-	alignas(64) counter_t reaped;
-	/* Written by the serving worker. */
-	alignas(64) counter_t completed;
-	counter_t ring_full;
-};
-
 /* A registered poller (gntdp_dp_poller_register). */
 struct gntdp_dp_poller {
 	gntdp_dp_poller_fn fn;
@@ -122,10 +100,7 @@ struct dp_mbox_req {
 
 struct worker {
 	/* Hot, read by the loop every iteration. */
-	struct gntdp_gnttab_ctx *ctx;   /* == ctxs[0], the context pollers get in their env */
-	struct gntdp_dp_queue **queues; /* the queues this worker serves */
-	unsigned int nb_queues;
-	unsigned int burst;
+	struct gntdp_gnttab_ctx *ctx; /* == ctxs[0], the context pollers get in their env */
 	unsigned int nb_pollers;
 	unsigned int nb_ctx;
 	uint64_t hold_cycles;
@@ -158,21 +133,13 @@ struct worker {
 
 	/* Written only by the owner; summed by readers. */
 	alignas(64) counter_t stats[ST_COUNT];
-
-	/* Per-burst scratch, owned by the loop (no allocation per request). */
-	alignas(64) struct gntdp_dp_req reqs[GNTDP_DP_MAX_BURST];
-	alignas(64) struct gntdp_dp_cpl cpls[GNTDP_DP_MAX_BURST];
 };
 
 struct gntdp_dp {
 	struct gntdp_gnttab *gt;
 	struct gntdp_dp_conf conf;
-	unsigned int inst; /* process-wide instance number, for unique ring names */
 	unsigned int nb_workers;
 	struct worker *workers[GNTDP_DP_MAX_WORKERS];
-	/* Release store after queues[] is filled, acquire load by readers on other threads. */
-	_Atomic unsigned int nb_queues;
-	struct gntdp_dp_queue *queues[GNTDP_DP_MAX_QUEUES];
 	/* Poller slots (ids); NULL when free. Changed only while stopped, under poller_lock. */
 	unsigned int nb_poller_slots; /* slots used so far: ids 0 .. nb_poller_slots - 1 */
 	struct gntdp_dp_poller *pollers[GNTDP_DP_MAX_POLLERS];
@@ -193,8 +160,6 @@ void dp_worker_mbox(struct worker *w);
 /* worker.c */
 int dp_worker_main(void *arg);
 int dp_worker_iter(struct worker *w);
-/* The built-in poller: one burst from each of the worker's queues (@p arg is the worker). */
-int dp_queues_poll(void *arg, const struct gntdp_dp_poll_env *env);
 
 /* mem.c: the I/O address of @p va from the memseg holding it (memzones and registered
  * external memory alike); the VA itself when DPDK has none. */

@@ -14,8 +14,15 @@
  * the reason goes into the header and one log line, and nothing else on
  * the worker is affected.
  *
- * Exactly once: like the per-op queues, a poll takes no more submissions
- * than the CQ has room for, and the worker is the CQ's only producer.
+ * Exactly once: a poll takes no more submissions than the CQ has room for,
+ * and the worker is the CQ's only producer, so the room cannot shrink
+ * before the post: every call taken gets exactly one completion, and a
+ * client that does not drain its CQ stops only its own ring (counted as
+ * cq_full here and as ring_full in the worker's stats).
+ *
+ * The worker's stats (struct gntdp_dp_stats) are fed from here: ops that
+ * ran and their commands, hypercalls completed ("batches"), those with
+ * rc != 0 ("call_errors"), CQ-full polls ("ring_full").
  *
  * The rte_ring implementation (GNTDP_DP_HCALL_RTE_RING) exists to measure
  * DPDK's ring against this one (tests/dp/bench_dp_hcall.c); it trusts the
@@ -81,6 +88,7 @@ struct gntdp_dp_hcall {
 
 	/* Counters, written by the worker. */
 	alignas(64) counter_t st[HC_COUNT];
+	counter_t *wst; /* the serving worker's (struct gntdp_dp_stats), also the worker's to write */
 
 	/* Cold. */
 	alignas(64) const struct rte_memzone *mz;
@@ -154,7 +162,16 @@ exec_one(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx, const struct gn
 		rc = -EINVAL;
 	} else {
 		rc = gntdp_hcall_resume(ctx, r->domid, s->cmd, s->gaddr, s->count, *budget, done);
-		ran = *done > before ? *done - before : 1;
+		ran = *done > before ? *done - before : 0;
+		/* The worker's counters: ops that ran, by command. */
+		if (ran > 0) {
+			counter_add(&r->wst[ST_OPS], ran);
+			/* cache_flush may carry an argument in bits >= 12 */
+			if ((s->cmd & GNTDP_GNTTABOP_CMD_MASK) < GNTDP_DP_NB_CMDS)
+				counter_add(&r->wst[ST_BY_CMD + (s->cmd & GNTDP_GNTTABOP_CMD_MASK)],
+					    ran);
+		}
+		ran = RTE_MAX(ran, 1u); /* charged at least one */
 		*budget = *budget == UINT_MAX ? UINT_MAX : *budget - RTE_MIN(ran, *budget);
 		if (rc == GNTDP_HCALL_PREEMPTED) {
 			counter_add(&r->st[HC_PREEMPTED], 1);
@@ -162,9 +179,12 @@ exec_one(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx, const struct gn
 		}
 		counter_add(&r->st[HC_OPS], s->count);
 	}
-	if (unlikely(rc != 0))
+	if (unlikely(rc != 0)) {
 		counter_add(&r->st[rc == -EFAULT ? HC_FAULTS : HC_ERRORS], 1);
+		counter_add(&r->wst[ST_CALL_ERRORS], 1);
+	}
 	counter_add(&r->st[HC_CALLS], 1);
+	counter_add(&r->wst[ST_BATCHES], 1);
 	return rc;
 }
 
@@ -273,8 +293,10 @@ native_poll(struct gntdp_dp_hcall *r, struct gntdp_gnttab_ctx *ctx)
 	if (!cq_room(r, want, &room))
 		return 0;
 	n = RTE_MIN(want, room);
-	if (unlikely(n < want))
+	if (unlikely(n < want)) {
 		counter_add(&r->st[HC_CQ_FULL], 1);
+		counter_add(&r->wst[ST_RING_FULL], 1);
+	}
 	if (n == 0)
 		return 0;
 	/*
@@ -467,6 +489,7 @@ gntdp_dp_hcall_create(struct gntdp_dp *dp, const struct gntdp_dp_hcall_conf *con
 	r->domid = conf->domid;
 	r->efd = conf->eventfd;
 	r->worker = conf->worker;
+	r->wst = dp->workers[conf->worker]->stats;
 	rc = r->impl == GNTDP_DP_HCALL_NATIVE ? setup_native(r, conf, socket)
 					      : setup_rte(r, conf, socket);
 	if (rc == 0)

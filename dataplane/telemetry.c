@@ -40,8 +40,6 @@ add_stats(struct rte_tel_data *d, const struct gntdp_dp_stats *s)
 		snprintf(key, sizeof(key), "ops_%s", cmd_names[i]);
 		rte_tel_data_add_dict_u64(d, key, s->ops_by_cmd[i]);
 	}
-	for (i = 0; i < GNTDP_GNTST_COUNT; i++)
-		rte_tel_data_add_dict_u64(d, gntdp_gntst_name((int16_t)-(int)i), s->status[i]);
 	rte_tel_data_add_dict_u64(d, "call_errors", s->call_errors);
 	rte_tel_data_add_dict_u64(d, "batches", s->batches);
 	rte_tel_data_add_dict_u64(d, "copy_bytes", s->copy_bytes);
@@ -100,6 +98,17 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Pollers of worker @p w, from the slots (under lock: the control thread changes them under it). */
+static unsigned int
+worker_pollers(const struct gntdp_dp *dp, unsigned int w)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < dp->nb_poller_slots; i++)
+		n += dp->pollers[i] != NULL && dp->pollers[i]->worker == w;
+	return n;
+}
+
 static int
 tel_lcore(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -116,54 +125,11 @@ tel_lcore(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_start_dict(d);
 		rte_tel_data_add_dict_int(d, "lcore", (int)id);
 		rte_tel_data_add_dict_int(d, "worker", (int)i);
-		rte_tel_data_add_dict_int(d, "queues", (int)cur_dp->workers[i]->nb_queues);
+		rte_tel_data_add_dict_int(d, "pollers", (int)worker_pollers(cur_dp, i));
 		dp_worker_stats(cur_dp->workers[i], &s);
 		add_stats(d, &s);
 		rc = 0;
 		break;
-	}
-	pthread_mutex_unlock(&lock);
-	return rc;
-}
-
-static int
-tel_queues(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	unsigned int i, n;
-
-	(void)cmd;
-	(void)params;
-	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
-	pthread_mutex_lock(&lock);
-	n = cur_dp != NULL ? gntdp_dp_queue_count(cur_dp) : 0;
-	for (i = 0; i < n && i < RTE_TEL_MAX_ARRAY_ENTRIES; i++)
-		rte_tel_data_add_array_int(d, (int)i);
-	pthread_mutex_unlock(&lock);
-	return 0;
-}
-
-static int
-tel_queue(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	long id = param_id(params);
-	struct gntdp_dp_queue_info qi;
-	int rc = -EINVAL;
-
-	(void)cmd;
-	pthread_mutex_lock(&lock);
-	if (cur_dp != NULL && id >= 0 && gntdp_dp_queue_info(cur_dp, (unsigned int)id, &qi) == 0) {
-		rte_tel_data_start_dict(d);
-		rte_tel_data_add_dict_int(d, "qid", (int)qi.qid);
-		rte_tel_data_add_dict_int(d, "domid", qi.domid);
-		rte_tel_data_add_dict_int(d, "worker", (int)qi.worker);
-		rte_tel_data_add_dict_int(d, "lcore", (int)qi.lcore_id);
-		rte_tel_data_add_dict_u64(d, "submitted", qi.submitted);
-		rte_tel_data_add_dict_u64(d, "completed", qi.completed);
-		rte_tel_data_add_dict_u64(d, "reaped", qi.reaped);
-		rte_tel_data_add_dict_u64(d, "req_pending", qi.req_pending);
-		rte_tel_data_add_dict_u64(d, "cpl_pending", qi.cpl_pending);
-		rte_tel_data_add_dict_u64(d, "ring_full", qi.ring_full);
-		rc = 0;
 	}
 	pthread_mutex_unlock(&lock);
 	return rc;
@@ -225,10 +191,6 @@ tel_conf(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (cur_dp != NULL) {
 		c = &cur_dp->conf;
 		rte_tel_data_add_dict_int(d, "workers", (int)cur_dp->nb_workers);
-		rte_tel_data_add_dict_int(d, "queues", (int)gntdp_dp_queue_count(cur_dp));
-		rte_tel_data_add_dict_int(d, "req_ring_size", (int)c->req_ring_size);
-		rte_tel_data_add_dict_int(d, "cpl_ring_size", (int)c->cpl_ring_size);
-		rte_tel_data_add_dict_int(d, "burst", (int)c->burst);
 		rte_tel_data_add_dict_int(d, "cache", c->cache);
 		rte_tel_data_add_dict_int(d, "cache_entries", (int)c->cache_entries);
 		rte_tel_data_add_dict_u64(d, "hold_us", c->hold_us);
@@ -252,8 +214,6 @@ register_once(void)
 		{ "/gntdp/stats", tel_stats, "gntdp data plane counters, summed over workers" },
 		{ "/gntdp/lcores", tel_lcores, "Worker lcore ids" },
 		{ "/gntdp/lcore", tel_lcore, "Counters of one worker. Parameters: int lcore_id" },
-		{ "/gntdp/queues", tel_queues, "Queue ids" },
-		{ "/gntdp/queue", tel_queue, "State of one queue. Parameters: int qid" },
 		{ "/gntdp/pollers", tel_pollers, "Poller ids" },
 		{ "/gntdp/poller", tel_poller,
 		  "Name, worker and busy/idle calls of one poller. Parameters: int id" },

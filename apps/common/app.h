@@ -46,6 +46,7 @@
 #include <stdio.h>
 
 #include <gntdp/dataplane.h>
+#include <gntdp/hcall.h>
 
 /* ---- exit codes ---------------------------------------------------------- */
 
@@ -215,12 +216,12 @@ int app_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char
 #define APP_DP_KEY_BURST(sec, T, f)                                                          \
 	{.section = sec, .name = "burst", .type = APP_KT_UINT,                                   \
 	 .off = APP__FIELD(T, f, sizeof(unsigned int)), .min = 1, .max = GNTDP_DP_MAX_BURST,    \
-	 .def = "32", .help = "requests a worker takes from a queue per poll"}
+	 .def = "32", .help = "hypercalls a worker takes from a ring per poll"}
 #define APP_DP_KEY_RING_SIZE(sec, T, f)                                                      \
 	{.section = sec, .name = "ring_size", .type = APP_KT_UINT,                               \
 	 .off = APP__FIELD(T, f, sizeof(unsigned int)), .min = 2,                               \
-	 .max = GNTDP_DP_MAX_RING_SIZE, .flags = APP_KF_POW2, .def = "1024",                    \
-	 .help = "request and completion ring slots per queue (power of two)"}
+	 .max = GNTDP_HCALL_RING_MAX_ENTRIES, .flags = APP_KF_POW2, .def = "1024",              \
+	 .help = "SQ and CQ entries of each hypercall ring (power of two)"}
 #define APP_DP_KEY_COPY(sec, T, f)                                                           \
 	{.section = sec, .name = "copy", .type = APP_KT_COPY, .off = offsetof(T, f), .min = 1,   \
 	 .max = sizeof(((T *)0)->f) - 1, .def = "auto",                                         \

@@ -112,7 +112,6 @@ dom_world_create(struct gntdpd *d)
 	dc.hold_us = c->hold_us;
 	dc.idle_sleep_us = c->idle_sleep_us;
 	dc.idle_after_us = c->idle_after_us;
-	dc.burst = c->burst;
 	dc.copy = c->copy;
 	rc = gntdp_dp_create(d->gt, &dc, &d->dp);
 	if (rc != 0) {

@@ -2,40 +2,42 @@
 /**
  * @file
  * gntdp data plane: runs the grant-table core (gntdp/gnttab.h) on DPDK
- * poll-mode lcores behind request/completion rings.
+ * poll-mode lcores, serving hypercall rings (gntdp/hcall.h).
  *
  * Roles:
  *  - The application sets up EAL (gntdp_dp_eal_init()), creates a world
- *    whose frames come from gntdp_dp_mem_ops() (hugepage memzones), creates
- *    its domains through gntdp/gnttab.h, then creates a data plane
- *    (gntdp_dp_create()), one queue per client queue
- *    (gntdp_dp_queue_create()), and starts the workers (gntdp_dp_start()).
- *  - A client is a domain issuing grant-table ops. Each of its queues is a
- *    pair of single-producer/single-consumer rings: requests
- *    (struct gntdp_dp_req, 64 bytes) go in with gntdp_dp_submit_burst(),
- *    completions (struct gntdp_dp_cpl, 32 bytes) come back with
- *    gntdp_dp_complete_burst(). Every request accepted by submit gets
- *    exactly one completion carrying its user_data.
+ *    whose frames come from gntdp_dp_mem_ops() (hugepage memzones) or
+ *    gntdp_dp_memfd_ops(), creates its domains through gntdp/gnttab.h,
+ *    then a data plane (gntdp_dp_create()), and starts the workers
+ *    (gntdp_dp_start()).
+ *  - A client is a domain issuing grant-table hypercalls. Each of its
+ *    hypercall rings (gntdp_dp_hcall_create(), gntdp/hcall.h) is an SQ of
+ *    hypercalls (cmd, count, guest address of the op array in the
+ *    domain's own memory, user_data) and a CQ of (user_data, rc); each
+ *    op's status and outputs are written back into the op array, as Xen
+ *    does. Every hypercall the worker takes gets exactly one completion.
+ *    The same ring serves an in-process client (gntdp_dp_hcall_submit_burst
+ *    and _reap_burst) and another process (gntdpd, docs/daemon.md).
  *  - A worker is an EAL lcore running a poll loop of pollers (see
- *    "Pollers" below). Queue i (creation order) is served by worker
- *    i % nb_workers, through the worker's built-in poller "queues". Each
- *    worker owns one execution context of the core (struct
- *    gntdp_gnttab_ctx) and, when caching is on, that context's persistent
- *    grant cache (docs/cache.md), plus any context its pollers asked for.
+ *    "Pollers" below). It starts with none: each hypercall ring attaches
+ *    one to the worker that serves it, and applications register their
+ *    own (gntdp-netback's rings, for instance). Each worker owns one
+ *    execution context of the core (struct gntdp_gnttab_ctx) and, when
+ *    caching is on, that context's persistent grant cache
+ *    (docs/cache.md), plus any context its pollers asked for.
  *
- * Back-pressure: a worker never consumes more requests from a queue than
- * there is free space in that queue's completion ring. A client that does
- * not drain completions stops the consumption of its own requests; nothing
- * is dropped or duplicated, and other queues are unaffected.
+ * Back-pressure: a worker never takes more hypercalls from a ring than
+ * there is room in that ring's CQ. A client that does not drain its
+ * completions stops its own ring only; nothing is dropped or duplicated,
+ * and other rings are unaffected.
  *
- * Threading: control-plane calls (create, queue_create, start, stop,
- * destroy, poller registration, worker contexts, hypercall rings) are made
- * from one thread at a time, normally the EAL main lcore (any thread that
- * is not a worker for gntdp_dp_hcall_create() / _destroy(), which also
- * work while the workers run: gntdp/hcall.h), and never concurrently with
- * gntdp/gnttab.h control-plane calls on the same world. Each queue has one submitting thread and one completing thread at
- * a time (they may be the same). Statistics and info getters may be called
- * from any thread at any time; they return approximate snapshots.
+ * Threading: control-plane calls (create, start, stop, destroy, poller
+ * registration, worker contexts) are made from one thread at a time,
+ * normally the EAL main lcore, never concurrently with gntdp/gnttab.h
+ * control-plane calls on the same world; gntdp_dp_hcall_create() and
+ * _destroy() may come from any thread that is not a worker, also while
+ * the workers run (gntdp/hcall.h). Statistics and info getters may be
+ * called from any thread at any time; they return approximate snapshots.
  *
  * This header includes no DPDK header; the DPDK types stay inside
  * dataplane/.
@@ -54,34 +56,24 @@
 extern "C" {
 #endif
 
-/** A data plane instance: workers, queues, stats. Opaque. */
+/** A data plane instance: workers, their pollers, stats. Opaque. */
 struct gntdp_dp;
-/** One client queue: a request ring and a completion ring. Opaque. */
-struct gntdp_dp_queue;
 
 /* ---- Limits and defaults ------------------------------------------------- */
 
 /** Most worker lcores one data plane drives (RTE_MAX_LCORE of Debian's DPDK). */
 #define GNTDP_DP_MAX_WORKERS 128
-/** Most queues one data plane serves. */
-#define GNTDP_DP_MAX_QUEUES 1024
-/** Most pollers registered on one data plane at a time (the built-in ones included). */
+/** Most pollers registered on one data plane at a time (hypercall rings' included). */
 #define GNTDP_DP_MAX_POLLERS 256
-/** Most pollers on one worker (its built-in queue poller included). */
+/** Most pollers on one worker (hypercall rings' included). */
 #define GNTDP_DP_MAX_WORKER_POLLERS 32
 /** Most additional contexts one worker owns (gntdp_dp_worker_ctx_create()). */
 #define GNTDP_DP_MAX_WORKER_CTX 128
 /** Size of a poller name, the terminating NUL included. */
 #define GNTDP_DP_POLLER_NAMESIZE 32
-/** Largest burst a worker takes from one queue in one poll. */
+/** Most hypercalls a worker takes from one ring in one poll (gntdp_dp_hcall_conf.burst). */
 #define GNTDP_DP_MAX_BURST 256
-/** Largest ring (requests or completions), in elements. */
-#define GNTDP_DP_MAX_RING_SIZE 65536
-/** Default request ring size (elements). */
-#define GNTDP_DP_DEFAULT_REQ_RING 1024
-/** Default completion ring size (elements). */
-#define GNTDP_DP_DEFAULT_CPL_RING 1024
-/** Default burst. */
+/** Default of gntdp_dp_hcall_conf.burst. */
 #define GNTDP_DP_DEFAULT_BURST 32
 /** Default pin hold bound of the per-worker grant cache, in microseconds. */
 #define GNTDP_DP_DEFAULT_HOLD_US 1000
@@ -354,18 +346,6 @@ struct gntdp_dp_conf {
 	unsigned int worker_lcores[GNTDP_DP_MAX_WORKERS];
 	/** Number of entries used in worker_lcores; 0 = every EAL worker lcore. */
 	unsigned int nb_workers;
-	/** Request ring size per queue, power of two, 2..GNTDP_DP_MAX_RING_SIZE. Default 1024. */
-	unsigned int req_ring_size;
-	/**
-	 * Completion ring size per queue, power of two, 2..GNTDP_DP_MAX_RING_SIZE.
-	 * Default 1024. Rings hold exactly this many elements (RING_F_EXACT_SZ).
-	 */
-	unsigned int cpl_ring_size;
-	/**
-	 * Most requests a worker takes from one queue per poll,
-	 * 1..GNTDP_DP_MAX_BURST (256). Default 32.
-	 */
-	unsigned int burst;
 	/**
 	 * Per-worker grant cache (persistent pins, docs/cache.md). Default true.
 	 * false: every pin is released before the batch returns (Xen-exact).
@@ -377,8 +357,8 @@ struct gntdp_dp_conf {
 	 * Pin hold bound, microseconds, 0..1,000,000: a pin the cache keeps is
 	 * released at most hold_us plus one poll-loop iteration after it was
 	 * taken, however often it is used meanwhile, busy or idle
-	 * (docs/cache.md). 0 releases every pin at the end of
-	 * each burst, exactly as Xen does. Default 1000 (1 ms).
+	 * (docs/cache.md). 0 releases every pin before each call returns,
+	 * exactly as Xen does. Default 1000 (1 ms).
 	 */
 	uint32_t hold_us;
 	/**
@@ -387,7 +367,7 @@ struct gntdp_dp_conf {
 	 * found nothing for idle_after_us, the worker sleeps this long
 	 * (nanosleep, 1 us timer slack) between iterations until one finds
 	 * work. 0 (default): it busy-polls always, as a DPDK poll-mode core
-	 * does. A request that arrives while the worker sleeps waits up to
+	 * does. A hypercall that arrives while the worker sleeps waits up to
 	 * idle_sleep_us; gntdp_dp_stop() and poller changes too. The hold
 	 * bound stays hold_us + one iteration, and an iteration includes a
 	 * sleep only when idle_after_us < hold_us (docs/dataplane.md
@@ -419,14 +399,13 @@ void gntdp_dp_conf_init(struct gntdp_dp_conf *conf);
  * Create a data plane over world @p gt: one execution context per worker
  * (gntdp_gnttab_ctx_create, persistent cache when conf->cache and
  * conf->hold_us > 0), the selected copy kernel installed in each, and the
- * per-worker stats blocks. No queue exists yet and no lcore is launched.
+ * per-worker stats blocks. No worker has a poller yet and no lcore is
+ * launched.
  * The data plane becomes the one the telemetry commands report on.
  *
  * Only after gntdp_dp_eal_init(); main thread.
  * @param conf NULL for defaults.
- * Each worker gets the built-in poller "queues" (the request/completion
- * rings of the queues it serves), registered first.
- * @return 0, -EINVAL (bad conf: sizes not powers of two or out of range,
+ * @return 0, -EINVAL (bad conf: cache_entries not a power of two, a value out of range,
  *         an lcore that is not an enabled lcore or listed twice, no
  *         worker lcore at all, unknown copy kernel), -ENOTSUP (a copy
  *         kernel this CPU or build lacks), -ENOSPC (the world cannot take
@@ -436,34 +415,12 @@ int gntdp_dp_create(struct gntdp_gnttab *gt, const struct gntdp_dp_conf *conf,
 		    struct gntdp_dp **out);
 
 /**
- * Stop the workers if running, destroy the contexts (releasing every cached
- * pin) and the queues' rings. Outstanding completions are lost; requests
- * still in rings are not executed. Must be called before
+ * Stop the workers if running and destroy the contexts (releasing every
+ * cached pin) and the pollers. Hypercall rings must be destroyed before
+ * (gntdp_dp_hcall_destroy()). Must be called before
  * gntdp_gnttab_destroy() of the world. NULL is a no-op. Main thread.
  */
 void gntdp_dp_destroy(struct gntdp_dp *dp);
-
-/**
- * Create queue number gntdp_dp_queue_count() for client domain @p domid
- * (the caller passed to every op of this queue). Its rings live on the
- * NUMA socket of the worker that will serve it. Only while stopped (before
- * gntdp_dp_start() or after gntdp_dp_stop()). Main thread.
- * The queue lives until gntdp_dp_destroy().
- * @return 0, -EINVAL (domid >= DOMID_FIRST_RESERVED), -EBUSY (workers
- *         running), -ENOSPC (GNTDP_DP_MAX_QUEUES reached), -ENOMEM.
- *         The domain need not exist yet: ops on a queue whose domain does
- *         not exist complete with GNTST_bad_domain.
- */
-int gntdp_dp_queue_create(struct gntdp_dp *dp, gntdp_domid_t domid, struct gntdp_dp_queue **out);
-
-/** Number of queues created so far. Any thread. */
-unsigned int gntdp_dp_queue_count(const struct gntdp_dp *dp);
-
-/**
- * Queue @p qid (0 .. gntdp_dp_queue_count()-1).
- * @return the queue, or NULL when out of range. Any thread.
- */
-struct gntdp_dp_queue *gntdp_dp_queue_get(struct gntdp_dp *dp, unsigned int qid);
 
 /**
  * Launch the poll loop on every worker lcore (rte_eal_remote_launch), but
@@ -476,8 +433,9 @@ int gntdp_dp_start(struct gntdp_dp *dp);
 
 /**
  * Ask the workers to leave their loops and wait for them
- * (rte_eal_wait_lcore). A worker finishes the burst it is executing, so
- * every request it consumed has its completion enqueued. Then every pin
+ * (rte_eal_wait_lcore). A worker finishes the iteration it is in, so
+ * every hypercall it took has its completion posted (a call preempted
+ * between slices goes on when the workers run again). Then every pin
  * the workers' caches hold is released (stopped workers no longer age
  * them). Idempotent. Main thread.
  */
@@ -493,8 +451,8 @@ bool gntdp_dp_running(const struct gntdp_dp *dp);
  * For tests and for applications that drive the loop themselves. Only
  * while stopped, or at any time for a manual worker (main lcore) from the
  * main thread; the caller then owns that worker and its contexts.
- * @return the sum of what its pollers returned (the queue poller returns
- *         the requests it completed; 0 = an idle iteration), or -EBUSY
+ * @return the sum of what its pollers returned (a hypercall ring's returns
+ *         the calls it took; 0 = an idle iteration), or -EBUSY
  *         (workers running), -EINVAL (worker out of range).
  */
 int gntdp_dp_poll(struct gntdp_dp *dp, unsigned int worker);
@@ -550,7 +508,9 @@ int gntdp_dp_copy_kernel(const char *name, gntdp_copy_fn *fn, const char **resol
  * A poller runs on its worker's lcore only, never concurrently with
  * itself; it does its grant ops through env->ctx or through a context it
  * obtained from gntdp_dp_worker_ctx_create() for the same worker, and
- * must not block. Each worker starts with the built-in poller "queues".
+ * must not block. A worker starts with no poller; a hypercall ring's
+ * ("hcall") is attached by gntdp_dp_hcall_create() and goes with
+ * gntdp_dp_hcall_destroy(), also while the workers run.
  *
  * Registration and unregistration happen only while the workers are
  * stopped (-EBUSY otherwise). While they run, a poller's function, its arg
@@ -607,9 +567,10 @@ int gntdp_dp_poller_register(struct gntdp_dp *dp, unsigned int worker, const cha
 
 /**
  * Remove poller @p p from its worker; it is not called again and its id
- * becomes free. The built-in queue pollers cannot be removed. Only while
- * stopped. Main thread.
- * @return 0, -EINVAL (not a poller of @p dp, or a built-in one), -EBUSY (running).
+ * becomes free (a hypercall ring's poller, which the application never
+ * holds, goes with gntdp_dp_hcall_destroy()). Only while stopped. Main
+ * thread.
+ * @return 0, -EINVAL (not a poller of @p dp), -EBUSY (running).
  */
 int gntdp_dp_poller_unregister(struct gntdp_dp *dp, struct gntdp_dp_poller *p);
 
@@ -666,131 +627,6 @@ int gntdp_dp_worker_ctx_create(struct gntdp_dp *dp, unsigned int worker,
  */
 int gntdp_dp_worker_ctx_destroy(struct gntdp_dp *dp, struct gntdp_gnttab_ctx *ctx);
 
-/* ---- Wire format of the rings -------------------------------------------- */
-
-/**
- * One request (64 bytes, one cache line). The client fills user_data, cmd
- * and the op struct of cmd; the status and output fields of the op are
- * ignored (results come back in struct gntdp_dp_cpl).
- *
- * Commands accepted: every GNTTABOP_* command 0-12. Consecutive requests
- * with the same cmd in one burst execute as one batch call of the core, in
- * ring order; setup_table, dump_table, query_size, set_version,
- * get_status_frames, get_version and cache_flush go one by one (the core
- * requires count 1, or answers with an errno that must belong to one
- * request). cache_flush runs without a continuation argument (cmd is 8
- * bits); its result, like set_version's and get_version's, is the rc.
- *
- * setup_table's and get_status_frames' frame_list are pointers in this
- * process: the data plane serves in-process clients only.
-
- */
-struct gntdp_dp_req {
-	/** Opaque to gntdp, returned in the completion. */
-	uint64_t user_data;
-	/** GNTDP_GNTTABOP_* command. */
-	uint8_t cmd;
-	/** Must be zero (non-zero: completion with GNTST_general_error, rc -EINVAL). */
-	uint8_t rsvd[7];
-	/** Arguments, the member matching cmd. */
-	union {
-		struct gntdp_gnttab_map_grant_ref map;         /**< cmd 0 */
-		struct gntdp_gnttab_unmap_grant_ref unmap;     /**< cmd 1 */
-		struct gntdp_gnttab_setup_table setup_table;   /**< cmd 2 */
-		struct gntdp_gnttab_dump_table dump_table;     /**< cmd 3 */
-		struct gntdp_gnttab_transfer transfer;         /**< cmd 4 */
-		struct gntdp_gnttab_copy copy;                 /**< cmd 5 */
-		struct gntdp_gnttab_query_size query_size;     /**< cmd 6 */
-		struct gntdp_gnttab_unmap_and_replace unmap_and_replace; /**< cmd 7 */
-		struct gntdp_gnttab_set_version set_version;   /**< cmd 8 */
-		struct gntdp_gnttab_get_status_frames get_status_frames; /**< cmd 9 */
-		struct gntdp_gnttab_get_version get_version;   /**< cmd 10 */
-		struct gntdp_gnttab_swap_grant_ref swap_grant_ref; /**< cmd 11 */
-		struct gntdp_gnttab_cache_flush cache_flush;   /**< cmd 12 */
-		uint8_t raw[48];                               /**< size pin */
-	} op;
-};
-
-/**
- * One completion (32 bytes, two per cache line), written once per
- * consumed request.
- */
-struct gntdp_dp_cpl {
-	/** The request's user_data. */
-	uint64_t user_data;
-	/**
-	 * GNTST_* status of the op, as the core wrote it back. When the core
-	 * refused the whole call (rc != 0): GNTST_bad_domain for -ESRCH (the
-	 * queue's domain is not a live domain), GNTST_general_error for every
-	 * other error.
-	 */
-	int16_t status;
-	/** The request's cmd. */
-	uint8_t cmd;
-	/** Zero. */
-	uint8_t rsvd;
-	/**
-	 * 0 when the op ran; otherwise the negative errno that refused it:
-	 * a whole-call error of gntdp_gnttab_op (-ESRCH, -EINVAL, -EFAULT,
-	 * -ENOSYS, -EOPNOTSUPP for transfer with gntdp_gnttab_conf.no_transfer), the errno of set_version / get_version / cache_flush,
-	 * -ENOSYS for a cmd the data plane does not carry (13 and above),
-	 * -EINVAL for non-zero reserved bytes.
-	 */
-	int32_t rc;
-	/** Outputs of the op (zero for commands without outputs). */
-	union {
-		/** map_grant_ref, on success. */
-		struct {
-			gntdp_grant_handle_t handle; /**< mapping handle */
-			uint32_t rsvd;               /**< zero */
-			uint64_t dev_bus_addr;       /**< I/O address of the frame */
-		} map;
-		/** query_size, on success. */
-		struct {
-			uint32_t nr_frames;     /**< current grant frames */
-			uint32_t max_nr_frames; /**< limit */
-			uint64_t rsvd;          /**< zero */
-		} query_size;
-		/** set_version (always, as Xen writes it back) and get_version (on rc 0). */
-		struct {
-			uint32_t version; /**< the table's version after the call */
-			uint32_t rsvd;    /**< zero */
-			uint64_t rsvd2;   /**< zero */
-		} version;
-		uint64_t raw[2]; /**< size pin */
-	} out;
-};
-
-GNTDP_ABI_ASSERT(sizeof(struct gntdp_dp_req) == 64, "gntdp_dp_req is one cache line");
-GNTDP_ABI_ASSERT(offsetof(struct gntdp_dp_req, op) == 16, "gntdp_dp_req.op offset");
-GNTDP_ABI_ASSERT(sizeof(struct gntdp_dp_cpl) == 32, "gntdp_dp_cpl is half a cache line");
-GNTDP_ABI_ASSERT(offsetof(struct gntdp_dp_cpl, out) == 16, "gntdp_dp_cpl.out offset");
-
-/* ---- Client side --------------------------------------------------------- */
-
-/**
- * Enqueue up to @p n requests (copied into the ring, in order).
- * Only the queue's producer thread; never blocks.
- * @return the number enqueued, 0..n (fewer when the request ring is full).
- *         Each enqueued request will get exactly one completion.
- */
-unsigned int gntdp_dp_submit_burst(struct gntdp_dp_queue *q, const struct gntdp_dp_req *reqs,
-				   unsigned int n);
-
-/**
- * Dequeue up to @p n completions, in the order the requests were
- * submitted. Only the queue's consumer thread; never blocks.
- * @return the number dequeued, 0..n.
- */
-unsigned int gntdp_dp_complete_burst(struct gntdp_dp_queue *q, struct gntdp_dp_cpl *cpls,
-				     unsigned int n);
-
-/** The queue's index (0-based, creation order). Any thread. */
-unsigned int gntdp_dp_queue_id(const struct gntdp_dp_queue *q);
-
-/** The client domain of the queue. Any thread. */
-gntdp_domid_t gntdp_dp_queue_domid(const struct gntdp_dp_queue *q);
-
 /* ---- Statistics ---------------------------------------------------------- */
 
 /**
@@ -799,21 +635,20 @@ gntdp_domid_t gntdp_dp_queue_domid(const struct gntdp_dp_queue *q);
  * monotonic but not a consistent snapshot across fields while running.
  */
 struct gntdp_dp_stats {
-	uint64_t ops;                        /**< completions written */
-	uint64_t ops_by_cmd[GNTDP_DP_NB_CMDS]; /**< completions by cmd (other cmds not counted) */
-	uint64_t status[GNTDP_GNTST_COUNT];  /**< completions by -status */
-	uint64_t call_errors;                /**< completions with rc != 0 */
-	uint64_t batches;                    /**< gntdp_gnttab_op calls */
+	uint64_t ops;                        /**< ops run by the worker's hypercall rings */
+	uint64_t ops_by_cmd[GNTDP_DP_NB_CMDS]; /**< the same by cmd (other cmds not counted) */
+	uint64_t call_errors;                /**< hypercalls completed with rc != 0 */
+	uint64_t batches;                    /**< hypercalls completed (one completion each) */
 	uint64_t copy_bytes;                 /**< payload bytes copied (core counter) */
 	uint64_t cache_hits;                 /**< grant acquisitions served by the cache */
 	uint64_t cache_misses;               /**< grant acquisitions that pinned an entry */
 	uint64_t cache_releases;             /**< cached pins released */
 	uint64_t expired;                    /**< pins released by the hold bound */
-	uint64_t busy_polls;                 /**< loop iterations that completed >= 1 request */
-	uint64_t idle_polls;                 /**< loop iterations that completed none */
+	uint64_t busy_polls;                 /**< loop iterations where a poller did work */
+	uint64_t idle_polls;                 /**< loop iterations where none did */
 	/**
-	 * Polls of a queue where requests waited but the completion ring had
-	 * less free space than the burst could take (back-pressure).
+	 * Polls of a hypercall ring where calls waited but the CQ had less
+	 * room than the burst could take (back-pressure).
 	 */
 	uint64_t ring_full;
 	uint64_t idle_sleeps; /**< sleeps of the idle back-off (gntdp_dp_conf.idle_sleep_us) */
@@ -836,27 +671,6 @@ unsigned int gntdp_dp_worker_count(const struct gntdp_dp *dp);
 int gntdp_dp_worker_stats_get(const struct gntdp_dp *dp, unsigned int worker,
 			      struct gntdp_dp_stats *out, unsigned int *lcore_id);
 
-/** State of one queue (gntdp_dp_queue_info()). */
-struct gntdp_dp_queue_info {
-	unsigned int qid;           /**< queue index */
-	gntdp_domid_t domid;        /**< client domain */
-	unsigned int worker;        /**< serving worker index */
-	unsigned int lcore_id;      /**< that worker's EAL lcore */
-	uint64_t submitted;         /**< requests accepted by gntdp_dp_submit_burst */
-	uint64_t completed;         /**< completions written by the worker */
-	uint64_t reaped;            /**< completions returned by gntdp_dp_complete_burst */
-	unsigned int req_pending;   /**< requests in the ring now */
-	unsigned int cpl_pending;   /**< completions in the ring now */
-	uint64_t ring_full;         /**< back-pressure events on this queue */
-};
-
-/**
- * Read @p qid's state. Any thread (approximate while running).
- * @return 0, -EINVAL (qid out of range or NULL @p out).
- */
-int gntdp_dp_queue_info(const struct gntdp_dp *dp, unsigned int qid,
-			struct gntdp_dp_queue_info *out);
-
 /**
  * Telemetry commands, registered by gntdp_dp_eal_init() (or the first
  * gntdp_dp_create()) and answering for the most recently created data
@@ -864,15 +678,12 @@ int gntdp_dp_queue_info(const struct gntdp_dp *dp, unsigned int qid,
  * /ethdev/stats,<port>, list commands return ids and a parameter selects
  * one object:
  *  - /gntdp/stats: struct gntdp_dp_stats summed over workers, one key per
- *    field ("ops", "ops_copy", "GNTST_okay" ... "GNTST_no_space",
- *    "call_errors", "batches", "copy_bytes", "cache_hits", "cache_misses",
+ *    field ("ops", "ops_copy" ... one per command, "call_errors", "batches", "copy_bytes", "cache_hits", "cache_misses",
  *    "cache_releases", "expired", "busy_polls", "idle_polls", "ring_full",
  *    "idle_sleeps");
  *  - /gntdp/lcores: array of worker lcore ids;
  *  - /gntdp/lcore,<lcore_id>: that worker's counters (same keys, plus
- *    "lcore", "worker", "queues");
- *  - /gntdp/queues: array of queue ids;
- *  - /gntdp/queue,<qid>: the fields of struct gntdp_dp_queue_info;
+ *    "lcore", "worker", "pollers");
  *  - /gntdp/pollers: array of poller ids;
  *  - /gntdp/poller,<id>: the fields of struct gntdp_dp_poller_info
  *    ("id", "worker", "lcore", "name", "busy", "idle");

@@ -347,7 +347,7 @@ void gntdp_dp_hcall_conf_init(struct gntdp_dp_hcall_conf *conf);
  *
  * Callable while the workers run: the ring is then handed to its worker
  * through the worker's mailbox, which the worker applies between two
- * iterations (its other pollers, rings and queues are served throughout),
+ * iterations (its other pollers and rings are served throughout),
  * and create returns once the worker has it: it is polled from the
  * worker's next iteration on. Stopped (or on a manual worker), it is
  * attached directly. Any thread that is not a worker (no EAL lcore

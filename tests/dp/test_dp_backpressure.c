@@ -170,10 +170,9 @@ run(struct test_world *w, struct gntdp_dp *dp, struct dp_ring *a, struct dp_ring
 	CHECK(gntdp_dp_stats_get(dp, &st) == 0);
 	/* Every op copied its 8 bytes exactly once. */
 	CHECK(st.copy_bytes == (uint64_t)(N_A + STUCK + N_B) * OPS * 8u);
-	/* step 4: the worker counts the rings' ops and full-CQ polls:
-	 * CHECK(st.ops == ia.ops + ib.ops && st.batches == ia.calls + ib.calls);
-	 * CHECK(st.ring_full == ia.cq_full + ib.cq_full);
-	 */
+	/* The worker counts the rings' ops and calls, and their full-CQ polls. */
+	CHECK(st.ops == ia.ops + ib.ops && st.batches == ia.calls + ib.calls);
+	CHECK(st.ring_full == ia.cq_full + ib.cq_full);
 	printf("backpressure: %u + %u calls exactly once; %llu full-CQ polls on ring A\n",
 	       N_A + STUCK, N_B, (unsigned long long)ia.cq_full);
 	return 0;

@@ -262,7 +262,7 @@ test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall
 	struct gntdp_hcall_cqe c[64];
 	struct gntdp_dp_hcall_info info;
 	struct gntdp_dp_stats st0, st;
-	uint32_t done = 0, faults = 0, errors = 0, copies = 0;
+	uint32_t done = 0, faults = 0, errors = 0, copies = 0, singles = 0;
 	int rc;
 
 	CHECK(gntdp_dp_stats_get(dp, &st0) == 0);
@@ -281,6 +281,7 @@ test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall
 		faults += classify(i) == K_FAULT;
 		errors += classify(i) == K_RSVD || classify(i) == K_NOSYS;
 		copies += classify(i) == K_COPY;
+		singles += classify(i) == K_SETUP || classify(i) == K_QUERY;
 	}
 	CHECK(gntdp_dp_hcall_info(r, &info) == 0);
 	CHECKF(info.calls == nb_calls && info.faults == faults && info.errors == errors,
@@ -292,11 +293,15 @@ test_round_trip(struct test_world *w, struct gntdp_dp *dp, struct gntdp_dp_hcall
 	CHECKF(st.copy_bytes - st0.copy_bytes == (uint64_t)copies * OPS * 64u, "copy_bytes %llu",
 	       (unsigned long long)(st.copy_bytes - st0.copy_bytes));
 	CHECK(st.busy_polls > st0.busy_polls);
-	/* step 4: the worker counts the ring's calls and ops (dataplane/hcall.c feeds them):
-	 * CHECK(st.batches - st0.batches == info.calls);
-	 * CHECK(st.ops - st0.ops == info.ops);
-	 * CHECK(st.call_errors - st0.call_errors == info.faults + info.errors);
-	 */
+	/* The worker counts the ring's calls and the ops that ran (dataplane/hcall.c feeds
+	 * them): every op of a copy call, the one of each setup_table and query_size call,
+	 * none of a refused call nor of one whose array starts outside RAM. */
+	CHECK(st.batches - st0.batches == info.calls);
+	CHECK(st.call_errors - st0.call_errors == info.faults + info.errors);
+	CHECKF(st.ops - st0.ops == (uint64_t)copies * OPS + singles, "ops %llu",
+	       (unsigned long long)(st.ops - st0.ops));
+	CHECK(st.ops_by_cmd[GNTDP_GNTTABOP_COPY] - st0.ops_by_cmd[GNTDP_GNTTABOP_COPY] ==
+	      (uint64_t)copies * OPS);
 	printf("round trip: %u calls x %u ops through %u-entry rings (%llu cq_full)\n", nb_calls,
 	       OPS, RING, (unsigned long long)info.cq_full);
 	return 0;

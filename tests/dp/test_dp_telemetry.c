@@ -5,9 +5,9 @@
  * commands over the telemetry socket (<runtime dir>/dpdk_telemetry.v2, a
  * unix SOCK_SEQPACKET socket, the one dpdk-telemetry.py uses) and check
  * that the JSON carries the data plane's counters with the values the C
- * API reports, and that those count the rings' work. Only keys that stay
- * after the per-op queue is removed are asserted on: not the per-status
- * keys of /gntdp/stats, /gntdp/queue(s), nor /gntdp/lcore's "queues".
+ * API reports, and that those count the rings' work; no per-status key,
+ * no /gntdp/queue(s) (the per-op queue is retired), /gntdp/lcore's
+ * "pollers" counts the worker's ring pollers.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -161,7 +161,7 @@ check_json(int fd, struct gntdp_dp *dp, const struct gntdp_dp_hcall_info *ia,
 	CHECK(gntdp_dp_stats_get(dp, &st) == 0);
 	CHECK(tel_query(fd, "/gntdp/stats", json, sizeof(json)) == 0);
 	printf("/gntdp/stats -> %.300s...\n", json);
-	/* Every key that stays after step 4 carries the C API's value. */
+	/* Every key carries the C API's value. */
 	CHECKF(json_u64(json, "ops") == (long long)st.ops, "ops %lld vs %" PRIu64,
 	       json_u64(json, "ops"), st.ops);
 	CHECK(json_u64(json, "ops_copy") == (long long)st.ops_by_cmd[GNTDP_GNTTABOP_COPY]);
@@ -178,10 +178,15 @@ check_json(int fd, struct gntdp_dp *dp, const struct gntdp_dp_hcall_info *ia,
 	CHECK(json_u64(json, "idle_polls") == (long long)st.idle_polls);
 	CHECK(json_u64(json, "ring_full") == (long long)st.ring_full);
 	CHECK(json_u64(json, "idle_sleeps") == 0);
-	/* step 4: the worker counts the rings' calls (dataplane/hcall.c feeds these keys):
-	 * CHECK(st.ops == ia->ops + ib->ops && st.ops_by_cmd[GNTDP_GNTTABOP_COPY] == st.ops);
-	 * CHECK(st.batches == N_CALLS + 1 && st.call_errors == 1);
-	 */
+	/* The worker counts the rings' calls and ops (dataplane/hcall.c feeds these keys);
+	 * ring B's one call was refused before any op ran. */
+	CHECK(st.ops == ia->ops && st.ops_by_cmd[GNTDP_GNTTABOP_COPY] == st.ops);
+	CHECK(json_u64(json, "ops") == (long long)st.ops);
+	CHECK(json_u64(json, "ops_copy") == (long long)st.ops);
+	CHECK(st.batches == N_CALLS + 1 && st.call_errors == 1);
+	CHECK(json_u64(json, "batches") == (long long)st.batches);
+	CHECK(json_u64(json, "call_errors") == 1);
+	CHECK(strstr(json, "GNTST_") == NULL); /* statuses are the caller's, not counted */
 	CHECK(ia->ops == N_OPS && ia->calls == N_CALLS && ia->errors == 0);
 	CHECK(ib->calls == 1 && ib->errors == 1);
 
@@ -195,13 +200,16 @@ check_json(int fd, struct gntdp_dp *dp, const struct gntdp_dp_hcall_info *ia,
 	CHECK(json_u64(json, "copy_bytes") == (long long)st.copy_bytes &&
 	      st.copy_bytes == (uint64_t)N_OPS * LEN);
 	CHECK(json_u64(json, "busy_polls") == (long long)st.busy_polls);
+	CHECK(json_u64(json, "pollers") == 2); /* the two rings' */
 	CHECK(tel_query(fd, "/gntdp/conf", json, sizeof(json)) == 0);
+	CHECK(strstr(json, "ring_size") == NULL && strstr(json, "\"burst\"") == NULL);
 	printf("/gntdp/conf -> %s\n", json);
 	CHECK(json_u64(json, "hold_us") == GNTDP_DP_DEFAULT_HOLD_US && json_u64(json, "workers") == 1);
 	CHECK(check_pollers(fd, dp, json, sizeof(json)) == 0);
 	CHECK(tel_query(fd, "/", json, sizeof(json)) == 0);
 	CHECK(strstr(json, "/gntdp/stats") != NULL && strstr(json, "/gntdp/lcore") != NULL);
 	CHECK(strstr(json, "/gntdp/pollers") != NULL && strstr(json, "/gntdp/conf") != NULL);
+	CHECK(strstr(json, "/gntdp/queue") == NULL);
 	return 0;
 }
 

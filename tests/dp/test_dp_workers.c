@@ -142,10 +142,9 @@ verify(struct test_world *w, struct gntdp_dp *dp, struct dp_ring rs[NB_Q], unsig
 		CHECKF(one.copy_bytes == 16ull * N_PER_Q * (NB_Q / nb_workers),
 		       "worker %u copied %llu bytes", wk, (unsigned long long)one.copy_bytes);
 		CHECK(one.busy_polls > 0);
-		/* step 4: the worker counts its rings' ops and calls:
-		 * CHECK(one.ops == N_PER_Q * (NB_Q / nb_workers));
-		 * CHECK(one.batches == CALLS * (NB_Q / nb_workers));
-		 */
+		/* The worker counts its rings' ops and calls. */
+		CHECK(one.ops == N_PER_Q * (NB_Q / nb_workers));
+		CHECK(one.batches == CALLS * (NB_Q / nb_workers));
 		printf("worker %u (lcore %u): %llu bytes copied, %llu busy / %llu idle polls\n", wk,
 		       lcore, (unsigned long long)one.copy_bytes,
 		       (unsigned long long)one.busy_polls, (unsigned long long)one.idle_polls);
@@ -159,7 +158,7 @@ verify(struct test_world *w, struct gntdp_dp *dp, struct dp_ring rs[NB_Q], unsig
 	CHECK(sum.ops == acc.ops && sum.copy_bytes == acc.copy_bytes && sum.batches == acc.batches);
 	CHECK(sum.busy_polls == acc.busy_polls && sum.cache_hits == acc.cache_hits);
 	CHECK(sum.copy_bytes == 16ull * NB_Q * N_PER_Q);
-	/* step 4: CHECK(sum.ops == NB_Q * N_PER_Q && sum.batches == NB_Q * CALLS); */
+	CHECK(sum.ops == NB_Q * N_PER_Q && sum.batches == NB_Q * CALLS);
 	return 0;
 }
 

@@ -34,7 +34,7 @@ refused range "$dir/range.ini:2: [ops] max_batch = '5000': out of range" $'[ops]
 refused no-equals "$dir/no-equals.ini:2: [run] seed = '': no '='" $'[run]\nseed'
 refused bad-bool "$dir/bad-bool.ini:2: [guest] protect = 'maybe'" $'[guest]\nprotect = maybe'
 refused pow2 "[dataplane] ring_size = '1000': not a power of two" $'[dataplane]\nring_size = 1000'
-refused ring-size "ring_size = 65536: a hypercall ring has at most 32768 entries" $'[dataplane]\nring_size = 65536'
+refused ring-size "ring_size = '65536': out of range (2..32768)" $'[dataplane]\nring_size = 65536'
 refused cli-set "--set: [run] nope = '1': unknown key" "" --set run.nope=1
 refused cli-mode "--mode: [run] mode = 'fast'" "" --mode fast
 # A trace of the per-op queue's time (version 1) is refused with a reason.

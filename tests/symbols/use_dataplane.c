@@ -8,17 +8,22 @@
 
 #include <gntdp/dataplane.h>
 #include <gntdp/gnttab.h>
+#include <gntdp/hcall.h>
 
 int
 main(void)
 {
 	struct gntdp_dp_conf conf;
+	struct gntdp_dp_hcall_conf hc;
 
 	gntdp_dp_conf_init(&conf);
-	if (conf.req_ring_size == 0 || gntdp_dp_stop_requested()) {
+	gntdp_dp_hcall_conf_init(&hc);
+	if (conf.cache_entries == 0 || hc.sq_entries == 0 || hc.burst == 0 ||
+	    gntdp_dp_stop_requested()) {
 		printf("unexpected defaults\n");
 		return 1;
 	}
-	printf("data plane defaults: ring %u, burst %u\n", conf.req_ring_size, conf.burst);
+	printf("data plane defaults: cache %u, hypercall ring %u, burst %u\n", conf.cache_entries,
+	       hc.sq_entries, hc.burst);
 	return 0;
 }
