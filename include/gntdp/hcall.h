@@ -413,7 +413,7 @@ struct gntdp_dp_hcall_info {
 	gntdp_domid_t domid;
 	unsigned int worker;
 	uint64_t calls;    /**< hypercalls completed */
-	uint64_t ops;      /**< ops in them (counts as submitted) */
+	uint64_t ops;      /**< their counts as submitted (not of calls refused for flags or rsvd) */
 	uint64_t faults;   /**< completions with rc -EFAULT */
 	uint64_t errors;   /**< completions with another rc != 0 */
 	uint64_t wakeups;  /**< eventfd signals sent */
