@@ -133,7 +133,13 @@ part_sleep(struct test_world *w, uint64_t *sleeping_polls)
 		goto out;
 	printf("sleep: 20000 copies back to back: %llu sleeps meanwhile\n",
 	       (unsigned long long)(b.idle_sleeps - a.idle_sleeps));
-	if (b.idle_sleeps - a.idle_sleeps > 100) {
+	/*
+	 * A worker whose back-off did not reset on work would sleep in about every gap
+	 * between two calls (about 20000 here). A loaded machine may deschedule the
+	 * client for longer than idle_after_us now and then (up to 92 sleeps were seen
+	 * with a bound of 100), so the bound is a twentieth of the calls.
+	 */
+	if (b.idle_sleeps - a.idle_sleeps > 20000 / 20) {
 		fprintf(stderr, "FAIL sleep: the worker slept %llu times while copies kept coming\n",
 			(unsigned long long)(b.idle_sleeps - a.idle_sleeps));
 		goto out;
