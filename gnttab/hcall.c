@@ -45,6 +45,7 @@ struct cmd_desc {
 	uint8_t list_off;   /* offset of a frame_list guest handle, NO_FIELD for none */
 	uint8_t nr_off;     /* offset of the list's uint32 nr_frames */
 	uint8_t list_stop;  /* a bad list element ends the list (setup_table) */
+	uint8_t err_back;   /* written back also when the core refuses the call (set_version) */
 };
 
 #define ST(type) offsetof(struct type, status)
@@ -69,8 +70,9 @@ static const struct cmd_desc cmds[GNTDP_HCALL_NB_CMDS] = {
 				       ST(gntdp_gnttab_query_size), NO_FIELD, 0, 0},
 	[GNTDP_GNTTABOP_UNMAP_AND_REPLACE] = {sizeof(struct gntdp_gnttab_unmap_and_replace), 0, 0,
 					      ST(gntdp_gnttab_unmap_and_replace), NO_FIELD, 0, 0},
+	/* Xen's gnttab_set_version copies op.version out whatever its result. */
 	[GNTDP_GNTTABOP_SET_VERSION] = {sizeof(struct gntdp_gnttab_set_version), 1, 1, NO_FIELD,
-					NO_FIELD, 0, 0},
+					NO_FIELD, 0, 0, 1},
 	[GNTDP_GNTTABOP_GET_STATUS_FRAMES] = {sizeof(struct gntdp_gnttab_get_status_frames), 1, 0,
 					      ST(gntdp_gnttab_get_status_frames),
 					      offsetof(struct gntdp_gnttab_get_status_frames,
@@ -412,8 +414,7 @@ run_chunk(struct call *k, struct span *sp, uint64_t addr, uint8_t *priv, unsigne
 	*used = h < m ? h + 1 : m;
 	if (h > 0) {
 		rc = run(k, priv, 0, h);
-		/* Xen's gnttab_set_version copies op.version out whatever its result. */
-		if (rc != 0 && k->cmd != GNTDP_GNTTABOP_SET_VERSION)
+		if (rc != 0 && !d->err_back)
 			return rc;
 		write_back(d, sp, priv, 0, h);
 		if (rc != 0)
