@@ -43,6 +43,31 @@ gntdp_hcall_op_size(unsigned int cmd)
 	return cmd < GNTDP_HCALL_NB_CMDS ? op_sizes[cmd] : 0;
 }
 
+#define ST(type) ((int8_t)offsetof(struct type, status))
+
+/* Where each command's status is; -1: none. Checked against cmds[] too. */
+static const int8_t status_offs[GNTDP_HCALL_NB_CMDS] = {
+	[GNTDP_GNTTABOP_MAP_GRANT_REF] = ST(gntdp_gnttab_map_grant_ref),
+	[GNTDP_GNTTABOP_UNMAP_GRANT_REF] = ST(gntdp_gnttab_unmap_grant_ref),
+	[GNTDP_GNTTABOP_SETUP_TABLE] = ST(gntdp_gnttab_setup_table),
+	[GNTDP_GNTTABOP_DUMP_TABLE] = ST(gntdp_gnttab_dump_table),
+	[GNTDP_GNTTABOP_TRANSFER] = ST(gntdp_gnttab_transfer),
+	[GNTDP_GNTTABOP_COPY] = ST(gntdp_gnttab_copy),
+	[GNTDP_GNTTABOP_QUERY_SIZE] = ST(gntdp_gnttab_query_size),
+	[GNTDP_GNTTABOP_UNMAP_AND_REPLACE] = ST(gntdp_gnttab_unmap_and_replace),
+	[GNTDP_GNTTABOP_SET_VERSION] = -1,
+	[GNTDP_GNTTABOP_GET_STATUS_FRAMES] = ST(gntdp_gnttab_get_status_frames),
+	[GNTDP_GNTTABOP_GET_VERSION] = -1,
+	[GNTDP_GNTTABOP_SWAP_GRANT_REF] = ST(gntdp_gnttab_swap_grant_ref),
+	[GNTDP_GNTTABOP_CACHE_FLUSH] = -1,
+};
+
+int
+gntdp_hcall_status_offset(unsigned int cmd)
+{
+	return cmd < GNTDP_HCALL_NB_CMDS ? status_offs[cmd] : -1;
+}
+
 /* ---- Ring layout and client side ------------------------------------------- */
 
 #define LINE 64u

@@ -166,36 +166,6 @@ rec_calls(const struct record *r, struct hc_call *calls)
 	return r->count;
 }
 
-/* Where a command's status is in its op; -1: none (set_version, get_version, cache_flush). */
-static int
-status_off(uint32_t cmd)
-{
-	switch (cmd) {
-	case GNTDP_GNTTABOP_MAP_GRANT_REF:
-		return offsetof(struct gntdp_gnttab_map_grant_ref, status);
-	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
-		return offsetof(struct gntdp_gnttab_unmap_grant_ref, status);
-	case GNTDP_GNTTABOP_SETUP_TABLE:
-		return offsetof(struct gntdp_gnttab_setup_table, status);
-	case GNTDP_GNTTABOP_DUMP_TABLE:
-		return offsetof(struct gntdp_gnttab_dump_table, status);
-	case GNTDP_GNTTABOP_TRANSFER:
-		return offsetof(struct gntdp_gnttab_transfer, status);
-	case GNTDP_GNTTABOP_COPY:
-		return offsetof(struct gntdp_gnttab_copy, status);
-	case GNTDP_GNTTABOP_QUERY_SIZE:
-		return offsetof(struct gntdp_gnttab_query_size, status);
-	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
-		return offsetof(struct gntdp_gnttab_unmap_and_replace, status);
-	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
-		return offsetof(struct gntdp_gnttab_get_status_frames, status);
-	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
-		return offsetof(struct gntdp_gnttab_swap_grant_ref, status);
-	default:
-		return -1;
-	}
-}
-
 /* A frame_list as the record names it: the op's list, the canary, or a guest address. */
 static void *
 list_gaddr(struct world *w, unsigned int qid, unsigned int i, const void *v)
@@ -214,7 +184,7 @@ static void
 fix_op(struct world *w, const struct record *r, uint32_t cmd, unsigned int i, uint8_t *op,
        const uint32_t *handles)
 {
-	int so = status_off(cmd);
+	int so = gntdp_hcall_status_offset(cmd);
 
 	if (cmd == GNTDP_GNTTABOP_SETUP_TABLE) {
 		struct gntdp_gnttab_setup_table *st = (void *)op;
@@ -351,7 +321,7 @@ op_out(uint32_t cmd, const void *op, int rc, struct op_result *res)
 		res->status = GNTDP_GNTST_OKAY; /* rc 0 here: the call's result is the rc */
 		break;
 	default: {
-		int so = status_off(cmd);
+		int so = gntdp_hcall_status_offset(cmd);
 		int16_t st = GNTDP_GNTST_GENERAL_ERROR;
 
 		if (so >= 0)
@@ -368,7 +338,7 @@ one_result(struct world *w, const struct record *r, uint32_t i, uint32_t cmd, ui
 	   size_t sz, uint32_t count, int32_t rc, struct op_result *res)
 {
 	gntdp_domid_t d = w->spec->queues[r->qid].domid;
-	int so = sz > 0 ? status_off(cmd) : -1;
+	int so = sz > 0 ? gntdp_hcall_status_offset(cmd) : -1;
 	uint8_t op[OPA_SLOT];
 	int16_t st = OP_UNRUN;
 
@@ -445,7 +415,7 @@ hc_scribble(struct world *w, const struct record *r, uint32_t k, struct rng *rng
 	const struct raw_call *x = &((const struct raw_call *)r->ops)[k];
 	gntdp_domid_t d = w->spec->queues[r->qid].domid;
 	uint64_t ga = opa_base(w, r->qid) + (uint64_t)k * OPA_SLOT;
-	int so = x->cmd <= GNTDP_GNTTABOP_CACHE_FLUSH ? status_off(x->cmd) : -1;
+	int so = x->cmd <= GNTDP_GNTTABOP_CACHE_FLUSH ? gntdp_hcall_status_offset(x->cmd) : -1;
 	size_t sz = so >= 0 ? op_size((uint8_t)x->cmd) : 0;
 	uint8_t op[OPA_SLOT];
 

@@ -121,6 +121,14 @@ int gntdp_hcall_resume(struct gntdp_gnttab_ctx *ctx, gntdp_domid_t caller, unsig
  */
 size_t gntdp_hcall_op_size(unsigned int cmd);
 
+/**
+ * Offset of the int16_t status in @p cmd's argument struct, where a client
+ * reads each op's result back from its array; -1 for set_version,
+ * get_version and cache_flush (no status: the call's rc is the result) and
+ * for any command above 12.
+ */
+int gntdp_hcall_status_offset(unsigned int cmd);
+
 /* ---- Ring wire layout ------------------------------------------------------- */
 
 /** One submission: one hypercall (32 bytes, two per cache line). */

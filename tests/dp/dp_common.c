@@ -167,44 +167,13 @@ dp_copy_from_gref(struct gntdp_gnttab_copy *op, gntdp_domid_t sdom, uint32_t sre
 int16_t
 dp_op_status(unsigned int cmd, const void *ops, unsigned int i)
 {
-	size_t off;
+	int off = gntdp_hcall_status_offset(cmd);
 	int16_t st;
 
-	switch (cmd) {
-	case GNTDP_GNTTABOP_MAP_GRANT_REF:
-		off = offsetof(struct gntdp_gnttab_map_grant_ref, status);
-		break;
-	case GNTDP_GNTTABOP_UNMAP_GRANT_REF:
-		off = offsetof(struct gntdp_gnttab_unmap_grant_ref, status);
-		break;
-	case GNTDP_GNTTABOP_SETUP_TABLE:
-		off = offsetof(struct gntdp_gnttab_setup_table, status);
-		break;
-	case GNTDP_GNTTABOP_DUMP_TABLE:
-		off = offsetof(struct gntdp_gnttab_dump_table, status);
-		break;
-	case GNTDP_GNTTABOP_TRANSFER:
-		off = offsetof(struct gntdp_gnttab_transfer, status);
-		break;
-	case GNTDP_GNTTABOP_COPY:
-		off = offsetof(struct gntdp_gnttab_copy, status);
-		break;
-	case GNTDP_GNTTABOP_QUERY_SIZE:
-		off = offsetof(struct gntdp_gnttab_query_size, status);
-		break;
-	case GNTDP_GNTTABOP_UNMAP_AND_REPLACE:
-		off = offsetof(struct gntdp_gnttab_unmap_and_replace, status);
-		break;
-	case GNTDP_GNTTABOP_GET_STATUS_FRAMES:
-		off = offsetof(struct gntdp_gnttab_get_status_frames, status);
-		break;
-	case GNTDP_GNTTABOP_SWAP_GRANT_REF:
-		off = offsetof(struct gntdp_gnttab_swap_grant_ref, status);
-		break;
-	default:
+	if (off < 0)
 		return INT16_MIN;
-	}
-	memcpy(&st, (const uint8_t *)ops + (size_t)i * gntdp_hcall_op_size(cmd) + off, sizeof(st));
+	memcpy(&st, (const uint8_t *)ops + (size_t)i * gntdp_hcall_op_size(cmd) + (size_t)off,
+	       sizeof(st));
 	return st;
 }
 

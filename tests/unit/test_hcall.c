@@ -568,8 +568,16 @@ test_command_table(void)
 	}
 	T_EQ(gntdp_hcall_op_size(GNTDP_HCALL_NB_CMDS), 0);
 	/* hcall_ring.c's table (what clients see) and the core's cmds[] agree. */
-	for (unsigned int c = 0; c < GNTDP_HCALL_NB_CMDS; c++)
+	for (unsigned int c = 0; c < GNTDP_HCALL_NB_CMDS; c++) {
 		T_EQ(cmds[c].size, gntdp_hcall_op_size(c));
+		/* ... and on where each status is (the clients read it there). */
+		T_EQ(gntdp_hcall_status_offset(c),
+		     cmds[c].status_off == NO_FIELD ? -1 : (int)cmds[c].status_off);
+	}
+	T_EQ(gntdp_hcall_status_offset(GNTDP_GNTTABOP_COPY),
+	     (int)offsetof(struct gntdp_gnttab_copy, status));
+	T_EQ(gntdp_hcall_status_offset(GNTDP_HCALL_NB_CMDS), -1);
+	T_EQ(gntdp_hcall_status_offset(UINT_MAX), -1);
 	return TC_PASS;
 }
 
